@@ -1,0 +1,14 @@
+"""The typer application: global options, the error boundary, and command registration.
+
+Command modules register themselves on `app` when imported below; each keeps its heavy
+imports inside the command functions so `pipectl --help` and `pipectl lint` start fast.
+"""
+
+from __future__ import annotations
+
+from .app import app, run
+
+# Importing a command module registers its commands; order here is the order in --help.
+from . import deals  # noqa: F401  isort: skip
+
+__all__ = ["app", "run"]

@@ -1,0 +1,52 @@
+"""Helpers shared by the command modules: open the pipeline, report outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from ..ops import Outcome
+    from ..store import Pipeline
+
+NO_COMMIT_HELP = "Change the files but make no commit."
+
+
+def start_dir(ctx: typer.Context) -> Path:
+    obj = ctx.find_root().obj or {}
+    directory = obj.get("directory")
+    return Path(directory) if directory else Path.cwd()
+
+
+def open_pipeline(ctx: typer.Context) -> Pipeline:
+    from ..store import Pipeline
+
+    return Pipeline.open(start_dir(ctx))
+
+
+def warn(message: str) -> None:
+    typer.echo(f"pipectl: warning: {message}", err=True)
+
+
+def report(pipeline: Pipeline, outcome: Outcome, no_commit: bool) -> None:
+    """Print what a changing command did; warn when there is no audit trail."""
+    from ..store import NO_GIT_WARNING
+
+    typer.echo(outcome.message)
+    if pipeline.git is None and not no_commit:
+        warn(NO_GIT_WARNING)
+
+
+def date_option(value: str | None, what: str) -> dt.date | None:
+    from ..ops import parse_date
+
+    return None if value is None else parse_date(value, what)
+
+
+def when(value: str | None) -> dt.date:
+    from ..ops import parse_date, today
+
+    return parse_date(value, "--date") if value else today()

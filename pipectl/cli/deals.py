@@ -1,0 +1,321 @@
+"""The everyday loop: init, add, move, won, lost, log, next, set, show, edit, list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import typer
+
+from .app import app
+from .common import NO_COMMIT_HELP, date_option, open_pipeline, report, start_dir, warn, when
+
+NoCommit = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP)
+DateOpt = typer.Option(None, "--date", help="Date to record (YYYY-MM-DD); default today.")
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(None, help="Folder for the pipeline (default: here)."),
+    no_commit: bool = NoCommit,
+) -> None:
+    """Create pipeline.yaml and the stage folders (and a git repo if outside one)."""
+    from .. import ops
+
+    folder = directory if directory is not None else start_dir(ctx)
+    outcome, made_repo = ops.init(folder, commit=not no_commit)
+    if made_repo:
+        typer.echo(f"initialised an empty git repository in {folder}")
+    typer.echo(outcome.message)
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    title: str = typer.Argument(..., help="The deal's title, e.g. 'Acme Corp — 50 seats'."),
+    company: str = typer.Option(None, help="Customer company."),
+    contact: str = typer.Option(None, help="Main contact, e.g. 'Jane Doe <jane@acme.example>'."),
+    owner: str = typer.Option(None, help="Owner (default: $PIPECTL_OWNER or git user.name)."),
+    value: float = typer.Option(None, help="Expected deal value (a number)."),
+    stage: str = typer.Option(None, help="Stage to start in (default: the first)."),
+    next_step: str = typer.Option(None, "--next-step", help="The next action to take."),
+    due: str = typer.Option(None, help="Due date of the next step (YYYY-MM-DD)."),
+    expected_close: str = typer.Option(None, "--expected-close", help="Expected close date."),
+    tag: list[str] = typer.Option(None, "--tag", help="A tag (repeatable)."),
+    deal_id: str = typer.Option(None, "--id", help="Id (file name) instead of the title's slug."),
+    date: str = DateOpt,
+    edit: bool = typer.Option(False, "--edit", help="Open the new deal in your editor first."),
+    no_commit: bool = NoCommit,
+) -> None:
+    """Add a deal to the first stage (or --stage); its id is slugged from the title."""
+    import os
+
+    from .. import ops
+
+    pipeline = open_pipeline(ctx)
+    if owner is None:
+        owner = os.environ.get("PIPECTL_OWNER") or (
+            pipeline.git.user_name() if pipeline.git else None
+        )
+    fields = {
+        "company": company,
+        "contact": contact,
+        "owner": owner,
+        "value": int(value) if value is not None and value == int(value) else value,
+        "expected_close": date_option(expected_close, "--expected-close"),
+        "next_step": next_step,
+        "next_step_due": date_option(due, "--due"),
+        "tags": list(tag) if tag else None,
+    }
+    with ExitStack() as stack:
+
+        def review(text: str) -> str:
+            validate = lambda b: ops.validate_text(pipeline, None, b)  # noqa: E731
+            return stack.enter_context(editing(text.encode(), "new", validate)).decode()
+
+        outcome = ops.add(
+            pipeline, title, deal_id=deal_id, stage=stage, fields=fields, when=when(date),
+            review=review if edit else None, commit=not no_commit,
+        )  # fmt: skip
+    report(pipeline, outcome, no_commit)
+
+
+@app.command()
+def move(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    stage: str = typer.Argument(..., help="Target stage."),
+    reason: str = typer.Option(None, help="Lost reason, when the target is the lost stage."),
+    date: str = DateOpt,
+    no_commit: bool = NoCommit,
+) -> None:
+    """Move a deal to another stage (sets stage_entered); one commit."""
+    from .. import ops
+
+    pipeline = open_pipeline(ctx)
+    outcome = ops.move(pipeline, deal, stage, when=when(date), reason=reason, commit=not no_commit)
+    report(pipeline, outcome, no_commit)
+
+
+@app.command()
+def won(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    date: str = DateOpt,
+    no_commit: bool = NoCommit,
+) -> None:
+    """Close a deal as won (moves it to the won stage, sets closed)."""
+    from .. import ops
+
+    pipeline = open_pipeline(ctx)
+    stage = ops.closing_stage(pipeline, "won")
+    report(pipeline, ops.move(pipeline, deal, stage, when=when(date), commit=not no_commit),
+           no_commit)  # fmt: skip
+
+
+@app.command()
+def lost(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    reason: str = typer.Option(None, "--reason", "-r", help="Why it was lost (see pipeline.yaml)."),
+    date: str = DateOpt,
+    no_commit: bool = NoCommit,
+) -> None:
+    """Close a deal as lost with a reason (moves it to the lost stage, sets closed)."""
+    from .. import ops
+
+    pipeline = open_pipeline(ctx)
+    stage = ops.closing_stage(pipeline, "lost")
+    outcome = ops.move(pipeline, deal, stage, when=when(date), reason=reason, commit=not no_commit)
+    report(pipeline, outcome, no_commit)
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    kind: str = typer.Argument(..., help="call, email, meeting, message, note, …"),
+    summary: str = typer.Argument(..., help="One line on what happened."),
+    outcome: str = typer.Option(None, "--outcome", "-o", help="replied, no-reply, …"),
+    date: str = DateOpt,
+    no_commit: bool = NoCommit,
+) -> None:
+    """Log a touchpoint (call, email, meeting…) on a deal; one commit."""
+    from .. import ops
+
+    pipeline = open_pipeline(ctx)
+    result = ops.log(
+        pipeline, deal, kind, summary, when=when(date), outcome=outcome, commit=not no_commit
+    )
+    report(pipeline, result, no_commit)
+
+
+@app.command("next")
+def next_(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    step: str = typer.Argument(..., help="The next action, e.g. 'Send pricing proposal'."),
+    due: str = typer.Option(None, "--due", help="Due date (YYYY-MM-DD)."),
+    no_commit: bool = NoCommit,
+) -> None:
+    """Set a deal's next step and its due date."""
+    from .. import ops
+
+    pipeline = open_pipeline(ctx)
+    outcome = ops.next_step(pipeline, deal, step, date_option(due, "--due"), not no_commit)
+    report(pipeline, outcome, no_commit)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    assignments: list[str] = typer.Argument(
+        None, help="key=value pairs, e.g. value=15000 qualification.budget='15k approved'."
+    ),
+    unset: list[str] = typer.Option(None, "--unset", help="Remove a field (repeatable)."),
+    no_commit: bool = NoCommit,
+) -> None:
+    """Set frontmatter fields, qualification criteria included; only those lines change."""
+    from .. import ops
+
+    pipeline = open_pipeline(ctx)
+    outcome = ops.set_values(pipeline, deal, assignments or [], unset or [], not no_commit)
+    report(pipeline, outcome, no_commit)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    raw: bool = typer.Option(False, "--raw", help="Print the file exactly as it is."),
+    as_json: bool = typer.Option(False, "--json", help="Print the deal as JSON."),
+) -> None:
+    """Print a deal: its fields, qualification, touchpoints and notes."""
+    from .. import render
+
+    pipeline = open_pipeline(ctx)
+    ref = pipeline.resolve(deal)
+    if raw:
+        typer.echo(ref.path.read_bytes().decode("utf-8", "replace"), nl=False)
+        return
+    text = pipeline.read_text(ref)
+    d = pipeline.read_deal(ref)
+    if as_json:
+        from ..jsonout import deal_json, dumps
+
+        typer.echo(dumps(deal_json(d, pipeline)))
+        return
+    typer.echo(render.deal_detail(d, text.body, pipeline.config.currency))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    stage: list[str] = typer.Option(None, "--stage", "-s", help="Only this stage (repeatable)."),
+    owner: str = typer.Option(None, "--owner", help="Only deals of this owner."),
+    tag: str = typer.Option(None, "--tag", help="Only deals with this tag."),
+    open_only: bool = typer.Option(False, "--open", help="Only open deals."),
+    closed_only: bool = typer.Option(False, "--closed", help="Only won or lost deals."),
+    overdue: bool = typer.Option(False, "--overdue", help="Only deals whose next step is late."),
+    today: str = typer.Option(None, "--today", help="Pin today's date (YYYY-MM-DD)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List deals as a table or JSON, filtered by stage, owner, tag or flags."""
+    import shutil
+
+    from .. import ops, render
+
+    pipeline = open_pipeline(ctx)
+    cfg = pipeline.config
+    for s in stage or []:
+        pipeline.require_stage(s)
+    stages = list(stage) if stage else list(cfg.stage_names)
+    if open_only:
+        stages = [s for s in stages if cfg.stage(s) and cfg.stage(s).is_open]  # type: ignore[union-attr]
+    if closed_only:
+        stages = [s for s in stages if cfg.stage(s) and not cfg.stage(s).is_open]  # type: ignore[union-attr]
+    loaded = pipeline.load(stages)
+    for err in loaded.errors:
+        warn(f"skipped {err}")
+    now = ops.today(today)
+    deals = [
+        d
+        for d in loaded.deals
+        if (owner is None or d.owner == owner)
+        and (tag is None or tag in d.tags)
+        and (not overdue or ((due := d.date("next_step_due")) is not None and due < now))
+    ]
+    if as_json:
+        from ..jsonout import deal_json, dumps
+
+        typer.echo(dumps([deal_json(d, pipeline) for d in deals]))
+        return
+    if not deals:
+        typer.echo("no deals")
+        return
+    width = shutil.get_terminal_size((120, 24)).columns
+    typer.echo(render.table(render.DEAL_HEADERS, render.deal_rows(deals), max_width=width))
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    no_commit: bool = NoCommit,
+) -> None:
+    """Open a deal in $VISUAL/$EDITOR; validate and commit it if it changed."""
+    from .. import ops
+
+    pipeline = open_pipeline(ctx)
+    ref = pipeline.resolve(deal)
+    before = ref.path.read_bytes()
+    with editing(before, ref.id, lambda b: ops.validate_text(pipeline, ref, b)) as after:
+        outcome = ops.save_edit(pipeline, ref, before, after, commit=not no_commit)
+    report(pipeline, outcome, no_commit)
+
+
+@contextmanager
+def editing(initial: bytes, name: str, validate: Callable[[bytes], None]) -> Iterator[bytes]:
+    """Edit a copy in the user's editor until it validates; yield the result.
+
+    A broken edit never reaches the deal: it is offered for another try, and kept in the
+    temp file (whose path is shown) if the user gives up or the save fails.
+    """
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+
+    from ..errors import DealError, UsageError
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    fd, tmp_name = tempfile.mkstemp(prefix=f"pipectl-{name}-", suffix=".md")
+    tmp = Path(tmp_name)
+    with os.fdopen(fd, "wb") as f:
+        f.write(initial)
+    while True:
+        try:
+            code = subprocess.call([*shlex.split(editor), str(tmp)])
+        except FileNotFoundError:
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"editor {editor!r} not found; set $VISUAL or $EDITOR") from None
+        if code != 0:
+            raise UsageError(f"editor exited with status {code}; your text is kept in {tmp}")
+        after = tmp.read_bytes()
+        try:
+            validate(after)
+        except DealError as exc:
+            warn(str(exc))
+            if os.isatty(0) and typer.confirm("Edit again?", default=True):
+                continue
+            raise UsageError(f"not saved; your text is kept in {tmp}") from None
+        break
+    try:
+        yield after
+    except BaseException:
+        warn(f"your text is kept in {tmp}")
+        raise
+    tmp.unlink(missing_ok=True)

@@ -1,0 +1,260 @@
+"""The deal file: split it into its exact parts, parse its frontmatter, and the Deal value.
+
+The split keeps every byte (BOM, line endings, fences, body) so that a save that changes
+nothing is byte-identical. Parsing here is read-only and fast (PyYAML's C loader); edits that
+must keep the user's formatting live in `dealedit.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import yamlio
+from .errors import DealError
+
+BOM = "\ufeff"
+_FENCE_RE = re.compile(r"(---|\.\.\.)[ \t]*(\r\n|\n|$)")
+_TOP_KEY_RE = re.compile(
+    r"""^(?:"([^"\n]+)"|'([^'\n]+)'|([^\s#'"\-?:,\[\]{}&*!|>%@`][^:\n]*?))[ \t]*:(?:[ \t]|$)"""
+)
+
+# Keys pipectl knows; the rest belong to the user and are kept as they are.
+DATE_FIELDS = ("created", "stage_entered", "expected_close", "next_step_due", "closed")
+KNOWN_FIELDS = (
+    "title",
+    "company",
+    "contact",
+    "owner",
+    "value",
+    "currency",
+    "probability",
+    *DATE_FIELDS,
+    "next_step",
+    "lost_reason",
+    "qualification",
+    "tags",
+    "touchpoints",
+    "lint-ignore",
+)
+
+
+@dataclass(frozen=True)
+class DealText:
+    """A deal file cut into exact parts; `render()` gives back the same text."""
+
+    bom: str
+    head: str  # the opening fence line with its line break
+    yaml: str  # the frontmatter, every line with its own line break
+    tail: str  # the closing fence line, with its line break when there is one
+    body: str
+    newline: str  # the line break style of the opening fence, used for new lines
+
+    def render(self) -> str:
+        return self.bom + self.head + self.yaml + self.tail + self.body
+
+    def with_yaml(self, yaml: str) -> DealText:
+        return replace(self, yaml=yaml)
+
+    @property
+    def yaml_first_line(self) -> int:
+        """1-based file line of the first frontmatter line."""
+        return 2
+
+
+def decode(data: bytes, path: Path | str | None = None) -> str:
+    """UTF-8 text of a deal file (a BOM is kept as a character); bad bytes name their line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DealError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", path, line) from None
+
+
+def split(text: str, path: Path | str | None = None) -> DealText:
+    """Cut a deal file into its parts; no frontmatter or no closing fence is a DealError."""
+    bom = BOM if text.startswith(BOM) else ""
+    rest = text[len(bom) :]
+    first = _FENCE_RE.match(rest)
+    if not first or first.group(1) != "---" or not first.group(2):
+        raise DealError("no frontmatter: a deal file starts with a '---' line", path, 1)
+    newline = first.group(2)
+    head = rest[: first.end()]
+    pos = first.end()
+    while pos <= len(rest):
+        end = rest.find("\n", pos)
+        line_end = len(rest) if end == -1 else end + 1
+        fence = _FENCE_RE.match(rest, pos)
+        if fence and fence.end() == line_end:
+            return DealText(
+                bom, head, rest[first.end() : pos], rest[pos:line_end], rest[line_end:], newline
+            )
+        if end == -1:
+            break
+        pos = line_end
+    raise DealError("frontmatter never closed: add a '---' line after it", path, 1)
+
+
+def parse_yaml(text: DealText, path: Path | str | None = None) -> dict[str, Any]:
+    """The frontmatter as a dict; YAML errors carry the file's own 1-based line."""
+    try:
+        data = yamlio.load(text.yaml) if text.yaml.strip() else {}
+    except yamlio.YAMLError as exc:
+        line, _col, problem = yamlio.error_position(exc)
+        file_line = None if line is None else line + text.yaml_first_line
+        raise DealError(f"invalid YAML: {problem}", path, file_line) from None
+    except RecursionError:
+        raise DealError("invalid YAML: nested too deeply", path, text.yaml_first_line) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise DealError("frontmatter must be a mapping of keys to values", path, 2)
+    return data
+
+
+def key_lines(text: DealText) -> dict[str, int]:
+    """1-based file line of each top-level key, found without parsing."""
+    lines: dict[str, int] = {}
+    for i, line in enumerate(text.yaml.splitlines()):
+        m = _TOP_KEY_RE.match(line)
+        if m:
+            key = next(g for g in m.groups() if g is not None).strip()
+            lines.setdefault(key, i + text.yaml_first_line)
+    return lines
+
+
+@dataclass(frozen=True)
+class Touchpoint:
+    """One recorded call, email, meeting or note."""
+
+    date: dt.date | None
+    kind: str
+    summary: str
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class Deal:
+    """A parsed deal: its id (file name), stage (folder), frontmatter and where keys sit."""
+
+    id: str
+    stage: str
+    path: Path
+    fields: Mapping[str, Any]
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+    def _str(self, key: str) -> str | None:
+        value = self.fields.get(key)
+        if value is None or isinstance(value, Mapping | list):
+            return None
+        return str(value)
+
+    @property
+    def title(self) -> str:
+        return self._str("title") or self.id
+
+    @property
+    def company(self) -> str | None:
+        return self._str("company")
+
+    @property
+    def owner(self) -> str | None:
+        return self._str("owner")
+
+    @property
+    def contact(self) -> str | None:
+        return self._str("contact")
+
+    @property
+    def next_step(self) -> str | None:
+        return self._str("next_step")
+
+    @property
+    def lost_reason(self) -> str | None:
+        return self._str("lost_reason")
+
+    @property
+    def value(self) -> float | None:
+        value = self.fields.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value)
+
+    @property
+    def probability(self) -> float | None:
+        p = self.fields.get("probability")
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+            return None
+        return float(p)
+
+    def date(self, key: str) -> dt.date | None:
+        return yamlio.to_date(self.fields.get(key))
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        tags = self.fields.get("tags")
+        if isinstance(tags, list):
+            return tuple(str(t) for t in tags if t is not None)
+        return (str(tags),) if isinstance(tags, str) else ()
+
+    @property
+    def qualification(self) -> Mapping[str, Any]:
+        q = self.fields.get("qualification")
+        return q if isinstance(q, Mapping) else {}
+
+    @property
+    def touchpoints(self) -> tuple[Touchpoint, ...]:
+        """Well-formed touchpoints in file order; malformed ones are lint's to report."""
+        raw = self.fields.get("touchpoints")
+        if not isinstance(raw, list):
+            return ()
+        out = []
+        for item in raw:
+            if isinstance(item, Mapping):
+                outcome = item.get("outcome")
+                out.append(
+                    Touchpoint(
+                        date=yamlio.to_date(item.get("date")),
+                        kind=str(item.get("kind", "")),
+                        summary=str(item.get("summary", "")),
+                        outcome=None if outcome is None else str(outcome),
+                    )
+                )
+        return tuple(out)
+
+    @property
+    def last_touch(self) -> dt.date | None:
+        dates = [t.date for t in self.touchpoints if t.date is not None]
+        return max(dates) if dates else None
+
+
+def parse_deal(data: bytes, path: Path, stage: str) -> Deal:
+    """A Deal from a file's bytes; raises DealError with the file line on bad input."""
+    text = split(decode(data, path), path)
+    fields = parse_yaml(text, path)
+    return Deal(id=path.stem, stage=stage, path=path, fields=fields, lines=key_lines(text))
+
+
+def slugify(title: str) -> str:
+    """A lowercase ASCII slug: "Müller & Söhne GmbH" -> "muller-sohne-gmbh"."""
+    ascii_text = (
+        unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    )
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    return slug[:80].rstrip("-")
+
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def is_valid_id(deal_id: str) -> bool:
+    """Ids are file names inside a stage folder: no separators, no dot-dot, no hidden files."""
+    return bool(_ID_RE.match(deal_id)) and ".." not in deal_id and len(deal_id) <= 120

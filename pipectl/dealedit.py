@@ -1,0 +1,354 @@
+"""Edit a deal's frontmatter changing only the bytes that must change.
+
+Each edit rewrites just the text of the value it changes, located through the YAML node
+marks, then re-parses and checks the result is exactly what was meant. Only when that check
+fails does it fall back to a ruamel.yaml round-trip dump, checked the same way; if both fail
+the edit is refused rather than risk a user's file.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from .deal import DealText, parse_yaml
+from .errors import DealError
+
+REMOVE = object()  # a sentinel value: delete the key
+
+
+def set_fields(text: DealText, changes: Mapping[str, Any]) -> DealText:
+    """Set (or with REMOVE, delete) keys; a dotted key sets inside a top-level mapping."""
+    for key, value in changes.items():
+        text = _checked(
+            text,
+            lambda d, k=key, v=value: _apply_set(d, k, v),
+            lambda t, k=key, v=value: _text_set(t, k, v),
+        )
+    return text
+
+
+def append_item(text: DealText, key: str, item: Mapping[str, Any]) -> DealText:
+    """Append an entry to a top-level list (e.g. a touchpoint), adding only its line."""
+    return _checked(
+        text, lambda d: _apply_append(d, key, item), lambda t: _text_append(t, key, dict(item))
+    )
+
+
+def new_deal_text(fields: Mapping[str, Any], body: str, newline: str = "\n") -> str:
+    """The text of a new deal file, in pipectl's own tidy style."""
+    lines = ["---"]
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            lines.append(f"{key}:")
+            lines.extend(f"  {k}: {scalar(v)}" for k, v in value.items())
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            lines.append(f"{key}:")
+            lines.extend(f"  - {flow(v)}" for v in value)
+        else:
+            lines.append(f"{key}: {scalar(value)}")
+    lines.append("---")
+    return newline.join(lines) + newline + body
+
+
+def scalar(value: Any) -> str:
+    """One YAML value on one line that reads back as the same value."""
+    if isinstance(value, str) and ("\n" in value or "\r" in value):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | Mapping):
+        return flow(value)
+    out = yaml.safe_dump(value, allow_unicode=True, width=math.inf, default_flow_style=True)
+    return out.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def flow(value: Any) -> str:
+    """A list or mapping in flow style on one line, e.g. a touchpoint entry."""
+    out = yaml.safe_dump(
+        value, allow_unicode=True, width=math.inf, default_flow_style=True, sort_keys=False
+    )
+    return out.strip()
+
+
+# --- the expected result, computed on plain data -------------------------------------------
+
+
+def _apply_set(data: dict[str, Any], key: str, value: Any) -> None:
+    parent, _, child = key.partition(".")
+    if not child:
+        if value is REMOVE:
+            data.pop(key, None)
+        else:
+            data[key] = value
+        return
+    inner: Any = data.get(parent)
+    if not isinstance(inner, dict):
+        if value is REMOVE:
+            return
+        data[parent] = {}
+        inner = data.get(parent)
+    if value is REMOVE:
+        inner.pop(child, None)
+    else:
+        inner[child] = value
+
+
+def _apply_append(data: dict[str, Any], key: str, item: Mapping[str, Any]) -> None:
+    items = data.get(key)
+    if not isinstance(items, list):
+        items = data[key] = []
+    items.append(dict(item))
+
+
+def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
+    before = parse_yaml(text)
+    expected = copy.deepcopy(before)
+    apply(expected)
+    if expected == before:
+        return text
+    try:
+        candidate: DealText | None = text.with_yaml(edit(text))
+    except _CannotEdit:
+        candidate = None
+    if candidate is not None and _parses_to(candidate, expected):
+        return candidate
+    fallback = text.with_yaml(_ruamel_edit(text, apply))
+    if _parses_to(fallback, expected):
+        return fallback
+    raise DealError("cannot change this frontmatter safely; edit it by hand")
+
+
+def _parses_to(text: DealText, expected: dict[str, Any]) -> bool:
+    try:
+        return parse_yaml(text) == expected
+    except DealError:
+        return False
+
+
+class _CannotEdit(Exception):
+    """The text edit does not apply here; use the fallback."""
+
+
+# --- text edits located by node marks ------------------------------------------------------
+
+
+def _compose(yaml_text: str) -> Any:
+    node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+    if node is None:
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        raise _CannotEdit
+    return node
+
+
+def _find(node: Any, key: str) -> tuple[Any, Any] | None:
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return k, v
+    return None
+
+
+def _line_end(s: str, index: int) -> int:
+    """Index just past the line break of the line holding `index` (or the end of `s`)."""
+    if index > 0 and s[index - 1] == "\n":
+        return index
+    nl = s.find("\n", index)
+    return len(s) if nl == -1 else nl + 1
+
+
+def _replace_value(s: str, vnode: Any, new: str) -> str:
+    start, end = vnode.start_mark.index, vnode.end_mark.index
+    if isinstance(vnode, yaml.ScalarNode) and vnode.style in ("|", ">"):
+        raise _CannotEdit
+    if (
+        isinstance(vnode, yaml.ScalarNode)
+        and vnode.value == ""
+        and start == end
+        and vnode.style is None
+    ):
+        # an empty value (`owner:`): the node sits right after the colon
+        return s[:start] + " " + new + s[end:]
+    if not isinstance(vnode, yaml.ScalarNode) and not vnode.flow_style:
+        raise _CannotEdit
+    return s[:start] + new + s[end:]
+
+
+def _text_set(text: DealText, key: str, value: Any) -> str:
+    s, nl = text.yaml, text.newline
+    root = _compose(s)
+    parent, _, child = key.partition(".")
+    if root is None:
+        if value is REMOVE:
+            return s
+        return s + _new_key_text(parent, {child: value} if child else value, nl)
+    found = _find(root, parent)
+    if not child:
+        if found is None:
+            if value is REMOVE:
+                return s
+            return _insert_top(s, root, _new_key_text(key, value, nl))
+        knode, vnode = found
+        if value is REMOVE:
+            return _remove_pair(s, knode, vnode)
+        return _replace_value(s, vnode, scalar(value))
+    if found is None or (isinstance(found[1], yaml.ScalarNode) and found[1].value == ""):
+        if value is REMOVE:
+            return s
+        new = _new_key_text(parent, {child: value}, nl)
+        if found is None:
+            return _insert_top(s, root, new)
+        return _replace_pair(s, found[0], found[1], new)
+    knode, vnode = found
+    if not isinstance(vnode, yaml.MappingNode):
+        raise _CannotEdit
+    inner = _find(vnode, child)
+    if inner is not None:
+        if value is REMOVE:
+            if vnode.flow_style:
+                raise _CannotEdit
+            return _remove_pair(s, *inner)
+        return _replace_value(s, inner[1], scalar(value))
+    if value is REMOVE:
+        return s
+    if vnode.flow_style:
+        close = vnode.end_mark.index - 1
+        sep = ", " if vnode.value else ""
+        return s[:close] + f"{sep}{child}: {scalar(value)}" + s[close:]
+    _last_k, last_v = vnode.value[-1]
+    at = _line_end(s, last_v.end_mark.index)
+    indent = " " * vnode.value[0][0].start_mark.column
+    return s[:at] + f"{indent}{child}: {scalar(value)}{nl}" + s[at:]
+
+
+def _new_key_text(key: str, value: Any, nl: str) -> str:
+    if isinstance(value, Mapping):
+        return f"{key}:{nl}" + "".join(f"  {k}: {scalar(v)}{nl}" for k, v in value.items())
+    return f"{key}: {scalar(value)}{nl}"
+
+
+def _insert_top(s: str, root: Any, new: str) -> str:
+    """Insert a new top-level key before `touchpoints` (kept last by habit) or at the end."""
+    found = _find(root, "touchpoints")
+    if found is not None and found[0].start_mark.column == 0:
+        at = found[0].start_mark.index
+        return s[:at] + new + s[at:]
+    if s and not s.endswith("\n"):
+        raise _CannotEdit
+    return s + new
+
+
+def _remove_pair(s: str, knode: Any, vnode: Any) -> str:
+    start = knode.start_mark.index - knode.start_mark.column
+    end = _line_end(s, vnode.end_mark.index)
+    return s[:start] + s[end:]
+
+
+def _replace_pair(s: str, knode: Any, vnode: Any, new: str) -> str:
+    start = knode.start_mark.index - knode.start_mark.column
+    end = _line_end(s, vnode.end_mark.index)
+    return s[:start] + new + s[end:]
+
+
+def _text_append(text: DealText, key: str, item: dict[str, Any]) -> str:
+    s, nl = text.yaml, text.newline
+    root = _compose(s)
+    entry = flow(item)
+    if root is None:
+        return s + f"{key}:{nl}  - {entry}{nl}"
+    found = _find(root, key)
+    if found is None:
+        return _insert_end(s, f"{key}:{nl}  - {entry}{nl}")
+    knode, vnode = found
+    if isinstance(vnode, yaml.ScalarNode) and vnode.value == "":
+        return _replace_pair(s, knode, vnode, f"{key}:{nl}  - {entry}{nl}")
+    if not isinstance(vnode, yaml.SequenceNode):
+        raise _CannotEdit
+    if vnode.flow_style:
+        if not vnode.value:
+            start = knode.start_mark.index - knode.start_mark.column
+            end = _line_end(s, vnode.end_mark.index)
+            line = s[start:end]
+            if "#" in line:
+                raise _CannotEdit
+            return s[:start] + f"{key}:{nl}  - {entry}{nl}" + s[end:]
+        close = vnode.end_mark.index - 1
+        return s[:close] + f", {entry}" + s[close:]
+    last = vnode.value[-1]
+    at = _line_end(s, last.end_mark.index)
+    first = vnode.value[0]
+    line_start = s.rfind("\n", 0, first.start_mark.index) + 1
+    dash = s.find("-", line_start, first.start_mark.index)
+    if dash == -1:
+        raise _CannotEdit
+    prefix = s[line_start:dash]
+    if prefix.strip():
+        raise _CannotEdit
+    if at == len(s) and s and not s.endswith("\n"):
+        raise _CannotEdit
+    return s[:at] + f"{prefix}- {entry}{nl}" + s[at:]
+
+
+def _insert_end(s: str, new: str) -> str:
+    if s and not s.endswith("\n"):
+        raise _CannotEdit
+    return s + new
+
+
+# --- the fallback: a ruamel round-trip dump ------------------------------------------------
+
+
+def _ruamel_edit(text: DealText, apply: Any) -> str:
+    import io
+
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 1 << 30
+    try:
+        doc = rt.load(text.yaml)
+    except Exception as exc:  # ruamel raises many kinds; any means "not safely editable"
+        raise DealError(f"cannot edit this frontmatter: {exc}") from None
+    if doc is None:
+        doc = {}
+    plain = _RuamelProxy(doc)
+    apply(plain)
+    out = io.StringIO()
+    rt.dump(doc, out)
+    result = out.getvalue()
+    if text.newline != "\n":
+        result = result.replace("\n", text.newline)
+    return result
+
+
+class _RuamelProxy(dict[Any, Any]):
+    """Lets the plain-data `apply` functions act on a ruamel document."""
+
+    def __init__(self, doc: Any):
+        super().__init__()
+        self._doc = doc
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = self._doc.get(key, default)
+        if isinstance(value, dict):
+            return _RuamelProxy(value)
+        return value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if isinstance(value, dt.datetime | dt.date) or not isinstance(value, dict):
+            self._doc[key] = value
+        else:
+            self._doc[key] = dict(value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.get(key)
+
+    def pop(self, key: Any, default: Any = None) -> Any:
+        return self._doc.pop(key, default)

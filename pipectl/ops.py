@@ -1,0 +1,355 @@
+"""The everyday operations: init, add, move, won, lost, log, next, set, edit.
+
+Each takes a Pipeline and plain arguments, validates them, changes files through one
+`Pipeline.change()` (one commit) and returns a small result. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import yamlio
+from .config import CONFIG_FILE, default_config_text
+from .deal import DATE_FIELDS, DealText, decode, is_valid_id, parse_yaml, slugify, split
+from .dealedit import REMOVE, append_item, new_deal_text, set_fields
+from .errors import UsageError
+from .gitrepo import GitRepo, find_git_root
+from .store import DealRef, Pipeline
+
+
+def today(explicit: str | dt.date | None = None) -> dt.date:
+    """ "Now" for pipectl: an explicit date, else PIPECTL_TODAY, else the local date."""
+    if isinstance(explicit, dt.date):
+        return explicit
+    value = explicit or os.environ.get("PIPECTL_TODAY")
+    if value:
+        return parse_date(value, "--today" if explicit else "PIPECTL_TODAY")
+    return dt.date.today()
+
+
+def parse_date(value: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a changing command did: the deal it touched and whether it committed."""
+
+    ref: DealRef | None
+    committed: bool
+    message: str
+
+
+# --- init -----------------------------------------------------------------------------------
+
+
+def init(folder: Path, commit: bool = True) -> tuple[Outcome, bool]:
+    """Create pipeline.yaml and the stage folders; `git init` when outside any repo.
+
+    Returns the outcome and whether a new git repository was created.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path = folder / CONFIG_FILE
+    if config_path.exists():
+        raise UsageError(f"{config_path} already exists: this folder is a pipeline already")
+    made_repo = False
+    if find_git_root(folder.resolve()) is None:
+        GitRepo(folder).init()
+        made_repo = True
+    config_path.write_text(default_config_text(), encoding="utf-8")
+    try:
+        pipeline = Pipeline(folder.resolve())
+    except Exception:
+        config_path.unlink()
+        raise
+    with pipeline.change(commit) as ch:
+        ch.before[config_path.resolve()] = None
+        ch.created.append(config_path.resolve())
+        for stage in pipeline.config.stage_names:
+            keep = pipeline.stage_dir(stage) / ".gitkeep"
+            if not keep.exists():
+                ch.write(keep, "")
+        ch.set_message("init pipeline", "init")
+    return Outcome(None, ch.committed, f"initialised pipeline in {folder}"), made_repo
+
+
+# --- add ------------------------------------------------------------------------------------
+
+
+def add(
+    pipeline: Pipeline,
+    title: str,
+    *,
+    deal_id: str | None = None,
+    stage: str | None = None,
+    fields: Mapping[str, Any] | None = None,
+    body: str | None = None,
+    when: dt.date,
+    review: Callable[[str], str] | None = None,
+    commit: bool = True,
+) -> Outcome:
+    """A new deal file in the first stage (or `stage`), id slugged from the title.
+
+    `review`, when given, sees the new file's text and returns the text to save (an editor).
+    """
+    if not title.strip():
+        raise UsageError("a deal needs a title")
+    deal_id = deal_id if deal_id is not None else slugify(title)
+    if not deal_id:
+        raise UsageError(f"cannot make an id from {title!r}; pass --id")
+    if not is_valid_id(deal_id):
+        raise UsageError(f"invalid id {deal_id!r}: use lowercase letters, digits, '-', '_' or '.'")
+    stage = pipeline.require_stage(stage or pipeline.config.stage_names[0])
+    existing = [r for r in pipeline.deal_refs() if r.id == deal_id]
+    if existing:
+        where = pipeline.display(existing[0].path)
+        raise UsageError(f"a deal {deal_id!r} exists already ({where}); pick another with --id")
+    data: dict[str, Any] = {"title": title.strip()}
+    for key, value in (fields or {}).items():
+        if value is not None:
+            data[key] = check_field(pipeline, key, value)
+    data.setdefault("created", when)
+    if stage != pipeline.config.stage_names[0]:
+        data.setdefault("stage_entered", when)
+    closed = pipeline.config.stage(stage)
+    if closed is not None and not closed.is_open:
+        data.setdefault("closed", when)
+    text = new_deal_text(data, body if body is not None else f"# {title.strip()}\n")
+    if review is not None:
+        text = review(text)
+    path = pipeline.stage_dir(stage) / f"{deal_id}.md"
+    ref = DealRef(deal_id, stage, path)
+    with pipeline.change(commit) as ch:
+        ch.create(path, text)
+        ch.set_message(f"add {deal_id}: {title.strip()} ({stage})", "add", deal_id)
+    return Outcome(ref, ch.committed, f"added {deal_id} to {stage}")
+
+
+# --- move, won, lost ------------------------------------------------------------------------
+
+
+def move(
+    pipeline: Pipeline,
+    ref_text: str,
+    stage: str,
+    *,
+    when: dt.date,
+    reason: str | None = None,
+    commit: bool = True,
+) -> Outcome:
+    """Move a deal to another stage folder, setting stage_entered (and closed/lost_reason)."""
+    target = pipeline.config.stage(pipeline.require_stage(stage))
+    assert target is not None
+    if target.closed == "lost":
+        reason = _check_reason(pipeline, reason)
+    elif reason is not None:
+        raise UsageError("--reason applies only when a deal is lost")
+    with pipeline.change(commit) as ch:
+        ref = pipeline.resolve(ref_text)
+        if ref.stage == target.name:
+            raise UsageError(f"{ref.id} is already in {target.name}")
+        text = pipeline.read_text(ref)
+        changes: dict[str, Any] = {"stage_entered": when}
+        if target.closed:
+            changes["closed"] = when
+            if reason is not None:
+                changes["lost_reason"] = reason
+        else:
+            changes["closed"] = REMOVE
+            changes["lost_reason"] = REMOVE
+        new = _edit(pipeline, ref, text, changes)
+        dst = pipeline.stage_dir(target.name) / ref.path.name
+        ch.move(ref.path, dst, new.render())
+        action = target.closed or "move"
+        subject = f"{action} {ref.id}: {ref.stage} -> {target.name}"
+        if reason:
+            subject += f" ({reason})"
+        ch.set_message(subject, action, ref.id)
+    return Outcome(DealRef(ref.id, target.name, dst), ch.committed, subject)
+
+
+def _check_reason(pipeline: Pipeline, reason: str | None) -> str | None:
+    allowed = pipeline.config.lost_reasons
+    if reason is None:
+        if pipeline.config.require_lost_reason:
+            raise UsageError(f"a lost deal needs --reason (one of: {', '.join(allowed)})")
+        return None
+    if allowed and reason not in allowed:
+        raise UsageError(f"unknown lost reason {reason!r} (one of: {', '.join(allowed)})")
+    return reason
+
+
+def closing_stage(pipeline: Pipeline, kind: str) -> str:
+    stage = pipeline.config.won_stage if kind == "won" else pipeline.config.lost_stage
+    if stage is None:
+        raise UsageError(f"{CONFIG_FILE} marks no stage as closed: {kind}")
+    return stage.name
+
+
+# --- log, next, set -------------------------------------------------------------------------
+
+
+def log(
+    pipeline: Pipeline,
+    ref_text: str,
+    kind: str,
+    summary: str,
+    *,
+    when: dt.date,
+    outcome: str | None = None,
+    commit: bool = True,
+) -> Outcome:
+    """Append one touchpoint; only its line is added to the file."""
+    kinds, outcomes = pipeline.config.touchpoint_kinds, pipeline.config.touchpoint_outcomes
+    if kinds and kind not in kinds:
+        raise UsageError(f"unknown touchpoint kind {kind!r} (one of: {', '.join(kinds)})")
+    if outcome is not None and outcomes and outcome not in outcomes:
+        raise UsageError(f"unknown outcome {outcome!r} (one of: {', '.join(outcomes)})")
+    if not summary.strip():
+        raise UsageError("a touchpoint needs a summary")
+    item: dict[str, Any] = {"date": when, "kind": kind, "summary": summary.strip()}
+    if outcome is not None:
+        item["outcome"] = outcome
+    with pipeline.change(commit) as ch:
+        ref = pipeline.resolve(ref_text)
+        text = pipeline.read_text(ref)
+        parse_yaml(text, pipeline.display(ref.path))
+        new = append_item(text, "touchpoints", item)
+        ch.write(ref.path, new.render())
+        subject = f"log {ref.id}: {kind} — {summary.strip()}"
+        ch.set_message(_one_line(subject), "log", ref.id)
+    return Outcome(ref, ch.committed, f"logged {kind} on {ref.id}")
+
+
+def next_step(
+    pipeline: Pipeline, ref_text: str, step: str, due: dt.date | None, commit: bool = True
+) -> Outcome:
+    """Set the deal's next step and its due date."""
+    if not step.strip():
+        raise UsageError("the next step needs a description")
+    changes: dict[str, Any] = {"next_step": step.strip(), "next_step_due": due or REMOVE}
+    with pipeline.change(commit) as ch:
+        ref = pipeline.resolve(ref_text)
+        new = _edit(pipeline, ref, pipeline.read_text(ref), changes)
+        ch.write(ref.path, new.render())
+        due_text = f" (due {due.isoformat()})" if due else ""
+        ch.set_message(_one_line(f"next {ref.id}: {step.strip()}{due_text}"), "next", ref.id)
+    return Outcome(ref, ch.committed, f"next step for {ref.id}: {step.strip()}{due_text}")
+
+
+def set_values(
+    pipeline: Pipeline,
+    ref_text: str,
+    assignments: Sequence[str],
+    unset: Sequence[str] = (),
+    commit: bool = True,
+) -> Outcome:
+    """Set frontmatter fields from `key=value` words (`qualification.budget=15k` too)."""
+    changes: dict[str, Any] = {}
+    for word in assignments:
+        key, eq, raw = word.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise UsageError(f"expected key=value, got {word!r}")
+        changes[_check_key(key)] = check_field(pipeline, key, parse_cli_value(raw))
+    for key in unset:
+        changes[_check_key(key)] = REMOVE
+    if not changes:
+        raise UsageError("nothing to set: give key=value pairs or --unset KEY")
+    with pipeline.change(commit) as ch:
+        ref = pipeline.resolve(ref_text)
+        new = _edit(pipeline, ref, pipeline.read_text(ref), changes)
+        ch.write(ref.path, new.render())
+        ch.set_message(_one_line(f"set {ref.id}: {', '.join(changes)}"), "set", ref.id)
+    verb = "updated" if ch.changed else "unchanged:"
+    return Outcome(ref, ch.committed, f"{verb} {ref.id} ({', '.join(changes)})")
+
+
+_RESERVED = {"stage": "use `pipectl move` to change the stage", "id": "the id is the file name"}
+
+
+def _check_key(key: str) -> str:
+    if key in _RESERVED:
+        raise UsageError(f"cannot set {key!r}: {_RESERVED[key]}")
+    parts = key.split(".")
+    if len(parts) > 2 or not all(parts):
+        raise UsageError(f"bad key {key!r}: use `name` or `section.name`")
+    if key == "touchpoints":
+        raise UsageError("touchpoints are added with `pipectl log`")
+    return key
+
+
+def parse_cli_value(raw: str) -> Any:
+    """A value typed on the command line: numbers, dates and lists as YAML reads them.
+
+    YAML 1.1 booleans such as yes/no/on stay words, as the user typed them.
+    """
+    if raw == "":
+        return ""
+    try:
+        value = yamlio.load(raw)
+    except yamlio.YAMLError:
+        return raw
+    if isinstance(value, bool) and raw.strip().lower() not in ("true", "false"):
+        return raw
+    if isinstance(value, dict) or value is None:
+        return raw
+    return value
+
+
+def check_field(pipeline: Pipeline, key: str, value: Any) -> Any:
+    """Refuse values pipectl's own fields cannot hold."""
+    if key in DATE_FIELDS:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        return parse_date(str(value), key)
+    if key in ("value", "probability"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise UsageError(f"{key}: {value!r} is not a number")
+        if value < 0 or (key == "probability" and value > 1):
+            raise UsageError(f"{key}: {value!r} is out of range")
+    if key == "lost_reason":
+        _check_reason(pipeline, str(value))
+    return value
+
+
+def _edit(pipeline: Pipeline, ref: DealRef, text: DealText, changes: Mapping[str, Any]) -> DealText:
+    parse_yaml(text, pipeline.display(ref.path))  # a broken file is refused with its line
+    return set_fields(text, changes)
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 100 else line[:99] + "…"
+
+
+# --- edit -----------------------------------------------------------------------------------
+
+
+def validate_text(pipeline: Pipeline, ref: DealRef | None, raw: bytes) -> None:
+    """Raise DealError (with the file line) if an edited deal cannot be read back."""
+    display = pipeline.display(ref.path) if ref else None
+    parse_yaml(split(decode(raw, display), display), display)
+
+
+def save_edit(
+    pipeline: Pipeline, ref: DealRef, before: bytes, after: bytes, commit: bool = True
+) -> Outcome:
+    """Save a deal the user edited in a copy, if it is valid and changed; one commit."""
+    validate_text(pipeline, ref, after)
+    if after == before:
+        return Outcome(ref, False, f"{ref.id} unchanged")
+    with pipeline.change(commit) as ch:
+        if ref.path.read_bytes() != before:
+            raise UsageError(f"{pipeline.display(ref.path)} changed on disk while you edited it")
+        ch.write(ref.path, after)
+        ch.set_message(f"edit {ref.id}", "edit", ref.id)
+    return Outcome(ref, ch.committed, f"saved {ref.id}")

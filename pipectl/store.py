@@ -1,0 +1,273 @@
+"""The Pipeline facade: find the root, list, resolve, read deals, and change them atomically.
+
+Every change goes through `Pipeline.change()`: it holds the clone's lock, snapshots each file
+before touching it, writes through temp-file-and-rename, and makes exactly one commit holding
+only the touched paths. If anything fails, every file is put back as it was.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import locking
+from .config import CONFIG_FILE, Config, load_config
+from .deal import Deal, DealText, decode, parse_deal, split
+from .errors import DealError, GitError, PipectlError, UsageError
+from .gitrepo import GitRepo, find_git_root
+
+NO_GIT_WARNING = "not inside a git repository: changes are saved but there is no audit trail"
+
+
+@dataclass(frozen=True)
+class DealRef:
+    """Where a deal lives: its id, stage folder and file."""
+
+    id: str
+    stage: str
+    path: Path
+
+
+@dataclass
+class LoadResult:
+    """Deals that parsed, and the files that did not (as DealErrors with their line)."""
+
+    deals: list[Deal] = field(default_factory=list)
+    errors: list[DealError] = field(default_factory=list)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding pipeline.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise UsageError(
+        f"no {CONFIG_FILE} in {start} or any parent folder: run `pipectl init` or pass -C DIR"
+    )
+
+
+class Pipeline:
+    """A pipeline on disk: the folder with pipeline.yaml and its stage folders."""
+
+    def __init__(self, root: Path, config: Config | None = None):
+        self.root = root
+        self.config = config if config is not None else load_config(root / CONFIG_FILE)
+        git_root = find_git_root(root)
+        self.git = GitRepo(git_root) if git_root else None
+
+    @classmethod
+    def open(cls, start: Path | None = None) -> Pipeline:
+        return cls(find_root(start or Path.cwd()))
+
+    # --- reading --------------------------------------------------------------------------
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.root / stage
+
+    def deal_refs(self, stages: Sequence[str] | None = None) -> list[DealRef]:
+        """Every `*.md` file in the given (default: all) stage folders, sorted by stage order."""
+        refs: list[DealRef] = []
+        for stage in stages if stages is not None else self.config.stage_names:
+            try:
+                entries = list(os.scandir(self.stage_dir(stage)))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.endswith(".md") and not entry.name.startswith("."):
+                    refs.append(DealRef(entry.name[:-3], stage, Path(entry.path)))
+        return refs
+
+    def load(self, stages: Sequence[str] | None = None) -> LoadResult:
+        result = LoadResult()
+        for ref in self.deal_refs(stages):
+            try:
+                result.deals.append(self.read_deal(ref))
+            except DealError as exc:
+                result.errors.append(exc)
+        return result
+
+    def read_deal(self, ref: DealRef) -> Deal:
+        return parse_deal(self._read_bytes(ref.path), self.display(ref.path), ref.stage)
+
+    def read_text(self, ref: DealRef) -> DealText:
+        return split(
+            decode(self._read_bytes(ref.path), self.display(ref.path)), self.display(ref.path)
+        )
+
+    def _read_bytes(self, path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except IsADirectoryError:
+            raise DealError("is a directory, not a deal file", self.display(path)) from None
+        except OSError as exc:
+            raise DealError(f"cannot read: {exc.strerror}", self.display(path)) from None
+
+    def resolve(self, ref: str) -> DealRef:
+        """A deal by id or unique id prefix; unknown or ambiguous refs list candidates."""
+        refs = self.deal_refs()
+        exact = [r for r in refs if r.id == ref]
+        if len(exact) > 1:
+            places = ", ".join(str(self.display(r.path)) for r in exact)
+            raise UsageError(f"deal id {ref!r} exists in more than one stage: {places}")
+        if exact:
+            return exact[0]
+        matches = [r for r in refs if r.id.startswith(ref)] if ref else []
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            names = ", ".join(r.id for r in matches[:10])
+            more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
+            raise UsageError(f"{ref!r} is ambiguous: {names}{more}")
+        close = difflib.get_close_matches(ref, [r.id for r in refs], n=5, cutoff=0.6)
+        hint = f"; did you mean: {', '.join(close)}?" if close else ""
+        raise UsageError(f"no deal {ref!r} in {self.display(self.root)}{hint}")
+
+    def require_stage(self, name: str) -> str:
+        if self.config.stage(name) is None:
+            stages = ", ".join(self.config.stage_names)
+            raise UsageError(f"unknown stage {name!r} (stages: {stages})")
+        return name
+
+    def display(self, path: Path) -> Path:
+        """A path as users should read it: relative to the working directory when inside it."""
+        try:
+            return path.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            return path
+
+    # --- changing -------------------------------------------------------------------------
+
+    def lock_path(self) -> Path:
+        if self.git is not None:
+            return self.git.git_dir() / "pipectl.lock"
+        return self.root / ".pipectl.lock"
+
+    @contextmanager
+    def change(self, commit: bool = True) -> Iterator[Change]:
+        """A unit of work: locked, all-or-nothing, one commit."""
+        with locking.hold(self.lock_path()):
+            ch = Change(self, commit and self.git is not None)
+            try:
+                yield ch
+                ch.finish()
+            except BaseException:
+                ch.rollback()
+                raise
+
+
+class Change:
+    """The files one command touches, with their previous bytes, and its commit."""
+
+    def __init__(self, pipeline: Pipeline, commit: bool):
+        self.pipeline = pipeline
+        self.commit = commit
+        self.before: dict[Path, bytes | None] = {}
+        self.created: list[Path] = []
+        self.message: str | None = None
+        self.committed = False
+
+    def _snapshot(self, path: Path) -> None:
+        if path in self.before:
+            return
+        if path.is_symlink():
+            raise DealError(
+                "is a symbolic link; pipectl does not write through links",
+                self.pipeline.display(path),
+            )
+        try:
+            self.before[path] = path.read_bytes()
+        except FileNotFoundError:
+            self.before[path] = None
+            self.created.append(path)
+
+    def write(self, path: Path, text: str | bytes) -> None:
+        self._snapshot(path)
+        _atomic_write(path, text.encode("utf-8") if isinstance(text, str) else text)
+
+    def create(self, path: Path, text: str) -> None:
+        if path.exists() or path.is_symlink():
+            raise UsageError(f"{self.pipeline.display(path)} already exists")
+        self.write(path, text)
+
+    def move(self, src: Path, dst: Path, text: str | bytes | None = None) -> None:
+        """Move a deal file, optionally with new content, as one step to roll back."""
+        if dst.exists() or dst.is_symlink():
+            raise UsageError(f"{self.pipeline.display(dst)} already exists")
+        self._snapshot(src)
+        data = self.before[src] if text is None else text
+        if data is None:
+            raise DealError("disappeared while pipectl was working", self.pipeline.display(src))
+        self.write(dst, data)
+        src.unlink()
+
+    def set_message(self, subject: str, action: str, deal_id: str | None = None) -> None:
+        trailers = f"Pipectl-Action: {action}"
+        if deal_id:
+            trailers += f"\nPipectl-Deal: {deal_id}"
+        self.message = f"{subject}\n\n{trailers}\n"
+
+    @property
+    def changed(self) -> bool:
+        return any(_current(p) != b for p, b in self.before.items())
+
+    def finish(self) -> None:
+        git = self.pipeline.git
+        if not self.commit or git is None or not self.changed:
+            return
+        paths = list(self.before)
+        new = [p for p in self.created if p.exists()]
+        git.add(new)
+        try:
+            git.commit_only(paths, self.message or "pipectl change\n")
+        except GitError as exc:
+            if "did not match any file" not in str(exc):
+                raise
+            # a file moved by pipectl was never committed: nothing to record at its old path
+            git.commit_only([p for p in paths if p.exists()], self.message or "pipectl change\n")
+        self.committed = True
+
+    def rollback(self) -> None:
+        if self.committed:
+            return
+        for path, data in reversed(list(self.before.items())):
+            try:
+                if data is None:
+                    path.unlink(missing_ok=True)
+                elif _current(path) != data:
+                    _atomic_write(path, data)
+            except OSError:
+                continue
+        if self.pipeline.git is not None and self.created:
+            with suppress(PipectlError):
+                self.pipeline.git.unstage_new(self.created)
+
+
+def _current(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write beside the target, then rename over it: readers see old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.pipectl-{os.getpid()}.tmp")
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,93 @@
+"""Shared fixtures: real git repositories in tmp folders, isolated from the machine's config."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipectl.cli import app
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No global git identity, no machine settings, no pinned date leaking in."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("PIPECTL_TODAY", "PIPECTL_OWNER", "GITHUB_ACTIONS", "VISUAL", "EDITOR",
+                "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                "GIT_COMMITTER_EMAIL", "EMAIL", "NO_COLOR"):  # fmt: skip
+        monkeypatch.delenv(var, raising=False)
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` and return its stdout (raises on failure)."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def make_repo(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.name", "Test User")
+    git(path, "config", "user.email", "test@example.com")
+    git(path, "config", "commit.gpgsign", "false")
+    return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """An empty git repository with a local identity."""
+    return make_repo(tmp_path / "repo")
+
+
+class Cli:
+    """Runs pipectl in-process through typer's CliRunner, in a given folder."""
+
+    def __init__(self, cwd: Path):
+        self.cwd = cwd
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None):  # noqa: A002
+        return self.runner.invoke(app, ["-C", str(self.cwd), *args], input=input)
+
+
+@pytest.fixture
+def pipeline(repo: Path) -> Path:
+    """A pipeline initialised with `pipectl init` (one commit) in a fresh repo."""
+    result = Cli(repo)("init")
+    assert result.exit_code == 0, result.output
+    return repo
+
+
+@pytest.fixture
+def cli(pipeline: Path) -> Cli:
+    return Cli(pipeline)
+
+
+@pytest.fixture
+def write_deal() -> Callable[..., Path]:
+    """Write raw deal text (bytes or str, exactly as given) into a stage folder."""
+
+    def write(root: Path, stage: str, deal_id: str, text: str | bytes) -> Path:
+        path = root / stage / f"{deal_id}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+        return path
+
+    return write
+
+
+def commit_count(cwd: Path) -> int:
+    return int(git(cwd, "rev-list", "--count", "HEAD").strip())
+
+
+def last_commit_paths(cwd: Path) -> list[str]:
+    out = git(cwd, "show", "--name-only", "--no-renames", "--format=", "HEAD")
+    return sorted(line for line in out.splitlines() if line)
