@@ -54,7 +54,7 @@ class Cli:
         self.cwd = cwd
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, input: str | None = None):  # noqa: A002
+    def __call__(self, *args: str, input: str | None = None):
         return self.runner.invoke(app, ["-C", str(self.cwd), *args], input=input)
 
 
