@@ -35,6 +35,15 @@ def _short(stderr: str) -> str:
             return IDENTITY_HINT
         if "Author identity unknown" in ln or "empty ident name" in ln:
             return IDENTITY_HINT
+    for ln in lines:
+        if "index.lock" in ln and "File exists" in ln:
+            return (
+                ln.removeprefix("fatal: ")
+                + " (another git process is running; if none is, remove that file)"
+            )
+    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+    if fatal:
+        return " / ".join(fatal[:2])
     lines = [ln for ln in lines if not ln.startswith(("hint:", "Run", "git config", "to set"))]
     return " / ".join(lines[-2:]) if lines else "git failed"
 

@@ -168,6 +168,7 @@ class Change:
         self.commit = commit
         self.before: dict[Path, bytes | None] = {}
         self.created: list[Path] = []
+        self.new_dirs: list[Path] = []
         self.message: str | None = None
         self.committed = False
 
@@ -187,6 +188,8 @@ class Change:
 
     def write(self, path: Path, text: str | bytes) -> None:
         self._snapshot(path)
+        missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+        self.new_dirs.extend(reversed(missing))
         _atomic_write(path, text.encode("utf-8") if isinstance(text, str) else text)
 
     def create(self, path: Path, text: str) -> None:
@@ -242,6 +245,9 @@ class Change:
                     _atomic_write(path, data)
             except OSError:
                 continue
+        for folder in reversed(self.new_dirs):
+            with suppress(OSError):
+                folder.rmdir()
         if self.pipeline.git is not None and self.created:
             with suppress(PipectlError):
                 self.pipeline.git.unstage_new(self.created)
