@@ -106,7 +106,8 @@ CONFIG_SPEC: tuple[SpecEntry, ...] = (
         "required_fields_by_stage",
         "map",
         {"won": ["closed"], "lost": ["closed", "lost_reason"]},
-        "Extra required fields per stage, e.g. `{closing: [expected_close]}`.",
+        "Extra required fields per stage, e.g. `{closing: [expected_close]}`. When absent: "
+        "`closed` in the closed-won stage, `closed` and `lost_reason` in the closed-lost stage.",
     ),
     SpecEntry(
         "quota",
@@ -248,7 +249,11 @@ def parse_config(data: Mapping[str, Any], path: Path | None, text: str) -> Confi
     gate = get("qualification.gate")
     if gate is not None and gate not in names:
         raise fail("qualification.gate", f"{gate!r} is not a stage")
-    by_stage_raw = get("required_fields_by_stage") or {}
+    if "required_fields_by_stage" in data:
+        by_stage_raw = data["required_fields_by_stage"] or {}
+    else:
+        by_stage_raw = {s.name: ["closed"] + (["lost_reason"] if s.closed == "lost" else [])
+                        for s in stages if s.closed}  # fmt: skip
     by_stage: dict[str, tuple[str, ...]] = {}
     for stage_name, fields in by_stage_raw.items():
         if stage_name not in names:
@@ -346,6 +351,30 @@ def _line_of(text: str, keys: list[str]) -> int | None:
     return line
 
 
+def spec_markdown() -> str:
+    """The reference of pipeline.yaml's keys, generated from CONFIG_SPEC (docs/config.md)."""
+    import json
+
+    lines = [
+        "# pipeline.yaml reference",
+        "",
+        "<!-- generated from pipectl/config.py CONFIG_SPEC by "
+        "`python -m pipectl.config > docs/config.md`; do not edit by hand -->",
+        "",
+        "`pipeline.yaml` marks the root of a pipeline. Every key is optional; a missing key "
+        "takes its default. A bad value is reported with the file, line and key (exit 2).",
+        "",
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for e in CONFIG_SPEC:
+        default = json.dumps(e.default, ensure_ascii=False)
+        doc = e.doc.replace("|", "\\|")
+        lines.append(f"| `{e.key}` | {e.kind} | `{default}` | {doc} |")
+    lines += ["", "The file `pipectl init` writes:", "", "```yaml", _DEFAULT_TEXT.rstrip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
 def default_config_text() -> str:
     """The commented pipeline.yaml that `pipectl init` writes."""
     return _DEFAULT_TEXT
@@ -383,3 +412,9 @@ require_lost_reason: true
 #   stage-over-capacity: {stages: {closing: {max_open: 10}}}
 rules: {}
 """
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(spec_markdown())
