@@ -7,10 +7,14 @@ reason in a line or two.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
-from collections.abc import Sequence
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 from .errors import GitError
 
@@ -76,6 +80,43 @@ class GitRepo:
             raise GitError(f"git {args[0]} failed: {_short(proc.stderr or proc.stdout)}")
         return proc
 
+    def stream(self, args: Sequence[str], *, input_bytes: bytes | None = None) -> Iterator[bytes]:
+        """git's output in chunks while it runs: one process, however long the output.
+
+        For `git log` over years of history and `git cat-file --batch`; stdin is fed from a
+        thread so neither side can block the other. A nonzero exit raises GitError at the end.
+        """
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        with tempfile.TemporaryFile() as err:
+            try:
+                proc = subprocess.Popen(
+                    ["git", *args], cwd=self.root, env=env, stdout=subprocess.PIPE, stderr=err,
+                    stdin=subprocess.DEVNULL if input_bytes is None else subprocess.PIPE,
+                )  # fmt: skip
+            except FileNotFoundError:
+                raise GitError("git is not installed or not on PATH") from None
+            feeder = None
+            if input_bytes is not None:
+                feeder = threading.Thread(target=_feed, args=(proc.stdin, input_bytes))
+                feeder.start()
+            assert proc.stdout is not None
+            done = False
+            try:
+                while chunk := proc.stdout.read1(1 << 16):
+                    yield chunk
+                done = True
+            finally:
+                if not done:
+                    proc.kill()  # the reader stopped early: do not wait for the rest
+                proc.stdout.close()
+                code = proc.wait()
+                if feeder is not None:
+                    feeder.join()
+            if code != 0:
+                err.seek(0)
+                text = err.read().decode("utf-8", "replace")
+                raise GitError(f"git {args[0]} failed: {_short(text)}")
+
     def rel(self, path: Path) -> str:
         """A path as git wants it: relative to the work tree, with forward slashes."""
         return path.resolve().relative_to(self.root.resolve()).as_posix()
@@ -117,3 +158,10 @@ class GitRepo:
                 target = Path(text[len("gitdir:") :].strip())
                 return target if target.is_absolute() else (self.root / target).resolve()
         return dot
+
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    """Write stdin for `GitRepo.stream`, tolerating a git that exits before reading it all."""
+    with contextlib.suppress(OSError):
+        pipe.write(data)
+        pipe.close()
