@@ -52,9 +52,59 @@ YAMLError = yaml.YAMLError
 MarkedYAMLError = yaml.MarkedYAMLError
 
 
+# Bounds on what a document may expand to. Aliases are built by reference, so a few lines can
+# stand for billions of values ("billion laughs") and anything that walks the data would hang;
+# deep nesting overflows the C stack of libyaml's composer (a segfault past ~30,000 levels).
+MAX_DEPTH = 100
+MAX_VALUES = 100_000
+_PRESCAN_CHARS = 4096  # below this, nesting cannot come near the composer's limit
+
+
+class TooComplexError(yaml.YAMLError):
+    """A document nested too deeply or expanding (through aliases) to too many values."""
+
+
 def load(text: str) -> Any:
-    """Parse one YAML document safely; raises YAMLError subclasses with marks."""
-    return yaml.load(text, Loader=_Loader)
+    """Parse one YAML document safely; raises YAMLError subclasses with marks.
+
+    Documents nested deeper than MAX_DEPTH or expanding to more than MAX_VALUES values raise
+    TooComplexError, before anything walks them.
+    """
+    if len(text) > _PRESCAN_CHARS:
+        _check_nesting(text)
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except RecursionError:
+        raise TooComplexError(f"nested deeper than {MAX_DEPTH} levels") from None
+    _check_size(data)
+    return data
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse deep nesting from the event stream (no recursion) before composing it."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise TooComplexError(f"nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_size(data: Any) -> None:
+    """Walk the data once, counting every value reached (aliases each time), without recursion."""
+    budget = MAX_VALUES
+    stack: list[tuple[Any, int]] = [(data, 0)] if isinstance(data, dict | list) else []
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        budget -= len(children)
+        if budget < 0:
+            raise TooComplexError(f"expands to more than {MAX_VALUES} values (aliases?)")
+        if depth >= MAX_DEPTH:
+            raise TooComplexError(f"nested deeper than {MAX_DEPTH} levels")
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
 
 
 def error_position(exc: BaseException) -> tuple[int | None, int | None, str]:
