@@ -1,0 +1,177 @@
+"""Commands `lint`, `rules` and `rule CODE`: parse options, run pipectl.lint, print a report.
+
+Thin by design: rules, formats and settings live in pipectl/lint/. Imports stay inside the
+commands so `pipectl lint` never loads ruamel, GitPython, frontmatter or rich.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from .app import app
+from .common import start_dir
+
+if TYPE_CHECKING:
+    from ..lint import LintResult
+    from ..store import Pipeline
+
+FORMAT_HELP = "Report format: text, json, github, gitlab or sarif (github when GITHUB_ACTIONS)."
+
+
+@app.command()
+def lint(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(
+        None,
+        help="Pipeline folders or files to check (default: the pipeline here). With files, "
+        "only their findings are reported (for pre-commit).",
+    ),
+    output_format: str = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    select: list[str] = typer.Option(
+        None, "--select", help="Only these rules: codes, prefixes (PL3) or names; repeatable."
+    ),
+    ignore: list[str] = typer.Option(
+        None, "--ignore", help="Skip these rules: codes, prefixes or names; repeatable."
+    ),
+    fail_on: str = typer.Option(
+        "warning", "--fail-on", help="Exit 1 when a finding is at least: error, warning, info."
+    ),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even with findings."),
+    statistics: bool = typer.Option(
+        False, "--statistics", help="Also print how many findings each rule made."
+    ),
+    today: str = typer.Option(
+        None, "--today", help="Pin today's date (YYYY-MM-DD); default $PIPECTL_TODAY or today."
+    ),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Write the report to FILE (a text summary still prints)."
+    ),
+) -> None:
+    """Check the pipeline against its rules; exit 1 on findings at the --fail-on level.
+
+    Rules and their settings: `pipectl rules`, `pipectl rule CODE`. Thresholds live under
+    `rules:` in pipeline.yaml. Exit codes: 0 clean, 1 findings, 2 bad config or usage.
+    """
+    from .. import ops
+    from ..errors import UsageError
+    from ..lint import SEVERITIES, formats, run
+
+    fmt = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    if fmt not in formats.FORMATS:
+        raise UsageError(f"--format: {fmt!r} is not one of {', '.join(formats.FORMATS)}")
+    if fail_on not in SEVERITIES:
+        raise UsageError(f"--fail-on: {fail_on!r} is not one of {', '.join(SEVERITIES)}")
+    pipeline, only = _pipeline_for(ctx, paths or [])
+    result = run(pipeline, ops.today(today), select or (), ignore or ())
+    if only is not None:
+        result = _only(result, only)
+    cwd = Path.cwd()
+    color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = formats.text(result, cwd, color=color, statistics=statistics)
+    report = text if fmt == "text" else _report(result, fmt)
+    if output is not None:
+        try:
+            output.write_text(report if report.endswith("\n") else report + "\n", "utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        typer.echo(text, nl=False)
+    elif fmt == "github":
+        # annotations for the diff view, and the full report for the job log
+        typer.echo(report, nl=False)
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(report, nl=not report.endswith("\n"))
+    if not exit_zero and result.at_least(fail_on):
+        raise typer.Exit(1)
+
+
+def _report(result: LintResult, fmt: str) -> str:
+    from ..lint import formats
+
+    if fmt == "json":
+        return formats.json_report(result)
+    if fmt == "github":
+        return formats.github(result)
+    if fmt == "gitlab":
+        return formats.gitlab(result)
+    from ..lint.sarif import sarif
+
+    return sarif(result)
+
+
+def _pipeline_for(ctx: typer.Context, paths: list[Path]) -> tuple[Pipeline, set[Path] | None]:
+    """The one pipeline the paths belong to, and the files to report on (None: all)."""
+    from ..errors import UsageError
+    from ..store import Pipeline, find_root
+
+    if not paths:
+        return Pipeline.open(start_dir(ctx)), None
+    base = start_dir(ctx)
+    roots: dict[Path, list[Path]] = {}
+    whole: set[Path] = set()
+    for p in paths:
+        full = (base / p).resolve()
+        if not full.exists():
+            raise UsageError(f"{p}: no such file or folder")
+        try:
+            root = find_root(full if full.is_dir() else full.parent)
+        except UsageError:
+            if full.is_dir():
+                raise
+            continue  # a file outside any pipeline (pre-commit passes every changed file)
+        roots.setdefault(root, []).append(full)
+        if full.is_dir():
+            whole.add(root)
+    if not roots:
+        raise UsageError("none of the given files is inside a pipeline (no pipeline.yaml above)")
+    if len(roots) > 1:
+        listed = ", ".join(str(r) for r in roots)
+        raise UsageError(f"the paths belong to several pipelines ({listed}): lint one at a time")
+    root, files = next(iter(roots.items()))
+    return Pipeline(root), (None if root in whole else set(files))
+
+
+def _only(result: LintResult, files: set[Path]) -> LintResult:
+    import dataclasses
+
+    kept = tuple(f for f in result.findings if (result.root / f.path).resolve() in files)
+    return dataclasses.replace(result, findings=kept)
+
+
+@app.command()
+def rules(
+    as_json: bool = typer.Option(False, "--json", help="Print the rules as JSON."),
+) -> None:
+    """List every lint rule: code, name, default severity and what it catches."""
+    from ..lint import RULES
+
+    if as_json:
+        import json
+
+        from ..lint.docs import rule_json
+
+        typer.echo(json.dumps([rule_json(r) for r in RULES], indent=2, ensure_ascii=False))
+        return
+    from ..render import table
+
+    rows = [[r.code, r.name, r.severity, r.summary] for r in RULES]
+    typer.echo(table(("CODE", "NAME", "SEVERITY", "FIRES WHEN"), rows, max_width=120))
+
+
+@app.command()
+def rule(code: str = typer.Argument(..., help="A rule code (PL301) or name (stale).")) -> None:
+    """Print one rule's documentation: why it matters, how to fix it, its settings."""
+    from ..errors import UsageError
+    from ..lint import get_rule
+    from ..lint.docs import rule_text
+
+    try:
+        r = get_rule(code)
+    except KeyError:
+        raise UsageError(f"no rule {code!r} (see `pipectl rules`)") from None
+    typer.echo(rule_text(r))

@@ -1,0 +1,174 @@
+"""Lint reports as text: the terminal format, JSON, GitHub annotations, GitLab Code Quality.
+
+Takes a LintResult, returns strings (SARIF lives in sarif.py); printing is the CLI's job.
+Colour only when the caller asks for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .model import Finding
+from .runner import LintResult
+
+FORMATS = ("text", "json", "github", "gitlab", "sarif")
+
+_COLOURS = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m"}
+_BOLD, _RESET = "\033[1m", "\033[0m"
+
+
+def path_from(result: LintResult, finding: Finding, base: Path | None) -> str:
+    """The finding's path relative to `base` (posix); pipeline-relative when base is None."""
+    if base is None:
+        return finding.path
+    full = result.root / finding.path
+    try:
+        return full.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(full, base)).as_posix()
+
+
+def ci_base(result: LintResult) -> Path:
+    """CI systems resolve paths from the repository root: the git work tree, else the root."""
+    return result.git_root or result.root
+
+
+def text(
+    result: LintResult,
+    cwd: Path,
+    *,
+    color: bool = False,
+    statistics: bool = False,
+    summary: bool = True,
+) -> str:
+    """`path:line:col: CODE message` per finding, then statistics and a summary line."""
+    lines = []
+    for f in result.findings:
+        where = f"{path_from(result, f, cwd)}:{f.line}:{f.column}:"
+        code = f.code
+        if color:
+            where = f"{_BOLD}{where}{_RESET}"
+            code = f"{_COLOURS.get(f.severity, '')}{code}{_RESET}"
+        lines.append(f"{where} {code} {f.message}")
+    if statistics and result.findings:
+        if lines:
+            lines.append("")
+        lines.extend(statistics_lines(result.findings))
+    if summary:
+        if lines:
+            lines.append("")
+        lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"
+
+
+def statistics_lines(findings: Sequence[Finding]) -> list[str]:
+    counts = Counter((f.code, f.name) for f in findings)
+    width = max(len(str(n)) for n in counts.values())
+    return [
+        f"{n:>{width}}  {code}  {name}"
+        for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def summary_line(result: LintResult) -> str:
+    by = Counter(f.severity for f in result.findings)
+    total = len(result.findings)
+    deals = _count(result.deals_checked, "deal")
+    if not total:
+        return f"No problems found ({deals} checked)."
+    parts = [_count(by["error"], "error"), _count(by["warning"], "warning")]
+    if by["info"]:
+        parts.append(f"{by['info']} info")
+    return f"Found {_count(total, 'problem')} ({', '.join(parts)}) in {deals}."
+
+
+def finding_json(f: Finding, path: str | None = None) -> dict[str, Any]:
+    """One finding as JSON; the key set and order are a stable interface."""
+    return {
+        "code": f.code,
+        "name": f.name,
+        "severity": f.severity,
+        "path": f.path if path is None else path,
+        "line": f.line,
+        "column": f.column,
+        "message": f.message,
+        "deal_id": f.deal_id,
+    }
+
+
+def json_report(result: LintResult) -> str:
+    """A JSON list of findings; paths are relative to the pipeline root."""
+    return json.dumps([finding_json(f) for f in result.findings], indent=2, ensure_ascii=False)
+
+
+# --- GitHub Actions -------------------------------------------------------------------------
+
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def github_escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github_escape_property(value: str) -> str:
+    return github_escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(result: LintResult) -> str:
+    """Workflow commands (`::error file=…,line=…::message`) that annotate the diff."""
+    base = ci_base(result)
+    out = []
+    for f in result.findings:
+        props = ",".join(
+            f"{k}={github_escape_property(str(v))}"
+            for k, v in (
+                ("file", path_from(result, f, base)),
+                ("line", f.line),
+                ("col", f.column),
+                ("title", f"{f.code} {f.name}"),
+            )
+        )
+        out.append(f"::{_GITHUB_LEVEL[f.severity]} {props}::{github_escape_data(f.message)}")
+    return "".join(line + "\n" for line in out)
+
+
+# --- GitLab Code Quality --------------------------------------------------------------------
+
+_GITLAB_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
+
+
+def gitlab(result: LintResult) -> str:
+    """A GitLab Code Quality report; fingerprints are stable across runs and unique."""
+    base = ci_base(result)
+    seen: Counter[str] = Counter()
+    issues = []
+    for f in result.findings:
+        path = path_from(result, f, base)
+        # content, not line, identifies a finding, so fixing an unrelated line above it
+        # does not turn it into a "new" issue in the merge request widget
+        key = "\0".join((f.code, path, f.deal_id or "", f.message))
+        seen[key] += 1
+        digest = hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()
+        issues.append(
+            {
+                "type": "issue",
+                "check_name": f.code,
+                "description": f"{f.code} {f.name}: {f.message}",
+                "categories": ["Bug Risk"],
+                "severity": _GITLAB_SEVERITY[f.severity],
+                "fingerprint": digest,
+                "location": {"path": path, "lines": {"begin": f.line}},
+                "engine_name": "pipectl",
+            }
+        )
+    return json.dumps(issues, indent=2, ensure_ascii=False)

@@ -1,0 +1,100 @@
+"""The values of lint: a Finding, a Rule with its documented options, and the @rule decorator.
+
+Pure data and declarations; this module never reads files, runs git or prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .context import Context
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where it is (pipeline-relative posix path, 1-based line/column) and what."""
+
+    code: str
+    name: str
+    severity: str
+    path: str
+    line: int
+    column: int
+    message: str
+    deal_id: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line, self.column, self.code, self.message)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A rule setting in pipeline.yaml: its key, type, default, per-stage defaults and meaning.
+
+    `kind` is one of "int", "number", "bool", "str", "words" (a list of words).
+    """
+
+    key: str
+    kind: str
+    default: Any
+    doc: str
+    stage_defaults: Mapping[str, Any] = field(default_factory=dict)
+    per_stage: bool = True
+
+
+Check = Callable[["Context", "Rule"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A lint rule: code, kebab-case name, default severity, docs, options and its check.
+
+    `scope` says which deals it reads: "all" stages or only "open" ones, so a run that selects
+    only open-deal rules never reads the won and lost folders. `history` marks rules that may
+    ask git when a file lacks a field (time in stage).
+    """
+
+    code: str
+    name: str
+    severity: str
+    summary: str
+    doc: str
+    check: Check
+    options: tuple[Option, ...] = ()
+    scope: str = "open"
+    history: bool = False
+
+    def option(self, key: str) -> Option:
+        for opt in self.options:
+            if opt.key == key:
+                return opt
+        raise KeyError(f"{self.code} {self.name} has no setting {key!r}")
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: str,
+    summary: str,
+    *,
+    options: tuple[Option, ...] = (),
+    scope: str = "open",
+    history: bool = False,
+) -> Callable[[Check], Rule]:
+    """Turn a check function into a Rule; its docstring is the rule's doc paragraph."""
+
+    def wrap(fn: Check) -> Rule:
+        doc = " ".join((fn.__doc__ or "").split())
+        return Rule(code, name, severity, summary, doc, fn, options, scope, history)
+
+    return wrap
+
+
+# Findings the runner itself makes; not rules a user selects, but documented with them.
+INTERNAL_ERROR = ("PL000", "internal-error")

@@ -1,0 +1,49 @@
+"""Completeness rules (PL2xx): an open deal needs a value, an owner and a next step.
+
+Read-only checks over parsed deals; never prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .context import Context
+from .model import Finding, Rule, rule
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@rule("PL201", "no-value", "warning", "an open deal without a value")
+def no_value(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """Every opportunity needs a value, even a rough one: without it the deal counts for
+    nothing in the forecast, the coverage check and the board's totals, and nobody can
+    tell a big deal from a small one when choosing where to spend the day. Set an
+    estimate with `pipectl set DEAL value=12000` and refine it as you learn more."""
+    for deal in ctx.open_deals:
+        if _absent(deal.fields.get("value")):
+            yield ctx.finding(r, deal, "open deal has no value: set an estimate", key="value")
+
+
+@rule("PL202", "no-owner", "warning", "an open deal without an owner")
+def no_owner(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """A deal that belongs to nobody is followed up by nobody. Every open deal needs one
+    person who answers for its next step. Set it with `pipectl set DEAL owner=NAME`."""
+    for deal in ctx.open_deals:
+        if _absent(deal.fields.get("owner")):
+            yield ctx.finding(r, deal, "open deal has no owner", key="owner")
+
+
+@rule("PL203", "no-next-step", "warning", "an open deal without a next step")
+def no_next_step(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """An open deal without a concrete next step is drifting: the practice is to end
+    every touchpoint by agreeing what happens next, and to write it down with a date.
+    Set one with `pipectl next DEAL "Send the proposal" --due 2026-12-01`."""
+    for deal in ctx.open_deals:
+        if _absent(deal.fields.get("next_step")):
+            yield ctx.finding(r, deal, "open deal has no next step", key="next_step")
+
+
+RULES = (no_value, no_owner, no_next_step)

@@ -1,0 +1,141 @@
+"""Pipeline-shape rules (PL6xx): too many deals in a stage, a bottleneck, a thin top of
+the funnel, too little pipeline for the quota. Findings point at pipeline.yaml; never prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator
+
+from ..render import money
+from .context import CONFIG_PATH, Context
+from .model import Finding, Option, Rule, rule
+from .settings import severity
+
+
+def _stage_line(ctx: Context, r: Rule) -> int:
+    """Point at the rule's own settings when pipeline.yaml has them, else at `stages:`."""
+    for key in (r.name, r.code):
+        if key in ctx.config.rules:
+            return ctx.config_line("rules", key)
+    return ctx.config_line("stages")
+
+
+@rule("PL601", "stage-over-capacity", "warning",
+      "more open deals in a stage than its limit (e.g. 50 deals in closing at once)",
+      options=(Option("max_open", "int", 0,
+                      "Most open deals a stage may hold; 0 means no limit.",
+                      stage_defaults={"closing": 10}),))  # fmt: skip
+def stage_over_capacity(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """A team can only give real attention to so many deals at the closing table at once;
+    fifty proposals out means most of them are not being worked. Each open stage may have
+    a limit (`max_open`): none by default, 10 in closing. Close out or step back the
+    deals that are not really closing."""
+    counts = Counter(d.stage for d in ctx.open_deals)
+    for stage in ctx.config.open_stages:
+        limit = ctx.setting(r, "max_open", stage.name)
+        if limit and counts[stage.name] > limit:
+            msg = f"{counts[stage.name]} open deals in {stage.name} (limit {limit})"
+            f = ctx.finding(r, CONFIG_PATH, msg, line=_stage_line(ctx, r))
+            yield _at_stage(ctx, r, f, stage.name)
+
+
+def _at_stage(ctx: Context, r: Rule, f: Finding, stage: str) -> Finding:
+    """A pipeline-wide finding takes the severity configured for the stage it is about."""
+    return dataclasses.replace(f, severity=severity(ctx.config, r, stage))
+
+
+@rule("PL602", "bottleneck", "warning",
+      "one stage holds too large a share of all open deals",
+      options=(Option("max_share", "number", 0.5,
+                      "Largest share (0 to 1) of all open deals one stage may hold."),
+               Option("min_open", "int", 10,
+                      "Open deals the pipeline needs before shares mean anything.",
+                      per_stage=False)))  # fmt: skip
+def bottleneck(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """When one stage holds more than half of all open deals, deals are piling up there
+    instead of moving: a qualification backlog, proposals nobody follows up. Checked only
+    once the pipeline has at least 10 open deals. A healthy funnel is widest at the top;
+    if your first stage is meant to hold most deals, raise its `max_share` under `stages:`."""
+    open_deals = ctx.open_deals
+    total = len(open_deals)
+    if total < ctx.setting(r, "min_open") or total == 0:
+        return
+    counts = Counter(d.stage for d in open_deals)
+    for stage in ctx.config.open_stages:
+        share = counts[stage.name] / total
+        limit = ctx.setting(r, "max_share", stage.name)
+        if share > limit:
+            msg = (
+                f"{stage.name} holds {counts[stage.name]} of {total} open deals "
+                f"({share:.0%}, limit {limit:.0%}): deals are piling up there"
+            )
+            f = ctx.finding(r, CONFIG_PATH, msg, line=_stage_line(ctx, r))
+            yield _at_stage(ctx, r, f, stage.name)
+
+
+@rule("PL603", "thin-funnel", "warning",
+      "too few deals at the front of the pipeline",
+      options=(Option("min_deals", "int", 5,
+                      "Fewest open deals the front stage must hold.", per_stage=False),
+               Option("stage", "str", "",
+                      "The front stage to count; empty means the first stage.",
+                      per_stage=False)))  # fmt: skip
+def thin_funnel(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """Keep the front of the pipeline full: most leads never close, so today's prospecting
+    is next quarter's revenue. Fires when the first stage (or `stage`) holds fewer than 5
+    open deals. Spend time on prospecting before the later stages run dry."""
+    front = ctx.setting(r, "stage") or (ctx.config.stage_names[0] if ctx.config.stages else "")
+    if ctx.config.stage(front) is None:
+        return
+    count = sum(1 for d in ctx.open_deals if d.stage == front)
+    limit = ctx.setting(r, "min_deals")
+    if count < limit:
+        deals = "deal" if count == 1 else "deals"
+        msg = f"only {count} open {deals} in {front} (at least {limit}): prospect more"
+        yield ctx.finding(r, CONFIG_PATH, msg, line=_stage_line(ctx, r))
+
+
+@rule("PL604", "low-coverage", "warning",
+      "weighted open value below the coverage target for the quota",
+      options=(Option("ratio", "number", 3.0,
+                      "Open value needed, as a multiple of `quota`.", per_stage=False),
+               Option("weighted", "bool", True,
+                      "Weigh each deal's value by its win probability.",
+                      per_stage=False)))  # fmt: skip
+def low_coverage(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """With a `quota` in pipeline.yaml, the open pipeline must cover it several times over,
+    because most deals will not close: by default the open value, each deal weighted by
+    its probability (its own `probability`, else its stage's), must reach 3× the quota. Set
+    `weighted: false` to compare the plain open value instead. Only deals in the pipeline's
+    currency are summed. Without a quota this rule is silent. Fill the pipeline, or revisit
+    the quota."""
+    quota = ctx.config.quota
+    if not quota:
+        return
+    weighted = ctx.setting(r, "weighted")
+    ratio = ctx.setting(r, "ratio")
+    total = 0.0
+    for deal in ctx.open_deals:
+        value = deal.value
+        currency = deal.fields.get("currency") or ctx.config.currency
+        if value is None or currency != ctx.config.currency:
+            continue
+        stage = ctx.config.stage(deal.stage)
+        p = deal.probability
+        if p is None:
+            p = stage.probability if stage is not None else 0.0
+        total += value * p if weighted else value
+    target = quota * ratio
+    if total < target:
+        kind = "weighted open value" if weighted else "open value"
+        cur = ctx.config.currency
+        msg = (
+            f"{kind} {money(total)} {cur} is {total / quota:.1f}× the quota of "
+            f"{money(quota)} {cur} (target {ratio:g}×, {money(target)} {cur})"
+        )
+        yield ctx.finding(r, CONFIG_PATH, msg, line=ctx.config_line("quota"))
+
+
+RULES = (stage_over_capacity, bottleneck, thin_funnel, low_coverage)

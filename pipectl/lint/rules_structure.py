@@ -1,0 +1,257 @@
+"""Structure rules (PL1xx): files that cannot be read, missing or malformed fields, duplicate
+ids, deal files outside the stage folders, unused suppressions. Read-only; never prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import CONFIG_FILE
+from ..deal import DATE_FIELDS, Deal
+from .context import Context
+from .model import Finding, Rule, rule
+from .suppress import parse as parse_suppressions
+
+
+@rule("PL101", "invalid-frontmatter", "error",
+      "no frontmatter, or YAML that does not parse (with the YAML line)", scope="all")  # fmt: skip
+def invalid_frontmatter(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """A deal file must start with a `---` line, hold a YAML mapping, and close it with
+    another `---` line. A file that cannot be read, is not UTF-8, has YAML that does not
+    parse, or repeats a key (YAML forbids it, and PyYAML would silently keep the last value)
+    is reported here with the file's own line; every other rule skips it. Fix the YAML at
+    the line shown, or run `pipectl show DEAL --raw` to see the file as pipectl reads it."""
+    for err in ctx.errors:
+        path = Path(str(err.path)) if err.path is not None else Path("?")
+        stage = path.parts[0] if len(path.parts) > 1 else None
+        deal = Deal(path.stem, stage or "", path, {})
+        yield ctx.finding(r, deal, err.message, line=err.line or 1)
+
+
+@rule("PL102", "missing-field", "error",
+      "a field the config requires (per stage) is absent", scope="all")  # fmt: skip
+def missing_field(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """Every deal needs the fields listed in `required_fields` of pipeline.yaml (by default
+    `title` and `created`), plus those of its stage under `required_fields_by_stage` (by
+    default a won deal needs `closed`, a lost one `closed` and `lost_reason`). Reports,
+    forecasts and the time-based rules depend on them. Add the field, e.g.
+    `pipectl set DEAL created=2026-11-02`."""
+    cfg = ctx.config
+    for deal in ctx.deals:
+        required = (*cfg.required_fields, *cfg.required_fields_by_stage.get(deal.stage, ()))
+        for key in dict.fromkeys(required):
+            if _blank(_get(deal.fields, key)):
+                where = f" in {deal.stage}" if key not in cfg.required_fields else ""
+                yield ctx.finding(r, deal, f"missing required field {key!r}{where}", line=1)
+
+
+def _get(fields: Mapping[str, Any], key: str) -> Any:
+    node: Any = fields
+    for part in key.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
+
+
+_TEXT_FIELDS = ("title", "company", "contact", "owner", "next_step", "currency", "lost_reason")
+
+
+@rule("PL103", "bad-value", "error",
+      "a date that is no date, a value that is no number, a bad touchpoint entry",
+      scope="all")  # fmt: skip
+def bad_value(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """pipectl's own fields have types: dates are `YYYY-MM-DD`, `value` is a number ≥ 0,
+    `probability` a number from 0 to 1, text fields are text, `qualification` is a mapping,
+    each touchpoint is a mapping with a date and a kind (and outcome) from pipeline.yaml,
+    a lost deal's `lost_reason` is one of `lost_reasons`, and each `lint-ignore` entry names
+    a rule and gives a reason. A wrong type silently drops the deal out of forecasts and
+    rules, so it is an error. Fix the value at the line shown."""
+    cfg = ctx.config
+    for deal in ctx.deals:
+        f = deal.fields
+        for key in DATE_FIELDS:
+            value = f.get(key)
+            if value is not None and not _is_date(value):
+                msg = f"{key}: {_show(value)} is not a date (use YYYY-MM-DD)"
+                yield ctx.finding(r, deal, msg, key=key)
+        for key in ("value", "probability"):
+            value = f.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                yield ctx.finding(r, deal, f"{key}: {_show(value)} is not a number", key=key)
+            elif value < 0 or (key == "probability" and value > 1):
+                limit = "between 0 and 1" if key == "probability" else "0 or more"
+                yield ctx.finding(r, deal, f"{key}: {value} must be {limit}", key=key)
+        for key in _TEXT_FIELDS:
+            value = f.get(key)
+            if isinstance(value, Mapping | list):
+                yield ctx.finding(r, deal, f"{key}: must be text, not a list or mapping", key=key)
+        q = f.get("qualification")
+        if q is not None and not isinstance(q, Mapping):
+            msg = "qualification: must be a mapping of criterion: evidence"
+            yield ctx.finding(r, deal, msg, key="qualification")
+        tags = f.get("tags")
+        if tags is not None and not isinstance(tags, str | list):
+            yield ctx.finding(r, deal, "tags: must be a list of words", key="tags")
+        reason = f.get("lost_reason")
+        stage = cfg.stage(deal.stage)
+        if (
+            stage is not None
+            and stage.closed == "lost"
+            and isinstance(reason, str)
+            and cfg.lost_reasons
+            and reason not in cfg.lost_reasons
+        ):
+            msg = f"lost_reason: {reason!r} is not one of {', '.join(cfg.lost_reasons)}"
+            yield ctx.finding(r, deal, msg, key="lost_reason")
+        yield from _touchpoint_problems(ctx, r, deal)
+        for problem in parse_suppressions(deal).problems:
+            yield ctx.finding(r, deal, problem, key="lint-ignore")
+
+
+def _touchpoint_problems(ctx: Context, r: Rule, deal: Deal) -> Iterator[Finding]:
+    raw = deal.fields.get("touchpoints")
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        msg = "touchpoints: must be a list of {date, kind, summary, outcome} entries"
+        yield ctx.finding(r, deal, msg, key="touchpoints")
+        return
+    kinds, outcomes = ctx.config.touchpoint_kinds, ctx.config.touchpoint_outcomes
+    for i, item in enumerate(raw):
+        problem = None
+        if not isinstance(item, Mapping):
+            problem = "must be a mapping {date, kind, summary, outcome}"
+        elif not _is_date(item.get("date")):
+            problem = f"date {_show(item.get('date'))} is not a date (use YYYY-MM-DD)"
+        elif not item.get("kind"):
+            problem = "has no kind"
+        elif kinds and str(item["kind"]) not in kinds:
+            problem = f"kind {item['kind']!r} is not one of {', '.join(kinds)}"
+        elif item.get("outcome") is not None and outcomes and str(item["outcome"]) not in outcomes:
+            problem = f"outcome {item['outcome']!r} is not one of {', '.join(outcomes)}"
+        if problem:
+            line = ctx.locate(deal, ("touchpoints", i)) or deal.line_of("touchpoints")
+            yield ctx.finding(r, deal, f"touchpoint {i + 1}: {problem}", line=line)
+
+
+def _is_date(value: Any) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+@rule("PL104", "duplicate-id", "error", "the same id in two stage folders", scope="all")
+def duplicate_id(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """A deal's id is its file name, and it must be unique across all stage folders:
+    commands address deals by id, and two files with one id usually mean a copy was made
+    instead of a move. Keep the file in the right stage, merge its touchpoints and notes
+    into it, and delete the other copy (or rename one if they are different deals)."""
+    by_id: dict[str, list[Deal]] = {}
+    for deal in ctx.deals:
+        by_id.setdefault(deal.id, []).append(deal)
+    for err in ctx.errors:
+        if err.path is not None:
+            p = Path(str(err.path))
+            if len(p.parts) > 1:
+                by_id.setdefault(p.stem, []).append(Deal(p.stem, p.parts[0], p, {}))
+    for deal_id, deals in by_id.items():
+        if len(deals) < 2:
+            continue
+        for deal in deals:
+            others = ", ".join(d.path.as_posix() for d in deals if d is not deal)
+            yield ctx.finding(r, deal, f"id {deal_id!r} is also used by {others}", line=1)
+
+
+@rule("PL105", "stray-file", "warning",
+      "a deal file outside any known stage folder", scope="all")  # fmt: skip
+def stray_file(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """A deal file (a `.md` file that starts with a `---` frontmatter line) must sit
+    directly in a stage folder named in pipeline.yaml. One in the pipeline root, in a
+    folder that is not a stage (a typo, a stage renamed in pipeline.yaml), or in a
+    subfolder of a stage is invisible to every command and every other rule. Markdown files
+    without frontmatter (a README, meeting notes) are not deals and are left alone, as are
+    hidden folders and nested pipelines (folders with their own pipeline.yaml). Move the file
+    into a stage folder with `git mv`, or remove its frontmatter if it is not a deal."""
+    stages = set(ctx.config.stage_names)
+    for path in _stray_candidates(ctx.root, stages):
+        rel = path.relative_to(ctx.root)
+        folder = rel.parts[0] if len(rel.parts) > 1 else None
+        if folder is None:
+            why = "is in the pipeline root"
+        elif folder not in stages:
+            why = f"is in {folder}/, which is not a stage in {CONFIG_FILE}"
+        else:
+            why = f"is in a subfolder of the {folder} stage"
+        deal = Deal(path.stem, folder or "", rel, {})
+        msg = f"deal file {why}: move it into a stage folder ({', '.join(ctx.config.stage_names)})"
+        yield ctx.finding(r, deal, msg, line=1)
+
+
+def _stray_candidates(root: Path, stages: set[str], depth: int = 4) -> Iterator[Path]:
+    def walk(folder: Path, level: int, in_stage: bool) -> Iterator[Path]:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                is_stage = level == 0 and entry.name in stages
+                if level + 1 < depth and not (path / CONFIG_FILE).exists():
+                    yield from walk(path, level + 1, in_stage or is_stage)
+            elif (
+                entry.name.endswith(".md")
+                and not (in_stage and level == 1)
+                and _has_frontmatter(path)
+            ):
+                yield path
+
+    yield from walk(root, 0, False)
+
+
+def _has_frontmatter(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    return head.removeprefix(b"\xef\xbb\xbf").startswith(b"---")
+
+
+@rule("PL106", "unused-suppression", "warning",
+      "a `lint-ignore` entry that silences nothing", scope="all")  # fmt: skip
+def unused_suppression(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """A `lint-ignore:` entry whose rule no longer fires on the deal is noise that hides
+    the next real problem: once a stale deal is touched again, its `stale` suppression
+    should go. The runner reports an entry as unused only when its rule ran in that lint
+    run (so `--select` never makes suppressions look unused). Remove the entry."""
+    return iter(())  # the runner reports these, after it has applied every suppression
+
+
+RULES = (
+    invalid_frontmatter, missing_field, bad_value, duplicate_id, stray_file, unused_suppression,
+)  # fmt: skip

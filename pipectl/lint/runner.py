@@ -1,0 +1,103 @@
+"""Run the selected rules over a pipeline and gather every finding, suppressions applied.
+
+A rule that crashes becomes one PL000 finding and the others still run; lint never raises
+on a file's content. Bad rule settings raise ConfigError (exit 2). Never prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..gitrepo import find_git_root
+from ..store import Pipeline
+from . import settings, suppress
+from .context import CONFIG_PATH, Context
+from .loader import load
+from .model import INTERNAL_ERROR, SEVERITY_RANK, Finding, Rule
+from .registry import get_rule, select_rules
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """The findings of one run, sorted by path and line, and what was checked."""
+
+    findings: tuple[Finding, ...]
+    root: Path
+    git_root: Path | None
+    rules: tuple[Rule, ...]
+    deals_checked: int  # deal files read, parsed or not
+    today: dt.date
+
+    def at_least(self, level: str) -> tuple[Finding, ...]:
+        """Findings at or above a severity (error, warning or info)."""
+        rank = SEVERITY_RANK[level]
+        return tuple(f for f in self.findings if SEVERITY_RANK[f.severity] >= rank)
+
+    def for_deal(self, deal_id: str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.deal_id == deal_id)
+
+
+def run(
+    pipeline: Pipeline,
+    today: dt.date,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> LintResult:
+    """Lint a pipeline: `select`/`ignore` take codes, prefixes ("PL3") or names."""
+    config = pipeline.config
+    settings.validate(config)
+    chosen = tuple(r for r in select_rules(select, ignore) if settings.enabled_anywhere(config, r))
+    if any(r.scope == "all" for r in chosen):
+        stages = config.stage_names
+    else:
+        stages = tuple(s.name for s in config.open_stages)
+    deals, errors = load(pipeline, stages) if chosen else ([], [])
+    ctx = Context(pipeline, config, today, deals, errors, tuple(stages))
+    findings: list[Finding] = []
+    for r in chosen:
+        try:
+            findings.extend(f for f in r.check(ctx, r) if f.severity != "off")
+        except Exception as exc:  # a bug in one rule must not hide the others' findings
+            findings.append(_internal_error(r, exc))
+    findings = _apply_suppressions(ctx, chosen, findings)
+    findings.sort(key=Finding.sort_key)
+    git_root = find_git_root(pipeline.root)
+    checked = len(deals) + len(errors)
+    return LintResult(tuple(findings), pipeline.root, git_root, chosen, checked, today)
+
+
+def _internal_error(r: Rule, exc: Exception) -> Finding:
+    code, name = INTERNAL_ERROR
+    message = f"rule {r.code} {r.name} crashed ({type(exc).__name__}: {exc}); please report it"
+    return Finding(code, name, "error", CONFIG_PATH, 1, 1, message)
+
+
+def _apply_suppressions(
+    ctx: Context, chosen: tuple[Rule, ...], findings: list[Finding]
+) -> list[Finding]:
+    ran = {r.code for r in chosen}
+    by_path = {d.path.as_posix(): d for d in ctx.deals}
+    table = {p: suppress.parse(d).reasons for p, d in by_path.items()}
+    used: set[tuple[str, str]] = set()
+    kept: list[Finding] = []
+    for f in findings:
+        if f.code in table.get(f.path, {}):
+            used.add((f.path, f.code))
+        else:
+            kept.append(f)
+    if "PL106" not in ran:
+        return kept
+    unused_rule = get_rule("PL106")
+    for path, reasons in table.items():
+        deal = by_path[path]
+        for code in reasons:
+            if code in ran and (path, code) not in used:
+                name = get_rule(code).name
+                msg = f"lint-ignore: {code} ({name}) suppresses nothing here: remove it"
+                f = ctx.finding(unused_rule, deal, msg, key=suppress.KEY)
+                if f.severity != "off":
+                    kept.append(f)
+    return kept
