@@ -77,7 +77,12 @@ def init(folder: Path, commit: bool = True) -> tuple[Outcome, bool]:
             keep = pipeline.stage_dir(stage) / ".gitkeep"
             if not keep.exists():
                 ch.write(keep, "")
+        from . import driver  # teams: deal files merge with pipectl's merge driver
+
+        driver.add_attributes(ch, pipeline.root)
         ch.set_message("init pipeline", "init")
+    if pipeline.git is not None:
+        driver.register(pipeline.git)
     return Outcome(None, ch.committed, f"initialised pipeline in {folder}"), made_repo
 
 
