@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import os
+import secrets
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -21,6 +23,9 @@ from .errors import DealError, GitError, PipectlError, UsageError
 from .gitrepo import GitRepo, find_git_root
 
 NO_GIT_WARNING = "not inside a git repository: changes are saved but there is no audit trail"
+
+# A deal is a page of text; anything this big is refused rather than read into memory.
+MAX_DEAL_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -99,13 +104,30 @@ class Pipeline:
             decode(self._read_bytes(ref.path), self.display(ref.path)), self.display(ref.path)
         )
 
+    def read_bytes(self, ref: DealRef) -> bytes:
+        """A deal file's exact bytes, with the same refusals as every read."""
+        return self._read_bytes(ref.path)
+
     def _read_bytes(self, path: Path) -> bytes:
+        """Never follows a link out of the pipeline, blocks on a FIFO or reads a device."""
+        shown = self.display(path)
         try:
-            return path.read_bytes()
+            if path.is_symlink() and not _inside(path.resolve(), self.root.resolve()):
+                raise DealError("is a symbolic link to outside the pipeline; not read", shown)
+            with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+                info = os.fstat(f.fileno())
+                if stat.S_ISDIR(info.st_mode):
+                    raise DealError("is a directory, not a deal file", shown)
+                if not stat.S_ISREG(info.st_mode):
+                    raise DealError("is not a regular file; not read", shown)
+                data = f.read(MAX_DEAL_BYTES + 1)
         except IsADirectoryError:
-            raise DealError("is a directory, not a deal file", self.display(path)) from None
+            raise DealError("is a directory, not a deal file", shown) from None
         except OSError as exc:
-            raise DealError(f"cannot read: {exc.strerror}", self.display(path)) from None
+            raise DealError(f"cannot read: {exc.strerror}", shown) from None
+        if len(data) > MAX_DEAL_BYTES:
+            raise DealError(f"is larger than {MAX_DEAL_BYTES >> 20} MB; not read", shown)
+        return data
 
     def resolve(self, ref: str) -> DealRef:
         """A deal by id or unique id prefix; unknown or ambiguous refs list candidates."""
@@ -135,8 +157,8 @@ class Pipeline:
 
     def display(self, path: Path) -> Path:
         """A path as users should read it: relative to the working directory when inside it."""
-        try:
-            return path.resolve().relative_to(Path.cwd().resolve())
+        try:  # the file itself is not resolved: a link is shown where it is, not its target
+            return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve())
         except ValueError:
             return path
 
@@ -180,6 +202,13 @@ class Change:
                 "is a symbolic link; pipectl does not write through links",
                 self.pipeline.display(path),
             )
+        git = self.pipeline.git
+        boundary = (git.root if git is not None else self.pipeline.root).resolve()
+        if not _inside(path.parent.resolve(), boundary):
+            raise DealError(
+                f"is outside {boundary} (a folder on its way is a symbolic link); not written",
+                self.pipeline.display(path),
+            )
         try:
             self.before[path] = path.read_bytes()
         except FileNotFoundError:
@@ -190,7 +219,12 @@ class Change:
         self._snapshot(path)
         missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
         self.new_dirs.extend(reversed(missing))
-        _atomic_write(path, text.encode("utf-8") if isinstance(text, str) else text)
+        try:
+            _atomic_write(path, text.encode("utf-8") if isinstance(text, str) else text)
+        except OSError as exc:  # a full disk, a read-only file system: the change rolls back
+            raise DealError(
+                f"cannot write: {exc.strerror or exc}", self.pipeline.display(path)
+            ) from None
 
     def create(self, path: Path, text: str) -> None:
         if path.exists() or path.is_symlink():
@@ -260,17 +294,29 @@ def _current(path: Path) -> bytes | None:
         return None
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write beside the target, then rename over it: readers see old or new, never half."""
+    """Write beside the target, then rename over it: readers see old or new, never half.
+
+    The temp file gets an unguessable name and is created exclusively, never through a link a
+    repository might hold under that name; it reaches the disk before the rename.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.pipectl-{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.pipectl-{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
         mode = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(tmp, flags, 0o666)
     try:
-        with open(tmp, "wb") as f:
+        with open(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)

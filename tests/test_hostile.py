@@ -343,3 +343,100 @@ def test_no_config_key_runs_a_command():
         assert entry.kind in ("list", "str", "map", "bool", "number"), entry
         for word in ("command", "exec", "hook", "script", "shell", "run"):
             assert word not in entry.key, entry
+
+
+# --- links, FIFOs, huge files: never followed out, never blocking, never read whole ----------
+
+
+def test_symlink_out_of_the_pipeline_is_neither_read_nor_written(
+    pipeline, cli, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("EDITOR", "false")  # were the link followed, `edit` fails, not hangs
+    secret = tmp_path / "secret.md"
+    secret.write_bytes(b"---\ntitle: TOP SECRET\nvalue: 1\n---\nkeys\n")
+    (pipeline / "prospecting" / "leak.md").symlink_to(secret)
+    commit_all(pipeline)
+    frozen = Frozen(pipeline)
+    for command in (*COMMANDS, ("show", "{id}", "--raw"), ("edit", "{id}")):
+        r = cli(*(word.format(id="leak") for word in command))
+        assert r.exit_code == 2, (command, r.output)
+        assert "prospecting/leak.md: is a symbolic link to outside the pipeline" in r.stderr
+        assert "TOP SECRET" not in r.output
+        frozen.assert_unchanged()
+    r = cli("list", "--json")
+    assert r.exit_code == 0 and "TOP SECRET" not in r.output
+    assert secret.read_bytes() == b"---\ntitle: TOP SECRET\nvalue: 1\n---\nkeys\n"
+
+
+def test_symlink_inside_the_pipeline_is_read_but_never_written(pipeline, cli, write_deal):
+    target = write_deal(pipeline, "prospecting", "real", GOOD)
+    (pipeline / "qualifying" / "alias.md").symlink_to(target)
+    commit_all(pipeline)
+    frozen = Frozen(pipeline)
+    r = cli("show", "alias")
+    assert r.exit_code == 0 and "Good Deal" in r.stdout
+    for command in (("set", "alias", "value=5"), ("log", "alias", "call", "x"), ("won", "alias")):
+        r = cli(*command)
+        assert r.exit_code == 2, r.output
+        assert "qualifying/alias.md: is a symbolic link; pipectl does not write" in r.stderr
+        frozen.assert_unchanged()
+
+
+def test_stage_folder_linked_out_of_the_repo_is_not_written(pipeline, cli, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    git(pipeline, "rm", "-q", "-r", "connecting")
+    (pipeline / "connecting").symlink_to(outside, target_is_directory=True)
+    commit_all(pipeline)
+    frozen = Frozen(pipeline)
+    r = cli("add", "Sneaky", "--stage", "connecting")
+    assert r.exit_code == 2, r.output
+    assert "connecting/sneaky.md: is outside" in r.stderr
+    assert list(outside.iterdir()) == []
+    frozen.assert_unchanged()
+
+
+def test_planted_temp_file_link_is_never_written_through(pipeline, cli, write_deal, monkeypatch):
+    """The temp file's name is unguessable; even a link at that very name is not followed."""
+    write_deal(pipeline, "prospecting", "good", GOOD)
+    commit_all(pipeline)
+    victim = pipeline.parent / "victim"
+    victim.write_text("untouched")
+    monkeypatch.setattr("secrets.token_hex", lambda n=None: "feedface")
+    tmp = pipeline / "prospecting" / f".good.md.pipectl-{os.getpid()}-feedface.tmp"
+    tmp.symlink_to(victim)
+    frozen = Frozen(pipeline)
+    r = cli("set", "good", "value=5")
+    assert r.exit_code == 2, r.output
+    assert "prospecting/good.md: cannot write: File exists" in r.stderr
+    assert victim.read_text() == "untouched"
+    frozen.assert_unchanged()
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/urandom"])
+def test_link_to_a_device_is_not_read(target, pipeline):
+    (pipeline / "prospecting" / "zero.md").symlink_to(target)
+    for args in (("list", "--json"), ("show", "zero")):
+        proc = run_bounded(pipeline, *args, timeout=60, mem_mb=512)
+        assert proc.returncode in (0, 2), proc.stderr
+        assert "zero.md: is a symbolic link to outside the pipeline" in proc.stderr
+
+
+def test_fifo_named_like_a_deal_does_not_block(pipeline):
+    os.mkfifo(pipeline / "prospecting" / "pipe.md")
+    for args in (("list", "--json"), ("show", "pipe")):
+        proc = run_bounded(pipeline, *args, timeout=60, mem_mb=512)
+        assert proc.returncode in (0, 2), proc.stderr
+        assert "prospecting/pipe.md: is not a regular file" in proc.stderr
+
+
+def test_oversized_deal_is_refused_not_read(pipeline, cli, write_deal, monkeypatch):
+    monkeypatch.setattr("pipectl.store.MAX_DEAL_BYTES", 1000)
+    write_deal(pipeline, "prospecting", "huge", "---\ntitle: x\n---\n" + "y" * 2000)
+    commit_all(pipeline)
+    frozen = Frozen(pipeline)
+    for command in (("show", "huge"), ("set", "huge", "value=1")):
+        r = cli(*command)
+        assert r.exit_code == 2
+        assert "prospecting/huge.md: is larger than 0 MB" in r.stderr
+    frozen.assert_unchanged()

@@ -199,7 +199,7 @@ def show(
     pipeline = open_pipeline(ctx)
     ref = pipeline.resolve(deal)
     if raw:
-        typer.echo(ref.path.read_bytes().decode("utf-8", "replace"), nl=False)
+        typer.echo(pipeline.read_bytes(ref).decode("utf-8", "replace"), nl=False)
         return
     text = pipeline.read_text(ref)
     d = pipeline.read_deal(ref)
@@ -271,7 +271,7 @@ def edit(
 
     pipeline = open_pipeline(ctx)
     ref = pipeline.resolve(deal)
-    before = ref.path.read_bytes()
+    before = pipeline.read_bytes(ref)
     with editing(before, ref.id, lambda b: ops.validate_text(pipeline, ref, b)) as after:
         outcome = ops.save_edit(pipeline, ref, before, after, commit=not no_commit)
     report(pipeline, outcome, no_commit)
