@@ -105,6 +105,9 @@ def parse_yaml(text: DealText, path: Path | str | None = None) -> dict[str, Any]
     try:
         data = yamlio.load(text.yaml) if text.yaml.strip() else {}
     except yamlio.YAMLError as exc:
+        conflict = conflict_line(text)
+        if conflict is not None:
+            raise DealError(CONFLICT_PROBLEM, path, conflict) from None
         line, _col, problem = yamlio.error_position(exc)
         file_line = None if line is None else line + text.yaml_first_line
         raise DealError(f"invalid YAML: {problem}", path, file_line) from None
@@ -115,6 +118,20 @@ def parse_yaml(text: DealText, path: Path | str | None = None) -> dict[str, Any]
     if not isinstance(data, dict):
         raise DealError("frontmatter must be a mapping of keys to values", path, 2)
     return data
+
+
+CONFLICT_PROBLEM = (
+    "unresolved merge conflict: keep the right lines between <<<<<<< and >>>>>>>, "
+    "delete the marker lines"
+)
+
+
+def conflict_line(text: DealText) -> int | None:
+    """1-based file line of a git conflict marker in the frontmatter (a merge left it)."""
+    for i, line in enumerate(text.yaml.splitlines()):
+        if line.startswith("<<<<<<<"):
+            return i + text.yaml_first_line
+    return None
 
 
 def key_lines(text: DealText) -> dict[str, int]:

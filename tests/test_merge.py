@@ -134,7 +134,8 @@ def test_the_same_field_changed_differently_is_a_conflict_yaml_refuses(merge):
     assert "  need: yes\n" in result.text  # the clean part still merged
     with pytest.raises(DealError) as exc:
         fields(result.text)
-    assert exc.value.line is not None
+    assert "unresolved merge conflict" in str(exc.value)
+    assert exc.value.line == result.text.splitlines().index("<<<<<<< ours") + 1
     # an editor user keeps one side and deletes the marker lines: a valid deal again
     resolved = result.text.replace("<<<<<<< ours\nvalue: 1500\n=======\n", "").replace(
         ">>>>>>> theirs\n", ""

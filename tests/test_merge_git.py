@@ -84,6 +84,7 @@ def test_same_field_edited_differently_conflicts_lint_reports_it_editor_resolves
     lint = Cli(bob)("lint", "--format", "json")
     assert lint.exit_code == 1, lint.output
     assert "PL101" in lint.stdout and "acme-corp.md" in lint.stdout
+    assert "unresolved merge conflict" in lint.stdout
     # the user keeps alice's value in an editor, deleting the marker lines
     lines = text.splitlines(keepends=True)
     start = lines.index("<<<<<<< yours\n")
