@@ -1,0 +1,124 @@
+"""Commands that read the pipeline and its git history: history and report (text, JSON, HTML)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from .app import app
+from .common import date_option, open_pipeline, warn
+
+if TYPE_CHECKING:
+    from ..store import Pipeline
+
+SinceOpt = typer.Option(None, "--since", help="Only from this date on (YYYY-MM-DD).")
+UntilOpt = typer.Option(None, "--until", help="Only up to this date, inclusive (YYYY-MM-DD).")
+JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    deal: str = typer.Argument(None, help="Deal id or unique prefix (default: every deal)."),
+    since: str = SinceOpt,
+    until: str = UntilOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Show the audit trail from git: created, moved, logged, edited — who and when.
+
+    Follows a deal across its moves between stage folders, and shows commits made by hand
+    (a `git mv`, an edit in an editor) as well as pipectl's own. Reads git in one pass.
+    """
+    from .. import history as hist_mod
+    from ..errors import UsageError
+    from ..jsonout import dumps
+    from ..render_report import event_json, history_text
+
+    pipeline = open_pipeline(ctx)
+    if pipeline.git is None:
+        raise UsageError("not inside a git repository: there is no history to show")
+    hist = hist_mod.read(pipeline.git, pipeline.root)
+    deal_id = None
+    if deal is not None:
+        try:
+            deal_id = pipeline.resolve(deal).id
+        except UsageError:
+            if deal not in hist.by_deal:  # a deleted deal still has its history
+                raise
+            deal_id = deal
+    chosen = hist.of(deal_id) if deal_id is not None else hist.events
+    start, end = date_option(since, "--since"), date_option(until, "--until")
+    events = hist_mod.with_fields(pipeline.git, hist_mod.window(chosen, start, end))
+    if as_json:
+        data = {"deal": deal_id, "partial": hist.partial, "events": [event_json(e) for e in events]}
+        typer.echo(dumps(data))
+        return
+    if not events:
+        typer.echo(f"no commits for {deal_id} yet" if deal_id else "no commits in that window")
+        return
+    typer.echo(history_text(events, deal_id is not None, hist.partial))
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    since: str = typer.Option(
+        None, "--since", help="Count deals closed (and stays ended) from this date on."
+    ),
+    until: str = UntilOpt,
+    owner: str = typer.Option(None, "--owner", help="Only this owner's deals."),
+    today: str = typer.Option(None, "--today", help="Pin today's date (YYYY-MM-DD)."),
+    as_json: bool = JsonOpt,
+    html: Path = typer.Option(
+        None, "--html", help="Write a self-contained HTML dashboard to this file.", dir_okay=False
+    ),
+) -> None:
+    """Figures per stage and owner: value, weighted forecast, win rate, sales cycle, time in
+    stage, conversion, lost reasons and velocity; as text, JSON or an HTML dashboard.
+
+    Stage counts, values and the forecast describe today; --since/--until narrow the figures
+    about closing (won, lost, cycle), stays in a stage and conversion. See docs/reports.md.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .. import history as hist_mod
+    from .. import ops
+    from .. import report as report_mod
+    from ..jsonout import dumps
+
+    pipeline = open_pipeline(ctx)
+    now = ops.today(today)
+    start, end = date_option(since, "--since"), date_option(until, "--until")
+    # git walks the log on one core while this process parses the deal files
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(hist_mod.read, pipeline.git, pipeline.root)
+        loaded = pipeline.load()
+        hist = pending.result()
+    for err in loaded.errors:
+        warn(f"skipped {err}")
+    figures = report_mod.report(loaded.deals, pipeline.config, hist, now, start, end, owner)
+    if html is not None:
+        from ..render_html import dashboard
+
+        findings = _lint_findings(pipeline, now)
+        html.write_text(dashboard(figures, findings), encoding="utf-8")
+        typer.echo(f"wrote {html}")
+        return
+    if as_json:
+        typer.echo(dumps(figures))
+        return
+    from ..render_report import report_text
+
+    typer.echo(report_text(figures))
+
+
+def _lint_findings(pipeline: Pipeline, today: dt.date) -> list[dict[str, Any]]:
+    """The current lint findings, as plain data for the dashboard."""
+    from dataclasses import asdict
+
+    from .. import lint
+
+    return [asdict(f) for f in lint.run(pipeline, today).findings]

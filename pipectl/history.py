@@ -1,0 +1,363 @@
+"""The audit trail: every deal's life read from ONE `git log` pass, renames followed.
+
+Never one git process per deal (per-deal `--follow` is hundreds of times slower); field
+diffs, when asked for, come from one more `git cat-file --batch` process. Never prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import GitError
+from .gitrepo import GitRepo
+
+# Kinds of event, in the words `pipectl history` prints.
+CREATED, MOVED, LOGGED, CHANGED, EDITED, RENAMED, DELETED = (
+    "created", "moved", "logged", "changed", "edited", "renamed", "deleted",
+)  # fmt: skip
+
+_TRAILER_RE = re.compile(r"^Pipectl-(Action|Deal):[ \t]*(\S.*?)\s*$", re.MULTILINE)
+_MARK = "\x1e"  # starts each commit header in the log stream
+# Fields of the header, NUL-separated because -z output cannot contain NUL elsewhere.
+_FORMAT = f"{_MARK}%H%x00%an%x00%ae%x00%aI%x00%B"
+_HEADER_FIELDS = 5
+# pipectl's own actions whose commit says everything: no blob diff needed to describe them.
+_SELF_DESCRIBING = frozenset({"add", "log", "move", "won", "lost", "init"})
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change to one deal file in one commit."""
+
+    commit: str
+    date: dt.datetime  # author date, in the author's time zone
+    author: str
+    email: str
+    deal: str  # the deal's id after this change
+    kind: str  # created, moved, logged, changed, edited, renamed, deleted
+    stage: str | None  # stage folder after the change (before, for a deletion)
+    from_stage: str | None = None  # for moves and renames
+    old_deal: str | None = None  # for renames: the id before
+    action: str | None = None  # the Pipectl-Action trailer; None for commits made by hand
+    subject: str = ""
+    path: str = ""  # pipeline-relative path after the change
+    old_path: str | None = None
+    fields: tuple[str, ...] = ()  # frontmatter keys changed ("body" for the notes), if read
+    old_blob: str | None = None
+    new_blob: str | None = None
+    content_changed: bool = True
+
+    @property
+    def by_hand(self) -> bool:
+        return self.action is None
+
+    @property
+    def day(self) -> dt.date:
+        return self.date.date()
+
+    def needs_diff(self) -> bool:
+        """Whether the changed fields must be read from the blobs to describe this event."""
+        if not self.content_changed or self.old_blob is None or self.new_blob is None:
+            return False
+        return self.action not in _SELF_DESCRIBING
+
+
+@dataclass(frozen=True)
+class History:
+    """Events oldest first, each deal's events by its current id, and whether it is whole."""
+
+    events: tuple[Event, ...] = ()
+    by_deal: Mapping[str, tuple[Event, ...]] = field(default_factory=dict)
+    partial: bool = False  # a shallow clone: the oldest commits are missing
+    available: bool = True  # False outside git: no audit trail at all
+
+    def of(self, deal_id: str) -> tuple[Event, ...]:
+        return self.by_deal.get(deal_id, ())
+
+
+def read(git: GitRepo | None, root: Path) -> History:
+    """The history of every deal under the pipeline `root`, from one `git log` pass."""
+    if git is None:
+        return History(available=False)
+    prefix = _prefix(git, root)
+    args = [
+        "-c", "log.follow=false", "-c", "log.showRoot=true", "-c", "core.quotePath=false",
+        "log", "-M", "--raw", "--no-abbrev", "-z", "--date-order", "--reverse",
+        "--diff-merges=off", "--no-color", "--no-show-signature", "--encoding=UTF-8",
+        f"--format={_FORMAT}", "--", prefix or ".",
+    ]  # fmt: skip
+    boundary = shallow_boundary(git)
+    try:
+        commits = list(_parse(_tokens(git.stream(args))))
+    except GitError as exc:
+        if "does not have any commits" in str(exc):
+            return History(partial=bool(boundary))
+        raise
+    # a boundary commit of a shallow clone diffs against nothing: it would claim that every
+    # file was created that day, so it says nothing true about any deal
+    commits = [c for c in commits if c.sha not in boundary]
+    return _build(commits, prefix, bool(boundary))
+
+
+def shallow_boundary(git: GitRepo) -> frozenset[str]:
+    """The commits whose parents a shallow clone lacks (empty when not shallow); no git run."""
+    git_dir = git.git_dir()
+    common = git_dir / "commondir"
+    if common.is_file():  # a linked worktree keeps `shallow` in the main git dir
+        target = Path(common.read_text(encoding="utf-8", errors="replace").strip())
+        git_dir = target if target.is_absolute() else (git_dir / target).resolve()
+    try:
+        text = (git_dir / "shallow").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return frozenset()
+    return frozenset(text.split()) or frozenset({"shallow"})
+
+
+def _prefix(git: GitRepo, root: Path) -> str:
+    rel = git.rel(root)
+    return "" if rel == "." else rel + "/"
+
+
+# --- parsing the log stream -----------------------------------------------------------------
+
+
+@dataclass
+class _Commit:
+    sha: str
+    author: str
+    email: str
+    date: dt.datetime
+    message: str
+    entries: list[tuple[str, str, str, str, str | None]]  # status, old, new blob, path, path2
+
+
+def _tokens(chunks: Iterable[bytes]) -> Iterator[str]:
+    """NUL-separated fields of git's -z output, decoded as they arrive."""
+    rest = b""
+    for chunk in chunks:
+        parts = (rest + chunk).split(b"\0")
+        rest = parts.pop()
+        for part in parts:
+            yield part.decode("utf-8", "replace")
+    if rest:
+        yield rest.decode("utf-8", "replace")
+
+
+def _parse(tokens: Iterator[str]) -> Iterator[_Commit]:
+    current: _Commit | None = None
+    for token in tokens:
+        token = token.lstrip("\n")
+        if token.startswith(_MARK):
+            if current is not None:
+                yield current
+            head = [token[1:], *(next(tokens, "") for _ in range(_HEADER_FIELDS - 1))]
+            current = _Commit(head[0], head[1], head[2], _when(head[3]), head[4], [])
+        elif token.startswith(":") and current is not None:
+            # ":old_mode new_mode old_sha new_sha STATUS" then one or two paths
+            parts = token[1:].split(" ")
+            status = parts[4] if len(parts) > 4 else "M"
+            path = next(tokens, "")
+            path2 = next(tokens, "") if status[:1] in ("R", "C") else None
+            current.entries.append((status, parts[2], parts[3], path, path2))
+    if current is not None:
+        yield current
+
+
+def _when(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return dt.datetime.fromtimestamp(0, dt.timezone.utc)
+
+
+def _trailers(message: str) -> tuple[str | None, str | None]:
+    found: dict[str, str] = {m.group(1): m.group(2) for m in _TRAILER_RE.finditer(message)}
+    return found.get("Action"), found.get("Deal")
+
+
+def _deal_path(path: str, prefix: str) -> tuple[str, str] | None:
+    """(stage, id) for `STAGE/ID.md` directly under the pipeline root, else None."""
+    if not path.startswith(prefix):
+        return None
+    parts = path[len(prefix) :].split("/")
+    if len(parts) != 2 or not parts[1].endswith(".md") or parts[1].startswith("."):
+        return None
+    return parts[0], parts[1][:-3]
+
+
+# --- from commits to the lives of deals -----------------------------------------------------
+
+_NULL = "0" * 40
+
+
+def _build(commits: Iterable[_Commit], prefix: str, partial: bool) -> History:
+    events: list[Event] = []
+    # Each deal's events live in one list, found by the deal's id at each moment; a rename
+    # of the file (a new id) carries the list over, as `git log --follow` does.
+    lives: dict[str, list[Event]] = {}
+    for c in commits:
+        action, _ = _trailers(c.message)
+        subject = c.message.split("\n", 1)[0].strip()
+        for ev in _commit_events(c, prefix, action, subject):
+            if ev.old_deal is not None:
+                life = lives.pop(ev.old_deal, [])
+                lives.setdefault(ev.deal, []).extend(life)
+            lives.setdefault(ev.deal, []).append(ev)
+            events.append(ev)
+    return History(tuple(events), {k: tuple(v) for k, v in lives.items()}, partial, True)
+
+
+def _commit_events(c: _Commit, prefix: str, action: str | None, subject: str) -> list[Event]:
+    def event(kind: str, deal: str, stage: str, path: str, **more: Any) -> Event:
+        return Event(
+            commit=c.sha, date=c.date, author=c.author, email=c.email, action=action,
+            subject=subject, kind=kind, deal=deal, stage=stage, path=path[len(prefix) :], **more,
+        )  # fmt: skip
+
+    added: dict[str, tuple[str, str, str]] = {}  # id -> (stage, path, blob)
+    deleted: dict[str, tuple[str, str, str]] = {}
+    out: list[Event] = []
+    for status, old_blob, new_blob, path, path2 in c.entries:
+        if status[:1] == "R" and path2 is not None:
+            src, dst = _deal_path(path, prefix), _deal_path(path2, prefix)
+            if src and dst:
+                out.append(
+                    event(
+                        MOVED if src[0] != dst[0] else RENAMED,
+                        dst[1],
+                        dst[0],
+                        path2,
+                        from_stage=src[0],
+                        old_deal=src[1] if src[1] != dst[1] else None,
+                        old_path=path[len(prefix) :],
+                        old_blob=old_blob,
+                        new_blob=new_blob,
+                        content_changed=status != "R100",
+                    )
+                )
+            elif dst:  # moved in from outside the pipeline: new here
+                added[dst[1]] = (dst[0], path2, new_blob)
+            elif src:
+                deleted[src[1]] = (src[0], path, old_blob)
+            continue
+        where = _deal_path(path, prefix)
+        if where is None:
+            continue
+        stage, deal_id = where
+        if status[:1] == "A" or old_blob == _NULL:
+            added[deal_id] = (stage, path, new_blob)
+        elif status[:1] == "D":
+            deleted[deal_id] = (stage, path, old_blob)
+        else:
+            kind = _modified_kind(action)
+            out.append(event(kind, deal_id, stage, path, old_blob=old_blob, new_blob=new_blob))
+    for deal_id, (stage, path, blob) in added.items():
+        gone = deleted.pop(deal_id, None)
+        if gone is None:
+            out.append(event(CREATED, deal_id, stage, path, new_blob=blob))
+        else:  # a move git's rename detection missed: the same id in another folder
+            out.append(
+                event(
+                    MOVED,
+                    deal_id,
+                    stage,
+                    path,
+                    from_stage=gone[0],
+                    old_path=gone[1][len(prefix) :],
+                    old_blob=gone[2],
+                    new_blob=blob,
+                )
+            )
+    for deal_id, (stage, path, blob) in deleted.items():
+        out.append(event(DELETED, deal_id, stage, path, old_blob=blob))
+    return out
+
+
+def _modified_kind(action: str | None) -> str:
+    if action == "log":
+        return LOGGED
+    if action is None or action == "edit":
+        return EDITED
+    return CHANGED
+
+
+# --- narrowing and detail -------------------------------------------------------------------
+
+
+def window(
+    events: Iterable[Event], since: dt.date | None = None, until: dt.date | None = None
+) -> list[Event]:
+    """Events whose (author's local) date lies in [since, until]."""
+    return [
+        e for e in events if (since is None or e.day >= since) and (until is None or e.day <= until)
+    ]
+
+
+def with_fields(git: GitRepo | None, events: Sequence[Event]) -> list[Event]:
+    """The events with the frontmatter keys each one changed, read by ONE cat-file process."""
+    wanted = {b for e in events if e.needs_diff() for b in (e.old_blob, e.new_blob) if b}
+    if git is None or not wanted:
+        return list(events)
+    blobs = _read_blobs(git, sorted(wanted))
+    chunks: dict[str, dict[str, str]] = {}
+
+    def parts(sha: str) -> dict[str, str]:
+        if sha not in chunks:
+            chunks[sha] = key_chunks(blobs.get(sha, b""))
+        return chunks[sha]
+
+    out = []
+    for e in events:
+        if e.needs_diff() and e.old_blob and e.new_blob:
+            e = replace(e, fields=changed_keys(parts(e.old_blob), parts(e.new_blob)))
+        out.append(e)
+    return out
+
+
+def _read_blobs(git: GitRepo, shas: Sequence[str]) -> dict[str, bytes]:
+    data = b"".join(git.stream(["cat-file", "--batch"], input_bytes="\n".join(shas).encode()))
+    out: dict[str, bytes] = {}
+    pos = 0
+    while pos < len(data):
+        eol = data.find(b"\n", pos)
+        if eol == -1:
+            break
+        header = data[pos:eol].split(b" ")
+        pos = eol + 1
+        if len(header) != 3:  # "<sha> missing": gone from a shallow or partial clone
+            continue
+        size = int(header[2])
+        out[header[0].decode()] = data[pos : pos + size]
+        pos += size + 1
+    return out
+
+
+def key_chunks(data: bytes) -> dict[str, str]:
+    """A deal file cut into its top-level keys' text, plus "body"; cheap, no YAML parsing."""
+    from .deal import decode, key_lines, split
+    from .errors import DealError
+
+    try:
+        text = split(decode(data))
+    except DealError:
+        return {"content": data.decode("utf-8", "replace")}
+    lines = text.yaml.splitlines()
+    starts = sorted((line - text.yaml_first_line, key) for key, line in key_lines(text).items())
+    out: dict[str, str] = {}
+    for i, (start, key) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(lines)
+        out[key] = "\n".join(line.rstrip() for line in lines[start:end]).strip()
+    out["body"] = text.body.strip()
+    return out
+
+
+def changed_keys(old: Mapping[str, str], new: Mapping[str, str]) -> tuple[str, ...]:
+    """Keys added, removed or changed, in the new file's order, then removed ones."""
+    changed = [k for k in new if old.get(k) != new[k]]
+    changed += [k for k in old if k not in new]
+    return tuple(changed)

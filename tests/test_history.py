@@ -1,0 +1,279 @@
+"""`pipectl history` on real repositories whose history is built with backdated commits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import Cli, git, make_repo
+
+from pipectl import history
+from pipectl.gitrepo import GitRepo
+from pipectl.store import Pipeline
+
+
+class Timeline:
+    """Runs pipectl and git with GIT_AUTHOR_DATE / GIT_COMMITTER_DATE pinned to a day."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch, sub: str = ""):
+        self.root = root
+        self.pipe = root / sub if sub else root
+        self.mp = monkeypatch
+        self.cli = Cli(self.pipe)
+
+    def on(self, day: str) -> Timeline:
+        stamp = f"{day}T10:00:00+00:00"
+        self.mp.setenv("GIT_AUTHOR_DATE", stamp)
+        self.mp.setenv("GIT_COMMITTER_DATE", stamp)
+        return self
+
+    def run(self, *args: str) -> str:
+        result = self.cli(*args)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def add(self, title: str, *args: str) -> str:
+        """A realistic deal: enough lines that git's rename detection recognises its moves."""
+        return self.run(
+            "add", title, "--company", f"{title} Inc", "--contact", f"Jo <jo@{title}.example>",
+            "--next-step", "Call back about pricing", "--tag", "inbound", *args,
+        )  # fmt: skip
+
+    def git(self, *args: str, author: str = "Test User") -> str:
+        email = author.split()[0].lower() + "@example.com"
+        return git(self.root, "-c", f"user.name={author}", "-c", f"user.email={email}", *args)
+
+
+def build_scenario(root: Path, monkeypatch: pytest.MonkeyPatch, sub: str = "") -> Timeline:
+    """Five deals with moves by pipectl and by hand, a rename of an id and a manual edit.
+
+    Stays (stage: from -> to), for the hand computations in the tests:
+      acme:  prospecting 01-05->01-10, qualifying ->01-20 (git mv by Bob), connecting ->02-01,
+             closing ->02-15, won
+      beta:  prospecting 01-06->01-16, qualifying ->01-26, lost (price)
+      gamma: prospecting since 01-08 (open)
+      delta: qualifying 01-09->01-19, connecting ->01-25 (renamed delta-inc on 01-21),
+             closing since 01-25 (open)
+      eps:   prospecting 01-10->01-30, lost (no-budget)
+    """
+    make_repo(root)
+    t = Timeline(root, monkeypatch, sub)
+    t.on("2026-01-02").run("init", *([str(t.pipe)] if sub else []))
+    t.on("2026-01-05").add("Acme", "--value", "1000", "--owner", "alice",
+                           "--date", "2026-01-05")  # fmt: skip
+    t.on("2026-01-06").add("Beta", "--value", "500", "--owner", "bob",
+                           "--date", "2026-01-06")  # fmt: skip
+    t.on("2026-01-07").run("log", "acme", "call", "Intro call", "--outcome", "replied",
+                           "--date", "2026-01-07")  # fmt: skip
+    t.on("2026-01-08").add("Gamma", "--value", "3000", "--owner", "alice",
+                           "--expected-close", "2026-03-20", "--date", "2026-01-08")  # fmt: skip
+    t.on("2026-01-09").add("Delta", "--value", "7000", "--owner", "carol",
+                           "--stage", "qualifying", "--expected-close", "2026-04-10",
+                           "--date", "2026-01-09")  # fmt: skip
+    t.on("2026-01-10").run("move", "acme", "qualifying", "--date", "2026-01-10")
+    t.on("2026-01-10").add("Eps", "--value", "200", "--owner", "bob",
+                           "--date", "2026-01-10")  # fmt: skip
+    # an edit in an editor, committed by hand
+    acme = t.pipe / "qualifying" / "acme.md"
+    acme.write_text(acme.read_text().replace("value: 1000", "value: 1500"))
+    t.on("2026-01-12").git("commit", "-q", "-am", "bump acme")
+    t.on("2026-01-16").run("move", "beta", "qualifying", "--date", "2026-01-16")
+    t.on("2026-01-19").run("move", "delta", "connecting", "--date", "2026-01-19")
+    # a move by hand, by someone else
+    prefix = f"{sub}/" if sub else ""
+    t.git("mv", f"{prefix}qualifying/acme.md", f"{prefix}connecting/acme.md")
+    t.on("2026-01-20").git("commit", "-q", "-m", "acme to connecting", author="Bob Builder")
+    # the id itself renamed by hand
+    t.git("mv", f"{prefix}connecting/delta.md", f"{prefix}connecting/delta-inc.md")
+    t.on("2026-01-21").git("commit", "-q", "-m", "rename delta")
+    t.on("2026-01-25").run("move", "delta-inc", "closing", "--date", "2026-01-25")
+    t.on("2026-01-25").run("set", "delta-inc", "probability=0.5")
+    t.on("2026-01-26").run("lost", "beta", "--reason", "price", "--date", "2026-01-26")
+    t.on("2026-01-30").run("lost", "eps", "--reason", "no-budget", "--date", "2026-01-30")
+    t.on("2026-02-01").run("move", "acme", "closing", "--date", "2026-02-01")
+    t.on("2026-02-15").run("won", "acme", "--date", "2026-02-15")
+    return t
+
+
+@pytest.fixture
+def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Timeline:
+    return build_scenario(tmp_path / "repo", monkeypatch)
+
+
+def history_json(t: Timeline, *args: str) -> dict:
+    return json.loads(t.run("history", *args, "--json"))
+
+
+def test_history_equals_git_log_follow_for_every_deal(scenario: Timeline) -> None:
+    pipeline = Pipeline.open(scenario.pipe)
+    hist = history.read(pipeline.git, pipeline.root)
+    refs = pipeline.deal_refs()
+    assert {r.id for r in refs} == {"acme", "beta", "gamma", "delta-inc", "eps"}
+    for ref in refs:
+        rel = ref.path.relative_to(scenario.root).as_posix()
+        follow = git(scenario.root, "log", "--follow", "--format=%H", "--", rel).split()
+        assert [e.commit for e in hist.of(ref.id)] == follow[::-1], ref.id
+        cli_commits = [e["commit"] for e in history_json(scenario, ref.id)["events"]]
+        assert cli_commits == follow[::-1], ref.id
+
+
+def test_deal_life_reads_as_what_happened(scenario: Timeline) -> None:
+    events = history_json(scenario, "acme")["events"]
+    assert [(e["kind"], e["from_stage"], e["stage"], e["by_hand"]) for e in events] == [
+        ("created", None, "prospecting", False),
+        ("logged", None, "prospecting", False),
+        ("moved", "prospecting", "qualifying", False),
+        ("edited", None, "qualifying", True),
+        ("moved", "qualifying", "connecting", True),
+        ("moved", "connecting", "closing", False),
+        ("moved", "closing", "won", False),
+    ]
+    assert events[3]["fields"] == ["value"]
+    assert events[4]["author"] == "Bob Builder"
+    assert events[4]["action"] is None
+    assert events[-1]["action"] == "won"
+    assert [e["date"][:10] for e in events] == [
+        "2026-01-05", "2026-01-07", "2026-01-10", "2026-01-12", "2026-01-20", "2026-02-01",
+        "2026-02-15",
+    ]  # fmt: skip
+
+
+def test_manual_edit_and_git_mv_show_in_text_history(scenario: Timeline) -> None:
+    out = scenario.run("history", "acme")
+    assert "edited by hand: value" in out
+    assert "moved qualifying → connecting by hand" in out
+    assert "Bob Builder" in out
+    assert "touchpoint logged: call — Intro call" in out
+
+
+def test_renamed_deal_keeps_its_life_and_set_lists_fields(scenario: Timeline) -> None:
+    events = history_json(scenario, "delta-inc")["events"]
+    kinds = [e["kind"] for e in events]
+    assert kinds == ["created", "moved", "renamed", "moved", "changed"]
+    assert events[2]["old_deal"] == "delta" and events[2]["deal"] == "delta-inc"
+    assert events[0]["deal"] == "delta"
+    assert events[-1]["fields"] == ["probability"]
+    # the old id still finds the deal's story through the prefix of the new one
+    assert history_json(scenario, "delta")["deal"] == "delta-inc"
+
+
+def test_whole_pipeline_history_with_window(scenario: Timeline) -> None:
+    data = history_json(scenario, "--since", "2026-01-20", "--until", "2026-01-26")
+    got = [(e["date"][:10], e["deal"], e["kind"]) for e in data["events"]]
+    assert got == [
+        ("2026-01-20", "acme", "moved"),
+        ("2026-01-21", "delta-inc", "renamed"),
+        ("2026-01-25", "delta-inc", "moved"),
+        ("2026-01-25", "delta-inc", "changed"),
+        ("2026-01-26", "beta", "moved"),
+    ]
+    assert data["partial"] is False
+    text = scenario.run("history", "--since", "2026-02-01")
+    assert "DEAL" in text and "moved closing → won" in text and "beta" not in text
+
+
+def test_pipeline_in_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "big"
+    make_repo(root)
+    # deal-shaped files outside the pipeline never show up
+    (root / "other" / "prospecting").mkdir(parents=True)
+    (root / "other" / "prospecting" / "acme.md").write_text("---\ntitle: x\n---\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "unrelated")
+    t = build_scenario(root, monkeypatch, sub="sales")
+    pipeline = Pipeline.open(t.pipe)
+    hist = history.read(pipeline.git, pipeline.root)
+    acme = hist.of("acme")
+    assert [e.kind for e in acme][:3] == ["created", "logged", "moved"]
+    assert acme[0].path == "prospecting/acme.md"
+    assert all(not e.path.startswith("other") for e in hist.events)
+    follow = git(root, "log", "--follow", "--format=%H", "--", "sales/won/acme.md").split()
+    assert [e.commit for e in acme] == follow[::-1]
+
+
+def test_move_with_rewritten_content_is_still_a_move(cli: Cli, pipeline: Path) -> None:
+    assert cli("add", "Tiny").exit_code == 0
+    (pipeline / "prospecting" / "tiny.md").unlink()
+    (pipeline / "closing").mkdir(exist_ok=True)
+    (pipeline / "closing" / "tiny.md").write_text(
+        "---\ntitle: Something else entirely\nvalue: 99\nowner: zed\n---\nAll new.\n"
+    )
+    git(pipeline, "add", "-A")
+    git(pipeline, "commit", "-q", "-m", "rewrite")
+    p = Pipeline.open(pipeline)
+    events = history.read(p.git, p.root).of("tiny")
+    assert [(e.kind, e.from_stage, e.stage) for e in events] == [
+        ("created", None, "prospecting"),
+        ("moved", "prospecting", "closing"),
+    ]
+
+
+def test_shallow_clone_is_flagged_partial(scenario: Timeline, tmp_path: Path) -> None:
+    clone = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "3", f"file://{scenario.root}", str(clone)],
+        check=True,
+        capture_output=True,
+    )
+    data = json.loads(Cli(clone)("history", "--json").stdout)
+    assert data["partial"] is True
+    # the boundary commit (eps lost) is dropped: it would claim every deal was created then
+    assert [(e["deal"], e["kind"], e["stage"]) for e in data["events"]] == [
+        ("acme", "moved", "closing"),
+        ("acme", "moved", "won"),
+    ]
+    assert "partial" in Cli(clone)("history").stdout
+    assert history.read(GitRepo(scenario.root), scenario.root).partial is False
+
+
+def test_empty_repository_and_no_repository(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "empty")
+    r = Cli(repo)("init", "--no-commit")
+    assert r.exit_code == 0, r.output
+    r = Cli(repo)("history")
+    assert r.exit_code == 0 and "no commits" in r.stdout
+    assert history.read(GitRepo(repo), repo).events == ()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "pipeline.yaml").write_text("currency: EUR\n")
+    r = Cli(plain)("history")
+    assert r.exit_code == 2
+    assert "not inside a git repository" in r.stderr
+
+
+def test_unknown_deal_is_a_usage_error(scenario: Timeline) -> None:
+    r = scenario.cli("history", "nope")
+    assert r.exit_code == 2
+    assert "no deal 'nope'" in r.stderr
+
+
+def test_git_processes_do_not_grow_with_deals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real_popen = subprocess.Popen
+
+    class Counting(real_popen):  # type: ignore[misc,valid-type]
+        def __init__(self, args, *a, **kw):  # type: ignore[no-untyped-def]
+            if args and args[0] == "git":
+                calls.append(" ".join(args[:6]))
+            super().__init__(args, *a, **kw)
+
+    counts = []
+    for n in (2, 9):
+        repo = make_repo(tmp_path / f"r{n}")
+        cli = Cli(repo)
+        assert cli("init").exit_code == 0
+        for i in range(n):
+            assert cli("add", f"Deal {i}").exit_code == 0
+            assert cli("move", f"deal-{i}", "qualifying").exit_code == 0
+            assert cli("set", f"deal-{i}", "value=10").exit_code == 0
+        calls.clear()
+        monkeypatch.setattr(subprocess, "Popen", Counting)
+        assert cli("history", "--json").exit_code == 0
+        assert cli("report", "--json").exit_code == 0
+        monkeypatch.setattr(subprocess, "Popen", real_popen)
+        counts.append(len(calls))
+    assert counts[0] == counts[1] <= 4, calls
