@@ -116,6 +116,25 @@ CONFIG_SPEC: tuple[SpecEntry, ...] = (
         "Sales target for the coming period; enables the coverage rule (PL604).",
     ),
     SpecEntry(
+        "sweep.grace_days",
+        "int",
+        7,
+        "Days `pipectl sweep --last-chance` gives a lead to answer before `--close` may close "
+        "it as lost (the due date of the next step it sets).",
+    ),
+    SpecEntry(
+        "sweep.kind",
+        "str",
+        "email",
+        "Touchpoint kind of the last-chance message `pipectl sweep --last-chance` logs.",
+    ),
+    SpecEntry(
+        "sweep.lost_reason",
+        "str",
+        "no-response",
+        "Lost reason `pipectl sweep --close` records (one of `lost_reasons`).",
+    ),
+    SpecEntry(
         "rules",
         "map",
         {},
@@ -144,6 +163,9 @@ class Config:
     required_fields: tuple[str, ...] = ()
     required_fields_by_stage: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     quota: float | None = None
+    sweep_grace_days: int = 7
+    sweep_kind: str = "email"
+    sweep_lost_reason: str = "no-response"
     rules: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -227,7 +249,8 @@ def parse_config(data: Mapping[str, Any], path: Path | None, text: str) -> Confi
             node = node[part]
         return node
 
-    for section in ("qualification", "touchpoints", "rules", "required_fields_by_stage"):
+    for section in ("qualification", "touchpoints", "rules", "required_fields_by_stage",
+                    "sweep"):  # fmt: skip
         if section in data and not isinstance(data[section], Mapping | type(None)):
             raise fail(section, "must be a mapping")
     known = {e.key.split(".")[0] for e in CONFIG_SPEC}
@@ -264,6 +287,12 @@ def parse_config(data: Mapping[str, Any], path: Path | None, text: str) -> Confi
     quota = get("quota")
     if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int | float)):
         raise fail("quota", "must be a number")
+    grace = get("sweep.grace_days")
+    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+        raise fail("sweep.grace_days", "must be a whole number of days ≥ 0")
+    for key in ("sweep.kind", "sweep.lost_reason"):
+        if not isinstance(get(key), str) or not get(key).strip():
+            raise fail(key, "must be a word")
     require = get("require_lost_reason")
     if not isinstance(require, bool):
         raise fail("require_lost_reason", "must be true or false")
@@ -285,6 +314,9 @@ def parse_config(data: Mapping[str, Any], path: Path | None, text: str) -> Confi
         required_fields=words("required_fields"),
         required_fields_by_stage=by_stage,
         quota=None if quota is None else float(quota),
+        sweep_grace_days=grace,
+        sweep_kind=get("sweep.kind").strip(),
+        sweep_lost_reason=get("sweep.lost_reason").strip(),
         rules=rules,
         raw=dict(data),
     )

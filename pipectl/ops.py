@@ -19,7 +19,7 @@ from .deal import DATE_FIELDS, DealText, decode, is_valid_id, parse_yaml, slugif
 from .dealedit import REMOVE, append_item, new_deal_text, set_fields
 from .errors import UsageError
 from .gitrepo import GitRepo, find_git_root
-from .store import DealRef, Pipeline
+from .store import Change, DealRef, Pipeline
 
 
 def today(explicit: str | dt.date | None = None) -> dt.date:
@@ -159,26 +159,41 @@ def move(
         raise UsageError("--reason applies only when a deal is lost")
     with pipeline.change(commit) as ch:
         ref = pipeline.resolve(ref_text)
-        if ref.stage == target.name:
-            raise UsageError(f"{ref.id} is already in {target.name}")
-        text = pipeline.read_text(ref)
-        changes: dict[str, Any] = {"stage_entered": when}
-        if target.closed:
-            changes["closed"] = when
-            if reason is not None:
-                changes["lost_reason"] = reason
-        else:
-            changes["closed"] = REMOVE
-            changes["lost_reason"] = REMOVE
-        new = _edit(pipeline, ref, text, changes)
-        dst = pipeline.stage_dir(target.name) / ref.path.name
-        ch.move(ref.path, dst, new.render())
+        moved = move_in(ch, ref, target.name, when=when, reason=reason)
         action = target.closed or "move"
         subject = f"{action} {ref.id}: {ref.stage} -> {target.name}"
         if reason:
             subject += f" ({reason})"
         ch.set_message(subject, action, ref.id)
-    return Outcome(DealRef(ref.id, target.name, dst), ch.committed, subject)
+    return Outcome(moved, ch.committed, subject)
+
+
+def move_in(
+    ch: Change, ref: DealRef, stage: str, *, when: dt.date, reason: str | None = None
+) -> DealRef:
+    """Move one deal as part of an open change (several deals can share its one commit).
+
+    Sets stage_entered, and closed (and lost_reason) when the stage is closed; the caller has
+    checked the stage and reason and writes the commit message.
+    """
+    pipeline = ch.pipeline
+    target = pipeline.config.stage(pipeline.require_stage(stage))
+    assert target is not None
+    if ref.stage == target.name:
+        raise UsageError(f"{ref.id} is already in {target.name}")
+    text = pipeline.read_text(ref)
+    changes: dict[str, Any] = {"stage_entered": when}
+    if target.closed:
+        changes["closed"] = when
+        if reason is not None:
+            changes["lost_reason"] = reason
+    else:
+        changes["closed"] = REMOVE
+        changes["lost_reason"] = REMOVE
+    new = _edit(pipeline, ref, text, changes)
+    dst = pipeline.stage_dir(target.name) / ref.path.name
+    ch.move(ref.path, dst, new.render())
+    return DealRef(ref.id, target.name, dst)
 
 
 def _check_reason(pipeline: Pipeline, reason: str | None) -> str | None:
