@@ -102,7 +102,7 @@ class GitRepo:
             assert proc.stdout is not None
             done = False
             try:
-                while chunk := proc.stdout.read1(1 << 16):
+                while chunk := os.read(proc.stdout.fileno(), 1 << 16):
                     yield chunk
                 done = True
             finally:
