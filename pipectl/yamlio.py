@@ -48,6 +48,18 @@ def _construct_map(loader: _Loader, node: Any) -> Any:
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 
+
+def _construct_timestamp(loader: _Loader, node: Any) -> Any:
+    # `2026-13-01` looks like a date but is none: PyYAML raises ValueError, which would make
+    # the whole file unreadable. Keep the text, so lint can name the field (PL103).
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
 YAMLError = yaml.YAMLError
 MarkedYAMLError = yaml.MarkedYAMLError
 
