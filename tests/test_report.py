@@ -1,0 +1,215 @@
+"""`pipectl report`: every figure checked against a hand computation on a backdated history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+from conftest import Cli, git
+from test_history import Timeline, build_scenario
+
+TODAY = "2026-03-01"
+D = dt.date.fromisoformat
+
+# The stays of the scenario (see build_scenario), written out by hand: (deal, stage, in, out).
+STAYS = [
+    ("acme", "prospecting", "2026-01-05", "2026-01-10"),
+    ("acme", "qualifying", "2026-01-10", "2026-01-20"),
+    ("acme", "connecting", "2026-01-20", "2026-02-01"),
+    ("acme", "closing", "2026-02-01", "2026-02-15"),
+    ("beta", "prospecting", "2026-01-06", "2026-01-16"),
+    ("beta", "qualifying", "2026-01-16", "2026-01-26"),
+    ("gamma", "prospecting", "2026-01-08", None),
+    ("delta-inc", "qualifying", "2026-01-09", "2026-01-19"),
+    ("delta-inc", "connecting", "2026-01-19", "2026-01-25"),
+    ("delta-inc", "closing", "2026-01-25", None),
+    ("eps", "prospecting", "2026-01-10", "2026-01-30"),
+]
+# The furthest stage each deal reached in the funnel (prospecting..closing, won).
+FURTHEST = {"acme": "won", "beta": "qualifying", "gamma": "prospecting",
+            "delta-inc": "closing", "eps": "prospecting"}  # fmt: skip
+FUNNEL = ["prospecting", "qualifying", "connecting", "closing", "won"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The scenario is built once for the module: it makes ~25 commits."""
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("report") / "repo"
+    home = tmp_path_factory.mktemp("home")
+    mp.setenv("HOME", str(home))
+    mp.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+    mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    try:
+        build_scenario(root, mp)
+    finally:
+        mp.undo()
+    return root
+
+
+def report(root: Path, *args: str) -> dict:
+    r = Cli(root)("report", "--json", "--today", TODAY, *args)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+def expected_stays(since: str | None = None, until: str | None = None) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {s: [] for s in FUNNEL[:-1]}
+    for _deal, stage, start, end in STAYS:
+        if end is None:
+            continue
+        if (since and end < since) or (until and end > until):
+            continue
+        out[stage].append((D(end) - D(start)).days)
+    return out
+
+
+def test_time_in_stage_matches_hand_computation(built: Path) -> None:
+    got = report(built)["time_in_stage"]
+    for stage, days in expected_stays().items():
+        assert got[stage]["count"] == len(days), stage
+        assert got[stage]["avg_days"] == (statistics.mean(days) if days else None), stage
+        assert got[stage]["median_days"] == (statistics.median(days) if days else None), stage
+    today = D(TODAY)
+    assert got["prospecting"]["open_count"] == 1
+    assert got["prospecting"]["open_avg_days"] == (today - D("2026-01-08")).days
+    assert got["closing"]["open_avg_days"] == (today - D("2026-01-25")).days
+
+
+def test_conversion_matches_hand_computation(built: Path) -> None:
+    got = report(built)["conversion"]
+    reach = {d: FUNNEL.index(s) for d, s in FURTHEST.items()}
+    expected = []
+    for i in range(len(FUNNEL) - 1):
+        reached = sum(1 for f in reach.values() if f >= i)
+        advanced = sum(1 for f in reach.values() if f > i)
+        expected.append({"from": FUNNEL[i], "to": FUNNEL[i + 1], "reached": reached,
+                         "advanced": advanced, "rate": advanced / reached})  # fmt: skip
+    assert got == expected
+    assert [(c["advanced"], c["reached"]) for c in got] == [(3, 5), (2, 3), (2, 2), (1, 2)]
+
+
+def test_headline_figures_and_stages(built: Path) -> None:
+    fig = report(built)
+    assert fig["stages"]["prospecting"] == {
+        "count": 1, "value": 3000, "weighted_value": 300, "probability": 0.1, "closed": None,
+        "no_value_count": 0,
+    }  # fmt: skip
+    assert fig["stages"]["closing"]["weighted_value"] == 3500  # the deal's own probability
+    assert fig["stages"]["won"]["value"] == 1500  # the value edited by hand
+    assert (fig["open_count"], fig["open_value"], fig["weighted_value"]) == (2, 10000, 3800)
+    assert (fig["won_count"], fig["lost_count"], fig["won_value"]) == (1, 2, 1500)
+    assert fig["win_rate"] == pytest.approx(1 / 3)
+    cycle = (D("2026-02-15") - D("2026-01-05")).days
+    assert fig["avg_cycle_days"] == fig["median_cycle_days"] == cycle
+    assert fig["velocity"]["per_day"] == round(2 * 1500 * (1 / 3) / cycle, 2)
+    assert fig["lost_reasons"] == [
+        {"reason": "no-budget", "count": 1, "value": 200},
+        {"reason": "price", "count": 1, "value": 500},
+    ]
+    assert [(f["month"], f["count"], f["value"], f["weighted_value"]) for f in fig["forecast"]] == [
+        ("2026-03", 1, 3000, 300), ("2026-04", 1, 7000, 3500),
+    ]  # fmt: skip
+    assert fig["partial"] is False and fig["history"] is True
+    assert [(t["month"], t["won_count"], t["lost_count"], t["win_rate"]) for t in fig["trend"]] == [
+        ("2026-01", 0, 2, 0.0), ("2026-02", 1, 0, 1.0),
+    ]  # fmt: skip
+    assert fig["aging"]["stages"]["prospecting"] == [0, 0, 1, 0]
+    assert [r["id"] for r in fig["aging"]["oldest"]] == ["gamma", "delta-inc"]
+
+
+def test_owners(built: Path) -> None:
+    owners = report(built)["owners"]
+    assert list(owners) == ["alice", "bob", "carol"]
+    assert owners["alice"]["won_value"] == 1500 and owners["alice"]["win_rate"] == 1.0
+    assert owners["alice"]["open_count"] == 1 and owners["alice"]["open_value"] == 3000
+    assert owners["bob"]["win_rate"] == 0.0 and owners["bob"]["lost_count"] == 2
+    assert owners["bob"]["lost_reasons"] == {"no-budget": 1, "price": 1}
+    assert owners["carol"]["weighted_value"] == 3500 and owners["carol"]["win_rate"] is None
+    only = report(built, "--owner", "bob")
+    assert only["owner"] == "bob" and only["lost_count"] == 2 and list(only["owners"]) == ["bob"]
+
+
+def test_window_narrows_closing_and_stays(built: Path) -> None:
+    since, until = "2026-01-27", "2026-02-28"
+    fig = report(built, "--since", since, "--until", until)
+    assert (fig["won_count"], fig["lost_count"], fig["win_rate"]) == (1, 1, 0.5)
+    for stage, days in expected_stays(since, until).items():
+        assert fig["time_in_stage"][stage]["count"] == len(days), stage
+        assert fig["time_in_stage"][stage]["avg_days"] == (statistics.mean(days) if days else None)
+    # every deal was created before the window: no cohort to convert
+    assert all(c["reached"] == 0 and c["rate"] is None for c in fig["conversion"])
+    # the snapshot does not move with the window
+    assert fig["open_count"] == 2 and fig["stages"]["closing"]["count"] == 1
+
+
+def test_stable_keys(built: Path) -> None:
+    fig = report(built)
+    for key in ("stages", "won_count", "lost_count", "won_value", "win_rate", "avg_cycle_days",
+                "median_cycle_days", "owners", "forecast", "time_in_stage", "conversion",
+                "lost_reasons", "velocity", "partial", "funnel", "aging", "trend"):  # fmt: skip
+        assert key in fig, key
+    for stage in fig["stages"].values():
+        assert {"count", "value", "weighted_value"} <= set(stage)
+    assert 0 <= fig["win_rate"] <= 1
+
+
+def test_text_report(built: Path) -> None:
+    r = Cli(built)("report", "--today", TODAY)
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    for text in ("Open: 2 deals, 10,000 USD, weighted 3,800 USD", "win rate 33%",
+                 "average 41.0 days", "prospecting → qualifying  3/5", "Lost reasons",
+                 "By owner", "Forecast by expected close", "2026-04"):  # fmt: skip
+        assert text in out, text
+    assert "partial" not in out
+
+
+def test_shallow_clone_report_says_partial(built: Path, tmp_path: Path) -> None:
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "3", f"file://{built}", str(clone))
+    fig = report(clone)
+    assert fig["partial"] is True
+    assert fig["won_value"] == 1500  # file-based figures stay whole
+    # acme's last stay (closing, 02-01 -> 02-15) is still known; older ones are not
+    assert fig["time_in_stage"]["closing"]["count"] == 1
+    assert fig["time_in_stage"]["prospecting"]["count"] == 0
+    out = Cli(clone)("report", "--today", TODAY).stdout
+    assert "Days in stage (partial)" in out and "shallow clone" in out
+
+
+def test_report_outside_git_and_with_a_broken_file(tmp_path: Path, write_deal) -> None:
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "pipeline.yaml").write_text("currency: EUR\n")
+    write_deal(root, "won", "w1", "---\ntitle: W\nvalue: 100\ncreated: 2026-01-01\n"
+               "closed: 2026-01-11\n---\n")  # fmt: skip
+    write_deal(root, "closing", "c1", "---\ntitle: C\nvalue: 50\nstage_entered: 2026-02-01\n---\n")
+    write_deal(root, "closing", "bad", "---\ntitle: [\n---\n")
+    r = Cli(root)("report", "--json", "--today", TODAY)
+    assert r.exit_code == 0, r.output
+    assert "skipped" in r.stderr and "bad.md" in r.stderr
+    fig = json.loads(r.stdout)
+    assert fig["history"] is False and fig["currency"] == "EUR"
+    assert (fig["won_count"], fig["avg_cycle_days"]) == (1, 10.0)
+    assert fig["time_in_stage"]["closing"]["open_avg_days"] == 28
+    assert fig["stages"]["closing"]["weighted_value"] == 35
+    text = Cli(root)("report", "--today", TODAY).stdout
+    assert "no git history here" in text
+
+
+def test_bad_dates_are_usage_errors(built: Path) -> None:
+    r = Cli(built)("report", "--since", "last week")
+    assert r.exit_code == 2 and "--since" in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_timeline_helper_pins_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixtures' premise: pinned dates reach the commits git makes."""
+    t = build_scenario(tmp_path / "r", monkeypatch)
+    assert isinstance(t, Timeline)
+    dates = git(t.root, "log", "--format=%aI").split()
+    assert dates[0].startswith("2026-02-15") and dates[-1].startswith("2026-01-02")
