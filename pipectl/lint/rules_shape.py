@@ -132,7 +132,7 @@ def low_coverage(ctx: Context, r: Rule) -> Iterator[Finding]:
         kind = "weighted open value" if weighted else "open value"
         cur = ctx.config.currency
         msg = (
-            f"{kind} {money(total)} {cur} is {total / quota:.1f}× the quota of "
+            f"{kind} {money(total)} {cur} is {total / quota:.2f}× the quota of "
             f"{money(quota)} {cur} (target {ratio:g}×, {money(target)} {cur})"
         )
         yield ctx.finding(r, CONFIG_PATH, msg, line=ctx.config_line("quota"))
