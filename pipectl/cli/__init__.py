@@ -13,5 +13,6 @@ from . import deals  # noqa: F401  isort: skip
 from . import reports  # noqa: E402,F401  isort: skip
 from . import lint  # noqa: E402,F401  isort: skip
 from . import team  # noqa: F401  isort: skip
+from . import daily  # noqa: F401  isort: skip
 
 __all__ = ["app", "run"]

@@ -1,0 +1,182 @@
+"""The day's commands: board (the pipeline as columns), agenda (a plan), sweep (dead leads)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from .app import app
+from .common import NO_COMMIT_HELP, open_pipeline, warn
+
+if TYPE_CHECKING:
+    from ..store import Pipeline
+
+TodayOpt = typer.Option(None, "--today", help="Pin today's date (YYYY-MM-DD).")
+JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
+
+
+# Lists piped into a file or another program are not clipped to any width.
+UNCLIPPED = 1 << 20
+
+
+def _width(explicit: int | None = None, piped: int = UNCLIPPED) -> int:
+    """--width, else $COLUMNS, else the terminal's width; `piped` when there is no terminal."""
+    import os
+    import shutil
+    import sys
+
+    if explicit is not None:
+        return max(20, explicit)
+    if not os.environ.get("COLUMNS", "").strip().isdigit() and not sys.stdout.isatty():
+        return piped
+    return shutil.get_terminal_size((piped, 24)).columns
+
+
+def _color() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    import os
+    import sys
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+@app.command()
+def board(
+    ctx: typer.Context,
+    owner: str = typer.Option(None, "--owner", help="Only this owner's deals ('all': everyone)."),
+    all_stages: bool = typer.Option(False, "--all", help="Show the won and lost stages too."),
+    today: str = TodayOpt,
+    width: int = typer.Option(None, "--width", help="Lay out for this many columns of text."),
+) -> None:
+    """Show the pipeline as columns: count and value per stage, a card per deal.
+
+    Each card shows the deal's id, company, value, days in its stage and `!N` when lint has
+    N warnings or errors on it. Stages that do not fit the terminal's width wrap onto more
+    rows. Open stages only, unless --all.
+    """
+    from .. import daily, lint, ops, render_board
+
+    pipeline = open_pipeline(ctx)
+    config = pipeline.config
+    now = ops.today(today)
+    stages = config.stages if all_stages else config.open_stages
+    loaded = pipeline.load([s.name for s in stages])
+    for err in loaded.errors:
+        warn(f"skipped {err}")
+    open_rules = [r.code for r in lint.RULES if r.scope == "open"]
+    findings = lint.run(pipeline, now, select=open_rules).findings
+    who = None if owner in (None, "all") else owner
+    columns = daily.board(loaded.deals, stages, now, daily.flags_by_deal(findings), who)
+    text = render_board.board(
+        columns,
+        _width(width, piped=100),
+        currency=config.currency,
+        color=_color(),
+        show_owner=who is None,
+    )
+    typer.echo(text)
+
+
+def _default_owner(pipeline: Pipeline, owner: str | None) -> str | None:
+    """--owner, else $PIPECTL_OWNER, else git's user.name; 'all' (or none known) is everyone."""
+    import os
+
+    if owner is None:
+        owner = os.environ.get("PIPECTL_OWNER") or (
+            pipeline.git.user_name() if pipeline.git else None
+        )
+        if owner is None:
+            warn("no owner known (--owner, $PIPECTL_OWNER or git user.name): showing everyone")
+    return None if owner is None or owner.strip().lower() == "all" else owner
+
+
+@app.command()
+def agenda(
+    ctx: typer.Context,
+    owner: str = typer.Option(
+        None,
+        "--owner",
+        help="Whose plan: a name, or 'all' (default: $PIPECTL_OWNER, else git user.name).",
+    ),
+    today: str = TodayOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Show the day's plan, most urgent first.
+
+    Overdue next steps, steps due today, deals in the closing stage, stale deals to nudge
+    (lint's stale limit), new leads not yet contacted, and last-chance candidates for
+    `pipectl sweep`. Each deal appears once, under its most urgent heading.
+    """
+    from .. import daily, ops
+
+    pipeline = open_pipeline(ctx)
+    now = ops.today(today)
+    who = _default_owner(pipeline, owner)
+    loaded = pipeline.load([s.name for s in pipeline.config.open_stages])
+    for err in loaded.errors:
+        warn(f"skipped {err}")
+    result = daily.agenda(loaded.deals, pipeline.config, now, who)
+    if as_json:
+        from ..jsonout import dumps
+
+        typer.echo(dumps(daily.agenda_json(result)))
+        return
+    from .. import render_board
+
+    typer.echo(render_board.agenda(result, _width(None), color=_color()))
+
+
+@app.command()
+def sweep(
+    ctx: typer.Context,
+    last_chance: bool = typer.Option(
+        False,
+        "--last-chance",
+        help="Log a last-chance message on each candidate without one, with a next step due "
+        "after the grace days (sweep.grace_days).",
+    ),
+    close: bool = typer.Option(
+        False,
+        "--close",
+        help="Move candidates whose last chance expired unanswered to lost (no-response).",
+    ),
+    owner: str = typer.Option(None, "--owner", help="Only this owner's deals (default: all)."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", "-n", help="Show what --last-chance/--close would do; change nothing."
+    ),
+    today: str = TodayOpt,
+    as_json: bool = JsonOpt,
+    no_commit: bool = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP),
+) -> None:
+    """Clear dead leads: deals past the sales cycle or out of outreach attempts.
+
+    Without --last-chance or --close it is a dry run that lists the candidates and what
+    would happen. --last-chance logs a last-chance message and sets a next step with a due
+    date; --close moves those whose last chance expired with no answer to lost. One commit
+    for the whole run.
+    """
+    from .. import daily_sweep, ops, render_board
+    from ..store import NO_GIT_WARNING
+
+    pipeline = open_pipeline(ctx)
+    now = ops.today(today)
+    who = None if owner in (None, "all") else owner
+    result = daily_sweep.sweep(
+        pipeline, now, last_chance=last_chance, close=close, owner=who, dry_run=dry_run,
+        commit=not no_commit,
+    )  # fmt: skip
+    for err in result.errors:
+        warn(f"skipped {err}")
+    if as_json:
+        from ..jsonout import dumps
+
+        typer.echo(dumps(daily_sweep.sweep_json(result)))
+    else:
+        config = pipeline.config
+        typer.echo(
+            render_board.sweep(result, _width(None), config.sweep_kind, config.sweep_lost_reason)
+        )
+    acted = result.sent or result.closed
+    if acted and not result.dry_run and pipeline.git is None and not no_commit:
+        warn(NO_GIT_WARNING)
