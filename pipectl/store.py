@@ -64,6 +64,8 @@ class Pipeline:
         self.config = config if config is not None else load_config(root / CONFIG_FILE)
         git_root = find_git_root(root)
         self.git = GitRepo(git_root) if git_root else None
+        # bytes of each deal read for editing, so a change can tell it was changed meanwhile
+        self.read_for_edit: dict[Path, bytes] = {}
 
     @classmethod
     def open(cls, start: Path | None = None) -> Pipeline:
@@ -100,9 +102,9 @@ class Pipeline:
         return parse_deal(self._read_bytes(ref.path), self.display(ref.path), ref.stage)
 
     def read_text(self, ref: DealRef) -> DealText:
-        return split(
-            decode(self._read_bytes(ref.path), self.display(ref.path)), self.display(ref.path)
-        )
+        data = self._read_bytes(ref.path)
+        self.read_for_edit[ref.path] = data
+        return split(decode(data, self.display(ref.path)), self.display(ref.path))
 
     def read_bytes(self, ref: DealRef) -> bytes:
         """A deal file's exact bytes, with the same refusals as every read."""
@@ -214,6 +216,16 @@ class Change:
         except FileNotFoundError:
             self.before[path] = None
             self.created.append(path)
+        seen = self.pipeline.read_for_edit.get(path)
+        if seen is not None and self.before[path] != seen:
+            gone = self.before.pop(path) is None
+            if gone:
+                self.created.remove(path)
+            what = "was deleted or moved" if gone else "was changed"
+            raise DealError(
+                f"{what} while pipectl was working on it; nothing written, run the command again",
+                self.pipeline.display(path),
+            )
 
     def write(self, path: Path, text: str | bytes) -> None:
         self._snapshot(path)
@@ -240,7 +252,11 @@ class Change:
         if data is None:
             raise DealError("disappeared while pipectl was working", self.pipeline.display(src))
         self.write(dst, data)
-        src.unlink()
+        try:
+            src.unlink()
+        except OSError as exc:
+            shown = self.pipeline.display(src)
+            raise DealError(f"cannot move: {exc.strerror or exc}", shown) from None
 
     def set_message(self, subject: str, action: str, deal_id: str | None = None) -> None:
         trailers = f"Pipectl-Action: {action}"
