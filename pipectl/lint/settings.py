@@ -65,8 +65,13 @@ def severity(config: Config, rule: Rule | str, stage: str | None = None) -> str:
     r = _rule(rule)
     stage_section = _stage_section(config, r, stage)
     if SEVERITY_KEY in stage_section:
-        return str(stage_section[SEVERITY_KEY])
-    return str(_section(config, r).get(SEVERITY_KEY, r.severity))
+        return _severity_word(stage_section[SEVERITY_KEY])
+    return _severity_word(_section(config, r).get(SEVERITY_KEY, r.severity))
+
+
+def _severity_word(value: Any) -> str:
+    # YAML 1.1 (PyYAML) reads an unquoted `off` as false: that is what the user meant
+    return "off" if value is False else str(value)
 
 
 def enabled_anywhere(config: Config, rule: Rule) -> bool:
@@ -76,7 +81,7 @@ def enabled_anywhere(config: Config, rule: Rule) -> bool:
     per_stage = _section(config, rule).get(STAGES_KEY)
     if isinstance(per_stage, Mapping):
         return any(
-            isinstance(s, Mapping) and s.get(SEVERITY_KEY, "off") != "off"
+            isinstance(s, Mapping) and _severity_word(s.get(SEVERITY_KEY, "off")) != "off"
             for s in per_stage.values()
         )
     return False
@@ -141,7 +146,7 @@ def _validate_value(
     r: Rule, key: str, value: Any, where: str, keys: list[str], fail: Any, *, stage: bool
 ) -> None:
     if key == SEVERITY_KEY:
-        if value not in SEVERITY_VALUES:
+        if _severity_word(value) not in SEVERITY_VALUES:
             raise fail(keys, f"{where}.severity: must be one of {', '.join(SEVERITY_VALUES)}")
         return
     try:
