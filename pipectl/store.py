@@ -89,13 +89,31 @@ class Pipeline:
                     refs.append(DealRef(entry.name[:-3], stage, Path(entry.path)))
         return refs
 
-    def load(self, stages: Sequence[str] | None = None) -> LoadResult:
-        result = LoadResult()
-        for ref in self.deal_refs(stages):
+    def load(self, stages: Sequence[str] | None = None, relative: bool = False) -> LoadResult:
+        """Every deal of the given (default: all) stages, through the parsed-deal cache.
+
+        Deal paths are as `display` shows them, or relative to the root when `relative`.
+        """
+        from .cache import DealCache, default_dir
+
+        git_dir = self.git.git_dir() if self.git is not None else None
+        cache = DealCache(default_dir(self.root, git_dir))
+        show = (lambda p: p.relative_to(self.root)) if relative else self.display
+
+        def careful(ref: DealRef) -> Deal:
             try:
-                result.deals.append(self.read_deal(ref))
+                return parse_deal(self._read_bytes(ref.path), show(ref.path), ref.stage)
             except DealError as exc:
-                result.errors.append(exc)
+                if not relative:
+                    raise
+                raise DealError(exc.message, show(ref.path), exc.line or 1) from None
+
+        result = LoadResult()
+        for item in cache.read(self.deal_refs(stages), show, careful):
+            if isinstance(item, DealError):
+                result.errors.append(item)
+            else:
+                result.deals.append(item)
         return result
 
     def read_deal(self, ref: DealRef) -> Deal:

@@ -1,0 +1,373 @@
+"""The parsed-deal cache: repeated read-only runs skip YAML parsing of unchanged deal files.
+
+One file per stage folder, kept outside the committed tree (`<git dir>/pipectl/cache/`, else
+the user's cache dir). An entry is used only when the file's (mtime_ns, ctime_ns, size, inode)
+match exactly; files changed in the last few seconds are never stored (a rewrite within one
+timestamp tick would look unchanged). Only parse results are cached, never findings, so
+"today" and pipeline.yaml always apply afresh. The cache is plain data (marshal of str, int,
+bytes; dates as ISO text), checked by magic, environment and digest; anything that does not
+check out is ignored and rebuilt. It must never be trusted, never hold pickles, never print.
+Large cold loads parse in a process pool across the machine's cores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import marshal
+import os
+import stat
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from . import __version__
+from .deal import Deal, parse_deal
+from .errors import DealError
+
+MAGIC = b"PIPECTL-DEALCACHE\x00"
+MAX_BYTES = 32 << 20  # larger files take the store's reader, which refuses them
+FORMAT = 1
+DIGEST = 32
+# Files whose mtime or ctime is this recent when a load starts are parsed but not stored:
+# filesystems keep time in ticks (up to 2 s on some), and a rewrite inside the tick of the
+# stored mtime, with the same size and inode, would otherwise be served stale.
+RACY_WINDOW_NS = 3_000_000_000
+# Below this many files to parse, a process pool costs more than it saves.
+PARALLEL_MIN = 1500
+DISABLE_ENV = "PIPECTL_NO_CACHE"
+
+StatKey = tuple[int, int, int, int]
+
+
+class Ref(Protocol):
+    """What the cache needs of a deal reference (store.DealRef)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def stage(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
+
+
+R = TypeVar("R", bound=Ref)
+
+
+def _careful(fallback: Callable[[R], Deal], ref: R, folder: Path) -> Deal | DealError:
+    """The store's own reader, with a pathological file turned into an error, never a crash."""
+    try:
+        return fallback(ref)
+    except DealError as exc:
+        return exc
+    except (RecursionError, ValueError, TypeError) as exc:
+        return DealError(f"cannot parse: {type(exc).__name__}", folder / ref.path.name, 1)
+
+
+def _environment() -> tuple[Any, ...]:
+    """What a cache file must have been written by: same Python, parser and pipectl."""
+    import yaml
+
+    return (FORMAT, sys.version, marshal.version, yaml.__version__,
+            hasattr(yaml, "CSafeLoader"), __version__)  # fmt: skip
+
+
+def default_dir(pipeline_root: Path, git_dir: Path | None) -> Path:
+    """Where a pipeline's cache lives: inside the git dir, else the user's cache dir."""
+    root = pipeline_root.resolve()
+    if git_dir is not None:
+        try:
+            rel = root.relative_to(git_dir.resolve().parent).as_posix()
+        except ValueError:
+            rel = str(root)
+        name = hashlib.sha1(rel.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        return git_dir / "pipectl" / "cache" / name
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    name = hashlib.sha1(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return Path(base) / "pipectl" / name
+
+
+class DealCache:
+    """Parsed deals of one pipeline, by stage file; `read` is the only entry point."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = None if os.environ.get(DISABLE_ENV) else directory
+        self.stats = {"hits": 0, "parsed": 0, "stored": 0, "workers": 0}
+
+    def read(
+        self,
+        refs: Sequence[R],
+        display: Callable[[Path], Path],
+        fallback: Callable[[R], Deal],
+    ) -> list[Deal | DealError]:
+        """Each ref parsed (from the cache where valid), in order; bad files as DealError.
+
+        `display` turns a stage folder into the path users read (a deal's is that / name).
+        Anything but a plain regular file (links, folders, FIFOs, devices, files too large
+        or unreadable) goes to `fallback`, the store's careful reader, and is never stored.
+        """
+        start_ns = time.time_ns()
+        out: list[Deal | DealError | None] = [None] * len(refs)
+        todo: list[tuple[int, StatKey, Path]] = []
+        slow: list[int] = []
+        stages: dict[str, tuple[dict[str, Any], dict[str, Any], Path]] = {}
+        for i, ref in enumerate(refs):
+            if ref.stage not in stages:
+                stages[ref.stage] = (self._load(ref.stage), {}, display(ref.path.parent))
+            old, new, folder = stages[ref.stage]
+            name = ref.path.name
+            try:
+                st = os.lstat(ref.path)
+            except OSError:
+                slow.append(i)
+                continue
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+                slow.append(i)
+                continue
+            key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            entry = old.get(name)
+            if entry is not None and entry[0] == key:
+                item = _decode(entry[1], ref, folder / name)
+                if item is not None:
+                    out[i] = item
+                    new[name] = entry
+                    self.stats["hits"] += 1
+                    continue
+            todo.append((i, key, folder / name))
+        racy_after = start_ns - RACY_WINDOW_NS
+        for (i, key, _shown), (payload, item) in zip(todo, self._parse(refs, todo), strict=True):
+            if item is None:
+                slow.append(i)
+                continue
+            out[i] = item
+            if payload is not None and max(key[0], key[1]) < racy_after:
+                stages[refs[i].stage][1][refs[i].path.name] = (key, payload)
+        for i in slow:
+            out[i] = _careful(fallback, refs[i], stages[refs[i].stage][2])
+        self.stats["parsed"] = len(todo) + len(slow)
+        for stage, (old, new, _folder) in stages.items():
+            if new.keys() != old.keys() or any(old[k] is not new[k] for k in new):
+                self._save(stage, new)
+        return [item for item in out if item is not None]
+
+    def _parse(
+        self, refs: Sequence[Ref], todo: list[tuple[int, StatKey, Path]]
+    ) -> Iterator[tuple[bytes | None, Deal | DealError | None]]:
+        jobs = [(str(refs[i].path), str(shown), refs[i].stage) for i, _key, shown in todo]
+        workers = _workers(len(jobs))
+        pooled = _parse_parallel(jobs, workers) if workers > 1 else None
+        if pooled is not None:
+            self.stats["workers"] = workers
+        results: Iterable[tuple[int, Any]] = (
+            pooled if pooled is not None else (_parse_one(job) for job in jobs)
+        )
+        for (i, _key, shown), (kind, data) in zip(todo, results, strict=True):
+            yield _from_worker(kind, data, refs[i], shown)
+
+    # --- the files ---------------------------------------------------------------------
+
+    def _file(self, stage: str) -> Path | None:
+        return None if self.directory is None else self.directory / f"{stage}.bin"
+
+    def _load(self, stage: str) -> dict[str, Any]:
+        """The entries of one stage file; {} when absent, foreign, corrupt or unsafe."""
+        path = self._file(stage)
+        if path is None:
+            return {}
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                    return {}
+                data = f.read()
+        except OSError:
+            return {}
+        head = len(MAGIC)
+        if len(data) < head + DIGEST or not data.startswith(MAGIC):
+            return {}
+        body = data[head + DIGEST :]
+        if hashlib.blake2b(body, digest_size=DIGEST).digest() != data[head : head + DIGEST]:
+            return {}
+        try:
+            env, stage_name, entries = marshal.loads(body)
+        except Exception:
+            return {}
+        if env != _environment() or stage_name != stage or type(entries) is not dict:
+            return {}
+        return {
+            name: entry
+            for name, entry in entries.items()
+            if type(name) is str and _valid_entry(entry)
+        }
+
+    def _save(self, stage: str, entries: dict[str, Any]) -> None:
+        """Replace one stage file atomically; a cache that cannot be written is skipped."""
+        path = self._file(stage)
+        if path is None:
+            return
+        body = marshal.dumps((_environment(), stage, entries))
+        data = MAGIC + hashlib.blake2b(body, digest_size=DIGEST).digest() + body
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+            self.stats["stored"] += len(entries)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+
+def _valid_entry(entry: Any) -> bool:
+    return (
+        type(entry) is tuple
+        and len(entry) == 2
+        and type(entry[1]) is bytes
+        and type(entry[0]) is tuple
+        and len(entry[0]) == 4
+        and all(type(v) is int for v in entry[0])
+    )
+
+
+# --- encoding: plain data only; dates travel as ISO text with the paths to them ---------------
+
+_PLAIN = (str, int, float, bool, type(None), bytes)
+_KINDS = {dt.date: 0, dt.datetime: 1}
+
+
+class _NotPlain(Exception):
+    """A value the cache does not store (sets, pairs, dates as keys): parse it every time."""
+
+
+def _encode(value: Any, path: tuple[Any, ...], dates: list[tuple[Any, ...]]) -> Any:
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for k, v in value.items():
+            if type(k) not in _PLAIN:
+                raise _NotPlain
+            out[k] = _encode(v, (*path, k), dates)
+        return out
+    if kind is list:
+        return [_encode(v, (*path, i), dates) for i, v in enumerate(value)]
+    if kind in _KINDS:
+        dates.append((*path, _KINDS[kind]))
+        return value.isoformat()
+    if kind in _PLAIN:
+        return value
+    raise _NotPlain
+
+
+def encode_deal(deal: Deal) -> bytes | None:
+    """A deal's parse result as marshal bytes, or None when it holds a value we do not store."""
+    dates: list[tuple[Any, ...]] = []
+    try:
+        fields = _encode(dict(deal.fields), (), dates)
+    except (_NotPlain, RecursionError):
+        return None
+    return marshal.dumps((0, fields, tuple(dates), dict(deal.lines)))
+
+
+def encode_error(exc: DealError) -> bytes:
+    return marshal.dumps((1, exc.message, exc.line))
+
+
+def _decode(payload: bytes, ref: Ref, shown: Path) -> Deal | DealError | None:
+    """The Deal (or DealError) a payload stands for; None when it does not decode cleanly."""
+    try:
+        data = marshal.loads(payload)
+        if data[0] == 1:
+            _kind, message, line = data
+            if type(message) is not str or not (line is None or type(line) is int):
+                return None
+            return DealError(message, shown, line)
+        _kind, fields, dates, lines = data
+        if type(fields) is not dict or type(lines) is not dict:
+            return None
+        for *keys, last, kind in dates:
+            node = fields
+            for k in keys:
+                node = node[k]
+            text = node[last]
+            node[last] = (
+                dt.date.fromisoformat(text) if kind == 0 else dt.datetime.fromisoformat(text)
+            )
+        return Deal(id=ref.id, stage=ref.stage, path=shown, fields=fields, lines=lines)
+    except Exception:
+        return None
+
+
+# --- parsing, in this process or a pool ------------------------------------------------------
+
+Job = tuple[str, str, str]  # file path, path as shown, stage
+
+
+def _parse_one(job: Job) -> tuple[int, Any]:
+    """Parse one file: (0, payload) to store, (1, (fields, lines)) not storable, (2, payload)
+    no valid deal (stored too: the same bytes give the same error), (3, None) the store's
+    careful reader must look at it (it is no longer a plain regular file, or unreadable)."""
+    path, shown, stage = job
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return 3, None
+            data = f.read(MAX_BYTES + 1)
+    except OSError:
+        return 3, None
+    if len(data) > MAX_BYTES:
+        return 3, None
+    try:
+        deal = parse_deal(data, Path(shown), stage)
+    except DealError as exc:
+        return 2, encode_error(exc)
+    except (RecursionError, ValueError, TypeError) as exc:
+        # a pathological file must become an error for this file, never a crash of the run
+        return 2, encode_error(DealError(f"cannot parse: {type(exc).__name__}", shown, 1))
+    payload = encode_deal(deal)
+    if payload is None:
+        return 1, (deal.fields, deal.lines)
+    return 0, payload
+
+
+def _parse_chunk(jobs: list[Job]) -> list[tuple[int, Any]]:
+    return [_parse_one(job) for job in jobs]
+
+
+def _from_worker(kind: int, data: Any, ref: Ref, shown: Path) -> tuple[bytes | None, Any]:
+    """A parse result as (payload to store or None, Deal or DealError or None: read carefully)."""
+    if kind == 3:
+        return None, None
+    if kind == 1:
+        fields, lines = data
+        return None, Deal(id=ref.id, stage=ref.stage, path=shown, fields=fields, lines=lines)
+    return data, _decode(data, ref, shown)
+
+
+def _workers(jobs: int) -> int:
+    if jobs < PARALLEL_MIN:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, jobs // (PARALLEL_MIN // 2)))
+
+
+def _parse_parallel(jobs: list[Job], workers: int) -> list[tuple[int, Any]] | None:
+    """Parse in `workers` forked processes; None when a pool cannot be had here."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    size = max(1, -(-len(jobs) // (workers * 4)))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_parse_chunk, chunks)
+    except (OSError, ImportError):
+        return None
+    return [item for part in parts for item in part]
