@@ -27,80 +27,25 @@ STAGES = OPEN_STAGES + CLOSED_STAGES
 TODAY = dt.date(2026, 11, 27)
 START = dt.date(2024, 1, 2)
 
-OWNERS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy")
-FIRST = (
-    "Jane",
-    "John",
-    "Maria",
-    "Wei",
-    "Aisha",
-    "Lars",
-    "Sofia",
-    "Kenji",
-    "Olga",
-    "Pedro",
-    "Fatima",
-    "Tom",
-    "Anna",
-    "Ravi",
-    "Chloe",
-    "Jonas",
-    "Mila",
-    "Omar",
-    "Ines",
-    "Paul",
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+OWNERS = _words("alice bob carol dave erin frank grace heidi ivan judy")
+FIRST = _words(
+    "Jane John Maria Wei Aisha Lars Sofia Kenji Olga Pedro Fatima Tom Anna Ravi Chloe "
+    "Jonas Mila Omar Ines Paul "
 )
-LAST = (
-    "Doe",
-    "Smith",
-    "Müller",
-    "Chen",
-    "Khan",
-    "Berg",
-    "Rossi",
-    "Tanaka",
-    "Ivanova",
-    "Silva",
-    "Haddad",
-    "Brown",
-    "Novak",
-    "Patel",
-    "Martin",
-    "Weber",
-    "Kowalski",
-    "Ali",
-    "Costa",
-    "Lee",
+LAST = _words(
+    "Doe Smith Müller Chen Khan Berg Rossi Tanaka Ivanova Silva Haddad Brown Novak "
+    "Patel Martin Weber Kowalski Ali Costa Lee "
 )
-SYL = (
-    "ac",
-    "me",
-    "glo",
-    "bex",
-    "tron",
-    "ver",
-    "sa",
-    "lu",
-    "nor",
-    "tek",
-    "zen",
-    "qua",
-    "dy",
-    "fin",
-    "gra",
-    "hol",
-    "mo",
-    "rix",
-    "sol",
-    "ta",
-    "vio",
-    "wex",
-    "ly",
-    "ra",
-    "cor",
-    "pix",
+SYL = _words(
+    "ac me glo bex tron ver sa lu nor tek zen qua dy fin gra hol mo rix sol ta vio "
+    "wex ly ra cor pix "
 )
-SUFFIX = ("Corp", "GmbH", "Ltd", "Inc", "AG", "Group", "Labs", "Systems", "Partners", "SA")
+SUFFIX = _words("Corp GmbH Ltd Inc AG Group Labs Systems Partners SA")
 PRODUCTS = (
     "50-seat rollout",
     "pilot",
@@ -113,8 +58,8 @@ PRODUCTS = (
     "annual plan",
     "expansion",
 )
-KINDS = ("call", "email", "meeting", "message", "note", "demo", "proposal")
-OUTCOMES = ("replied", "no-reply", "no-reply", "meeting-booked", "positive", "voicemail")
+KINDS = _words("call email meeting message note demo proposal")
+OUTCOMES = _words("replied no-reply no-reply meeting-booked positive voicemail")
 SUMMARIES = (
     "Intro email",
     "Discovery call",
@@ -140,8 +85,8 @@ NEXT_STEPS = (
     "Share references",
     "Check in",
 )
-TAGS = ("enterprise", "smb", "inbound", "outbound", "partner", "renewal", "emea", "us")
-LOST_REASONS = ("price", "competitor", "no-budget", "no-decision", "timing", "no-response")
+TAGS = _words("enterprise smb inbound outbound partner renewal emea us")
+LOST_REASONS = _words("price competitor no-budget no-decision timing no-response")
 NOTES = (
     "Met at the regional trade fair; they run everything on spreadsheets today and the "
     "operations lead wants one place for the whole team.",
