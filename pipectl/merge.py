@@ -169,8 +169,14 @@ class _Merger:
                 theirs_at = _pair_range(self.t.text.yaml, path)
             if ours_at is None or theirs_at is None:
                 raise _Fallback
-            theirs_text = self.t.text.yaml[theirs_at[0] : theirs_at[1]]
-            edits[ours_at] = (s[ours_at[0] : ours_at[1]], theirs_text)
+            theirs_text = _with_break(self.t.text.yaml[theirs_at[0] : theirs_at[1]], nl)
+            # pairs missing on our side all go where the mapping ends: one block for them
+            mine, other = edits.get(ours_at, ("", ""))
+            if not mine:
+                mine = s[ours_at[0] : ours_at[1]]
+            if theirs_text not in other:
+                other += theirs_text
+            edits[ours_at] = (mine, other)
         out = s
         ours_label, _base_label, theirs_label = self.labels
         for (start, end), (mine, other) in sorted(edits.items(), reverse=True):
@@ -178,7 +184,7 @@ class _Merger:
                 f"{'<' * self.marker_size} {ours_label}{nl}"
                 + mine
                 + f"{'=' * self.marker_size}{nl}"
-                + _with_break(other, nl)
+                + other
                 + f"{'>' * self.marker_size} {theirs_label}{nl}"
             )
             out = out[:start] + block + out[end:]

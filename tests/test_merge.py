@@ -211,3 +211,34 @@ def test_ours_untouched_bytes_survive_a_merge(merge):
     theirs = BASE.replace("value: 1000", "value: 1200")
     result = merge(BASE, ours, theirs)
     assert result.text == ours.replace("value: 1000", "value: 1200")
+
+
+def test_two_fields_deleted_here_and_changed_there_share_one_block(merge):
+    ours = BASE.replace("owner: alice  # the rep who owns it\n", "").replace("value: 1000\n", "")
+    theirs = BASE.replace("value: 1000", "value: 3000").replace("alice", "bob")
+    result = merge(BASE, ours, theirs)
+    assert set(result.conflicts) == {"value", "owner"}
+    assert "=======\nowner: bob  # the rep who owns it\nvalue: 3000\n>>>>>>> theirs\n" in (
+        result.text
+    )
+    # keeping their side: drop the marker lines
+    resolved = "".join(
+        ln
+        for ln in result.text.splitlines(keepends=True)
+        if not ln.startswith(("<<<", "===", ">>>"))
+    )
+    assert (fields(resolved)["value"], fields(resolved)["owner"]) == (3000, "bob")
+
+
+def test_block_style_touchpoints_keep_their_shape(merge):
+    base = BASE.replace(TP, "  - date: 2026-11-02\n    kind: email\n    summary: Intro email\n")
+    ours = log(base, "  - date: 2026-11-05\n    kind: call\n    summary: Alice called\n")
+    theirs = log(base, "  - date: 2026-11-03\n    kind: note  # short\n    summary: Bob noted\n")
+    result = merge(base, ours, theirs)
+    assert result.clean
+    assert "  - date: 2026-11-03\n    kind: note  # short\n    summary: Bob noted\n" in result.text
+    assert [t["summary"] for t in fields(result.text)["touchpoints"]] == [
+        "Intro email",
+        "Bob noted",
+        "Alice called",
+    ]
