@@ -130,3 +130,45 @@ def test_moves_to_two_different_stages_conflict(clones):
     git(bob, "add", "closing/acme-corp.md")
     git(bob, "commit", "-q", "--no-edit")
     assert "PL104" not in Cli(bob)("lint", "--format", "json").stdout
+
+
+DEAL = "---\ntitle: Acme\nvalue: 1\n---\n# Acme\n"
+
+
+def test_the_driver_command_writes_the_merge_into_ours(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base, ours, theirs = (tmp_path / n for n in ("o", "a", "b"))
+    base.write_text(DEAL)
+    ours.write_text(DEAL.replace("value: 1", "value: 2"))
+    theirs.write_text(DEAL.replace("title: Acme", "title: Acme Corp"))
+    cli = Cli(tmp_path)
+    result = cli("merge-driver", str(base), str(ours), str(theirs), "prospecting/acme.md")
+    assert result.exit_code == 0, result.output
+    assert ours.read_text() == "---\ntitle: Acme Corp\nvalue: 2\n---\n# Acme\n"
+    theirs.write_text(DEAL.replace("value: 1", "value: 3"))
+    result = cli("merge-driver", str(base), str(ours), str(theirs), "prospecting/acme.md")
+    assert result.exit_code == 1
+    assert "prospecting/acme.md: conflict in value" in result.stderr
+    assert "<<<<<<< yours\nvalue: 2\n=======\nvalue: 3\n>>>>>>> theirs\n" in ours.read_text()
+
+
+def test_the_driver_merges_a_file_that_is_not_utf8_as_plain_bytes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base, ours, theirs = (tmp_path / n for n in ("o", "a", "b"))
+    base.write_bytes(b"one\n\xff\ntwo\n\nthree\n")
+    ours.write_bytes(b"ONE\n\xff\ntwo\n\nthree\n")
+    theirs.write_bytes(b"one\n\xff\ntwo\n\nTHREE\n")
+    result = Cli(tmp_path)("merge-driver", str(base), str(ours), str(theirs))
+    assert result.exit_code == 0, result.output
+    assert ours.read_bytes() == b"ONE\n\xff\ntwo\n\nTHREE\n"
+
+
+def test_a_pipeline_in_a_subfolder_routes_only_its_stage_folders(repo):
+    (repo / "src").mkdir()
+    assert Cli(repo)("init", str(repo / "sales")).exit_code == 0
+    out = git(repo, "check-attr", "merge", "sales/qualifying/x.md", "sales/x.md", "src/y.md")
+    assert out.splitlines() == [
+        "sales/qualifying/x.md: merge: pipectl",
+        "sales/x.md: merge: unspecified",
+        "src/y.md: merge: unspecified",
+    ]
