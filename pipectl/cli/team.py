@@ -1,4 +1,7 @@
-"""A team on one pipeline: `setup` (the merge driver, per clone), `sync`, and the driver itself."""
+"""A team on one pipeline: `setup` (the merge driver, per clone), `sync`, and the driver itself.
+
+Thin: the work lives in driver.py and sync.py; nothing here runs git or edits files itself.
+"""
 
 from __future__ import annotations
 
