@@ -54,8 +54,8 @@ class Column:
 
 
 def days_in_stage(deal: Deal, today: dt.date) -> int | None:
-    """Days since the deal entered its stage (`stage_entered`, else `created`)."""
-    since = deal.date("stage_entered") or deal.date("created")
+    """Days since the deal entered its stage: `stage_entered`, else `closed`, else `created`."""
+    since = deal.date("stage_entered") or deal.date("closed") or deal.date("created")
     return None if since is None else (today - since).days
 
 

@@ -62,8 +62,8 @@ def board(
     value = sum(c.value for c in columns if c.closed is None)
     footer = [f"open: {_deals(total)} · {money(value)} {currency}".rstrip()]
     if any(card.warnings for c in columns for card in c.cards):
-        footer.append("!N: N lint findings on the deal (see `pipectl lint`)")
-    return out + "\n\n" + "\n".join(footer)
+        footer.append("!N: N lint warnings (pipectl lint)")
+    return out + "\n\n" + "\n".join(clip(line, width) for line in footer)
 
 
 def _deals(n: int) -> str:
