@@ -6,6 +6,8 @@ stops and leaves git's own rebase-in-progress state for the user; it never force
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -77,6 +79,8 @@ def _sync(git: GitRepo, remote: str | None, retries: int) -> SyncResult:
         if _rev(git, tracking) == upstream:
             # the remote did not move: no race to retry, a real refusal
             raise GitError(f"git push to {remote} was refused: {reason}")
+        # someone pushed first; a little jitter keeps racing clones from colliding again
+        time.sleep(random.uniform(0, 0.2) * attempt)
     raise GitError(
         f"others kept pushing to {remote} first; gave up after {retries + 1} attempts "
         "(your commits are safe here: run `pipectl sync` again)"
