@@ -298,3 +298,32 @@ def test_answered_then_silent_again_is_due_another_last_chance() -> None:
 def test_closed_stages_are_never_candidates() -> None:
     deal = _deal(_with([]), stage="lost")
     assert candidates([deal], default_config(), dt.date(2026, 11, 27)) == ()
+
+
+def test_a_refused_commit_puts_every_file_back(pipeline: Path, write_deal) -> None:
+    expired = OLD.replace(
+        "touchpoints:\n",
+        "touchpoints:\n  - {date: 2026-11-01, kind: email, summary: 'Last chance: last try'}\n",
+    )
+    write_deal(pipeline, "prospecting", "expired-co", expired)
+    write_deal(pipeline, "connecting", "silent-inc", SILENT)
+    commit_all(pipeline)
+    before, commits = snapshot(pipeline), commit_count(pipeline)
+    hook = pipeline / ".git/hooks/pre-commit"
+    hook.write_text("#!/bin/sh\necho 'refused by policy' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    result = Cli(pipeline)("sweep", "--last-chance", "--close", "--today", "2026-11-27")
+    assert result.exit_code == 3
+    assert "refused by policy" in result.output
+    assert snapshot(pipeline) == before and commit_count(pipeline) == commits
+    assert git(pipeline, "status", "--porcelain") == ""
+
+
+def test_no_commit_changes_the_files_only(swept: Path) -> None:
+    commits = commit_count(swept)
+    result = Cli(swept)("sweep", "--last-chance", "--no-commit", "--today", "2026-11-27")
+    assert result.exit_code == 0, result.output
+    assert "(not committed)" in result.output
+    assert commit_count(swept) == commits
+    assert sorted(git(swept, "diff", "--name-only").split()) == [
+        "connecting/silent-inc.md", "prospecting/old-lead.md"]  # fmt: skip
