@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +228,7 @@ class Deal:
         q = self.fields.get("qualification")
         return q if isinstance(q, Mapping) else {}
 
-    @property
+    @cached_property  # rules ask for it many times per deal; fields never change
     def touchpoints(self) -> tuple[Touchpoint, ...]:
         """Well-formed touchpoints in file order; malformed ones are lint's to report."""
         raw = self.fields.get("touchpoints")

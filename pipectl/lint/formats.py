@@ -6,6 +6,7 @@ Colour only when the caller asks for it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +28,14 @@ def path_from(result: LintResult, finding: Finding, base: Path | None) -> str:
     """The finding's path relative to `base` (posix); pipeline-relative when base is None."""
     if base is None:
         return finding.path
-    full = result.root / finding.path
+    folder, _, name = finding.path.rpartition("/")
+    shown = _folder_from(result.root, folder, base)  # resolved once per folder, not per finding
+    return f"{shown}/{name}" if shown not in ("", ".") else name
+
+
+@functools.lru_cache(maxsize=256)
+def _folder_from(root: Path, folder: str, base: Path) -> str:
+    full = root / folder
     try:
         return full.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
