@@ -157,3 +157,19 @@ def test_setup_is_idempotent_and_adds_the_attributes_to_an_old_pipeline(pipeline
     assert commit_count(pipeline) == before + 1
     command = git(pipeline, "config", "merge.pipectl.driver").strip()
     assert command == "pipectl merge-driver %O %A %B %P"
+
+
+@pytest.mark.parametrize("mover", ["first", "second"])
+def test_a_move_and_a_touchpoint_sync_cleanly_whoever_pushes_first(clones, mover):
+    _remote, alice, bob = clones
+    first, second = (alice, bob)
+    move_in, log_in = (first, second) if mover == "first" else (second, first)
+    ok(move_in, "move", "acme", "closing", "--date", "2026-11-20")
+    ok(log_in, "log", "acme", "meeting", "On-site demo", "--date", "2026-11-19")
+    ok(first, "sync")
+    ok(second, "sync")
+    ok(first, "sync")
+    for clone in (alice, bob):
+        assert not (clone / "prospecting" / "acme-corp.md").exists()
+        assert summaries(clone, "closing") == ["Intro email", "On-site demo"]
+        assert git(clone, "status", "--porcelain") == ""
