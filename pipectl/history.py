@@ -24,8 +24,8 @@ CREATED, MOVED, LOGGED, CHANGED, EDITED, RENAMED, DELETED = (
 _TRAILER_RE = re.compile(r"^Pipectl-(Action|Deal):[ \t]*(\S.*?)\s*$", re.MULTILINE)
 _MARK = "\x1e"  # starts each commit header in the log stream
 # Fields of the header, NUL-separated because -z output cannot contain NUL elsewhere.
-_FORMAT = f"{_MARK}%H%x00%an%x00%ae%x00%aI%x00%B"
-_HEADER_FIELDS = 5
+_FORMAT = f"{_MARK}%H%x00%P%x00%an%x00%ae%x00%aI%x00%B"
+_HEADER_FIELDS = 6
 # pipectl's own actions whose commit says everything: no blob diff needed to describe them.
 _SELF_DESCRIBING = frozenset({"add", "log", "move", "won", "lost", "init"})
 
@@ -85,11 +85,13 @@ def read(git: GitRepo | None, root: Path) -> History:
     if git is None:
         return History(available=False)
     prefix = _prefix(git, root)
+    # Newest first, as git walks (streamed, so parsing overlaps git's work); no pathspec when
+    # the pipeline is the whole repository, since one doubles git's work (TREESAME checks).
     args = [
         "-c", "log.follow=false", "-c", "log.showRoot=true", "-c", "core.quotePath=false",
-        "log", "-M", "--raw", "--no-abbrev", "-z", "--date-order", "--reverse",
-        "--diff-merges=off", "--no-color", "--no-show-signature", "--encoding=UTF-8",
-        f"--format={_FORMAT}", "--", prefix or ".",
+        "log", "-M", "--raw", "--no-abbrev", "-z", "--diff-merges=off", "--no-color",
+        "--no-show-signature", "--encoding=UTF-8", f"--format={_FORMAT}",
+        *(["--", prefix] if prefix else []),
     ]  # fmt: skip
     boundary = shallow_boundary(git)
     try:
@@ -100,7 +102,7 @@ def read(git: GitRepo | None, root: Path) -> History:
         raise
     # a boundary commit of a shallow clone diffs against nothing: it would claim that every
     # file was created that day, so it says nothing true about any deal
-    commits = [c for c in commits if c.sha not in boundary]
+    commits = [c for c in _parents_first(commits) if c.sha not in boundary]
     return _build(commits, prefix, bool(boundary))
 
 
@@ -129,6 +131,7 @@ def _prefix(git: GitRepo, root: Path) -> str:
 @dataclass
 class _Commit:
     sha: str
+    parents: tuple[str, ...]
     author: str
     email: str
     date: dt.datetime
@@ -156,7 +159,8 @@ def _parse(tokens: Iterator[str]) -> Iterator[_Commit]:
             if current is not None:
                 yield current
             head = [token[1:], *(next(tokens, "") for _ in range(_HEADER_FIELDS - 1))]
-            current = _Commit(head[0], head[1], head[2], _when(head[3]), head[4], [])
+            parents = tuple(head[1].split())
+            current = _Commit(head[0], parents, head[2], head[3], _when(head[4]), head[5], [])
         elif token.startswith(":") and current is not None:
             # ":old_mode new_mode old_sha new_sha STATUS" then one or two paths
             parts = token[1:].split(" ")
@@ -166,6 +170,27 @@ def _parse(tokens: Iterator[str]) -> Iterator[_Commit]:
             current.entries.append((status, parts[2], parts[3], path, path2))
     if current is not None:
         yield current
+
+
+def _parents_first(newest_first: list[_Commit]) -> list[_Commit]:
+    """Oldest first with every parent before its children, even when clocks were skewed."""
+    pos = {c.sha: i for i, c in enumerate(newest_first)}
+    if all(pos.get(p, len(pos)) > i for i, c in enumerate(newest_first) for p in c.parents):
+        return newest_first[::-1]  # git's order already holds (the usual case)
+    by_sha = {c.sha: c for c in newest_first}
+    out: list[_Commit] = []
+    seen: set[str] = set()
+    for start in reversed(newest_first):
+        stack: list[tuple[_Commit, bool]] = [(start, False)]
+        while stack:
+            c, ready = stack.pop()
+            if ready:
+                out.append(c)
+            elif c.sha not in seen:
+                seen.add(c.sha)
+                stack.append((c, True))
+                stack.extend((by_sha[p], False) for p in c.parents if p in by_sha)
+    return out
 
 
 def _when(text: str) -> dt.datetime:

@@ -26,8 +26,6 @@ def describe(e: Event) -> str:
         text = f"created in {e.stage}"
     elif e.kind == MOVED:
         text = f"moved {e.from_stage} → {e.stage}"
-        if e.action in ("won", "lost"):
-            text += f" ({e.action})"
         if e.old_deal:
             text += f", renamed from {e.old_deal}"
     elif e.kind == RENAMED:

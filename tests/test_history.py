@@ -277,3 +277,35 @@ def test_git_processes_do_not_grow_with_deals(
         monkeypatch.setattr(subprocess, "Popen", real_popen)
         counts.append(len(calls))
     assert counts[0] == counts[1] <= 4, calls
+
+
+def test_parents_come_first_even_with_skewed_clocks() -> None:
+    def c(sha: str, *parents: str) -> history._Commit:
+        return history._Commit(sha, parents, "a", "a@x", history._when("2026-01-01"), "", [])
+
+    # git printed the merge's second parent line out of order (a clock set in the past)
+    newest_first = [c("m", "b2", "a1"), c("a1", "root"), c("root"), c("b2", "b1"), c("b1", "root")]
+    order = [x.sha for x in history._parents_first(newest_first)]
+    assert sorted(order) == sorted(x.sha for x in newest_first)
+    for x in newest_first:
+        assert all(order.index(p) < order.index(x.sha) for p in x.parents), order
+    linear = [c("3", "2"), c("2", "1"), c("1")]
+    assert [x.sha for x in history._parents_first(linear)] == ["1", "2", "3"]
+
+
+def test_merged_branches_keep_each_deal_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = build_scenario(tmp_path / "repo", monkeypatch)
+    t.git("checkout", "-q", "-b", "side")
+    t.on("2026-02-20").run("move", "gamma", "qualifying", "--date", "2026-02-20")
+    t.git("checkout", "-q", "main")
+    t.on("2026-02-18").run("log", "delta-inc", "email", "Sent the contract")
+    t.on("2026-02-21").git("merge", "-q", "--no-edit", "side")
+    p = Pipeline.open(t.pipe)
+    hist = history.read(p.git, p.root)
+    for ref in p.deal_refs():
+        rel = ref.path.relative_to(t.root).as_posix()
+        follow = git(t.root, "log", "--follow", "--format=%H", "--", rel).split()
+        assert sorted(e.commit for e in hist.of(ref.id)) == sorted(follow), ref.id
+    assert [e.kind for e in hist.of("gamma")] == ["created", "moved"]
