@@ -14,6 +14,8 @@ from .deal import Deal
 
 
 def width_of(text: str) -> int:
+    if text.isascii():  # the common case, without a table lookup per character
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 

@@ -41,8 +41,12 @@ def board(
     currency: str = "",
     color: bool = False,
     show_owner: bool = True,
+    limit: int = 0,
 ) -> str:
-    """Stages side by side; when they do not fit in `width`, several rows of columns."""
+    """Stages side by side; when they do not fit in `width`, several rows of columns.
+
+    With a `limit`, each column shows that many cards (biggest first) and counts the rest.
+    """
     if not columns:
         return "no stages"
     per_row = max(1, min(len(columns), (width + GAP) // (MIN_COLUMN + GAP)))
@@ -53,7 +57,7 @@ def board(
     blocks = []
     for start in range(0, len(columns), per_row):
         cells = [
-            _column(c, col_width, currency, color, show_owner)
+            _column(c, col_width, currency, color, show_owner, limit)
             for c in columns[start : start + per_row]
         ]
         blocks.append(_side_by_side(cells, col_width))
@@ -70,7 +74,9 @@ def _deals(n: int) -> str:
     return "1 deal" if n == 1 else f"{n} deals"
 
 
-def _column(col: Column, width: int, currency: str, color: bool, show_owner: bool) -> list[_Line]:
+def _column(
+    col: Column, width: int, currency: str, color: bool, show_owner: bool, limit: int
+) -> list[_Line]:
     head = clip(col.stage.upper(), width)
     summary = clip(f"{_deals(col.count)} · {money(col.value)} {currency}".rstrip(), width)
     lines: list[_Line] = [
@@ -78,10 +84,14 @@ def _column(col: Column, width: int, currency: str, color: bool, show_owner: boo
         _plain(summary),
         _plain("-" * width),
     ]
-    for i, card in enumerate(col.cards):
+    shown = col.cards[:limit] if limit > 0 else col.cards
+    for i, card in enumerate(shown):
         if i:
             lines.append(_plain(""))
         lines.extend(_card(card, width, color, show_owner))
+    if len(shown) < col.count:
+        more = f"… {col.count - len(shown)} more"
+        lines += [_plain(""), (clip(more, width), _paint(clip(more, width), _DIM, color))]
     return lines
 
 

@@ -202,3 +202,12 @@ def test_days_in_stage_from_stage_entered_else_created() -> None:
 def test_empty_pipeline(pipeline: Path) -> None:
     out = board(pipeline)
     assert "0 deals · 0 USD" in out and "open: 0 deals · 0 USD" in out
+
+
+def test_limit_shows_the_biggest_cards_and_counts_the_rest(board_repo: Path) -> None:
+    out = board(board_repo, "--limit", "1", columns=200)
+    assert "acme" in out and "clean" not in out  # 12,000 before 3,000
+    assert "globex" in out and "nova" not in out
+    assert out.count("… 1 more") == 2
+    assert "2 deals · 15,000 USD" in out  # the header still counts every deal
+    assert "clean" in board(board_repo, "--limit", "0", columns=200)

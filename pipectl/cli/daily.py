@@ -48,12 +48,15 @@ def board(
     all_stages: bool = typer.Option(False, "--all", help="Show the won and lost stages too."),
     today: str = TodayOpt,
     width: int = typer.Option(None, "--width", help="Lay out for this many columns of text."),
+    limit: int = typer.Option(
+        10, "--limit", min=0, help="Cards shown per stage, biggest value first (0: all)."
+    ),
 ) -> None:
     """Show the pipeline as columns: count and value per stage, a card per deal.
 
     Each card shows the deal's id, company, value, days in its stage and `!N` when lint has
     N warnings or errors on it. Stages that do not fit the terminal's width wrap onto more
-    rows. Open stages only, unless --all.
+    rows. Open stages only, unless --all; at most --limit cards per stage.
     """
     from .. import daily, lint, ops, render_board
 
@@ -74,6 +77,7 @@ def board(
         currency=config.currency,
         color=_color(),
         show_owner=who is None,
+        limit=limit,
     )
     typer.echo(text)
 
