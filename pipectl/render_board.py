@@ -71,7 +71,7 @@ def board(
 
 
 def _deals(n: int) -> str:
-    return "1 deal" if n == 1 else f"{n} deals"
+    return "1 deal" if n == 1 else f"{n:,} deals"
 
 
 def _column(
@@ -182,8 +182,8 @@ def _what(c: Candidate, result: SweepResult, kind: str, reason: str) -> str:
     deal_id = c.deal.id
     if c.state == DUE:
         if deal_id in result.sent:
-            verb = "would log" if result.dry_run else "logged"
-            return f"{verb} a last-chance {kind}; answer by {result.deadline}"
+            verb = "would send" if result.dry_run else "sent"
+            return f"{verb} by {kind} today, answer by {result.deadline}"
         return "none sent yet (--last-chance sends one)"
     if c.state == WAITING:
         until = f" until {c.deadline}" if c.deadline else ""

@@ -102,7 +102,7 @@ def test_dry_run_with_an_action_flag_changes_nothing(swept: Path) -> None:
     before, commits = snapshot(swept), commit_count(swept)
     result = Cli(swept)("sweep", "--last-chance", "--dry-run", "--today", "2026-11-27")
     assert result.exit_code == 0, result.output
-    assert "would log a last-chance email; answer by 2026-12-04" in result.output
+    assert "would send by email today, answer by 2026-12-04" in result.output
     assert snapshot(swept) == before and commit_count(swept) == commits
 
 
