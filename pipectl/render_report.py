@@ -140,7 +140,7 @@ def report_text(fig: Mapping[str, Any]) -> str:
         ]
         for name, t in fig["time_in_stage"].items()
     ]
-    headers = ["STAGE", "LEFT", "AVG", "MEDIAN", "THERE NOW", "AVG SO FAR"]
+    headers = ["STAGE", "STAYS DONE", "AVG DAYS", "MEDIAN", "THERE NOW", "THEIR AVG SO FAR"]
     parts += ["", f"Days in stage{note}", table(headers, rows)]
     rows = [
         [f"{c['from']} → {c['to']}", f"{c['advanced']}/{c['reached']}", _pct(c["rate"])]

@@ -56,9 +56,12 @@ def lives(deals: Iterable[Deal], hist: History) -> list[Life]:
 def life_of(deal: Deal, events: Sequence[Event]) -> Life:
     stays: list[Stay] = []
     open_stay: Stay | None = None
+    created_field = deal.date("created")
     for e in events:
         if e.kind == CREATED and e.stage is not None:
-            open_stay = Stay(e.stage, e.day)
+            # the file's `created` says when the deal began (an import commits it later)
+            start = created_field if created_field and created_field <= e.day else e.day
+            open_stay = Stay(e.stage, start)
         elif e.kind == MOVED and e.stage is not None:
             if open_stay is not None:
                 stays.append(Stay(open_stay.stage, open_stay.start, e.day))
@@ -72,7 +75,7 @@ def life_of(deal: Deal, events: Sequence[Event]) -> Life:
     elif entered is not None:
         open_stay = Stay(deal.stage, entered)
     stays.append(open_stay)
-    created = deal.date("created") or (events[0].day if events else None)
+    created = created_field or (events[0].day if events else None)
     # for a closed deal without `closed:`, entering its closed stage is when it closed
     closed = deal.date("closed") or stays[-1].start
     return Life(deal, tuple(stays), created, closed)
