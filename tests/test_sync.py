@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -173,3 +175,32 @@ def test_a_move_and_a_touchpoint_sync_cleanly_whoever_pushes_first(clones, mover
         assert not (clone / "prospecting" / "acme-corp.md").exists()
         assert summaries(clone, "closing") == ["Intro email", "On-site demo"]
         assert git(clone, "status", "--porcelain") == ""
+
+
+def test_three_clones_syncing_at_once_all_land(tmp_path):
+    remote, clones = team(tmp_path, "alice", "bob", "carol")
+    for i, clone in enumerate(clones):
+        ok(clone, "log", "acme", "call", f"Call by {clone.name}", "--date", f"2026-11-1{i}")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "pipectl", "-C", str(clone), "sync"],
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for clone in clones
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert "pushed 1 commit" in out
+    for clone in clones:
+        ok(clone, "sync")
+        assert summaries(clone) == [
+            "Intro email",
+            "Call by alice",
+            "Call by bob",
+            "Call by carol",
+        ]
+    assert git(remote, "rev-list", "--merges", "--count", "main").strip() == "0"
