@@ -255,3 +255,42 @@ def test_any_field_values_become_findings_never_a_crash(over, stage):
             assert f.code != "PL000", f.message
     finally:
         shutil.rmtree(lab.root.parent)
+
+
+# --- pre-commit hooks (the real framework run: scripts/check-pre-commit, docs/ci.md) -----------
+
+
+def _hooks() -> dict[str, dict]:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    return {h["id"]: h for h in hooks}
+
+
+def test_pre_commit_hooks_run_as_pre_commit_would(tmp_path, monkeypatch):
+    import re
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from pipectl.cli import app
+
+    hooks = _hooks()
+    assert set(hooks) == {"pipectl-lint-structure", "pipectl-lint"}
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["entry"].startswith("pipectl lint")
+    repo = make_repo(tmp_path / "repo")
+    shutil.copytree(EXAMPLE, repo, dirs_exist_ok=True)
+    monkeypatch.chdir(repo)  # pre-commit runs hooks from the repository root
+
+    def run(hook_id: str, *files: str):
+        return CliRunner().invoke(app, [*shlex.split(hooks[hook_id]["entry"])[1:], *files])
+
+    pattern = re.compile(hooks["pipectl-lint-structure"]["files"])
+    changed = ["closing/northgate-insurance.md", "README.md", "pipeline.yaml", "notes.txt"]
+    files = [f for f in changed if pattern.search(f)]
+    assert files == ["closing/northgate-insurance.md", "README.md", "pipeline.yaml"]
+    # stale deals elsewhere do not block a commit of a clean deal
+    assert run("pipectl-lint-structure", *files[:2]).exit_code == 0
+    r = run("pipectl-lint-structure", "closing/blue-harbor-marine.md")
+    assert r.exit_code == 1 and "closing/blue-harbor-marine.md:9:1: PL101" in r.stdout
+    r = run("pipectl-lint")
+    assert r.exit_code == 1 and "PL604" in r.stdout
