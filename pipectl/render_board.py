@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from .daily import SECTIONS, Agenda, AgendaItem, Card, Column
 from .daily_sweep import ANSWERED, DUE, EXPIRED, WAITING, Candidate, SweepResult
-from .render import clip, money, table, width_of
+from .render import clip, money, width_of
 
 GAP = 2
 MIN_COLUMN = 22
@@ -136,17 +136,24 @@ def agenda(result: Agenda, width: int, *, color: bool = False) -> str:
                     color)]  # fmt: skip
     show_owner = result.owner is None
     rows = [_agenda_row(i, show_owner) for i in result.items]
-    widths = [max(width_of(r[k]) for r in rows) for k in range(len(rows[0]) - 1)]
+    laid = _aligned(rows, width)
     for key, heading in SECTIONS:
-        section = [(i, r) for i, r in zip(result.items, rows, strict=True) if i.section == key]
-        if not section:
-            continue
-        lines += ["", _paint(f"{heading} ({len(section)})", _BOLD, color)]
-        for _item, row in section:
-            cells = [c + " " * (widths[k] - width_of(c)) for k, c in enumerate(row[:-1])]
-            start = "  " + "  ".join(cells) + "  "
-            lines.append(start + clip(row[-1], max(20, width - width_of(start))))
+        section = [lines for i, lines in zip(result.items, laid, strict=True) if i.section == key]
+        if section:
+            lines += ["", _paint(f"{heading} ({len(section)})", _BOLD, color)]
+            lines += [line for item_lines in section for line in item_lines]
     return "\n".join(lines)
+
+
+def _aligned(rows: Sequence[Sequence[str]], width: int) -> list[list[str]]:
+    """Rows with aligned columns and the last cell after them, or (for every row, when one
+    does not fit) on a line of its own below them."""
+    widths = [max(width_of(r[k]) for r in rows) for k in range(len(rows[0]) - 1)]
+    starts = ["  " + "  ".join(c + " " * (widths[k] - width_of(c)) for k, c in enumerate(r[:-1]))
+              for r in rows]  # fmt: skip
+    if all(width_of(s) + 2 + width_of(r[-1]) <= width for s, r in zip(starts, rows, strict=True)):
+        return [[s + "  " + r[-1]] for s, r in zip(starts, rows, strict=True)]
+    return [[s.rstrip(), clip("      " + r[-1], width)] for s, r in zip(starts, rows, strict=True)]
 
 
 def _items(n: int) -> str:
@@ -159,7 +166,7 @@ def _agenda_row(item: AgendaItem, show_owner: bool) -> list[str]:
     if show_owner:
         row.append(d.owner or "-")
     also = f" (also: {', '.join(item.also)})" if item.also else ""
-    return [*row, f"{d.company or d.title}: {item.detail}{also}"]
+    return [*row, f"{item.detail}{also}"]
 
 
 # --- the sweep ------------------------------------------------------------------------------
@@ -169,13 +176,15 @@ def sweep(result: SweepResult, width: int, kind: str, reason: str) -> str:
     """Each candidate with why it is one and what happened (or would happen) to it."""
     if not result.candidates:
         return f"No deals to sweep on {result.today}: none past the sales cycle or out of attempts."
-    rows = [
-        [c.deal.id, c.deal.stage, c.deal.owner or "-", "; ".join(c.reasons),
-         _what(c, result, kind, reason)]
-        for c in result.candidates
-    ]  # fmt: skip
-    head = table(("ID", "STAGE", "OWNER", "WHY", "LAST CHANCE"), rows, max_width=width)
-    return head + "\n\n" + _summary(result)
+    rows = [[c.deal.id, c.deal.stage, c.deal.owner or "-", "; ".join(c.reasons)]
+            for c in result.candidates]  # fmt: skip
+    widths = [max(width_of(r[k]) for r in rows) for k in range(3)]
+    lines = []
+    for c, row in zip(result.candidates, rows, strict=True):
+        cells = [x + " " * (widths[k] - width_of(x)) for k, x in enumerate(row[:3])]
+        lines.append(clip("  ".join([*cells, row[3]]), width))
+        lines.append(clip("  -> " + _what(c, result, kind, reason), width))
+    return "\n".join(lines) + "\n\n" + _summary(result)
 
 
 def _what(c: Candidate, result: SweepResult, kind: str, reason: str) -> str:

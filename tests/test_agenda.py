@@ -139,3 +139,16 @@ def test_bad_today_is_a_usage_error(pipeline: Path) -> None:
     result = Cli(pipeline)("agenda", "--today", "tomorrow")
     assert result.exit_code == 2
     assert "not a date" in result.output
+
+
+def test_narrow_terminal_puts_details_on_their_own_line(
+    day: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    out = Cli(day)("agenda", "--today", TODAY, "--owner", "alice").output
+    assert all(len(line) <= 60 for line in out.splitlines())
+    two_lines = "  overdue-a     qualifying   1,000\n      Call CFO — due 2026-11-20 (7 days late)"
+    assert two_lines in out
+    monkeypatch.setenv("COLUMNS", "120")
+    out = Cli(day)("agenda", "--today", TODAY, "--owner", "alice").output
+    assert "  overdue-a     qualifying   1,000  Call CFO — due 2026-11-20 (7 days late)" in out

@@ -327,3 +327,19 @@ def test_no_commit_changes_the_files_only(swept: Path) -> None:
     assert commit_count(swept) == commits
     assert sorted(git(swept, "diff", "--name-only").split()) == [
         "connecting/silent-inc.md", "prospecting/old-lead.md"]  # fmt: skip
+
+
+def test_text_layout(swept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    result = Cli(swept)("sweep", "--today", "2026-11-27")
+    assert (
+        result.output
+        == """\
+old-lead    prospecting  alice  open 149 days, past the 90-day cycle
+  -> would send by email today, answer by 2026-12-04
+silent-inc  connecting   bob    6 attempts in a row without a reply
+  -> would send by email today, answer by 2026-12-04
+
+dry run, nothing changed: 2 candidates; --last-chance would send 2
+"""
+    )
