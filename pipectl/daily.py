@@ -236,7 +236,7 @@ def agenda_json(result: Agenda) -> dict[str, object]:
             "title": i.deal.title,
             "company": i.deal.company,
             "owner": i.deal.owner,
-            "value": i.deal.value,
+            "value": _number(i.deal.value),
             "next_step": i.deal.next_step,
             "next_step_due": i.deal.date("next_step_due"),
             "detail": i.detail,
@@ -247,3 +247,8 @@ def agenda_json(result: Agenda) -> dict[str, object]:
     data = {"today": result.today, "owner": result.owner, "counts": result.counts(),
             "items": items}  # fmt: skip
     return dict(plain(data))
+
+
+def _number(value: float | None) -> float | int | None:
+    """12000.0 as 12000: whole amounts read as the user wrote them."""
+    return int(value) if value is not None and value.is_integer() else value
