@@ -294,3 +294,16 @@ def test_pre_commit_hooks_run_as_pre_commit_would(tmp_path, monkeypatch):
     assert r.exit_code == 1 and "closing/blue-harbor-marine.md:9:1: PL101" in r.stdout
     r = run("pipectl-lint")
     assert r.exit_code == 1 and "PL604" in r.stdout
+
+
+def test_pipectl_today_pins_now(tmp_path, monkeypatch):
+    lab = Lab(tmp_path / "p")
+    lab.add("qualifying", "a", next_step_due=T)
+    cli = Cli(lab.root)
+    monkeypatch.setenv("PIPECTL_TODAY", "2026-11-27")
+    assert cli("lint", "--select", "PL303").exit_code == 0
+    monkeypatch.setenv("PIPECTL_TODAY", "2026-11-28")
+    assert "PL303" in cli("lint", "--select", "PL303").stdout
+    monkeypatch.setenv("PIPECTL_TODAY", "someday")
+    r = cli("lint")
+    assert r.exit_code == 2 and "PIPECTL_TODAY: 'someday' is not a date" in r.stderr
