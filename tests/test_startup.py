@@ -1,0 +1,71 @@
+"""Start-up stays light: what `pipectl --version`, `pipectl lint` and friends import, measured
+in a fresh interpreter with `python -X importtime` (module names, never timings)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# Heavy or presentation-only packages no read-only command needs at start-up (LIBRARIES.md).
+HEAVY = {"rich", "ruamel", "git", "frontmatter", "pydantic", "pygments", "markdown_it"}
+DEAL = "---\ntitle: Acme\ncreated: 2026-11-02\nowner: alice\n---\n# Acme\n"
+
+
+def imported(args: list[str], cwd: Path) -> set[str]:
+    """Top-level packages imported by one `python -m pipectl ARGS` run."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pipectl", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PIPECTL_TODAY": "2026-11-27"},
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "pipectl" in names  # the run was really measured
+    return names
+
+
+def test_version_imports_neither_typer_nor_yaml(tmp_path: Path) -> None:
+    names = imported(["--version"], tmp_path)
+    assert names.isdisjoint(HEAVY | {"typer", "click", "yaml", "multiprocessing"})
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "gitlab", "sarif"])
+def test_lint_imports_nothing_heavy(
+    pipeline: Path, write_deal: Callable[..., Path], fmt: str
+) -> None:
+    write_deal(pipeline, "prospecting", "acme", DEAL)
+    names = imported(["lint", "--format", fmt], pipeline)
+    assert names.isdisjoint(HEAVY), sorted(names & HEAVY)
+    assert "multiprocessing" not in names  # a small pipeline is parsed in this process
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["list"], ["show", "acme"], ["log", "acme", "call", "Hi", "--no-commit"]]
+)
+def test_everyday_commands_import_nothing_heavy(
+    pipeline: Path, write_deal: Callable[..., Path], args: list[str]
+) -> None:
+    write_deal(pipeline, "prospecting", "acme", DEAL)
+    names = imported(args, pipeline)
+    assert names.isdisjoint(HEAVY), sorted(names & HEAVY)
+
+
+def test_the_deny_list_would_catch_a_heavy_import(tmp_path: Path) -> None:
+    """The check itself works: a run that does import a denied module is seen."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import ruamel.yaml"],
+        capture_output=True,
+        text=True,
+    )
+    names = {ln.rsplit("|", 1)[1].strip().split(".")[0] for ln in proc.stderr.splitlines()
+             if ln.startswith("import time:")}  # fmt: skip
+    assert "ruamel" in names
