@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import __version__
 from .render import money
 from .render_svg import AGING_COLORS, PALETTE, attr, e, empty, hbars, legend, stacked, vbars
+
+LINT_ROWS = 200  # findings listed one by one; the per-rule table counts them all
 
 _CSS = """
 :root{--ink:#1d2630;--muted:#5b6770;--line:#d9dee3;--card:#fff;--bg:#f3f5f7}
@@ -259,6 +262,17 @@ def _lint(findings: Sequence[Mapping[str, Any]] | None) -> str:
     order = {"error": 0, "warning": 1, "info": 2}
     counts = {s: sum(1 for f in findings if f["severity"] == s) for s in order}
     summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    per_rule = Counter((f["code"], f["name"]) for f in findings)
+    rules = table(
+        [("Code", False), ("Rule", False), ("Findings", True)],
+        [[(e(code), code), (e(name), name), (e(n), n)] for (code, name), n in
+         sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "lint-rules",
+    )  # fmt: skip
+    ranked = sorted(findings, key=lambda f: (order.get(f["severity"], 3), f["path"], f["line"]))
+    shown = ranked[:LINT_ROWS]
+    if len(ranked) > len(shown):  # a big pipeline's thousands would bury the page
+        summary += f"; the {len(shown)} most severe below (`pipectl lint` lists all)"
     heads = [("Severity", False), ("Code", False), ("Where", False), ("Message", False)]
     rows = [
         [(f'<span class="sev-{e(f["severity"])}">{e(f["severity"])}</span>',
@@ -266,10 +280,10 @@ def _lint(findings: Sequence[Mapping[str, Any]] | None) -> str:
          (f'{e(f["code"])} <span class="sub">{e(f["name"])}</span>', f["code"]),
          (e(f"{f['path']}:{f['line']}"), f"{f['path']}:{f['line']:08d}"),
          (e(f["message"]), None)]
-        for f in sorted(findings, key=lambda f: (order.get(f["severity"], 3), f["path"]))
+        for f in shown
     ]  # fmt: skip
-    data = [{"code": f["code"], "deal": f.get("deal_id")} for f in findings]
-    return f'<p class="sub">{e(summary)}</p>' + table(heads, rows, "lint", data)
+    data = [{"code": f["code"], "deal": f.get("deal_id")} for f in shown]
+    return f'<p class="sub">{e(summary)}</p>{rules}' + table(heads, rows, "lint", data)
 
 
 def dashboard(fig: Mapping[str, Any], findings: Sequence[Mapping[str, Any]] | None) -> str:

@@ -86,7 +86,7 @@ def vbars(
         f'<line x1="{left}" x2="{W - left}" y1="{height - bottom}" y2="{height - bottom}" '
         f'stroke="#d9dee3"/>',
     ]
-    every = max(1, len(labels) // 12)
+    every = -(-len(labels) // 8)  # at most 8 labels: a month's name needs the room
     for i, label in enumerate(labels):
         x0 = left + i * group + (group - bar * len(series)) / 2
         attrs = "".join(f' data-{k}="{attr(v)}"' for k, v in data[i].items())

@@ -222,8 +222,8 @@ def time_in_stage(
                 continue
             if s.end is not None and _in(s.end, since, until):
                 done[s.stage].append(float((s.end - s.start).days))
-            elif s.end is None:
-                current[s.stage].append(float(max(0, (today - s.start).days)))
+            elif s.end is None and s.start <= today:  # a pinned past --today: not there yet
+                current[s.stage].append(float((today - s.start).days))
     return {
         st.name: {
             "count": len(done[st.name]),

@@ -5,6 +5,7 @@ CI installs Debian's chromium (.ci/run); without it these tests fail rather than
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -180,3 +181,29 @@ def test_phone_width_has_a_viewport_and_fluid_charts(page: dict) -> None:
     html = page["html"]
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
     assert "svg{display:block;width:100%;height:auto}" in html
+
+
+def test_a_big_pipeline_lists_the_most_severe_findings_and_counts_them_all() -> None:
+    from pipectl import render_html
+
+    figures = _tiny_figures()
+    findings = [
+        {"code": "PL203", "name": "no-next-step", "severity": "warning", "path": f"p/d{i}.md",
+         "line": 1, "column": 1, "message": "open deal has no next step", "deal_id": f"d{i}"}
+        for i in range(450)
+    ] + [{"code": "PL401", "name": "unqualified", "severity": "error", "path": "z/x.md",
+          "line": 2, "column": 1, "message": "<b>not</b> qualified", "deal_id": "x"}]  # fmt: skip
+    page = render_html.dashboard(figures, findings)
+    dom = Dom()
+    dom.feed(page)
+    rows = [a for tag, a in dom.elements if tag == "tr" and "data-code" in a]
+    assert len(rows) == render_html.LINT_ROWS
+    assert json.loads(rows[0]["data-code"]) == "PL401"  # errors first
+    assert "450" in "".join(dom.text) and "&lt;b&gt;not&lt;/b&gt;" in page
+
+
+def _tiny_figures() -> dict:
+    from pipectl import history, report
+    from pipectl.config import default_config
+
+    return report.report([], default_config(), history.History(), dt.date(2026, 3, 1))
