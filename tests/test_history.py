@@ -309,3 +309,15 @@ def test_merged_branches_keep_each_deal_whole(
         follow = git(t.root, "log", "--follow", "--format=%H", "--", rel).split()
         assert sorted(e.commit for e in hist.of(ref.id)) == sorted(follow), ref.id
     assert [e.kind for e in hist.of("gamma")] == ["created", "moved"]
+
+
+def test_a_deleted_deal_keeps_its_history(cli: Cli, pipeline: Path) -> None:
+    assert cli("add", "Zeta Corp", "--company", "Zeta", "--value", "10").exit_code == 0
+    git(pipeline, "rm", "-q", "prospecting/zeta-corp.md")
+    git(pipeline, "commit", "-q", "-m", "drop zeta")
+    data = json.loads(cli("history", "zeta-corp", "--json").stdout)
+    assert [(e["kind"], e["by_hand"]) for e in data["events"]] == [
+        ("created", False),
+        ("deleted", True),
+    ]
+    assert "deleted from prospecting by hand" in cli("history", "zeta-corp").stdout

@@ -213,3 +213,9 @@ def test_timeline_helper_pins_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert isinstance(t, Timeline)
     dates = git(t.root, "log", "--format=%aI").split()
     assert dates[0].startswith("2026-02-15") and dates[-1].startswith("2026-01-02")
+
+
+def test_html_to_a_folder_that_does_not_exist_is_a_usage_error(built: Path, tmp_path: Path) -> None:
+    r = Cli(built)("report", "--html", str(tmp_path / "no" / "such" / "d.html"))
+    assert r.exit_code == 2 and "cannot write" in r.stderr
+    assert "Traceback" not in r.output

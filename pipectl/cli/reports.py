@@ -101,10 +101,14 @@ def report(
         warn(f"skipped {err}")
     figures = report_mod.report(loaded.deals, pipeline.config, hist, now, start, end, owner)
     if html is not None:
+        from ..errors import UsageError
         from ..render_html import dashboard
 
-        findings = _lint_findings(pipeline, now)
-        html.write_text(dashboard(figures, findings), encoding="utf-8")
+        page = dashboard(figures, _lint_findings(pipeline, now))
+        try:
+            html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {html}: {exc.strerror}") from None
         typer.echo(f"wrote {html}")
         return
     if as_json:
