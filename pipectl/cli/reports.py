@@ -14,8 +14,10 @@ from .common import date_option, open_pipeline, warn
 if TYPE_CHECKING:
     from ..store import Pipeline
 
-SinceOpt = typer.Option(None, "--since", help="Only from this date on (YYYY-MM-DD).")
-UntilOpt = typer.Option(None, "--until", help="Only up to this date, inclusive (YYYY-MM-DD).")
+SinceOpt = typer.Option(None, "--since", metavar="DATE", help="Only from this date on.")
+UntilOpt = typer.Option(
+    None, "--until", metavar="DATE", help="Only up to this date, inclusive (YYYY-MM-DD)."
+)
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 
@@ -66,18 +68,24 @@ def history(
 def report(
     ctx: typer.Context,
     since: str = typer.Option(
-        None, "--since", help="Count deals closed (and stays ended) from this date on."
+        None, "--since", metavar="DATE", help="Count deals closed (and stays ended) from then on."
     ),
     until: str = UntilOpt,
-    owner: str = typer.Option(None, "--owner", help="Only this owner's deals."),
-    today: str = typer.Option(None, "--today", help="Pin today's date (YYYY-MM-DD)."),
+    owner: str = typer.Option(None, "--owner", metavar="NAME", help="Only this owner's deals."),
+    today: str = typer.Option(None, "--today", metavar="DATE", help="Pin today's date."),
     as_json: bool = JsonOpt,
     html: Path = typer.Option(
-        None, "--html", help="Write a self-contained HTML dashboard to this file.", dir_okay=False
+        None,
+        "--html",
+        metavar="FILE",
+        dir_okay=False,
+        help="Write a self-contained HTML dashboard (charts, lint findings) to FILE.",
     ),
 ) -> None:
-    """Figures per stage and owner: value, weighted forecast, win rate, sales cycle, time in
-    stage, conversion, lost reasons and velocity; as text, JSON or an HTML dashboard.
+    """Figures: value per stage, forecast, win rate, cycle, conversion; text, JSON or HTML.
+
+    Per stage and per owner: open count, value and weighted value, forecast by expected-close
+    month, win rate, sales cycle, days in stage, conversion, lost reasons and velocity.
 
     Stage counts, values and the forecast describe today; --since/--until narrow the figures
     about closing (won, lost, cycle), stays in a stage and conversion. See docs/reports.md.
