@@ -10,8 +10,9 @@ from .app import app, run
 
 # Importing a command module registers its commands; order here is the order in --help.
 from . import deals  # noqa: F401  isort: skip
+from . import transfer  # noqa: F401  isort: skip
 from . import reports  # noqa: F401  isort: skip
-from . import lint  # noqa: E402,F401  isort: skip
+from . import lint  # noqa: F401  isort: skip
 from . import team  # noqa: F401  isort: skip
 from . import daily  # noqa: F401  isort: skip
 

@@ -1,0 +1,186 @@
+"""`pipectl import` and `pipectl export`: parse options, call the core, show progress, results."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from .app import app
+from .common import NO_COMMIT_HELP, open_pipeline, warn
+
+_MAX_SHOWN = 100  # invalid rows listed one per line before the rest are counted
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(
+        ...,
+        help="CSV file to import (or a JSON file written by `pipectl export`).",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
+    mapping: Path = typer.Option(
+        None,
+        "--mapping",
+        help="YAML mapping file with fields:, stages: and date_format:.",
+        exists=True,
+        dir_okay=False,
+    ),
+    maps: list[str] = typer.Option(
+        None,
+        "--map",
+        help="FIELD=COLUMN (repeatable). COLUMN may be a template such as "
+        "'{account} — {product}' or fallbacks 'close_date|engage_date'.",
+    ),
+    stage_maps: list[str] = typer.Option(
+        None,
+        "--stage-map",
+        help="VALUE=STAGE: a stage value in the file to a pipeline stage "
+        "(repeatable); values that name a stage need no mapping.",
+    ),
+    date_format: str = typer.Option(
+        None,
+        "--date-format",
+        help="How dates are written: ISO (default), M/D/YYYY, D.M.YYYY "
+        "or another order of D, M, YYYY. ISO dates are always understood.",
+    ),
+    encoding: str = typer.Option("utf-8-sig", "--encoding", help="Text encoding of the file."),
+    delimiter: str = typer.Option(
+        None, "--delimiter", help="Cell separator (default: ',' or what the header uses)."
+    ),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Import the valid rows and list the invalid ones."
+    ),
+    new_only: bool = typer.Option(
+        False, "--new-only", help="Refuse rows whose deal exists already instead of updating it."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check every row and say what would change; write nothing."
+    ),
+    no_commit: bool = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP),
+) -> None:
+    """Import deals from a CSV file: every row is checked first, then one commit.
+
+    Columns map to deal fields by name, or through --map / --mapping. A row whose id exists
+    updates only the mapped fields of that deal (and moves it if its stage changed), so running
+    the same import twice changes nothing. Any invalid row stops the import with FILE:LINE and
+    nothing is written, unless --skip-invalid.
+    """
+    from ..importer import InvalidRows, Options, import_file
+    from ..store import NO_GIT_WARNING
+
+    pipeline = open_pipeline(ctx)
+    options = Options(
+        mapping_file=mapping, maps=tuple(maps or ()), stage_maps=tuple(stage_maps or ()),
+        date_format=date_format, encoding=encoding, delimiter=delimiter,
+        skip_invalid=skip_invalid, create_only=new_only, dry_run=dry_run, commit=not no_commit,
+    )  # fmt: skip
+    with _progress(file) as progress:
+        try:
+            result = import_file(pipeline, file, options, progress=progress)
+        except InvalidRows as exc:
+            progress.clear()
+            for line in exc.lines()[:_MAX_SHOWN]:
+                typer.echo(line, err=True)
+            if len(exc.errors) > _MAX_SHOWN:
+                typer.echo(f"… and {len(exc.errors) - _MAX_SHOWN} more", err=True)
+            n = len(exc.errors)
+            typer.echo(
+                f"pipectl: error: {n} invalid row{'s' if n != 1 else ''}; nothing imported "
+                "(--skip-invalid imports the valid rows)",
+                err=True,
+            )
+            raise typer.Exit(exc.exit_code) from None
+    for line in result.skipped_lines():
+        warn(f"skipped {line}")
+    if not result.changed:
+        typer.echo(f"no changes: {result.unchanged} deals in {result.source} match the pipeline")
+        return
+    verb = "would import" if result.dry_run else "imported"
+    counts = [
+        f"{n} {what}"
+        for n, what in ((result.added, "added"), (result.updated, "updated"),
+                        (result.moved, "moved"), (result.unchanged, "unchanged"))
+        if n
+    ]  # fmt: skip
+    typer.echo(f"{verb} {result.source}: {', '.join(counts)}")
+    width = max(len(s) for s in result.by_stage)
+    for stage, n in result.by_stage.items():
+        typer.echo(f"  {stage:<{width}}  {n:>6,}")
+    if pipeline.git is None and not no_commit and not dry_run:
+        warn(NO_GIT_WARNING)
+
+
+class _Progress:
+    """A one-line counter on stderr, only when stderr is a terminal and the file is large."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        text = f"{phase} {done:,}/{total:,}" if total > 1 else f"{phase}…"
+        sys.stderr.write(f"\r\x1b[K{text}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+@contextmanager
+def _progress(file: Path) -> Iterator[_Progress]:
+    large = file.stat().st_size > 64 * 1024
+    progress = _Progress(large and sys.stderr.isatty())
+    try:
+        yield progress
+    finally:
+        progress.clear()
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: str = typer.Option(
+        "csv",
+        "--format",
+        "-f",
+        help="csv (touchpoints as a count and last date) or json (everything).",
+    ),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Write to FILE instead of standard output.", dir_okay=False
+    ),
+    stage: list[str] = typer.Option(None, "--stage", help="Only deals in STAGE (repeatable)."),
+) -> None:
+    """Export every deal with its stage, fields and notes as CSV or JSON.
+
+    `pipectl import` reads either back: the JSON export reproduces deals exactly, touchpoints
+    included.
+    """
+    from ..exporter import export as run_export
+
+    pipeline = open_pipeline(ctx)
+    result = run_export(pipeline, fmt.lower(), list(stage) if stage else None)
+    for err in result.errors:
+        warn(f"skipped {err}")
+    if output is None:
+        sys.stdout.write(result.text)
+        return
+    try:
+        output.write_text(result.text, encoding="utf-8")
+    except OSError as exc:
+        from ..errors import UsageError
+
+        raise UsageError(f"cannot write: {exc.strerror}", output) from None
+    typer.echo(f"exported {result.count} deals to {output}", err=True)
