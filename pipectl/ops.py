@@ -113,7 +113,7 @@ def add(
     if not is_valid_id(deal_id):
         raise UsageError(f"invalid id {deal_id!r}: use lowercase letters, digits, '-', '_' or '.'")
     stage = pipeline.require_stage(stage or pipeline.config.stage_names[0])
-    existing = [r for r in pipeline.deal_refs() if r.id == deal_id]
+    existing = pipeline.exact(deal_id)  # a stat per stage, whatever the pipeline's size
     if existing:
         where = pipeline.display(existing[0].path)
         raise UsageError(f"a deal {deal_id!r} exists already ({where}); pick another with --id")

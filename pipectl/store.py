@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import locking
 from .config import CONFIG_FILE, Config, load_config
-from .deal import Deal, DealText, decode, parse_deal, split
+from .deal import Deal, DealText, decode, is_valid_id, parse_deal, split
 from .errors import DealError, GitError, PipectlError, UsageError
 from .gitrepo import GitRepo, find_git_root
 
@@ -149,10 +149,20 @@ class Pipeline:
             raise DealError(f"is larger than {MAX_DEAL_BYTES >> 20} MB; not read", shown)
         return data
 
+    def exact(self, deal_id: str) -> list[DealRef]:
+        """The files of a deal named exactly: one stat per stage, no folder listed (so changing
+        commands cost the same in a pipeline of 50 deals or 100,000). [] for a non-id."""
+        if not is_valid_id(deal_id):
+            return []
+        name = f"{deal_id}.md"
+        found = ((s, self.stage_dir(s) / name) for s in self.config.stage_names)
+        return [DealRef(deal_id, s, p) for s, p in found if os.path.lexists(p)]
+
     def resolve(self, ref: str) -> DealRef:
         """A deal by id or unique id prefix; unknown or ambiguous refs list candidates."""
-        refs = self.deal_refs()
-        exact = [r for r in refs if r.id == ref]
+        exact = self.exact(ref)
+        refs = [] if exact else self.deal_refs()
+        exact = exact or [r for r in refs if r.id == ref]
         if len(exact) > 1:
             places = ", ".join(str(self.display(r.path)) for r in exact)
             raise UsageError(f"deal id {ref!r} exists in more than one stage: {places}")

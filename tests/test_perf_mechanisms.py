@@ -1,0 +1,136 @@
+"""The mechanisms behind speed at scale, checked by counting, never by timing: git processes
+per command do not grow with the number of deals, and a deal named exactly is found without
+listing the pipeline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import git, make_repo
+
+from pipectl import store
+from pipectl.errors import UsageError
+
+STAGES = ("prospecting", "qualifying", "connecting", "closing")
+
+
+def build(root: Path, deals: int) -> Path:
+    """A pipeline whose every deal was added, edited and moved in its own commits."""
+    make_repo(root)
+    subprocess.run([sys.executable, "-m", "pipectl", "init"], cwd=root, check=True,
+                   capture_output=True)  # fmt: skip
+    for i in range(deals):
+        path = root / "prospecting" / f"deal-{i:03d}.md"
+        path.write_text(f"---\ntitle: Deal {i}\ncreated: 2026-01-0{1 + i % 9}\n---\n# Deal {i}\n")
+        git(root, "add", "--", str(path))
+        git(root, "commit", "-q", "-m", f"add deal-{i:03d}")
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("More notes.\n")
+        dst = root / STAGES[1 + i % 3] / path.name
+        git(root, "mv", str(path), str(dst))
+        git(root, "commit", "-q", "-a", "-m", f"move deal-{i:03d}")
+    return root
+
+
+@pytest.fixture(scope="module")
+def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A `git` first on PATH that logs each invocation, then runs the real git."""
+    real = shutil.which("git")
+    assert real
+    folder = tmp_path_factory.mktemp("shim")
+    script = folder / "git"
+    script.write_text(f'#!/bin/sh\necho "$*" >> "$GIT_CALLS"\nexec {real} "$@"\n')
+    script.chmod(0o755)
+    return folder
+
+
+def git_calls(shim: Path, root: Path, *args: str) -> list[str]:
+    """The git subcommands one `pipectl ARGS` run started, in order."""
+    log = root.parent / f"calls-{root.name}.log"
+    log.unlink(missing_ok=True)
+    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}",
+           "GIT_CALLS": str(log), "PIPECTL_TODAY": "2026-11-27"}  # fmt: skip
+    proc = subprocess.run([sys.executable, "-m", "pipectl", *args], cwd=root, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [_subcommand(line.split()) for line in lines]
+
+
+def _subcommand(argv: list[str]) -> str:
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in ("-c", "-C"):
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return "?"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("small") / "repo", 2)
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("large") / "repo", 25)
+
+
+@pytest.mark.parametrize(
+    "args", [["history"], ["history", "deal-001"], ["report"], ["report", "--json"], ["lint"]]
+)
+def test_git_processes_do_not_grow_with_deals(
+    shim: Path, small: Path, large: Path, args: list[str]
+) -> None:
+    few = git_calls(shim, small, *args)
+    many = git_calls(shim, large, *args)
+    assert few == many  # the same git commands, whatever the number of deals
+    assert len(many) <= 4, many
+    if args[0] == "history":
+        assert "log" in many  # the history really came from git, in one pass
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["log", "deal-001", "call", "Hi"],
+        ["move", "deal-001", "closing"],
+        ["set", "deal-001", "value=5"],
+    ],
+)
+def test_changing_commands_start_a_fixed_number_of_git_processes(
+    shim: Path, tmp_path: Path, args: list[str]
+) -> None:
+    few = git_calls(shim, build(tmp_path / "few", 2), *args)
+    many = git_calls(shim, build(tmp_path / "many", 12), *args)
+    assert few == many
+    assert "commit" in many and len(many) <= 3, many
+
+
+def test_a_deal_named_exactly_is_found_without_listing_the_stages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build(tmp_path / "repo", 3)
+    pipeline = store.Pipeline(root)
+    listed: list[str] = []
+    real = store.os.scandir
+
+    def spy(path):  # type: ignore[no-untyped-def]
+        listed.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(store.os, "scandir", spy)
+    ref = pipeline.resolve("deal-001")
+    assert (ref.id, ref.path) == ("deal-001", root / "connecting" / "deal-001.md")
+    assert listed == []
+    with pytest.raises(UsageError, match="ambiguous"):  # prefixes still work, by listing
+        pipeline.resolve("deal-00")
+    assert listed
