@@ -117,7 +117,7 @@ CONFIG_SPEC: tuple[SpecEntry, ...] = (
     ),
     SpecEntry(
         "sweep.grace_days",
-        "int",
+        "number",
         7,
         "Days `pipectl sweep --last-chance` gives a lead to answer before `--close` may close "
         "it as lost (the due date of the next step it sets).",
