@@ -35,6 +35,9 @@ class Context:
     errors: list[DealError]
     stages_read: tuple[str, ...]
     _arrivals: Arrivals | None = field(default=None, repr=False)
+    # thresholds and severities are asked for once per deal and rule: remember them
+    _memo: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, repr=False)
+    _open: list[Deal] | None = field(default=None, repr=False)
 
     @property
     def root(self) -> Path:
@@ -42,11 +45,26 @@ class Context:
 
     @property
     def open_deals(self) -> list[Deal]:
-        open_names = {s.name for s in self.config.open_stages}
-        return [d for d in self.deals if d.stage in open_names]
+        if self._open is None:
+            open_names = {s.name for s in self.config.open_stages}
+            self._open = [d for d in self.deals if d.stage in open_names]
+        return self._open
 
     def setting(self, rule: Rule, key: str, stage: str | None = None) -> Any:
-        return settings.setting(self.config, rule, key, stage)
+        memo_key = (rule.code, key, stage)
+        try:
+            return self._memo[memo_key]
+        except KeyError:
+            value = self._memo[memo_key] = settings.setting(self.config, rule, key, stage)
+            return value
+
+    def severity(self, rule: Rule, stage: str | None) -> str:
+        memo_key = (rule.code, "\0severity", stage)
+        try:
+            return str(self._memo[memo_key])
+        except KeyError:
+            value = self._memo[memo_key] = settings.severity(self.config, rule, stage)
+            return value
 
     def finding(
         self,
@@ -68,7 +86,7 @@ class Context:
                 line = where.line_of(key) if key else 1
         else:
             path, deal_id, stage = where, None, None
-        sev = settings.severity(self.config, rule, stage)
+        sev = self.severity(rule, stage)
         return Finding(
             rule.code, rule.name, sev, path, max(1, line or 1), max(1, column), message, deal_id
         )
@@ -83,6 +101,10 @@ class Context:
         try:
             data = (self.root / deal.path).read_bytes()
             text = split(decode(data))
+            if len(keys) == 2 and isinstance(keys[0], str) and isinstance(keys[1], int):
+                quick = _item_line(text.yaml, keys[0], keys[1], deal.fields.get(keys[0]))
+                if quick is not None:
+                    return quick + text.yaml_first_line
             node = yamlio.compose(text.yaml)
         except (OSError, DealError, yamlio.YAMLError, RecursionError):
             return None
@@ -130,3 +152,35 @@ class Context:
             return date, None
         why = arrivals.unavailable or "the file has no committed history at this path"
         return None, f"no stage_entered and {why}"
+
+
+def _item_line(yaml_text: str, key: str, index: int, value: Any) -> int | None:
+    """0-based line of item `index` of a top-level block list, found in the text.
+
+    Composing the YAML in pure Python costs a millisecond per file; this scan costs
+    microseconds. It answers only when the items it counts match the parsed list.
+    """
+    if not isinstance(value, list):
+        return None
+    lines = yaml_text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(f"{key}:")), None)
+    if start is None or lines[start][len(key) + 1 :].strip():
+        return None
+    items: list[int] = []
+    indent: int | None = None
+    for i in range(start + 1, len(lines)):
+        ln = lines[i]
+        stripped = ln.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        depth = len(ln) - len(stripped)
+        if depth == 0 and not stripped.startswith("-"):
+            break
+        if stripped.startswith("- ") or stripped == "-":
+            if indent is None:
+                indent = depth
+            if depth == indent:
+                items.append(i)
+    if len(items) != len(value) or not 0 <= index < len(items):
+        return None
+    return items[index]

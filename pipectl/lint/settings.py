@@ -20,9 +20,11 @@ SEVERITY_VALUES = (*SEVERITIES, "off")
 
 
 def _rule(rule: Rule | str) -> Rule:
+    if isinstance(rule, Rule):
+        return rule
     from .registry import get_rule
 
-    return rule if isinstance(rule, Rule) else get_rule(rule)
+    return get_rule(rule)
 
 
 def _section(config: Config, rule: Rule) -> Mapping[str, Any]:
