@@ -37,6 +37,7 @@ padding:12px 14px;min-width:0}
 section.wide{grid-column:1/-1}
 svg{display:block;width:100%;height:auto}
 svg text{font:13px system-ui,sans-serif;fill:var(--ink)}svg .muted{fill:var(--muted)}
+@media (max-width:600px){svg text{font-size:17px}}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
@@ -149,13 +150,14 @@ def _funnel(fig: Mapping[str, Any]) -> str:
         for f in fig["funnel"]
     ]  # fmt: skip
     conv = [
-        (f"{c['from']} → {c['to']}", (c["rate"] or 0) * 100, _pct(c["rate"]),
+        (f"→ {c['to']}", (c["rate"] or 0) * 100, _pct(c["rate"]),
          {"from": c["from"], "to": c["to"], "rate": c["rate"]})
         for c in fig["conversion"]
     ]  # fmt: skip
     return (
         hbars(rows, "funnel")
-        + f'<p class="sub">Conversion, stage to next</p>{hbars(conv, "conversion", PALETTE[3])}'
+        + '<p class="sub">Conversion: the share that went on from the stage before</p>'
+        + hbars(conv, "conversion", PALETTE[3])
     )
 
 

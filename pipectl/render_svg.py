@@ -44,7 +44,7 @@ def hbars(
     if not rows:
         return empty()
     top = max((r[1] for r in rows), default=0) or 1
-    left, right, step = 150, 150, 28
+    left, right, step = 150, 175, 28
     height = step * len(rows) + 8
     out = [
         f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
