@@ -307,3 +307,25 @@ def test_pipectl_today_pins_now(tmp_path, monkeypatch):
     monkeypatch.setenv("PIPECTL_TODAY", "someday")
     r = cli("lint")
     assert r.exit_code == 2 and "PIPECTL_TODAY: 'someday' is not a date" in r.stderr
+
+
+def test_an_unreadable_stage_folder_is_a_finding_not_a_crash(tmp_path, monkeypatch):
+    from pipectl.store import Pipeline
+
+    lab = Lab(tmp_path / "p")
+    lab.add("qualifying", "fine", owner=DROP)
+    lab.add("closing", "hidden")
+    real = Pipeline.deal_refs
+
+    def refs(self, stages=None):
+        if stages is None or "closing" in stages:
+            raise PermissionError(13, "Permission denied")
+        return real(self, stages)
+
+    monkeypatch.setattr(Pipeline, "deal_refs", refs)
+    found = lab.findings("PL101", "PL202")
+    assert [(f.code, f.path) for f in found] == [
+        ("PL101", "closing"),
+        ("PL202", "qualifying/fine.md"),
+    ]
+    assert "cannot read folder: Permission denied" in found[0].message
