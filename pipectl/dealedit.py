@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -74,20 +73,41 @@ def scalar(value: Any) -> str:
         return str(value)
     if type(value) is dt.date:
         return value.isoformat()
-    if isinstance(value, str) and ("\n" in value or "\r" in value):
-        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list | Mapping):
         return flow(value)
-    out = yaml.safe_dump(value, allow_unicode=True, width=math.inf, default_flow_style=True)
+    out = yaml.dump(
+        value, Dumper=_OneLineDumper, allow_unicode=True, width=math.inf, default_flow_style=True
+    )
     return out.removesuffix("\n").removesuffix("\n...").strip()
 
 
 def flow(value: Any) -> str:
     """A list or mapping in flow style on one line, e.g. a touchpoint entry."""
-    out = yaml.safe_dump(
-        value, allow_unicode=True, width=math.inf, default_flow_style=True, sort_keys=False
+    out = yaml.dump(
+        value,
+        Dumper=_OneLineDumper,
+        allow_unicode=True,
+        width=math.inf,
+        default_flow_style=True,
+        sort_keys=False,
     )
     return out.strip()
+
+
+class _OneLineDumper(yaml.SafeDumper):
+    """Keeps every value on one line: text holding a line break is double-quoted, escaped.
+
+    Left to itself the emitter folds such text over several lines, and YAML takes NEL,
+    U+2028 and U+2029 for line breaks too, even inside quotes.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    breaks = any(c in data for c in ("\n", "\r", "\x85", "\u2028", "\u2029"))
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if breaks else None)
+
+
+_OneLineDumper.add_representer(str, _represent_str)
 
 
 # --- the expected result, computed on plain data -------------------------------------------
@@ -225,7 +245,9 @@ def _text_set(text: DealText, key: str, value: Any) -> str:
     if inner is not None:
         if value is REMOVE:
             if vnode.flow_style:
-                raise _CannotEdit
+                return _remove_flow_pair(s, vnode, inner[0])
+            if len(vnode.value) == 1:  # the last one: keep an empty mapping, not a null
+                return _replace_pair(s, knode, vnode, f"{parent}: {{}}{nl}")
             return _remove_pair(s, *inner)
         return _replace_value(s, inner[1], scalar(value))
     if value is REMOVE:
@@ -261,6 +283,16 @@ def _remove_pair(s: str, knode: Any, vnode: Any) -> str:
     start = knode.start_mark.index - knode.start_mark.column
     end = _line_end(s, vnode.end_mark.index)
     return s[:start] + s[end:]
+
+
+def _remove_flow_pair(s: str, mapping: Any, knode: Any) -> str:
+    """Delete `key: value` and one neighbouring comma from a flow mapping, in place."""
+    pairs = mapping.value
+    i = next(j for j, (k, _v) in enumerate(pairs) if k is knode)
+    if i + 1 < len(pairs):
+        return s[: knode.start_mark.index] + s[pairs[i + 1][0].start_mark.index :]
+    start = pairs[i - 1][1].end_mark.index if i > 0 else knode.start_mark.index
+    return s[:start] + s[pairs[i][1].end_mark.index :]
 
 
 def _replace_pair(s: str, knode: Any, vnode: Any, new: str) -> str:
