@@ -329,3 +329,8 @@ def test_an_unreadable_stage_folder_is_a_finding_not_a_crash(tmp_path, monkeypat
         ("PL202", "qualifying/fine.md"),
     ]
     assert "cannot read folder: Permission denied" in found[0].message
+
+
+def test_no_pipeline_is_exit_2(tmp_path):
+    r = Cli(tmp_path)("lint")
+    assert r.exit_code == 2 and "no pipeline.yaml" in r.stderr and "Traceback" not in r.output
