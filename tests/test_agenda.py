@@ -152,3 +152,20 @@ def test_narrow_terminal_puts_details_on_their_own_line(
     monkeypatch.setenv("COLUMNS", "120")
     out = Cli(day)("agenda", "--today", TODAY, "--owner", "alice").output
     assert "  overdue-a     qualifying   1,000  Call CFO — due 2026-11-20 (7 days late)" in out
+
+
+def test_agenda_and_lint_agree_on_stale_and_last_chance(day: Path) -> None:
+    import datetime as dt
+
+    from pipectl import lint
+    from pipectl.store import Pipeline
+
+    codes = ("PL301", "PL305", "PL501")
+    found = lint.run(Pipeline(day), dt.date.fromisoformat(TODAY), select=codes)
+    flagged = {code: {f.deal_id for f in found.findings if f.code == code}
+               for code in codes}  # fmt: skip
+    data = json.loads(Cli(day)("agenda", "--today", TODAY, "--owner", "all", "--json").output)
+    marked = {key: {i["id"] for i in data["items"] if key == i["section"] or key in i["also"]}
+              for key in ("stale", "last-chance")}  # fmt: skip
+    assert marked["stale"] == flagged["PL301"] and marked["stale"]
+    assert marked["last-chance"] == flagged["PL305"] | flagged["PL501"]
