@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import csvmap
-from .deal import DealText, parse_yaml, split
+from .deal import DealText, decode, parse_yaml, split
 from .dealedit import REMOVE, new_deal_text, set_fields
 from .errors import DealError, UsageError
 from .importrows import STEP, Incoming, RowError, csv_rows, json_rows, unique
@@ -272,8 +272,12 @@ def _plan(
 
 def _update(pipeline: Pipeline, row: Incoming, ref: DealRef, today: dt.date) -> _Update | None:
     """The edit that brings an existing deal in line with its row; None when it already is."""
-    text = pipeline.read_text(ref)
-    current = parse_yaml(text, pipeline.display(ref.path))
+    data = pipeline.read_bytes(ref)
+    try:  # the file's name is worked out only for a message: it costs a few syscalls
+        text = split(decode(data))
+        current = parse_yaml(text)
+    except DealError as exc:
+        raise DealError(exc.message, pipeline.display(ref.path), exc.line) from None
     changes: dict[str, Any] = {
         key: value for key, value in row.fields.items() if not _same(_get(current, key), value)
     }

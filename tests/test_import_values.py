@@ -20,19 +20,16 @@ def _emitter(value: object) -> str:
     return out.removesuffix("\n").removesuffix("\n...").strip()
 
 
-_ONE_LINE = st.text(st.characters(blacklist_characters="\r\n"), max_size=30)
+# What import writes most: names, codes, counts and dates. The fast path in scalar() must
+# write exactly what the YAML emitter writes, and read back as the same value.
+_WORDS = st.from_regex(r"[^\W\d_][\w .,()/&'+—–-]{0,20}", fullmatch=True)
 
 
-@given(
-    st.one_of(
-        _ONE_LINE,
-        st.from_regex(r"[A-Za-z][\w .,'-]{0,20}", fullmatch=True),
-        st.integers(),
-        st.dates(),
-    )
-)
+@given(st.one_of(_WORDS, st.integers(), st.dates()))
 def test_scalar_fast_path_writes_what_the_emitter_writes(value: object) -> None:
-    assert scalar(value) == _emitter(value)
+    text = scalar(value)
+    assert text == _emitter(value)
+    assert yaml.safe_load(f"k: {text}")["k"] == value
 
 
 @pytest.mark.parametrize(
