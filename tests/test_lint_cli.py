@@ -39,6 +39,7 @@ EXAMPLES = int(os.environ.get("PIPECTL_HYPOTHESIS_EXAMPLES", "100"))
         ("rules:\n  bottleneck:\n    stages: {closing: {min_open: 3}}\n", 3, "per stage"),
         ("rules:\n  PL301: {days: 3}\n  stale: {days: 4}\n", 3, "both configure PL301"),
         ("rules:\n  stale: {severity: loud}\n", 2, "severity: must be one of"),
+        ("rules:\n  thin-funnel:\n    stage: leads\n", 3, "unknown stage 'leads'"),
     ],
 )
 def test_bad_rule_settings_exit_2_with_file_and_line(tmp_path, config, line, needle):

@@ -41,6 +41,8 @@ def rule_json(r: Rule) -> dict[str, Any]:
         "name": r.name,
         "severity": r.severity,
         "summary": r.summary,
+        "scope": r.scope,
+        "reads_git_history": r.history,
         "doc": r.doc,
         "options": [
             {

@@ -37,7 +37,8 @@ class Finding:
 class Option:
     """A rule setting in pipeline.yaml: its key, type, default, per-stage defaults and meaning.
 
-    `kind` is one of "int", "number", "bool", "str", "words" (a list of words).
+    `kind` is one of "int", "number", "bool", "str", "stage" (a stage name, or "" for the
+    default), "words" (a list of words).
     """
 
     key: str

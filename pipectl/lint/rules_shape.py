@@ -79,7 +79,7 @@ def bottleneck(ctx: Context, r: Rule) -> Iterator[Finding]:
       "too few deals at the front of the pipeline",
       options=(Option("min_deals", "int", 5,
                       "Fewest open deals the front stage must hold.", per_stage=False),
-               Option("stage", "str", "",
+               Option("stage", "stage", "",
                       "The front stage to count; empty means the first stage.",
                       per_stage=False)))  # fmt: skip
 def thin_funnel(ctx: Context, r: Rule) -> Iterator[Finding]:

@@ -123,6 +123,7 @@ def validate(config: Config) -> None:
                 _validate_stages(config, r, key, value, fail)
             else:
                 _validate_value(r, name, value, f"rules.{key}", [key, name], fail, stage=False)
+                _validate_stage_name(config, r, name, value, [key, name], fail)
 
 
 def _validate_stages(config: Config, r: Rule, key: str, value: Any, fail: Any) -> None:
@@ -167,6 +168,15 @@ def _validate_value(
         raise fail(keys, f"{where}.{key}: {problem}")
 
 
+def _validate_stage_name(
+    config: Config, r: Rule, key: str, value: Any, keys: list[str], fail: Any
+) -> None:
+    opts = [o for o in r.options if o.key == key and o.kind == "stage"]
+    if opts and value and config.stage(str(value)) is None:
+        stages = ", ".join(config.stage_names)
+        raise fail(keys, f"rules.{keys[0]}.{key}: unknown stage {value!r} ({stages})")
+
+
 def type_problem(opt: Option, value: Any) -> str | None:
     """Why `value` does not fit the option, or None when it does."""
     if opt.kind == "int":
@@ -177,7 +187,7 @@ def type_problem(opt: Option, value: Any) -> str | None:
         return None if ok else f"must be a number ≥ 0, got {value!r}"
     if opt.kind == "bool":
         return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
-    if opt.kind == "str":
+    if opt.kind in ("str", "stage"):
         return None if isinstance(value, str) else f"must be a word, got {value!r}"
     if opt.kind == "words":
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
