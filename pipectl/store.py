@@ -223,6 +223,10 @@ class Change:
         self.new_dirs: list[Path] = []
         self.message: str | None = None
         self.committed = False
+        self._folders: dict[Path, Path] = {}
+        # An import writes thousands of new files: one fsync each costs more than the import
+        # (0.5-10 ms a file); it may turn this off and rely on git's own durability instead.
+        self.sync = True
 
     def _snapshot(self, path: Path) -> None:
         if path in self.before:
@@ -233,8 +237,8 @@ class Change:
                 self.pipeline.display(path),
             )
         git = self.pipeline.git
-        boundary = (git.root if git is not None else self.pipeline.root).resolve()
-        if not _inside(path.parent.resolve(), boundary):
+        boundary = self._resolve(git.root if git is not None else self.pipeline.root)
+        if not _inside(self._resolve(path.parent), boundary):
             raise DealError(
                 f"is outside {boundary} (a folder on its way is a symbolic link); not written",
                 self.pipeline.display(path),
@@ -255,12 +259,20 @@ class Change:
                 self.pipeline.display(path),
             )
 
+    def _resolve(self, folder: Path) -> Path:
+        """Each folder resolved once per change: an import writes thousands of files to a few."""
+        found = self._folders.get(folder)
+        if found is None:
+            found = self._folders[folder] = folder.resolve()
+        return found
+
     def write(self, path: Path, text: str | bytes) -> None:
         self._snapshot(path)
         missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
         self.new_dirs.extend(reversed(missing))
         try:
-            _atomic_write(path, text.encode("utf-8") if isinstance(text, str) else text)
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            _atomic_write(path, data, self.sync)
         except OSError as exc:  # a full disk, a read-only file system: the change rolls back
             raise DealError(
                 f"cannot write: {exc.strerror or exc}", self.pipeline.display(path)
@@ -342,11 +354,12 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
     """Write beside the target, then rename over it: readers see old or new, never half.
 
     The temp file gets an unguessable name and is created exclusively, never through a link a
-    repository might hold under that name; it reaches the disk before the rename.
+    repository might hold under that name; it reaches the disk before the rename (unless `sync`
+    is off: see Change.sync).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.pipectl-{os.getpid()}-{secrets.token_hex(4)}.tmp")
@@ -359,8 +372,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with open(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
