@@ -258,7 +258,7 @@ def _owners(fig: Mapping[str, Any]) -> str:
 
 def _lint(findings: Sequence[Mapping[str, Any]] | None) -> str:
     if findings is None:
-        return empty("lint is not available in this installation")
+        return empty("lint could not run: see `pipectl lint`")
     if not findings:
         return '<p class="sub">No findings: the pipeline keeps its own rules.</p>'
     order = {"error": 0, "warning": 1, "info": 2}

@@ -219,3 +219,15 @@ def test_html_to_a_folder_that_does_not_exist_is_a_usage_error(built: Path, tmp_
     r = Cli(built)("report", "--html", str(tmp_path / "no" / "such" / "d.html"))
     assert r.exit_code == 2 and "cannot write" in r.stderr
     assert "Traceback" not in r.output
+
+
+def test_dashboard_still_made_when_lint_settings_are_bad(tmp_path: Path, write_deal) -> None:
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "pipeline.yaml").write_text("rules:\n  stale: {days: soon}\n")
+    write_deal(root, "prospecting", "a1", "---\ntitle: A\nvalue: 10\n---\n")
+    out = tmp_path / "d.html"
+    r = Cli(root)("report", "--html", str(out), "--today", TODAY)
+    assert r.exit_code == 0, r.output
+    assert "lint could not run" in r.stderr
+    assert "lint could not run" in out.read_text()

@@ -127,10 +127,16 @@ def report(
     typer.echo(report_text(figures))
 
 
-def _lint_findings(pipeline: Pipeline, today: dt.date) -> list[dict[str, Any]]:
-    """The current lint findings, as plain data for the dashboard."""
+def _lint_findings(pipeline: Pipeline, today: dt.date) -> list[dict[str, Any]] | None:
+    """The current lint findings, as plain data for the dashboard; None when lint cannot run
+    (a bad rule setting): the figures are still worth a page."""
     from dataclasses import asdict
 
     from .. import lint
+    from ..errors import PipectlError
 
-    return [asdict(f) for f in lint.run(pipeline, today).findings]
+    try:
+        return [asdict(f) for f in lint.run(pipeline, today).findings]
+    except PipectlError as exc:
+        warn(f"lint could not run, the dashboard shows no findings: {exc}")
+        return None
