@@ -29,28 +29,45 @@ def lint(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(
         None,
+        metavar="[PATH]...",
         help="Pipeline folders or files to check (default: the pipeline here). With files, "
         "only their findings are reported (for pre-commit).",
     ),
-    output_format: str = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    output_format: str = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
     select: list[str] = typer.Option(
-        None, "--select", help="Only these rules: codes, prefixes (PL3) or names; repeatable."
+        None,
+        "--select",
+        metavar="RULES",
+        help="Only these rules: codes, prefixes (PL3) or names; repeatable.",
     ),
     ignore: list[str] = typer.Option(
-        None, "--ignore", help="Skip these rules: codes, prefixes or names; repeatable."
+        None,
+        "--ignore",
+        metavar="RULES",
+        help="Skip these rules: codes, prefixes or names; repeatable.",
     ),
     fail_on: str = typer.Option(
-        "warning", "--fail-on", help="Exit 1 when a finding is at least: error, warning, info."
+        "warning",
+        "--fail-on",
+        metavar="LEVEL",
+        help="Exit 1 when a finding is at least: error, warning, info.",
     ),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even with findings."),
     statistics: bool = typer.Option(
         False, "--statistics", help="Also print how many findings each rule made."
     ),
     today: str = typer.Option(
-        None, "--today", help="Pin today's date (YYYY-MM-DD); default $PIPECTL_TODAY or today."
+        None,
+        "--today",
+        metavar="DATE",
+        help="Pin today's date (YYYY-MM-DD); default $PIPECTL_TODAY or today.",
     ),
     output: Path = typer.Option(
-        None, "--output", "-o", help="Write the report to FILE (a text summary still prints)."
+        None,
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the report to FILE (a text summary still prints).",
     ),
 ) -> None:
     """Check the pipeline against its rules; exit 1 on findings at the --fail-on level.
