@@ -182,7 +182,8 @@ def _forecast(fig: Mapping[str, Any]) -> str:
         ("value", [float(r["value"] or 0) for r in rows], PALETTE[1]),
         ("weighted", [float(r["weighted_value"] or 0) for r in rows], PALETTE[0]),
     ]
-    chart = vbars(labels, series, "forecast", data)
+    notes = [money(r["weighted_value"]) for r in rows]
+    chart = vbars(labels, series, "forecast", data, notes=notes)
     return legend([("value", PALETTE[1]), ("weighted", PALETTE[0])]) + chart if rows else chart
 
 
@@ -220,8 +221,10 @@ def _trend(fig: Mapping[str, Any]) -> str:
     data = [{"month": r["month"], "win-rate": r["win_rate"], "avg-cycle-days": r["avg_cycle_days"],
              "won-count": r["won_count"], "lost-count": r["lost_count"]} for r in rows]  # fmt: skip
     cycles = [float(r["avg_cycle_days"] or 0) for r in rows]
+    notes = [f"{c:.0f} d" if c else "" for c in cycles]
     chart = vbars(labels, [("cycle days", cycles, PALETTE[1])], "trend", data,
-                  line=("win rate", [r["win_rate"] for r in rows], PALETTE[3]))  # fmt: skip
+                  line=("win rate", [r["win_rate"] for r in rows], PALETTE[3]),
+                  notes=notes)  # fmt: skip
     keys = legend([("average sales cycle (days, bars)", PALETTE[1]),
                    ("win rate (0–100%, line)", PALETTE[3])])  # fmt: skip
     return keys + chart if rows else chart
@@ -312,7 +315,7 @@ def dashboard(fig: Mapping[str, Any], findings: Sequence[Mapping[str, Any]] | No
         _card("Open pipeline by stage", _stages(fig), "stages",
               note=f"value in {fig['currency']}, count and weighted value"),
         _card("Forecast by expected close", _forecast(fig), "forecast",
-              note="open deals by the month they are expected to close"),
+              note="open deals by expected close month; the number is the weighted value"),
         _card("Days in stage" + hist_note, _time_in_stage(fig), "time-in-stage",
               note="finished stays, from git moves"),
         _card("Aging of open deals", _aging(fig), "aging", note="days in the current stage"),

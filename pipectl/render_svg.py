@@ -71,11 +71,13 @@ def vbars(
     chart: str,
     data: Sequence[Mapping[str, Any]],
     line: tuple[str, Sequence[float | None], str] | None = None,
+    notes: Sequence[str] | None = None,
 ) -> str:
-    """Grouped vertical bars per label (e.g. month); an optional line on a 0-100% scale."""
+    """Grouped vertical bars per label (e.g. month), `notes` written above each group when
+    there is room; an optional line on a 0-100% scale with its 50% mark."""
     if not labels:
         return empty()
-    height, bottom, top_pad, left = 240, 34, 16, 8
+    height, bottom, top_pad, left = 240, 34, 24, 8
     plot_h = height - bottom - top_pad
     top = max((v for _, values, _ in series for v in values), default=0) or 1
     group = (W - left * 2) / len(labels)
@@ -99,6 +101,13 @@ def vbars(
                 f'<rect x="{x0 + j * bar:.1f}" y="{height - bottom - h:.1f}" width="{bar:.1f}" '
                 f'height="{h:.1f}" fill="{color}"/>'
             )
+        if notes is not None and len(labels) <= 8:
+            tallest = max(plot_h * values[i] / top for _, values, _ in series)
+            out.append(
+                f'<text x="{left + i * group + group / 2:.1f}" '
+                f'y="{height - bottom - tallest - 6:.1f}" text-anchor="middle" '
+                f'class="muted">{e(notes[i])}</text>'
+            )
         if i % every == 0:
             out.append(
                 f'<text x="{left + i * group + group / 2:.1f}" y="{height - bottom + 18}" '
@@ -113,6 +122,13 @@ def vbars(
             if v is not None
         ]
         if points:
+            mid = top_pad + plot_h / 2
+            out.append(
+                f'<line x1="{left}" x2="{W - left}" y1="{mid:.1f}" y2="{mid:.1f}" '
+                f'stroke="{color}" stroke-dasharray="4 4" stroke-opacity=".5"/>'
+                f'<text x="{W - left}" y="{mid - 4:.1f}" text-anchor="end" class="muted">'
+                f"50%</text>"
+            )
             out.append(
                 f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
                 f'stroke-width="2.5" class="line"/>'
