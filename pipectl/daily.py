@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import lint
 from .config import Config, Stage
@@ -50,7 +51,7 @@ class Column:
     @property
     def value(self) -> float:
         """The sum of the values the cards have (a card without a value adds nothing)."""
-        return sum(c.value for c in self.cards if c.value is not None)
+        return float(sum(c.value for c in self.cards if c.value is not None))
 
 
 def days_in_stage(deal: Deal, today: dt.date) -> int | None:
@@ -90,6 +91,18 @@ def board(
     return tuple(
         Column(s.name, s.closed, tuple(sorted(by_stage[s.name], key=_card_order))) for s in stages
     )
+
+
+def board_json(columns: Sequence[Column], today: dt.date, owner: str | None) -> dict[str, Any]:
+    """The board as JSON-ready data with stable keys: every stage and every card."""
+    stages = [
+        {"stage": c.stage, "closed": c.closed, "count": c.count, "value": _number(c.value),
+         "cards": [{"id": k.id, "company": k.company, "owner": k.owner,
+                    "value": _number(k.value), "days_in_stage": k.days_in_stage,
+                    "lint_findings": k.warnings, "worst": k.worst} for k in c.cards]}
+        for c in columns
+    ]  # fmt: skip
+    return {"today": today.isoformat(), "owner": owner, "stages": stages}
 
 
 def _card_order(card: Card) -> tuple[float, str]:
@@ -251,4 +264,4 @@ def agenda_json(result: Agenda) -> dict[str, object]:
 
 def _number(value: float | None) -> float | int | None:
     """12000.0 as 12000: whole amounts read as the user wrote them."""
-    return int(value) if value is not None and value.is_integer() else value
+    return int(value) if value is not None and float(value).is_integer() else value

@@ -211,3 +211,19 @@ def test_limit_shows_the_biggest_cards_and_counts_the_rest(board_repo: Path) -> 
     assert out.count("… 1 more") == 2
     assert "2 deals · 15,000 USD" in out  # the header still counts every deal
     assert "clean" in board(board_repo, "--limit", "0", columns=200)
+
+
+def test_json_has_every_stage_and_card(board_repo: Path) -> None:
+    import json
+
+    result = Cli(board_repo)("board", "--today", TODAY, "--json", "--limit", "1")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["today"] == TODAY and data["owner"] is None
+    summary = [(s["stage"], s["count"], s["value"]) for s in data["stages"]]
+    assert summary == [("prospecting", 2, 15000), ("qualifying", 1, 7000),
+                       ("connecting", 0, 0), ("closing", 2, 40000)]  # fmt: skip
+    acme = data["stages"][0]["cards"][0]
+    assert acme == {"id": "acme", "company": "Acme Corp", "owner": "alice", "value": 12000,
+                    "days_in_stage": 7, "lint_findings": 2, "worst": "warning"}  # fmt: skip
+    assert [c["id"] for c in data["stages"][3]["cards"]] == ["globex", "nova"]  # --limit: text only

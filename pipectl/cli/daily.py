@@ -51,6 +51,7 @@ def board(
     limit: int = typer.Option(
         10, "--limit", min=0, help="Cards shown per stage, biggest value first (0: all)."
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print every stage and card as JSON."),
 ) -> None:
     """Show the pipeline as columns: count and value per stage, a card per deal.
 
@@ -71,6 +72,11 @@ def board(
     findings = lint.run(pipeline, now, select=open_rules).findings
     who = None if owner in (None, "all") else owner
     columns = daily.board(loaded.deals, stages, now, daily.flags_by_deal(findings), who)
+    if as_json:
+        from ..jsonout import dumps
+
+        typer.echo(dumps(daily.board_json(columns, now, who)))
+        return
     text = render_board.board(
         columns,
         _width(width, piped=100),
