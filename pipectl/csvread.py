@@ -66,7 +66,9 @@ def read_csv(
                 records.append((start, dict(zip(header, cells, strict=True))))
     except UnicodeDecodeError as exc:
         raise UsageError(
-            f"not {encoding} text ({exc.reason}); pass --encoding (e.g. cp1252)", shown, line
+            f"not {encoding} text ({exc.reason}); pass --encoding (e.g. cp1252)",
+            shown,
+            _undecodable_line(path, encoding),
         ) from None
     except csv.Error as exc:
         raise UsageError(f"not valid CSV: {exc}", shown, line) from None
@@ -81,3 +83,17 @@ def _check_header(header: list[str], path: Path | str) -> None:
         if name in seen:
             raise UsageError(f"column {name!r} appears twice in the header", path, 1)
         seen.add(name)
+
+
+def _undecodable_line(path: Path, encoding: str) -> int | None:
+    """The first line that does not decode: the reader fails a whole buffer ahead of it."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError:
+            return number
+    return None

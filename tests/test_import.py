@@ -1,0 +1,269 @@
+"""`pipectl import`: mapping, all-or-nothing checks with real line numbers, one commit,
+idempotent re-import that edits deals in place, and rollback when git refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Cli, commit_count, git, last_commit_paths
+
+CSV = """\
+Deal Name,Account,Amount,Phase,Opened,Rep,Notes
+Acme rollout,Acme Corp,"$12,000.50",Won,3/1/2026,alice,"two
+lines"
+Globex pilot,Globex,12 000,Negotiation,3/15/2026,bob,
+Initech renewal,,,Lead,,carol,
+"""
+MAP = [
+    "--map", "title=Deal Name", "--map", "company=Account", "--map", "value=Amount",
+    "--map", "stage=Phase", "--map", "created=Opened", "--map", "owner=Rep",
+    "--map", "notes=Notes",
+    "--stage-map", "Negotiation=closing", "--stage-map", "Lead=prospecting",
+    "--date-format", "M/D/YYYY",
+]  # fmt: skip
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def deal_files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.glob("*/*.md"))
+
+
+def test_import_maps_columns_parses_values_and_commits_once(cli: Cli, pipeline: Path) -> None:
+    src = write(pipeline.parent, "deals.csv", CSV)
+    before = commit_count(pipeline)
+    result = cli("import", str(src), *MAP)
+    assert result.exit_code == 0, result.output
+    assert "3 added" in result.stdout
+    assert deal_files(pipeline) == [
+        "closing/globex-pilot.md", "prospecting/initech-renewal.md", "won/acme-rollout.md",
+    ]  # fmt: skip
+    assert (pipeline / "won" / "acme-rollout.md").read_text() == (
+        "---\n"
+        "title: Acme rollout\n"
+        "company: Acme Corp\n"
+        "owner: alice\n"
+        "value: 12000.5\n"
+        "created: 2026-03-01\n"
+        'notes: "two\\nlines"\n'
+        "---\n"
+        "# Acme rollout\n"
+    )
+    globex = (pipeline / "closing" / "globex-pilot.md").read_text()
+    assert "value: 12000\n" in globex and "created: 2026-03-15\n" in globex
+    initech = (pipeline / "prospecting" / "initech-renewal.md").read_text()
+    assert "company" not in initech and "value" not in initech and "created" not in initech
+    assert commit_count(pipeline) == before + 1
+    assert last_commit_paths(pipeline) == deal_files(pipeline)
+    message = git(pipeline, "log", "-1", "--format=%B")
+    assert message.startswith("import deals.csv: 3 added\n")
+    assert "Pipectl-Action: import" in message
+
+
+def test_a_bad_row_stops_everything_with_its_real_line(cli: Cli, pipeline: Path) -> None:
+    # the quoted two-line cell makes the CSV line numbers differ from the row numbers
+    bad = CSV + "Hooli deal,Hooli,12k,Won,3/2/2026,dan,\nVandelay,Vandelay,5,Lost,31/12/2026,eve,\n"
+    src = write(pipeline.parent, "deals.csv", bad)
+    before = commit_count(pipeline)
+    result = cli("import", str(src), *MAP)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert "deals.csv:6: Amount: '12k' is not a number" in lines[0]
+    assert "deals.csv:7: Opened: '31/12/2026' is no real date (M/D/YYYY)" in lines[1]
+    assert "2 invalid rows; nothing imported" in result.stderr
+    assert "Traceback" not in result.output
+    assert deal_files(pipeline) == []
+    assert commit_count(pipeline) == before
+    assert git(pipeline, "status", "--porcelain") == ""
+
+
+def test_unknown_stage_value_names_the_fix(cli: Cli, pipeline: Path) -> None:
+    src = write(pipeline.parent, "d.csv", "title,stage\nA,won\nB,Pending\n")
+    result = cli("import", str(src))
+    assert result.exit_code == 2
+    assert "d.csv:3: unknown stage 'Pending' (map it with --stage-map 'Pending=STAGE'" in (
+        result.stderr
+    )
+    assert deal_files(pipeline) == []
+
+
+def test_skip_invalid_imports_the_rest_and_lists_what_it_skipped(cli: Cli, pipeline: Path) -> None:
+    src = write(pipeline.parent, "d.csv", "title,value\nGood one,100\nBad one,lots\nAlso good,7\n")
+    result = cli("import", str(src), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "d.csv:3: value: 'lots' is not a number" in result.stderr
+    assert result.stderr.startswith("pipectl: warning: skipped ")
+    assert deal_files(pipeline) == ["prospecting/also-good.md", "prospecting/good-one.md"]
+    message = git(pipeline, "log", "-1", "--format=%B")
+    assert "skipped 1 invalid rows:" in message and "d.csv:3: value" in message
+
+
+def test_the_same_id_twice_names_both_lines(cli: Cli, pipeline: Path) -> None:
+    src = write(pipeline.parent, "d.csv", "id,title\nX-1,First\nY-2,Other\nx 1,Again\n")
+    result = cli("import", str(src))
+    assert result.exit_code == 2
+    assert "d.csv:2: id 'x-1' is also on line 4" in result.stderr
+    assert "d.csv:4: id 'x-1' is also on line 2" in result.stderr
+    assert deal_files(pipeline) == []
+
+
+def test_importing_twice_changes_nothing_and_makes_no_commit(cli: Cli, pipeline: Path) -> None:
+    src = write(pipeline.parent, "deals.csv", CSV)
+    assert cli("import", str(src), *MAP).exit_code == 0
+    before = commit_count(pipeline)
+    snapshot = {p: (pipeline / p).read_bytes() for p in deal_files(pipeline)}
+    result = cli("import", str(src), *MAP)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("no changes: 3 deals")
+    assert commit_count(pipeline) == before
+    assert {p: (pipeline / p).read_bytes() for p in deal_files(pipeline)} == snapshot
+
+
+def test_reimport_updates_mapped_fields_in_place_and_moves(
+    cli: Cli, pipeline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPECTL_TODAY", "2026-04-10")
+    src = write(pipeline.parent, "deals.csv", CSV)
+    assert cli("import", str(src), *MAP).exit_code == 0
+    # the user edits the deal by hand: a comment, a custom key, notes in the body
+    path = pipeline / "closing" / "globex-pilot.md"
+    text = path.read_text().replace("owner: bob\n", "owner: bob   # our best rep\nseats: 40\n")
+    path.write_text(text + "\nCalled them on Monday.\n")
+    git(pipeline, "commit", "-qam", "hand edit")
+    before = commit_count(pipeline)
+    changed = CSV.replace("12 000,Negotiation", "15 000,Won")
+    result = cli("import", str(write(pipeline.parent, "deals.csv", changed)), *MAP)
+    assert result.exit_code == 0, result.output
+    assert "1 moved" in result.stdout and "2 unchanged" in result.stdout
+    assert not path.exists()
+    moved = (pipeline / "won" / "globex-pilot.md").read_text()
+    expected = (
+        text.replace("value: 12000\n", "value: 15000\n").replace(
+            "---\n# Globex", "stage_entered: 2026-04-10\nclosed: 2026-04-10\n---\n# Globex"
+        )
+        + "\nCalled them on Monday.\n"
+    )
+    assert moved == expected
+    assert commit_count(pipeline) == before + 1
+    assert last_commit_paths(pipeline) == ["closing/globex-pilot.md", "won/globex-pilot.md"]
+
+
+def test_new_only_refuses_existing_deals(cli: Cli, pipeline: Path) -> None:
+    assert cli("add", "Acme rollout").exit_code == 0
+    src = write(pipeline.parent, "d.csv", "title\nAcme rollout\nNew one\n")
+    result = cli("import", str(src), "--new-only")
+    assert result.exit_code == 2
+    assert "d.csv:2: deal 'acme-rollout' exists already (" in result.stderr
+    assert deal_files(pipeline) == ["prospecting/acme-rollout.md"]
+
+
+def test_dry_run_writes_nothing(cli: Cli, pipeline: Path) -> None:
+    src = write(pipeline.parent, "deals.csv", CSV)
+    before = commit_count(pipeline)
+    result = cli("import", str(src), *MAP, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("would import ")
+    assert "deals.csv: 3 added" in result.stdout
+    assert "won" in result.stdout and "closing" in result.stdout
+    assert deal_files(pipeline) == []
+    assert commit_count(pipeline) == before
+
+
+def test_mapping_file_templates_and_fallbacks(cli: Cli, pipeline: Path) -> None:
+    mapping = write(
+        pipeline.parent,
+        "map.yaml",
+        "date_format: D.M.YYYY\n"
+        "fields:\n"
+        "  id: code\n"
+        '  title: ["{firm} — {item}", "{item}"]\n'
+        "  closed: [lost_on, won_on]\n"
+        "  stage: state\n"
+        "stages: {W: won, L: lost}\n",
+    )
+    src = write(
+        pipeline.parent,
+        "d.csv",
+        "code,firm,item,state,won_on,lost_on\nAB12,Acme,Seats,W,3.1.2026,\nCD34,,Racks,L,,5.2.2026\n",
+    )
+    result = cli("import", str(src), "--mapping", str(mapping))
+    assert result.exit_code == 0, result.output
+    won = (pipeline / "won" / "ab12.md").read_text()
+    assert "title: Acme — Seats\n" in won and "closed: 2026-01-03\n" in won
+    assert "stage_entered: 2026-01-03\n" in won  # entering won/lost is closing
+    lost = (pipeline / "lost" / "cd34.md").read_text()
+    assert "title: Racks\n" in lost and "closed: 2026-02-05\n" in lost
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--map", "title=Nope"], "title: no column 'Nope' in"),
+        (["--map", "title"], "--map: expected NAME=VALUE"),
+        (["--stage-map", "X=limbo"], "no stage 'limbo'"),
+        (["--date-format", "YY/MM"], "--date-format 'YY/MM'"),
+        (["--map", "touchpoints=title"], "touchpoints cannot come from a CSV column"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    cli: Cli, pipeline: Path, args: list[str], message: str
+) -> None:
+    src = write(pipeline.parent, "d.csv", "title\nA\n")
+    result = cli("import", str(src), *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unreadable_files_are_usage_errors(cli: Cli, pipeline: Path) -> None:
+    latin = pipeline.parent / "latin.csv"
+    latin.write_bytes("title\nCaf\xe9 deal\n".encode("latin-1"))
+    result = cli("import", str(latin))
+    assert result.exit_code == 2 and "latin.csv:2: not utf-8-sig text" in result.stderr
+    result = cli("import", str(latin), "--encoding", "latin-1")
+    assert result.exit_code == 0, result.output
+    assert (pipeline / "prospecting" / "cafe-deal.md").read_text().startswith("---\ntitle: Café")
+    ragged = write(pipeline.parent, "ragged.csv", "title,value\nA,1,extra\n")
+    result = cli("import", str(ragged))
+    assert result.exit_code == 2 and "ragged.csv:2: 3 cells but the header has 2" in result.stderr
+
+
+def test_semicolons_bom_and_crlf_from_a_spreadsheet(cli: Cli, pipeline: Path) -> None:
+    src = pipeline.parent / "excel.csv"
+    src.write_bytes("\ufefftitle;value\r\nSmall;\r\nBig;1 500\r\n".encode())
+    result = cli("import", str(src))
+    assert result.exit_code == 0, result.output
+    assert "value: 1500\n" in (pipeline / "prospecting" / "big.md").read_text()
+    assert "value" not in (pipeline / "prospecting" / "small.md").read_text()
+
+
+def test_a_refused_commit_puts_everything_back(cli: Cli, pipeline: Path) -> None:
+    hook = pipeline / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'no imports today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    src = write(pipeline.parent, "deals.csv", CSV)
+    before = commit_count(pipeline)
+    result = cli("import", str(src), *MAP)
+    assert result.exit_code == 3
+    assert "no imports today" in result.stderr
+    assert deal_files(pipeline) == []
+    assert commit_count(pipeline) == before
+    assert git(pipeline, "status", "--porcelain") == ""
+
+
+def test_many_rows_commit_only_their_paths(cli: Cli, pipeline: Path) -> None:
+    # more paths than fit comfortably on a command line go to git through stdin / a file
+    (pipeline / "notes.txt").write_text("the user's own work\n")
+    git(pipeline, "add", "notes.txt")
+    rows = "".join(f"Deal {i},{i * 10}\n" for i in range(300))
+    src = write(pipeline.parent, "many.csv", "title,value\n" + rows)
+    result = cli("import", str(src))
+    assert result.exit_code == 0, result.output
+    committed = last_commit_paths(pipeline)
+    assert len(committed) == 300 and "notes.txt" not in committed
+    assert git(pipeline, "status", "--porcelain") == "A  notes.txt\n"
