@@ -87,6 +87,8 @@ def _row(
     special: dict[str, str] = {}
     for key, src in mapping.fields:
         raw = src.value(cells)
+        if raw is None and key == "body":
+            raw = ""  # a mapped body column that is empty means notes that are empty
         if raw is None:
             continue  # an empty cell stays absent: lint reports what is missing
         if key in csvmap.SPECIAL_FIELDS:
