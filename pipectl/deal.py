@@ -8,6 +8,7 @@ must keep the user's formatting live in `dealedit.py`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -204,7 +205,7 @@ class Deal:
         value = self.fields.get("value")
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
-        return float(value)
+        return float(value) if math.isfinite(value) else None  # `.nan` and `.inf` are no amount
 
     @property
     def probability(self) -> float | None:

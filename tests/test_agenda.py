@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from conftest import Cli, git
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 TODAY = "2026-11-27"
 
@@ -155,8 +158,6 @@ def test_narrow_terminal_puts_details_on_their_own_line(
 
 
 def test_agenda_and_lint_agree_on_stale_and_last_chance(day: Path) -> None:
-    import datetime as dt
-
     from pipectl import lint
     from pipectl.store import Pipeline
 
@@ -169,3 +170,47 @@ def test_agenda_and_lint_agree_on_stale_and_last_chance(day: Path) -> None:
               for key in ("stale", "last-chance")}  # fmt: skip
     assert marked["stale"] == flagged["PL301"] and marked["stale"]
     assert marked["last-chance"] == flagged["PL305"] | flagged["PL501"]
+
+
+# --- any frontmatter at all: the daily views never crash ------------------------------------
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+    st.sampled_from([float("nan"), float("inf"), -1.5, 10**30]),
+    st.text(max_size=12), st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)),
+)  # fmt: skip
+_touchpoint = st.one_of(
+    _scalars,
+    st.fixed_dictionaries({}, optional={
+        "date": _scalars, "kind": st.sampled_from(["call", "email", "note", "meeting", 7]),
+        "summary": st.one_of(_scalars, st.just("Last chance: bye")),
+        "outcome": st.sampled_from(["replied", "no-reply", None, 3])}),
+)  # fmt: skip
+_fields = st.fixed_dictionaries({}, optional={
+    key: _scalars for key in ("title", "company", "owner", "value", "created", "stage_entered",
+                              "next_step", "next_step_due", "expected_close", "closed")
+} | {"touchpoints": st.one_of(_scalars, st.lists(_touchpoint, max_size=8))})  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["prospecting", "closing", "won"]), _fields),
+                max_size=6))  # fmt: skip
+def test_daily_views_never_crash(deals: list[tuple[str, dict]]) -> None:
+    from pipectl import daily, render_board
+    from pipectl.config import default_config
+    from pipectl.daily_sweep import SweepResult, candidates
+    from pipectl.deal import Deal
+
+    config = default_config()
+    today = dt.date(2026, 11, 27)
+    parsed = [Deal(f"d{i}", stage, Path(f"{stage}/d{i}.md"), fields)
+              for i, (stage, fields) in enumerate(deals)]  # fmt: skip
+    columns = daily.board(parsed, config.stages, today)
+    render_board.board(columns, 80, currency="USD")
+    json.dumps(daily.board_json(columns, today, None))
+    plan = daily.agenda(parsed, config, today)
+    render_board.agenda(plan, 80)
+    json.dumps(daily.agenda_json(plan))
+    found = candidates(parsed, config, today)
+    result = SweepResult(today, found, dry_run=True)
+    render_board.sweep(result, 80, "email", "no-response")
