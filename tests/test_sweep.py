@@ -343,3 +343,19 @@ silent-inc  connecting   bob    6 attempts in a row without a reply
 dry run, nothing changed: 2 candidates; --last-chance would send 2
 """
     )
+
+
+def test_crlf_and_bom_files_keep_their_bytes(pipeline: Path, write_deal) -> None:
+    raw = ("\ufeff" + OLD.replace("\n", "\r\n")).encode()
+    path = write_deal(pipeline, "prospecting", "old-lead", raw)
+    commit_all(pipeline)
+    cli = Cli(pipeline)
+    assert cli("sweep", "--last-chance", "--today", "2026-11-27").exit_code == 0
+    after = path.read_bytes()
+    assert after.startswith(b"\xef\xbb\xbf---\r\ntitle: Old Lead   # from the trade fair\r\n")
+    assert after.count(b"\n") == after.count(b"\r\n") == raw.count(b"\n") + 1
+    assert after.endswith(b"---\r\n# Old Lead\r\n\r\nMet at the fair.\r\n")
+    assert cli("sweep", "--close", "--today", "2026-12-05").exit_code == 0
+    moved = (pipeline / "lost/old-lead.md").read_bytes()
+    assert moved.count(b"\n") == moved.count(b"\r\n") == raw.count(b"\n") + 4
+    assert moved.startswith(b"\xef\xbb\xbf---\r\n") and b"lost_reason: no-response\r\n" in moved
