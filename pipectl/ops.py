@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -320,9 +321,15 @@ def parse_cli_value(raw: str) -> Any:
         return raw
     if isinstance(value, bool) and raw.strip().lower() not in ("true", "false"):
         return raw
-    if isinstance(value, dict) or value is None:
-        return raw
+    if isinstance(value, dict | str) or value is None:
+        return raw  # text stays as typed: YAML would fold its lines and trim its spaces
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if numeric and not _NUMBER_RE.fullmatch(raw.strip()):
+        return raw  # 12:30, 017, 0x1F, 1_000: YAML 1.1 numbers that nobody types as such
     return value
+
+
+_NUMBER_RE = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 def check_field(pipeline: Pipeline, key: str, value: Any) -> Any:
