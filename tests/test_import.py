@@ -267,3 +267,50 @@ def test_many_rows_commit_only_their_paths(cli: Cli, pipeline: Path) -> None:
     committed = last_commit_paths(pipeline)
     assert len(committed) == 300 and "notes.txt" not in committed
     assert git(pipeline, "status", "--porcelain") == "A  notes.txt\n"
+
+
+def test_json_import_names_the_bad_item(cli: Cli, pipeline: Path) -> None:
+    src = write(
+        pipeline.parent,
+        "d.json",
+        '[{"id": "a", "stage": "won", "fields": {"title": "A", "closed": "2026-01-02"}},'
+        ' {"id": "b", "stage": "limbo", "fields": {}}, {"id": "c", "fields": {"a: b": 1}}]',
+    )
+    result = cli("import", str(src))
+    assert result.exit_code == 2
+    assert "d.json: item 2: unknown stage 'limbo'" in result.stderr
+    assert "d.json: item 3: field name 'a: b' cannot be written as a plain YAML key" in (
+        result.stderr
+    )
+    assert deal_files(pipeline) == []
+    result = cli("import", str(src), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "closed: 2026-01-02\n" in (pipeline / "won" / "a.md").read_text()
+    broken = write(pipeline.parent, "broken.json", '[{"id": "a",\n  oops}]')
+    result = cli("import", str(broken))
+    assert result.exit_code == 2 and "broken.json:2: not JSON" in result.stderr
+    result = cli("import", str(src), "--map", "title=x")
+    assert result.exit_code == 2 and "apply to CSV files" in result.stderr
+
+
+def test_progress_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipectl.cli.transfer import _Progress
+
+    quiet = _Progress(enabled=False)
+    quiet("checking", 250, 8800)
+    quiet.clear()
+    assert capsys.readouterr().err == ""
+    shown = _Progress(enabled=True)
+    shown("checking", 250, 8800)
+    shown("committing", 0, 1)
+    shown.clear()
+    assert capsys.readouterr().err == ("\r\x1b[Kchecking 250/8,800\r\x1b[Kcommitting…\r\x1b[K")
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(cli: Cli, pipeline: Path) -> None:
+    rows = "".join(f"A deal with a long enough name number {i},{i}\n" for i in range(2000))
+    src = write(pipeline.parent, "big.csv", "title,value\n" + rows)
+    assert src.stat().st_size > 64 * 1024
+    result = cli("import", str(src))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""

@@ -54,7 +54,7 @@ def _front(path: Path) -> dict[str, Any]:
 def test_every_row_is_a_deal_in_its_stage(imported: Any, rows: list[dict[str, str]]) -> None:
     root, _cli, result = imported
     assert result.exit_code == 0, result.output
-    assert "8800 added" in result.output
+    assert "8,800 added" in result.output
     counts = {s: len(list((root / s).glob("*.md"))) for s in STAGES.values()}
     assert counts == {"prospecting": 500, "connecting": 1589, "won": 4238, "lost": 2473}
     assert sum(counts.values()) == len(rows) == 8800
@@ -166,6 +166,6 @@ def test_importing_again_changes_nothing(imported: Any) -> None:
     root, cli, _result = imported
     result = cli("import", str(CSV_FILE), "--mapping", str(MAPPING))
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("no changes: 8800 deals")
+    assert result.stdout.startswith("no changes: 8,800 deals")
     assert commit_count(root) == 2
     assert git(root, "status", "--porcelain") == ""

@@ -100,11 +100,11 @@ def import_(
     for line in result.skipped_lines():
         warn(f"skipped {line}")
     if not result.changed:
-        typer.echo(f"no changes: {result.unchanged} deals in {result.source} match the pipeline")
+        typer.echo(f"no changes: {result.unchanged:,} deals in {result.source} match the pipeline")
         return
     verb = "would import" if result.dry_run else "imported"
     counts = [
-        f"{n} {what}"
+        f"{n:,} {what}"
         for n, what in ((result.added, "added"), (result.updated, "updated"),
                         (result.moved, "moved"), (result.unchanged, "unchanged"))
         if n
