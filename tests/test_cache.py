@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from pipectl import cache
+from pipectl import cache, resultcache
 from pipectl.lint.runner import run as lint
 from pipectl.store import Pipeline
 
@@ -47,6 +47,13 @@ Notes.
 def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written by a test are milliseconds old; let the cache keep them anyway."""
     monkeypatch.setattr(cache, "RACY_WINDOW_NS", 0)
+
+
+@pytest.fixture(autouse=True)
+def _no_result_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about parsing: lint must not replay whole results (test_cache_results)."""
+    monkeypatch.setattr(resultcache, "for_pipeline", lambda root, git_dir, name: (
+        resultcache.ResultCache(None, name, root, git_dir)))  # fmt: skip
 
 
 @pytest.fixture
