@@ -9,6 +9,7 @@ hanging the suite; a segfault shows up as a negative return code.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -89,6 +90,7 @@ def billion_laughs(levels: int = 9) -> str:
 
 
 GOOD = "---\ntitle: Good Deal\nvalue: 100\n---\n# Good\n"
+LINT = ("lint", "--today", "2026-11-27")
 
 # The commands each broken deal is put through; all must refuse it with exit 2.
 COMMANDS = (
@@ -166,16 +168,32 @@ def test_broken_deal_is_refused_by_every_command(name, pipeline, cli, write_deal
     assert "warning: skipped" in r.stderr and where in r.stderr
     assert not (pipeline / "PWNED").exists()
     frozen.assert_unchanged()
+    # lint reports it as PL101 at the same line, and goes on with the others
+    finding = lint_finding(cli, f"prospecting/{deal_id}.md")
+    assert finding["code"] == "PL101" and finding["severity"] == "error"
+    assert message in finding["message"]
+    assert finding["line"] == (line or finding["line"])
+    frozen.assert_unchanged()
+
+
+def lint_finding(cli, path: str) -> dict:
+    """The one lint finding on `path` (lint exits 1 on an error finding, never crashes)."""
+    r = cli("lint", "--format", "json", "--today", "2026-11-27")
+    assert r.exit_code == 1, r.output
+    assert "Traceback" not in r.output
+    findings = [f for f in json.loads(r.stdout) if f["path"] == path]
+    assert len(findings) == 1, findings
+    return findings[0]
 
 
 @pytest.mark.parametrize("name", ["billion-laughs", "deep-flow"])
 def test_hostile_yaml_is_bounded_in_a_subprocess(name, pipeline, write_deal):
     data, message, _line = BROKEN[name]
     write_deal(pipeline, "prospecting", "bomb", data)
-    for args in (("show", "bomb", "--json"), ("list", "--json")):
+    for args in (("show", "bomb", "--json"), ("list", "--json"), LINT):
         proc = run_bounded(pipeline, *args, timeout=60, mem_mb=1024)
-        assert proc.returncode in (0, 2), proc.stderr  # a crash would be negative
-        assert message in proc.stderr
+        assert proc.returncode in (0, 1, 2), proc.stderr  # a crash would be negative
+        assert message in proc.stderr + proc.stdout
         assert "Traceback" not in proc.stderr
 
 
@@ -235,6 +253,9 @@ def test_ten_megabyte_body_is_fast_and_kept(pipeline, write_deal):
     proc = run_bounded(pipeline, "list", "--json", timeout=60, mem_mb=1024)
     assert proc.returncode == 0, proc.stderr
     assert '"id": "big"' in proc.stdout
+    proc = run_bounded(pipeline, *LINT, "--format", "json", timeout=60, mem_mb=1024)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "prospecting/big.md" in proc.stdout
 
 
 def test_file_names_with_spaces_and_unicode(pipeline, cli, write_deal):
@@ -278,6 +299,7 @@ def test_directory_named_like_a_deal(pipeline, cli):
         assert r.exit_code == 2, r.output
         assert "prospecting/folder.md: is a directory" in r.stderr
     assert cli("list").exit_code == 0
+    assert "is a directory" in lint_finding(cli, "prospecting/folder.md")["message"]
     frozen.assert_unchanged()
 
 
@@ -295,6 +317,7 @@ def test_nothing_hostile_is_executed(pipeline, cli, write_deal):
         r = cli("show", f"p{i}")
         assert r.exit_code == 2
     assert cli("list", "--json").exit_code == 0
+    assert cli(*LINT).exit_code == 1
     assert not marker.exists()
 
 
@@ -326,7 +349,7 @@ def test_hostile_pipeline_yaml(name, pipeline, write_deal):
     (pipeline / "pipeline.yaml").write_bytes(data)
     commit_all(pipeline)
     frozen = Frozen(pipeline)
-    for args in (("list",), ("show", "good"), ("set", "good", "value=1")):
+    for args in (("list",), ("show", "good"), ("set", "good", "value=1"), LINT):
         proc = run_bounded(pipeline, *args, timeout=60, mem_mb=1024)
         assert proc.returncode == 2, (args, proc.stderr)
         assert message in proc.stderr, (args, proc.stderr)
@@ -365,6 +388,9 @@ def test_symlink_out_of_the_pipeline_is_neither_read_nor_written(
         frozen.assert_unchanged()
     r = cli("list", "--json")
     assert r.exit_code == 0 and "TOP SECRET" not in r.output
+    finding = lint_finding(cli, "prospecting/leak.md")
+    assert "symbolic link to outside the pipeline" in finding["message"]
+    assert "TOP SECRET" not in cli(*LINT, "--format", "json").output
     assert secret.read_bytes() == b"---\ntitle: TOP SECRET\nvalue: 1\n---\nkeys\n"
 
 
@@ -416,18 +442,20 @@ def test_planted_temp_file_link_is_never_written_through(pipeline, cli, write_de
 @pytest.mark.parametrize("target", ["/dev/zero", "/dev/urandom"])
 def test_link_to_a_device_is_not_read(target, pipeline):
     (pipeline / "prospecting" / "zero.md").symlink_to(target)
-    for args in (("list", "--json"), ("show", "zero")):
+    for args in (("list", "--json"), ("show", "zero"), LINT):
         proc = run_bounded(pipeline, *args, timeout=60, mem_mb=512)
-        assert proc.returncode in (0, 2), proc.stderr
-        assert "zero.md: is a symbolic link to outside the pipeline" in proc.stderr
+        assert proc.returncode in (0, 1, 2), proc.stderr
+        assert "zero.md" in proc.stderr + proc.stdout
+        assert "is a symbolic link to outside the pipeline" in proc.stderr + proc.stdout
 
 
 def test_fifo_named_like_a_deal_does_not_block(pipeline):
     os.mkfifo(pipeline / "prospecting" / "pipe.md")
-    for args in (("list", "--json"), ("show", "pipe")):
+    for args in (("list", "--json"), ("show", "pipe"), LINT):
         proc = run_bounded(pipeline, *args, timeout=60, mem_mb=512)
-        assert proc.returncode in (0, 2), proc.stderr
-        assert "prospecting/pipe.md: is not a regular file" in proc.stderr
+        assert proc.returncode in (0, 1, 2), proc.stderr
+        assert "prospecting/pipe.md" in proc.stderr + proc.stdout
+        assert "is not a regular file" in proc.stderr + proc.stdout
 
 
 def test_oversized_deal_is_refused_not_read(pipeline, cli, write_deal, monkeypatch):
@@ -440,3 +468,13 @@ def test_oversized_deal_is_refused_not_read(pipeline, cli, write_deal, monkeypat
         assert r.exit_code == 2
         assert "prospecting/huge.md: is larger than 0 MB" in r.stderr
     frozen.assert_unchanged()
+
+
+def test_fifo_outside_the_stages_does_not_block_lint(pipeline):
+    """PL105 looks for stray deal files in other folders: it must not open a FIFO there."""
+    (pipeline / "inbox").mkdir()
+    os.mkfifo(pipeline / "inbox" / "pipe.md")
+    (pipeline / "inbox" / "zero.md").symlink_to("/dev/zero")
+    proc = run_bounded(pipeline, *LINT, timeout=60, mem_mb=512)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr

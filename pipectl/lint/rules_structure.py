@@ -226,6 +226,7 @@ def _stray_candidates(root: Path, stages: set[str], depth: int = 4) -> Iterator[
             elif (
                 entry.name.endswith(".md")
                 and not (in_stage and level == 1)
+                and entry.is_file()  # never open a FIFO (it blocks) or a device
                 and _has_frontmatter(path)
             ):
                 yield path
