@@ -19,7 +19,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -155,16 +155,21 @@ class DealCache:
     def _parse(
         self, refs: Sequence[Ref], todo: list[tuple[int, StatKey, Path]]
     ) -> Iterator[tuple[bytes | None, Deal | DealError | None]]:
-        jobs = [(str(refs[i].path), str(shown), refs[i].stage) for i, _key, shown in todo]
-        workers = _workers(len(jobs))
-        pooled = _parse_parallel(jobs, workers) if workers > 1 else None
-        if pooled is not None:
-            self.stats["workers"] = workers
-        results: Iterable[tuple[int, Any]] = (
-            pooled if pooled is not None else (_parse_one(job) for job in jobs)
-        )
-        for (i, _key, shown), (kind, data) in zip(todo, results, strict=True):
-            yield _from_worker(kind, data, refs[i], shown)
+        store = self.directory is not None
+        workers = _workers(len(todo))
+        if workers > 1:
+            jobs: list[Job] = [
+                (str(refs[i].path), str(shown), refs[i].stage) for i, _key, shown in todo
+            ]
+            pooled = _parse_parallel(jobs, workers, store)
+            if pooled is not None:
+                self.stats["workers"] = workers
+                for (i, _key, shown), (kind, data, _) in zip(todo, pooled, strict=True):
+                    yield _from_worker(kind, data, refs[i], shown)
+                return
+        for i, _key, shown in todo:
+            kind, data, item = _parse_one((str(refs[i].path), shown, refs[i].stage), store, True)
+            yield (data if kind in (0, 2) else None), item
 
     # --- the files ---------------------------------------------------------------------
 
@@ -302,39 +307,40 @@ def _decode(payload: bytes, ref: Ref, shown: Path) -> Deal | DealError | None:
 
 # --- parsing, in this process or a pool ------------------------------------------------------
 
-Job = tuple[str, str, str]  # file path, path as shown, stage
+Job = tuple[str, "str | Path", str]  # file path, path as shown, stage
 
 
-def _parse_one(job: Job) -> tuple[int, Any]:
-    """Parse one file: (0, payload) to store, (1, (fields, lines)) not storable, (2, payload)
-    no valid deal (stored too: the same bytes give the same error), (3, None) the store's
-    careful reader must look at it (it is no longer a plain regular file, or unreadable)."""
+def _parse_one(job: Job, store: bool, keep: bool) -> tuple[int, Any, Deal | DealError | None]:
+    """Parse one file into (kind, data, the Deal or DealError when `keep`). Kinds: 0 a payload
+    to store, 1 (fields, lines) that cannot be stored, 2 an error payload (the same bytes give
+    the same error), 3 the store's careful reader must look (not a plain file, unreadable)."""
     path, shown, stage = job
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         with open(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                return 3, None
+                return 3, None, None
             data = f.read(MAX_BYTES + 1)
     except OSError:
-        return 3, None
+        return 3, None, None
     if len(data) > MAX_BYTES:
-        return 3, None
+        return 3, None, None
     try:
-        deal = parse_deal(data, Path(shown), stage)
+        deal = parse_deal(data, shown if isinstance(shown, Path) else Path(shown), stage)
     except DealError as exc:
-        return 2, encode_error(exc)
+        return 2, encode_error(exc), exc if keep else None
     except (RecursionError, ValueError, TypeError) as exc:
         # a pathological file must become an error for this file, never a crash of the run
-        return 2, encode_error(DealError(f"cannot parse: {type(exc).__name__}", shown, 1))
-    payload = encode_deal(deal)
+        error = DealError(f"cannot parse: {type(exc).__name__}", shown, 1)
+        return 2, encode_error(error), error if keep else None
+    payload = encode_deal(deal) if store else None
     if payload is None:
-        return 1, (deal.fields, deal.lines)
-    return 0, payload
+        return 1, None if keep else (deal.fields, deal.lines), deal if keep else None
+    return 0, payload, deal if keep else None
 
 
-def _parse_chunk(jobs: list[Job]) -> list[tuple[int, Any]]:
-    return [_parse_one(job) for job in jobs]
+def _parse_chunk(jobs: list[Job], store: bool) -> list[tuple[int, Any, Any]]:
+    return [_parse_one(job, store, False) for job in jobs]
 
 
 def _from_worker(kind: int, data: Any, ref: Ref, shown: Path) -> tuple[bytes | None, Any]:
@@ -357,9 +363,10 @@ def _workers(jobs: int) -> int:
     return max(1, min(cores, jobs // (PARALLEL_MIN // 2)))
 
 
-def _parse_parallel(jobs: list[Job], workers: int) -> list[tuple[int, Any]] | None:
+def _parse_parallel(jobs: list[Job], workers: int, store: bool) -> list[Any] | None:
     """Parse in `workers` forked processes; None when a pool cannot be had here."""
     import multiprocessing
+    from functools import partial
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
@@ -367,7 +374,7 @@ def _parse_parallel(jobs: list[Job], workers: int) -> list[tuple[int, Any]] | No
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_parse_chunk, chunks)
+            parts = pool.map(partial(_parse_chunk, store=store), chunks)
     except (OSError, ImportError):
         return None
     return [item for part in parts for item in part]

@@ -309,9 +309,9 @@ def test_pool_parses_the_same_as_one_process(
     used: list[int] = []
     real = cache._parse_parallel
 
-    def spy(jobs: list, workers: int):  # type: ignore[no-untyped-def]
+    def spy(jobs: list, workers: int, store: bool):  # type: ignore[no-untyped-def]
         used.append(workers)
-        return real(jobs, workers)
+        return real(jobs, workers, store)
 
     monkeypatch.setattr(cache, "_parse_parallel", spy)
     monkeypatch.setattr(cache.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)

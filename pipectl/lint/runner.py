@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .. import resultcache
@@ -77,7 +77,8 @@ def run(
     findings = _apply_suppressions(ctx, chosen, findings)
     findings.sort(key=Finding.sort_key)
     checked = len(deals) + len(errors)
-    memo.put(inputs, ([astuple(f) for f in findings], checked))
+    names = [fl.name for fl in fields(Finding)]
+    memo.put(inputs, ([tuple(getattr(f, n) for n in names) for f in findings], checked))
     return LintResult(tuple(findings), pipeline.root, git_root, chosen, checked, today)
 
 
