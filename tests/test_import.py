@@ -308,8 +308,9 @@ def test_progress_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(cli: Cli, pipeline: Path) -> None:
-    rows = "".join(f"A deal with a long enough name number {i},{i}\n" for i in range(2000))
-    src = write(pipeline.parent, "big.csv", "title,value\n" + rows)
+    notes = "Long notes. " * 400
+    rows = "".join(f"Deal {i},{i},{notes}\n" for i in range(20))
+    src = write(pipeline.parent, "big.csv", "title,value,body\n" + rows)
     assert src.stat().st_size > 64 * 1024
     result = cli("import", str(src))
     assert result.exit_code == 0, result.output
