@@ -7,7 +7,7 @@ import math
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipectl import csvmap
@@ -109,3 +109,48 @@ def test_templates_fall_back_when_a_column_is_empty() -> None:
     assert src.columns() == ["account", "product", "product"]
     plain = csvmap.Source(("close_date", "engage_date"))
     assert plain.value({"close_date": "", "engage_date": "1/2/2017"}) == "1/2/2017"
+
+
+_CELL = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["won", "Lost", "$1,000", "12 000", "3/1/2017", "2026-02-30", "", '"', "\n"]),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    header=st.lists(
+        st.sampled_from(["title", "id", "stage", "value", "created", "x"]),
+        min_size=1,
+        max_size=4,
+        unique=True,
+    ),
+    rows=st.lists(st.lists(_CELL, max_size=5), max_size=6),
+    raw=st.binary(max_size=40),
+)
+def test_import_never_crashes_on_any_file(
+    tmp_path_factory: pytest.TempPathFactory, header: list[str], rows: list[list[str]], raw: bytes
+) -> None:
+    """Any CSV (or any bytes) is imported, or refused with a PipectlError: never a traceback."""
+    import csv
+    import io
+
+    from pipectl.errors import PipectlError
+    from pipectl.importer import Options, import_file
+    from pipectl.ops import init
+    from pipectl.store import Pipeline
+
+    root = tmp_path_factory.mktemp("prop")
+    init(root, commit=False)
+    pipeline = Pipeline(root)
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    for name, data in (("a.csv", out.getvalue().encode()), ("b.csv", raw), ("c.json", raw)):
+        src = root / name
+        src.write_bytes(data)
+        try:
+            result = import_file(pipeline, src, Options(dry_run=True, skip_invalid=True))
+        except PipectlError:
+            continue
+        if name == "a.csv":  # each row is one deal or one skipped row, never more
+            assert result.added + len(result.skipped) <= len(rows)
