@@ -184,7 +184,7 @@ def commit_message(result: Result, name: str) -> str:
     lines += [f"{stage}: {n}" for stage, n in result.by_stage.items()]
     if result.skipped:
         lines += ["", f"skipped {len(result.skipped)} invalid rows:"]
-        lines += [f"  {e}" for e in result.skipped_lines()[:50]]
+        lines += [f"  {where(name, result.unit, e.line)}: {e.message}" for e in result.skipped[:50]]
         if len(result.skipped) > 50:
             lines.append(f"  … and {len(result.skipped) - 50} more")
     lines += ["", "Pipectl-Action: import", f"Pipectl-Import-Source: {name}"]

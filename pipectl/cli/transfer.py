@@ -100,7 +100,11 @@ def import_(
     for line in result.skipped_lines():
         warn(f"skipped {line}")
     if not result.changed:
-        typer.echo(f"no changes: {result.unchanged:,} deals in {result.source} match the pipeline")
+        skipped = f"; {len(result.skipped):,} invalid rows skipped" if result.skipped else ""
+        typer.echo(
+            f"no changes: {result.unchanged:,} deals in {result.source} match the pipeline"
+            + skipped
+        )
         return
     verb = "would import" if result.dry_run else "imported"
     counts = [
