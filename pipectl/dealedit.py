@@ -148,7 +148,7 @@ def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
         return text
     try:
         candidate: DealText | None = text.with_yaml(edit(text))
-    except _CannotEdit:
+    except (_CannotEdit, yaml.YAMLError):  # the pure-Python composer is stricter than libyaml
         candidate = None
     if candidate is not None and _parses_to(candidate, expected):
         return candidate
@@ -360,7 +360,9 @@ def _ruamel_edit(text: DealText, apply: Any) -> str:
     try:
         doc = rt.load(text.yaml)
     except Exception as exc:  # ruamel raises many kinds; any means "not safely editable"
-        raise DealError(f"cannot edit this frontmatter: {exc}") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        message = f"cannot edit this frontmatter safely ({problem}); edit it by hand"
+        raise DealError(message) from None
     if doc is None:
         doc = {}
     plain = _RuamelProxy(doc)

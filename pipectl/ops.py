@@ -18,7 +18,7 @@ from . import yamlio
 from .config import CONFIG_FILE, default_config_text
 from .deal import DATE_FIELDS, DealText, decode, is_valid_id, parse_yaml, slugify, split
 from .dealedit import REMOVE, append_item, new_deal_text, set_fields
-from .errors import UsageError
+from .errors import DealError, UsageError
 from .gitrepo import GitRepo, find_git_root
 from .store import Change, DealRef, Pipeline
 
@@ -243,7 +243,7 @@ def log(
         ref = pipeline.resolve(ref_text)
         text = pipeline.read_text(ref)
         parse_yaml(text, pipeline.display(ref.path))
-        new = append_item(text, "touchpoints", item)
+        new = _named(pipeline, ref, lambda: append_item(text, "touchpoints", item))
         ch.write(ref.path, new.render())
         subject = f"log {ref.id}: {kind} — {summary.strip()}"
         ch.set_message(_one_line(subject), "log", ref.id)
@@ -350,7 +350,17 @@ def check_field(pipeline: Pipeline, key: str, value: Any) -> Any:
 
 def _edit(pipeline: Pipeline, ref: DealRef, text: DealText, changes: Mapping[str, Any]) -> DealText:
     parse_yaml(text, pipeline.display(ref.path))  # a broken file is refused with its line
-    return set_fields(text, changes)
+    return _named(pipeline, ref, lambda: set_fields(text, changes))
+
+
+def _named(pipeline: Pipeline, ref: DealRef, edit: Callable[[], DealText]) -> DealText:
+    """Run an edit; a refusal names the deal's file."""
+    try:
+        return edit()
+    except DealError as exc:
+        if exc.path is not None:
+            raise
+        raise DealError(exc.message, pipeline.display(ref.path), exc.line) from None
 
 
 def _one_line(text: str) -> str:

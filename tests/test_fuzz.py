@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from pipectl import jsonout, lint, render
 from pipectl.config import ConfigError, load_config
-from pipectl.deal import parse_deal
+from pipectl.deal import decode, parse_deal, parse_yaml, split
+from pipectl.dealedit import REMOVE, append_item, set_fields
 from pipectl.errors import DealError
 from pipectl.store import Pipeline
 
@@ -101,6 +102,35 @@ def test_any_bytes_give_a_deal_or_a_clean_error(data):
         assert "\n" not in exc.message
         return
     exercise(deal)
+
+
+@SETTINGS
+@given(
+    mutated(CORPUS),
+    st.sampled_from(["value", "owner", "next_step_due", "qualification.budget", "tags"]),
+    st.sampled_from([5, "x: y", dt.date(2026, 1, 2), ["a"], REMOVE]),
+)
+def test_edits_of_any_readable_file_are_exact_or_refused(data, key, value):
+    """An edit either gives exactly the meant data, body untouched, or a clean DealError."""
+    try:
+        text = split(decode(data))
+        before = parse_yaml(text)
+    except DealError:
+        return
+    for edit in (
+        lambda: set_fields(text, {key: value}),
+        lambda: append_item(text, "touchpoints", {"date": dt.date(2026, 1, 1), "kind": "call",
+                                                  "summary": "hi"}),
+    ):  # fmt: skip
+        try:
+            after = edit()
+        except DealError:
+            continue
+        assert (after.bom, after.head, after.tail, after.body) == (
+            text.bom, text.head, text.tail, text.body,
+        )  # fmt: skip
+        assert isinstance(parse_yaml(after), dict)
+        assert parse_yaml(after) != before or after.yaml == text.yaml
 
 
 @SETTINGS

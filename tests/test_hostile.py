@@ -478,3 +478,18 @@ def test_fifo_outside_the_stages_does_not_block_lint(pipeline):
     proc = run_bounded(pipeline, *LINT, timeout=60, mem_mb=512)
     assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_file_only_libyaml_reads_is_refused_for_edits_with_its_name(pipeline, cli, write_deal):
+    """Found by fuzzing: libyaml accepts a tab inside a plain key, the pure-Python composer
+    that locates values for editing does not; that was a traceback, now a clean refusal."""
+    write_deal(pipeline, "prospecting", "tabbed", "---\nt\title: Tabbed\nvalue: 1\n---\nbody\n")
+    commit_all(pipeline)
+    frozen = Frozen(pipeline)
+    assert cli("show", "tabbed").exit_code == 0
+    for command in (("set", "tabbed", "value=2"), ("log", "tabbed", "call", "hi")):
+        r = cli(*command)
+        assert r.exit_code == 2, r.output
+        assert "prospecting/tabbed.md: cannot edit this frontmatter safely" in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    frozen.assert_unchanged()
