@@ -223,7 +223,7 @@ def convert(key: str, text: str, dates: DateFormat) -> Any:
     if key == "tags":
         return parse_list(text)
     if key in TEXT_FIELDS:
-        return " ".join(text.split()) if "\n" not in text.strip() else text.strip()
+        return text.strip()
     return infer(text)
 
 
