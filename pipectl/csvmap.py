@@ -1,7 +1,7 @@
 """How a spreadsheet's columns become deal fields: the mapping, and parsing of cell values.
 
-Pure functions over strings: it never reads the pipeline, never writes a file, never prints.
-A cell that cannot be read raises ValueError with a message fit to follow `FILE:LINE: `.
+It reads only a mapping file; it never touches deals, never writes a file, never prints. A cell
+that cannot be read raises ValueError with a message fit to follow `FILE:LINE: `.
 """
 
 from __future__ import annotations
