@@ -20,12 +20,18 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from conftest import Cli, git, make_repo
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from pipectl.deal import parse_deal, slugify, split
 from pipectl.ops import parse_cli_value
@@ -56,6 +62,9 @@ class ModelDeal:
 
 
 class PipelineMachine(RuleBasedStateMachine):
+    # totals over every run in this process, for the figures of a long run
+    totals: ClassVar[dict[str, int]] = {"runs": 0, "steps": 0, "commits": 0, "refused": 0}
+
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="pipectl-stateful-"))
@@ -68,6 +77,8 @@ class PipelineMachine(RuleBasedStateMachine):
         self.last_touched: set[str] = set()
 
     def teardown(self) -> None:
+        self.totals["runs"] += 1
+        self.totals["commits"] += self.commits
         try:
             if self.deals:
                 self.check_history()
@@ -97,6 +108,7 @@ class PipelineMachine(RuleBasedStateMachine):
     def run(self, *args: str, touched: set[str], changes: bool = True) -> None:
         """Run a command that must succeed; check its commit and that nothing else changed."""
         others = self.bytes_of_others(touched)
+        self.totals["steps"] += 1
         r = self.cli(*args)
         assert r.exit_code == 0, (args, r.output)
         assert "Traceback" not in r.output
@@ -104,6 +116,8 @@ class PipelineMachine(RuleBasedStateMachine):
 
     def run_refused(self, *args: str, message: str) -> None:
         before = {d: self.path(d).read_bytes() for d in self.deals}
+        self.totals["steps"] += 1
+        self.totals["refused"] += 1
         r = self.cli(*args)
         assert r.exit_code == 2, (args, r.output)
         assert message in r.stderr, (args, r.stderr)
@@ -127,6 +141,7 @@ class PipelineMachine(RuleBasedStateMachine):
         git(self.root, "add", "--", *(p for p in paths if (self.root / p).exists()))
         git(self.root, "commit", "-q", "-m", message, "--", *paths)
         self.commits += 1
+        self.totals["steps"] += 1
 
     def tell(self, deal_id: str, *event: Any) -> None:
         self.story.setdefault(deal_id, []).append(event)
@@ -138,6 +153,10 @@ class PipelineMachine(RuleBasedStateMachine):
         return (action and action.group(1)), (deal and deal.group(1))
 
     # --- pipectl commands -----------------------------------------------------------------------
+
+    @initialize(title=TITLES, when=DATES)
+    def first_deal(self, title, when):
+        self.add(None, title, None, when, None)
 
     @rule(data=st.data(), title=TITLES, stage=st.sampled_from((None, *OPEN)), when=DATES,
           value=st.none() | st.integers(0, 10**7))  # fmt: skip
