@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import commit_count, git
+from conftest import Cli, commit_count, git
 
 from pipectl import yamlio
 
@@ -493,3 +493,19 @@ def test_a_file_only_libyaml_reads_is_refused_for_edits_with_its_name(pipeline, 
         assert "prospecting/tabbed.md: cannot edit this frontmatter safely" in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
     frozen.assert_unchanged()
+
+
+def test_a_clone_runs_no_merge_driver_until_its_user_registers_one(pipeline, cli, tmp_path):
+    """The repo may name `merge=pipectl` (and filters) in .gitattributes; only a clone's own
+    config defines what runs, and pipectl never registers anything as a side effect."""
+    (pipeline / ".gitattributes").write_text("*/*.md merge=pipectl filter=evil\n")
+    commit_all(pipeline)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(pipeline), str(clone))
+    git(clone, "config", "user.name", "Other")
+    git(clone, "config", "user.email", "other@example.com")
+    other = Cli(clone)
+    for command in (("add", "Acme"), ("list",), ("log", "acme", "call", "hi"), LINT):
+        assert other(*command).exit_code in (0, 1)
+    config = git(clone, "config", "--list", "--local")
+    assert "merge.pipectl" not in config and "filter.evil" not in config
