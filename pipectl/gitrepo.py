@@ -154,8 +154,34 @@ class GitRepo:
 
         The user's hooks run: no --no-verify.
         """
+        if len(paths) > _MANY and self._commit_staged(paths, message):
+            return
         with self._pathspec(paths) as spec:
             self.run(["commit", "--only", "-q", "-F", "-", *spec], input_text=message)
+
+    def _commit_staged(self, paths: Sequence[Path], message: str) -> bool:
+        """Many paths and nothing else staged: stage them and make a plain commit.
+
+        `commit --only` matches every path against every index entry (1 s of 6 for an import
+        of 8,800 deals). When the index holds no other change, a plain commit of the staged
+        paths is the same commit. False, having done nothing, when anything else is staged.
+        """
+        names = {self.rel(p) for p in paths}
+        staged = self.run(
+            ["diff", "--cached", "--no-renames", "--name-only", "-z", "HEAD", "--"], check=False
+        )
+        if staged.returncode != 0 or not set(staged.stdout.split("\0")[:-1]) <= names:
+            return False
+        listed = "".join(n + "\0" for n in sorted(names))
+        self.run(["update-index", "--add", "--remove", "-z", "--stdin"], input_text=listed)
+        try:
+            self.run(["commit", "-q", "-F", "-"], input_text=message)
+        except GitError:
+            # the index goes back to HEAD for these paths, as a failed `--only` leaves it
+            with self._pathspec(paths) as spec:
+                self.run(["reset", "-q", "HEAD", *spec], check=False)
+            raise
+        return True
 
     @contextlib.contextmanager
     def _pathspec(self, paths: Sequence[Path]) -> Iterator[list[str]]:

@@ -315,3 +315,44 @@ def test_no_progress_when_stderr_is_not_a_terminal(cli: Cli, pipeline: Path) -> 
     result = cli("import", str(src))
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def _many(n: int, stage: str) -> str:
+    return "id,title,stage\n" + "".join(f"d{i},Deal {i},{stage}\n" for i in range(n))
+
+
+def test_many_rows_with_nothing_else_staged(cli: Cli, pipeline: Path) -> None:
+    # the user's unstaged edit and untracked file stay out of the commit
+    (pipeline / "pipeline.yaml").write_text((pipeline / "pipeline.yaml").read_text() + "# mine\n")
+    (pipeline / "scratch.txt").write_text("untracked\n")
+    src = write(pipeline.parent, "many.csv", _many(250, "prospecting"))
+    assert cli("import", str(src)).exit_code == 0
+    assert len(last_commit_paths(pipeline)) == 250
+    assert git(pipeline, "status", "--porcelain") == " M pipeline.yaml\n?? scratch.txt\n"
+    # moving them all: the commit holds each deletion and each new file
+    before = commit_count(pipeline)
+    src = write(pipeline.parent, "many.csv", _many(250, "won"))
+    result = cli("import", str(src))
+    assert result.exit_code == 0, result.output
+    assert "250 moved" in result.stdout
+    assert commit_count(pipeline) == before + 1
+    paths = last_commit_paths(pipeline)
+    assert len(paths) == 500 and "prospecting/d7.md" in paths and "won/d7.md" in paths
+    assert git(pipeline, "status", "--porcelain") == " M pipeline.yaml\n?? scratch.txt\n"
+    assert len(list((pipeline / "won").glob("*.md"))) == 250
+
+
+def test_many_rows_and_a_refused_commit_leave_the_index_as_it_was(cli: Cli, pipeline: Path) -> None:
+    src = write(pipeline.parent, "many.csv", _many(250, "prospecting"))
+    assert cli("import", str(src)).exit_code == 0
+    hook = pipeline / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    before = commit_count(pipeline)
+    moved = _many(250, "won").replace("d0,Deal 0,won\n", "d0,Deal 0,won\nnew,New,won\n")
+    result = cli("import", str(write(pipeline.parent, "many.csv", moved)))
+    assert result.exit_code == 3
+    assert commit_count(pipeline) == before
+    assert git(pipeline, "status", "--porcelain") == ""
+    assert len(list((pipeline / "prospecting").glob("*.md"))) == 250
+    assert not list((pipeline / "won").glob("*.md"))
