@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, commit_count, git, last_commit_paths
-from test_hostile import Frozen, commit_all
+from test_hostile import Frozen, commit_all, snapshot
 
 import pipectl.store
 from pipectl import gitrepo
@@ -301,3 +301,89 @@ def test_success_commits_only_the_touched_paths(busy):
     # the user's staged and unstaged work is still exactly theirs
     assert git(busy, "diff", "--cached", "--name-only") == "notes.txt\n"
     assert git(busy, "diff", "--name-only") == "pipeline.yaml\n"
+
+
+# --- a hard kill: no rollback runs, yet every file is whole ----------------------------------
+
+KILLER = """
+import os, sys
+from pathlib import Path
+import pipectl.store as store
+from pipectl import gitrepo
+from pipectl.cli import run
+
+at, steps = int(sys.argv[1]), [0]
+def step():
+    steps[0] += 1
+    if steps[0] == at:
+        os._exit(137)  # like kill -9: no exception, no rollback, no cleanup
+
+class Os:
+    def __getattr__(self, name):
+        return getattr(os, name)
+    def open(self, path, flags, *args):
+        if flags & os.O_CREAT:
+            step()
+        return os.open(path, flags, *args)
+    def fsync(self, fd):
+        step()
+        return os.fsync(fd)
+    def replace(self, src, dst):
+        step()
+        return os.replace(src, dst)
+
+real_unlink, real_run = Path.unlink, gitrepo.GitRepo.run
+def unlink(path, missing_ok=False):
+    if sys._getframe(1).f_code.co_name == "move":
+        step()
+    return real_unlink(path, missing_ok=missing_ok)
+def git_run(repo, args, **kwargs):
+    if args[0] == "commit":
+        step()
+    return real_run(repo, args, **kwargs)
+store.os, Path.unlink, gitrepo.GitRepo.run = Os(), unlink, git_run
+code = run(sys.argv[2:])
+print(f"steps={steps[0]}", file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("op", ["move", "set"])
+def test_a_hard_kill_at_any_step_leaves_each_file_whole(op, busy):
+    """No rollback runs after kill -9; the rename still keeps each file old or new, whole."""
+    import subprocess
+
+    def pipectl(at: int):
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        return subprocess.run(
+            [sys.executable, "-c", KILLER, str(at), "-C", str(busy), *OPS[op]],
+            capture_output=True, text=True, timeout=60, env=env,
+        )  # fmt: skip
+
+    frozen = Frozen(busy)
+    done = pipectl(0)
+    assert done.returncode == 0, done.stderr
+    steps = int(done.stderr.rsplit("steps=", 1)[1])
+    assert steps >= 4  # create, fsync, rename (twice for a move), commit
+    after = snapshot(busy)
+    deal_paths = {"prospecting/acme.md", "qualifying/acme.md"}
+    for at in range(1, steps + 1):
+        if commit_count(busy) > frozen.commits:
+            git(busy, "update-ref", "HEAD", "HEAD~1")
+        git(busy, "read-tree", "HEAD")
+        git(busy, "add", "notes.txt")
+        for path in set(snapshot(busy)) - set(frozen.files):
+            (busy / path).unlink()
+        for path, data in frozen.files.items():
+            if isinstance(data, bytes):
+                (busy / path).write_bytes(data)
+        frozen.assert_unchanged()
+        killed = pipectl(at)
+        assert killed.returncode == 137, (at, killed.stderr)
+        now = snapshot(busy)
+        for path in deal_paths | {"closing/other.md", "notes.txt", "pipeline.yaml"}:
+            if path in now:
+                assert now[path] in (frozen.files.get(path), after.get(path)), (at, path)
+        assert deal_paths & set(now), at  # the deal never vanishes
+        leftovers = set(now) - set(frozen.files) - set(after)
+        assert all(Path(p).name.startswith(".acme.md.pipectl-") for p in leftovers), leftovers
