@@ -39,10 +39,16 @@ def rows() -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, str]]) -> Any:
     """A fresh pipeline with the CSV imported once; the CLI result and the repo."""
-    root = make_repo(tmp_path_factory.mktemp("maven") / "pipeline")
-    cli = Cli(root)
-    assert cli("init").exit_code == 0
-    result = cli("import", str(CSV_FILE), "--mapping", str(MAPPING))
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:  # module scope: conftest's isolation is not on yet
+        mp.setenv("HOME", str(home))
+        mp.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        mp.delenv("PIPECTL_TODAY", raising=False)
+        root = make_repo(tmp_path_factory.mktemp("maven") / "pipeline")
+        cli = Cli(root)
+        assert cli("init").exit_code == 0
+        result = cli("import", str(CSV_FILE), "--mapping", str(MAPPING))
     return root, cli, result
 
 
