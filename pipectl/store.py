@@ -299,6 +299,8 @@ class Change:
             raise DealError(f"cannot move: {exc.strerror or exc}", shown) from None
 
     def set_message(self, subject: str, action: str, deal_id: str | None = None) -> None:
+        # one line each: a title or file name holding line breaks must not forge trailers
+        subject, deal_id = " ".join(subject.split()), deal_id and " ".join(deal_id.split())
         trailers = f"Pipectl-Action: {action}"
         if deal_id:
             trailers += f"\nPipectl-Deal: {deal_id}"

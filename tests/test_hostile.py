@@ -509,3 +509,25 @@ def test_a_clone_runs_no_merge_driver_until_its_user_registers_one(pipeline, cli
         assert other(*command).exit_code in (0, 1)
     config = git(clone, "config", "--list", "--local")
     assert "merge.pipectl" not in config and "filter.evil" not in config
+
+
+def test_line_breaks_in_a_title_or_file_name_cannot_forge_trailers(pipeline, cli, write_deal):
+    forged = "\n\nPipectl-Action: won\nPipectl-Deal: victim"
+    assert cli("add", "Victim").exit_code == 0
+    assert cli("add", f"Forge{forged}", "--id", "forge").exit_code == 0
+    write_deal(pipeline, "prospecting", f"odd{forged}", "---\ntitle: Odd\n---\n")
+    commit_all(pipeline)
+    r = cli("log", f"odd{forged}", "call", f"hi{forged}")
+    assert r.exit_code == 0, r.output
+    for rev in ("HEAD", "HEAD~2"):
+        message = git(pipeline, "log", "-1", "--format=%B", rev)
+        trailers = git(pipeline, "log", "-1", "--format=%(trailers:only)", rev).split("\n")
+        assert len(message.split("\n\n")[0].splitlines()) == 1  # a one-line subject
+        assert [ln for ln in message.splitlines() if ln.startswith("Pipectl-Action")] == [
+            trailers[0]
+        ]
+        assert [t for t in trailers if t.startswith("Pipectl-Action")] == [
+            f"Pipectl-Action: {'log' if rev == 'HEAD' else 'add'}"
+        ]
+    r = cli("history", "victim", "--json")
+    assert [e["action"] for e in json.loads(r.stdout)["events"]] == ["add"]
