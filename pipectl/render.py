@@ -6,6 +6,7 @@ Takes values, returns strings; printing is the CLI's job.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -32,9 +33,28 @@ def clip(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
+# C0 and C1 control characters: in a file they are the user's, on a screen they would be
+# obeyed (ESC sequences retitle, clear or recolour a terminal; a line break starts a new line
+# that a CI log may take for a workflow command). Shown escaped instead.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROLS_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str, lines: bool = False) -> str:
+    """Text safe to print: control characters escaped (`\\x1b`); `lines` keeps \\n and \\t."""
+    if lines:
+        return _CONTROLS_BUT_LINES.sub(_escape, text.replace("\r\n", "\n"))
+    return _CONTROLS.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 120) -> str:
     """Columns padded to fit; the widest text column is clipped to keep within max_width."""
     cols = len(headers)
+    rows = [[visible(str(c)) for c in row] for row in rows]
     widths = [max([width_of(headers[i])] + [width_of(r[i]) for r in rows]) for i in range(cols)]
     total = sum(widths) + 2 * (cols - 1)
     if total > max_width and cols:
@@ -108,8 +128,9 @@ def deal_detail(deal: Deal, body: str, currency: str) -> str:
         for t in deal.touchpoints:
             outcome = f" [{t.outcome}]" if t.outcome else ""
             lines.append(f"  {t.date or '????-??-??'}  {t.kind:<8} {t.summary}{outcome}")
+    lines = [visible(line) for line in lines]
     if body.strip():
-        lines.extend(["", body.strip("\r\n")])
+        lines.extend(["", visible(body.strip("\r\n"), lines=True)])
     return "\n".join(lines)
 
 

@@ -531,3 +531,23 @@ def test_line_breaks_in_a_title_or_file_name_cannot_forge_trailers(pipeline, cli
         ]
     r = cli("history", "victim", "--json")
     assert [e["action"] for e in json.loads(r.stdout)["events"]] == ["add"]
+
+
+def test_terminal_escapes_in_a_deal_are_shown_not_obeyed(pipeline, cli, write_deal):
+    """ESC sequences would retitle, clear or recolour the terminal; a line break in a value
+    would print a line of the file's choosing (which a CI log may take for a command)."""
+    write_deal(pipeline, "prospecting", "esc", (
+        '---\ntitle: "T\\n::error file=x::forged\\e[2J"\nowner: "\\e]0;pwned\\a"\n'
+        'company: "a\\rb\\u2028c\\x9b"\n'
+        'touchpoints:\n  - {date: 2026-01-01, kind: "call\\n::warning::k", summary: s}\n'
+        "---\nnotes\x1b[31m red\r\n::notice::body line\n"
+    ))  # fmt: skip
+    for args in (("show", "esc"), ("list",)):
+        r = cli(*args)
+        assert r.exit_code == 0, r.output
+        assert not [c for c in r.stdout if c not in "\n" and (ord(c) < 32 or 127 <= ord(c) < 160)]
+        assert "\u2028" not in r.stdout
+        assert "\\x1b]0;pwned\\x07" in r.stdout  # shown, escaped
+    r = cli("show", "esc")
+    forged = [ln for ln in r.stdout.splitlines() if ln.startswith("::")]
+    assert forged == ["::notice::body line"]  # the body's own lines are notes, kept as lines
