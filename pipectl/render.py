@@ -21,6 +21,7 @@ def width_of(text: str) -> int:
 
 
 def clip(text: str, width: int) -> str:
+    text = visible(text)
     if width_of(text) <= width:
         return text
     out, used = [], 0
