@@ -444,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{name} ...", file=sys.stderr, flush=True)
         results.extend(ROWS[name](bench))
+        print(table(results), file=sys.stderr, flush=True)  # partial results survive a crash
     print(f"\n{table(results)}\n")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     command = " ".join(argv if argv is not None else sys.argv[1:])
