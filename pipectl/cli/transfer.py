@@ -28,6 +28,7 @@ def import_(
     mapping: Path = typer.Option(
         None,
         "--mapping",
+        metavar="FILE",
         help="YAML mapping file with fields:, stages: and date_format:.",
         exists=True,
         dir_okay=False,
@@ -35,24 +36,32 @@ def import_(
     maps: list[str] = typer.Option(
         None,
         "--map",
-        help="FIELD=COLUMN (repeatable). COLUMN may be a template such as "
+        metavar="FIELD=COLUMN",
+        help="Feed a deal field from a column (repeatable). COLUMN may be a template such as "
         "'{account} — {product}' or fallbacks 'close_date|engage_date'.",
     ),
     stage_maps: list[str] = typer.Option(
         None,
         "--stage-map",
-        help="VALUE=STAGE: a stage value in the file to a pipeline stage "
-        "(repeatable); values that name a stage need no mapping.",
+        metavar="VALUE=STAGE",
+        help="A stage value in the file to a pipeline stage (repeatable); values that "
+        "name a stage need no mapping.",
     ),
     date_format: str = typer.Option(
         None,
         "--date-format",
+        metavar="FORMAT",
         help="How dates are written: ISO (default), M/D/YYYY, D.M.YYYY "
         "or another order of D, M, YYYY. ISO dates are always understood.",
     ),
-    encoding: str = typer.Option("utf-8-sig", "--encoding", help="Text encoding of the file."),
+    encoding: str = typer.Option(
+        "utf-8-sig", "--encoding", metavar="ENCODING", help="Text encoding of the file."
+    ),
     delimiter: str = typer.Option(
-        None, "--delimiter", help="Cell separator (default: ',' or what the header uses)."
+        None,
+        "--delimiter",
+        metavar="CHAR",
+        help="Cell separator (default: ',' or what the header uses).",
     ),
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Import the valid rows and list the invalid ones."
@@ -160,12 +169,20 @@ def export(
         "csv",
         "--format",
         "-f",
+        metavar="csv|json",
         help="csv (touchpoints as a count and last date) or json (everything).",
     ),
     output: Path = typer.Option(
-        None, "--output", "-o", help="Write to FILE instead of standard output.", dir_okay=False
+        None,
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to FILE instead of standard output.",
+        dir_okay=False,
     ),
-    stage: list[str] = typer.Option(None, "--stage", help="Only deals in STAGE (repeatable)."),
+    stage: list[str] = typer.Option(
+        None, "--stage", metavar="STAGE", help="Only deals in STAGE (repeatable)."
+    ),
 ) -> None:
     """Export every deal with its stage, fields and notes as CSV or JSON.
 
