@@ -204,4 +204,4 @@ def export(
         from ..errors import UsageError
 
         raise UsageError(f"cannot write: {exc.strerror}", output) from None
-    typer.echo(f"exported {result.count} deals to {output}", err=True)
+    typer.echo(f"exported {result.count:,} deals to {output}", err=True)
