@@ -143,11 +143,19 @@ class GitRepo:
         elif paths:
             self.run(["add", "--", *(self.rel(p) for p in paths)])
 
+    def untracked(self, paths: Sequence[Path]) -> list[Path]:
+        """Those of `paths` that the index does not hold (e.g. a deal made by hand)."""
+        names = [self.rel(p) for p in paths]
+        out = self.run(["ls-files", "-z", "--", *(f":(literal){n}" for n in names)]).stdout
+        known = set(out.split("\0"))
+        return [p for p, n in zip(paths, names, strict=True) if n not in known]
+
     def unstage_new(self, paths: Sequence[Path]) -> None:
         """Forget paths that `add` staged but no commit holds (used in rollback)."""
         if paths:
             with self._pathspec(paths) as spec:
-                self.run(["rm", "--cached", "-q", "--ignore-unmatch", *spec], check=False)
+                # -f: the file may hold other bytes than the index by now (rolled back)
+                self.run(["rm", "--cached", "-f", "-q", "--ignore-unmatch", *spec], check=False)
 
     def commit_only(self, paths: Sequence[Path], message: str) -> None:
         """Commit exactly these paths (`--only`): the user's other staged work stays staged.

@@ -221,6 +221,7 @@ class Change:
         self.before: dict[Path, bytes | None] = {}
         self.created: list[Path] = []
         self.new_dirs: list[Path] = []
+        self.staged: list[Path] = []  # untracked files this change staged, to unstage on failure
         self.message: str | None = None
         self.committed = False
         self._folders: dict[Path, Path] = {}
@@ -322,8 +323,12 @@ class Change:
         except GitError as exc:
             if "did not match any file" not in str(exc):
                 raise
-            # a file moved by pipectl was never committed: nothing to record at its old path
-            git.commit_only([p for p in paths if p.exists()], self.message or "pipectl change\n")
+            # a path git does not know: a deal moved away from a path never committed (nothing
+            # to record there), or a deal made by hand and not committed yet (it goes in)
+            existing = [p for p in paths if p.exists()]
+            self.staged = git.untracked(existing)
+            git.add(self.staged)
+            git.commit_only(existing, self.message or "pipectl change\n")
         self.committed = True
 
     def rollback(self) -> None:
@@ -340,9 +345,9 @@ class Change:
         for folder in reversed(self.new_dirs):
             with suppress(OSError):
                 folder.rmdir()
-        if self.pipeline.git is not None and self.created:
+        if self.pipeline.git is not None and (self.created or self.staged):
             with suppress(PipectlError):
-                self.pipeline.git.unstage_new(self.created)
+                self.pipeline.git.unstage_new([*self.created, *self.staged])
 
 
 def _current(path: Path) -> bytes | None:

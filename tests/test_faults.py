@@ -387,3 +387,29 @@ def test_a_hard_kill_at_any_step_leaves_each_file_whole(op, busy):
         assert deal_paths & set(now), at  # the deal never vanishes
         leftovers = set(now) - set(frozen.files) - set(after)
         assert all(Path(p).name.startswith(".acme.md.pipectl-") for p in leftovers), leftovers
+
+
+# --- a deal made by hand and not committed yet -----------------------------------------------
+
+
+@pytest.mark.parametrize("op", ["log", "set", "move"])
+def test_a_deal_not_yet_committed_goes_into_the_commit(op, busy):
+    """It used to fail with `pathspec ... did not match any file(s) known to git` (exit 3)."""
+    (busy / "prospecting" / "acme.md").rename(busy / "prospecting" / "fresh.md")
+    git(busy, "commit", "-q", "-m", "fresh is new", "--", "prospecting/acme.md")
+    words = [w.replace("acme", "fresh") for w in OPS[op]]
+    assert git(busy, "status", "--porcelain", "--", "prospecting").startswith("?? ")
+    hook = busy / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    frozen = Frozen(busy)
+    r = Cli(busy)(*words)
+    assert r.exit_code == 3, r.output
+    frozen.assert_unchanged()  # still untracked, not left staged
+    hook.unlink()
+    r = Cli(busy)(*words)
+    assert r.exit_code == 0, r.output
+    where = "qualifying" if op == "move" else "prospecting"
+    assert last_commit_paths(busy) == [f"{where}/fresh.md"]
+    assert git(busy, "status", "--porcelain", "--", "prospecting", "qualifying") == ""
