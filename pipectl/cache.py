@@ -137,20 +137,32 @@ class DealCache:
                     continue
             todo.append((i, key, folder / name))
         racy_after = start_ns - RACY_WINDOW_NS
-        for (i, key, _shown), (payload, item) in zip(todo, self._parse(refs, todo), strict=True):
+        # a stage's file is written as soon as its last file is parsed, and its payloads let go
+        last = {refs[i].stage: n for n, (i, _key, _shown) in enumerate(todo)}
+        for stage in stages.keys() - last.keys():
+            self._save_if_changed(stage, stages.pop(stage)[:2])
+        parsed = self._parse(refs, todo)
+        for n, ((i, key, _shown), (payload, item)) in enumerate(zip(todo, parsed, strict=True)):
+            stage = refs[i].stage
             if item is None:
                 slow.append(i)
-                continue
-            out[i] = item
-            if payload is not None and max(key[0], key[1]) < racy_after:
-                stages[refs[i].stage][1][refs[i].path.name] = (key, payload)
+            else:
+                out[i] = item
+                if payload is not None and max(key[0], key[1]) < racy_after:
+                    stages[stage][1][refs[i].path.name] = (key, payload)
+            if last[stage] == n:
+                folder = stages[stage][2]
+                self._save_if_changed(stage, stages.pop(stage)[:2])
+                stages[stage] = ({}, {}, folder)  # the folder, for slow files' messages
         for i in slow:
             out[i] = _careful(fallback, refs[i], stages[refs[i].stage][2])
         self.stats["parsed"] = len(todo) + len(slow)
-        for stage, (old, new, _folder) in stages.items():
-            if new.keys() != old.keys() or any(old[k] is not new[k] for k in new):
-                self._save(stage, new)
         return [item for item in out if item is not None]
+
+    def _save_if_changed(self, stage: str, old_new: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        old, new = old_new
+        if new.keys() != old.keys() or any(old[k] is not new[k] for k in new):
+            self._save(stage, new)
 
     def _parse(
         self, refs: Sequence[Ref], todo: list[tuple[int, StatKey, Path]]
@@ -161,7 +173,7 @@ class DealCache:
             jobs: list[Job] = [
                 (str(refs[i].path), str(shown), refs[i].stage) for i, _key, shown in todo
             ]
-            pooled = _parse_parallel(jobs, workers, store)
+            pooled = _parse_parallel(jobs, workers, True)  # the compact form travels best
             if pooled is not None:
                 self.stats["workers"] = workers
                 for (i, _key, shown), (kind, data, _) in zip(todo, pooled, strict=True):
@@ -240,6 +252,8 @@ def _valid_entry(entry: Any) -> bool:
 # --- encoding: plain data only; dates travel as ISO text with the paths to them ---------------
 
 _PLAIN = (str, int, float, bool, type(None), bytes)
+_SHARED_LEN = 24
+_DAYS: dict[str, dt.date] = {}  # one object per distinct date: a pipeline repeats them a lot
 _KINDS = {dt.date: 0, dt.datetime: 1}
 
 
@@ -249,12 +263,16 @@ class _NotPlain(Exception):
 
 def _encode(value: Any, path: tuple[Any, ...], dates: list[tuple[Any, ...]]) -> Any:
     kind = type(value)
+    if kind is str:
+        # interned text is stored once per payload and loaded as one shared object: keys and
+        # short words (kinds, outcomes, owners, currencies) repeat across every deal
+        return sys.intern(value) if len(value) <= _SHARED_LEN else value
     if kind is dict:
         out = {}
         for k, v in value.items():
             if type(k) not in _PLAIN:
                 raise _NotPlain
-            out[k] = _encode(v, (*path, k), dates)
+            out[sys.intern(k) if type(k) is str else k] = _encode(v, (*path, k), dates)
         return out
     if kind is list:
         return [_encode(v, (*path, i), dates) for i, v in enumerate(value)]
@@ -266,6 +284,10 @@ def _encode(value: Any, path: tuple[Any, ...], dates: list[tuple[Any, ...]]) -> 
     raise _NotPlain
 
 
+def _day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
 def encode_deal(deal: Deal) -> bytes | None:
     """A deal's parse result as marshal bytes, or None when it holds a value we do not store."""
     dates: list[tuple[Any, ...]] = []
@@ -273,7 +295,8 @@ def encode_deal(deal: Deal) -> bytes | None:
         fields = _encode(dict(deal.fields), (), dates)
     except (_NotPlain, RecursionError):
         return None
-    return marshal.dumps((0, fields, tuple(dates), dict(deal.lines)))
+    lines = {sys.intern(k): v for k, v in deal.lines.items()}
+    return marshal.dumps((0, fields, tuple(dates), lines))
 
 
 def encode_error(exc: DealError) -> bytes:
@@ -297,9 +320,11 @@ def _decode(payload: bytes, ref: Ref, shown: Path) -> Deal | DealError | None:
             for k in keys:
                 node = node[k]
             text = node[last]
-            node[last] = (
-                dt.date.fromisoformat(text) if kind == 0 else dt.datetime.fromisoformat(text)
-            )
+            if kind:
+                node[last] = dt.datetime.fromisoformat(text)
+            else:
+                day = _DAYS.get(text)
+                node[last] = day if day is not None else _DAYS.setdefault(text, _day(text))
         return Deal(id=ref.id, stage=ref.stage, path=shown, fields=fields, lines=lines)
     except Exception:
         return None
@@ -363,18 +388,25 @@ def _workers(jobs: int) -> int:
     return max(1, min(cores, jobs // (PARALLEL_MIN // 2)))
 
 
-def _parse_parallel(jobs: list[Job], workers: int, store: bool) -> list[Any] | None:
-    """Parse in `workers` forked processes; None when a pool cannot be had here."""
+def _parse_parallel(jobs: list[Job], workers: int, store: bool) -> Iterator[Any] | None:
+    """Parse in `workers` forked processes, results in order as chunks finish; None when a
+    pool cannot be had here."""
     import multiprocessing
-    from functools import partial
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
-    size = max(1, -(-len(jobs) // (workers * 4)))
+    size = max(1, min(500, -(-len(jobs) // (workers * 4))))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(partial(_parse_chunk, store=store), chunks)
+        pool = multiprocessing.get_context("fork").Pool(workers)
     except (OSError, ImportError):
         return None
-    return [item for part in parts for item in part]
+    return _stream(pool, chunks, store)
+
+
+def _stream(pool: Any, chunks: list[list[Job]], store: bool) -> Iterator[Any]:
+    from functools import partial
+
+    with pool:
+        for part in pool.imap(partial(_parse_chunk, store=store), chunks):
+            yield from part
