@@ -125,6 +125,8 @@ def _apply_set(data: dict[str, Any], key: str, value: Any) -> None:
     if not isinstance(inner, dict):
         if value is REMOVE:
             return
+        if inner not in (None, ""):  # the user's value is kept, never replaced by a mapping
+            raise DealError(f"{parent} holds {_brief(inner)}, not a mapping: cannot set {key}")
         data[parent] = {}
         inner = data.get(parent)
     if value is REMOVE:
@@ -136,8 +138,15 @@ def _apply_set(data: dict[str, Any], key: str, value: Any) -> None:
 def _apply_append(data: dict[str, Any], key: str, item: Mapping[str, Any]) -> None:
     items = data.get(key)
     if not isinstance(items, list):
+        if items not in (None, ""):  # the user's value is kept, never replaced by a list
+            raise DealError(f"{key} holds {_brief(items)}, not a list: cannot add to it")
         items = data[key] = []
     items.append(dict(item))
+
+
+def _brief(value: Any) -> str:
+    text = scalar(value)
+    return f"`{text}`" if len(text) <= 40 else f"`{text[:39]}…`"
 
 
 def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
@@ -298,6 +307,9 @@ def _remove_flow_pair(s: str, mapping: Any, knode: Any) -> str:
 def _replace_pair(s: str, knode: Any, vnode: Any, new: str) -> str:
     start = knode.start_mark.index - knode.start_mark.column
     end = _line_end(s, vnode.end_mark.index)
+    if s[start:end].endswith("\r\n") != new.endswith("\r\n"):  # keep the line's own ending
+        own = "\r\n" if s[start:end].endswith("\r\n") else "\n"
+        new = new.replace("\r\n", "\n").replace("\n", own)
     return s[:start] + new + s[end:]
 
 

@@ -360,3 +360,30 @@ def test_set_keeps_what_was_typed(tmp_path):
     r = cli("set", "acme", "value=017")
     assert r.exit_code == 2
     assert "value: '017' is not a number" in r.stderr
+
+
+def test_a_value_of_the_wrong_shape_is_never_replaced():
+    """`touchpoints: none yet` used to be replaced by the new entry (and the file re-dumped);
+    `qualification: approved` likewise by a mapping. The user's value stays; pipectl refuses."""
+    from pipectl.errors import DealError
+
+    for yaml_text, edit, message in [
+        ("touchpoints: none yet  # later\n", "log", "touchpoints holds `none yet`, not a list"),
+        ("touchpoints: {date: 2026-01-01}\n", "log", "not a list: cannot add to it"),
+        ("qualification: approved\n", "set", "qualification holds `approved`, not a mapping"),
+        ("qualification: [budget]\n", "set", "not a mapping: cannot set qualification.need"),
+    ]:
+        t = split(f"---\ntitle: x\n{yaml_text}---\nbody\n")
+        try:
+            if edit == "log":
+                append_item(t, "touchpoints", {"date": dt.date(2026, 1, 2), "kind": "call"})
+            else:
+                set_fields(t, {"qualification.need": "yes"})
+        except DealError as exc:
+            assert message in str(exc)
+        else:
+            raise AssertionError(f"{yaml_text!r} was edited")
+    for empty in ("touchpoints:\n", "touchpoints: ''\n", "touchpoints: []\n"):
+        t = split(f"---\ntitle: x\n{empty}---\n")
+        after = append_item(t, "touchpoints", {"date": dt.date(2026, 1, 2), "kind": "call"})
+        assert len(parse_yaml(after)["touchpoints"]) == 1
