@@ -140,7 +140,9 @@ class DealCache:
         # a stage's file is written as soon as its last file is parsed, and its payloads let go
         last = {refs[i].stage: n for n, (i, _key, _shown) in enumerate(todo)}
         for stage in stages.keys() - last.keys():
-            self._save_if_changed(stage, stages.pop(stage)[:2])
+            old, new, folder = stages[stage]
+            self._save_if_changed(stage, (old, new))
+            stages[stage] = ({}, {}, folder)  # the folder, for slow files' messages
         parsed = self._parse(refs, todo)
         for n, ((i, key, _shown), (payload, item)) in enumerate(zip(todo, parsed, strict=True)):
             stage = refs[i].stage

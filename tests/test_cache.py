@@ -330,3 +330,15 @@ def test_list_and_lint_agree_through_the_cache(
     warm2 = subprocess.run(args, env=env, capture_output=True)
     assert cold.returncode == 0, cold.stderr
     assert cold.stdout == warm1.stdout == warm2.stdout
+
+
+def test_a_link_beside_cached_deals_takes_the_careful_reader(
+    pipeline: Path, write_deal: Callable[..., Path]
+) -> None:
+    """A link is never cached, also in a stage whose other files all come from the cache."""
+    make(pipeline, write_deal)
+    (pipeline / "won" / "alias.md").symlink_to(pipeline / "won" / "won-1.md")
+    expected = findings(pipeline, cold=True)
+    assert findings(pipeline) == expected
+    assert findings(pipeline) == expected  # every regular file is a cache hit by now
+    assert any(f[3] == "won/alias.md" for f in expected)
