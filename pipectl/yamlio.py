@@ -22,12 +22,15 @@ class _Loader(_Base):
     """Safe loader that refuses duplicate keys."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # `!!set word`: the base class says why
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return,unused-ignore]
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             try:
                 dup = key in seen
-            except TypeError:
+                seen.add(key)
+            except TypeError:  # an unhashable key (a `!!set`): the base class refuses it
                 continue
             if dup:
                 raise DuplicateKeyError(
@@ -36,7 +39,6 @@ class _Loader(_Base):
                     f"found duplicate key {key!r}",
                     key_node.start_mark,
                 )
-            seen.add(key)
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return,unused-ignore]
 
 

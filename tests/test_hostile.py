@@ -119,6 +119,9 @@ BROKEN = {
         3,
     ),
     "custom-tag": (b"---\ntitle: !vault secret\n---\n", "could not determine a constructor", 2),
+    # found by fuzzing: both were a TypeError / ValueError traceback
+    "set-tag-key": (b"---\ntitle: x\n!!set touchpoints: 1\n---\n", "found unhashable key", 3),
+    "set-tag-scalar": (b"---\ntitle: x\nneed: !!set yes\n---\n", "expected a mapping node", 3),
     "never-closed": (b"---\ntitle: x\nvalue: 3\n\nnotes here\n", "frontmatter never closed", 1),
     "empty": (b"", "no frontmatter", 1),
     "no-frontmatter": (b"# Just notes\n", "no frontmatter", 1),
