@@ -36,6 +36,8 @@ TOKENS = (
     b"\xff", b"\xc3", b"\xe2\x80\xa8", b"\xc2\x85", b"&a ", b"*a", b"<<: *a\n", b"? ",
     b": ", b"- ", b"[", b"]", b"{", b"}", b"'", b'"', b"#", b"|\n", b">-\n", b"%YAML 1.1\n",
     b"!!python/object/apply:os.system ['true'] ", b"!!binary ", b"!custom ", b"!!set ",
+    b"!!omap ", b"!!pairs ", b"!!timestamp ", b"!!int ", b"!!float ", b"!!map ", b"!!seq ",
+    b"!!str ", b"!!null ", b"!!bool ", b"!!merge ", b"!<tag:yaml.org,2002:set> ", b"!e!x ",
     b"2026-13-45", b"2026-02-30T25:61:00Z", b"1e999", b"-.inf", b".nan", b"0x_", b"~",
     b"touchpoints:\n  - ", b"value: ", b"closed: ", b"qualification: ", b"tags: ",
     b"lint-ignore: ", b"[" * 200, b"- " * 200, b"{a: " * 50,
