@@ -19,8 +19,9 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from . import __version__
@@ -255,6 +256,7 @@ def _valid_entry(entry: Any) -> bool:
 
 _PLAIN = (str, int, float, bool, type(None), bytes)
 _SHARED_LEN = 24
+_LAYOUTS: dict[tuple[Any, ...], Mapping[str, int]] = {}
 _DAYS: dict[str, dt.date] = {}  # one object per distinct date: a pipeline repeats them a lot
 _KINDS = {dt.date: 0, dt.datetime: 1}
 
@@ -327,7 +329,11 @@ def _decode(payload: bytes, ref: Ref, shown: Path) -> Deal | DealError | None:
             else:
                 day = _DAYS.get(text)
                 node[last] = day if day is not None else _DAYS.setdefault(text, _day(text))
-        return Deal(id=ref.id, stage=ref.stage, path=shown, fields=fields, lines=lines)
+        layout = tuple(lines.items())  # most deals share a key layout: share one read-only map
+        shared = _LAYOUTS.get(layout)
+        if shared is None:
+            shared = _LAYOUTS[layout] = MappingProxyType(lines)
+        return Deal(id=ref.id, stage=ref.stage, path=shown, fields=fields, lines=shared)
     except Exception:
         return None
 
