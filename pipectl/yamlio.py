@@ -41,6 +41,29 @@ class _Loader(_Base):
                 )
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return,unused-ignore]
 
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except _VALUE_ERRORS:  # `!!bool maybe`, `!!int abc`: PyYAML's own KeyError/ValueError
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{_what(node)} does not fit its tag {_tag(node.tag)}", node.start_mark
+            ) from None
+
+
+# What PyYAML's constructors raise, besides YAMLError, on a value that does not fit its tag.
+_VALUE_ERRORS = (ValueError, KeyError, TypeError, IndexError, OverflowError, AttributeError)
+
+
+def _tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml") else tag
+
+
+def _what(node: Any) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        text = node.value if len(node.value) <= 30 else node.value[:29] + "…"
+        return f"the value {text!r}"
+    return "a value"
+
 
 def _construct_map(loader: _Loader, node: Any) -> Any:
     data: dict[Any, Any] = {}
@@ -90,6 +113,8 @@ def load(text: str) -> Any:
         data = yaml.load(text, Loader=_Loader)
     except RecursionError:
         raise TooComplexError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except _VALUE_ERRORS as exc:  # raised while filling a mapping, outside construct_object
+        raise yaml.YAMLError(f"a value does not fit its tag ({exc})") from None
     _check_size(data)
     return data
 

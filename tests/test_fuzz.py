@@ -9,6 +9,7 @@ longer run are in docs/robustness.md).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -76,6 +77,10 @@ def mutated(draw, corpus: tuple[bytes, ...]) -> bytes:
 DEAL_BYTES = st.one_of(mutated(CORPUS), st.binary(max_size=300))
 
 
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
+
+
 def exercise(deal) -> None:
     """Everything that walks a parsed deal's data, as the commands do."""
     for name in ("title", "company", "owner", "contact", "next_step", "lost_reason", "value",
@@ -83,7 +88,8 @@ def exercise(deal) -> None:
         getattr(deal, name)
     for key in ("created", "stage_entered", "expected_close", "next_step_due", "closed"):
         deal.date(key)
-    jsonout.dumps(jsonout.plain(deal.fields))
+    strict = json.loads(jsonout.dumps(jsonout.plain(deal.fields)), parse_constant=_no_constant)
+    assert isinstance(strict, dict)
     render.deal_detail(deal, "body", "USD")
     render.deal_rows([deal])
 

@@ -122,6 +122,8 @@ BROKEN = {
     # found by fuzzing: both were a TypeError / ValueError traceback
     "set-tag-key": (b"---\ntitle: x\n!!set touchpoints: 1\n---\n", "found unhashable key", 3),
     "set-tag-scalar": (b"---\ntitle: x\nneed: !!set yes\n---\n", "expected a mapping node", 3),
+    "bool-tag": (b"---\ntitle: x\ntags: [a, !!bool maybe]\n---\n", "fit its tag !!bool", 3),
+    "int-tag": (b"---\ntitle: x\nvalue: !!int 12k\n---\n", "'12k' does not fit its tag !!int", 3),
     "never-closed": (b"---\ntitle: x\nvalue: 3\n\nnotes here\n", "frontmatter never closed", 1),
     "empty": (b"", "no frontmatter", 1),
     "no-frontmatter": (b"# Just notes\n", "no frontmatter", 1),
@@ -554,3 +556,19 @@ def test_terminal_escapes_in_a_deal_are_shown_not_obeyed(pipeline, cli, write_de
     r = cli("show", "esc")
     forged = [ln for ln in r.stdout.splitlines() if ln.startswith("::")]
     assert forged == ["::notice::body line"]  # the body's own lines are notes, kept as lines
+
+
+def test_nan_and_infinity_give_strict_json(pipeline, cli, write_deal):
+    """`.nan` and `.inf` are YAML floats; JSON has neither (jq and strict parsers reject it)."""
+    write_deal(
+        pipeline, "prospecting", "odd", "---\ntitle: x\nvalue: .nan\nprobability: -.inf\n---\n"
+    )
+
+    def strict(text: str):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+    for args in (("list", "--json"), ("show", "odd", "--json")):
+        r = cli(*args)
+        assert r.exit_code == 0, r.output
+        strict(r.stdout)
+    assert cli("list").exit_code == 0
