@@ -217,29 +217,39 @@ def default_config() -> Config:
 
 def load_config(path: Path) -> Config:
     """Read and validate pipeline.yaml; every error names the file, line and key."""
+    shown = _display(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 ({exc.reason})", path) from None
+        raise ConfigError(f"not UTF-8 ({exc.reason})", shown) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path) from None
+        raise ConfigError(f"cannot read: {exc.strerror}", shown) from None
     try:
         data = yamlio.load(text) if text.strip() else {}
     except yamlio.YAMLError as exc:
         line, _col, problem = yamlio.error_position(exc)
         raise ConfigError(
-            f"invalid YAML: {problem}", path, None if line is None else line + 1
+            f"invalid YAML: {problem}", shown, None if line is None else line + 1
         ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError("must be a mapping of keys to values", path, 1)
+        raise ConfigError("must be a mapping of keys to values", shown, 1)
     return parse_config(data, path, text)
+
+
+def _display(path: Path) -> Path:
+    """The path as users should read it: relative to the working directory when inside it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None, text: str) -> Config:
     def fail(key: str, message: str) -> ConfigError:
-        return ConfigError(f"{key}: {message}", path, _line_of(text, key.split(".")))
+        shown = None if path is None else _display(path)
+        return ConfigError(f"{key}: {message}", shown, _line_of(text, key.split(".")))
 
     def get(key: str) -> Any:
         node: Any = data

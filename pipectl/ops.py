@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,20 @@ def init(folder: Path, commit: bool = True) -> tuple[Outcome, bool]:
     except Exception:
         config_path.unlink()
         raise
+    try:
+        ch = _init_files(pipeline, config_path, commit)
+    except BaseException:
+        if made_repo:  # leave the folder as it was: no half-made repository either
+            shutil.rmtree(folder / ".git", ignore_errors=True)
+        raise
+    if pipeline.git is not None:
+        from . import driver
+
+        driver.register(pipeline.git)
+    return Outcome(None, ch.committed, f"initialised pipeline in {folder}"), made_repo
+
+
+def _init_files(pipeline: Pipeline, config_path: Path, commit: bool) -> Change:
     with pipeline.change(commit) as ch:
         ch.before[config_path.resolve()] = None
         ch.created.append(config_path.resolve())
@@ -82,9 +97,7 @@ def init(folder: Path, commit: bool = True) -> tuple[Outcome, bool]:
 
         driver.add_attributes(ch, pipeline.root)
         ch.set_message("init pipeline", "init")
-    if pipeline.git is not None:
-        driver.register(pipeline.git)
-    return Outcome(None, ch.committed, f"initialised pipeline in {folder}"), made_repo
+    return ch
 
 
 # --- add ------------------------------------------------------------------------------------
@@ -118,6 +131,8 @@ def add(
     if existing:
         where = pipeline.display(existing[0].path)
         raise UsageError(f"a deal {deal_id!r} exists already ({where}); pick another with --id")
+    if fields and fields.get("next_step_due") is not None and not fields.get("next_step"):
+        raise UsageError("a due date belongs to a next step: give --next-step too")
     data: dict[str, Any] = {"title": title.strip()}
     for key, value in (fields or {}).items():
         if value is not None:

@@ -66,7 +66,7 @@ def board(
     value = sum(c.value for c in columns if c.closed is None)
     footer = [f"open: {_deals(total)} · {money(value)} {currency}".rstrip()]
     if any(card.warnings for c in columns for card in c.cards):
-        footer.append("!N: N lint warnings (pipectl lint)")
+        footer.append("!N: N lint warnings or errors (pipectl lint)")
     return out + "\n\n" + "\n".join(clip(line, width) for line in footer)
 
 

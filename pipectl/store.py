@@ -47,6 +47,8 @@ class LoadResult:
 
 def find_root(start: Path) -> Path:
     """The nearest folder at or above `start` holding pipeline.yaml."""
+    if not start.is_dir():
+        raise UsageError(f"{start}: no such folder")
     start = start.resolve()
     for folder in (start, *start.parents):
         if (folder / CONFIG_FILE).is_file():
@@ -176,8 +178,8 @@ class Pipeline:
             more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
             raise UsageError(f"{ref!r} is ambiguous: {names}{more}")
         close = difflib.get_close_matches(ref, [r.id for r in refs], n=5, cutoff=0.6)
-        hint = f"; did you mean: {', '.join(close)}?" if close else ""
-        raise UsageError(f"no deal {ref!r} in {self.display(self.root)}{hint}")
+        hint = f"did you mean: {', '.join(close)}?" if close else "`pipectl list` shows the ids"
+        raise UsageError(f"no deal {ref!r} in this pipeline; {hint}")
 
     def require_stage(self, name: str) -> str:
         if self.config.stage(name) is None:

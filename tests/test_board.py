@@ -85,7 +85,7 @@ CONNECTING                          CLOSING
                                       - · 26d · alice
 
 open: 5 deals · 62,000 USD
-!N: N lint warnings (pipectl lint)
+!N: N lint warnings or errors (pipectl lint)
 """
     )
 

@@ -27,14 +27,25 @@ def test_init_creates_config_stages_and_one_commit(repo: Path):
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_init_outside_a_repo_runs_git_init(tmp_path: Path):
+def test_init_outside_a_repo_runs_git_init(tmp_path: Path, monkeypatch):
+    for var in ("GIT_AUTHOR", "GIT_COMMITTER"):
+        monkeypatch.setenv(f"{var}_NAME", "Ann")
+        monkeypatch.setenv(f"{var}_EMAIL", "ann@example.com")
     folder = tmp_path / "sales"
     r = Cli(tmp_path)("init", str(folder))
-    # no identity is configured anywhere: the repo is made, the commit is refused cleanly
-    assert (folder / ".git").exists()
+    assert r.exit_code == 0, r.output
+    assert "initialised an empty git repository" in r.output
+    assert commit_count(folder) == 1
+    assert (folder / "pipeline.yaml").is_file()
+
+
+def test_init_without_identity_leaves_no_half_made_repo(tmp_path: Path):
+    folder = tmp_path / "sales"
+    r = Cli(tmp_path)("init", str(folder))
     assert r.exit_code == 3
     assert "git config user.name" in r.stderr
-    assert not (folder / "pipeline.yaml").exists()
+    assert not (folder / ".git").exists()
+    assert list(folder.iterdir()) == []
 
 
 def test_init_twice_is_refused(pipeline: Path):
@@ -231,8 +242,21 @@ def test_show_and_list(cli: Cli, pipeline: Path):
 def test_list_overdue(cli: Cli):
     cli("add", "Late", "--next-step", "Call", "--due", "2026-11-01")
     cli("add", "Fine", "--next-step", "Call", "--due", "2026-12-01")
+    cli("add", "Closed", "--next-step", "Call", "--due", "2026-11-01")
+    cli("won", "closed")
     out = json.loads(cli("list", "--json", "--overdue", "--today", "2026-11-15").output)
     assert [d["id"] for d in out] == ["late"]
+
+
+def test_due_without_next_step_is_refused(cli: Cli, pipeline: Path):
+    r = cli("add", "Dated", "--due", "2025-12-01")
+    assert r.exit_code == 2 and "--next-step" in r.stderr
+    assert not (pipeline / "prospecting" / "dated.md").exists()
+
+
+def test_directory_that_does_not_exist(tmp_path: Path):
+    r = Cli(tmp_path / "nope")("list")
+    assert r.exit_code == 2 and "no such folder" in r.stderr
 
 
 def test_prefix_resolution(cli: Cli):
@@ -244,6 +268,8 @@ def test_prefix_resolution(cli: Cli):
     assert cli("show", "acme-t").exit_code == 0
     r = cli("show", "acme-tow")
     assert r.exit_code == 2 and "did you mean" in r.stderr
+    r = cli("show", "zzz")
+    assert r.exit_code == 2 and "`pipectl list` shows the ids" in r.stderr
 
 
 def test_an_unrelated_staged_file_stays_uncommitted(cli: Cli, pipeline: Path):

@@ -46,6 +46,16 @@ def date_option(value: str | None, what: str) -> dt.date | None:
     return None if value is None else parse_date(value, what)
 
 
+def window(since: str | None, until: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """A --since/--until pair; a window that ends before it starts is a usage error."""
+    from ..errors import UsageError
+
+    start, end = date_option(since, "--since"), date_option(until, "--until")
+    if start and end and end < start:
+        raise UsageError(f"--until {end} is before --since {start}")
+    return start, end
+
+
 def when(value: str | None) -> dt.date:
     from ..ops import parse_date, today
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from ..config import Config
+    from ..deal import Deal
 
 from .app import app
 from .common import NO_COMMIT_HELP, date_option, open_pipeline, report, start_dir, warn, when
@@ -246,7 +253,7 @@ def list_(
         for d in loaded.deals
         if (owner is None or d.owner == owner)
         and (tag is None or tag in d.tags)
-        and (not overdue or ((due := d.date("next_step_due")) is not None and due < now))
+        and (not overdue or _overdue(d, cfg, now))
     ]
     if as_json:
         from ..jsonout import deal_json, dumps
@@ -258,6 +265,12 @@ def list_(
         return
     width = shutil.get_terminal_size((120, 24)).columns
     typer.echo(render.table(render.DEAL_HEADERS, render.deal_rows(deals), max_width=width))
+
+
+def _overdue(deal: Deal, config: Config, now: dt.date) -> bool:
+    stage = config.stage(deal.stage)
+    due = deal.date("next_step_due")
+    return stage is not None and stage.is_open and due is not None and due < now
 
 
 @app.command()

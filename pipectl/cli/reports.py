@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .app import app
-from .common import date_option, open_pipeline, warn
+from .common import open_pipeline, warn, window
 
 if TYPE_CHECKING:
     from ..store import Pipeline
@@ -52,14 +52,21 @@ def history(
                 raise
             deal_id = deal
     chosen = hist.of(deal_id) if deal_id is not None else hist.events
-    start, end = date_option(since, "--since"), date_option(until, "--until")
+    start, end = window(since, until)
     events = hist_mod.with_fields(pipeline.git, hist_mod.window(chosen, start, end))
     if as_json:
         data = {"deal": deal_id, "partial": hist.partial, "events": [event_json(e) for e in events]}
         typer.echo(dumps(data))
         return
     if not events:
-        typer.echo(f"no commits for {deal_id} yet" if deal_id else "no commits in that window")
+        if deal_id:
+            typer.echo(f"no commits for {deal_id} yet")
+        else:
+            typer.echo("no commits in that window" if start or end else "no commits yet")
+        if hist.partial:
+            from ..render_report import PARTIAL_NOTE
+
+            typer.echo(PARTIAL_NOTE)
         return
     typer.echo(history_text(events, deal_id is not None, hist.partial))
 
@@ -99,7 +106,7 @@ def report(
 
     pipeline = open_pipeline(ctx)
     now = ops.today(today)
-    start, end = date_option(since, "--since"), date_option(until, "--until")
+    start, end = window(since, until)
     # git walks the log on one core while this process parses the deal files
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(hist_mod.read, pipeline.git, pipeline.root)
