@@ -262,6 +262,19 @@ def parse_deal(data: bytes, path: Path, stage: str) -> Deal:
     return Deal(id=path.stem, stage=stage, path=path, fields=fields, lines=key_lines(text))
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as YAML values: 1054 and 1054.0 alike, but not true and 1, nor a date and text."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return isinstance(a, bool) == isinstance(b, bool) and a == b
+    if isinstance(a, dt.datetime) != isinstance(b, dt.datetime):
+        return False
+    return type(a) is type(b) and bool(a == b)
+
+
 def slugify(title: str) -> str:
     """A lowercase ASCII slug: "Müller & Söhne GmbH" -> "muller-sohne-gmbh"."""
     ascii_text = (

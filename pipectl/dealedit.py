@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .deal import DealText, parse_yaml
+from .deal import DealText, parse_yaml, same_value
 from .errors import DealError
 
 REMOVE = object()  # a sentinel value: delete the key
@@ -153,7 +153,7 @@ def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
     before = parse_yaml(text)
     expected = copy.deepcopy(before)
     apply(expected)
-    if expected == before:
+    if same_value(expected, before):
         return text
     try:
         candidate: DealText | None = text.with_yaml(edit(text))
@@ -162,16 +162,21 @@ def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
     if candidate is not None and _parses_to(candidate, expected):
         return candidate
     fallback = text.with_yaml(_ruamel_edit(text, apply))
-    if _parses_to(fallback, expected):
+    if _parses_to(fallback, expected) and _comments(text.yaml) <= _comments(fallback.yaml):
         return fallback
     raise DealError("cannot change this frontmatter safely; edit it by hand")
 
 
 def _parses_to(text: DealText, expected: dict[str, Any]) -> bool:
     try:
-        return parse_yaml(text) == expected
+        return same_value(parse_yaml(text), expected)
     except DealError:
         return False
+
+
+def _comments(yaml_text: str) -> set[str]:
+    """Whole-line comments: a dump that loses one of these is refused (data checks miss it)."""
+    return {ln.strip() for ln in yaml_text.splitlines() if ln.lstrip().startswith("#")}
 
 
 class _CannotEdit(Exception):
@@ -197,6 +202,22 @@ def _find(node: Any, key: str) -> tuple[Any, Any] | None:
     return None
 
 
+def _content_end(s: str, node: Any) -> int:
+    """Where a node's own text ends. A block collection's end mark sits at the next key, past
+    the comments and blank lines in between, which belong to what follows."""
+    block = isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style
+    if block and node.value:
+        last = node.value[-1]
+        if isinstance(last, tuple):
+            return max(_content_end(s, last[1]), last[0].end_mark.index)
+        return _content_end(s, last)
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # a block scalar's mark takes in trailing blank lines: stop at its last text
+        start = node.start_mark.index
+        return start + len(s[start : node.end_mark.index].rstrip())
+    return int(node.end_mark.index)
+
+
 def _line_end(s: str, index: int) -> int:
     """Index just past the line break of the line holding `index` (or the end of `s`)."""
     if index > 0 and s[index - 1] == "\n":
@@ -208,7 +229,9 @@ def _line_end(s: str, index: int) -> int:
 def _replace_value(s: str, vnode: Any, new: str) -> str:
     start, end = vnode.start_mark.index, vnode.end_mark.index
     if isinstance(vnode, yaml.ScalarNode) and vnode.style in ("|", ">"):
-        raise _CannotEdit
+        # the block's lines give way to one line; what follows the block stays as it was
+        end = _content_end(s, vnode)
+        return s[:start] + new + s[end:]
     if (
         isinstance(vnode, yaml.ScalarNode)
         and vnode.value == ""
@@ -265,8 +288,7 @@ def _text_set(text: DealText, key: str, value: Any) -> str:
         close = vnode.end_mark.index - 1
         sep = ", " if vnode.value else ""
         return s[:close] + f"{sep}{child}: {scalar(value)}" + s[close:]
-    _last_k, last_v = vnode.value[-1]
-    at = _line_end(s, last_v.end_mark.index)
+    at = _line_end(s, _content_end(s, vnode))
     indent = " " * vnode.value[0][0].start_mark.column
     return s[:at] + f"{indent}{child}: {scalar(value)}{nl}" + s[at:]
 
@@ -290,7 +312,7 @@ def _insert_top(s: str, root: Any, new: str) -> str:
 
 def _remove_pair(s: str, knode: Any, vnode: Any) -> str:
     start = knode.start_mark.index - knode.start_mark.column
-    end = _line_end(s, vnode.end_mark.index)
+    end = _line_end(s, _content_end(s, vnode))
     return s[:start] + s[end:]
 
 
@@ -306,7 +328,7 @@ def _remove_flow_pair(s: str, mapping: Any, knode: Any) -> str:
 
 def _replace_pair(s: str, knode: Any, vnode: Any, new: str) -> str:
     start = knode.start_mark.index - knode.start_mark.column
-    end = _line_end(s, vnode.end_mark.index)
+    end = _line_end(s, _content_end(s, vnode))
     if s[start:end].endswith("\r\n") != new.endswith("\r\n"):  # keep the line's own ending
         own = "\r\n" if s[start:end].endswith("\r\n") else "\n"
         new = new.replace("\r\n", "\n").replace("\n", own)
@@ -337,8 +359,7 @@ def _text_append(text: DealText, key: str, item: dict[str, Any]) -> str:
             return s[:start] + f"{key}:{nl}  - {entry}{nl}" + s[end:]
         close = vnode.end_mark.index - 1
         return s[:close] + f", {entry}" + s[close:]
-    last = vnode.value[-1]
-    at = _line_end(s, last.end_mark.index)
+    at = _line_end(s, _content_end(s, vnode))
     first = vnode.value[0]
     line_start = s.rfind("\n", 0, first.start_mark.index) + 1
     dash = s.find("-", line_start, first.start_mark.index)
@@ -370,7 +391,8 @@ def _ruamel_edit(text: DealText, apply: Any) -> str:
     rt.preserve_quotes = True
     rt.width = 1 << 30
     try:
-        doc = rt.load(text.yaml)
+        # ruamel keeps a CR inside the comments it preserves: give it LF text, restore after
+        doc = rt.load(text.yaml.replace("\r\n", "\n"))
     except Exception as exc:  # ruamel raises many kinds; any means "not safely editable"
         problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         message = f"cannot edit this frontmatter safely ({problem}); edit it by hand"
@@ -383,7 +405,7 @@ def _ruamel_edit(text: DealText, apply: Any) -> str:
     rt.dump(doc, out)
     result = out.getvalue()
     if text.newline != "\n":
-        result = result.replace("\n", text.newline)
+        result = result.replace("\r\n", "\n").replace("\n", text.newline)
     return result
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import csvmap
-from .deal import DealText, decode, parse_yaml, split
+from .deal import DealText, decode, parse_yaml, same_value, split
 from .dealedit import REMOVE, new_deal_text, set_fields
 from .errors import DealError, UsageError
 from .importrows import STEP, Incoming, RowError, csv_rows, json_rows, unique
@@ -310,13 +310,7 @@ def _get(data: Mapping[str, Any], key: str) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal as YAML values: 1054 and 1054.0 alike, but not True and 1, nor a date and text."""
-    number = (int, float)
-    if isinstance(a, number) and isinstance(b, number):
-        return isinstance(a, bool) == isinstance(b, bool) and a == b
-    if isinstance(a, dt.datetime) != isinstance(b, dt.datetime):
-        return False
-    return type(a) is type(b) and bool(a == b)
+    return same_value(a, b)
 
 
 # --- new deal files -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from . import yamlio
-from .deal import DealText, parse_yaml, split
+from .deal import DealText, parse_yaml, same_value, split
 from .dealedit import REMOVE, append_item, flow, set_fields
 from .errors import DealError
 
@@ -209,7 +209,7 @@ def _three_way(base: Any, ours: Any, theirs: Any) -> Any:
 def _same(a: Any, b: Any) -> bool:
     if a is _MISSING or b is _MISSING:
         return a is b
-    return type(a) is type(b) and a == b
+    return same_value(a, b)
 
 
 def _ordered_keys(*maps: dict[str, Any]) -> list[str]:

@@ -1,0 +1,70 @@
+"""Edits that must keep every byte they do not mean to change: the hard cases found in review."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pipectl.deal import parse_yaml, same_value, split
+from pipectl.dealedit import REMOVE, append_item, set_fields
+
+
+def edited(text: str, **changes) -> str:
+    return set_fields(split(text), changes).render()
+
+
+def test_block_scalar_replaced_in_place_keeps_crlf_and_comments():
+    src = "---\r\ntitle: B # c\r\nnotes: |\r\n  x\r\n\r\n# after notes\r\nowner: ~\r\n---\r\n"
+    out = edited(src, notes="y")
+    assert out == "---\r\ntitle: B # c\r\nnotes: y\r\n\r\n# after notes\r\nowner: ~\r\n---\r\n"
+
+
+def test_fallback_dump_never_doubles_carriage_returns():
+    # a value only ruamel can set (a block list replaced by a scalar) goes through the dump
+    src = "---\r\ntitle: B # c\r\n# keep me\r\ntags:\r\n  - a\r\n---\r\nbody\r\n"
+    out = edited(src, tags="solo")
+    assert "\r\r" not in out
+    assert "# keep me\r\n" in out and out.endswith("---\r\nbody\r\n")
+    assert parse_yaml(split(out))["tags"] == "solo"
+
+
+def test_removing_a_block_mapping_keeps_what_follows():
+    src = "---\ntitle: E\nqualification:\n  budget: x\n\n# tags below\ntags: [a]\n---\n"
+    assert edited(src, qualification=REMOVE) == "---\ntitle: E\n\n# tags below\ntags: [a]\n---\n"
+
+
+def test_removing_the_last_criterion_keeps_the_next_comment():
+    src = "---\nqualification:\n  budget: x\n# about tags\ntags: [a]\n---\n"
+    out = edited(src, **{"qualification.budget": REMOVE})
+    assert out == "---\nqualification: {}\n# about tags\ntags: [a]\n---\n"
+
+
+def test_new_criterion_goes_after_the_last_one_not_after_comments():
+    src = "---\nqualification:\n  budget: x\n# keep\nowner: bob\n---\n"
+    out = edited(src, **{"qualification.need": "yes"})
+    assert out == "---\nqualification:\n  budget: x\n  need: 'yes'\n# keep\nowner: bob\n---\n"
+
+
+def test_touchpoint_after_block_items_goes_before_the_next_comment():
+    src = (
+        "---\ntouchpoints:\n  - date: 2026-01-01\n    kind: call\n    summary: x\n"
+        "# owner below\nowner: bob\n---\n"
+    )
+    item = {"date": dt.date(2026, 1, 2), "kind": "email", "summary": "y"}
+    out = append_item(split(src), "touchpoints", item).render()
+    assert out == (
+        "---\ntouchpoints:\n  - date: 2026-01-01\n    kind: call\n    summary: x\n"
+        "  - {date: 2026-01-02, kind: email, summary: y}\n# owner below\nowner: bob\n---\n"
+    )
+
+
+def test_true_is_not_one():
+    src = "---\nqualification:\n  fit: 1\n---\n"
+    out = edited(src, **{"qualification.fit": True})
+    assert out == "---\nqualification:\n  fit: true\n---\n"
+
+
+def test_same_value_is_type_strict_where_yaml_is():
+    assert same_value({"a": [1, 2.0]}, {"a": [1.0, 2]})
+    assert not same_value({"a": True}, {"a": 1})
+    assert not same_value(dt.date(2026, 1, 1), "2026-01-01")
+    assert not same_value(dt.datetime(2026, 1, 1), dt.date(2026, 1, 1))
