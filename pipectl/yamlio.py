@@ -26,6 +26,8 @@ class _Loader(_Base):
             return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return,unused-ignore]
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: the base class merges
+                continue
             key = self.construct_object(key_node, deep=deep)
             try:
                 dup = key in seen
@@ -107,12 +109,16 @@ def load(text: str) -> Any:
     Documents nested deeper than MAX_DEPTH or expanding to more than MAX_VALUES values raise
     TooComplexError, before anything walks them.
     """
-    if len(text) > _PRESCAN_CHARS:
-        _check_nesting(text)
     try:
+        if len(text) > _PRESCAN_CHARS:
+            _check_nesting(text)
         data = yaml.load(text, Loader=_Loader)
     except RecursionError:
         raise TooComplexError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's own limit (6.0.4+)
+            raise TooComplexError(f"nested deeper than {MAX_DEPTH} levels") from None
+        raise
     except _VALUE_ERRORS as exc:  # raised while filling a mapping, outside construct_object
         raise yaml.YAMLError(f"a value does not fit its tag ({exc})") from None
     _check_size(data)

@@ -68,3 +68,10 @@ def test_same_value_is_type_strict_where_yaml_is():
     assert not same_value({"a": True}, {"a": 1})
     assert not same_value(dt.date(2026, 1, 1), "2026-01-01")
     assert not same_value(dt.datetime(2026, 1, 1), dt.date(2026, 1, 1))
+
+
+def test_merge_keys_are_read_not_refused():
+    from pipectl import yamlio
+
+    data = yamlio.load("base: &b {a: 1}\nextra:\n  <<: *b\n  x: 1\n")
+    assert data["extra"] == {"a": 1, "x": 1}
