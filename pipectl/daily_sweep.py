@@ -16,7 +16,7 @@ from . import lint
 from .config import Config
 from .deal import Deal, Touchpoint, parse_yaml
 from .dealedit import append_item, set_fields
-from .errors import ConfigError, DealError
+from .errors import ConfigError, DealError, UsageError
 from .ops import closing_stage, move_in
 from .store import Change, DealRef, Pipeline
 
@@ -161,6 +161,13 @@ def sweep(
         return SweepResult(today, found, sent, closed, deadline, True, False, errors)
     with pipeline.change(commit) as ch:  # read under the lock: what we act on is current
         found, errors = _find(pipeline, today, owner)
+        ids = [c.deal.id for c in found]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:  # one id, two files: acting on "the" deal would pick one at random
+            raise UsageError(
+                f"deal id {', '.join(twice)} is in more than one stage (lint PL104); "
+                "keep one file, then sweep again"
+            )
         sent, closed = _plan(found, last_chance, close)
         by_id = {c.deal.id: c for c in found}
         for deal_id in sent:

@@ -359,3 +359,22 @@ def test_crlf_and_bom_files_keep_their_bytes(pipeline: Path, write_deal) -> None
     moved = (pipeline / "lost/old-lead.md").read_bytes()
     assert moved.count(b"\n") == moved.count(b"\r\n") == raw.count(b"\n") + 4
     assert moved.startswith(b"\xef\xbb\xbf---\r\n") and b"lost_reason: no-response\r\n" in moved
+
+
+def test_a_duplicate_id_is_refused_before_anything_is_written(repo):
+    from conftest import Cli, commit_count, git
+
+    cli = Cli(repo)
+    assert cli("init").exit_code == 0
+    text = "---\ntitle: Old\ncreated: 2020-01-01\n---\n"
+    for stage in ("prospecting", "qualifying"):
+        (repo / stage / "old.md").write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "two copies")
+    before = commit_count(repo)
+    r = cli("sweep", "--last-chance", "--today", "2026-11-27")
+    assert r.exit_code == 2
+    assert "more than one stage" in r.stderr
+    assert commit_count(repo) == before
+    assert (repo / "prospecting" / "old.md").read_text() == text
+    assert (repo / "qualifying" / "old.md").read_text() == text
