@@ -309,6 +309,9 @@ def merge_items(base: Sequence[Any], ours: Sequence[Any], theirs: Sequence[Any])
         if want.get(k, 0) > 0:
             want[k] -= 1
             out.append(item)
+    kept = sum(1 for item in out[: len(ours)] if any(item is o for o in ours))
+    if _by_date(list(base)) != list(base):  # the file kept its own order already: respect it
+        return out[:kept] + _by_date(out[kept:])
     return _by_date(out)
 
 

@@ -242,3 +242,10 @@ def test_block_style_touchpoints_keep_their_shape(merge):
         "Bob noted",
         "Alice called",
     ]
+
+
+def test_a_hand_kept_order_is_not_resorted():
+    late = {"date": "2026-01-05", "kind": "call", "summary": "late"}
+    early = {"date": "2026-01-01", "kind": "call", "summary": "early"}
+    new = {"date": "2026-01-06", "kind": "call", "summary": "new"}
+    assert merge_items([late, early], [late, early], [late, early, new]) == [late, early, new]
