@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -20,17 +21,21 @@ DEFAULT_TIMEOUT = 30.0
 
 def timeout_from_env() -> float:
     try:
-        return float(os.environ.get("PIPECTL_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
+        value = float(os.environ.get("PIPECTL_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
     except ValueError:
         return DEFAULT_TIMEOUT
+    return value if math.isfinite(value) and value >= 0 else DEFAULT_TIMEOUT
 
 
 @contextlib.contextmanager
 def hold(lock_path: Path, timeout: float | None = None) -> Iterator[None]:
     """Hold the lock for the block; wait at most `timeout` seconds, then raise LockError."""
     timeout = timeout_from_env() if timeout is None else timeout
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a read-only checkout, a lock path taken by a folder
+        raise LockError(f"cannot open the lock file: {exc.strerror or exc}", lock_path) from None
     try:
         deadline = time.monotonic() + timeout
         delay = 0.01

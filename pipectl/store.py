@@ -251,6 +251,9 @@ class Change:
         except FileNotFoundError:
             self.before[path] = None
             self.created.append(path)
+        except OSError as exc:  # a stage name taken by a file, a directory named like a deal
+            where = self.pipeline.display(path)
+            raise DealError(f"cannot write: {exc.strerror or exc}", where) from None
         seen = self.pipeline.read_for_edit.get(path)
         if seen is not None and self.before[path] != seen:
             gone = self.before.pop(path) is None

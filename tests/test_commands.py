@@ -480,3 +480,29 @@ def test_every_command_has_help():
         for param in command.params:
             if param.param_type_name == "option" and param.name != "help":
                 assert getattr(param, "help", None), f"{name} --{param.name} has no help"
+
+
+def test_a_stage_name_taken_by_a_file_is_a_clean_error(cli: Cli, pipeline: Path):
+    cli("add", "Acme")
+    (pipeline / "connecting" / ".gitkeep").unlink()
+    (pipeline / "connecting").rmdir()
+    (pipeline / "connecting").write_text("not a folder\n")
+    r = cli("move", "acme", "connecting")
+    assert r.exit_code == 2
+    assert "connecting/acme.md" in r.stderr and "Traceback" not in r.output
+    assert (pipeline / "prospecting" / "acme.md").exists()
+
+
+def test_an_unbalanced_editor_command_is_a_clean_error(cli: Cli, monkeypatch):
+    cli("add", "Acme")
+    monkeypatch.setenv("EDITOR", 'vim "')
+    r = cli("edit", "acme")
+    assert r.exit_code == 2 and "$EDITOR" in r.stderr
+
+
+def test_an_unopenable_lock_is_a_clean_error(cli: Cli, pipeline: Path):
+    cli("add", "Acme")
+    (pipeline / ".git" / "pipectl.lock").unlink(missing_ok=True)
+    (pipeline / ".git" / "pipectl.lock").mkdir()
+    r = cli("log", "acme", "call", "hi")
+    assert r.exit_code == 2 and "lock file" in r.stderr

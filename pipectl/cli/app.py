@@ -25,6 +25,10 @@ class _Group(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
+        except OSError as exc:  # last resort: the file system said no somewhere unforeseen
+            where = f"{exc.filename}: " if exc.filename else ""
+            typer.echo(f"pipectl: error: {where}{exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
 
 
 app = typer.Typer(

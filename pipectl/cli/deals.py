@@ -312,6 +312,9 @@ def editing(initial: bytes, name: str, validate: Callable[[bytes], None]) -> Ite
     while True:
         try:
             code = subprocess.call([*shlex.split(editor), str(tmp)])
+        except ValueError as exc:  # shlex: an unbalanced quote in $EDITOR
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"cannot read $VISUAL/$EDITOR {editor!r}: {exc}") from None
         except FileNotFoundError:
             tmp.unlink(missing_ok=True)
             raise UsageError(f"editor {editor!r} not found; set $VISUAL or $EDITOR") from None
