@@ -113,7 +113,7 @@ def import_file(
     progress: Progress | None = None,
 ) -> Result:
     """Import a CSV or JSON file into the pipeline: checked first, written all at once."""
-    from .ops import today as ops_today
+    from .dates import today as ops_today
 
     now = today or ops_today()
     shown = str(pipeline.display(source))

@@ -7,7 +7,6 @@ Each takes a Pipeline and plain arguments, validates them, changes files through
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -17,28 +16,12 @@ from typing import Any
 
 from . import yamlio
 from .config import CONFIG_FILE, default_config_text
+from .dates import parse_date
 from .deal import DATE_FIELDS, DealText, decode, is_valid_id, parse_yaml, slugify, split
 from .dealedit import REMOVE, append_item, new_deal_text, set_fields
 from .errors import DealError, UsageError
 from .gitrepo import GitRepo, find_git_root
 from .store import Change, DealRef, Pipeline
-
-
-def today(explicit: str | dt.date | None = None) -> dt.date:
-    """ "Now" for pipectl: an explicit date, else PIPECTL_TODAY, else the local date."""
-    if isinstance(explicit, dt.date):
-        return explicit
-    value = explicit or os.environ.get("PIPECTL_TODAY")
-    if value:
-        return parse_date(value, "--today" if explicit else "PIPECTL_TODAY")
-    return dt.date.today()
-
-
-def parse_date(value: str, what: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def report(pipeline: Pipeline, outcome: Outcome, no_commit: bool) -> None:
 
 
 def date_option(value: str | None, what: str) -> dt.date | None:
-    from ..ops import parse_date
+    from ..dates import parse_date
 
     return None if value is None else parse_date(value, what)
 
@@ -57,6 +57,6 @@ def window(since: str | None, until: str | None) -> tuple[dt.date | None, dt.dat
 
 
 def when(value: str | None) -> dt.date:
-    from ..ops import parse_date, today
+    from ..dates import parse_date, today
 
     return parse_date(value, "--date") if value else today()

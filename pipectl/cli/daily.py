@@ -59,11 +59,11 @@ def board(
     N warnings or errors on it. Stages that do not fit the terminal's width wrap onto more
     rows. Open stages only, unless --all; at most --limit cards per stage.
     """
-    from .. import daily, lint, ops, render_board
+    from .. import daily, dates, lint, render_board
 
     pipeline = open_pipeline(ctx)
     config = pipeline.config
-    now = ops.today(today)
+    now = dates.today(today)
     stages = config.stages if all_stages else config.open_stages
     loaded = pipeline.load([s.name for s in stages])
     for err in loaded.errors:
@@ -118,10 +118,10 @@ def agenda(
     (lint's stale limit), new leads not yet contacted, and last-chance candidates for
     `pipectl sweep`. Each deal appears once, under its most urgent heading.
     """
-    from .. import daily, ops
+    from .. import daily, dates
 
     pipeline = open_pipeline(ctx)
-    now = ops.today(today)
+    now = dates.today(today)
     who = _default_owner(pipeline, owner)
     loaded = pipeline.load([s.name for s in pipeline.config.open_stages])
     for err in loaded.errors:
@@ -166,11 +166,11 @@ def sweep(
     date; --close moves those whose last chance expired with no answer to lost. One commit
     for the whole run.
     """
-    from .. import daily_sweep, ops, render_board
+    from .. import daily_sweep, dates, render_board
     from ..store import NO_GIT_WARNING
 
     pipeline = open_pipeline(ctx)
-    now = ops.today(today)
+    now = dates.today(today)
     who = None if owner in (None, "all") else owner
     result = daily_sweep.sweep(
         pipeline, now, last_chance=last_chance, close=close, owner=who, dry_run=dry_run,

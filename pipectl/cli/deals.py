@@ -233,7 +233,7 @@ def list_(
     """List deals as a table or JSON, filtered by stage, owner, tag or flags."""
     import shutil
 
-    from .. import ops, render
+    from .. import dates, render
 
     pipeline = open_pipeline(ctx)
     cfg = pipeline.config
@@ -247,7 +247,7 @@ def list_(
     loaded = pipeline.load(stages)
     for err in loaded.errors:
         warn(f"skipped {err}")
-    now = ops.today(today)
+    now = dates.today(today)
     deals = [
         d
         for d in loaded.deals

@@ -6,7 +6,6 @@ commands so `pipectl lint` never loads ruamel, GitPython, frontmatter or rich.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -75,6 +74,7 @@ def lint(
     Rules and their settings: `pipectl rules`, `pipectl rule CODE`. Thresholds live under
     `rules:` in pipeline.yaml. Exit codes: 0 clean, 1 findings, 2 bad config or usage.
     """
+    from .. import dates
     from ..errors import UsageError
     from ..lint import SEVERITIES, formats, run
 
@@ -84,7 +84,7 @@ def lint(
     if fail_on not in SEVERITIES:
         raise UsageError(f"--fail-on: {fail_on!r} is not one of {', '.join(SEVERITIES)}")
     pipeline, only = _pipeline_for(ctx, paths or [])
-    result = run(pipeline, _today(today), select or (), ignore or ())
+    result = run(pipeline, dates.today(today), select or (), ignore or ())
     if only is not None:
         result = _only(result, only)
     cwd = Path.cwd()
@@ -105,20 +105,6 @@ def lint(
         typer.echo(report, nl=not report.endswith("\n"))
     if not exit_zero and result.at_least(fail_on):
         raise typer.Exit(1)
-
-
-def _today(value: str | None) -> dt.date:
-    """As ops.today(), without importing ops and the round-trip editor behind it (start-up)."""
-    from ..errors import UsageError
-
-    text = value or os.environ.get("PIPECTL_TODAY")
-    if not text:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        what = "--today" if value else "PIPECTL_TODAY"
-        raise UsageError(f"{what}: {text!r} is not a date (use YYYY-MM-DD)") from None
 
 
 def _report(result: LintResult, fmt: str) -> str:

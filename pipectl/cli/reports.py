@@ -99,13 +99,13 @@ def report(
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from .. import dates
     from .. import history as hist_mod
-    from .. import ops
     from .. import report as report_mod
     from ..jsonout import dumps
 
     pipeline = open_pipeline(ctx)
-    now = ops.today(today)
+    now = dates.today(today)
     start, end = window(since, until)
     # git walks the log on one core while this process parses the deal files
     with ThreadPoolExecutor(1) as pool:
