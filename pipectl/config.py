@@ -249,7 +249,7 @@ def _display(path: Path) -> Path:
 def parse_config(data: Mapping[str, Any], path: Path | None, text: str) -> Config:
     def fail(key: str, message: str) -> ConfigError:
         shown = None if path is None else _display(path)
-        return ConfigError(f"{key}: {message}", shown, _line_of(text, key.split(".")))
+        return ConfigError(f"{key}: {message}", shown, line_of(text, key.split(".")))
 
     def get(key: str) -> Any:
         node: Any = data
@@ -371,7 +371,7 @@ def _is_slug(name: str) -> bool:
     )
 
 
-def _line_of(text: str, keys: list[str]) -> int | None:
+def line_of(text: str, keys: list[str]) -> int | None:
     """The 1-based line of a key path in YAML text, for error messages; None if absent."""
     if not text:
         return None
@@ -381,11 +381,10 @@ def _line_of(text: str, keys: list[str]) -> int | None:
         return None
     line: int | None = None
     for key in keys:
-        if node is None or not hasattr(node, "value") or not isinstance(node.value, list):
+        value = getattr(node, "value", None)
+        if not isinstance(value, list):
             break
-        match = next(
-            ((k, v) for k, v in node.value if isinstance(k.value, str) and k.value == key), None
-        )
+        match = next((kv for kv in value if isinstance(kv, tuple) and kv[0].value == key), None)
         if match is None:
             break
         line = match[0].start_mark.line + 1

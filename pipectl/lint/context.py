@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..config import Config
+from ..config import Config, line_of
 from ..deal import Deal, decode, split
 from ..errors import DealError
 from ..store import Pipeline
@@ -94,7 +94,7 @@ class Context:
     def config_line(self, *keys: str) -> int:
         """The line of a key path in pipeline.yaml (1 when absent), for pipeline-wide findings."""
         text = settings._config_text(self.config)
-        return settings._line_of(text, list(keys)) or 1
+        return line_of(text, list(keys)) or 1
 
     def locate(self, deal: Deal, keys: Sequence[str | int]) -> int | None:
         """The file line of a nested value, e.g. ("touchpoints", 2); read only on a finding."""

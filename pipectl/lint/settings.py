@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import yamlio
-from ..config import Config
+from ..config import Config, line_of
 from ..errors import ConfigError
 from .model import SEVERITIES, Option, Rule
 
@@ -101,7 +100,7 @@ def validate(config: Config) -> None:
     seen: dict[str, str] = {}
 
     def fail(keys: list[str], message: str) -> ConfigError:
-        return ConfigError(message, config.path, _line_of(text, ["rules", *keys]))
+        return ConfigError(message, config.path, line_of(text, ["rules", *keys]))
 
     for rule_key, section in rules.items():
         key = str(rule_key)
@@ -202,24 +201,3 @@ def _config_text(config: Config) -> str:
         return config.path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return ""
-
-
-def _line_of(text: str, keys: list[str]) -> int | None:
-    """The 1-based line of a key path in YAML text, for error messages; None if absent."""
-    if not text:
-        return None
-    try:
-        node = yamlio.compose(text)
-    except yamlio.YAMLError:
-        return None
-    line: int | None = None
-    for key in keys:
-        value = getattr(node, "value", None)
-        if not isinstance(value, list):
-            break
-        match = next((kv for kv in value if isinstance(kv, tuple) and kv[0].value == key), None)
-        if match is None:
-            break
-        line = match[0].start_mark.line + 1
-        node = match[1]
-    return line
