@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import csvmap
+from . import csvmap, dates
 from .deal import is_valid_id, slugify
 from .dealedit import scalar
 from .errors import UsageError
@@ -102,6 +102,10 @@ def _row(
     deal_id = _deal_id(special.get("id"), values.get("title"))
     row = Incoming(line, deal_id, stage, values, special.get("body"))
     target = pipeline.config.stage(stage)
+    # no column for `created` at all (not an empty cell): like `add`, the deal came into the
+    # pipeline on the day it was imported; a missing close date is not invented
+    if mapping.source("created") is None:
+        row.implied["created"] = dates.today()
     if (
         target is not None
         and target.closed

@@ -356,3 +356,16 @@ def test_many_rows_and_a_refused_commit_leave_the_index_as_it_was(cli: Cli, pipe
     assert git(pipeline, "status", "--porcelain") == ""
     assert len(list((pipeline / "prospecting").glob("*.md"))) == 250
     assert not list((pipeline / "won").glob("*.md"))
+
+
+def test_without_a_created_column_deals_come_in_on_the_import_day(
+    cli: Cli, pipeline: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("PIPECTL_TODAY", "2026-11-27")
+    src = write(pipeline.parent, "plain.csv", "Name,Amount\nAcme,100\nGlobex,\n")
+    result = cli("import", str(src), "--map", "title=Name", "--map", "value=Amount")
+    assert result.exit_code == 0, result.output
+    text = (pipeline / "prospecting" / "acme.md").read_text()
+    assert "created: 2026-11-27\n" in text
+    lint = cli("lint", "--today", "2026-11-27", "--select", "PL102", "--format", "json")
+    assert lint.exit_code == 0, lint.output
