@@ -6,9 +6,10 @@ diffs, when asked for, come from one more `git cat-file --batch` process. Never 
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,12 @@ def read(git: GitRepo | None, root: Path) -> History:
     ]  # fmt: skip
     boundary = shallow_boundary(git)
     try:
-        commits = list(_parse(_tokens(git.stream(args))))
+        commits = []
+        for c in _commits(git.stream(args)):
+            # turned into events at once: this work overlaps git's walk to the next commit
+            action, _ = _trailers(c.message)
+            c.events = _commit_events(c, prefix, action, c.message.split("\n", 1)[0].strip())
+            commits.append(c)
     except GitError as exc:
         if "does not have any commits" in str(exc):
             return History(partial=bool(boundary))
@@ -103,7 +109,7 @@ def read(git: GitRepo | None, root: Path) -> History:
     # a boundary commit of a shallow clone diffs against nothing: it would claim that every
     # file was created that day, so it says nothing true about any deal
     commits = [c for c in _parents_first(commits) if c.sha not in boundary]
-    return _build(commits, prefix, bool(boundary))
+    return _build(commits, bool(boundary))
 
 
 def shallow_boundary(git: GitRepo) -> frozenset[str]:
@@ -137,39 +143,69 @@ class _Commit:
     date: dt.datetime
     message: str
     entries: list[tuple[str, str, str, str, str | None]]  # status, old, new blob, path, path2
+    events: list[Event] = field(default_factory=list)  # filled while git is still walking
 
 
-def _tokens(chunks: Iterable[bytes]) -> Iterator[str]:
-    """NUL-separated fields of git's -z output, decoded as they arrive."""
-    rest = b""
-    for chunk in chunks:
-        parts = (rest + chunk).split(b"\0")
-        rest = parts.pop()
-        for part in parts:
-            yield part.decode("utf-8", "replace")
-    if rest:
-        yield rest.decode("utf-8", "replace")
+def _commits(chunks: Iterable[bytes]) -> Iterator[_Commit]:
+    """Commits from git's -z output, parsed chunk by chunk as it arrives.
 
-
-def _parse(tokens: Iterator[str]) -> Iterator[_Commit]:
+    Each chunk is decoded at once and split into NUL-separated fields; a header (six fields)
+    or a raw entry (its status line and one or two paths) cut by a chunk's end waits for the
+    next chunk.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
     current: _Commit | None = None
-    for token in tokens:
-        token = token.lstrip("\n")
-        if token.startswith(_MARK):
+    pending: list[str] = []
+    rest = ""
+    for chunk in chunks:
+        parts = (rest + decoder.decode(chunk)).split("\0")
+        rest = parts.pop()
+        pending = pending + parts if pending else parts
+        current, used = yield from _fields(pending, current, False)
+        pending = pending[used:]
+    rest += decoder.decode(b"", final=True)
+    if rest:
+        pending.append(rest)
+    current, _ = yield from _fields(pending, current, True)
+    if current is not None:
+        yield current
+
+
+def _fields(
+    tokens: list[str], current: _Commit | None, final: bool
+) -> Generator[_Commit, None, tuple[_Commit | None, int]]:
+    """Parse what `tokens` holds whole; returns the open commit and how many tokens it used."""
+    n = len(tokens)
+    i = 0
+    while i < n:
+        token = tokens[i]
+        if token[:1] == "\n":
+            token = token.lstrip("\n")
+        if token[:1] == _MARK:
+            if i + _HEADER_FIELDS > n and not final:
+                break
             if current is not None:
                 yield current
-            head = [token[1:], *(next(tokens, "") for _ in range(_HEADER_FIELDS - 1))]
-            parents = tuple(head[1].split())
-            current = _Commit(head[0], parents, head[2], head[3], _when(head[4]), head[5], [])
-        elif token.startswith(":") and current is not None:
+            head = tokens[i + 1 : i + _HEADER_FIELDS]
+            head += [""] * (_HEADER_FIELDS - 1 - len(head))
+            current = _Commit(
+                token[1:], tuple(head[0].split()), head[1], head[2], _when(head[3]), head[4], []
+            )
+            i += _HEADER_FIELDS
+        elif token[:1] == ":" and current is not None:
             # ":old_mode new_mode old_sha new_sha STATUS" then one or two paths
             parts = token[1:].split(" ")
             status = parts[4] if len(parts) > 4 else "M"
-            path = next(tokens, "")
-            path2 = next(tokens, "") if status[:1] in ("R", "C") else None
+            two = status[:1] in ("R", "C")
+            if i + (3 if two else 2) > n and not final:
+                break
+            path = tokens[i + 1] if i + 1 < n else ""
+            path2 = (tokens[i + 2] if i + 2 < n else "") if two else None
             current.entries.append((status, parts[2], parts[3], path, path2))
-    if current is not None:
-        yield current
+            i += 3 if two else 2
+        else:
+            i += 1
+    return current, i
 
 
 def _parents_first(newest_first: list[_Commit]) -> list[_Commit]:
@@ -220,20 +256,22 @@ def _deal_path(path: str, prefix: str) -> tuple[str, str] | None:
 _NULL = "0" * 40
 
 
-def _build(commits: Iterable[_Commit], prefix: str, partial: bool) -> History:
+def _build(commits: Iterable[_Commit], partial: bool) -> History:
     events: list[Event] = []
     # Each deal's events live in one list, found by the deal's id at each moment; a rename
     # of the file (a new id) carries the list over, as `git log --follow` does.
     lives: dict[str, list[Event]] = {}
     for c in commits:
-        action, _ = _trailers(c.message)
-        subject = c.message.split("\n", 1)[0].strip()
-        for ev in _commit_events(c, prefix, action, subject):
+        for ev in c.events:
             if ev.old_deal is not None:
-                life = lives.pop(ev.old_deal, [])
-                lives.setdefault(ev.deal, []).extend(life)
-            lives.setdefault(ev.deal, []).append(ev)
-            events.append(ev)
+                carried = lives.pop(ev.old_deal, [])
+                lives.setdefault(ev.deal, []).extend(carried)
+            life = lives.get(ev.deal)
+            if life is None:
+                lives[ev.deal] = [ev]
+            else:
+                life.append(ev)
+        events.extend(c.events)
     return History(tuple(events), {k: tuple(v) for k, v in lives.items()}, partial, True)
 
 
@@ -328,43 +366,49 @@ def with_fields(git: GitRepo | None, events: Sequence[Event]) -> list[Event]:
     wanted = {b for e in events if e.needs_diff() for b in (e.old_blob, e.new_blob) if b}
     if git is None or not wanted:
         return list(events)
-    blobs = _read_blobs(git, sorted(wanted))
-    chunks: dict[str, dict[str, str]] = {}
-
-    def parts(sha: str) -> dict[str, str]:
-        if sha not in chunks:
-            chunks[sha] = key_chunks(blobs.get(sha, b""))
-        return chunks[sha]
-
+    # each blob is cut into keys as it arrives, while cat-file reads the next ones
+    chunks = dict(_read_chunks(git, sorted(wanted)))
+    empty: dict[str, str] | None = None
     out = []
     for e in events:
         if e.needs_diff() and e.old_blob and e.new_blob:
-            e = replace(e, fields=changed_keys(parts(e.old_blob), parts(e.new_blob)))
+            old, new = chunks.get(e.old_blob), chunks.get(e.new_blob)
+            if old is None or new is None:  # missing from a shallow or partial clone
+                empty = empty if empty is not None else key_chunks(b"")
+                old, new = old if old is not None else empty, new if new is not None else empty
+            e = replace(e, fields=changed_keys(old, new))
         out.append(e)
     return out
 
 
-def _read_blobs(git: GitRepo, shas: Sequence[str]) -> dict[str, bytes]:
-    data = b"".join(git.stream(["cat-file", "--batch"], input_bytes="\n".join(shas).encode()))
-    out: dict[str, bytes] = {}
+def _read_chunks(git: GitRepo, shas: Sequence[str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """(sha, key_chunks) of each blob `git cat-file --batch` finds, parsed as it streams."""
+    data = b""
     pos = 0
-    while pos < len(data):
-        eol = data.find(b"\n", pos)
-        if eol == -1:
-            break
-        header = data[pos:eol].split(b" ")
-        pos = eol + 1
-        if len(header) != 3:  # "<sha> missing": gone from a shallow or partial clone
-            continue
-        size = int(header[2])
-        out[header[0].decode()] = data[pos : pos + size]
-        pos += size + 1
-    return out
+    for chunk in git.stream(["cat-file", "--batch"], input_bytes="\n".join(shas).encode()):
+        data = data[pos:] + chunk if pos < len(data) else chunk
+        pos = 0
+        while True:
+            eol = data.find(b"\n", pos)
+            if eol == -1:
+                break
+            header = data[pos:eol].split(b" ")
+            if len(header) != 3:  # "<sha> missing": gone from a shallow or partial clone
+                pos = eol + 1
+                continue
+            end = eol + 1 + int(header[2])
+            if end + 1 > len(data):
+                break  # the blob's rest is in the next chunk
+            yield header[0].decode(), key_chunks(data[eol + 1 : end])
+            pos = end + 1
+
+
+_NO_KEY = frozenset({"", " ", "\t", "-", "#"})
 
 
 def key_chunks(data: bytes) -> dict[str, str]:
     """A deal file cut into its top-level keys' text, plus "body"; cheap, no YAML parsing."""
-    from .deal import decode, key_lines, split
+    from .deal import _TOP_KEY_RE, decode, split
     from .errors import DealError
 
     try:
@@ -372,11 +416,27 @@ def key_chunks(data: bytes) -> dict[str, str]:
     except DealError:
         return {"content": data.decode("utf-8", "replace")}
     lines = text.yaml.splitlines()
-    starts = sorted((line - text.yaml_first_line, key) for key, line in key_lines(text).items())
+    # each top-level key's first line, in file order, as `deal.key_lines` finds them; a line
+    # starting with a blank, a dash or a hash cannot hold one (the list of touchpoints)
+    starts: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    match = _TOP_KEY_RE.match
+    for i, line in enumerate(lines):
+        if line[:1] in _NO_KEY:
+            continue
+        m = match(line)
+        if m:
+            key = next(g for g in m.groups() if g is not None).strip()
+            if key not in seen:
+                seen.add(key)
+                starts.append((i, key))
     out: dict[str, str] = {}
     for i, (start, key) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(lines)
-        out[key] = "\n".join(line.rstrip() for line in lines[start:end]).strip()
+        part = lines[start:end]
+        out[key] = (
+            part[0].strip() if len(part) == 1 else "\n".join(x.rstrip() for x in part).strip()
+        )
     out["body"] = text.body.strip()
     return out
 
