@@ -7,12 +7,16 @@ diffs, when asked for, come from one more `git cat-file --batch` process. Never 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
+import os
 import re
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+import subprocess
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import GitError
 from .gitrepo import GitRepo
@@ -52,6 +56,7 @@ class Event:
     old_blob: str | None = None
     new_blob: str | None = None
     content_changed: bool = True
+    fields_read: bool = field(default=False, compare=False)  # `fields` already holds the answer
 
     @property
     def by_hand(self) -> bool:
@@ -63,7 +68,7 @@ class Event:
 
     def needs_diff(self) -> bool:
         """Whether the changed fields must be read from the blobs to describe this event."""
-        if not self.content_changed or self.old_blob is None or self.new_blob is None:
+        if self.fields_read or not self.content_changed or not self.old_blob or not self.new_blob:
             return False
         return self.action not in _SELF_DESCRIBING
 
@@ -81,8 +86,12 @@ class History:
         return self.by_deal.get(deal_id, ())
 
 
-def read(git: GitRepo | None, root: Path) -> History:
-    """The history of every deal under the pipeline `root`, from one `git log` pass."""
+def read(git: GitRepo | None, root: Path, detail: Callable[[Event], bool] | None = None) -> History:
+    """The history of every deal under the pipeline `root`, from one `git log` pass.
+
+    With `detail`, the events it picks come with their changed fields (as `with_fields` gives
+    them), read by ONE `git cat-file --batch` that runs while git is still walking the log.
+    """
     if git is None:
         return History(available=False)
     prefix = _prefix(git, root)
@@ -95,6 +104,7 @@ def read(git: GitRepo | None, root: Path) -> History:
         *(["--", prefix] if prefix else []),
     ]  # fmt: skip
     boundary = shallow_boundary(git)
+    blobs = _Blobs(git, detail) if detail is not None else None
     try:
         commits = []
         for c in _commits(git.stream(args)):
@@ -102,10 +112,17 @@ def read(git: GitRepo | None, root: Path) -> History:
             action, _ = _trailers(c.message)
             c.events = _commit_events(c, prefix, action, c.message.split("\n", 1)[0].strip())
             commits.append(c)
+            if blobs is not None:
+                blobs.want(c.events)
+        if blobs is not None:
+            blobs.finish(commits)
     except GitError as exc:
         if "does not have any commits" in str(exc):
             return History(partial=bool(boundary))
         raise
+    finally:
+        if blobs is not None:
+            blobs.abort()
     # a boundary commit of a shallow clone diffs against nothing: it would claim that every
     # file was created that day, so it says nothing true about any deal
     commits = [c for c in _parents_first(commits) if c.sha not in boundary]
@@ -147,12 +164,8 @@ class _Commit:
 
 
 def _commits(chunks: Iterable[bytes]) -> Iterator[_Commit]:
-    """Commits from git's -z output, parsed chunk by chunk as it arrives.
-
-    Each chunk is decoded at once and split into NUL-separated fields; a header (six fields)
-    or a raw entry (its status line and one or two paths) cut by a chunk's end waits for the
-    next chunk.
-    """
+    """Commits from git's -z output, each chunk decoded and split at NULs as it arrives; a
+    header or raw entry cut by a chunk's end waits for the next chunk."""
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     current: _Commit | None = None
     pending: list[str] = []
@@ -175,8 +188,7 @@ def _fields(
     tokens: list[str], current: _Commit | None, final: bool
 ) -> Generator[_Commit, None, tuple[_Commit | None, int]]:
     """Parse what `tokens` holds whole; returns the open commit and how many tokens it used."""
-    n = len(tokens)
-    i = 0
+    n, i = len(tokens), 0
     while i < n:
         token = tokens[i]
         if token[:1] == "\n":
@@ -266,11 +278,7 @@ def _build(commits: Iterable[_Commit], partial: bool) -> History:
             if ev.old_deal is not None:
                 carried = lives.pop(ev.old_deal, [])
                 lives.setdefault(ev.deal, []).extend(carried)
-            life = lives.get(ev.deal)
-            if life is None:
-                lives[ev.deal] = [ev]
-            else:
-                life.append(ev)
+            lives.setdefault(ev.deal, []).append(ev)
         events.extend(c.events)
     return History(tuple(events), {k: tuple(v) for k, v in lives.items()}, partial, True)
 
@@ -289,20 +297,12 @@ def _commit_events(c: _Commit, prefix: str, action: str | None, subject: str) ->
         if status[:1] == "R" and path2 is not None:
             src, dst = _deal_path(path, prefix), _deal_path(path2, prefix)
             if src and dst:
-                out.append(
-                    event(
-                        MOVED if src[0] != dst[0] else RENAMED,
-                        dst[1],
-                        dst[0],
-                        path2,
-                        from_stage=src[0],
-                        old_deal=src[1] if src[1] != dst[1] else None,
-                        old_path=path[len(prefix) :],
-                        old_blob=old_blob,
-                        new_blob=new_blob,
-                        content_changed=status != "R100",
-                    )
-                )
+                out.append(event(
+                    MOVED if src[0] != dst[0] else RENAMED, dst[1], dst[0], path2,
+                    from_stage=src[0], old_deal=src[1] if src[1] != dst[1] else None,
+                    old_path=path[len(prefix) :], old_blob=old_blob, new_blob=new_blob,
+                    content_changed=status != "R100",
+                ))  # fmt: skip
             elif dst:  # moved in from outside the pipeline: new here
                 added[dst[1]] = (dst[0], path2, new_blob)
             elif src:
@@ -324,29 +324,17 @@ def _commit_events(c: _Commit, prefix: str, action: str | None, subject: str) ->
         if gone is None:
             out.append(event(CREATED, deal_id, stage, path, new_blob=blob))
         else:  # a move git's rename detection missed: the same id in another folder
-            out.append(
-                event(
-                    MOVED,
-                    deal_id,
-                    stage,
-                    path,
-                    from_stage=gone[0],
-                    old_path=gone[1][len(prefix) :],
-                    old_blob=gone[2],
-                    new_blob=blob,
-                )
-            )
+            out.append(event(
+                MOVED, deal_id, stage, path, from_stage=gone[0],
+                old_path=gone[1][len(prefix) :], old_blob=gone[2], new_blob=blob,
+            ))  # fmt: skip
     for deal_id, (stage, path, blob) in deleted.items():
         out.append(event(DELETED, deal_id, stage, path, old_blob=blob))
     return out
 
 
 def _modified_kind(action: str | None) -> str:
-    if action == "log":
-        return LOGGED
-    if action is None or action == "edit":
-        return EDITED
-    return CHANGED
+    return LOGGED if action == "log" else EDITED if action in (None, "edit") else CHANGED
 
 
 # --- narrowing and detail -------------------------------------------------------------------
@@ -366,26 +354,23 @@ def with_fields(git: GitRepo | None, events: Sequence[Event]) -> list[Event]:
     wanted = {b for e in events if e.needs_diff() for b in (e.old_blob, e.new_blob) if b}
     if git is None or not wanted:
         return list(events)
-    # each blob is cut into keys as it arrives, while cat-file reads the next ones
-    chunks = dict(_read_chunks(git, sorted(wanted)))
-    empty: dict[str, str] | None = None
-    out = []
-    for e in events:
-        if e.needs_diff() and e.old_blob and e.new_blob:
-            old, new = chunks.get(e.old_blob), chunks.get(e.new_blob)
-            if old is None or new is None:  # missing from a shallow or partial clone
-                empty = empty if empty is not None else key_chunks(b"")
-                old, new = old if old is not None else empty, new if new is not None else empty
-            e = replace(e, fields=changed_keys(old, new))
-        out.append(e)
-    return out
+    stream = git.stream(["cat-file", "--batch"], input_bytes="\n".join(sorted(wanted)).encode())
+    chunks = dict(_blob_keys(stream))
+    return [_detailed(e, chunks) if e.needs_diff() else e for e in events]
 
 
-def _read_chunks(git: GitRepo, shas: Sequence[str]) -> Iterator[tuple[str, dict[str, str]]]:
-    """(sha, key_chunks) of each blob `git cat-file --batch` finds, parsed as it streams."""
+def _detailed(e: Event, chunks: Mapping[str, Mapping[str, str]]) -> Event:
+    """The event with the keys it changed; a blob gone from a shallow clone reads as empty."""
+    old = chunks.get(e.old_blob or "") or _EMPTY
+    new = chunks.get(e.new_blob or "") or _EMPTY
+    return replace(e, fields=changed_keys(old, new), fields_read=True)
+
+
+def _blob_keys(stream: Iterable[bytes]) -> Iterator[tuple[str, dict[str, str]]]:
+    """(sha, key_chunks) of each blob in `git cat-file --batch` output, parsed as it streams."""
     data = b""
     pos = 0
-    for chunk in git.stream(["cat-file", "--batch"], input_bytes="\n".join(shas).encode()):
+    for chunk in stream:
         data = data[pos:] + chunk if pos < len(data) else chunk
         pos = 0
         while True:
@@ -403,7 +388,72 @@ def _read_chunks(git: GitRepo, shas: Sequence[str]) -> Iterator[tuple[str, dict[
             pos = end + 1
 
 
+class _Blobs:
+    """ONE `git cat-file --batch`, fed the blob ids of the events `detail` picks while the log
+    is read; a thread cuts each blob into keys as it comes back, overlapping git's walk."""
+
+    def __init__(self, git: GitRepo, detail: Callable[[Event], bool]):
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        try:
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                ["git", "cat-file", "--batch"], cwd=git.root, env=env,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+        self.detail, self.sent, self.chunks = detail, set[str](), dict[str, dict[str, str]]()
+        self.failed: BaseException | None = None
+        self.reader = threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True)
+        self.reader.start()
+
+    def _read(self, out: IO[bytes]) -> None:
+        try:
+            self.chunks.update(_blob_keys(iter(lambda: os.read(out.fileno(), 1 << 16), b"")))
+        except BaseException as exc:  # handed to the main thread by finish()
+            self.failed = exc
+
+    def want(self, events: Iterable[Event]) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        with contextlib.suppress(OSError):  # cat-file died: finish() says so
+            for e in events:
+                if e.needs_diff() and self.detail(e):
+                    for sha in (e.old_blob, e.new_blob):
+                        if sha and sha not in self.sent:
+                            self.sent.add(sha)
+                            self.proc.stdin.write(sha.encode("ascii") + b"\n")
+
+    def finish(self, commits: Iterable[_Commit]) -> None:
+        """Wait for the last blob, then give the picked events their fields."""
+        proc, self.proc = self.proc, None
+        assert proc is not None and proc.stdin is not None
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        self.reader.join()
+        code = proc.wait()
+        if self.failed is not None:
+            raise self.failed
+        if code != 0:
+            raise GitError(f"git cat-file failed (exit status {code})")
+        pick = self.detail
+        for c in commits:
+            c.events = [
+                _detailed(e, self.chunks) if e.needs_diff() and pick(e) else e for e in c.events
+            ]
+
+    def abort(self) -> None:
+        """Stop cat-file when the log could not be read (nothing once finished)."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            proc.kill()
+            with contextlib.suppress(OSError):
+                assert proc.stdin is not None
+                proc.stdin.close()
+            self.reader.join()
+            proc.wait()
+
+
 _NO_KEY = frozenset({"", " ", "\t", "-", "#"})
+_EMPTY = {"content": ""}  # key_chunks(b""): what a missing blob reads as
 
 
 def key_chunks(data: bytes) -> dict[str, str]:

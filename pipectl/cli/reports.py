@@ -42,7 +42,14 @@ def history(
     pipeline = open_pipeline(ctx)
     if pipeline.git is None:
         raise UsageError("not inside a git repository: there is no history to show")
-    hist = hist_mod.read(pipeline.git, pipeline.root)
+    start, end = window(since, until)
+
+    def shown(e: hist_mod.Event) -> bool:
+        return (start is None or e.day >= start) and (end is None or e.day <= end)
+
+    # every deal: the fields of the events shown are read while git walks the log; one deal:
+    # afterwards, only that deal's (with_fields below does nothing for events already read)
+    hist = hist_mod.read(pipeline.git, pipeline.root, shown if deal is None else None)
     deal_id = None
     if deal is not None:
         try:
@@ -52,7 +59,6 @@ def history(
                 raise
             deal_id = deal
     chosen = hist.of(deal_id) if deal_id is not None else hist.events
-    start, end = window(since, until)
     events = hist_mod.with_fields(pipeline.git, hist_mod.window(chosen, start, end))
     if as_json:
         data = {"deal": deal_id, "partial": hist.partial, "events": [event_json(e) for e in events]}
