@@ -11,12 +11,12 @@ import contextlib
 import datetime as dt
 import os
 import re
+import select
 import subprocess
-import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from .errors import GitError
 from .gitrepo import GitRepo
@@ -87,11 +87,9 @@ class History:
 
 
 def read(git: GitRepo | None, root: Path, detail: Callable[[Event], bool] | None = None) -> History:
-    """The history of every deal under the pipeline `root`, from one `git log` pass.
-
-    With `detail`, the events it picks come with their changed fields (as `with_fields` gives
-    them), read by ONE `git cat-file --batch` that runs while git is still walking the log.
-    """
+    """The history of every deal under the pipeline `root`, from one `git log` pass; the events
+    `detail` picks come with their changed fields (as from `with_fields`), read by ONE `git
+    cat-file --batch` while git is still walking the log."""
     if git is None:
         return History(available=False)
     prefix = _prefix(git, root)
@@ -198,11 +196,8 @@ def _fields(
                 break
             if current is not None:
                 yield current
-            head = tokens[i + 1 : i + _HEADER_FIELDS]
-            head += [""] * (_HEADER_FIELDS - 1 - len(head))
-            current = _Commit(
-                token[1:], tuple(head[0].split()), head[1], head[2], _when(head[3]), head[4], []
-            )
+            par, name, mail, date, body = (tokens[i + 1 : i + _HEADER_FIELDS] + [""] * 5)[:5]
+            current = _Commit(token[1:], tuple(par.split()), name, mail, _when(date), body, [])
             i += _HEADER_FIELDS
         elif token[:1] == ":" and current is not None:
             # ":old_mode new_mode old_sha new_sha STATUS" then one or two paths
@@ -354,8 +349,13 @@ def with_fields(git: GitRepo | None, events: Sequence[Event]) -> list[Event]:
     wanted = {b for e in events if e.needs_diff() for b in (e.old_blob, e.new_blob) if b}
     if git is None or not wanted:
         return list(events)
-    stream = git.stream(["cat-file", "--batch"], input_bytes="\n".join(sorted(wanted)).encode())
-    chunks = dict(_blob_keys(stream))
+    chunks: dict[str, dict[str, str]] = {}
+    rest = b""
+    for chunk in git.stream(
+        ["cat-file", "--batch"], input_bytes="\n".join(sorted(wanted)).encode()
+    ):
+        found, rest = _cut(rest + chunk)
+        chunks.update(found)
     return [_detailed(e, chunks) if e.needs_diff() else e for e in events]
 
 
@@ -366,90 +366,92 @@ def _detailed(e: Event, chunks: Mapping[str, Mapping[str, str]]) -> Event:
     return replace(e, fields=changed_keys(old, new), fields_read=True)
 
 
-def _blob_keys(stream: Iterable[bytes]) -> Iterator[tuple[str, dict[str, str]]]:
-    """(sha, key_chunks) of each blob in `git cat-file --batch` output, parsed as it streams."""
-    data = b""
-    pos = 0
-    for chunk in stream:
-        data = data[pos:] + chunk if pos < len(data) else chunk
-        pos = 0
-        while True:
-            eol = data.find(b"\n", pos)
-            if eol == -1:
-                break
-            header = data[pos:eol].split(b" ")
-            if len(header) != 3:  # "<sha> missing": gone from a shallow or partial clone
-                pos = eol + 1
-                continue
-            end = eol + 1 + int(header[2])
-            if end + 1 > len(data):
-                break  # the blob's rest is in the next chunk
-            yield header[0].decode(), key_chunks(data[eol + 1 : end])
-            pos = end + 1
+def _cut(data: bytes) -> tuple[list[tuple[str, dict[str, str]]], bytes]:
+    """The whole blobs at the start of `data`, cut into keys, and the bytes after them."""
+    found, pos = [], 0
+    while (eol := data.find(b"\n", pos)) != -1:
+        header = data[pos:eol].split(b" ")
+        if len(header) != 3:  # "<sha> missing": gone from a shallow or partial clone
+            pos = eol + 1
+            continue
+        end = eol + 1 + int(header[2])
+        if end + 1 > len(data):
+            break  # the blob's rest is in the next chunk
+        found.append((header[0].decode(), key_chunks(data[eol + 1 : end])))
+        pos = end + 1
+    return found, data[pos:]
 
 
 class _Blobs:
-    """ONE `git cat-file --batch`, fed the blob ids of the events `detail` picks while the log
-    is read; a thread cuts each blob into keys as it comes back, overlapping git's walk."""
+    """ONE `git cat-file --batch` fed the blob ids of the events `detail` picks while the log
+    is read, its answers cut into keys between reads of the log (non-blocking pipes)."""
 
     def __init__(self, git: GitRepo, detail: Callable[[Event], bool]):
         env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
         try:
             self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                ["git", "cat-file", "--batch"], cwd=git.root, env=env,
+                ["git", "cat-file", "--batch"], cwd=git.root, env=env, bufsize=0,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )  # fmt: skip
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH") from None
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.fd_in, self.fd_out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        for fd in (self.fd_in, self.fd_out):
+            os.set_blocking(fd, False)
         self.detail, self.sent, self.chunks = detail, set[str](), dict[str, dict[str, str]]()
-        self.failed: BaseException | None = None
-        self.reader = threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True)
-        self.reader.start()
-
-    def _read(self, out: IO[bytes]) -> None:
-        try:
-            self.chunks.update(_blob_keys(iter(lambda: os.read(out.fileno(), 1 << 16), b"")))
-        except BaseException as exc:  # handed to the main thread by finish()
-            self.failed = exc
+        self.todo, self.rest, self.eof = bytearray(), b"", False
 
     def want(self, events: Iterable[Event]) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
-        with contextlib.suppress(OSError):  # cat-file died: finish() says so
-            for e in events:
-                if e.needs_diff() and self.detail(e):
-                    for sha in (e.old_blob, e.new_blob):
-                        if sha and sha not in self.sent:
-                            self.sent.add(sha)
-                            self.proc.stdin.write(sha.encode("ascii") + b"\n")
+        new = {b for e in events if self._picks(e) for b in (e.old_blob, e.new_blob) if b}
+        self.todo += "".join(sha + "\n" for sha in new - self.sent).encode("ascii", "replace")
+        self.sent |= new
+        with contextlib.suppress(BrokenPipeError):  # cat-file died: finish() says so
+            self._pump()
+
+    def _pump(self) -> None:
+        """Write what cat-file takes now, read what it has answered; never waits."""
+        if self.todo:
+            with contextlib.suppress(BlockingIOError):
+                del self.todo[: os.write(self.fd_in, self.todo)]
+        while not self.eof:
+            try:
+                data = os.read(self.fd_out, 1 << 16)
+            except BlockingIOError:
+                return
+            self.eof = not data
+            found, self.rest = _cut(self.rest + data)
+            self.chunks.update(found)
 
     def finish(self, commits: Iterable[_Commit]) -> None:
         """Wait for the last blob, then give the picked events their fields."""
-        proc, self.proc = self.proc, None
+        proc = self.proc
         assert proc is not None and proc.stdin is not None
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-        self.reader.join()
-        code = proc.wait()
-        if self.failed is not None:
-            raise self.failed
-        if code != 0:
-            raise GitError(f"git cat-file failed (exit status {code})")
-        pick = self.detail
+        try:
+            while not self.eof:
+                if not self.todo and not proc.stdin.closed:
+                    proc.stdin.close()  # all asked: cat-file stops once it has answered
+                select.select([self.fd_out], [self.fd_in] if self.todo else [], [])
+                self._pump()
+        except OSError as exc:  # cat-file went away
+            raise GitError(f"git cat-file failed: {exc}") from None
+        self.proc = None
+        if proc.wait() != 0:
+            raise GitError(f"git cat-file failed (exit status {proc.returncode})")
         for c in commits:
-            c.events = [
-                _detailed(e, self.chunks) if e.needs_diff() and pick(e) else e for e in c.events
-            ]
+            c.events = [_detailed(e, self.chunks) if self._picks(e) else e for e in c.events]
+
+    def _picks(self, e: Event) -> bool:
+        return e.needs_diff() and self.detail(e)
 
     def abort(self) -> None:
         """Stop cat-file when the log could not be read (nothing once finished)."""
         proc, self.proc = self.proc, None
         if proc is not None:
             proc.kill()
-            with contextlib.suppress(OSError):
-                assert proc.stdin is not None
-                proc.stdin.close()
-            self.reader.join()
             proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                pipe and pipe.close()  # unbuffered: closing cannot fail on a dead process
 
 
 _NO_KEY = frozenset({"", " ", "\t", "-", "#"})
@@ -483,10 +485,7 @@ def key_chunks(data: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, (start, key) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(lines)
-        part = lines[start:end]
-        out[key] = (
-            part[0].strip() if len(part) == 1 else "\n".join(x.rstrip() for x in part).strip()
-        )
+        out[key] = "\n".join(line.rstrip() for line in lines[start:end]).strip()
     out["body"] = text.body.strip()
     return out
 
