@@ -272,6 +272,7 @@ def _valid_entry(entry: Any) -> bool:
 # --- encoding: plain data only; dates travel as ISO text with the paths to them ---------------
 
 _PLAIN = (str, int, float, bool, type(None), bytes)
+_SCALAR = frozenset(_PLAIN) - {str}
 _SHARED_LEN = 24
 _LAYOUTS: dict[tuple[Any, ...], Mapping[str, int]] = {}
 _DAYS: dict[str, dt.date] = {}  # one object per distinct date: a pipeline repeats them a lot
@@ -293,10 +294,25 @@ def _encode(value: Any, path: tuple[Any, ...], dates: list[tuple[Any, ...]]) -> 
         for k, v in value.items():
             if type(k) not in _PLAIN:
                 raise _NotPlain
-            out[sys.intern(k) if type(k) is str else k] = _encode(v, (*path, k), dates)
+            kind = type(v)  # plain values inline: no path is built for them
+            if kind is str:
+                v = sys.intern(v) if len(v) <= _SHARED_LEN else v
+            elif kind in _SCALAR:
+                pass
+            else:
+                v = _encode(v, (*path, k), dates)
+            out[sys.intern(k) if type(k) is str else k] = v
         return out
     if kind is list:
-        return [_encode(v, (*path, i), dates) for i, v in enumerate(value)]
+        items = []
+        for i, v in enumerate(value):
+            kind = type(v)
+            if kind is str:
+                v = sys.intern(v) if len(v) <= _SHARED_LEN else v
+            elif kind not in _SCALAR:
+                v = _encode(v, (*path, i), dates)
+            items.append(v)
+        return items
     if kind in _KINDS:
         dates.append((*path, _KINDS[kind]))
         return value.isoformat()

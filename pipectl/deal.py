@@ -13,7 +13,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +156,7 @@ class Touchpoint:
     outcome: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large pipeline holds 100,000s of these
 class Deal:
     """A parsed deal: its id (file name), stage (folder), frontmatter and where keys sit."""
 
@@ -166,6 +165,9 @@ class Deal:
     path: Path
     fields: Mapping[str, Any]
     lines: Mapping[str, int] = field(default_factory=dict)
+    _touchpoints: tuple[Touchpoint, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -229,9 +231,17 @@ class Deal:
         q = self.fields.get("qualification")
         return q if isinstance(q, Mapping) else {}
 
-    @cached_property  # rules ask for it many times per deal; fields never change
+    @property
     def touchpoints(self) -> tuple[Touchpoint, ...]:
         """Well-formed touchpoints in file order; malformed ones are lint's to report."""
+        # rules ask for them many times per deal and fields never change: built once
+        found = self._touchpoints
+        if found is None:
+            found = self._read_touchpoints()
+            object.__setattr__(self, "_touchpoints", found)
+        return found
+
+    def _read_touchpoints(self) -> tuple[Touchpoint, ...]:
         raw = self.fields.get("touchpoints")
         if not isinstance(raw, list):
             return ()

@@ -18,16 +18,42 @@ class DuplicateKeyError(yaml.MarkedYAMLError):
     """A mapping holds the same key twice."""
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+_SCALARS = ("null", "bool", "int", "float", "binary", "timestamp", "str")
+
+
 class _Loader(_Base):
     """Safe loader that refuses duplicate keys."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, yaml.MappingNode):  # `!!set word`: the base class says why
             return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return,unused-ignore]
+        pairs = node.value
+        for key_node, _ in pairs:
+            if key_node.tag == _MERGE:  # `<<: *base`: the base class merges, count the keys
+                self._refuse_duplicates(node, deep)
+                return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return,unused-ignore]
+        # Without a merge every key is set once: fewer entries than pairs means a key came
+        # twice (equal as dict keys: the same test a set makes), so keys are built only once.
+        try:
+            data = super().construct_mapping(node, deep=deep)
+        except (yaml.YAMLError, *_VALUE_ERRORS):
+            # a duplicate key before the bad entry is the error to report, as when keys
+            # were checked first
+            self._refuse_duplicates(node, deep)
+            raise
+        if len(data) != len(pairs):
+            self._refuse_duplicates(node, deep)
+        return data  # type: ignore[no-any-return,unused-ignore]
+
+    def _refuse_duplicates(self, node: Any, deep: bool) -> None:
+        """Raise DuplicateKeyError at the first repeated key, building keys in file order."""
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: the base class merges
+            if key_node.tag == _MERGE:  # `<<: *base`: the base class merges
                 continue
+            if key_node in self.recursive_objects:  # this key's own error is being raised
+                return
             key = self.construct_object(key_node, deep=deep)
             try:
                 dup = key in seen
@@ -41,15 +67,21 @@ class _Loader(_Base):
                     f"found duplicate key {key!r}",
                     key_node.start_mark,
                 )
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return,unused-ignore]
 
-    def construct_object(self, node: Any, deep: bool = False) -> Any:
+
+def _fitting(constructor: Any) -> Any:
+    """A scalar constructor whose ValueError/KeyError (`!!bool maybe`, `!!int abc`) becomes a
+    ConstructorError at the node, with the line."""
+
+    def construct(loader: Any, node: Any) -> Any:
         try:
-            return super().construct_object(node, deep=deep)
-        except _VALUE_ERRORS:  # `!!bool maybe`, `!!int abc`: PyYAML's own KeyError/ValueError
+            return constructor(loader, node)
+        except _VALUE_ERRORS:
             raise yaml.constructor.ConstructorError(
                 None, None, f"{_what(node)} does not fit its tag {_tag(node.tag)}", node.start_mark
             ) from None
+
+    return construct
 
 
 # What PyYAML's constructors raise, besides YAMLError, on a value that does not fit its tag.
@@ -86,6 +118,11 @@ def _construct_timestamp(loader: _Loader, node: Any) -> Any:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+# the scalar constructors (collections only yield an empty one on their first step, which
+# cannot fail; their entries are built by these); None is an unknown tag
+for _tag_name in (*(f"tag:yaml.org,2002:{t}" for t in _SCALARS), None):
+    _Loader.add_constructor(_tag_name, _fitting(_Loader.yaml_constructors[_tag_name]))
 
 YAMLError = yaml.YAMLError
 MarkedYAMLError = yaml.MarkedYAMLError
@@ -140,7 +177,7 @@ def _check_nesting(text: str) -> None:
 def _check_size(data: Any) -> None:
     """Walk the data once, counting every value reached (aliases each time), without recursion."""
     budget = MAX_VALUES
-    stack: list[tuple[Any, int]] = [(data, 0)] if isinstance(data, dict | list) else []
+    stack: list[tuple[Any, int]] = [(data, 0)] if isinstance(data, _CONTAINERS) else []
     while stack:
         value, depth = stack.pop()
         children = value.values() if isinstance(value, dict) else value
@@ -149,7 +186,11 @@ def _check_size(data: Any) -> None:
             raise TooComplexError(f"expands to more than {MAX_VALUES} values (aliases?)")
         if depth >= MAX_DEPTH:
             raise TooComplexError(f"nested deeper than {MAX_DEPTH} levels")
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+        depth += 1
+        stack += [(c, depth) for c in children if isinstance(c, _CONTAINERS)]
+
+
+_CONTAINERS = (dict, list)
 
 
 def error_position(exc: BaseException) -> tuple[int | None, int | None, str]:

@@ -17,11 +17,12 @@ from ..config import Config, line_of
 from ..deal import Deal, decode, split
 from ..errors import DealError
 from ..store import Pipeline
-from . import settings
+from . import settings, suppress
 from .history import Arrivals, read_arrivals
 from .model import Finding, Rule
 
 CONFIG_PATH = "pipeline.yaml"
+_NONE = suppress.Suppressions({}, ())
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Context:
     # thresholds and severities are asked for once per deal and rule: remember them
     _memo: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, repr=False)
     _open: list[Deal] | None = field(default=None, repr=False)
+    _suppressions: dict[int, suppress.Suppressions] = field(default_factory=dict, repr=False)
 
     @property
     def root(self) -> Path:
@@ -49,6 +51,16 @@ class Context:
             open_names = {s.name for s in self.config.open_stages}
             self._open = [d for d in self.deals if d.stage in open_names]
         return self._open
+
+    def suppressions(self, deal: Deal) -> suppress.Suppressions:
+        """The deal's `lint-ignore` entries, parsed once per run (a rule and the runner ask)."""
+        if deal.fields.get(suppress.KEY) is None:
+            return _NONE
+        try:
+            return self._suppressions[id(deal)]
+        except KeyError:
+            found = self._suppressions[id(deal)] = suppress.parse(deal)
+            return found
 
     def setting(self, rule: Rule, key: str, stage: str | None = None) -> Any:
         memo_key = (rule.code, key, stage)

@@ -14,7 +14,6 @@ from ..config import CONFIG_FILE
 from ..deal import DATE_FIELDS, Deal
 from .context import Context
 from .model import Finding, Rule, rule
-from .suppress import parse as parse_suppressions
 
 
 @rule("PL101", "invalid-frontmatter", "error",
@@ -115,7 +114,7 @@ def bad_value(ctx: Context, r: Rule) -> Iterator[Finding]:
             msg = f"lost_reason: {reason!r} is not one of {', '.join(cfg.lost_reasons)}"
             yield ctx.finding(r, deal, msg, key="lost_reason")
         yield from _touchpoint_problems(ctx, r, deal)
-        for problem in parse_suppressions(deal).problems:
+        for problem in ctx.suppressions(deal).problems:
             yield ctx.finding(r, deal, problem, key="lint-ignore")
 
 

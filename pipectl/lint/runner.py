@@ -7,6 +7,7 @@ on a file's content. Bad rule settings raise ConfigError (exit 2). Never prints.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -66,20 +67,40 @@ def run(
         findings_data, checked = replay
         found = tuple(Finding(*f) for f in findings_data)
         return LintResult(found, pipeline.root, git_root, chosen, checked, today)
-    deals, errors = load(pipeline, stages) if chosen else ([], [])
-    ctx = Context(pipeline, config, today, deals, errors, tuple(stages))
+    # every deal, finding and helper of a run lives until its end and none is in a cycle: the
+    # cyclic collector would only walk them again and again (a tenth of a cold run's time)
+    collecting = gc.isenabled()
+    gc.disable()
+    checked = 0
+    try:
+        deals, errors = load(pipeline, stages) if chosen else ([], [])
+        ctx = Context(pipeline, config, today, deals, errors, tuple(stages))
+        findings = _check(ctx, chosen)
+        findings.sort(key=Finding.sort_key)
+        checked = len(deals) + len(errors)
+        names = [fl.name for fl in fields(Finding)]
+        memo.put(inputs, ([tuple(getattr(f, n) for n in names) for f in findings], checked))
+    finally:
+        if collecting:
+            if checked >= _FREEZE_MIN:
+                # they outlive the run while its report is written: keep the collector
+                # from walking them all again (up to three times) once it is back on
+                gc.freeze()
+            gc.enable()
+    return LintResult(tuple(findings), pipeline.root, git_root, chosen, checked, today)
+
+
+_FREEZE_MIN = 1500  # deals; a small run's objects cost the collector nothing worth saving
+
+
+def _check(ctx: Context, chosen: tuple[Rule, ...]) -> list[Finding]:
     findings: list[Finding] = []
     for r in chosen:
         try:
             findings.extend(f for f in r.check(ctx, r) if f.severity != "off")
         except Exception as exc:  # a bug in one rule must not hide the others' findings
             findings.append(_internal_error(r, exc))
-    findings = _apply_suppressions(ctx, chosen, findings)
-    findings.sort(key=Finding.sort_key)
-    checked = len(deals) + len(errors)
-    names = [fl.name for fl in fields(Finding)]
-    memo.put(inputs, ([tuple(getattr(f, n) for n in names) for f in findings], checked))
-    return LintResult(tuple(findings), pipeline.root, git_root, chosen, checked, today)
+    return _apply_suppressions(ctx, chosen, findings)
 
 
 def _internal_error(r: Rule, exc: Exception) -> Finding:
@@ -93,7 +114,7 @@ def _apply_suppressions(
 ) -> list[Finding]:
     ran = {r.code for r in chosen}
     by_path = {d.path.as_posix(): d for d in ctx.deals}
-    table = {p: suppress.parse(d).reasons for p, d in by_path.items()}
+    table = {p: ctx.suppressions(d).reasons for p, d in by_path.items()}
     used: set[tuple[str, str]] = set()
     kept: list[Finding] = []
     for f in findings:
