@@ -20,10 +20,10 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 
 from . import __version__
 from .deal import Deal, parse_deal
@@ -190,9 +190,7 @@ class DealCache:
         store = self.directory is not None
         workers = _workers(len(todo))
         if workers > 1:
-            jobs: list[Job] = [
-                (str(refs[i].path), str(shown), refs[i].stage) for i, _key, shown in todo
-            ]
+            jobs = _Jobs(refs, todo)
             pooled = _parse_parallel(jobs, workers, True)  # the compact form travels best
             if pooled is not None:
                 self.stats["workers"] = workers
@@ -245,13 +243,15 @@ class DealCache:
         if path is None:
             return
         body = marshal.dumps((_environment(), stage, entries))
-        data = MAGIC + hashlib.blake2b(body, digest_size=DIGEST).digest() + body
+        digest = hashlib.blake2b(body, digest_size=DIGEST).digest()
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
+            with os.fdopen(fd, "wb") as f:  # in parts: no second copy of a large body
+                f.write(MAGIC)
+                f.write(digest)
+                f.write(body)
             os.replace(tmp, path)
             self.stats["stored"] += len(entries)
         except OSError:
@@ -405,7 +405,7 @@ def _parse_one(job: Job, store: bool, keep: bool) -> tuple[int, Any, Deal | Deal
     return 0, payload, deal if keep else None
 
 
-def _parse_chunk(jobs: list[Job], store: bool) -> list[tuple[int, Any, Any]]:
+def _parse_chunk(jobs: Sequence[Job], store: bool) -> list[tuple[int, Any, Any]]:
     return [_parse_one(job, store, False) for job in jobs]
 
 
@@ -429,7 +429,32 @@ def _workers(jobs: int) -> int:
     return max(1, min(cores, jobs // (PARALLEL_MIN // 2)))
 
 
-def _parse_parallel(jobs: list[Job], workers: int, store: bool) -> Iterator[Any] | None:
+class _Jobs(Sequence[Job]):
+    """The jobs of a pool, made a chunk at a time as the pool sends them (100,000 at once
+    would sit in memory beside the deals)."""
+
+    def __init__(self, refs: Sequence[Ref], todo: list[tuple[int, StatKey, Path]]):
+        self.refs, self.todo = refs, todo
+
+    def __len__(self) -> int:
+        return len(self.todo)
+
+    @overload
+    def __getitem__(self, index: int) -> Job: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Job]: ...
+
+    def __getitem__(self, index: int | slice) -> Job | list[Job]:
+        if isinstance(index, slice):
+            return [self._job(t) for t in self.todo[index]]
+        return self._job(self.todo[index])
+
+    def _job(self, item: tuple[int, StatKey, Path]) -> Job:
+        ref = self.refs[item[0]]
+        return (str(ref.path), str(item[2]), ref.stage)
+
+
+def _parse_parallel(jobs: Sequence[Job], workers: int, store: bool) -> Iterator[Any] | None:
     """Parse in `workers` forked processes, results in order as chunks finish; None when a
     pool cannot be had here."""
     import multiprocessing
@@ -437,7 +462,7 @@ def _parse_parallel(jobs: list[Job], workers: int, store: bool) -> Iterator[Any]
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     size = max(1, min(500, -(-len(jobs) // (workers * 4))))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    chunks = (jobs[i : i + size] for i in range(0, len(jobs), size))  # made as sent
     try:
         pool = multiprocessing.get_context("fork").Pool(workers)
     except (OSError, ImportError):
@@ -445,7 +470,7 @@ def _parse_parallel(jobs: list[Job], workers: int, store: bool) -> Iterator[Any]
     return _stream(pool, chunks, store)
 
 
-def _stream(pool: Any, chunks: list[list[Job]], store: bool) -> Iterator[Any]:
+def _stream(pool: Any, chunks: Iterable[Sequence[Job]], store: bool) -> Iterator[Any]:
     from functools import partial
 
     with pool:
