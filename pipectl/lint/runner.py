@@ -76,8 +76,9 @@ def run(
         deals, errors = load(pipeline, stages) if chosen else ([], [])
         ctx = Context(pipeline, config, today, deals, errors, tuple(stages))
         findings = _check(ctx, chosen)
-        findings.sort(key=Finding.sort_key)
         checked = len(deals) + len(errors)
+        del deals, errors, ctx  # the findings are all that is kept: let the deals go first
+        findings.sort(key=Finding.sort_key)
         names = [fl.name for fl in fields(Finding)]
         memo.put(inputs, ([tuple(getattr(f, n) for n in names) for f in findings], checked))
     finally:
