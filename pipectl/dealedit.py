@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -162,7 +163,7 @@ def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
     if candidate is not None and _parses_to(candidate, expected):
         return candidate
     fallback = text.with_yaml(_ruamel_edit(text, apply))
-    if _parses_to(fallback, expected) and _comments(text.yaml) <= _comments(fallback.yaml):
+    if _parses_to(fallback, expected) and _layout(text.yaml) <= _layout(fallback.yaml):
         return fallback
     raise DealError("cannot change this frontmatter safely; edit it by hand")
 
@@ -174,9 +175,11 @@ def _parses_to(text: DealText, expected: dict[str, Any]) -> bool:
         return False
 
 
-def _comments(yaml_text: str) -> set[str]:
-    """Whole-line comments: a dump that loses one of these is refused (data checks miss it)."""
-    return {ln.strip() for ln in yaml_text.splitlines() if ln.lstrip().startswith("#")}
+def _layout(yaml_text: str) -> Counter[str]:
+    """Whole-line comments and blank lines: a dump that loses one is refused (data checks
+    cannot see them)."""
+    lines = (ln.strip() for ln in yaml_text.splitlines())
+    return Counter(ln for ln in lines if not ln or ln.startswith("#"))
 
 
 class _CannotEdit(Exception):
@@ -322,7 +325,10 @@ def _remove_flow_pair(s: str, mapping: Any, knode: Any) -> str:
     i = next(j for j, (k, _v) in enumerate(pairs) if k is knode)
     if i + 1 < len(pairs):
         return s[: knode.start_mark.index] + s[pairs[i + 1][0].start_mark.index :]
-    start = pairs[i - 1][1].end_mark.index if i > 0 else knode.start_mark.index
+    start = knode.start_mark.index
+    if i > 0:  # the last pair goes with the comma before it (an empty value has no end of its own)
+        comma = s.rfind(",", pairs[i - 1][0].end_mark.index, start)
+        start = comma if comma != -1 else pairs[i - 1][1].end_mark.index
     return s[:start] + s[pairs[i][1].end_mark.index :]
 
 

@@ -17,7 +17,8 @@ from .deal import Deal
 def width_of(text: str) -> int:
     if text.isascii():  # the common case, without a table lookup per character
         return len(text)
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    wide = sum(1 for c in text if not c.isascii() and unicodedata.east_asian_width(c) in "WF")
+    return len(text) + wide
 
 
 def clip(text: str, width: int) -> str:

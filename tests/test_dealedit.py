@@ -75,3 +75,11 @@ def test_merge_keys_are_read_not_refused():
 
     data = yamlio.load("base: &b {a: 1}\nextra:\n  <<: *b\n  x: 1\n")
     assert data["extra"] == {"a": 1, "x": 1}
+
+
+def test_removing_the_last_pair_of_a_flow_mapping_keeps_everything_else():
+    src = (
+        "---\n\ntitle: x\n\nqualification: {need: 'no', fit: , budget: 'no'}\n\nowner: a  #\n---\n"
+    )
+    out = edited(src, **{"qualification.budget": REMOVE})
+    assert out == "---\n\ntitle: x\n\nqualification: {need: 'no', fit: }\n\nowner: a  #\n---\n"
