@@ -14,6 +14,14 @@ if TYPE_CHECKING:
 
 NO_COMMIT_HELP = "Change the files but make no commit."
 
+# one --today for every command that judges dates, so they all read "now" the same way
+TodayOpt = typer.Option(
+    None,
+    "--today",
+    metavar="DATE",
+    help="Pin today's date (YYYY-MM-DD); default $PIPECTL_TODAY or today.",
+)
+
 
 def start_dir(ctx: typer.Context) -> Path:
     obj = ctx.find_root().obj or {}

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 import typer
 
 from .app import app
-from .common import NO_COMMIT_HELP, open_pipeline, warn
+from .common import NO_COMMIT_HELP, TodayOpt, open_pipeline, warn
 
 if TYPE_CHECKING:
     from ..store import Pipeline
 
-TodayOpt = typer.Option(None, "--today", help="Pin today's date (YYYY-MM-DD).")
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 

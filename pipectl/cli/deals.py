@@ -16,7 +16,16 @@ if TYPE_CHECKING:
     from ..deal import Deal
 
 from .app import app
-from .common import NO_COMMIT_HELP, date_option, open_pipeline, report, start_dir, warn, when
+from .common import (
+    NO_COMMIT_HELP,
+    TodayOpt,
+    date_option,
+    open_pipeline,
+    report,
+    start_dir,
+    warn,
+    when,
+)
 
 NoCommit = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP)
 DateOpt = typer.Option(None, "--date", help="Date to record (YYYY-MM-DD); default today.")
@@ -227,7 +236,7 @@ def list_(
     open_only: bool = typer.Option(False, "--open", help="Only open deals."),
     closed_only: bool = typer.Option(False, "--closed", help="Only won or lost deals."),
     overdue: bool = typer.Option(False, "--overdue", help="Only deals whose next step is late."),
-    today: str = typer.Option(None, "--today", help="Pin today's date (YYYY-MM-DD)."),
+    today: str = TodayOpt,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List deals as a table or JSON, filtered by stage, owner, tag or flags."""

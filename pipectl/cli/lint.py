@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from .app import app
-from .common import start_dir
+from .common import TodayOpt, start_dir
 
 if TYPE_CHECKING:
     from ..lint import LintResult
@@ -55,12 +55,7 @@ def lint(
     statistics: bool = typer.Option(
         False, "--statistics", help="Also print how many findings each rule made."
     ),
-    today: str = typer.Option(
-        None,
-        "--today",
-        metavar="DATE",
-        help="Pin today's date (YYYY-MM-DD); default $PIPECTL_TODAY or today.",
-    ),
+    today: str = TodayOpt,
     output: Path = typer.Option(
         None,
         "--output",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .app import app
-from .common import open_pipeline, warn, window
+from .common import TodayOpt, open_pipeline, warn, window
 
 if TYPE_CHECKING:
     from ..store import Pipeline
@@ -85,7 +85,7 @@ def report(
     ),
     until: str = UntilOpt,
     owner: str = typer.Option(None, "--owner", metavar="NAME", help="Only this owner's deals."),
-    today: str = typer.Option(None, "--today", metavar="DATE", help="Pin today's date."),
+    today: str = TodayOpt,
     as_json: bool = JsonOpt,
     html: Path = typer.Option(
         None,
