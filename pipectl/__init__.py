@@ -3,4 +3,6 @@
 This package's top level must stay import-cheap: `pipectl --version` reads only this file.
 """
 
-__version__ = "0.1.0"
+from pipectl.version import __version__
+
+__all__ = ["__version__"]

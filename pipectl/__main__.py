@@ -11,11 +11,11 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args in (["--version"], ["-V"]):
-        from . import __version__
+        from pipectl.version import __version__
 
         sys.stdout.write(f"pipectl {__version__}\n")
         return 0
-    from .cli import run
+    from pipectl.cli import run
 
     return run(args)
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
-from .errors import ConfigError
+from pipectl import yamlio
+from pipectl.errors import ConfigError
 
 CONFIG_FILE = "pipeline.yaml"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from .errors import UsageError
+from pipectl.errors import UsageError
 
 
 def today(explicit: str | dt.date | None = None) -> dt.date:

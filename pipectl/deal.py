@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
-from .errors import DealError
+from pipectl import yamlio
+from pipectl.errors import DealError
 
 BOM = "\ufeff"
 _FENCE_RE = re.compile(r"(---|\.\.\.)[ \t]*(\r\n|\n|$)")

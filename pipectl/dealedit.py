@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from .deal import DealText, parse_yaml, same_value
-from .errors import DealError
+from pipectl.deal import DealText, parse_yaml, same_value
+from pipectl.errors import DealError
 
 REMOVE = object()  # a sentinel value: delete the key
 

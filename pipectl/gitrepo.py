@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from .errors import GitError
+from pipectl.errors import GitError
 
 _MANY = 200  # more paths than this go to git through stdin or a file, not as arguments
 

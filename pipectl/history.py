@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import GitError
-from .gitrepo import GitRepo
+from pipectl.errors import GitError
+from pipectl.gitrepo import GitRepo
 
 # Kinds of event, in the words `pipectl history` prints.
 CREATED, MOVED, LOGGED, CHANGED, EDITED, RENAMED, DELETED = (
@@ -460,8 +460,8 @@ _EMPTY = {"content": ""}  # key_chunks(b""): what a missing blob reads as
 
 def key_chunks(data: bytes) -> dict[str, str]:
     """A deal file cut into its top-level keys' text, plus "body"; cheap, no YAML parsing."""
-    from .deal import _TOP_KEY_RE, decode, split
-    from .errors import DealError
+    from pipectl.deal import _TOP_KEY_RE, decode, split
+    from pipectl.errors import DealError
 
     try:
         text = split(decode(data))

@@ -8,10 +8,10 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .deal import Deal
+from pipectl.deal import Deal
 
 if TYPE_CHECKING:
-    from .store import Pipeline
+    from pipectl.store import Pipeline
 
 
 def plain(value: Any, depth: int = 0) -> Any:
@@ -42,3 +42,8 @@ def deal_json(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
 
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def amount(value: float | None) -> float | int | None:
+    """12000.0 as 12000: whole amounts read as the user wrote them."""
+    return int(value) if value is not None and float(value).is_integer() else value

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LockError
+from pipectl.errors import LockError
 
 DEFAULT_TIMEOUT = 30.0
 

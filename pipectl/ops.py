@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
-from .config import CONFIG_FILE, default_config_text
-from .dates import parse_date
-from .deal import DATE_FIELDS, DealText, decode, is_valid_id, parse_yaml, slugify, split
-from .dealedit import REMOVE, append_item, new_deal_text, set_fields
-from .errors import DealError, UsageError
-from .gitrepo import GitRepo, find_git_root
-from .store import Change, DealRef, Pipeline
+from pipectl import yamlio
+from pipectl.config import CONFIG_FILE, default_config_text
+from pipectl.dates import parse_date
+from pipectl.deal import DATE_FIELDS, DealText, decode, is_valid_id, parse_yaml, slugify, split
+from pipectl.dealedit import REMOVE, append_item, new_deal_text, set_fields
+from pipectl.errors import DealError, UsageError
+from pipectl.gitrepo import GitRepo, find_git_root
+from pipectl.store import Change, DealRef, Pipeline
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def init(folder: Path, commit: bool = True) -> tuple[Outcome, bool]:
             shutil.rmtree(folder / ".git", ignore_errors=True)
         raise
     if pipeline.git is not None:
-        from . import driver
+        from pipectl.team import driver
 
         driver.register(pipeline.git)
     return Outcome(None, ch.committed, f"initialised pipeline in {folder}"), made_repo
@@ -76,7 +76,7 @@ def _init_files(pipeline: Pipeline, config_path: Path, commit: bool) -> Change:
             keep = pipeline.stage_dir(stage) / ".gitkeep"
             if not keep.exists():
                 ch.write(keep, "")
-        from . import driver  # teams: deal files merge with pipectl's merge driver
+        from pipectl.team import driver  # teams: deal files merge with pipectl's merge driver
 
         driver.add_attributes(ch, pipeline.root)
         ch.set_message("init pipeline", "init")

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Config
-from .deal import Deal
-from .history import CREATED, DELETED, MOVED, Event, History
+from pipectl.config import Config
+from pipectl.deal import Deal
+from pipectl.history import CREATED, DELETED, MOVED, Event, History
 
 AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
     ("0-7", 7), ("8-30", 30), ("31-90", 90), ("91+", None),

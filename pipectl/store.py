@@ -16,11 +16,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import locking
-from .config import CONFIG_FILE, Config, load_config
-from .deal import Deal, DealText, decode, is_valid_id, parse_deal, split
-from .errors import DealError, GitError, PipectlError, UsageError
-from .gitrepo import GitRepo, find_git_root
+from pipectl import locking
+from pipectl.config import CONFIG_FILE, Config, load_config
+from pipectl.deal import Deal, DealText, decode, is_valid_id, parse_deal, split
+from pipectl.errors import DealError, GitError, PipectlError, UsageError
+from pipectl.gitrepo import GitRepo, find_git_root
 
 NO_GIT_WARNING = "not inside a git repository: changes are saved but there is no audit trail"
 
@@ -96,7 +96,7 @@ class Pipeline:
 
         Deal paths are as `display` shows them, or relative to the root when `relative`.
         """
-        from .cache import DealCache, default_dir
+        from pipectl.caches.deals import DealCache, default_dir
 
         git_dir = self.git.git_dir() if self.git is not None else None
         cache = DealCache(default_dir(self.root, git_dir))

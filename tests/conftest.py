@@ -14,6 +14,10 @@ from typer.testing import CliRunner
 
 from pipectl.cli import app
 
+# The clone's root and the test data kept in it: tests need nothing beside the clone.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA = REPO_ROOT / "tests" / "data"
+
 # CI (CI=true) replays the same Hypothesis examples on every run, so a landing never hangs on
 # luck; a developer's run explores new ones each time (and the long runs in docs/ go further).
 settings.register_profile("ci", derandomize=True, database=None)

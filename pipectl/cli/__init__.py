@@ -6,14 +6,14 @@ imports inside the command functions so `pipectl --help` and `pipectl lint` star
 
 from __future__ import annotations
 
-from .app import app, run
+from pipectl.cli.app import app, run
 
 # Importing a command module registers its commands; order here is the order in --help.
-from . import deals  # noqa: F401  isort: skip
-from . import transfer  # noqa: F401  isort: skip
-from . import reports  # noqa: F401  isort: skip
-from . import lint  # noqa: F401  isort: skip
-from . import team  # noqa: F401  isort: skip
-from . import daily  # noqa: F401  isort: skip
+from pipectl.cli import deals  # noqa: F401  isort: skip
+from pipectl.cli import transfer  # noqa: F401  isort: skip
+from pipectl.cli import reports  # noqa: F401  isort: skip
+from pipectl.cli import lint  # noqa: F401  isort: skip
+from pipectl.cli import team  # noqa: F401  isort: skip
+from pipectl.cli import daily  # noqa: F401  isort: skip
 
 __all__ = ["app", "run"]

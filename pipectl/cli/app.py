@@ -10,8 +10,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from .. import __version__
-from ..errors import EXIT_USAGE, PipectlError
+from pipectl.errors import EXIT_USAGE, PipectlError
+from pipectl.version import __version__
 
 
 class _Group(TyperGroup):

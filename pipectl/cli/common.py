@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from ..ops import Outcome
-    from ..store import Pipeline
+    from pipectl.ops import Outcome
+    from pipectl.store import Pipeline
 
 NO_COMMIT_HELP = "Change the files but make no commit."
 
@@ -30,7 +30,7 @@ def start_dir(ctx: typer.Context) -> Path:
 
 
 def open_pipeline(ctx: typer.Context) -> Pipeline:
-    from ..store import Pipeline
+    from pipectl.store import Pipeline
 
     return Pipeline.open(start_dir(ctx))
 
@@ -41,7 +41,7 @@ def warn(message: str) -> None:
 
 def report(pipeline: Pipeline, outcome: Outcome, no_commit: bool) -> None:
     """Print what a changing command did; warn when there is no audit trail."""
-    from ..store import NO_GIT_WARNING
+    from pipectl.store import NO_GIT_WARNING
 
     typer.echo(outcome.message)
     if pipeline.git is None and not no_commit:
@@ -49,14 +49,14 @@ def report(pipeline: Pipeline, outcome: Outcome, no_commit: bool) -> None:
 
 
 def date_option(value: str | None, what: str) -> dt.date | None:
-    from ..dates import parse_date
+    from pipectl.dates import parse_date
 
     return None if value is None else parse_date(value, what)
 
 
 def window(since: str | None, until: str | None) -> tuple[dt.date | None, dt.date | None]:
     """A --since/--until pair; a window that ends before it starts is a usage error."""
-    from ..errors import UsageError
+    from pipectl.errors import UsageError
 
     start, end = date_option(since, "--since"), date_option(until, "--until")
     if start and end and end < start:
@@ -65,6 +65,6 @@ def window(since: str | None, until: str | None) -> tuple[dt.date | None, dt.dat
 
 
 def when(value: str | None) -> dt.date:
-    from ..dates import parse_date, today
+    from pipectl.dates import parse_date, today
 
     return parse_date(value, "--date") if value else today()

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .app import app
-from .common import NO_COMMIT_HELP, TodayOpt, open_pipeline, warn
+from pipectl.cli.app import app
+from pipectl.cli.common import NO_COMMIT_HELP, TodayOpt, open_pipeline, warn
 
 if TYPE_CHECKING:
-    from ..store import Pipeline
+    from pipectl.store import Pipeline
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
 
@@ -58,7 +58,9 @@ def board(
     N warnings or errors on it. Stages that do not fit the terminal's width wrap onto more
     rows. Open stages only, unless --all; at most --limit cards per stage.
     """
-    from .. import daily, dates, lint, render_board
+    from pipectl import dates, lint
+    from pipectl.daily import board as daily_board
+    from pipectl.render import board as render_board
 
     pipeline = open_pipeline(ctx)
     config = pipeline.config
@@ -70,11 +72,11 @@ def board(
     # every rule, so a card's !N is exactly what `pipectl lint` says about that deal
     findings = lint.run(pipeline, now).findings
     who = None if owner in (None, "all") else owner
-    columns = daily.board(loaded.deals, stages, now, daily.flags_by_deal(findings), who)
+    columns = daily_board.board(loaded.deals, stages, now, daily_board.flags_by_deal(findings), who)
     if as_json:
-        from ..jsonout import dumps
+        from pipectl.jsonout import dumps
 
-        typer.echo(dumps(daily.board_json(columns, now, who)))
+        typer.echo(dumps(daily_board.board_json(columns, now, who)))
         return
     text = render_board.board(
         columns,
@@ -117,7 +119,8 @@ def agenda(
     (lint's stale limit), new leads not yet contacted, and last-chance candidates for
     `pipectl sweep`. Each deal appears once, under its most urgent heading.
     """
-    from .. import daily, dates
+    from pipectl import dates
+    from pipectl.daily import agenda as daily_agenda
 
     pipeline = open_pipeline(ctx)
     now = dates.today(today)
@@ -125,15 +128,15 @@ def agenda(
     loaded = pipeline.load([s.name for s in pipeline.config.open_stages])
     for err in loaded.errors:
         warn(f"skipped {err}")
-    result = daily.agenda(loaded.deals, pipeline.config, now, who)
+    result = daily_agenda.agenda(loaded.deals, pipeline.config, now, who)
     if as_json:
-        from ..jsonout import dumps
+        from pipectl.jsonout import dumps
 
-        typer.echo(dumps(daily.agenda_json(result)))
+        typer.echo(dumps(daily_agenda.agenda_json(result)))
         return
-    from .. import render_board
+    from pipectl.render import agenda as render_agenda
 
-    typer.echo(render_board.agenda(result, _width(None), color=_color()))
+    typer.echo(render_agenda.agenda(result, _width(None), color=_color()))
 
 
 @app.command()
@@ -165,8 +168,10 @@ def sweep(
     date; --close moves those whose last chance expired with no answer to lost. One commit
     for the whole run.
     """
-    from .. import daily_sweep, dates, render_board
-    from ..store import NO_GIT_WARNING
+    from pipectl import dates
+    from pipectl.daily import sweep as daily_sweep
+    from pipectl.render import sweep as render_sweep
+    from pipectl.store import NO_GIT_WARNING
 
     pipeline = open_pipeline(ctx)
     now = dates.today(today)
@@ -178,13 +183,13 @@ def sweep(
     for err in result.errors:
         warn(f"skipped {err}")
     if as_json:
-        from ..jsonout import dumps
+        from pipectl.jsonout import dumps
 
         typer.echo(dumps(daily_sweep.sweep_json(result)))
     else:
         config = pipeline.config
         typer.echo(
-            render_board.sweep(result, _width(None), config.sweep_kind, config.sweep_lost_reason)
+            render_sweep.sweep(result, _width(None), config.sweep_kind, config.sweep_lost_reason)
         )
     acted = result.sent or result.closed
     if acted and not result.dry_run and pipeline.git is None and not no_commit:

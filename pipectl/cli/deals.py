@@ -12,11 +12,11 @@ import typer
 if TYPE_CHECKING:
     import datetime as dt
 
-    from ..config import Config
-    from ..deal import Deal
+    from pipectl.config import Config
+    from pipectl.deal import Deal
 
-from .app import app
-from .common import (
+from pipectl.cli.app import app
+from pipectl.cli.common import (
     NO_COMMIT_HELP,
     TodayOpt,
     date_option,
@@ -38,7 +38,7 @@ def init(
     no_commit: bool = NoCommit,
 ) -> None:
     """Create pipeline.yaml and the stage folders (and a git repo if outside one)."""
-    from .. import ops
+    from pipectl import ops
 
     folder = directory if directory is not None else start_dir(ctx)
     outcome, made_repo = ops.init(folder, commit=not no_commit)
@@ -68,7 +68,7 @@ def add(
     """Add a deal to the first stage (or --stage); its id is slugged from the title."""
     import os
 
-    from .. import ops
+    from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     if owner is None:
@@ -108,7 +108,7 @@ def move(
     no_commit: bool = NoCommit,
 ) -> None:
     """Move a deal to another stage (sets stage_entered); one commit."""
-    from .. import ops
+    from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     outcome = ops.move(pipeline, deal, stage, when=when(date), reason=reason, commit=not no_commit)
@@ -123,7 +123,7 @@ def won(
     no_commit: bool = NoCommit,
 ) -> None:
     """Close a deal as won (moves it to the won stage, sets closed)."""
-    from .. import ops
+    from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     stage = ops.closing_stage(pipeline, "won")
@@ -140,7 +140,7 @@ def lost(
     no_commit: bool = NoCommit,
 ) -> None:
     """Close a deal as lost with a reason (moves it to the lost stage, sets closed)."""
-    from .. import ops
+    from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     stage = ops.closing_stage(pipeline, "lost")
@@ -159,7 +159,7 @@ def log(
     no_commit: bool = NoCommit,
 ) -> None:
     """Log a touchpoint (call, email, meeting…) on a deal; one commit."""
-    from .. import ops
+    from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     result = ops.log(
@@ -177,7 +177,7 @@ def next_(
     no_commit: bool = NoCommit,
 ) -> None:
     """Set a deal's next step and its due date."""
-    from .. import ops
+    from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     outcome = ops.next_step(pipeline, deal, step, date_option(due, "--due"), not no_commit)
@@ -195,7 +195,7 @@ def set_(
     no_commit: bool = NoCommit,
 ) -> None:
     """Set frontmatter fields, qualification criteria included; only those lines change."""
-    from .. import ops
+    from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     outcome = ops.set_values(pipeline, deal, assignments or [], unset or [], not no_commit)
@@ -210,7 +210,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the deal as JSON."),
 ) -> None:
     """Print a deal: its fields, qualification, touchpoints and notes."""
-    from .. import render
+    from pipectl.render import text as render
 
     pipeline = open_pipeline(ctx)
     ref = pipeline.resolve(deal)
@@ -220,7 +220,7 @@ def show(
     text = pipeline.read_text(ref)
     d = pipeline.read_deal(ref)
     if as_json:
-        from ..jsonout import deal_json, dumps
+        from pipectl.jsonout import deal_json, dumps
 
         typer.echo(dumps(deal_json(d, pipeline)))
         return
@@ -242,7 +242,8 @@ def list_(
     """List deals as a table or JSON, filtered by stage, owner, tag or flags."""
     import shutil
 
-    from .. import dates, render
+    from pipectl import dates
+    from pipectl.render import text as render
 
     pipeline = open_pipeline(ctx)
     cfg = pipeline.config
@@ -265,7 +266,7 @@ def list_(
         and (not overdue or _overdue(d, cfg, now))
     ]
     if as_json:
-        from ..jsonout import deal_json, dumps
+        from pipectl.jsonout import deal_json, dumps
 
         typer.echo(dumps([deal_json(d, pipeline) for d in deals]))
         return
@@ -289,7 +290,7 @@ def edit(
     no_commit: bool = NoCommit,
 ) -> None:
     """Open a deal in $VISUAL/$EDITOR; validate and commit it if it changed."""
-    from .. import ops
+    from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     ref = pipeline.resolve(deal)
@@ -311,7 +312,7 @@ def editing(initial: bytes, name: str, validate: Callable[[bytes], None]) -> Ite
     import subprocess
     import tempfile
 
-    from ..errors import DealError, UsageError
+    from pipectl.errors import DealError, UsageError
 
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     fd, tmp_name = tempfile.mkstemp(prefix=f"pipectl-{name}-", suffix=".md")

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .app import app
-from .common import TodayOpt, start_dir
+from pipectl.cli.app import app
+from pipectl.cli.common import TodayOpt, start_dir
 
 if TYPE_CHECKING:
-    from ..lint import LintResult
-    from ..store import Pipeline
+    from pipectl.lint import LintResult
+    from pipectl.store import Pipeline
 
 FORMAT_HELP = "Report format: text, json, github, gitlab or sarif (github when GITHUB_ACTIONS)."
 
@@ -69,9 +69,9 @@ def lint(
     Rules and their settings: `pipectl rules`, `pipectl rule CODE`. Thresholds live under
     `rules:` in pipeline.yaml. Exit codes: 0 clean, 1 findings, 2 bad config or usage.
     """
-    from .. import dates
-    from ..errors import UsageError
-    from ..lint import SEVERITIES, formats, run
+    from pipectl import dates
+    from pipectl.errors import UsageError
+    from pipectl.lint import SEVERITIES, formats, run
 
     fmt = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     if fmt not in formats.FORMATS:
@@ -103,7 +103,7 @@ def lint(
 
 
 def _report(result: LintResult, fmt: str) -> str:
-    from ..lint import formats
+    from pipectl.lint import formats
 
     if fmt == "json":
         return formats.json_report(result)
@@ -111,15 +111,15 @@ def _report(result: LintResult, fmt: str) -> str:
         return formats.github(result)
     if fmt == "gitlab":
         return formats.gitlab(result)
-    from ..lint.sarif import sarif
+    from pipectl.lint.sarif import sarif
 
     return sarif(result)
 
 
 def _pipeline_for(ctx: typer.Context, paths: list[Path]) -> tuple[Pipeline, set[Path] | None]:
     """The one pipeline the paths belong to, and the files to report on (None: all)."""
-    from ..errors import UsageError
-    from ..store import Pipeline, find_root
+    from pipectl.errors import UsageError
+    from pipectl.store import Pipeline, find_root
 
     if not paths:
         return Pipeline.open(start_dir(ctx)), None
@@ -160,16 +160,16 @@ def rules(
     as_json: bool = typer.Option(False, "--json", help="Print the rules as JSON."),
 ) -> None:
     """List every lint rule: code, name, default severity and what it catches."""
-    from ..lint import RULES
+    from pipectl.lint import RULES
 
     if as_json:
         import json
 
-        from ..lint.docs import rule_json
+        from pipectl.lint.docs import rule_json
 
         typer.echo(json.dumps([rule_json(r) for r in RULES], indent=2, ensure_ascii=False))
         return
-    from ..render import table
+    from pipectl.render.text import table
 
     rows = [[r.code, r.name, r.severity, r.summary] for r in RULES]
     typer.echo(table(("CODE", "NAME", "SEVERITY", "FIRES WHEN"), rows, max_width=120))
@@ -178,9 +178,9 @@ def rules(
 @app.command()
 def rule(code: str = typer.Argument(..., help="A rule code (PL301) or name (stale).")) -> None:
     """Print one rule's documentation: why it matters, how to fix it, its settings."""
-    from ..errors import UsageError
-    from ..lint import get_rule
-    from ..lint.docs import rule_text
+    from pipectl.errors import UsageError
+    from pipectl.lint import get_rule
+    from pipectl.lint.docs import rule_text
 
     try:
         r = get_rule(code)

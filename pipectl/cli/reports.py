@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from .app import app
-from .common import TodayOpt, open_pipeline, warn, window
+from pipectl.cli.app import app
+from pipectl.cli.common import TodayOpt, open_pipeline, warn, window
 
 if TYPE_CHECKING:
-    from ..store import Pipeline
+    from pipectl.store import Pipeline
 
 SinceOpt = typer.Option(None, "--since", metavar="DATE", help="Only from this date on.")
 UntilOpt = typer.Option(
@@ -34,10 +34,10 @@ def history(
     Follows a deal across its moves between stage folders, and shows commits made by hand
     (a `git mv`, an edit in an editor) as well as pipectl's own. Reads git in one pass.
     """
-    from .. import history as hist_mod
-    from ..errors import UsageError
-    from ..jsonout import dumps
-    from ..render_report import event_json, history_text
+    from pipectl import history as hist_mod
+    from pipectl.errors import UsageError
+    from pipectl.jsonout import dumps
+    from pipectl.render.report import event_json, history_text
 
     pipeline = open_pipeline(ctx)
     if pipeline.git is None:
@@ -70,7 +70,7 @@ def history(
         else:
             typer.echo("no commits in that window" if start or end else "no commits yet")
         if hist.partial:
-            from ..render_report import PARTIAL_NOTE
+            from pipectl.render.report import PARTIAL_NOTE
 
             typer.echo(PARTIAL_NOTE)
         return
@@ -105,10 +105,10 @@ def report(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from .. import dates
-    from .. import history as hist_mod
-    from .. import report as report_mod
-    from ..jsonout import dumps
+    from pipectl import dates
+    from pipectl import history as hist_mod
+    from pipectl import report as report_mod
+    from pipectl.jsonout import dumps
 
     pipeline = open_pipeline(ctx)
     now = dates.today(today)
@@ -122,8 +122,8 @@ def report(
         warn(f"skipped {err}")
     figures = report_mod.report(loaded.deals, pipeline.config, hist, now, start, end, owner)
     if html is not None:
-        from ..errors import UsageError
-        from ..render_html import dashboard
+        from pipectl.errors import UsageError
+        from pipectl.render.html import dashboard
 
         page = dashboard(figures, _lint_findings(pipeline, now))
         try:
@@ -135,7 +135,7 @@ def report(
     if as_json:
         typer.echo(dumps(figures))
         return
-    from ..render_report import report_text
+    from pipectl.render.report import report_text
 
     typer.echo(report_text(figures))
 
@@ -145,8 +145,8 @@ def _lint_findings(pipeline: Pipeline, today: dt.date) -> list[dict[str, Any]] |
     (a bad rule setting): the figures are still worth a page."""
     from dataclasses import asdict
 
-    from .. import lint
-    from ..errors import PipectlError
+    from pipectl import lint
+    from pipectl.errors import PipectlError
 
     try:
         return [asdict(f) for f in lint.run(pipeline, today).findings]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from .app import app
-from .common import open_pipeline
+from pipectl.cli.app import app
+from pipectl.cli.common import open_pipeline
 
 
 @app.command()
@@ -31,7 +31,7 @@ def setup(
     Sets merge.pipectl.driver in the clone's .git/config (git keeps it per clone, never
     shared) and makes sure the pipeline's .gitattributes routes deal files to it.
     """
-    from .. import driver
+    from pipectl.team import driver
 
     pipeline = open_pipeline(ctx)
     done = driver.setup(pipeline, use_path=use_path, commit=not no_commit)
@@ -60,7 +60,7 @@ def sync(
     Deal files merge with pipectl's merge driver (touchpoints from both sides kept). On a
     real conflict sync stops, lists the files and the steps to finish, and exits 3.
     """
-    from .. import sync as syncing
+    from pipectl.team import sync as syncing
 
     result = syncing.sync(open_pipeline(ctx), remote=remote, retries=retries)
     if result.registered_driver:
@@ -90,7 +90,7 @@ def merge_driver(
 
     Exit 0 when the merge is clean; 1 when conflicts are left in the file for you to resolve.
     """
-    from .. import driver
+    from pipectl.team import driver
 
     name = path or str(ours)
     try:

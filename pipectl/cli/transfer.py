@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from .app import app
-from .common import NO_COMMIT_HELP, open_pipeline, warn
+from pipectl.cli.app import app
+from pipectl.cli.common import NO_COMMIT_HELP, open_pipeline, warn
 
 _MAX_SHOWN = 100  # invalid rows listed one per line before the rest are counted
 
@@ -81,8 +81,8 @@ def import_(
     the same import twice changes nothing. Any invalid row stops the import with FILE:LINE and
     nothing is written, unless --skip-invalid.
     """
-    from ..importer import InvalidRows, Options, import_file
-    from ..store import NO_GIT_WARNING
+    from pipectl.store import NO_GIT_WARNING
+    from pipectl.transfer.importer import InvalidRows, Options, import_file
 
     pipeline = open_pipeline(ctx)
     options = Options(
@@ -189,7 +189,7 @@ def export(
     `pipectl import` reads either back: the JSON export reproduces deals exactly, touchpoints
     included.
     """
-    from ..exporter import export as run_export
+    from pipectl.transfer.exporter import export as run_export
 
     pipeline = open_pipeline(ctx)
     result = run_export(pipeline, fmt.lower(), list(stage) if stage else None)
@@ -201,7 +201,7 @@ def export(
     try:
         output.write_text(result.text, encoding="utf-8")
     except OSError as exc:
-        from ..errors import UsageError
+        from pipectl.errors import UsageError
 
         raise UsageError(f"cannot write: {exc.strerror}", output) from None
     typer.echo(f"exported {result.count:,} deals to {output}", err=True)

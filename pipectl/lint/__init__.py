@@ -11,12 +11,12 @@ rich); it never prints.
 
 from __future__ import annotations
 
-from .model import SEVERITIES, Finding, Option, Rule
-from .registry import RULES, get_rule, select_rules
-from .rules_qualify import criterion_met, unanswered_run, unmet_criteria
-from .rules_time import last_activity
-from .runner import LintResult, run
-from .settings import setting, severity
+from pipectl.lint.model import SEVERITIES, Finding, Option, Rule
+from pipectl.lint.registry import RULES, get_rule, select_rules
+from pipectl.lint.rules_qualify import criterion_met, unanswered_run, unmet_criteria
+from pipectl.lint.rules_time import last_activity
+from pipectl.lint.runner import LintResult, run
+from pipectl.lint.settings import setting, severity
 
 __all__ = [
     "RULES",

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
-from ..config import Config, line_of
-from ..deal import Deal, decode, split
-from ..errors import DealError
-from ..store import Pipeline
-from . import settings, suppress
-from .history import Arrivals, read_arrivals
-from .model import Finding, Rule
+from pipectl import yamlio
+from pipectl.config import Config, line_of
+from pipectl.deal import Deal, decode, split
+from pipectl.errors import DealError
+from pipectl.lint import settings, suppress
+from pipectl.lint.history import Arrivals, read_arrivals
+from pipectl.lint.model import Finding, Rule
+from pipectl.store import Pipeline
 
 CONFIG_PATH = "pipeline.yaml"
 _NONE = suppress.Suppressions({}, ())

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .model import Option, Rule
-from .registry import RULES
+from pipectl.lint.model import Option, Rule
+from pipectl.lint.registry import RULES
 
 BEGIN = "<!-- rules:begin"
 END = "<!-- rules:end -->"

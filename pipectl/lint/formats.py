@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .model import Finding
-from .runner import LintResult
+from pipectl.lint.model import Finding
+from pipectl.lint.runner import LintResult
 
 FORMATS = ("text", "json", "github", "gitlab", "sarif")
 

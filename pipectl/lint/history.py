@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import GitError
-from ..gitrepo import GitRepo
+from pipectl.errors import GitError
+from pipectl.gitrepo import GitRepo
 
 
 @dataclass(frozen=True)

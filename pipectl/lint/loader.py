@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..deal import Deal
-from ..errors import DealError
-from ..store import Pipeline
+from pipectl.deal import Deal
+from pipectl.errors import DealError
+from pipectl.store import Pipeline
 
 
 def load(pipeline: Pipeline, stages: Sequence[str]) -> tuple[list[Deal], list[DealError]]:
-    # through the parsed-deal cache (pipectl/cache.py): same results, parsed once per change
+    # through the parsed-deal cache (pipectl/caches/deals.py): same results, parsed once per change
     try:
         result = pipeline.load(stages, relative=True)
         return result.deals, result.errors

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import UsageError
-from .model import Rule
-from .rules_fields import RULES as FIELD_RULES
-from .rules_qualify import RULES as QUALIFY_RULES
-from .rules_shape import RULES as SHAPE_RULES
-from .rules_structure import RULES as STRUCTURE_RULES
-from .rules_time import RULES as TIME_RULES
+from pipectl.errors import UsageError
+from pipectl.lint.model import Rule
+from pipectl.lint.rules_fields import RULES as FIELD_RULES
+from pipectl.lint.rules_qualify import RULES as QUALIFY_RULES
+from pipectl.lint.rules_shape import RULES as SHAPE_RULES
+from pipectl.lint.rules_structure import RULES as STRUCTURE_RULES
+from pipectl.lint.rules_time import RULES as TIME_RULES
 
 RULES: tuple[Rule, ...] = tuple(
     sorted(

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .context import Context
-from .model import Finding, Rule, rule
+from pipectl.lint.context import Context
+from pipectl.lint.model import Finding, Rule, rule
 
 
 def _absent(value: Any) -> bool:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..config import Config
-from ..deal import Deal
-from .context import Context
-from .model import Finding, Option, Rule, rule
+from pipectl.config import Config
+from pipectl.deal import Deal
+from pipectl.lint.context import Context
+from pipectl.lint.model import Finding, Option, Rule, rule
 
 _UNMET_WORDS = {"", "no", "false", "n", "off", "none", "unknown", "?", "tbd"}
 

@@ -8,10 +8,10 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
-from ..render import money
-from .context import CONFIG_PATH, Context
-from .model import Finding, Option, Rule, rule
-from .settings import severity
+from pipectl.lint.context import CONFIG_PATH, Context
+from pipectl.lint.model import Finding, Option, Rule, rule
+from pipectl.lint.settings import severity
+from pipectl.render.text import money
 
 
 def _stage_line(ctx: Context, r: Rule) -> int:

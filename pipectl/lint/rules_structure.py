@@ -10,10 +10,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..config import CONFIG_FILE
-from ..deal import DATE_FIELDS, Deal
-from .context import Context
-from .model import Finding, Rule, rule
+from pipectl.config import CONFIG_FILE
+from pipectl.deal import DATE_FIELDS, Deal
+from pipectl.lint.context import Context
+from pipectl.lint.model import Finding, Rule, rule
 
 
 @rule("PL101", "invalid-frontmatter", "error",

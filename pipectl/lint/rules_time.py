@@ -8,9 +8,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
-from ..deal import Deal
-from .context import Context
-from .model import Finding, Option, Rule, rule
+from pipectl.deal import Deal
+from pipectl.lint.context import Context
+from pipectl.lint.model import Finding, Option, Rule, rule
 
 
 def _plural(n: int, word: str) -> str:

@@ -12,14 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .. import resultcache
-from ..gitrepo import find_git_root
-from ..store import Pipeline
-from . import settings, suppress
-from .context import CONFIG_PATH, Context
-from .loader import load
-from .model import INTERNAL_ERROR, SEVERITY_RANK, Finding, Rule
-from .registry import get_rule, select_rules
+from pipectl.caches import results as resultcache
+from pipectl.gitrepo import find_git_root
+from pipectl.lint import settings, suppress
+from pipectl.lint.context import CONFIG_PATH, Context
+from pipectl.lint.loader import load
+from pipectl.lint.model import INTERNAL_ERROR, SEVERITY_RANK, Finding, Rule
+from pipectl.lint.registry import get_rule, select_rules
+from pipectl.store import Pipeline
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ import hashlib
 import json
 from typing import Any
 
-from .. import __version__
-from .formats import ci_base, path_from
-from .model import INTERNAL_ERROR
-from .registry import RULES
-from .runner import LintResult
+from pipectl.lint.formats import ci_base, path_from
+from pipectl.lint.model import INTERNAL_ERROR
+from pipectl.lint.registry import RULES
+from pipectl.lint.runner import LintResult
+from pipectl.version import __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}

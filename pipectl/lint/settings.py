@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import Config, line_of
-from ..errors import ConfigError
-from .model import SEVERITIES, Option, Rule
+from pipectl.config import Config, line_of
+from pipectl.errors import ConfigError
+from pipectl.lint.model import SEVERITIES, Option, Rule
 
 SEVERITY_KEY = "severity"
 STAGES_KEY = "stages"
@@ -21,7 +21,7 @@ SEVERITY_VALUES = (*SEVERITIES, "off")
 def _rule(rule: Rule | str) -> Rule:
     if isinstance(rule, Rule):
         return rule
-    from .registry import get_rule
+    from pipectl.lint.registry import get_rule
 
     return get_rule(rule)
 
@@ -93,7 +93,7 @@ def enabled_anywhere(config: Config, rule: Rule) -> bool:
 
 def validate(config: Config) -> None:
     """Check the `rules:` section; a bad setting raises ConfigError with pipeline.yaml's line."""
-    from .registry import RULES, get_rule
+    from pipectl.lint.registry import RULES, get_rule
 
     text = _config_text(config)
     rules = config.rules or {}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..deal import Deal
+from pipectl.deal import Deal
 
 KEY = "lint-ignore"
 
@@ -27,7 +27,7 @@ class Suppressions:
 
 
 def parse(deal: Deal) -> Suppressions:
-    from .registry import get_rule
+    from pipectl.lint.registry import get_rule
 
     raw: Any = deal.fields.get(KEY)
     if raw is None:

@@ -1,0 +1,107 @@
+"""The board: a pipeline's deals as columns, one per stage, with their lint flags.
+
+Pure functions over deals, config, lint findings and "today", returning frozen values. Never
+reads files, runs git or prints: the CLI loads the deals and `render.board` lays them out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pipectl import lint
+from pipectl.config import Stage
+from pipectl.deal import Deal
+from pipectl.jsonout import amount
+from pipectl.owners import owner_matches
+
+# Severities that put a flag on a card (info findings do not).
+FLAG_SEVERITIES = ("error", "warning")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One deal on the board."""
+
+    id: str
+    company: str | None
+    owner: str | None
+    value: float | None
+    days_in_stage: int | None
+    warnings: int  # lint findings at warning or error
+    worst: str | None  # "error", "warning" or None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One stage of the board with its cards, biggest value first."""
+
+    stage: str
+    closed: str | None
+    cards: tuple[Card, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.cards)
+
+    @property
+    def value(self) -> float:
+        """The sum of the values the cards have (a card without a value adds nothing)."""
+        return float(sum(c.value for c in self.cards if c.value is not None))
+
+
+def days_in_stage(deal: Deal, today: dt.date) -> int | None:
+    """Days since the deal entered its stage: `stage_entered`, else `closed`, else `created`."""
+    since = deal.date("stage_entered") or deal.date("closed") or deal.date("created")
+    return None if since is None else (today - since).days
+
+
+def flags_by_deal(findings: Iterable[lint.Finding]) -> dict[str, tuple[lint.Finding, ...]]:
+    """Warnings and errors grouped by deal id; pipeline-wide findings are left out."""
+    out: dict[str, list[lint.Finding]] = {}
+    for f in findings:
+        if f.deal_id is not None and f.severity in FLAG_SEVERITIES:
+            out.setdefault(f.deal_id, []).append(f)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def board(
+    deals: Iterable[Deal],
+    stages: Sequence[Stage],
+    today: dt.date,
+    flags: Mapping[str, Sequence[lint.Finding]] | None = None,
+    owner: str | None = None,
+) -> tuple[Column, ...]:
+    """A column per stage in pipeline order, empty stages included, cards biggest first."""
+    flags = flags or {}
+    by_stage: dict[str, list[Card]] = {s.name: [] for s in stages}
+    for d in deals:
+        if d.stage not in by_stage or not owner_matches(d, owner):
+            continue
+        found = flags.get(d.id, ())
+        severities = {f.severity for f in found}
+        worst = next((s for s in FLAG_SEVERITIES if s in severities), None)
+        by_stage[d.stage].append(
+            Card(d.id, d.company, d.owner, d.value, days_in_stage(d, today), len(found), worst)
+        )
+    return tuple(
+        Column(s.name, s.closed, tuple(sorted(by_stage[s.name], key=_card_order))) for s in stages
+    )
+
+
+def board_json(columns: Sequence[Column], today: dt.date, owner: str | None) -> dict[str, Any]:
+    """The board as JSON-ready data with stable keys: every stage and every card."""
+    stages = [
+        {"stage": c.stage, "closed": c.closed, "count": c.count, "value": amount(c.value),
+         "cards": [{"id": k.id, "company": k.company, "owner": k.owner,
+                    "value": amount(k.value), "days_in_stage": k.days_in_stage,
+                    "lint_findings": k.warnings, "worst": k.worst} for k in c.cards]}
+        for c in columns
+    ]  # fmt: skip
+    return {"today": today.isoformat(), "owner": owner, "stages": stages}
+
+
+def _card_order(card: Card) -> tuple[float, str]:
+    return (-(card.value or 0.0), card.id)

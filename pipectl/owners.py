@@ -1,0 +1,21 @@
+"""Who owns a deal: the one rule every `--owner` filter matches by.
+
+Owner names are typed by people and taken from git identities, so `Alice` and `alice ` are the
+same rep; every command that filters or groups by owner asks here, never compares by itself.
+"""
+
+from __future__ import annotations
+
+from pipectl.deal import Deal
+
+
+def owner_key(name: str | None) -> str:
+    """The form two owner names are compared in: trimmed, without regard to case."""
+    return (name or "").strip().casefold()
+
+
+def owner_matches(deal: Deal, owner: str | None) -> bool:
+    """No owner asked for matches every deal; names compare without regard to case."""
+    if owner is None:
+        return True
+    return owner_key(deal.owner) == owner_key(owner)

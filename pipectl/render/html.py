@@ -1,0 +1,342 @@
+"""The HTML dashboard: one self-contained page of report figures, charts as inline SVG.
+
+No network (a Content-Security-Policy forbids every fetch), every user-supplied string
+escaped; takes figures as plain data and returns the page's text, never computes or prints.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pipectl.render.svg import AGING_COLORS, PALETTE, attr, e, empty, hbars, legend, stacked, vbars
+from pipectl.render.text import money
+from pipectl.version import __version__
+
+LINT_ROWS = 200  # findings listed one by one; the per-rule table counts them all
+
+_CSS = """
+:root{--ink:#1d2630;--muted:#5b6770;--line:#d9dee3;--card:#fff;--bg:#f3f5f7}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+color:var(--ink);background:var(--bg)}
+header,main,footer{max-width:1200px;margin:0 auto;padding:12px 16px}
+h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.05rem;margin:0 0 .6rem}
+.sub{color:var(--muted);margin:0}
+.warn{background:#fff4e0;border:1px solid #e0b12e;border-radius:6px;padding:8px 12px}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px}
+.kpi{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
+.kpi b{display:block;font-size:1.35rem}.kpi span{color:var(--muted);font-size:.85rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));
+gap:14px;margin-top:14px}
+section.card{background:var(--card);border:1px solid var(--line);border-radius:8px;
+padding:12px 14px;min-width:0}
+section.wide{grid-column:1/-1}
+svg{display:block;width:100%;height:auto}
+svg text{font:13px system-ui,sans-serif;fill:var(--ink)}svg .muted{fill:var(--muted)}
+@media (max-width:600px){svg text{font-size:17px}}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{cursor:pointer;white-space:nowrap;color:var(--muted);font-weight:600}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.sev-error{color:#c0392b;font-weight:600}.sev-warning{color:#a66a00}.sev-info{color:var(--muted)}
+.legend{display:flex;gap:14px;flex-wrap:wrap;font-size:.85rem;color:var(--muted)}
+svg.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px}
+.empty{color:var(--muted);font-style:italic}
+"""
+
+# Click a column heading to sort by it; numbers sort as numbers (data-sort holds them).
+_JS = """
+(function(){
+  function key(td){var s=td.getAttribute('data-sort');return s===null?td.textContent:s;}
+  document.querySelectorAll('table.sortable th').forEach(function(th,i){
+    th.addEventListener('click',function(){
+      var body=th.closest('table').tBodies[0];var rows=Array.prototype.slice.call(body.rows);
+      var asc=th.getAttribute('aria-sort')!=='ascending';
+      rows.sort(function(a,b){var x=key(a.cells[i]),y=key(b.cells[i]);
+        var nx=parseFloat(x),ny=parseFloat(y);
+        var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:String(x).localeCompare(String(y));
+        return asc?c:-c;});
+      rows.forEach(function(r){body.appendChild(r);});
+      th.parentNode.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort');});
+      th.setAttribute('aria-sort',asc?'ascending':'descending');
+    });
+  });
+  document.documentElement.setAttribute('data-ready','1');
+})();
+"""
+
+
+def _hash(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} d"
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+
+def table(
+    headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[tuple[str, Any]]], name: str,
+    row_data: Sequence[Mapping[str, Any]] | None = None,
+) -> str:  # fmt: skip
+    """A sortable table; headers are (text, numeric); cells (shown text, sort key)."""
+    if not rows:
+        return empty()
+    head = "".join(f'<th class="n">{e(h)}</th>' if n else f"<th>{e(h)}</th>" for h, n in headers)
+    body = []
+    for i, row in enumerate(rows):
+        attrs = ""
+        if row_data is not None:
+            attrs = "".join(f' data-{k}="{attr(v)}"' for k, v in row_data[i].items())
+        cells = []
+        for (text, key), (_, numeric) in zip(row, headers, strict=True):
+            sort = "" if key is None else f' data-sort="{e(key)}"'
+            cls = ' class="n"' if numeric else ""
+            cells.append(f"<td{cls}{sort}>{text}</td>")
+        body.append(f"<tr{attrs}>{''.join(cells)}</tr>")
+    return (
+        f'<div class="scroll"><table class="sortable" data-table="{e(name)}"><thead><tr>{head}'
+        f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def _kpis(fig: Mapping[str, Any]) -> str:
+    cur = fig["currency"]
+    tiles = [
+        ("open_count", "open deals", str(fig["open_count"])),
+        ("open_value", f"open value ({cur})", money(fig["open_value"])),
+        ("weighted_value", f"weighted ({cur})", money(fig["weighted_value"])),
+        ("won_value", f"won ({cur}), {fig['won_count']} deals", money(fig["won_value"])),
+        ("win_rate", f"win rate ({fig['won_count']} won / {fig['lost_count']} lost)",
+         _pct(fig["win_rate"])),
+        ("avg_cycle_days", "average sales cycle", _days(fig["avg_cycle_days"])),
+        ("median_cycle_days", "median sales cycle", _days(fig["median_cycle_days"])),
+        ("velocity", f"velocity ({cur} per day)", money(fig["velocity"]["per_day"])),
+    ]  # fmt: skip
+    out = []
+    for key, label, shown in tiles:
+        value = fig["velocity"]["per_day"] if key == "velocity" else fig[key]
+        out.append(
+            f'<div class="kpi" data-key="{e(key)}" data-value="{attr(value)}">'
+            f"<b>{e(shown)}</b><span>{e(label)}</span></div>"
+        )
+    return f'<section class="kpis" aria-label="headline figures">{"".join(out)}</section>'
+
+
+def _card(title: str, body: str, ident: str, wide: bool = False, note: str = "") -> str:
+    cls = "card wide" if wide else "card"
+    extra = f'<p class="sub">{e(note)}</p>' if note else ""
+    return f'<section class="{cls}" id="{e(ident)}"><h2>{e(title)}</h2>{extra}{body}</section>'
+
+
+def _funnel(fig: Mapping[str, Any]) -> str:
+    rows = [
+        (f["stage"], float(f["reached"]), f"{f['reached']} · {money(f['value'])}",
+         {"stage": f["stage"], "reached": f["reached"], "value": f["value"]})
+        for f in fig["funnel"]
+    ]  # fmt: skip
+    conv = [
+        (f"→ {c['to']}", (c["rate"] or 0) * 100, _pct(c["rate"]),
+         {"from": c["from"], "to": c["to"], "rate": c["rate"]})
+        for c in fig["conversion"]
+    ]  # fmt: skip
+    return (
+        hbars(rows, "funnel")
+        + '<p class="sub">Conversion: the share that went on from the stage before</p>'
+        + hbars(conv, "conversion", PALETTE[3])
+    )
+
+
+def _stages(fig: Mapping[str, Any]) -> str:
+    rows = [
+        (name, float(s["value"] or 0),
+         f"{s['count']} · {money(s['value'])} · w {money(s['weighted_value'])}",
+         {"stage": name, "count": s["count"], "value": s["value"],
+          "weighted-value": s["weighted_value"]})
+        for name, s in fig["stages"].items()
+        if s["closed"] is None
+    ]  # fmt: skip
+    return hbars(rows, "stages", PALETTE[0])
+
+
+def _forecast(fig: Mapping[str, Any]) -> str:
+    rows = fig["forecast"]
+    labels = [r["month"] or "no date" for r in rows]
+    data = [{"month": r["month"], "value": r["value"], "weighted-value": r["weighted_value"],
+             "count": r["count"]} for r in rows]  # fmt: skip
+    series = [
+        ("value", [float(r["value"] or 0) for r in rows], PALETTE[1]),
+        ("weighted", [float(r["weighted_value"] or 0) for r in rows], PALETTE[0]),
+    ]
+    notes = [money(r["weighted_value"]) for r in rows]
+    chart = vbars(labels, series, "forecast", data, notes=notes)
+    return legend([("value", PALETTE[1]), ("weighted", PALETTE[0])]) + chart if rows else chart
+
+
+def _time_in_stage(fig: Mapping[str, Any]) -> str:
+    rows = [
+        (name, t["avg_days"] or 0.0,
+         f"{_days(t['avg_days'])} avg · {_days(t['median_days'])} med",
+         {"stage": name, "avg-days": t["avg_days"], "median-days": t["median_days"],
+          "count": t["count"]})
+        for name, t in fig["time_in_stage"].items()
+    ]  # fmt: skip
+    return hbars(rows, "time-in-stage", PALETTE[2])
+
+
+def _aging(fig: Mapping[str, Any]) -> str:
+    aging = fig["aging"]
+    names = aging["buckets"]
+    rows = [(stage, counts) for stage, counts in aging["stages"].items()]
+    keys = legend([(f"{n} days", AGING_COLORS[i]) for i, n in enumerate(names)])
+    oldest = table(
+        [("Deal", False), ("Stage", False), ("Owner", False), ("Days in stage", True),
+         ("Age", True), ("Value", True)],
+        [[(e(r["title"]), r["title"]), (e(r["stage"]), r["stage"]), (e(r["owner"] or ""), None),
+          (e(r["days_in_stage"] if r["days_in_stage"] is not None else "–"), r["days_in_stage"]),
+          (e(r["age_days"] if r["age_days"] is not None else "–"), r["age_days"]),
+          (e(money(r["value"])), r["value"])] for r in aging["oldest"]],
+        "oldest", [{"deal": r["id"]} for r in aging["oldest"]],
+    )  # fmt: skip
+    return keys + stacked(rows, names, "aging") + '<p class="sub">Waiting longest</p>' + oldest
+
+
+def _trend(fig: Mapping[str, Any]) -> str:
+    rows = fig["trend"]
+    labels = [r["month"] for r in rows]
+    data = [{"month": r["month"], "win-rate": r["win_rate"], "avg-cycle-days": r["avg_cycle_days"],
+             "won-count": r["won_count"], "lost-count": r["lost_count"]} for r in rows]  # fmt: skip
+    cycles = [float(r["avg_cycle_days"] or 0) for r in rows]
+    notes = [f"{c:.0f} d" if c else "" for c in cycles]
+    chart = vbars(labels, [("cycle days", cycles, PALETTE[1])], "trend", data,
+                  line=("win rate", [r["win_rate"] for r in rows], PALETTE[3]),
+                  notes=notes)  # fmt: skip
+    keys = legend([("average sales cycle (days, bars)", PALETTE[1]),
+                   ("win rate (0–100%, line)", PALETTE[3])])  # fmt: skip
+    return keys + chart if rows else chart
+
+
+def _lost(fig: Mapping[str, Any]) -> str:
+    rows = [
+        (r["reason"], float(r["count"]), f"{r['count']} · {money(r['value'])}",
+         {"reason": r["reason"], "count": r["count"], "value": r["value"]})
+        for r in fig["lost_reasons"]
+    ]  # fmt: skip
+    return hbars(rows, "lost-reasons", PALETTE[4])
+
+
+def _owners(fig: Mapping[str, Any]) -> str:
+    heads = [("Owner", False), ("Open", True), ("Open value", True), ("Weighted", True),
+             ("Won", True), ("Won value", True), ("Lost", True), ("Win rate", True),
+             ("Avg cycle", True), ("Median cycle", True)]  # fmt: skip
+    rows, data = [], []
+    for name, o in fig["owners"].items():
+        rows.append([
+            (e(name), name), (e(o["open_count"]), o["open_count"]),
+            (e(money(o["open_value"])), o["open_value"]),
+            (e(money(o["weighted_value"])), o["weighted_value"]),
+            (e(o["won_count"]), o["won_count"]), (e(money(o["won_value"])), o["won_value"]),
+            (e(o["lost_count"]), o["lost_count"]), (e(_pct(o["win_rate"])), o["win_rate"]),
+            (e(_days(o["avg_cycle_days"])), o["avg_cycle_days"]),
+            (e(_days(o["median_cycle_days"])), o["median_cycle_days"]),
+        ])  # fmt: skip
+        data.append({"owner": name, "won-value": o["won_value"], "win-rate": o["win_rate"],
+                     "open-count": o["open_count"]})  # fmt: skip
+    return table(heads, rows, "owners", data)
+
+
+def _lint(findings: Sequence[Mapping[str, Any]] | None) -> str:
+    if findings is None:
+        return empty("lint could not run: see `pipectl lint`")
+    if not findings:
+        return '<p class="sub">No findings: the pipeline keeps its own rules.</p>'
+    order = {"error": 0, "warning": 1, "info": 2}
+    counts = {s: sum(1 for f in findings if f["severity"] == s) for s in order}
+    summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    per_rule = Counter((f["code"], f["name"]) for f in findings)
+    rules = table(
+        [("Code", False), ("Rule", False), ("Findings", True)],
+        [[(e(code), code), (e(name), name), (e(n), n)] for (code, name), n in
+         sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "lint-rules",
+    )  # fmt: skip
+    ranked = sorted(findings, key=lambda f: (order.get(f["severity"], 3), f["path"], f["line"]))
+    shown = ranked[:LINT_ROWS]
+    if len(ranked) > len(shown):  # a big pipeline's thousands would bury the page
+        summary += f"; the {len(shown)} most severe below (`pipectl lint` lists all)"
+    heads = [("Severity", False), ("Code", False), ("Where", False), ("Message", False)]
+    rows = [
+        [(f'<span class="sev-{e(f["severity"])}">{e(f["severity"])}</span>',
+          order.get(f["severity"], 3)),
+         (f'{e(f["code"])} <span class="sub">{e(f["name"])}</span>', f["code"]),
+         (e(f"{f['path']}:{f['line']}"), f"{f['path']}:{f['line']:08d}"),
+         (e(f["message"]), None)]
+        for f in shown
+    ]  # fmt: skip
+    data = [{"code": f["code"], "deal": f.get("deal_id")} for f in shown]
+    return f'<p class="sub">{e(summary)}</p>{rules}' + table(heads, rows, "lint", data)
+
+
+def dashboard(fig: Mapping[str, Any], findings: Sequence[Mapping[str, Any]] | None) -> str:
+    """The whole page. `findings`: current lint findings as dicts (None: lint unavailable)."""
+    scope = f"as of {fig['as_of']}"
+    if fig["since"] or fig["until"]:
+        scope += f" · window {fig['since'] or '…'} to {fig['until'] or '…'}"
+    if fig["owner"]:
+        scope += f" · owner {fig['owner']}"
+    warnings = []
+    if fig["partial"]:
+        warnings.append("Shallow clone: figures from git history (days in stage, conversion, "
+                        "trend) miss the oldest commits and are partial.")  # fmt: skip
+    if not fig["history"]:
+        warnings.append("No git history: days in stage and conversion use the files only.")
+    if fig["other_currencies"]:
+        warnings.append(f"Some deals are in {', '.join(fig['other_currencies'])}; "
+                        f"their values are summed as if in {fig['currency']}.")  # fmt: skip
+    warn = "".join(f'<p class="warn" data-partial="{attr(fig["partial"])}">{e(w)}</p>'
+                   for w in warnings)  # fmt: skip
+    hist_note = " (partial)" if fig["partial"] else ""
+    cards = [
+        _card("Funnel", _funnel(fig), "funnel", note="deals that reached each stage"),
+        _card("Open pipeline by stage", _stages(fig), "stages",
+              note=f"value in {fig['currency']}, count and weighted value"),
+        _card("Forecast by expected close", _forecast(fig), "forecast",
+              note="open deals by expected close month; the number is the weighted value"),
+        _card("Days in stage" + hist_note, _time_in_stage(fig), "time-in-stage",
+              note="finished stays, from git moves"),
+        _card("Aging of open deals", _aging(fig), "aging", note="days in the current stage"),
+        _card("Win rate and sales cycle by month", _trend(fig), "trend"),
+        _card("Lost reasons", _lost(fig), "lost-reasons"),
+        _card("By owner", _owners(fig), "owners", wide=True),
+        _card("Lint findings", _lint(findings), "lint", wide=True),
+    ]  # fmt: skip
+    csp = (
+        f"default-src 'none'; style-src '{_hash(_CSS)}'; script-src '{_hash(_JS)}'; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">\n'
+        f"<title>Pipeline dashboard · {e(fig['as_of'])}</title>\n"
+        f"<style>{_CSS}</style></head>\n<body>\n"
+        f'<header><h1>Pipeline dashboard</h1><p class="sub">{e(scope)}</p>{warn}</header>\n'
+        f'<main>{_kpis(fig)}\n<div class="grid">{"".join(cards)}</div></main>\n'
+        f'<footer><p class="sub">Made by pipectl {e(__version__)} from the pipeline\'s files and '
+        "its git history.</p></footer>\n"
+        f"<script>{_JS}</script>\n</body></html>\n"
+    )

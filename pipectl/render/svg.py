@@ -1,0 +1,181 @@
+"""Charts as inline SVG for the HTML dashboard: horizontal, stacked and grouped bars, a line.
+
+Returns markup strings with every label escaped; never computes a figure, never prints.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+from pipectl.render.text import money
+
+PALETTE = ("#2f6fb0", "#7aa6d6", "#e08a2e", "#3a9a5b", "#c0392b", "#8e6bb8", "#5b6770")
+AGING_COLORS = ("#3a9a5b", "#9cc46b", "#e0b12e", "#c0392b")
+W = 480  # SVG user units; charts scale to the width of their card
+
+
+def e(value: Any) -> str:
+    """Escape anything for HTML text or a quoted attribute."""
+    return escape("" if value is None else str(value), quote=True)
+
+
+def attr(value: Any) -> str:
+    """A figure for a data-* attribute, exactly as `report --json` prints it."""
+    return e(json.dumps(value))
+
+
+def short(text: str, limit: int = 20) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def empty(text: str = "nothing to show yet") -> str:
+    return f'<p class="empty">{e(text)}</p>'
+
+
+def hbars(
+    rows: Sequence[tuple[str, float, str, Mapping[str, Any]]],
+    chart: str,
+    color: str = PALETTE[0],
+) -> str:
+    """Horizontal bars: (label, length, text at the bar's end, data attributes) per row."""
+    if not rows:
+        return empty()
+    top = max((r[1] for r in rows), default=0) or 1
+    left, right, step = 150, 175, 28
+    height = step * len(rows) + 8
+    out = [
+        f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
+        f'data-chart="{e(chart)}" preserveAspectRatio="xMinYMin meet">'
+    ]
+    for i, (label, length, text, data) in enumerate(rows):
+        y = 4 + i * step
+        width = max(0.0, (W - left - right) * length / top)
+        attrs = "".join(f' data-{k}="{attr(v)}"' for k, v in data.items())
+        out.append(
+            f'<g class="bar"{attrs}><title>{e(label)}: {e(text)}</title>'
+            f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{e(short(label))}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{width:.1f}" height="{step - 8}" rx="3" '
+            f'fill="{color}"/>'
+            f'<text x="{left + width + 6:.1f}" y="{y + 17}" class="muted">{e(text)}</text></g>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def vbars(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float], str]],
+    chart: str,
+    data: Sequence[Mapping[str, Any]],
+    line: tuple[str, Sequence[float | None], str] | None = None,
+    notes: Sequence[str] | None = None,
+) -> str:
+    """Grouped vertical bars per label (e.g. month), `notes` written above each group when
+    there is room; an optional line on a 0-100% scale with its 50% mark."""
+    if not labels:
+        return empty()
+    height, bottom, top_pad, left = 240, 34, 24, 8
+    plot_h = height - bottom - top_pad
+    top = max((v for _, values, _ in series for v in values), default=0) or 1
+    group = (W - left * 2) / len(labels)
+    bar = max(2.0, min(36.0, group * 0.8 / max(1, len(series))))
+    out = [
+        f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
+        f'data-chart="{e(chart)}" preserveAspectRatio="xMinYMin meet">',
+        f'<line x1="{left}" x2="{W - left}" y1="{height - bottom}" y2="{height - bottom}" '
+        f'stroke="#d9dee3"/>',
+    ]
+    every = -(-len(labels) // 8)  # at most 8 labels: a month's name needs the room
+    for i, label in enumerate(labels):
+        x0 = left + i * group + (group - bar * len(series)) / 2
+        attrs = "".join(f' data-{k}="{attr(v)}"' for k, v in data[i].items())
+        out.append(f'<g class="bar"{attrs}>')
+        tips = ", ".join(f"{name} {money(values[i])}" for name, values, _ in series)
+        out.append(f"<title>{e(label)}: {e(tips)}</title>")
+        for j, (_, values, color) in enumerate(series):
+            h = plot_h * values[i] / top
+            out.append(
+                f'<rect x="{x0 + j * bar:.1f}" y="{height - bottom - h:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}" fill="{color}"/>'
+            )
+        if notes is not None and len(labels) <= 8:
+            tallest = max(plot_h * values[i] / top for _, values, _ in series)
+            out.append(
+                f'<text x="{left + i * group + group / 2:.1f}" '
+                f'y="{height - bottom - tallest - 6:.1f}" text-anchor="middle" '
+                f'class="muted">{e(notes[i])}</text>'
+            )
+        if i % every == 0:
+            out.append(
+                f'<text x="{left + i * group + group / 2:.1f}" y="{height - bottom + 18}" '
+                f'text-anchor="middle" class="muted">{e(label)}</text>'
+            )
+        out.append("</g>")
+    if line is not None:
+        _, rates, color = line
+        points = [
+            f"{left + i * group + group / 2:.1f},{top_pad + plot_h * (1 - v):.1f}"
+            for i, v in enumerate(rates)
+            if v is not None
+        ]
+        if points:
+            mid = top_pad + plot_h / 2
+            out.append(
+                f'<line x1="{left}" x2="{W - left}" y1="{mid:.1f}" y2="{mid:.1f}" '
+                f'stroke="{color}" stroke-dasharray="4 4" stroke-opacity=".5"/>'
+                f'<text x="{W - left}" y="{mid - 4:.1f}" text-anchor="end" class="muted">'
+                f"50%</text>"
+            )
+            out.append(
+                f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
+                f'stroke-width="2.5" class="line"/>'
+            )
+            out.extend(
+                f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="3.5" fill="{color}"/>'
+                for p in points
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def legend(items: Sequence[tuple[str, str]]) -> str:
+    spans = "".join(
+        f'<span><svg class="sw" viewBox="0 0 10 10"><rect width="10" height="10" rx="2" '
+        f'fill="{e(c)}"/></svg>{e(name)}</span>'
+        for name, c in items
+    )
+    return f'<div class="legend">{spans}</div>'
+
+
+def stacked(rows: Sequence[tuple[str, Sequence[int]]], names: Sequence[str], chart: str) -> str:
+    """Horizontal stacked bars (aging: open deals per stage by days in stage)."""
+    if not rows:
+        return empty()
+    top = max((sum(c) for _, c in rows), default=0) or 1
+    left, right, step = 150, 40, 28
+    height = step * len(rows) + 8
+    out = [
+        f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
+        f'data-chart="{e(chart)}" preserveAspectRatio="xMinYMin meet">'
+    ]
+    for i, (label, counts) in enumerate(rows):
+        y = 4 + i * step
+        x = float(left)
+        tip = ", ".join(f"{n} days: {c}" for n, c in zip(names, counts, strict=True))
+        out.append(f'<g class="bar" data-stage="{attr(label)}" data-counts="{attr(list(counts))}">')
+        out.append(f"<title>{e(label)}: {e(tip)}</title>")
+        out.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{e(short(label))}</text>')
+        for j, c in enumerate(counts):
+            w = (W - left - right) * c / top
+            if w > 0:
+                out.append(
+                    f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{step - 8}" '
+                    f'fill="{AGING_COLORS[j % len(AGING_COLORS)]}"/>'
+                )
+            x += w
+        out.append(f'<text x="{x + 6:.1f}" y="{y + 17}" class="muted">{sum(counts)}</text></g>')
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,342 @@
+"""`pipectl import`: rows of a CSV (or pipectl's own JSON export) become deal files, in one commit.
+
+Every row is checked before anything is written: a bad row stops the whole import (or, asked
+to, is skipped and listed). Existing deals change only in their mapped fields. Never prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pipectl.deal import DealText, decode, parse_yaml, same_value, split
+from pipectl.dealedit import REMOVE, new_deal_text, set_fields
+from pipectl.errors import DealError, UsageError
+from pipectl.store import DealRef, Pipeline
+from pipectl.transfer import mapping as csvmap
+from pipectl.transfer.rows import STEP, Incoming, RowError, csv_rows, json_rows, unique
+
+Progress = Callable[[str, int, int], None]
+"""Told (phase, done, total) as an import runs: phases "checking", "writing", "committing"."""
+
+
+class InvalidRows(UsageError):
+    """Rows failed their checks; nothing was written."""
+
+    def __init__(self, source: str, unit: str, errors: Sequence[RowError]):
+        self.source = source
+        self.unit = unit
+        self.errors = tuple(errors)
+        n = len(self.errors)
+        first = where(source, unit, self.errors[0].line)
+        super().__init__(
+            f"{first}: {self.errors[0].message}"
+            + (f" (and {n - 1} more invalid rows)" if n > 1 else "")
+            + "; nothing imported (--skip-invalid imports the valid rows)"
+        )
+
+    def lines(self) -> list[str]:
+        return [f"{where(self.source, self.unit, e.line)}: {e.message}" for e in self.errors]
+
+
+def where(source: str, unit: str, line: int) -> str:
+    return f"{source}:{line}" if unit == "line" else f"{source}: {unit} {line}"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to read the source (mapping file, mapping options) and what to do with its rows."""
+
+    mapping_file: Path | None = None
+    maps: tuple[str, ...] = ()
+    stage_maps: tuple[str, ...] = ()
+    date_format: str | None = None
+    encoding: str = "utf-8-sig"
+    delimiter: str | None = None
+    skip_invalid: bool = False
+    create_only: bool = False
+    dry_run: bool = False
+    commit: bool = True
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an import did (or, with --dry-run, would do)."""
+
+    source: str
+    unit: str
+    rows: int
+    added: int
+    updated: int
+    moved: int
+    unchanged: int
+    by_stage: Mapping[str, int]
+    skipped: tuple[RowError, ...]
+    committed: bool
+    dry_run: bool
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.moved)
+
+    def skipped_lines(self) -> list[str]:
+        return [f"{where(self.source, self.unit, e.line)}: {e.message}" for e in self.skipped]
+
+
+@dataclass
+class _Update:
+    row: Incoming
+    ref: DealRef
+    text: DealText
+    moving: bool
+
+
+@dataclass
+class _Plan:
+    creates: list[Incoming] = field(default_factory=list)
+    updates: list[_Update] = field(default_factory=list)
+    unchanged: int = 0
+
+
+# --- the whole import -----------------------------------------------------------------------
+
+
+def import_file(
+    pipeline: Pipeline,
+    source: Path,
+    options: Options = Options(),
+    *,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Import a CSV or JSON file into the pipeline: checked first, written all at once."""
+    from pipectl.dates import today as ops_today
+
+    now = today or ops_today()
+    shown = str(pipeline.display(source))
+    report = progress or (lambda phase, done, total: None)
+    if source.suffix.lower() == ".json":
+        if options.mapping_file or options.maps or options.date_format:
+            raise UsageError("--mapping, --map and --date-format apply to CSV files")
+        unit = "item"
+        rows, errors = json_rows(pipeline, source, options, report)
+    else:
+        unit = "line"
+        rows, errors = csv_rows(pipeline, source, options, report)
+    rows, clash_errors = unique(rows, unit)
+    errors.extend(clash_errors)
+
+    def plan_or_fail() -> tuple[_Plan, list[RowError]]:
+        plan, plan_errors = _plan(pipeline, rows, options.create_only, now, report)
+        bad = sorted(errors + plan_errors, key=lambda e: e.line)
+        if bad and not options.skip_invalid:
+            raise InvalidRows(shown, unit, bad)
+        return plan, bad
+
+    if options.dry_run:
+        plan, bad = plan_or_fail()
+        return _result(pipeline, shown, unit, plan, bad, committed=False, dry_run=True)
+    with pipeline.change(options.commit) as ch:
+        plan, bad = plan_or_fail()
+        total = len(plan.creates) + len(plan.updates)
+        done = 0
+        ch.sync = False  # new files have no old content to protect; see Change.sync
+        for row in plan.creates:
+            path = pipeline.stage_dir(row.stage) / f"{row.id}.md"
+            ch.create(path, row.text)
+            done += 1
+            if done % STEP == 0:
+                report("writing", done, total)
+        ch.sync = True
+        for up in plan.updates:
+            if up.moving:
+                dst = pipeline.stage_dir(up.row.stage) / up.ref.path.name
+                ch.move(up.ref.path, dst, up.text.render())
+            else:
+                ch.write(up.ref.path, up.text.render())
+            done += 1
+            if done % STEP == 0:
+                report("writing", done, total)
+        report("writing", total, total)
+        result = _result(pipeline, shown, unit, plan, bad, committed=False, dry_run=False)
+        ch.message = commit_message(result, source.name)
+        if result.changed:
+            report("committing", 0, 1)
+    return replace(result, committed=ch.committed)
+
+
+def commit_message(result: Result, name: str) -> str:
+    """One line of counts, the new and changed deals per stage, the skipped rows, trailers."""
+    counts = [
+        f"{n} {what}"
+        for n, what in (
+            (result.added, "added"),
+            (result.updated, "updated"),
+            (result.moved, "moved"),
+            (result.unchanged, "unchanged"),
+        )
+        if n
+    ]
+    lines = [f"import {name}: {', '.join(counts)}", ""]
+    lines += [f"{stage}: {n}" for stage, n in result.by_stage.items()]
+    if result.skipped:
+        lines += ["", f"skipped {len(result.skipped)} invalid rows:"]
+        lines += [f"  {where(name, result.unit, e.line)}: {e.message}" for e in result.skipped[:50]]
+        if len(result.skipped) > 50:
+            lines.append(f"  … and {len(result.skipped) - 50} more")
+    lines += ["", "Pipectl-Action: import", f"Pipectl-Import-Source: {name}"]
+    return "\n".join(lines) + "\n"
+
+
+def _result(
+    pipeline: Pipeline,
+    source: str,
+    unit: str,
+    plan: _Plan,
+    bad: list[RowError],
+    *,
+    committed: bool,
+    dry_run: bool,
+) -> Result:
+    counts: dict[str, int] = {}
+    for stage in [r.stage for r in plan.creates] + [u.row.stage for u in plan.updates]:
+        counts[stage] = counts.get(stage, 0) + 1
+    by_stage = {s: counts[s] for s in pipeline.config.stage_names if s in counts}
+    moved = sum(1 for up in plan.updates if up.moving)
+    return Result(
+        source=source,
+        unit=unit,
+        rows=len(plan.creates) + len(plan.updates) + plan.unchanged + len(bad),
+        added=len(plan.creates),
+        updated=len(plan.updates) - moved,
+        moved=moved,
+        unchanged=plan.unchanged,
+        by_stage=by_stage,
+        skipped=tuple(bad),
+        committed=committed,
+        dry_run=dry_run,
+    )
+
+
+# --- checking the rows against each other and against the pipeline -------------------------
+
+
+def _plan(
+    pipeline: Pipeline,
+    rows: Iterable[Incoming],
+    create_only: bool,
+    today: dt.date,
+    report: Progress,
+) -> tuple[_Plan, list[RowError]]:
+    by_id: dict[str, list[DealRef]] = {}
+    for ref in pipeline.deal_refs():
+        by_id.setdefault(ref.id, []).append(ref)
+    plan = _Plan()
+    errors: list[RowError] = []
+    rows = list(rows)
+    for i, row in enumerate(rows, 1):
+        existing = by_id.get(row.id)
+        if i % STEP == 0:
+            report("checking", i, len(rows))
+        if not existing:
+            try:
+                row.text = _new_text(row)
+            except DealError as exc:
+                errors.append(RowError(row.line, exc.message))
+                continue
+            plan.creates.append(row)
+            continue
+        places = ", ".join(str(pipeline.display(r.path)) for r in existing)
+        if len(existing) > 1:
+            errors.append(
+                RowError(row.line, f"deal {row.id!r} is in more than one stage: {places}")
+            )
+            continue
+        if create_only:
+            errors.append(RowError(row.line, f"deal {row.id!r} exists already ({places})"))
+            continue
+        try:
+            update = _update(pipeline, row, existing[0], today)
+        except DealError as exc:
+            errors.append(RowError(row.line, f"deal {row.id!r} cannot be updated: {exc}"))
+            continue
+        if update is None:
+            plan.unchanged += 1
+        else:
+            plan.updates.append(update)
+    return plan, errors
+
+
+def _update(pipeline: Pipeline, row: Incoming, ref: DealRef, today: dt.date) -> _Update | None:
+    """The edit that brings an existing deal in line with its row; None when it already is."""
+    data = pipeline.read_bytes(ref)
+    try:  # the file's name is worked out only for a message: it costs a few syscalls
+        text = split(decode(data))
+        current = parse_yaml(text)
+    except DealError as exc:
+        raise DealError(exc.message, pipeline.display(ref.path), exc.line) from None
+    changes: dict[str, Any] = {
+        key: value for key, value in row.fields.items() if not _same(_get(current, key), value)
+    }
+    moving = ref.stage != row.stage
+    if moving:
+        target = pipeline.config.stage(row.stage)
+        assert target is not None
+        if "stage_entered" not in row.fields:
+            changes["stage_entered"] = row.implied.get("stage_entered", today)
+        if target.closed and "closed" not in row.fields:
+            changes["closed"] = today
+        if not target.closed:
+            for key in ("closed", "lost_reason"):
+                if key not in row.fields and key in current:
+                    changes[key] = REMOVE
+    new = set_fields(text, changes) if changes else text
+    if row.body is not None and row.body != new.body:
+        new = replace(new, body=row.body)
+    if not moving and new == text:
+        return None
+    return _Update(row, ref, new, moving)
+
+
+def _get(data: Mapping[str, Any], key: str) -> Any:
+    parent, _, child = key.partition(".")
+    value = data.get(parent)
+    if not child:
+        return value
+    return value.get(child) if isinstance(value, Mapping) else None
+
+
+def _same(a: Any, b: Any) -> bool:
+    return same_value(a, b)
+
+
+# --- new deal files -------------------------------------------------------------------------
+
+
+def _new_text(row: Incoming) -> str:
+    fields = {**row.implied, **row.fields}
+    nested: dict[str, Any] = {}
+    for key, value in fields.items():
+        parent, _, child = key.partition(".")
+        if child:
+            section = nested.setdefault(parent, {})
+            if isinstance(section, dict):
+                section[child] = value
+        else:
+            nested[key] = value
+    if not row.keep_order:
+        order = {k: i for i, k in enumerate(csvmap.FIELD_ORDER)}
+        keys = sorted(nested, key=lambda k: order.get(k, len(order) + (k == "touchpoints")))
+        nested = {k: nested[k] for k in keys}
+    title = nested.get("title")
+    body = row.body if row.body is not None else f"# {title if title is not None else row.id}\n"
+    text = new_deal_text(nested, body)
+    if row.keep_order:
+        # JSON may hold any structure: prove the file reads back as the same fields
+        expected = {k: v for k, v in nested.items() if v is not None}
+        if parse_yaml(split(text)) != expected:
+            raise DealError("its fields cannot be written so that they read back the same")
+    return text

@@ -1,0 +1,347 @@
+"""How a spreadsheet's columns become deal fields: the mapping, and parsing of cell values.
+
+It reads only a mapping file; it never touches deals, never writes a file, never prints. A cell
+that cannot be read raises ValueError with a message fit to follow `FILE:LINE: `.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipectl import yamlio
+from pipectl.deal import DATE_FIELDS
+from pipectl.errors import UsageError
+
+# Fields whose cells stay text even when they look like numbers ("3M", "1999").
+TEXT_FIELDS = ("title", "company", "contact", "owner", "currency", "next_step", "lost_reason")
+# Fields that are not frontmatter keys: where the deal lives, and its Markdown notes.
+SPECIAL_FIELDS = ("id", "stage", "body")
+# Columns `pipectl export` derives from touchpoints; they are not read back.
+DERIVED_COLUMNS = ("touchpoint_count", "last_touch", "path")
+# Canonical key order of a new deal file; unknown keys follow in mapping order.
+FIELD_ORDER = (
+    "title", "company", "contact", "owner", "value", "currency", "probability", "created",
+    "stage_entered", "expected_close", "next_step", "next_step_due", "closed", "lost_reason",
+    "qualification", "tags",
+)  # fmt: skip
+
+_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)?$")
+
+
+# --- where a field's value comes from -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """A field's source: column names or `{column}` templates, the first usable one wins.
+
+    A template is usable when every column it names is non-empty in the row, so
+    `["{account} — {product}", "{product}"]` falls back when the account is blank.
+    """
+
+    options: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return self.options[0] if len(self.options) == 1 else " | ".join(self.options)
+
+    def columns(self) -> list[str]:
+        out: list[str] = []
+        for option in self.options:
+            out.extend(_template_columns(option) if _is_template(option) else [option])
+        return out
+
+    def value(self, row: Mapping[str, str]) -> str | None:
+        for option in self.options:
+            if _is_template(option):
+                names = _template_columns(option)
+                if all(row.get(n, "").strip() for n in names):
+                    return option.format_map({n: row[n].strip() for n in names})
+            else:
+                cell = row.get(option, "")
+                if cell.strip():
+                    return cell
+        return None
+
+
+def _is_template(option: str) -> bool:
+    return "{" in option and "}" in option
+
+
+def _template_columns(option: str) -> list[str]:
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(option) if name is not None]
+    except ValueError as exc:
+        raise UsageError(f"bad template {option!r}: {exc}") from None
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """A day-month-year layout such as M/D/YYYY or D.M.YYYY; ISO dates are always accepted."""
+
+    spec: str
+    pattern: re.Pattern[str] | None = None
+    order: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, spec: str | None) -> DateFormat:
+        if spec is None or spec.strip().upper() in ("", "ISO", "YYYY-MM-DD"):
+            return cls("YYYY-MM-DD")
+        spec = spec.strip()
+        parts = re.split(r"([/.\-])", spec.upper())
+        tokens = parts[0::2]
+        seps = set(parts[1::2])
+        if (
+            len(tokens) != 3
+            or len(seps) != 1
+            or sorted(t[0] for t in tokens) != ["D", "M", "Y"]
+            or any(t not in ("D", "DD", "M", "MM", "YYYY") for t in tokens)
+        ):
+            raise UsageError(
+                f"--date-format {spec!r}: use ISO, M/D/YYYY, D.M.YYYY or another "
+                "order of D, M and YYYY with one separator (/ . -)"
+            )
+        sep = re.escape(seps.pop())
+        groups = {"D": r"(\d{1,2})", "M": r"(\d{1,2})", "Y": r"(\d{4})"}
+        regex = sep.join(groups[t[0]] for t in tokens)
+        return cls(spec, re.compile(rf"^{regex}$"), tuple(t[0] for t in tokens))
+
+    def date(self, text: str) -> dt.date:
+        text = text.strip()
+        if self.pattern is not None:
+            m = self.pattern.match(text)
+            if m:
+                parts = dict(zip(self.order, (int(g) for g in m.groups()), strict=True))
+                try:
+                    return dt.date(parts["Y"], parts["M"], parts["D"])
+                except ValueError:
+                    raise ValueError(f"{text!r} is no real date ({self.spec})") from None
+        try:
+            # ISO, also with a time after it, as CRM exports often write timestamps
+            return dt.date.fromisoformat(re.split(r"[ T]", text, maxsplit=1)[0])
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date ({self.spec})") from None
+
+
+# --- numbers and other values -----------------------------------------------------------------
+
+_CURRENCY_RE = re.compile(r"^([A-Z]{3}|[$€£¥₹])\s*|\s*([A-Z]{3}|[$€£¥₹])$")
+_NUMBER_FORMS = (
+    re.compile(r"^\d+(\.\d+)?$"),
+    re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$"),  # 12,000.50
+    re.compile(r"^\d{1,3}( \d{3})+(\.\d+)?$"),  # 12 000
+    re.compile(r"^\d{1,3}('\d{3})+(\.\d+)?$"),  # 12'000
+)
+
+
+def parse_number(text: str) -> int | float:
+    """Money and counts as people write them: `$12,000.50`, `12 000`, `USD 1200`, `-5`."""
+    raw = text
+    text = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    text = _CURRENCY_RE.sub("", text).strip()
+    negative = text.startswith("-")
+    if negative:
+        text = text[1:].lstrip()
+        text = _CURRENCY_RE.sub("", text).strip()
+    if not any(form.match(text) for form in _NUMBER_FORMS):
+        raise ValueError(f"{raw.strip()!r} is not a number")
+    digits = re.sub(r"[ ,']", "", text)
+    number: int | float = float(digits) if "." in digits else int(digits)
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    return -number if negative else number
+
+
+_INT_RE = re.compile(r"^-?(0|[1-9]\d*)$")
+_FLOAT_RE = re.compile(r"^-?(0|[1-9]\d*)\.\d+$")
+_ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def infer(text: str) -> Any:
+    """A custom field's cell: numbers, ISO dates, true/false and flow lists typed; else text.
+
+    Leading zeros stay text ("0123" is a code, not 123).
+    """
+    s = text.strip()
+    if _INT_RE.match(s):
+        return int(s)
+    if _FLOAT_RE.match(s):
+        return float(s)
+    if _ISO_RE.match(s):
+        try:
+            return dt.date.fromisoformat(s)
+        except ValueError:
+            return s
+    if s in ("true", "false"):
+        return s == "true"
+    if s.startswith(("[", "{")):
+        try:
+            value = yamlio.load(s)
+        except yamlio.YAMLError:
+            return s
+        if isinstance(value, list | dict):
+            return value
+    return s
+
+
+def parse_list(text: str) -> list[Any]:
+    """Tags: `a, b; c` or a flow list `[a, b]`."""
+    s = text.strip()
+    if s.startswith("["):
+        value = infer(s)
+        if isinstance(value, list):
+            return value
+    return [t.strip() for t in re.split(r"[,;]", s) if t.strip()]
+
+
+def convert(key: str, text: str, dates: DateFormat) -> Any:
+    """The frontmatter value of one non-empty cell for field `key`; ValueError if unreadable."""
+    if key in DATE_FIELDS:
+        return dates.date(text)
+    if key == "value":
+        number = parse_number(text)
+        if number < 0:
+            raise ValueError(f"{text.strip()!r} is negative")
+        return number
+    if key == "probability":
+        s = text.strip()
+        percent = s.endswith("%")
+        number = parse_number(s.removesuffix("%"))
+        p = number / 100 if percent else number
+        if not 0 <= p <= 1:
+            raise ValueError(f"{s!r} is not a probability between 0 and 1 (or 0% and 100%)")
+        return p
+    if key == "tags":
+        return parse_list(text)
+    if key in TEXT_FIELDS:
+        return text.strip()
+    return infer(text)
+
+
+# --- the mapping as a whole ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column feeds which field, how CSV stage values name stages, and the date layout."""
+
+    fields: tuple[tuple[str, Source], ...]
+    stages: Mapping[str, str] = field(default_factory=dict)
+    dates: DateFormat = field(default_factory=lambda: DateFormat.parse(None))
+
+    def source(self, key: str) -> Source | None:
+        return next((s for k, s in self.fields if k == key), None)
+
+    def check_columns(self, header: Sequence[str], where: Path | str) -> None:
+        """Every column the mapping names exists in the file's header."""
+        known = set(header)
+        for key, src in self.fields:
+            for col in src.columns():
+                if col not in known:
+                    cols = ", ".join(header)
+                    raise UsageError(f"{key}: no column {col!r} in {where} (columns: {cols})", None)
+
+
+def check_key(key: str) -> str:
+    if key == "touchpoints":
+        raise UsageError("touchpoints cannot come from a CSV column (import JSON for them)")
+    if key in DERIVED_COLUMNS:
+        raise UsageError(f"{key!r} is derived by export and cannot be imported")
+    if not _KEY_RE.match(key):
+        raise UsageError(f"bad field name {key!r}: use `name` or `section.name`")
+    return key
+
+
+def identity(header: Sequence[str]) -> ColumnMapping:
+    """No mapping given: each column feeds the field of the same name (what export writes)."""
+    fields = []
+    for col in header:
+        if col in DERIVED_COLUMNS or col == "touchpoints" or not col.strip():
+            continue
+        if not _KEY_RE.match(col):
+            raise UsageError(
+                f"column {col!r} is not a field name; map the columns with --map FIELD=COLUMN "
+                "or --mapping FILE"
+            )
+        fields.append((col, Source((col,))))
+    return ColumnMapping(tuple(fields))
+
+
+def parse_assignment(word: str, option: str) -> tuple[str, str]:
+    key, eq, value = word.partition("=")
+    if not eq or not key.strip() or not value.strip():
+        raise UsageError(f"{option}: expected NAME=VALUE, got {word!r}")
+    return key.strip(), value.strip()
+
+
+def build(
+    file_data: Mapping[str, Any] | None,
+    maps: Iterable[str] = (),
+    stage_maps: Iterable[str] = (),
+    date_format: str | None = None,
+    header: Sequence[str] = (),
+) -> ColumnMapping:
+    """The mapping from a mapping file's data and the command-line options (which win).
+
+    Without any field mapping, columns map to the fields of the same name.
+    """
+    data = dict(file_data or {})
+    fields: dict[str, Source] = {}
+    for key, value in (data.get("fields") or {}).items():
+        options = value if isinstance(value, list) else [value]
+        if not options or not all(isinstance(o, str) and o for o in options):
+            raise UsageError(f"mapping fields.{key}: give a column name, template or list of them")
+        fields[check_key(str(key))] = Source(tuple(options))
+    for word in maps:
+        key, column = parse_assignment(word, "--map")
+        options = [column] if column in header else column.split("|")
+        fields[check_key(key)] = Source(tuple(o.strip() for o in options))
+    stages: dict[str, str] = {}
+    for value, stage in (data.get("stages") or {}).items():
+        stages[str(value)] = str(stage)
+    for word in stage_maps:
+        value, stage = parse_assignment(word, "--stage-map")
+        stages[value] = stage
+    fmt = date_format if date_format is not None else data.get("date_format")
+    dates = DateFormat.parse(None if fmt is None else str(fmt))
+    if not fields:
+        return ColumnMapping(identity(header).fields, stages, dates)
+    return ColumnMapping(tuple(fields.items()), stages, dates)
+
+
+MAPPING_KEYS = ("fields", "stages", "date_format")
+
+
+def load_mapping(path: Path) -> dict[str, Any]:
+    """A mapping file (YAML): `fields:`, `stages:`, `date_format:`; errors name file and line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"cannot read mapping: {exc.strerror}", path) from None
+    try:
+        data = yamlio.load(text)
+    except yamlio.YAMLError as exc:
+        line, _col, problem = yamlio.error_position(exc)
+        raise UsageError(
+            f"invalid YAML: {problem}", path, None if line is None else line + 1
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError("a mapping file is a YAML mapping (fields:, stages:, date_format:)", path)
+    for key in data:
+        if key not in MAPPING_KEYS:
+            raise UsageError(f"unknown key {key!r} (known: {', '.join(MAPPING_KEYS)})", path)
+    for key in ("fields", "stages"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise UsageError(f"{key}: must be a mapping", path)
+    return data
