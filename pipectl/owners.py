@@ -14,8 +14,15 @@ def owner_key(name: str | None) -> str:
     return (name or "").strip().casefold()
 
 
+# How figures and filters name the deals that have no owner (`--owner "(none)"`).
+NO_OWNER = "(none)"
+
+
 def owner_matches(deal: Deal, owner: str | None) -> bool:
-    """No owner asked for matches every deal; names compare without regard to case."""
+    """No owner asked for matches every deal; `(none)` matches deals without an owner;
+    names compare without regard to case or surrounding blanks."""
     if owner is None:
         return True
+    if owner == NO_OWNER:
+        return not owner_key(deal.owner)
     return owner_key(deal.owner) == owner_key(owner)

@@ -16,11 +16,11 @@ from typing import Any
 from pipectl.config import Config
 from pipectl.deal import Deal
 from pipectl.history import CREATED, DELETED, MOVED, Event, History
+from pipectl.owners import NO_OWNER, owner_matches
 
 AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
     ("0-7", 7), ("8-30", 30), ("31-90", 90), ("91+", None),
 )  # fmt: skip
-NO_OWNER = "(none)"
 NO_REASON = "(none)"
 OLDEST_SHOWN = 10
 
@@ -426,7 +426,7 @@ def report(
     """Every figure of `pipectl report`, as JSON-ready data with stable keys."""
     all_lives = lives(deals, hist)
     if owner is not None:
-        all_lives = [lf for lf in all_lives if (lf.deal.owner or NO_OWNER) == owner]
+        all_lives = [lf for lf in all_lives if owner_matches(lf.deal, owner)]
     stages = stage_figures(all_lives, config)
     opened = _open(all_lives, config)
     outcomes = outcome_figures(all_lives, config, since, until)

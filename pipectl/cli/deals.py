@@ -243,6 +243,7 @@ def list_(
     import shutil
 
     from pipectl import dates
+    from pipectl.owners import owner_matches
     from pipectl.render import text as render
 
     pipeline = open_pipeline(ctx)
@@ -261,7 +262,7 @@ def list_(
     deals = [
         d
         for d in loaded.deals
-        if (owner is None or d.owner == owner)
+        if owner_matches(d, owner)
         and (tag is None or tag in d.tags)
         and (not overdue or _overdue(d, cfg, now))
     ]
