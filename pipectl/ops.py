@@ -62,9 +62,9 @@ def init(folder: Path, commit: bool = True) -> tuple[Outcome, bool]:
             shutil.rmtree(folder / ".git", ignore_errors=True)
         raise
     if pipeline.git is not None:
-        from pipectl.team import driver
+        from pipectl import mergesetup
 
-        driver.register(pipeline.git)
+        mergesetup.register(pipeline.git)
     return Outcome(None, ch.committed, f"initialised pipeline in {folder}"), made_repo
 
 
@@ -76,9 +76,9 @@ def _init_files(pipeline: Pipeline, config_path: Path, commit: bool) -> Change:
             keep = pipeline.stage_dir(stage) / ".gitkeep"
             if not keep.exists():
                 ch.write(keep, "")
-        from pipectl.team import driver  # teams: deal files merge with pipectl's merge driver
+        from pipectl import mergesetup  # teams: deal files merge with pipectl's merge driver
 
-        driver.add_attributes(ch, pipeline.root)
+        mergesetup.add_attributes(ch, pipeline.root)
         ch.set_message("init pipeline", "init")
     return ch
 

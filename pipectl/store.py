@@ -94,8 +94,30 @@ class Pipeline:
     def load(self, stages: Sequence[str] | None = None, relative: bool = False) -> LoadResult:
         """Every deal of the given (default: all) stages, through the parsed-deal cache.
 
-        Deal paths are as `display` shows them, or relative to the root when `relative`.
+        The one loader of deals for every reading command: the cache answers what it holds,
+        the careful reader (`_read_bytes`) everything else, and a file or a stage folder that
+        cannot be read becomes a DealError in the result, never an exception. Deal paths are
+        as `display` shows them, or relative to the root when `relative`.
         """
+        names = list(stages) if stages is not None else list(self.config.stage_names)
+        try:
+            return self._load(names, relative)
+        except OSError:
+            pass
+        # a stage folder that cannot be listed must not hide the others: go one at a time
+        result = LoadResult()
+        for stage in names:
+            try:
+                one = self._load([stage], relative)
+            except OSError as exc:
+                where = Path(stage) if relative else self.display(self.stage_dir(stage))
+                result.errors.append(DealError(f"cannot read folder: {exc.strerror}", where, 1))
+                continue
+            result.deals.extend(one.deals)
+            result.errors.extend(one.errors)
+        return result
+
+    def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
         from pipectl.caches.deals import DealCache, default_dir
 
         git_dir = self.git.git_dir() if self.git is not None else None

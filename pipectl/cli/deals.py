@@ -10,10 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    import datetime as dt
-
-    from pipectl.config import Config
-    from pipectl.deal import Deal
+    pass
 
 from pipectl.cli.app import app
 from pipectl.cli.common import (
@@ -242,7 +239,7 @@ def list_(
     """List deals as a table or JSON, filtered by stage, owner, tag or flags."""
     import shutil
 
-    from pipectl import dates
+    from pipectl import dates, lint
     from pipectl.owners import owner_matches
     from pipectl.render import text as render
 
@@ -264,7 +261,7 @@ def list_(
         for d in loaded.deals
         if owner_matches(d, owner)
         and (tag is None or tag in d.tags)
-        and (not overdue or _overdue(d, cfg, now))
+        and (not overdue or lint.is_overdue(cfg, d, now))
     ]
     if as_json:
         from pipectl.jsonout import deal_json, dumps
@@ -276,12 +273,6 @@ def list_(
         return
     width = shutil.get_terminal_size((120, 24)).columns
     typer.echo(render.table(render.DEAL_HEADERS, render.deal_rows(deals), max_width=width))
-
-
-def _overdue(deal: Deal, config: Config, now: dt.date) -> bool:
-    stage = config.stage(deal.stage)
-    due = deal.date("next_step_due")
-    return stage is not None and stage.is_open and due is not None and due < now
 
 
 @app.command()

@@ -1,6 +1,7 @@
 """A team on one pipeline: `setup` (the merge driver, per clone), `sync`, and the driver itself.
 
-Thin: the work lives in driver.py and sync.py; nothing here runs git or edits files itself.
+Thin: the work lives in team/driver.py, team/sync.py and mergesetup.py; nothing here runs git
+or edits files itself.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def setup(
     Sets merge.pipectl.driver in the clone's .git/config (git keeps it per clone, never
     shared) and makes sure the pipeline's .gitattributes routes deal files to it.
     """
+    from pipectl import mergesetup
     from pipectl.team import driver
 
     pipeline = open_pipeline(ctx)
@@ -39,7 +41,7 @@ def setup(
     if done.attributes_added:
         how = "committed" if done.committed else "not committed"
         typer.echo(
-            f"added `{driver.ATTRIBUTES_LINE}` to {pipeline.display(done.attributes)} ({how})"
+            f"added `{mergesetup.ATTRIBUTES_LINE}` to {pipeline.display(done.attributes)} ({how})"
         )
     else:
         typer.echo(f"{pipeline.display(done.attributes)} routes deal files to it already")

@@ -11,12 +11,18 @@ rich); it never prints.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from pipectl.config import Config
+from pipectl.deal import Deal
+from pipectl.lint import settings
 from pipectl.lint.model import SEVERITIES, Finding, Option, Rule
 from pipectl.lint.registry import RULES, get_rule, select_rules
 from pipectl.lint.rules_qualify import criterion_met, unanswered_run, unmet_criteria
-from pipectl.lint.rules_time import last_activity
+from pipectl.lint.rules_time import days_overdue, last_activity
 from pipectl.lint.runner import LintResult, run
-from pipectl.lint.settings import setting, severity
+from pipectl.lint.validation import validate
 
 __all__ = [
     "RULES",
@@ -26,7 +32,9 @@ __all__ = [
     "Option",
     "Rule",
     "criterion_met",
+    "days_overdue",
     "get_rule",
+    "is_overdue",
     "last_activity",
     "run",
     "select_rules",
@@ -34,4 +42,25 @@ __all__ = [
     "severity",
     "unanswered_run",
     "unmet_criteria",
+    "validate",
 ]
+
+
+def setting(config: Config, rule: Rule | str, key: str, stage: str | None = None) -> Any:
+    """A rule's effective setting, by the rule or its code or name (see `settings.setting`);
+    an unknown rule or key raises KeyError (a programming error, not a user's)."""
+    return settings.setting(config, rule if isinstance(rule, Rule) else get_rule(rule), key, stage)
+
+
+def severity(config: Config, rule: Rule | str, stage: str | None = None) -> str:
+    """A rule's severity for a stage (error, warning, info or "off"), by rule, code or name."""
+    return settings.severity(config, rule if isinstance(rule, Rule) else get_rule(rule), stage)
+
+
+def is_overdue(config: Config, deal: Deal, today: dt.date) -> bool:
+    """An open deal whose next step PL303 calls overdue (its grace days for the stage counted)."""
+    stage = config.stage(deal.stage)
+    if stage is None or not stage.is_open:
+        return False
+    grace = setting(config, "PL303", "grace_days", deal.stage)
+    return days_overdue(deal, today, grace) is not None

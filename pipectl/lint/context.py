@@ -7,7 +7,7 @@ when a history rule asks for arrival dates (one `git log` pass, cached here).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ class Context:
     deals: list[Deal]
     errors: list[DealError]
     stages_read: tuple[str, ...]
+    # the registry's lookup by code or name, handed in so that rules never import the registry
+    get_rule: Callable[[str], Rule]
     _arrivals: Arrivals | None = field(default=None, repr=False)
     # thresholds and severities are asked for once per deal and rule: remember them
     _memo: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, repr=False)
@@ -59,7 +61,7 @@ class Context:
         try:
             return self._suppressions[id(deal)]
         except KeyError:
-            found = self._suppressions[id(deal)] = suppress.parse(deal)
+            found = self._suppressions[id(deal)] = suppress.parse(deal, self.get_rule)
             return found
 
     def setting(self, rule: Rule, key: str, stage: str | None = None) -> Any:
@@ -105,7 +107,7 @@ class Context:
 
     def config_line(self, *keys: str) -> int:
         """The line of a key path in pipeline.yaml (1 when absent), for pipeline-wide findings."""
-        text = settings._config_text(self.config)
+        text = settings.config_text(self.config)
         return line_of(text, list(keys)) or 1
 
     def locate(self, deal: Deal, keys: Sequence[str | int]) -> int | None:

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pipectl.lint.context import Context
+from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -49,7 +46,9 @@ class Option:
     per_stage: bool = True
 
 
-Check = Callable[["Context", "Rule"], Iterable[Finding]]
+# A check takes the run's `Context` (pipectl/lint/context.py, which is built on this module, so
+# it cannot be named here without a cycle) and its own Rule; each rule types `ctx: Context`.
+Check = Callable[[Any, "Rule"], Iterable[Finding]]
 
 
 @dataclass(frozen=True)

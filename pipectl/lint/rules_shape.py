@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pipectl.lint.context import CONFIG_PATH, Context
 from pipectl.lint.model import Finding, Option, Rule, rule
 from pipectl.lint.settings import severity
-from pipectl.render.text import money
+from pipectl.money import money
 
 
 def _stage_line(ctx: Context, r: Rule) -> int:

@@ -83,14 +83,22 @@ def overdue_next_step(ctx: Context, r: Rule) -> Iterator[Finding]:
     """A next step past its due date is a promise to the buyer that was not kept. Do it
     and log it, or agree a new date: `pipectl next DEAL STEP --due DATE`."""
     for deal in ctx.open_deals:
-        due = deal.date("next_step_due")
-        if due is None:
-            continue
-        late = (ctx.today - due).days
-        if late > ctx.setting(r, "grace_days", deal.stage):
+        late = days_overdue(deal, ctx.today, ctx.setting(r, "grace_days", deal.stage))
+        if late is not None:
             step = deal.next_step or "next step"
-            msg = f"{step!r} was due {due.isoformat()} ({_plural(late, 'day')} ago)"
+            due = deal.date("next_step_due")
+            msg = f"{step!r} was due {due} ({_plural(late, 'day')} ago)"
             yield ctx.finding(r, deal, msg, key="next_step_due")
+
+
+def days_overdue(deal: Deal, today: dt.date, grace_days: int) -> int | None:
+    """Days the deal's next step is late, when that is more than the grace; else None.
+    PL303's test, shared by `pipectl list --overdue` (through `lint.is_overdue`)."""
+    due = deal.date("next_step_due")
+    if due is None:
+        return None
+    late = (today - due).days
+    return late if late > grace_days else None
 
 
 @rule("PL304", "missed-close-date", "warning",

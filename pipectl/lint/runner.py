@@ -14,9 +14,8 @@ from pathlib import Path
 
 from pipectl.caches import results as resultcache
 from pipectl.gitrepo import find_git_root
-from pipectl.lint import settings, suppress
+from pipectl.lint import settings, suppress, validation
 from pipectl.lint.context import CONFIG_PATH, Context
-from pipectl.lint.loader import load
 from pipectl.lint.model import INTERNAL_ERROR, SEVERITY_RANK, Finding, Rule
 from pipectl.lint.registry import get_rule, select_rules
 from pipectl.store import Pipeline
@@ -50,7 +49,7 @@ def run(
 ) -> LintResult:
     """Lint a pipeline: `select`/`ignore` take codes, prefixes ("PL3") or names."""
     config = pipeline.config
-    settings.validate(config)
+    validation.validate(config)
     chosen = tuple(r for r in select_rules(select, ignore) if settings.enabled_anywhere(config, r))
     if any(r.scope == "all" for r in chosen):
         stages = config.stage_names
@@ -73,8 +72,10 @@ def run(
     gc.disable()
     checked = 0
     try:
-        deals, errors = load(pipeline, stages) if chosen else ([], [])
-        ctx = Context(pipeline, config, today, deals, errors, tuple(stages))
+        loaded = pipeline.load(stages, relative=True) if chosen else None
+        deals, errors = (loaded.deals, loaded.errors) if loaded else ([], [])
+        del loaded
+        ctx = Context(pipeline, config, today, deals, errors, tuple(stages), get_rule)
         findings = _check(ctx, chosen)
         checked = len(deals) + len(errors)
         del deals, errors, ctx  # the findings are all that is kept: let the deals go first

@@ -9,11 +9,12 @@ Parsing only; the runner applies suppressions and reports unused ones. Never pri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pipectl.deal import Deal
+from pipectl.lint.model import Rule
 
 KEY = "lint-ignore"
 
@@ -26,9 +27,8 @@ class Suppressions:
     problems: tuple[str, ...]
 
 
-def parse(deal: Deal) -> Suppressions:
-    from pipectl.lint.registry import get_rule
-
+def parse(deal: Deal, get_rule: Callable[[str], Rule]) -> Suppressions:
+    """The deal's suppressions; `get_rule` finds a rule by code or name (KeyError if none)."""
     raw: Any = deal.fields.get(KEY)
     if raw is None:
         return Suppressions({}, ())

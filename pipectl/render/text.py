@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipectl.deal import Deal
+from pipectl.money import money as money  # the renderers' formatter, from the kernel
 
 
 def width_of(text: str) -> int:
@@ -68,12 +69,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int 
         pads = [c + " " * (widths[i] - width_of(c)) for i, c in enumerate(cells)]
         lines.append("  ".join(pads).rstrip())
     return "\n".join(lines)
-
-
-def money(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 
 def deal_rows(deals: Sequence[Deal]) -> list[list[str]]:

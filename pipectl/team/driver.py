@@ -1,4 +1,4 @@
-"""The merge driver's plumbing: register it in a clone, and run it on git's three files.
+"""The merge driver: `pipectl setup` for a clone, and the driver git runs on its three files.
 
 Never prints, and never takes the pipeline lock: git runs the driver in the middle of a
 rebase or merge that `pipectl sync` may be holding the lock for.
@@ -6,79 +6,18 @@ rebase or merge that `pipectl sync` may be holding the lock for.
 
 from __future__ import annotations
 
-import shlex
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipectl.errors import GitError, UsageError
 from pipectl.gitrepo import GitRepo, find_git_root
-from pipectl.store import Change, Pipeline
+from pipectl.mergesetup import ATTRIBUTES_FILE, add_attributes, register
+from pipectl.store import Pipeline
 from pipectl.team.merge import Labels, MergeResult, TextMerge, merge_deal
-
-DRIVER = "pipectl"
-# Every Markdown file one folder down: the stage folders, including stages added later.
-# A file there that is no deal is merged as plain text by the driver.
-ATTRIBUTES_LINE = f"*/*.md merge={DRIVER}"
-DRIVER_NAME = "pipectl deal merge (touchpoints united, fields three-way, body as text)"
-ATTRIBUTES_FILE = ".gitattributes"
 
 MERGE_LABELS: Labels = ("yours", "base", "theirs")
 REBASE_LABELS: Labels = ("upstream", "base", "yours")
-
-
-def driver_command(use_path: bool = False) -> str:
-    """The shell command git runs for a deal file that both sides changed.
-
-    By default this Python's own path: it works from GUIs and IDEs whose PATH lacks pipectl,
-    and the config holding it is per clone, so a machine-specific path is right there.
-    """
-    program = "pipectl" if use_path else f"{shlex.quote(sys.executable)} -m pipectl"
-    return f"{program} merge-driver %O %A %B %P"
-
-
-def registered_command(git: GitRepo) -> str | None:
-    proc = git.run(["config", "--get", f"merge.{DRIVER}.driver"], check=False)
-    return proc.stdout.strip() or None
-
-
-def register(git: GitRepo, use_path: bool = False) -> str:
-    """Set merge.pipectl.driver and .name in the clone's own config (never committed)."""
-    command = driver_command(use_path)
-    git.run(["config", f"merge.{DRIVER}.name", DRIVER_NAME])
-    git.run(["config", f"merge.{DRIVER}.driver", command])
-    return command
-
-
-def has_entry(attributes: str) -> bool:
-    return any(f"merge={DRIVER}" in line.split() for line in attributes.splitlines())
-
-
-def attributes_with_entry(existing: str | None) -> str | None:
-    """The .gitattributes text with pipectl's line added, or None when it is there already."""
-    if existing is None:
-        return (
-            f"# deal files: merged by pipectl (`pipectl setup` once per clone)\n{ATTRIBUTES_LINE}\n"
-        )
-    if has_entry(existing):
-        return None
-    nl = "\r\n" if "\r\n" in existing else "\n"
-    sep = "" if not existing or existing.endswith("\n") else nl
-    return f"{existing}{sep}{ATTRIBUTES_LINE}{nl}"
-
-
-def add_attributes(change: Change, root: Path) -> bool:
-    """Within a change (e.g. `pipectl init`'s), add the entry to root/.gitattributes."""
-    path = root / ATTRIBUTES_FILE
-    try:
-        existing: str | None = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        existing = None
-    new = attributes_with_entry(existing)
-    if new is not None:
-        change.write(path, new)
-    return new is not None
 
 
 @dataclass(frozen=True)

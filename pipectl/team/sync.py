@@ -11,11 +11,10 @@ import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from pipectl import locking
+from pipectl import locking, mergesetup
 from pipectl.errors import GitError, UsageError
 from pipectl.gitrepo import GitRepo
 from pipectl.store import Pipeline
-from pipectl.team import driver
 
 DEFAULT_RETRIES = 5
 
@@ -53,8 +52,8 @@ def _sync(git: GitRepo, remote: str | None, retries: int) -> SyncResult:
     remote, remote_branch = _upstream(git, branch, remote)
     tracking = f"refs/remotes/{remote}/{remote_branch}"
     registered = False
-    if driver.registered_command(git) is None:
-        driver.register(git)
+    if mergesetup.registered_command(git) is None:
+        mergesetup.register(git)
         registered = True
     _refuse_dirty(git)
     pulled = 0
