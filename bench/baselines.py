@@ -1,4 +1,4 @@
-"""The honest baselines of PERFORMANCE.md: the least work that gives the same answer.
+"""The honest baselines of docs/performance.md: the least work that gives the same answer.
 
     python bench/baselines.py parse ROOT          # P2/P3: read every deal file, CSafeLoader
     python bench/baselines.py write CSV ROOT      # P7: one small file per row, git add + commit

@@ -1,4 +1,4 @@
-"""The benchmark of PERFORMANCE.md: each scenario against its baseline, side by side.
+"""The benchmark of docs/performance.md: each scenario against its baseline, side by side.
 
     python bench/run.py [--quick] [--rows P1,P2,...] [--runs N] [--json out.json]
 
@@ -7,7 +7,7 @@ pipectl command and its baseline alternately (A B B A ...), several times, each 
 process, and prints per row the median ratio, its min–max over the paired runs, the medians
 and the peak memory (max RSS of the process tree's largest process, from wait4). Timings are
 never asserted anywhere: this is a report, not a test. It never touches the project's repo
-except to read example_pipeline/ and docs/maven-mapping.yaml.
+except to read example_pipeline/, docs/maven-mapping.yaml and tests/data/maven-crm/.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ PY = sys.executable
 BIN = Path(PY).parent / "pipectl"
 PIPECTL = [str(BIN)] if BIN.exists() else [PY, "-m", "pipectl"]
 TODAY = gen.TODAY.isoformat()
-MAVEN = PROJECT.parent / "shared" / "data" / "maven-crm" / "sales_pipeline.csv"
+MAVEN = PROJECT / "tests" / "data" / "maven-crm" / "sales_pipeline.csv"
 SIZES = {  # row -> (full, quick)
     "p2": (10_000, 1_000),
     "p4_deals": (2_000, 300),

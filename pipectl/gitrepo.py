@@ -1,8 +1,8 @@
 """The only place that runs git: argument lists, never a shell string.
 
 Plain `subprocess` rather than GitPython on these paths: GitPython's import alone costs more
-than the git process it would start (LIBRARIES.md). Failures become GitError with git's own
-reason in a line or two.
+than the git process it would start (docs/libraries.md). Failures become GitError with git's
+own reason in a line or two.
 """
 
 from __future__ import annotations

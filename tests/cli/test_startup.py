@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-# Heavy or presentation-only packages no read-only command needs at start-up (LIBRARIES.md).
+# Heavy or presentation-only packages no read-only command needs at start-up (docs/libraries.md).
 HEAVY = {"rich", "ruamel", "git", "frontmatter", "pydantic", "pygments", "markdown_it"}
 DEAL = "---\ntitle: Acme\ncreated: 2026-11-02\nowner: alice\n---\n# Acme\n"
 
