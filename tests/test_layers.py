@@ -106,13 +106,13 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("module", "line", "broken"),
     [
-        ("deal.py", "import typer", "The kernel knows no screen"),
-        ("store.py", "from pipectl.render import text", "The kernel knows no screen"),
-        ("lint/rules_time.py", "from pipectl.render import text", "Lint rules import only"),
-        ("lint/rules_shape.py", "from pipectl.lint import registry", "Lint rules import only"),
-        ("render/text.py", "from pipectl.cli import app", "Wings never import the CLI"),
-        ("daily/board.py", "from pipectl.transfer import exporter", "Layers: cli over render"),
-        ("lint/settings.py", "from pipectl.lint import context", "Lint's own layers"),
+        ("deal.py", "import typer", "Kernel: never the wings"),
+        ("store.py", "from pipectl.render import text", "Kernel: never the wings"),
+        ("lint/rules_time.py", "from pipectl.render import text", "Lint rules: only"),
+        ("lint/rules_shape.py", "from pipectl.lint import registry", "Lint rules: only"),
+        ("render/text.py", "from pipectl.cli import app", "Wings: never the CLI"),
+        ("daily/board.py", "from pipectl.transfer import exporter", "Layers: cli, render"),
+        ("lint/settings.py", "from pipectl.lint import context", "Lint layers:"),
         ("team/merge.py", "from pipectl.team import sync", "No cycles between"),
     ],
 )
@@ -130,4 +130,5 @@ def test_removing_a_guard_breaks_a_contract(
     finally:
         path.write_text(original, encoding="utf-8")
     assert result.returncode == 1, result.stdout
-    assert broken in result.stdout.split("Broken contracts")[-1]
+    broken_now = [line for line in result.stdout.splitlines() if line.endswith(" BROKEN")]
+    assert any(line.startswith(broken) for line in broken_now), result.stdout

@@ -30,13 +30,13 @@ def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """One entry per lint run that really loaded deals and ran the rules."""
     seen: list[int] = []
-    real = runner.load
+    real = runner._check
 
-    def counting(pipeline: Pipeline, stages):  # type: ignore[no-untyped-def]
+    def counting(ctx, chosen):  # type: ignore[no-untyped-def]
         seen.append(1)
-        return real(pipeline, stages)
+        return real(ctx, chosen)
 
-    monkeypatch.setattr(runner, "load", counting)
+    monkeypatch.setattr(runner, "_check", counting)
     return seen
 
 
@@ -162,3 +162,11 @@ def test_a_damaged_result_file_is_ignored(
     assert runs == [1, 1]
     assert lint(pipeline) == expected
     assert runs == [1, 1]  # rebuilt, then replayed
+
+
+def test_the_code_key_covers_every_module_of_pipectl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edited rule must not replay the findings of the old one, wherever its module sits."""
+    monkeypatch.setattr(resultcache, "_CODE", [])
+    _version, files = resultcache._code_state()
+    names = {name for name, _stat in files}
+    assert {"store.py", "lint/runner.py", "caches/results.py"} <= names
