@@ -36,9 +36,19 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in ("PIPECTL_TODAY", "PIPECTL_OWNER", "GITHUB_ACTIONS", "VISUAL", "EDITOR",
-                "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
-                "GIT_COMMITTER_EMAIL", "EMAIL", "NO_COLOR"):  # fmt: skip
+    for var in (
+        "PIPECTL_TODAY",
+        "PIPECTL_OWNER",
+        "GITHUB_ACTIONS",
+        "VISUAL",
+        "EDITOR",
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+        "NO_COLOR",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -95,9 +95,10 @@ def _only_needed(argv: list[str]) -> typer.Typer:
     if name is None:
         return app
     found = [
-        c for c in app.registered_commands
+        c
+        for c in app.registered_commands
         if (c.name or typer.main.get_command_name(getattr(c.callback, "__name__", ""))) == name
-    ]  # fmt: skip
+    ]
     if len(found) != 1 or app.registered_groups:
         return app
     slim = copy.copy(app)

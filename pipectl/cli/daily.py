@@ -177,9 +177,14 @@ def sweep(
     now = dates.today(today)
     who = None if owner in (None, "all") else owner
     result = daily_sweep.sweep(
-        pipeline, now, last_chance=last_chance, close=close, owner=who, dry_run=dry_run,
+        pipeline,
+        now,
+        last_chance=last_chance,
+        close=close,
+        owner=who,
+        dry_run=dry_run,
         commit=not no_commit,
-    )  # fmt: skip
+    )
     for err in result.errors:
         warn(f"skipped {err}")
     if as_json:

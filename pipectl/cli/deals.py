@@ -89,9 +89,15 @@ def add(
             return stack.enter_context(editing(text.encode(), "new", validate)).decode()
 
         outcome = ops.add(
-            pipeline, title, deal_id=deal_id, stage=stage, fields=fields, when=when(date),
-            review=review if edit else None, commit=not no_commit,
-        )  # fmt: skip
+            pipeline,
+            title,
+            deal_id=deal_id,
+            stage=stage,
+            fields=fields,
+            when=when(date),
+            review=review if edit else None,
+            commit=not no_commit,
+        )
     report(pipeline, outcome, no_commit)
 
 
@@ -124,8 +130,9 @@ def won(
 
     pipeline = open_pipeline(ctx)
     stage = ops.closing_stage(pipeline, "won")
-    report(pipeline, ops.move(pipeline, deal, stage, when=when(date), commit=not no_commit),
-           no_commit)  # fmt: skip
+    report(
+        pipeline, ops.move(pipeline, deal, stage, when=when(date), commit=not no_commit), no_commit
+    )
 
 
 @app.command()

@@ -114,8 +114,9 @@ def _reasons(
         else:
             waited = (today - created).days
             late = f", past the {window}-day window" if waited > window else ""
-            out.append(("uncontacted", f"came in {_days_ago(waited)}, no contact yet{late}",
-                        created))  # fmt: skip
+            out.append(
+                ("uncontacted", f"came in {_days_ago(waited)}, no contact yet{late}", created)
+            )
     candidate = last_chance.get(d.id)
     if candidate is not None:
         why = "; ".join(candidate.reasons)
@@ -163,6 +164,5 @@ def agenda_json(result: Agenda) -> dict[str, object]:
         }
         for i in result.items
     ]
-    data = {"today": result.today, "owner": result.owner, "counts": result.counts(),
-            "items": items}  # fmt: skip
+    data = {"today": result.today, "owner": result.owner, "counts": result.counts(), "items": items}
     return dict(plain(data))

@@ -94,12 +94,26 @@ def board(
 def board_json(columns: Sequence[Column], today: dt.date, owner: str | None) -> dict[str, Any]:
     """The board as JSON-ready data with stable keys: every stage and every card."""
     stages = [
-        {"stage": c.stage, "closed": c.closed, "count": c.count, "value": amount(c.value),
-         "cards": [{"id": k.id, "company": k.company, "owner": k.owner,
-                    "value": amount(k.value), "days_in_stage": k.days_in_stage,
-                    "lint_findings": k.warnings, "worst": k.worst} for k in c.cards]}
+        {
+            "stage": c.stage,
+            "closed": c.closed,
+            "count": c.count,
+            "value": amount(c.value),
+            "cards": [
+                {
+                    "id": k.id,
+                    "company": k.company,
+                    "owner": k.owner,
+                    "value": amount(k.value),
+                    "days_in_stage": k.days_in_stage,
+                    "lint_findings": k.warnings,
+                    "worst": k.worst,
+                }
+                for k in c.cards
+            ],
+        }
         for c in columns
-    ]  # fmt: skip
+    ]
     return {"today": today.isoformat(), "owner": owner, "stages": stages}
 
 

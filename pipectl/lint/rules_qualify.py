@@ -39,8 +39,9 @@ def _past_gate(deal: Deal, config: Config) -> bool:
     return config.stage_index(deal.stage) >= config.stage_index(gate)
 
 
-@rule("PL401", "unqualified", "error",
-      "at or past the qualification gate without every criterion met")  # fmt: skip
+@rule(
+    "PL401", "unqualified", "error", "at or past the qualification gate without every criterion met"
+)
 def unqualified(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Qualify leads before investing in them. From the gate stage on (`qualification.gate`
     in pipeline.yaml, connecting by default) an open deal must meet every criterion in
@@ -58,10 +59,20 @@ def unqualified(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, msg, key=key)
 
 
-@rule("PL402", "effort-on-unqualified", "warning",
-      "many touchpoints invested in a deal that is still unqualified",
-      options=(Option("max_touchpoints", "int", 5,
-                      "Touchpoints an unqualified deal may take before this fires."),))  # fmt: skip
+@rule(
+    "PL402",
+    "effort-on-unqualified",
+    "warning",
+    "many touchpoints invested in a deal that is still unqualified",
+    options=(
+        Option(
+            "max_touchpoints",
+            "int",
+            5,
+            "Touchpoints an unqualified deal may take before this fires.",
+        ),
+    ),
+)
 def effort_on_unqualified(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Time is the scarcest thing a rep has. A deal with more than 5 touchpoints that still
     does not meet every qualification criterion is soaking up effort on a lead that may
@@ -78,13 +89,27 @@ def effort_on_unqualified(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, msg, key="touchpoints")
 
 
-@rule("PL501", "unanswered-outreach", "warning",
-      "this many attempts in a row without a reply: last chance, then cut",
-      options=(Option("attempts", "int", 6,
-                      "Unanswered attempts in a row that make a lead a candidate to cut."),
-               Option("attempt_kinds", "words", ["call", "email", "message"],
-                      "Touchpoint kinds that count as an outreach attempt.",
-                      per_stage=False)))  # fmt: skip
+@rule(
+    "PL501",
+    "unanswered-outreach",
+    "warning",
+    "this many attempts in a row without a reply: last chance, then cut",
+    options=(
+        Option(
+            "attempts",
+            "int",
+            6,
+            "Unanswered attempts in a row that make a lead a candidate to cut.",
+        ),
+        Option(
+            "attempt_kinds",
+            "words",
+            ["call", "email", "message"],
+            "Touchpoint kinds that count as an outreach attempt.",
+            per_stage=False,
+        ),
+    ),
+)
 def unanswered_outreach(ctx: Context, r: Rule) -> Iterator[Finding]:
     """After a handful of calls, emails and messages with no answer, more of the same rarely
     works. When the latest 6 attempts in a row (kinds in `attempt_kinds`) have no reply

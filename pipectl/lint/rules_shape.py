@@ -22,11 +22,21 @@ def _stage_line(ctx: Context, r: Rule) -> int:
     return ctx.config_line("stages")
 
 
-@rule("PL601", "stage-over-capacity", "warning",
-      "more open deals in a stage than its limit (e.g. 50 deals in closing at once)",
-      options=(Option("max_open", "int", 0,
-                      "Most open deals a stage may hold; 0 means no limit.",
-                      stage_defaults={"closing": 10}),))  # fmt: skip
+@rule(
+    "PL601",
+    "stage-over-capacity",
+    "warning",
+    "more open deals in a stage than its limit (e.g. 50 deals in closing at once)",
+    options=(
+        Option(
+            "max_open",
+            "int",
+            0,
+            "Most open deals a stage may hold; 0 means no limit.",
+            stage_defaults={"closing": 10},
+        ),
+    ),
+)
 def stage_over_capacity(ctx: Context, r: Rule) -> Iterator[Finding]:
     """A team can only give real attention to so many deals at the closing table at once;
     fifty proposals out means most of them are not being worked. Each open stage may have
@@ -46,13 +56,27 @@ def _at_stage(ctx: Context, r: Rule, f: Finding, stage: str) -> Finding:
     return dataclasses.replace(f, severity=severity(ctx.config, r, stage))
 
 
-@rule("PL602", "bottleneck", "warning",
-      "one stage holds too large a share of all open deals",
-      options=(Option("max_share", "number", 0.5,
-                      "Largest share (0 to 1) of all open deals one stage may hold."),
-               Option("min_open", "int", 10,
-                      "Open deals the pipeline needs before shares mean anything.",
-                      per_stage=False)))  # fmt: skip
+@rule(
+    "PL602",
+    "bottleneck",
+    "warning",
+    "one stage holds too large a share of all open deals",
+    options=(
+        Option(
+            "max_share",
+            "number",
+            0.5,
+            "Largest share (0 to 1) of all open deals one stage may hold.",
+        ),
+        Option(
+            "min_open",
+            "int",
+            10,
+            "Open deals the pipeline needs before shares mean anything.",
+            per_stage=False,
+        ),
+    ),
+)
 def bottleneck(ctx: Context, r: Rule) -> Iterator[Finding]:
     """When one stage holds more than half of all open deals, deals are piling up there
     instead of moving: a qualification backlog, proposals nobody follows up. Checked only
@@ -75,13 +99,24 @@ def bottleneck(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield _at_stage(ctx, r, f, stage.name)
 
 
-@rule("PL603", "thin-funnel", "warning",
-      "too few deals at the front of the pipeline",
-      options=(Option("min_deals", "int", 5,
-                      "Fewest open deals the front stage must hold.", per_stage=False),
-               Option("stage", "stage", "",
-                      "The front stage to count; empty means the first stage.",
-                      per_stage=False)))  # fmt: skip
+@rule(
+    "PL603",
+    "thin-funnel",
+    "warning",
+    "too few deals at the front of the pipeline",
+    options=(
+        Option(
+            "min_deals", "int", 5, "Fewest open deals the front stage must hold.", per_stage=False
+        ),
+        Option(
+            "stage",
+            "stage",
+            "",
+            "The front stage to count; empty means the first stage.",
+            per_stage=False,
+        ),
+    ),
+)
 def thin_funnel(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Keep the front of the pipeline full: most leads never close, so today's prospecting
     is next quarter's revenue. Fires when the first stage (or `stage`) holds fewer than 5
@@ -97,13 +132,24 @@ def thin_funnel(ctx: Context, r: Rule) -> Iterator[Finding]:
         yield ctx.finding(r, CONFIG_PATH, msg, line=_stage_line(ctx, r))
 
 
-@rule("PL604", "low-coverage", "warning",
-      "weighted open value below the coverage target for the quota",
-      options=(Option("ratio", "number", 3.0,
-                      "Open value needed, as a multiple of `quota`.", per_stage=False),
-               Option("weighted", "bool", True,
-                      "Weigh each deal's value by its win probability.",
-                      per_stage=False)))  # fmt: skip
+@rule(
+    "PL604",
+    "low-coverage",
+    "warning",
+    "weighted open value below the coverage target for the quota",
+    options=(
+        Option(
+            "ratio", "number", 3.0, "Open value needed, as a multiple of `quota`.", per_stage=False
+        ),
+        Option(
+            "weighted",
+            "bool",
+            True,
+            "Weigh each deal's value by its win probability.",
+            per_stage=False,
+        ),
+    ),
+)
 def low_coverage(ctx: Context, r: Rule) -> Iterator[Finding]:
     """With a `quota` in pipeline.yaml, the open pipeline must cover it several times over,
     because most deals will not close: by default the open value, each deal weighted by

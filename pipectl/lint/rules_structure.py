@@ -16,8 +16,13 @@ from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Rule, rule
 
 
-@rule("PL101", "invalid-frontmatter", "error",
-      "no frontmatter, or YAML that does not parse (with the YAML line)", scope="all")  # fmt: skip
+@rule(
+    "PL101",
+    "invalid-frontmatter",
+    "error",
+    "no frontmatter, or YAML that does not parse (with the YAML line)",
+    scope="all",
+)
 def invalid_frontmatter(ctx: Context, r: Rule) -> Iterator[Finding]:
     """A deal file must start with a `---` line, hold a YAML mapping, and close it with
     another `---` line. A file that cannot be read, is not UTF-8, has YAML that does not
@@ -31,8 +36,13 @@ def invalid_frontmatter(ctx: Context, r: Rule) -> Iterator[Finding]:
         yield ctx.finding(r, deal, err.message, line=err.line or 1)
 
 
-@rule("PL102", "missing-field", "error",
-      "a field the config requires (per stage) is absent", scope="all")  # fmt: skip
+@rule(
+    "PL102",
+    "missing-field",
+    "error",
+    "a field the config requires (per stage) is absent",
+    scope="all",
+)
 def missing_field(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Every deal needs the fields listed in `required_fields` of pipeline.yaml (by default
     `title` and `created`), plus those of its stage under `required_fields_by_stage` (by
@@ -64,9 +74,13 @@ def _blank(value: Any) -> bool:
 _TEXT_FIELDS = ("title", "company", "contact", "owner", "next_step", "currency", "lost_reason")
 
 
-@rule("PL103", "bad-value", "error",
-      "a date that is no date, a value that is no number, a bad touchpoint entry",
-      scope="all")  # fmt: skip
+@rule(
+    "PL103",
+    "bad-value",
+    "error",
+    "a date that is no date, a value that is no number, a bad touchpoint entry",
+    scope="all",
+)
 def bad_value(ctx: Context, r: Rule) -> Iterator[Finding]:
     """pipectl's own fields have types: dates are `YYYY-MM-DD`, `value` is a number ≥ 0,
     `probability` a number from 0 to 1, text fields are text, `qualification` is a mapping,
@@ -183,8 +197,7 @@ def duplicate_id(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, f"id {deal_id!r} is also used by {others}", line=1)
 
 
-@rule("PL105", "stray-file", "warning",
-      "a deal file outside any known stage folder", scope="all")  # fmt: skip
+@rule("PL105", "stray-file", "warning", "a deal file outside any known stage folder", scope="all")
 def stray_file(ctx: Context, r: Rule) -> Iterator[Finding]:
     """A deal file (a `.md` file that starts with a `---` frontmatter line) must sit
     directly in a stage folder named in pipeline.yaml. One in the pipeline root, in a
@@ -242,8 +255,13 @@ def _has_frontmatter(path: Path) -> bool:
     return head.removeprefix(b"\xef\xbb\xbf").startswith(b"---")
 
 
-@rule("PL106", "unused-suppression", "warning",
-      "a `lint-ignore` entry that silences nothing", scope="all")  # fmt: skip
+@rule(
+    "PL106",
+    "unused-suppression",
+    "warning",
+    "a `lint-ignore` entry that silences nothing",
+    scope="all",
+)
 def unused_suppression(ctx: Context, r: Rule) -> Iterator[Finding]:
     """A `lint-ignore:` entry whose rule no longer fires on the deal is noise that hides
     the next real problem: once a stale deal is touched again, its `stale` suppression
@@ -253,5 +271,10 @@ def unused_suppression(ctx: Context, r: Rule) -> Iterator[Finding]:
 
 
 RULES = (
-    invalid_frontmatter, missing_field, bad_value, duplicate_id, stray_file, unused_suppression,
-)  # fmt: skip
+    invalid_frontmatter,
+    missing_field,
+    bad_value,
+    duplicate_id,
+    stray_file,
+    unused_suppression,
+)

@@ -22,11 +22,21 @@ def last_activity(deal: Deal) -> dt.date | None:
     return deal.last_touch or deal.date("stage_entered") or deal.date("created")
 
 
-@rule("PL301", "stale", "warning",
-      "no touchpoint for longer than the stage allows (rotting)",
-      options=(Option("days", "int", 14,
-                      "Days without a touchpoint before an open deal counts as stale.",
-                      stage_defaults={"closing": 7}),))  # fmt: skip
+@rule(
+    "PL301",
+    "stale",
+    "warning",
+    "no touchpoint for longer than the stage allows (rotting)",
+    options=(
+        Option(
+            "days",
+            "int",
+            14,
+            "Days without a touchpoint before an open deal counts as stale.",
+            stage_defaults={"closing": 7},
+        ),
+    ),
+)
 def stale(ctx: Context, r: Rule) -> Iterator[Finding]:
     """A deal nobody has touched for weeks is rotting: the buyer's attention has moved on.
     Keep a cadence of touchpoints and record every one. The clock runs from the last
@@ -45,12 +55,22 @@ def stale(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, msg, key=key)
 
 
-@rule("PL302", "stuck-in-stage", "warning",
-      "in its stage longer than the stage's limit (proposals must not linger)",
-      options=(Option("days", "int", 30,
-                      "Days a deal may stay in one stage; 0 means no limit.",
-                      stage_defaults={"closing": 14}),),
-      history=True)  # fmt: skip
+@rule(
+    "PL302",
+    "stuck-in-stage",
+    "warning",
+    "in its stage longer than the stage's limit (proposals must not linger)",
+    options=(
+        Option(
+            "days",
+            "int",
+            30,
+            "Days a deal may stay in one stage; 0 means no limit.",
+            stage_defaults={"closing": 14},
+        ),
+    ),
+    history=True,
+)
 def stuck_in_stage(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Deals should keep moving between stages; a proposal or negotiation that lingers
     is usually lost without anyone saying so. Time in stage comes from `stage_entered`
@@ -75,10 +95,17 @@ def stuck_in_stage(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, msg, key=key)
 
 
-@rule("PL303", "overdue-next-step", "warning",
-      "the next step's due date has passed",
-      options=(Option("grace_days", "int", 0,
-                      "Days after the due date before the step counts as overdue."),))  # fmt: skip
+@rule(
+    "PL303",
+    "overdue-next-step",
+    "warning",
+    "the next step's due date has passed",
+    options=(
+        Option(
+            "grace_days", "int", 0, "Days after the due date before the step counts as overdue."
+        ),
+    ),
+)
 def overdue_next_step(ctx: Context, r: Rule) -> Iterator[Finding]:
     """A next step past its due date is a promise to the buyer that was not kept. Do it
     and log it, or agree a new date: `pipectl next DEAL STEP --due DATE`."""
@@ -101,10 +128,15 @@ def days_overdue(deal: Deal, today: dt.date, grace_days: int) -> int | None:
     return late if late > grace_days else None
 
 
-@rule("PL304", "missed-close-date", "warning",
-      "expected close date passed, deal still open",
-      options=(Option("grace_days", "int", 0,
-                      "Days after expected_close before the deal counts as late."),))  # fmt: skip
+@rule(
+    "PL304",
+    "missed-close-date",
+    "warning",
+    "expected close date passed, deal still open",
+    options=(
+        Option("grace_days", "int", 0, "Days after expected_close before the deal counts as late."),
+    ),
+)
 def missed_close_date(ctx: Context, r: Rule) -> Iterator[Finding]:
     """The expected close date drives the forecast. When it passes and the deal is still
     open, the forecast is wrong: close the deal as won or lost, or set a new date that you
@@ -119,10 +151,15 @@ def missed_close_date(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, msg, key="expected_close")
 
 
-@rule("PL305", "past-sales-cycle", "warning",
-      "older than the accepted sales cycle: send a last chance, then let go",
-      options=(Option("days", "int", 90,
-                      "Accepted length of the sales cycle, counted from `created`."),))  # fmt: skip
+@rule(
+    "PL305",
+    "past-sales-cycle",
+    "warning",
+    "older than the accepted sales cycle: send a last chance, then let go",
+    options=(
+        Option("days", "int", 90, "Accepted length of the sales cycle, counted from `created`."),
+    ),
+)
 def past_sales_cycle(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Deals older than the usual sales cycle rarely close, and they crowd the pipeline and
     inflate the forecast. Clear out dead leads on a regular cadence: send a last-chance
@@ -142,13 +179,22 @@ def past_sales_cycle(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, msg, key="created")
 
 
-@rule("PL306", "slow-first-contact", "warning",
-      "a new lead not contacted within the speed-to-lead window",
-      options=(Option("days", "int", 2,
-                      "Days from `created` within which a new lead must be contacted."),
-               Option("ignore_kinds", "words", ["note"],
-                      "Touchpoint kinds that are not contact with the lead.",
-                      per_stage=False)))  # fmt: skip
+@rule(
+    "PL306",
+    "slow-first-contact",
+    "warning",
+    "a new lead not contacted within the speed-to-lead window",
+    options=(
+        Option("days", "int", 2, "Days from `created` within which a new lead must be contacted."),
+        Option(
+            "ignore_kinds",
+            "words",
+            ["note"],
+            "Touchpoint kinds that are not contact with the lead.",
+            per_stage=False,
+        ),
+    ),
+)
 def slow_first_contact(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Speed to lead: the odds of reaching a new lead fall sharply after the first day or
     two. An open deal with no contact (a touchpoint other than a note) more than 2 days
@@ -166,6 +212,10 @@ def slow_first_contact(ctx: Context, r: Rule) -> Iterator[Finding]:
 
 
 RULES = (
-    stale, stuck_in_stage, overdue_next_step, missed_close_date, past_sales_cycle,
+    stale,
+    stuck_in_stage,
+    overdue_next_step,
+    missed_close_date,
+    past_sales_cycle,
     slow_first_contact,
-)  # fmt: skip
+)

@@ -69,9 +69,14 @@ def _validate_stages(config: Config, r: Rule, key: str, value: Any, fail: Any) -
             raise fail([key, STAGES_KEY, str(stage)], f"{where}.{stage}: must be a mapping")
         for opt_key, v in settings.items():
             _validate_value(
-                r, str(opt_key), v, f"{where}.{stage}",
-                [key, STAGES_KEY, str(stage), str(opt_key)], fail, stage=True,
-            )  # fmt: skip
+                r,
+                str(opt_key),
+                v,
+                f"{where}.{stage}",
+                [key, STAGES_KEY, str(stage), str(opt_key)],
+                fail,
+                stage=True,
+            )
 
 
 def _validate_value(

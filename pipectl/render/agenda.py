@@ -16,8 +16,7 @@ def agenda(result: Agenda, width: int, *, color: bool = False) -> str:
     who = result.owner or "everyone"
     if not result.items:
         return f"Nothing on the agenda for {who} on {result.today}."
-    lines = [paint(f"Agenda for {who}, {result.today}: {_items(len(result.items))}", BOLD,
-                    color)]  # fmt: skip
+    lines = [paint(f"Agenda for {who}, {result.today}: {_items(len(result.items))}", BOLD, color)]
     show_owner = result.owner is None
     rows = [_agenda_row(i, show_owner) for i in result.items]
     laid = _aligned(rows, width)
@@ -33,8 +32,10 @@ def _aligned(rows: Sequence[Sequence[str]], width: int) -> list[list[str]]:
     """Rows with aligned columns and the last cell after them, or (for every row, when one
     does not fit) on a line of its own below them."""
     widths = [max(width_of(r[k]) for r in rows) for k in range(len(rows[0]) - 1)]
-    starts = ["  " + "  ".join(c + " " * (widths[k] - width_of(c)) for k, c in enumerate(r[:-1]))
-              for r in rows]  # fmt: skip
+    starts = [
+        "  " + "  ".join(c + " " * (widths[k] - width_of(c)) for k, c in enumerate(r[:-1]))
+        for r in rows
+    ]
     if all(width_of(s) + 2 + width_of(r[-1]) <= width for s, r in zip(starts, rows, strict=True)):
         return [[s + "  " + r[-1]] for s, r in zip(starts, rows, strict=True)]
     return [[s.rstrip(), clip("      " + r[-1], width)] for s, r in zip(starts, rows, strict=True)]

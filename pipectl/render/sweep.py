@@ -13,8 +13,10 @@ def sweep(result: SweepResult, width: int, kind: str, reason: str) -> str:
     """Each candidate with why it is one and what happened (or would happen) to it."""
     if not result.candidates:
         return f"No deals to sweep on {result.today}: none past the sales cycle or out of attempts."
-    rows = [[c.deal.id, c.deal.stage, c.deal.owner or "-", "; ".join(c.reasons)]
-            for c in result.candidates]  # fmt: skip
+    rows = [
+        [c.deal.id, c.deal.stage, c.deal.owner or "-", "; ".join(c.reasons)]
+        for c in result.candidates
+    ]
     widths = [max(width_of(r[k]) for r in rows) for k in range(3)]
     lines = []
     for c, row in zip(result.candidates, rows, strict=True):

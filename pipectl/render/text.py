@@ -113,10 +113,23 @@ def deal_detail(deal: Deal, body: str, currency: str) -> str:
         lines.append("qualification:")
         lines.extend(f"  {k}: {_text(v)}" for k, v in deal.qualification.items())
     known = {
-        "title", "company", "contact", "owner", "value", "currency", "created", "stage_entered",
-        "expected_close", "closed", "lost_reason", "next_step", "next_step_due", "tags",
-        "qualification", "touchpoints",
-    }  # fmt: skip
+        "title",
+        "company",
+        "contact",
+        "owner",
+        "value",
+        "currency",
+        "created",
+        "stage_entered",
+        "expected_close",
+        "closed",
+        "lost_reason",
+        "next_step",
+        "next_step_due",
+        "tags",
+        "qualification",
+        "touchpoints",
+    }
     for key, value in f.items():
         if key not in known:
             lines.append(f"{key}: {_text(value)}")

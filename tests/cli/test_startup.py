@@ -66,6 +66,9 @@ def test_the_deny_list_would_catch_a_heavy_import(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
-    names = {ln.rsplit("|", 1)[1].strip().split(".")[0] for ln in proc.stderr.splitlines()
-             if ln.startswith("import time:")}  # fmt: skip
+    names = {
+        ln.rsplit("|", 1)[1].strip().split(".")[0]
+        for ln in proc.stderr.splitlines()
+        if ln.startswith("import time:")
+    }
     assert "ruamel" in names

@@ -30,18 +30,35 @@ def deal(owner: str = "alice", created: str = "2026-11-01", **extra: str) -> str
 @pytest.fixture
 def day(pipeline: Path, write_deal) -> Path:
     w = lambda stage, name, text: write_deal(pipeline, stage, name, text)  # noqa: E731
-    w("prospecting", "overdue-b", deal(next_step="Send deck", next_step_due="2026-11-24",
-                                       touch="2026-11-25"))  # fmt: skip
-    w("qualifying", "overdue-a", deal(next_step="Call CFO", next_step_due="2026-11-20",
-                                      touch="2026-11-01"))  # fmt: skip
+    w(
+        "prospecting",
+        "overdue-b",
+        deal(next_step="Send deck", next_step_due="2026-11-24", touch="2026-11-25"),
+    )
+    w(
+        "qualifying",
+        "overdue-a",
+        deal(next_step="Call CFO", next_step_due="2026-11-20", touch="2026-11-01"),
+    )
     w("prospecting", "due-today", deal(next_step="Demo", next_step_due=TODAY, touch="2026-11-25"))
-    w("closing", "closing-deal", deal(stage_entered="2026-11-20", expected_close="2026-12-10",
-                                      next_step="Negotiate", touch="2026-11-25"))  # fmt: skip
+    w(
+        "closing",
+        "closing-deal",
+        deal(
+            stage_entered="2026-11-20",
+            expected_close="2026-12-10",
+            next_step="Negotiate",
+            touch="2026-11-25",
+        ),
+    )
     w("qualifying", "stale-deal", deal(touch="2026-11-01"))
     w("prospecting", "new-lead", deal(created="2026-11-26"))
     w("prospecting", "lc-deal", deal(created="2026-07-01", touch="2026-11-20"))
-    w("prospecting", "bobs-deal", deal(owner="bob", next_step="x", next_step_due="2026-11-01",
-                                       touch="2026-11-25"))  # fmt: skip
+    w(
+        "prospecting",
+        "bobs-deal",
+        deal(owner="bob", next_step="x", next_step_due="2026-11-01", touch="2026-11-25"),
+    )
     w("prospecting", "quiet", deal(touch="2026-11-25"))
     w("won", "won-deal", deal(next_step_due="2026-11-01"))
     return pipeline
@@ -71,8 +88,14 @@ def test_each_deal_once_under_its_most_urgent_heading(day: Path) -> None:
     overdue_a = next(i for i in data["items"] if i["id"] == "overdue-a")
     assert overdue_a["also"] == ["stale"]
     assert overdue_a["detail"] == "Call CFO — due 2026-11-20 (7 days late)"
-    assert data["counts"] == {"overdue": 2, "due-today": 1, "closing": 1, "stale": 1,
-                              "uncontacted": 1, "last-chance": 1}  # fmt: skip
+    assert data["counts"] == {
+        "overdue": 2,
+        "due-today": 1,
+        "closing": 1,
+        "stale": 1,
+        "uncontacted": 1,
+        "last-chance": 1,
+    }
     assert data["owner"] == "alice" and data["today"] == TODAY
 
 
@@ -81,9 +104,14 @@ def test_text_shows_the_sections_in_order(day: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.startswith("Agenda for alice, 2026-11-27: 7 items\n")
-    headings = ["Overdue next steps (2)", "Due today (1)", "In the closing stage (1)",
-                "Stale deals to nudge (1)", "New leads not yet contacted (1)",
-                "Last-chance candidates (pipectl sweep) (1)"]  # fmt: skip
+    headings = [
+        "Overdue next steps (2)",
+        "Due today (1)",
+        "In the closing stage (1)",
+        "Stale deals to nudge (1)",
+        "New leads not yet contacted (1)",
+        "Last-chance candidates (pipectl sweep) (1)",
+    ]
     positions = [out.index(h) for h in headings]
     assert positions == sorted(positions)
     assert "no touchpoint for 26 days (nudge after 14)" in out
@@ -163,11 +191,12 @@ def test_agenda_and_lint_agree_on_stale_and_last_chance(day: Path) -> None:
 
     codes = ("PL301", "PL305", "PL501")
     found = lint.run(Pipeline(day), dt.date.fromisoformat(TODAY), select=codes)
-    flagged = {code: {f.deal_id for f in found.findings if f.code == code}
-               for code in codes}  # fmt: skip
+    flagged = {code: {f.deal_id for f in found.findings if f.code == code} for code in codes}
     data = json.loads(Cli(day)("agenda", "--today", TODAY, "--owner", "all", "--json").output)
-    marked = {key: {i["id"] for i in data["items"] if key == i["section"] or key in i["also"]}
-              for key in ("stale", "last-chance")}  # fmt: skip
+    marked = {
+        key: {i["id"] for i in data["items"] if key == i["section"] or key in i["also"]}
+        for key in ("stale", "last-chance")
+    }
     assert marked["stale"] == flagged["PL301"] and marked["stale"]
     assert marked["last-chance"] == flagged["PL305"] | flagged["PL501"]
 
@@ -175,26 +204,49 @@ def test_agenda_and_lint_agree_on_stale_and_last_chance(day: Path) -> None:
 # --- any frontmatter at all: the daily views never crash ------------------------------------
 
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
     st.sampled_from([float("nan"), float("inf"), -1.5, 10**30]),
-    st.text(max_size=12), st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)),
-)  # fmt: skip
+    st.text(max_size=12),
+    st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)),
+)
 _touchpoint = st.one_of(
     _scalars,
-    st.fixed_dictionaries({}, optional={
-        "date": _scalars, "kind": st.sampled_from(["call", "email", "note", "meeting", 7]),
-        "summary": st.one_of(_scalars, st.just("Last chance: bye")),
-        "outcome": st.sampled_from(["replied", "no-reply", None, 3])}),
-)  # fmt: skip
-_fields = st.fixed_dictionaries({}, optional={
-    key: _scalars for key in ("title", "company", "owner", "value", "created", "stage_entered",
-                              "next_step", "next_step_due", "expected_close", "closed")
-} | {"touchpoints": st.one_of(_scalars, st.lists(_touchpoint, max_size=8))})  # fmt: skip
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "date": _scalars,
+            "kind": st.sampled_from(["call", "email", "note", "meeting", 7]),
+            "summary": st.one_of(_scalars, st.just("Last chance: bye")),
+            "outcome": st.sampled_from(["replied", "no-reply", None, 3]),
+        },
+    ),
+)
+_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        key: _scalars
+        for key in (
+            "title",
+            "company",
+            "owner",
+            "value",
+            "created",
+            "stage_entered",
+            "next_step",
+            "next_step_due",
+            "expected_close",
+            "closed",
+        )
+    }
+    | {"touchpoints": st.one_of(_scalars, st.lists(_touchpoint, max_size=8))},
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["prospecting", "closing", "won"]), _fields),
-                max_size=6))  # fmt: skip
+@given(st.lists(st.tuples(st.sampled_from(["prospecting", "closing", "won"]), _fields), max_size=6))
 def test_daily_views_never_crash(deals: list[tuple[str, dict]]) -> None:
     from pipectl.config import default_config
     from pipectl.daily import agenda as daily_agenda
@@ -207,8 +259,10 @@ def test_daily_views_never_crash(deals: list[tuple[str, dict]]) -> None:
 
     config = default_config()
     today = dt.date(2026, 11, 27)
-    parsed = [Deal(f"d{i}", stage, Path(f"{stage}/d{i}.md"), fields)
-              for i, (stage, fields) in enumerate(deals)]  # fmt: skip
+    parsed = [
+        Deal(f"d{i}", stage, Path(f"{stage}/d{i}.md"), fields)
+        for i, (stage, fields) in enumerate(deals)
+    ]
     columns = daily_board.board(parsed, config.stages, today)
     render_board.board(columns, 80, currency="USD")
     json.dumps(daily_board.board_json(columns, today, None))

@@ -41,16 +41,29 @@ def deal(company: str, owner: str, value: int | None, **dates: str) -> str:
 
 @pytest.fixture
 def board_repo(pipeline: Path, write_deal) -> Path:
-    write_deal(pipeline, "prospecting", "acme", deal("Acme Corp", "alice", 12000,
-                                                     created="2026-11-20"))  # fmt: skip
+    write_deal(
+        pipeline, "prospecting", "acme", deal("Acme Corp", "alice", 12000, created="2026-11-20")
+    )
     write_deal(pipeline, "prospecting", "clean", CLEAN)
-    write_deal(pipeline, "qualifying", "hooli", deal("Hooli", "alice", 7000,
-               created="2026-10-01", stage_entered="2026-10-05"))  # fmt: skip
-    write_deal(pipeline, "closing", "globex", deal("Globex", "bob", 40000,
-               created="2026-09-01", stage_entered="2026-11-01"))  # fmt: skip
+    write_deal(
+        pipeline,
+        "qualifying",
+        "hooli",
+        deal("Hooli", "alice", 7000, created="2026-10-01", stage_entered="2026-10-05"),
+    )
+    write_deal(
+        pipeline,
+        "closing",
+        "globex",
+        deal("Globex", "bob", 40000, created="2026-09-01", stage_entered="2026-11-01"),
+    )
     write_deal(pipeline, "closing", "nova", deal("Nova", "alice", None, created="2026-11-01"))
-    write_deal(pipeline, "won", "wonco", deal("Won Co", "bob", 9000, created="2026-09-01",
-                                              closed="2026-11-02"))  # fmt: skip
+    write_deal(
+        pipeline,
+        "won",
+        "wonco",
+        deal("Won Co", "bob", 9000, created="2026-09-01", closed="2026-11-02"),
+    )
     return pipeline
 
 
@@ -111,7 +124,11 @@ def test_columns_env_sets_the_width(board_repo: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("COLUMNS", "200")
     result = Cli(board_repo)("board", "--today", TODAY)
     assert result.output.splitlines()[0].split() == [
-        "PROSPECTING", "QUALIFYING", "CONNECTING", "CLOSING"]  # fmt: skip
+        "PROSPECTING",
+        "QUALIFYING",
+        "CONNECTING",
+        "CLOSING",
+    ]
     monkeypatch.setenv("COLUMNS", "80")
     result = Cli(board_repo)("board", "--today", TODAY)
     assert result.output.splitlines()[0].split() == ["PROSPECTING", "QUALIFYING"]
@@ -225,9 +242,20 @@ def test_json_has_every_stage_and_card(board_repo: Path) -> None:
     data = json.loads(result.output)
     assert data["today"] == TODAY and data["owner"] is None
     summary = [(s["stage"], s["count"], s["value"]) for s in data["stages"]]
-    assert summary == [("prospecting", 2, 15000), ("qualifying", 1, 7000),
-                       ("connecting", 0, 0), ("closing", 2, 40000)]  # fmt: skip
+    assert summary == [
+        ("prospecting", 2, 15000),
+        ("qualifying", 1, 7000),
+        ("connecting", 0, 0),
+        ("closing", 2, 40000),
+    ]
     acme = data["stages"][0]["cards"][0]
-    assert acme == {"id": "acme", "company": "Acme Corp", "owner": "alice", "value": 12000,
-                    "days_in_stage": 7, "lint_findings": 2, "worst": "warning"}  # fmt: skip
+    assert acme == {
+        "id": "acme",
+        "company": "Acme Corp",
+        "owner": "alice",
+        "value": 12000,
+        "days_in_stage": 7,
+        "lint_findings": 2,
+        "worst": "warning",
+    }
     assert [c["id"] for c in data["stages"][3]["cards"]] == ["globex", "nova"]  # --limit: text only

@@ -93,8 +93,16 @@ def test_commands_have_help(tmp_path):
         assert r.exit_code == 0
         assert "--help" in r.stdout
     r = Cli(tmp_path)("lint", "--help")
-    for option in ("--format", "--select", "--ignore", "--fail-on", "--exit-zero",
-                   "--statistics", "--today", "--output"):  # fmt: skip
+    for option in (
+        "--format",
+        "--select",
+        "--ignore",
+        "--fail-on",
+        "--exit-zero",
+        "--statistics",
+        "--today",
+        "--output",
+    ):
         assert option in r.stdout
 
 
@@ -169,8 +177,9 @@ def test_shallow_clone_says_it_cannot_tell_instead_of_guessing(tmp_path):
     lab.add("closing", "other")
     _commit(repo, "two", "2026-11-26")
     shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)], check=True
+    )
     (f,) = Lab(shallow, (shallow / "pipeline.yaml").read_text()).findings("PL302")
     assert f.severity == "info" and "shallow git clone" in f.message
 
@@ -197,9 +206,13 @@ def test_file_arguments_report_only_those_files(tmp_path):
 # --- robustness -----------------------------------------------------------------------------
 
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
     st.dates(),
-)  # fmt: skip
+)
 _values = st.recursive(
     _scalars,
     lambda inner: st.one_of(
@@ -208,10 +221,25 @@ _values = st.recursive(
     max_leaves=8,
 )
 _keys = st.sampled_from(
-    ["title", "owner", "value", "probability", "created", "stage_entered", "expected_close",
-     "next_step", "next_step_due", "closed", "lost_reason", "qualification", "tags",
-     "touchpoints", "lint-ignore", "currency"]
-)  # fmt: skip
+    [
+        "title",
+        "owner",
+        "value",
+        "probability",
+        "created",
+        "stage_entered",
+        "expected_close",
+        "next_step",
+        "next_step_due",
+        "closed",
+        "lost_reason",
+        "qualification",
+        "tags",
+        "touchpoints",
+        "lint-ignore",
+        "currency",
+    ]
+)
 
 
 def _fuzz_lab() -> Lab:
@@ -220,8 +248,7 @@ def _fuzz_lab() -> Lab:
     return lab
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.one_of(
         st.binary(max_size=400),
@@ -241,8 +268,7 @@ def test_any_bytes_become_findings_never_an_exception(data, stage):
         shutil.rmtree(lab.root.parent)
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     over=st.dictionaries(_keys, _values, max_size=5),
     stage=st.sampled_from(["prospecting", "connecting", "closing", "lost"]),

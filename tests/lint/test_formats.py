@@ -72,8 +72,9 @@ def test_sarif_validates_against_the_official_schema(sub):
     run = doc["runs"][0]
     ids = [d["id"] for d in run["tool"]["driver"]["rules"]]
     assert "PL301" in ids and "PL604" in ids
-    uris = {res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-            for res in run["results"]}  # fmt: skip
+    uris = {
+        res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for res in run["results"]
+    }
     assert "sales/qualifying/acme.md" in uris  # relative to the git work tree
     for res in run["results"]:
         assert ids[res["ruleIndex"]] == res["ruleId"]
@@ -144,8 +145,11 @@ def test_text_summary_statistics_colour_and_exit_options(sub, monkeypatch):
     assert r.exit_code == 1
     assert "\033[" not in r.stdout
     assert "qualifying/acme.md:" in r.stdout
-    assert any(ln.split()[1:3] == ["PL201", "no-value"] for ln in r.stdout.splitlines()
-               if ln.strip()[:1].isdigit())  # fmt: skip
+    assert any(
+        ln.split()[1:3] == ["PL201", "no-value"]
+        for ln in r.stdout.splitlines()
+        if ln.strip()[:1].isdigit()
+    )
     assert r.stdout.rstrip().splitlines()[-1].startswith("Found ")
     assert cli("lint", "--today", TODAY, "--exit-zero").exit_code == 0
     assert cli("lint", "--today", TODAY, "--fail-on", "error").exit_code == 0

@@ -117,8 +117,13 @@ def test_pl105_stray_files(lab):
 
 def test_pl106_unused_suppression_only_when_the_rule_ran(lab):
     lab.add("prospecting", "fresh", lint_ignore={"stale": "paused"})
-    lab.add("prospecting", "old", touchpoints=[touch(-20)], created=day(-20),
-            lint_ignore={"stale": "paused"})  # fmt: skip
+    lab.add(
+        "prospecting",
+        "old",
+        touchpoints=[touch(-20)],
+        created=day(-20),
+        lint_ignore={"stale": "paused"},
+    )
     assert only(lab, "PL106") == []  # PL301 did not run
     found = [f for f in lab.findings("PL106", "PL301") if f.code == "PL106"]
     assert [f.deal_id for f in found] == ["fresh"]
@@ -212,8 +217,13 @@ def test_pl306_slow_first_contact(lab):
     lab.add("prospecting", "noted", created=day(-3), touchpoints=[touch(-2, "note", None)])
     lab.add("prospecting", "new", created=day(-2), touchpoints=DROP)
     lab.add("prospecting", "called", created=day(-3), touchpoints=[touch(-3)])
-    lab.add("prospecting", "waived", created=day(-9), touchpoints=DROP,
-            lint_ignore={"slow-first-contact": "agency lead"})  # fmt: skip
+    lab.add(
+        "prospecting",
+        "waived",
+        created=day(-9),
+        touchpoints=DROP,
+        lint_ignore={"slow-first-contact": "agency lead"},
+    )
     assert sorted(only(lab, "PL306")) == ["noted", "waiting"]
     lab.config("rules: {slow-first-contact: {stages: {prospecting: {days: 5}}}}\n")
     assert only(lab, "PL306") == []
@@ -224,8 +234,11 @@ def test_pl306_slow_first_contact(lab):
 
 def test_pl401_unqualified_past_the_gate(lab):
     lab.add("connecting", "nobudget", qualification={"need": "x", "fit": "y", "timeline": "z"})
-    lab.add("closing", "said-no", qualification={"budget": "no", "need": "x", "fit": True,
-                                                 "timeline": "tbd"})  # fmt: skip
+    lab.add(
+        "closing",
+        "said-no",
+        qualification={"budget": "no", "need": "x", "fit": True, "timeline": "tbd"},
+    )
     lab.add("qualifying", "early", qualification=DROP)
     lab.add("closing", "good")
     lab.add("closing", "waived", qualification=DROP, lint_ignore={"unqualified": "renewal"})
@@ -241,8 +254,13 @@ def test_pl402_effort_on_unqualified(lab):
     lab.add("qualifying", "busy", qualification={"need": "x"}, touchpoints=six)
     lab.add("qualifying", "five", qualification={"need": "x"}, touchpoints=six[:5])
     lab.add("qualifying", "qualified", touchpoints=six * 2)
-    lab.add("qualifying", "waived", qualification={}, touchpoints=six,
-            lint_ignore={"PL402": "partner-led"})  # fmt: skip
+    lab.add(
+        "qualifying",
+        "waived",
+        qualification={},
+        touchpoints=six,
+        lint_ignore={"PL402": "partner-led"},
+    )
     assert only(lab, "PL402") == ["busy"]
     lab.config("rules: {effort-on-unqualified: {stages: {qualifying: {max_touchpoints: 6}}}}\n")
     assert only(lab, "PL402") == []
@@ -253,10 +271,10 @@ def test_pl501_unanswered_outreach(lab):
     lab.add("prospecting", "ghost", touchpoints=[touch(-9), *silent])
     lab.add("prospecting", "five", touchpoints=[touch(-9), *silent[:5]])
     lab.add("prospecting", "answered", touchpoints=[*silent[:3], touch(-3), *silent[3:]])
-    lab.add("prospecting", "met", touchpoints=[*silent[:3], touch(-3, "meeting", None),
-                                               *silent[3:]])  # fmt: skip
-    lab.add("prospecting", "notes", touchpoints=[*silent[:3], touch(-3, "note", None),
-                                                 *silent[3:]])  # fmt: skip
+    lab.add(
+        "prospecting", "met", touchpoints=[*silent[:3], touch(-3, "meeting", None), *silent[3:]]
+    )
+    lab.add("prospecting", "notes", touchpoints=[*silent[:3], touch(-3, "note", None), *silent[3:]])
     lab.add("prospecting", "waived", touchpoints=silent, lint_ignore={"PL501": "event lead"})
     found = {f.deal_id: f for f in lab.findings("PL501")}
     assert set(found) == {"ghost", "notes"}

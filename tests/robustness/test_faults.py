@@ -69,8 +69,14 @@ def busy(pipeline: Path, write_deal) -> Path:
 
 # The error each file-system step fails with: a full disk, a failing device, a read-only file
 # or file system.
-CODES = {"create temp": errno.ENOSPC, "write": errno.ENOSPC, "fsync": errno.EIO,
-         "chmod": errno.EPERM, "rename": errno.EROFS, "unlink source": errno.EROFS}  # fmt: skip
+CODES = {
+    "create temp": errno.ENOSPC,
+    "write": errno.ENOSPC,
+    "fsync": errno.EIO,
+    "chmod": errno.EPERM,
+    "rename": errno.EROFS,
+    "unlink source": errno.EROFS,
+}
 
 
 class Injector:
@@ -265,8 +271,11 @@ HAND = {
     "moved": lambda p: git(p.parents[1], "mv", f"prospecting/{p.name}", "connecting/"),
     "edited": lambda p: p.write_bytes(p.read_bytes().replace(b"Notes by hand.", b"New notes.")),
 }
-EXPECTED = {"deleted": "was deleted or moved", "moved": "was deleted or moved",
-            "edited": "was changed"}  # fmt: skip
+EXPECTED = {
+    "deleted": "was deleted or moved",
+    "moved": "was deleted or moved",
+    "edited": "was changed",
+}
 
 
 @pytest.mark.parametrize("op", ["move", "won", "lost", "log", "next", "set"])
@@ -357,8 +366,11 @@ def test_a_hard_kill_at_any_step_leaves_each_file_whole(op, busy):
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         return subprocess.run(
             [sys.executable, "-c", KILLER, str(at), "-C", str(busy), *OPS[op]],
-            capture_output=True, text=True, timeout=60, env=env,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
 
     frozen = Frozen(busy)
     done = pipectl(0)

@@ -35,16 +35,69 @@ TODAY = dt.date(2026, 11, 27)
 
 # Fragments that YAML, Markdown and our own splitter treat specially.
 TOKENS = (
-    b"---\n", b"---\r\n", b"...\n", b"\xef\xbb\xbf", b"\r", b"\r\n", b"\n", b"\t", b"\x00",
-    b"\xff", b"\xc3", b"\xe2\x80\xa8", b"\xc2\x85", b"&a ", b"*a", b"<<: *a\n", b"? ",
-    b": ", b"- ", b"[", b"]", b"{", b"}", b"'", b'"', b"#", b"|\n", b">-\n", b"%YAML 1.1\n",
-    b"!!python/object/apply:os.system ['true'] ", b"!!binary ", b"!custom ", b"!!set ",
-    b"!!omap ", b"!!pairs ", b"!!timestamp ", b"!!int ", b"!!float ", b"!!map ", b"!!seq ",
-    b"!!str ", b"!!null ", b"!!bool ", b"!!merge ", b"!<tag:yaml.org,2002:set> ", b"!e!x ",
-    b"2026-13-45", b"2026-02-30T25:61:00Z", b"1e999", b"-.inf", b".nan", b"0x_", b"~",
-    b"touchpoints:\n  - ", b"value: ", b"closed: ", b"qualification: ", b"tags: ",
-    b"lint-ignore: ", b"[" * 200, b"- " * 200, b"{a: " * 50,
-)  # fmt: skip
+    b"---\n",
+    b"---\r\n",
+    b"...\n",
+    b"\xef\xbb\xbf",
+    b"\r",
+    b"\r\n",
+    b"\n",
+    b"\t",
+    b"\x00",
+    b"\xff",
+    b"\xc3",
+    b"\xe2\x80\xa8",
+    b"\xc2\x85",
+    b"&a ",
+    b"*a",
+    b"<<: *a\n",
+    b"? ",
+    b": ",
+    b"- ",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b"'",
+    b'"',
+    b"#",
+    b"|\n",
+    b">-\n",
+    b"%YAML 1.1\n",
+    b"!!python/object/apply:os.system ['true'] ",
+    b"!!binary ",
+    b"!custom ",
+    b"!!set ",
+    b"!!omap ",
+    b"!!pairs ",
+    b"!!timestamp ",
+    b"!!int ",
+    b"!!float ",
+    b"!!map ",
+    b"!!seq ",
+    b"!!str ",
+    b"!!null ",
+    b"!!bool ",
+    b"!!merge ",
+    b"!<tag:yaml.org,2002:set> ",
+    b"!e!x ",
+    b"2026-13-45",
+    b"2026-02-30T25:61:00Z",
+    b"1e999",
+    b"-.inf",
+    b".nan",
+    b"0x_",
+    b"~",
+    b"touchpoints:\n  - ",
+    b"value: ",
+    b"closed: ",
+    b"qualification: ",
+    b"tags: ",
+    b"lint-ignore: ",
+    b"[" * 200,
+    b"- " * 200,
+    b"{a: " * 50,
+)
 SETTINGS = settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
 )
@@ -85,8 +138,20 @@ def _no_constant(name: str) -> None:
 
 def exercise(deal) -> None:
     """Everything that walks a parsed deal's data, as the commands do."""
-    for name in ("title", "company", "owner", "contact", "next_step", "lost_reason", "value",
-                 "probability", "tags", "qualification", "touchpoints", "last_touch"):  # fmt: skip
+    for name in (
+        "title",
+        "company",
+        "owner",
+        "contact",
+        "next_step",
+        "lost_reason",
+        "value",
+        "probability",
+        "tags",
+        "qualification",
+        "touchpoints",
+        "last_touch",
+    ):
         getattr(deal, name)
     for key in ("created", "stage_entered", "expected_close", "next_step_due", "closed"):
         deal.date(key)
@@ -129,16 +194,20 @@ def test_edits_of_any_readable_file_are_exact_or_refused(data, key, value):
         return
     for edit in (
         lambda: set_fields(text, {key: value}),
-        lambda: append_item(text, "touchpoints", {"date": dt.date(2026, 1, 1), "kind": "call",
-                                                  "summary": "hi"}),
-    ):  # fmt: skip
+        lambda: append_item(
+            text, "touchpoints", {"date": dt.date(2026, 1, 1), "kind": "call", "summary": "hi"}
+        ),
+    ):
         try:
             after = edit()
         except DealError:
             continue
         assert (after.bom, after.head, after.tail, after.body) == (
-            text.bom, text.head, text.tail, text.body,
-        )  # fmt: skip
+            text.bom,
+            text.head,
+            text.tail,
+            text.body,
+        )
         assert isinstance(parse_yaml(after), dict)
         assert parse_yaml(after) != before or after.yaml == text.yaml
 

@@ -146,7 +146,7 @@ BROKEN = {
         "nested deeper than",
         None,
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
@@ -340,11 +340,14 @@ CONFIGS = {
     "dup-stage": (b"stages: [a, a]\n", "listed twice"),
     "unknown-key": (b"hooks: {pre: 'rm -rf /'}\n", "unknown key"),
     "stages-alias-bomb": (
-        (billion_laughs(7).replace("a0:", "rules: {a0:").replace("\n", ", ")[:-2] + "}\n"
-         + "stages: *a7\n").encode(),
+        (
+            billion_laughs(7).replace("a0:", "rules: {a0:").replace("\n", ", ")[:-2]
+            + "}\n"
+            + "stages: *a7\n"
+        ).encode(),
         "expands to more than",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -541,12 +544,17 @@ def test_line_breaks_in_a_title_or_file_name_cannot_forge_trailers(pipeline, cli
 def test_terminal_escapes_in_a_deal_are_shown_not_obeyed(pipeline, cli, write_deal):
     """ESC sequences would retitle, clear or recolour the terminal; a line break in a value
     would print a line of the file's choosing (which a CI log may take for a command)."""
-    write_deal(pipeline, "prospecting", "esc", (
-        '---\ntitle: "T\\n::error file=x::forged\\e[2J"\nowner: "\\e]0;pwned\\a"\n'
-        'company: "a\\rb\\u2028c\\x9b"\n'
-        'touchpoints:\n  - {date: 2026-01-01, kind: "call\\n::warning::k", summary: s}\n'
-        "---\nnotes\x1b[31m red\r\n::notice::body line\n"
-    ))  # fmt: skip
+    write_deal(
+        pipeline,
+        "prospecting",
+        "esc",
+        (
+            '---\ntitle: "T\\n::error file=x::forged\\e[2J"\nowner: "\\e]0;pwned\\a"\n'
+            'company: "a\\rb\\u2028c\\x9b"\n'
+            'touchpoints:\n  - {date: 2026-01-01, kind: "call\\n::warning::k", summary: s}\n'
+            "---\nnotes\x1b[31m red\r\n::notice::body line\n"
+        ),
+    )
     for args in (("show", "esc"), ("list",)):
         r = cli(*args)
         assert r.exit_code == 0, r.output

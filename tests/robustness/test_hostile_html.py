@@ -59,8 +59,12 @@ def dashboard(tmp_path_factory) -> tuple[str, Page]:
     base = tmp_path_factory.mktemp("hostile-html")
     home = base / "home"
     home.mkdir()
-    for key, value in {"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
-                       "GIT_CONFIG_NOSYSTEM": "1", "PIPECTL_NO_CACHE": "1"}.items():  # fmt: skip
+    for key, value in {
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "PIPECTL_NO_CACHE": "1",
+    }.items():
         mp.setenv(key, value)
     try:
         yield build(base)
@@ -86,9 +90,30 @@ def build(base: Path) -> tuple[str, Page]:
     git(repo, "commit", "-q", "-am", "hostile lost reasons")
     for i, s in enumerate(HOSTILE):
         t = HOSTILE[(i + 1) % len(HOSTILE)]
-        args = ["add", s, "--id", f"deal-{i}", "--company", t, "--contact", s, "--owner", t,
-                "--value", str(100 * (i + 1)), "--next-step", s, "--due", "2026-01-02",
-                "--expected-close", "2026-03-01", "--tag", s, "--date", "2026-01-01"]  # fmt: skip
+        args = [
+            "add",
+            s,
+            "--id",
+            f"deal-{i}",
+            "--company",
+            t,
+            "--contact",
+            s,
+            "--owner",
+            t,
+            "--value",
+            str(100 * (i + 1)),
+            "--next-step",
+            s,
+            "--due",
+            "2026-01-02",
+            "--expected-close",
+            "2026-03-01",
+            "--tag",
+            s,
+            "--date",
+            "2026-01-01",
+        ]
         assert cli(*args).exit_code == 0
         r = cli("log", f"deal-{i}", "call", s, "--date", "2026-01-05")
         assert r.exit_code == 0, r.output

@@ -42,13 +42,36 @@ STEPS = int(os.environ.get("PIPECTL_STATEFUL_STEPS", "14"))
 OPEN = ("prospecting", "qualifying", "connecting", "closing")
 STAGES = (*OPEN, "won", "lost")
 TITLES = st.sampled_from(
-    ["Acme Corp", "Müller & Söhne GmbH", "Zoë's Bakery", "acme corp", "Initech 2", "Globex",
-     "北京 Trading", "O'Brien: \"Quotes\" # not a comment", "Acme"]
-)  # fmt: skip
+    [
+        "Acme Corp",
+        "Müller & Söhne GmbH",
+        "Zoë's Bakery",
+        "acme corp",
+        "Initech 2",
+        "Globex",
+        "北京 Trading",
+        'O\'Brien: "Quotes" # not a comment',
+        "Acme",
+    ]
+)
 TEXT = st.sampled_from(
-    ["Call back", "a: b", "#not a comment", "yes", "no", "12:30", "Zoë & co", "[x", "{y}",
-     "' quoted '", "fence ---", "line\u2028break", "50% off", "100"]
-)  # fmt: skip
+    [
+        "Call back",
+        "a: b",
+        "#not a comment",
+        "yes",
+        "no",
+        "12:30",
+        "Zoë & co",
+        "[x",
+        "{y}",
+        "' quoted '",
+        "fence ---",
+        "line\u2028break",
+        "50% off",
+        "100",
+    ]
+)
 DATES = st.dates(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 BODY_LINES = st.sampled_from(["More notes.\n", "---\n", "key: value\n", "\r\n", "ü\n", "x"])
 
@@ -158,8 +181,13 @@ class PipelineMachine(RuleBasedStateMachine):
     def first_deal(self, title, when):
         self.add(None, title, None, when, None)
 
-    @rule(data=st.data(), title=TITLES, stage=st.sampled_from((None, *OPEN)), when=DATES,
-          value=st.none() | st.integers(0, 10**7))  # fmt: skip
+    @rule(
+        data=st.data(),
+        title=TITLES,
+        stage=st.sampled_from((None, *OPEN)),
+        when=DATES,
+        value=st.none() | st.integers(0, 10**7),
+    )
     def add(self, data, title, stage, when, value):
         deal_id = slugify(title)
         args = ["add", title, "--date", when.isoformat()]
@@ -219,8 +247,13 @@ class PipelineMachine(RuleBasedStateMachine):
         self._move(data, "lost", "lost", ["lost", "--reason", reason], when, reason)
 
     @precondition(lambda self: self.deals)
-    @rule(data=st.data(), kind=st.sampled_from(["call", "email", "meeting"]), summary=TEXT,
-          outcome=st.none() | st.sampled_from(["replied", "no-reply"]), when=DATES)  # fmt: skip
+    @rule(
+        data=st.data(),
+        kind=st.sampled_from(["call", "email", "meeting"]),
+        summary=TEXT,
+        outcome=st.none() | st.sampled_from(["replied", "no-reply"]),
+        when=DATES,
+    )
     def log(self, data, kind, summary, outcome, when):
         deal_id = self.pick(data)
         args = ["log", self.ref(data, deal_id), kind, summary, "--date", when.isoformat()]
@@ -254,8 +287,12 @@ class PipelineMachine(RuleBasedStateMachine):
             self.tell(deal_id, "changed", deal.stage, None, "next")
 
     @precondition(lambda self: self.deals)
-    @rule(data=st.data(), key=st.sampled_from(["value", "owner", "region", "qualification.budget"]),
-          text=TEXT, number=st.integers(0, 10**6))  # fmt: skip
+    @rule(
+        data=st.data(),
+        key=st.sampled_from(["value", "owner", "region", "qualification.budget"]),
+        text=TEXT,
+        number=st.integers(0, 10**6),
+    )
     def set(self, data, key, text, number):
         deal_id = self.pick(data)
         deal = self.deals[deal_id]
@@ -269,8 +306,13 @@ class PipelineMachine(RuleBasedStateMachine):
         else:
             new[key] = value
         changes = new != deal.fields
-        self.run("set", self.ref(data, deal_id), f"{key}={raw}",
-                 touched={f"{deal.stage}/{deal_id}.md"}, changes=changes)  # fmt: skip
+        self.run(
+            "set",
+            self.ref(data, deal_id),
+            f"{key}={raw}",
+            touched={f"{deal.stage}/{deal_id}.md"},
+            changes=changes,
+        )
         deal.fields = new
         if changes:
             self.tell(deal_id, "changed", deal.stage, None, "set")

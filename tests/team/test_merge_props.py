@@ -57,11 +57,24 @@ def test_touchpoints_added_on_either_side_all_survive(base, mine, other, style):
 
 lines = st.lists(
     st.sampled_from(
-        ["---", "title: x", "value: 1", "value: [", "touchpoints:", "  - {date: 2026-11-02}",
-         "  - 5", "qualification:", "  budget: yes", "<<<<<<< a", "# body", "", "tags: [a]"]
+        [
+            "---",
+            "title: x",
+            "value: 1",
+            "value: [",
+            "touchpoints:",
+            "  - {date: 2026-11-02}",
+            "  - 5",
+            "qualification:",
+            "  budget: yes",
+            "<<<<<<< a",
+            "# body",
+            "",
+            "tags: [a]",
+        ]
     ),
     max_size=10,
-).map(lambda ls: "\n".join(ls) + "\n")  # fmt: skip
+).map(lambda ls: "\n".join(ls) + "\n")
 
 
 @settings(max_examples=200, deadline=None)
