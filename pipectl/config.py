@@ -13,6 +13,7 @@ from typing import Any
 
 from pipectl import yamlio
 from pipectl.errors import ConfigError
+from pipectl.yamltext import line_of
 
 CONFIG_FILE = "pipeline.yaml"
 
@@ -369,27 +370,6 @@ def _is_slug(name: str) -> bool:
         and (name == name.lower())
         and not name.startswith(("-", "_", "."))
     )
-
-
-def line_of(text: str, keys: list[str]) -> int | None:
-    """The 1-based line of a key path in YAML text, for error messages; None if absent."""
-    if not text:
-        return None
-    try:
-        node = yamlio.compose(text)
-    except yamlio.YAMLError:
-        return None
-    line: int | None = None
-    for key in keys:
-        value = getattr(node, "value", None)
-        if not isinstance(value, list):
-            break
-        match = next((kv for kv in value if isinstance(kv, tuple) and kv[0].value == key), None)
-        if match is None:
-            break
-        line = match[0].start_mark.line + 1
-        node = match[1]
-    return line
 
 
 def spec_markdown() -> str:

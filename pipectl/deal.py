@@ -18,12 +18,10 @@ from typing import Any
 
 from pipectl import yamlio
 from pipectl.errors import DealError
+from pipectl.yamltext import key_lines
 
 BOM = "\ufeff"
 _FENCE_RE = re.compile(r"(---|\.\.\.)[ \t]*(\r\n|\n|$)")
-_TOP_KEY_RE = re.compile(
-    r"""^(?:"([^"\n]+)"|'([^'\n]+)'|([^\s#'"\-?:,\[\]{}&*!|>%@`][^:\n]*?))[ \t]*:(?:[ \t]|$)"""
-)
 
 # Keys pipectl knows; the rest belong to the user and are kept as they are.
 DATE_FIELDS = ("created", "stage_entered", "expected_close", "next_step_due", "closed")
@@ -133,17 +131,6 @@ def conflict_line(text: DealText) -> int | None:
         if line.startswith("<<<<<<<"):
             return i + text.yaml_first_line
     return None
-
-
-def key_lines(text: DealText) -> dict[str, int]:
-    """1-based file line of each top-level key, found without parsing."""
-    lines: dict[str, int] = {}
-    for i, line in enumerate(text.yaml.splitlines()):
-        m = _TOP_KEY_RE.match(line)
-        if m:
-            key = next(g for g in m.groups() if g is not None).strip()
-            lines.setdefault(key, i + text.yaml_first_line)
-    return lines
 
 
 @dataclass(frozen=True)
@@ -269,20 +256,8 @@ def parse_deal(data: bytes, path: Path, stage: str) -> Deal:
     """A Deal from a file's bytes; raises DealError with the file line on bad input."""
     text = split(decode(data, path), path)
     fields = parse_yaml(text, path)
-    return Deal(id=path.stem, stage=stage, path=path, fields=fields, lines=key_lines(text))
-
-
-def same_value(a: Any, b: Any) -> bool:
-    """Equal as YAML values: 1054 and 1054.0 alike, but not true and 1, nor a date and text."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return isinstance(a, bool) == isinstance(b, bool) and a == b
-    if isinstance(a, dt.datetime) != isinstance(b, dt.datetime):
-        return False
-    return type(a) is type(b) and bool(a == b)
+    lines = key_lines(text.yaml, text.yaml_first_line)
+    return Deal(id=path.stem, stage=stage, path=path, fields=fields, lines=lines)
 
 
 def slugify(title: str) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
-from pipectl.deal import DealText, parse_yaml, same_value
+from pipectl.deal import DealText, parse_yaml
 from pipectl.errors import DealError
+from pipectl.yamltext import content_end, find_pair, line_end, same_value
 
 REMOVE = object()  # a sentinel value: delete the key
 
@@ -160,15 +161,16 @@ def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
         candidate: DealText | None = text.with_yaml(edit(text))
     except (_CannotEdit, yaml.YAMLError):  # the pure-Python composer is stricter than libyaml
         candidate = None
-    if candidate is not None and _parses_to(candidate, expected):
+    if candidate is not None and parses_to(candidate, expected):
         return candidate
     fallback = text.with_yaml(_ruamel_edit(text, apply))
-    if _parses_to(fallback, expected) and _layout(text.yaml) <= _layout(fallback.yaml):
+    if parses_to(fallback, expected) and _layout(text.yaml) <= _layout(fallback.yaml):
         return fallback
     raise DealError("cannot change this frontmatter safely; edit it by hand")
 
 
-def _parses_to(text: DealText, expected: dict[str, Any]) -> bool:
+def parses_to(text: DealText, expected: dict[str, Any]) -> bool:
+    """Whether `text` reads back as exactly `expected` (same_value); unreadable is False."""
     try:
         return same_value(parse_yaml(text), expected)
     except DealError:
@@ -198,42 +200,11 @@ def _compose(yaml_text: str) -> Any:
     return node
 
 
-def _find(node: Any, key: str) -> tuple[Any, Any] | None:
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == key:
-            return k, v
-    return None
-
-
-def _content_end(s: str, node: Any) -> int:
-    """Where a node's own text ends. A block collection's end mark sits at the next key, past
-    the comments and blank lines in between, which belong to what follows."""
-    block = isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style
-    if block and node.value:
-        last = node.value[-1]
-        if isinstance(last, tuple):
-            return max(_content_end(s, last[1]), last[0].end_mark.index)
-        return _content_end(s, last)
-    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
-        # a block scalar's mark takes in trailing blank lines: stop at its last text
-        start = node.start_mark.index
-        return start + len(s[start : node.end_mark.index].rstrip())
-    return int(node.end_mark.index)
-
-
-def _line_end(s: str, index: int) -> int:
-    """Index just past the line break of the line holding `index` (or the end of `s`)."""
-    if index > 0 and s[index - 1] == "\n":
-        return index
-    nl = s.find("\n", index)
-    return len(s) if nl == -1 else nl + 1
-
-
 def _replace_value(s: str, vnode: Any, new: str) -> str:
     start, end = vnode.start_mark.index, vnode.end_mark.index
     if isinstance(vnode, yaml.ScalarNode) and vnode.style in ("|", ">"):
         # the block's lines give way to one line; what follows the block stays as it was
-        end = _content_end(s, vnode)
+        end = content_end(s, vnode)
         return s[:start] + new + s[end:]
     if (
         isinstance(vnode, yaml.ScalarNode)
@@ -256,7 +227,7 @@ def _text_set(text: DealText, key: str, value: Any) -> str:
         if value is REMOVE:
             return s
         return s + _new_key_text(parent, {child: value} if child else value, nl)
-    found = _find(root, parent)
+    found = find_pair(root, parent)
     if not child:
         if found is None:
             if value is REMOVE:
@@ -276,7 +247,7 @@ def _text_set(text: DealText, key: str, value: Any) -> str:
     knode, vnode = found
     if not isinstance(vnode, yaml.MappingNode):
         raise _CannotEdit
-    inner = _find(vnode, child)
+    inner = find_pair(vnode, child)
     if inner is not None:
         if value is REMOVE:
             if vnode.flow_style:
@@ -291,7 +262,7 @@ def _text_set(text: DealText, key: str, value: Any) -> str:
         close = vnode.end_mark.index - 1
         sep = ", " if vnode.value else ""
         return s[:close] + f"{sep}{child}: {scalar(value)}" + s[close:]
-    at = _line_end(s, _content_end(s, vnode))
+    at = line_end(s, content_end(s, vnode))
     indent = " " * vnode.value[0][0].start_mark.column
     return s[:at] + f"{indent}{child}: {scalar(value)}{nl}" + s[at:]
 
@@ -304,7 +275,7 @@ def _new_key_text(key: str, value: Any, nl: str) -> str:
 
 def _insert_top(s: str, root: Any, new: str) -> str:
     """Insert a new top-level key before `touchpoints` (kept last by habit) or at the end."""
-    found = _find(root, "touchpoints")
+    found = find_pair(root, "touchpoints")
     if found is not None and found[0].start_mark.column == 0:
         at = found[0].start_mark.index
         return s[:at] + new + s[at:]
@@ -315,7 +286,7 @@ def _insert_top(s: str, root: Any, new: str) -> str:
 
 def _remove_pair(s: str, knode: Any, vnode: Any) -> str:
     start = knode.start_mark.index - knode.start_mark.column
-    end = _line_end(s, _content_end(s, vnode))
+    end = line_end(s, content_end(s, vnode))
     return s[:start] + s[end:]
 
 
@@ -334,7 +305,7 @@ def _remove_flow_pair(s: str, mapping: Any, knode: Any) -> str:
 
 def _replace_pair(s: str, knode: Any, vnode: Any, new: str) -> str:
     start = knode.start_mark.index - knode.start_mark.column
-    end = _line_end(s, _content_end(s, vnode))
+    end = line_end(s, content_end(s, vnode))
     if s[start:end].endswith("\r\n") != new.endswith("\r\n"):  # keep the line's own ending
         own = "\r\n" if s[start:end].endswith("\r\n") else "\n"
         new = new.replace("\r\n", "\n").replace("\n", own)
@@ -347,7 +318,7 @@ def _text_append(text: DealText, key: str, item: dict[str, Any]) -> str:
     entry = flow(item)
     if root is None:
         return s + f"{key}:{nl}  - {entry}{nl}"
-    found = _find(root, key)
+    found = find_pair(root, key)
     if found is None:
         return _insert_end(s, f"{key}:{nl}  - {entry}{nl}")
     knode, vnode = found
@@ -358,14 +329,14 @@ def _text_append(text: DealText, key: str, item: dict[str, Any]) -> str:
     if vnode.flow_style:
         if not vnode.value:
             start = knode.start_mark.index - knode.start_mark.column
-            end = _line_end(s, vnode.end_mark.index)
+            end = line_end(s, vnode.end_mark.index)
             line = s[start:end]
             if "#" in line:
                 raise _CannotEdit
             return s[:start] + f"{key}:{nl}  - {entry}{nl}" + s[end:]
         close = vnode.end_mark.index - 1
         return s[:close] + f", {entry}" + s[close:]
-    at = _line_end(s, _content_end(s, vnode))
+    at = line_end(s, content_end(s, vnode))
     first = vnode.value[0]
     line_start = s.rfind("\n", 0, first.start_mark.index) + 1
     dash = s.find("-", line_start, first.start_mark.index)

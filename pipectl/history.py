@@ -460,19 +460,20 @@ _EMPTY = {"content": ""}  # key_chunks(b""): what a missing blob reads as
 
 def key_chunks(data: bytes) -> dict[str, str]:
     """A deal file cut into its top-level keys' text, plus "body"; cheap, no YAML parsing."""
-    from pipectl.deal import _TOP_KEY_RE, decode, split
+    from pipectl.deal import decode, split
     from pipectl.errors import DealError
+    from pipectl.yamltext import TOP_KEY_RE
 
     try:
         text = split(decode(data))
     except DealError:
         return {"content": data.decode("utf-8", "replace")}
     lines = text.yaml.splitlines()
-    # each top-level key's first line, in file order, as `deal.key_lines` finds them; a line
+    # each top-level key's first line, in file order, as `yamltext.key_lines` finds them; a line
     # starting with a blank, a dash or a hash cannot hold one (the list of touchpoints)
     starts: list[tuple[int, str]] = []
     seen: set[str] = set()
-    match = _TOP_KEY_RE.match
+    match = TOP_KEY_RE.match
     for i, line in enumerate(lines):
         if line[:1] in _NO_KEY:
             continue

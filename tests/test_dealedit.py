@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipectl.deal import parse_yaml, same_value, split
+from pipectl.deal import parse_yaml, split
 from pipectl.dealedit import REMOVE, append_item, set_fields
+from pipectl.yamltext import same_value
 
 
 def edited(text: str, **changes) -> str:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipectl import yamlio
-from pipectl.config import Config, line_of
+from pipectl.config import Config
 from pipectl.deal import Deal, decode, split
 from pipectl.errors import DealError
 from pipectl.lint import settings, suppress
 from pipectl.lint.history import Arrivals, read_arrivals
 from pipectl.lint.model import Finding, Rule
 from pipectl.store import Pipeline
+from pipectl.yamltext import item_line, line_of
 
 CONFIG_PATH = "pipeline.yaml"
 _NONE = suppress.Suppressions({}, ())
@@ -113,34 +113,20 @@ class Context:
     def locate(self, deal: Deal, keys: Sequence[str | int]) -> int | None:
         """The file line of a nested value, e.g. ("touchpoints", 2); read only on a finding."""
         try:
-            data = (self.root / deal.path).read_bytes()
-            text = split(decode(data))
-            if len(keys) == 2 and isinstance(keys[0], str) and isinstance(keys[1], int):
-                quick = _item_line(text.yaml, keys[0], keys[1], deal.fields.get(keys[0]))
-                if quick is not None:
-                    return quick + text.yaml_first_line
-            node = yamlio.compose(text.yaml)
-        except (OSError, DealError, yamlio.YAMLError, RecursionError):
+            text = split(decode((self.root / deal.path).read_bytes()))
+        except (OSError, DealError):
             return None
-        line = None
-        for key in keys:
-            value = getattr(node, "value", None)
-            if not isinstance(value, list):
-                break
-            if isinstance(key, int):
-                if key >= len(value) or isinstance(value[key], tuple):
-                    break
-                node = value[key]
-                line = node.start_mark.line
-            else:
-                match = next(
-                    (kv for kv in value if isinstance(kv, tuple) and kv[0].value == key), None
-                )
-                if match is None:
-                    break
-                line = match[0].start_mark.line
-                node = match[1]
-        return None if line is None else line + text.yaml_first_line
+        first = text.yaml_first_line
+        if len(keys) == 2 and isinstance(keys[0], str) and isinstance(keys[1], int):
+            items = deal.fields.get(keys[0])
+            if isinstance(items, list):  # the text scan costs microseconds, composing a millisecond
+                quick = item_line(text.yaml, keys[0], keys[1], len(items), first)
+                if quick is not None:
+                    return quick
+        try:
+            return line_of(text.yaml, keys, first)
+        except RecursionError:
+            return None
 
     def arrivals(self) -> Arrivals:
         """When each deal file entered its folder, from one git log pass (read on first use)."""
@@ -166,35 +152,3 @@ class Context:
             return date, None
         why = arrivals.unavailable or "the file has no committed history at this path"
         return None, f"no stage_entered and {why}"
-
-
-def _item_line(yaml_text: str, key: str, index: int, value: Any) -> int | None:
-    """0-based line of item `index` of a top-level block list, found in the text.
-
-    Composing the YAML in pure Python costs a millisecond per file; this scan costs
-    microseconds. It answers only when the items it counts match the parsed list.
-    """
-    if not isinstance(value, list):
-        return None
-    lines = yaml_text.splitlines()
-    start = next((i for i, ln in enumerate(lines) if ln.startswith(f"{key}:")), None)
-    if start is None or lines[start][len(key) + 1 :].strip():
-        return None
-    items: list[int] = []
-    indent: int | None = None
-    for i in range(start + 1, len(lines)):
-        ln = lines[i]
-        stripped = ln.lstrip(" ")
-        if not stripped or stripped.startswith("#"):
-            continue
-        depth = len(ln) - len(stripped)
-        if depth == 0 and not stripped.startswith("-"):
-            break
-        if stripped.startswith("- ") or stripped == "-":
-            if indent is None:
-                indent = depth
-            if depth == indent:
-                items.append(i)
-    if len(items) != len(value) or not 0 <= index < len(items):
-        return None
-    return items[index]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipectl.config import Config, line_of
+from pipectl.config import Config
 from pipectl.errors import ConfigError
 from pipectl.lint.model import Rule
 from pipectl.lint.registry import RULES, get_rule
@@ -21,6 +21,7 @@ from pipectl.lint.settings import (
     severity_word,
     type_problem,
 )
+from pipectl.yamltext import line_of
 
 
 def validate(config: Config) -> None:

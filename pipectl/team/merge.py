@@ -16,9 +16,10 @@ from typing import Any
 import yaml
 
 from pipectl import yamlio
-from pipectl.deal import DealText, parse_yaml, same_value, split
-from pipectl.dealedit import REMOVE, append_item, flow, set_fields
+from pipectl.deal import DealText, parse_yaml, split
+from pipectl.dealedit import REMOVE, append_item, flow, parses_to, set_fields
 from pipectl.errors import DealError
+from pipectl.yamltext import find_pair, line_end, pair_range, same_value
 
 # (ours, base, theirs): the names written after the conflict markers
 Labels = tuple[str, str, str]
@@ -158,18 +159,20 @@ class _Merger:
     def _mark_conflicts(self, text: DealText) -> str:
         """Wrap each conflicting pair in git-style markers: invalid YAML until resolved."""
         s, nl = text.yaml, text.newline
+        theirs = self.t.text.yaml
+        ours_root, theirs_root = _compose(s), _compose(theirs)
         edits: dict[tuple[int, int], tuple[str, str]] = {}
         for path in self.conflicts:
-            ours_at = _pair_range(s, path)
-            theirs_at = _pair_range(self.t.text.yaml, path)
+            ours_at = pair_range(s, ours_root, path)
+            theirs_at = pair_range(theirs, theirs_root, path)
             if ours_at is None or theirs_at is None:
                 # a flow-style mapping: the conflict covers the whole top-level key
                 path = path[:1]
-                ours_at = _pair_range(s, path)
-                theirs_at = _pair_range(self.t.text.yaml, path)
+                ours_at = pair_range(s, ours_root, path)
+                theirs_at = pair_range(theirs, theirs_root, path)
             if ours_at is None or theirs_at is None:
                 raise _Fallback
-            theirs_text = _with_break(self.t.text.yaml[theirs_at[0] : theirs_at[1]], nl)
+            theirs_text = _with_break(theirs[theirs_at[0] : theirs_at[1]], nl)
             # pairs missing on our side all go where the mapping ends: one block for them
             mine, other = edits.get(ours_at, ("", ""))
             if not mine:
@@ -261,8 +264,8 @@ def apply_changes(text: DealText, theirs: DealText, changes: dict[str, Any]) -> 
 
 def _splice(text: DealText, theirs: DealText, path: tuple[str, ...], value: Any) -> DealText | None:
     """Ours with theirs' lines for `path` in place of its own, if that reads as `value`."""
-    mine = _pair_range(text.yaml, path)
-    other = _pair_range(theirs.yaml, path)
+    mine = pair_range(text.yaml, _compose(text.yaml), path)
+    other = pair_range(theirs.yaml, _compose(theirs.yaml), path)
     if mine is None or other is None or other[0] == other[1]:
         return None
     if mine[0] == mine[1] and len(path) == 1:
@@ -271,7 +274,7 @@ def _splice(text: DealText, theirs: DealText, path: tuple[str, ...], value: Any)
     _set_path(expected, path, value)
     chunk = _with_break(theirs.yaml[other[0] : other[1]], text.newline)
     candidate = text.with_yaml(text.yaml[: mine[0]] + chunk + text.yaml[mine[1] :])
-    return candidate if _parses_to(candidate, expected) else None
+    return candidate if parses_to(candidate, expected) else None
 
 
 def _set_path(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -335,17 +338,10 @@ def set_touchpoints(text: DealText, merged: list[Any], theirs: DealText) -> Deal
         return text
     expected["touchpoints"] = merged
     candidate = _rewrite_block(text, merged, theirs)
-    if candidate is not None and _parses_to(candidate, expected):
+    if candidate is not None and parses_to(candidate, expected):
         return candidate
     # ours has no block list to reuse (absent, empty, flow style): dealedit writes it
     return set_fields(text, {"touchpoints": merged})
-
-
-def _parses_to(text: DealText, expected: dict[str, Any]) -> bool:
-    try:
-        return parse_yaml(text) == expected
-    except DealError:
-        return False
 
 
 def _chunks(yaml_text: str) -> tuple[list[tuple[str, str, str]], int, int, str] | None:
@@ -357,14 +353,14 @@ def _chunks(yaml_text: str) -> tuple[list[tuple[str, str, str]], int, int, str] 
     root = _compose(yaml_text)
     if root is None:
         return None
-    pair = _find(root, "touchpoints")
+    pair = find_pair(root, "touchpoints")
     if pair is None or not isinstance(pair[1], yaml.SequenceNode) or pair[1].flow_style:
         return None
     nodes = pair[1].value
     if not nodes:
         return None
     starts = [yaml_text.rfind("\n", 0, n.start_mark.index) + 1 for n in nodes]
-    end = _line_end(yaml_text, nodes[-1].end_mark.index)
+    end = line_end(yaml_text, nodes[-1].end_mark.index)
     out = []
     data = yamlio.load(yaml_text)["touchpoints"]
     for i, node in enumerate(nodes):
@@ -400,55 +396,13 @@ def _rewrite_block(text: DealText, merged: list[Any], theirs: DealText) -> DealT
     return text.with_yaml(s[:start] + "".join(lines) + s[end:])
 
 
-# --- locating pairs in frontmatter text -----------------------------------------------------
+# --- frontmatter text: its pairs are located by pipectl/yamltext.py ------------------------
 
 
 def _compose(yaml_text: str) -> Any:
+    """The mapping node of a text, with the marks yamltext reads; None when it has none."""
     node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
     return node if isinstance(node, yaml.MappingNode) else None
-
-
-def _find(node: Any, key: str) -> tuple[Any, Any] | None:
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == key:
-            return k, v
-    return None
-
-
-def _line_end(s: str, index: int) -> int:
-    if index > 0 and s[index - 1] == "\n":
-        return index
-    nl = s.find("\n", index)
-    return len(s) if nl == -1 else nl + 1
-
-
-def _pair_range(yaml_text: str, path: tuple[str, ...]) -> tuple[int, int] | None:
-    """Character range of the lines holding `key: value` (nested one level at most).
-
-    A pair that is absent gives an empty range where it would go: the end of its mapping.
-    """
-    root = _compose(yaml_text)
-    if root is None:
-        return (len(yaml_text), len(yaml_text))
-    node = root
-    for depth, key in enumerate(path):
-        found = _find(node, key)
-        if found is None:
-            if node is root:
-                return (len(yaml_text), len(yaml_text))
-            at = _line_end(yaml_text, node.end_mark.index)
-            return (at, at)
-        knode, vnode = found
-        if depth + 1 < len(path):
-            if not isinstance(vnode, yaml.MappingNode) or vnode.flow_style:
-                return None
-            node = vnode
-            continue
-        start = knode.start_mark.index - knode.start_mark.column
-        if yaml_text[start : knode.start_mark.index].strip():
-            return None  # the key shares its line with something else
-        return (start, _line_end(yaml_text, vnode.end_mark.index))
-    return None
 
 
 def _with_break(chunk: str, nl: str) -> str:

@@ -11,12 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipectl.deal import Deal, key_lines, parse_yaml
+from pipectl.deal import Deal, parse_yaml
 from pipectl.dealedit import flow
 from pipectl.errors import DealError, UsageError
 from pipectl.jsonout import dumps, plain
 from pipectl.store import Pipeline
 from pipectl.transfer import mapping as csvmap
+from pipectl.yamltext import key_lines
 
 FORMATS = ("csv", "json")
 
@@ -52,7 +53,7 @@ def export(pipeline: Pipeline, fmt: str, stages: Sequence[str] | None = None) ->
         except DealError as exc:
             errors.append(exc)
             continue
-        deal = Deal(ref.id, ref.stage, ref.path, fields, key_lines(text))
+        deal = Deal(ref.id, ref.stage, ref.path, fields, key_lines(text.yaml, text.yaml_first_line))
         items.append(_Item(deal, text.body))
     out = _json(pipeline, items) if fmt == "json" else _csv(pipeline, items)
     return Export(out, len(items), tuple(errors))

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pipectl.deal import DealText, decode, parse_yaml, same_value, split
+from pipectl.deal import DealText, decode, parse_yaml, split
 from pipectl.dealedit import REMOVE, new_deal_text, set_fields
 from pipectl.errors import DealError, UsageError
 from pipectl.store import DealRef, Pipeline
 from pipectl.transfer import mapping as csvmap
 from pipectl.transfer.rows import STEP, Incoming, RowError, csv_rows, json_rows, unique
+from pipectl.yamltext import same_value
 
 Progress = Callable[[str, int, int], None]
 """Told (phase, done, total) as an import runs: phases "checking", "writing", "committing"."""
