@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import re
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Cli, git
+from conftest import REPO_ROOT, Cli, git
 from test_history import Timeline, build_scenario
+
+from pipectl import history
+from pipectl.jsonout import dumps
+from pipectl.report import Report, report_json
+from pipectl.report import report as compute_report
+from pipectl.store import Pipeline
 
 TODAY = "2026-03-01"
 D = dt.date.fromisoformat
@@ -32,6 +41,62 @@ STAYS = [
 FURTHEST = {"acme": "won", "beta": "qualifying", "gamma": "prospecting",
             "delta-inc": "closing", "eps": "prospecting"}  # fmt: skip
 FUNNEL = ["prospecting", "qualifying", "connecting", "closing", "won"]
+# The keys of `report --json` in their order, a stable contract that docs/reports.md names.
+SCOPE_KEYS = ("as_of", "since", "until", "owner", "currency", "other_currencies")
+OPEN_KEYS = ("open_count", "open_value", "weighted_value")
+OUTCOME_KEYS = ("won_count", "lost_count", "won_value", "lost_value", "win_rate")
+CYCLE_KEYS = ("avg_cycle_days", "median_cycle_days")
+PARTS = ("velocity", "forecast", "funnel", "conversion", "time_in_stage", "lost_reasons")
+JSON_KEYS = (
+    *SCOPE_KEYS,
+    "history",
+    "partial",
+    "deal_count",
+    *OPEN_KEYS,
+    "stages",
+    *OUTCOME_KEYS,
+    *CYCLE_KEYS,
+    "cycle_count",
+    *PARTS,
+    "aging",
+    "trend",
+    "owners",
+)
+# The keys of each part, picked out of the JSON by a function of it.
+PART_KEYS = {
+    "stages.NAME": (
+        lambda d: d["stages"]["prospecting"],
+        ("count", "value", "weighted_value", "probability", "closed", "no_value_count"),
+    ),
+    "velocity": (
+        lambda d: d["velocity"],
+        ("open_count", "avg_won_value", "win_rate", "avg_cycle_days", "per_day"),
+    ),
+    "forecast[]": (
+        lambda d: d["forecast"][0],
+        ("month", "count", "value", "weighted_value", "past"),
+    ),
+    "funnel[]": (lambda d: d["funnel"][0], ("stage", "reached", "value")),
+    "conversion[]": (lambda d: d["conversion"][0], ("from", "to", "reached", "advanced", "rate")),
+    "time_in_stage.STAGE": (
+        lambda d: d["time_in_stage"]["prospecting"],
+        ("count", "avg_days", "median_days", "open_count", "open_avg_days"),
+    ),
+    "lost_reasons[]": (lambda d: d["lost_reasons"][0], ("reason", "count", "value")),
+    "aging": (lambda d: d["aging"], ("buckets", "stages", "oldest")),
+    "aging.oldest[]": (
+        lambda d: d["aging"]["oldest"][0],
+        ("id", "title", "stage", "owner", "value", "days_in_stage", "age_days"),
+    ),
+    "trend[]": (
+        lambda d: d["trend"][0],
+        ("month", "won_count", "lost_count", "won_value", "win_rate", "avg_cycle_days"),
+    ),
+    "owners.NAME": (
+        lambda d: d["owners"]["alice"],
+        (*OPEN_KEYS, *OUTCOME_KEYS, *CYCLE_KEYS, "lost_reasons", "velocity_per_day"),
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -231,3 +296,67 @@ def test_dashboard_still_made_when_lint_settings_are_bad(tmp_path: Path, write_d
     assert r.exit_code == 0, r.output
     assert "lint could not run" in r.stderr
     assert "lint could not run" in out.read_text()
+
+
+def in_process(root: Path) -> Report:
+    pipeline = Pipeline.open(root)
+    hist = history.read(pipeline.git, pipeline.root)
+    return compute_report(pipeline.load().deals, pipeline.config, hist, D(TODAY))
+
+
+def values_in(value: object) -> Iterator[object]:
+    """The value and every value inside it, through dataclass fields and tuples."""
+    yield value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from values_in(getattr(value, f.name))
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from values_in(item)
+
+
+def test_report_is_frozen_values_all_the_way_down(built: Path) -> None:
+    seen = list(values_in(in_process(built)))
+    kinds = {type(v).__name__ for v in seen if dataclasses.is_dataclass(v)}
+    assert kinds == {  # the walk reached every kind of figure
+        "Report",
+        "StageFigures",
+        "Outcomes",
+        "Velocity",
+        "ForecastMonth",
+        "FunnelStage",
+        "ConversionStep",
+        "StageTime",
+        "LostReason",
+        "Aging",
+        "StageAging",
+        "AgedDeal",
+        "TrendMonth",
+        "OwnerFigures",
+    }
+    for value in seen:
+        assert not isinstance(value, dict | list | set), value
+        if dataclasses.is_dataclass(value):
+            for f in dataclasses.fields(value):
+                with pytest.raises(dataclasses.FrozenInstanceError):
+                    setattr(value, f.name, None)
+
+
+def test_json_keys_are_the_documented_stable_set(built: Path) -> None:
+    rep = in_process(built)
+    data = report_json(rep)
+    assert tuple(data) == JSON_KEYS
+    for part, (pick, keys) in PART_KEYS.items():
+        assert tuple(pick(data)) == keys, part
+    assert set(data["aging"]["stages"]) == {"prospecting", "qualifying", "connecting", "closing"}
+    # the command prints exactly this function's data
+    assert report(built) == data
+    assert Cli(built)("report", "--json", "--today", TODAY).stdout == dumps(data) + "\n"
+    doc = (REPO_ROOT / "docs" / "reports.md").read_text(encoding="utf-8")
+    named = {
+        word
+        for span in re.findall(r"(?<!`)`([^`\n]+)`(?!`)", doc)
+        for word in re.findall(r"\w+", span)
+    }
+    every = {*JSON_KEYS, *(k for _, keys in PART_KEYS.values() for k in keys)}
+    assert every - named == set(), "keys docs/reports.md does not name"

@@ -133,7 +133,7 @@ def report(
         typer.echo(f"wrote {html}")
         return
     if as_json:
-        typer.echo(dumps(figures))
+        typer.echo(dumps(report_mod.report_json(figures)))
         return
     from pipectl.render.report import report_text
 

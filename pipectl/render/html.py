@@ -1,7 +1,8 @@
 """The HTML dashboard: one self-contained page of report figures, charts as inline SVG.
 
 No network (a Content-Security-Policy forbids every fetch), every user-supplied string
-escaped; takes figures as plain data and returns the page's text, never computes or prints.
+escaped; takes a `Report` (frozen figures) and returns the page's text, never computes a
+figure or prints.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from pipectl.render.svg import AGING_COLORS, PALETTE, attr, e, empty, hbars, legend, stacked, vbars
 from pipectl.render.text import money
+from pipectl.report import Report
 from pipectl.version import __version__
 
 LINT_ROWS = 200  # findings listed one by one; the per-rule table counts them all
@@ -87,9 +89,11 @@ def _days(value: float | None) -> str:
 
 
 def table(
-    headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[tuple[str, Any]]], name: str,
+    headers: Sequence[tuple[str, bool]],
+    rows: Sequence[Sequence[tuple[str, Any]]],
+    name: str,
     row_data: Sequence[Mapping[str, Any]] | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """A sortable table; headers are (text, numeric); cells (shown text, sort key)."""
     if not rows:
         return empty()
@@ -114,27 +118,36 @@ def table(
 # --- the page -------------------------------------------------------------------------------
 
 
-def _kpis(fig: Mapping[str, Any]) -> str:
-    cur = fig["currency"]
-    tiles = [
-        ("open_count", "open deals", str(fig["open_count"])),
-        ("open_value", f"open value ({cur})", money(fig["open_value"])),
-        ("weighted_value", f"weighted ({cur})", money(fig["weighted_value"])),
-        ("won_value", f"won ({cur}), {fig['won_count']} deals", money(fig["won_value"])),
-        ("win_rate", f"win rate ({fig['won_count']} won / {fig['lost_count']} lost)",
-         _pct(fig["win_rate"])),
-        ("avg_cycle_days", "average sales cycle", _days(fig["avg_cycle_days"])),
-        ("median_cycle_days", "median sales cycle", _days(fig["median_cycle_days"])),
-        ("velocity", f"velocity ({cur} per day)", money(fig["velocity"]["per_day"])),
-    ]  # fmt: skip
-    out = []
-    for key, label, shown in tiles:
-        value = fig["velocity"]["per_day"] if key == "velocity" else fig[key]
-        out.append(
-            f'<div class="kpi" data-key="{e(key)}" data-value="{attr(value)}">'
-            f"<b>{e(shown)}</b><span>{e(label)}</span></div>"
-        )
-    return f'<section class="kpis" aria-label="headline figures">{"".join(out)}</section>'
+def _kpis(fig: Report) -> str:
+    cur, out = fig.currency, fig.outcomes
+    won_lost = f"{out.won_count} won / {out.lost_count} lost"
+    # (data-key: the `report --json` key, label, shown text, exact value)
+    tiles: list[tuple[str, str, str, Any]] = [
+        ("open_count", "open deals", str(fig.open_count), fig.open_count),
+        ("open_value", f"open value ({cur})", money(fig.open_value), fig.open_value),
+        ("weighted_value", f"weighted ({cur})", money(fig.weighted_value), fig.weighted_value),
+        ("won_value", f"won ({cur}), {out.won_count} deals", money(out.won_value), out.won_value),
+        ("win_rate", f"win rate ({won_lost})", _pct(out.win_rate), out.win_rate),
+        ("avg_cycle_days", "average sales cycle", _days(out.avg_cycle_days), out.avg_cycle_days),
+        (
+            "median_cycle_days",
+            "median sales cycle",
+            _days(out.median_cycle_days),
+            out.median_cycle_days,
+        ),
+        (
+            "velocity",
+            f"velocity ({cur} per day)",
+            money(fig.velocity.per_day),
+            fig.velocity.per_day,
+        ),
+    ]
+    divs = [
+        f'<div class="kpi" data-key="{e(key)}" data-value="{attr(value)}">'
+        f"<b>{e(shown)}</b><span>{e(label)}</span></div>"
+        for key, label, shown, value in tiles
+    ]
+    return f'<section class="kpis" aria-label="headline figures">{"".join(divs)}</section>'
 
 
 def _card(title: str, body: str, ident: str, wide: bool = False, note: str = "") -> str:
@@ -143,17 +156,25 @@ def _card(title: str, body: str, ident: str, wide: bool = False, note: str = "")
     return f'<section class="{cls}" id="{e(ident)}"><h2>{e(title)}</h2>{extra}{body}</section>'
 
 
-def _funnel(fig: Mapping[str, Any]) -> str:
+def _funnel(fig: Report) -> str:
     rows = [
-        (f["stage"], float(f["reached"]), f"{f['reached']} · {money(f['value'])}",
-         {"stage": f["stage"], "reached": f["reached"], "value": f["value"]})
-        for f in fig["funnel"]
-    ]  # fmt: skip
+        (
+            f.stage,
+            float(f.reached),
+            f"{f.reached} · {money(f.value)}",
+            {"stage": f.stage, "reached": f.reached, "value": f.value},
+        )
+        for f in fig.funnel
+    ]
     conv = [
-        (f"→ {c['to']}", (c["rate"] or 0) * 100, _pct(c["rate"]),
-         {"from": c["from"], "to": c["to"], "rate": c["rate"]})
-        for c in fig["conversion"]
-    ]  # fmt: skip
+        (
+            f"→ {c.to_stage}",
+            (c.rate or 0) * 100,
+            _pct(c.rate),
+            {"from": c.from_stage, "to": c.to_stage, "rate": c.rate},
+        )
+        for c in fig.conversion
+    ]
     return (
         hbars(rows, "funnel")
         + '<p class="sub">Conversion: the share that went on from the stage before</p>'
@@ -161,101 +182,175 @@ def _funnel(fig: Mapping[str, Any]) -> str:
     )
 
 
-def _stages(fig: Mapping[str, Any]) -> str:
+def _stages(fig: Report) -> str:
     rows = [
-        (name, float(s["value"] or 0),
-         f"{s['count']} · {money(s['value'])} · w {money(s['weighted_value'])}",
-         {"stage": name, "count": s["count"], "value": s["value"],
-          "weighted-value": s["weighted_value"]})
-        for name, s in fig["stages"].items()
-        if s["closed"] is None
-    ]  # fmt: skip
+        (
+            s.stage,
+            float(s.value or 0),
+            f"{s.count} · {money(s.value)} · w {money(s.weighted_value)}",
+            {
+                "stage": s.stage,
+                "count": s.count,
+                "value": s.value,
+                "weighted-value": s.weighted_value,
+            },
+        )
+        for s in fig.stages
+        if s.closed is None
+    ]
     return hbars(rows, "stages", PALETTE[0])
 
 
-def _forecast(fig: Mapping[str, Any]) -> str:
-    rows = fig["forecast"]
-    labels = [r["month"] or "no date" for r in rows]
-    data = [{"month": r["month"], "value": r["value"], "weighted-value": r["weighted_value"],
-             "count": r["count"]} for r in rows]  # fmt: skip
-    series = [
-        ("value", [float(r["value"] or 0) for r in rows], PALETTE[1]),
-        ("weighted", [float(r["weighted_value"] or 0) for r in rows], PALETTE[0]),
+def _forecast(fig: Report) -> str:
+    rows = fig.forecast
+    labels = [r.month or "no date" for r in rows]
+    data = [
+        {
+            "month": r.month,
+            "value": r.value,
+            "weighted-value": r.weighted_value,
+            "count": r.count,
+        }
+        for r in rows
     ]
-    notes = [money(r["weighted_value"]) for r in rows]
+    series = [
+        ("value", [float(r.value or 0) for r in rows], PALETTE[1]),
+        ("weighted", [float(r.weighted_value or 0) for r in rows], PALETTE[0]),
+    ]
+    notes = [money(r.weighted_value) for r in rows]
     chart = vbars(labels, series, "forecast", data, notes=notes)
     return legend([("value", PALETTE[1]), ("weighted", PALETTE[0])]) + chart if rows else chart
 
 
-def _time_in_stage(fig: Mapping[str, Any]) -> str:
+def _time_in_stage(fig: Report) -> str:
     rows = [
-        (name, t["avg_days"] or 0.0,
-         f"{_days(t['avg_days'])} avg · {_days(t['median_days'])} med",
-         {"stage": name, "avg-days": t["avg_days"], "median-days": t["median_days"],
-          "count": t["count"]})
-        for name, t in fig["time_in_stage"].items()
-    ]  # fmt: skip
+        (
+            t.stage,
+            t.avg_days or 0.0,
+            f"{_days(t.avg_days)} avg · {_days(t.median_days)} med",
+            {
+                "stage": t.stage,
+                "avg-days": t.avg_days,
+                "median-days": t.median_days,
+                "count": t.count,
+            },
+        )
+        for t in fig.time_in_stage
+    ]
     return hbars(rows, "time-in-stage", PALETTE[2])
 
 
-def _aging(fig: Mapping[str, Any]) -> str:
-    aging = fig["aging"]
-    names = aging["buckets"]
-    rows = [(stage, counts) for stage, counts in aging["stages"].items()]
+def _aging(fig: Report) -> str:
+    aging = fig.aging
+    names = aging.buckets
+    rows = [(s.stage, s.counts) for s in aging.stages]
     keys = legend([(f"{n} days", AGING_COLORS[i]) for i, n in enumerate(names)])
-    oldest = table(
-        [("Deal", False), ("Stage", False), ("Owner", False), ("Days in stage", True),
-         ("Age", True), ("Value", True)],
-        [[(e(r["title"]), r["title"]), (e(r["stage"]), r["stage"]), (e(r["owner"] or ""), None),
-          (e(r["days_in_stage"] if r["days_in_stage"] is not None else "–"), r["days_in_stage"]),
-          (e(r["age_days"] if r["age_days"] is not None else "–"), r["age_days"]),
-          (e(money(r["value"])), r["value"])] for r in aging["oldest"]],
-        "oldest", [{"deal": r["id"]} for r in aging["oldest"]],
-    )  # fmt: skip
+    heads = [
+        ("Deal", False),
+        ("Stage", False),
+        ("Owner", False),
+        ("Days in stage", True),
+        ("Age", True),
+        ("Value", True),
+    ]
+    cells = [
+        [
+            (e(r.title), r.title),
+            (e(r.stage), r.stage),
+            (e(r.owner or ""), None),
+            (e(r.days_in_stage if r.days_in_stage is not None else "–"), r.days_in_stage),
+            (e(r.age_days if r.age_days is not None else "–"), r.age_days),
+            (e(money(r.value)), r.value),
+        ]
+        for r in aging.oldest
+    ]
+    oldest = table(heads, cells, "oldest", [{"deal": r.id} for r in aging.oldest])
     return keys + stacked(rows, names, "aging") + '<p class="sub">Waiting longest</p>' + oldest
 
 
-def _trend(fig: Mapping[str, Any]) -> str:
-    rows = fig["trend"]
-    labels = [r["month"] for r in rows]
-    data = [{"month": r["month"], "win-rate": r["win_rate"], "avg-cycle-days": r["avg_cycle_days"],
-             "won-count": r["won_count"], "lost-count": r["lost_count"]} for r in rows]  # fmt: skip
-    cycles = [float(r["avg_cycle_days"] or 0) for r in rows]
+def _trend(fig: Report) -> str:
+    rows = fig.trend
+    labels = [r.month for r in rows]
+    data = [
+        {
+            "month": r.month,
+            "win-rate": r.win_rate,
+            "avg-cycle-days": r.avg_cycle_days,
+            "won-count": r.won_count,
+            "lost-count": r.lost_count,
+        }
+        for r in rows
+    ]
+    cycles = [float(r.avg_cycle_days or 0) for r in rows]
     notes = [f"{c:.0f} d" if c else "" for c in cycles]
-    chart = vbars(labels, [("cycle days", cycles, PALETTE[1])], "trend", data,
-                  line=("win rate", [r["win_rate"] for r in rows], PALETTE[3]),
-                  notes=notes)  # fmt: skip
-    keys = legend([("average sales cycle (days, bars)", PALETTE[1]),
-                   ("win rate (0–100%, line)", PALETTE[3])])  # fmt: skip
+    chart = vbars(
+        labels,
+        [("cycle days", cycles, PALETTE[1])],
+        "trend",
+        data,
+        line=("win rate", [r.win_rate for r in rows], PALETTE[3]),
+        notes=notes,
+    )
+    keys = legend(
+        [
+            ("average sales cycle (days, bars)", PALETTE[1]),
+            ("win rate (0–100%, line)", PALETTE[3]),
+        ]
+    )
     return keys + chart if rows else chart
 
 
-def _lost(fig: Mapping[str, Any]) -> str:
+def _lost(fig: Report) -> str:
     rows = [
-        (r["reason"], float(r["count"]), f"{r['count']} · {money(r['value'])}",
-         {"reason": r["reason"], "count": r["count"], "value": r["value"]})
-        for r in fig["lost_reasons"]
-    ]  # fmt: skip
+        (
+            r.reason,
+            float(r.count),
+            f"{r.count} · {money(r.value)}",
+            {"reason": r.reason, "count": r.count, "value": r.value},
+        )
+        for r in fig.lost_reasons
+    ]
     return hbars(rows, "lost-reasons", PALETTE[4])
 
 
-def _owners(fig: Mapping[str, Any]) -> str:
-    heads = [("Owner", False), ("Open", True), ("Open value", True), ("Weighted", True),
-             ("Won", True), ("Won value", True), ("Lost", True), ("Win rate", True),
-             ("Avg cycle", True), ("Median cycle", True)]  # fmt: skip
+def _owners(fig: Report) -> str:
+    heads = [
+        ("Owner", False),
+        ("Open", True),
+        ("Open value", True),
+        ("Weighted", True),
+        ("Won", True),
+        ("Won value", True),
+        ("Lost", True),
+        ("Win rate", True),
+        ("Avg cycle", True),
+        ("Median cycle", True),
+    ]
     rows, data = [], []
-    for name, o in fig["owners"].items():
-        rows.append([
-            (e(name), name), (e(o["open_count"]), o["open_count"]),
-            (e(money(o["open_value"])), o["open_value"]),
-            (e(money(o["weighted_value"])), o["weighted_value"]),
-            (e(o["won_count"]), o["won_count"]), (e(money(o["won_value"])), o["won_value"]),
-            (e(o["lost_count"]), o["lost_count"]), (e(_pct(o["win_rate"])), o["win_rate"]),
-            (e(_days(o["avg_cycle_days"])), o["avg_cycle_days"]),
-            (e(_days(o["median_cycle_days"])), o["median_cycle_days"]),
-        ])  # fmt: skip
-        data.append({"owner": name, "won-value": o["won_value"], "win-rate": o["win_rate"],
-                     "open-count": o["open_count"]})  # fmt: skip
+    for o in fig.owners:
+        out = o.outcomes
+        rows.append(
+            [
+                (e(o.owner), o.owner),
+                (e(o.open_count), o.open_count),
+                (e(money(o.open_value)), o.open_value),
+                (e(money(o.weighted_value)), o.weighted_value),
+                (e(out.won_count), out.won_count),
+                (e(money(out.won_value)), out.won_value),
+                (e(out.lost_count), out.lost_count),
+                (e(_pct(out.win_rate)), out.win_rate),
+                (e(_days(out.avg_cycle_days)), out.avg_cycle_days),
+                (e(_days(out.median_cycle_days)), out.median_cycle_days),
+            ]
+        )
+        data.append(
+            {
+                "owner": o.owner,
+                "won-value": out.won_value,
+                "win-rate": out.win_rate,
+                "open-count": o.open_count,
+            }
+        )
     return table(heads, rows, "owners", data)
 
 
@@ -270,60 +365,83 @@ def _lint(findings: Sequence[Mapping[str, Any]] | None) -> str:
     per_rule = Counter((f["code"], f["name"]) for f in findings)
     rules = table(
         [("Code", False), ("Rule", False), ("Findings", True)],
-        [[(e(code), code), (e(name), name), (e(n), n)] for (code, name), n in
-         sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))],
+        [
+            [(e(code), code), (e(name), name), (e(n), n)]
+            for (code, name), n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
         "lint-rules",
-    )  # fmt: skip
+    )
     ranked = sorted(findings, key=lambda f: (order.get(f["severity"], 3), f["path"], f["line"]))
     shown = ranked[:LINT_ROWS]
     if len(ranked) > len(shown):  # a big pipeline's thousands would bury the page
         summary += f"; the {len(shown)} most severe below (`pipectl lint` lists all)"
     heads = [("Severity", False), ("Code", False), ("Where", False), ("Message", False)]
     rows = [
-        [(f'<span class="sev-{e(f["severity"])}">{e(f["severity"])}</span>',
-          order.get(f["severity"], 3)),
-         (f'{e(f["code"])} <span class="sub">{e(f["name"])}</span>', f["code"]),
-         (e(f"{f['path']}:{f['line']}"), f"{f['path']}:{f['line']:08d}"),
-         (e(f["message"]), None)]
+        [
+            (
+                f'<span class="sev-{e(f["severity"])}">{e(f["severity"])}</span>',
+                order.get(f["severity"], 3),
+            ),
+            (f'{e(f["code"])} <span class="sub">{e(f["name"])}</span>', f["code"]),
+            (e(f"{f['path']}:{f['line']}"), f"{f['path']}:{f['line']:08d}"),
+            (e(f["message"]), None),
+        ]
         for f in shown
-    ]  # fmt: skip
+    ]
     data = [{"code": f["code"], "deal": f.get("deal_id")} for f in shown]
     return f'<p class="sub">{e(summary)}</p>{rules}' + table(heads, rows, "lint", data)
 
 
-def dashboard(fig: Mapping[str, Any], findings: Sequence[Mapping[str, Any]] | None) -> str:
+def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
     """The whole page. `findings`: current lint findings as dicts (None: lint unavailable)."""
-    scope = f"as of {fig['as_of']}"
-    if fig["since"] or fig["until"]:
-        scope += f" · window {fig['since'] or '…'} to {fig['until'] or '…'}"
-    if fig["owner"]:
-        scope += f" · owner {fig['owner']}"
+    scope = f"as of {fig.as_of}"
+    if fig.since or fig.until:
+        scope += f" · window {fig.since or '…'} to {fig.until or '…'}"
+    if fig.owner:
+        scope += f" · owner {fig.owner}"
     warnings = []
-    if fig["partial"]:
-        warnings.append("Shallow clone: figures from git history (days in stage, conversion, "
-                        "trend) miss the oldest commits and are partial.")  # fmt: skip
-    if not fig["history"]:
+    if fig.partial:
+        warnings.append(
+            "Shallow clone: figures from git history (days in stage, conversion, "
+            "trend) miss the oldest commits and are partial."
+        )
+    if not fig.history:
         warnings.append("No git history: days in stage and conversion use the files only.")
-    if fig["other_currencies"]:
-        warnings.append(f"Some deals are in {', '.join(fig['other_currencies'])}; "
-                        f"their values are summed as if in {fig['currency']}.")  # fmt: skip
-    warn = "".join(f'<p class="warn" data-partial="{attr(fig["partial"])}">{e(w)}</p>'
-                   for w in warnings)  # fmt: skip
-    hist_note = " (partial)" if fig["partial"] else ""
+    if fig.other_currencies:
+        warnings.append(
+            f"Some deals are in {', '.join(fig.other_currencies)}; "
+            f"their values are summed as if in {fig.currency}."
+        )
+    warn = "".join(
+        f'<p class="warn" data-partial="{attr(fig.partial)}">{e(w)}</p>' for w in warnings
+    )
+    hist_note = " (partial)" if fig.partial else ""
     cards = [
         _card("Funnel", _funnel(fig), "funnel", note="deals that reached each stage"),
-        _card("Open pipeline by stage", _stages(fig), "stages",
-              note=f"value in {fig['currency']}, count and weighted value"),
-        _card("Forecast by expected close", _forecast(fig), "forecast",
-              note="open deals by expected close month; the number is the weighted value"),
-        _card("Days in stage" + hist_note, _time_in_stage(fig), "time-in-stage",
-              note="finished stays, from git moves"),
+        _card(
+            "Open pipeline by stage",
+            _stages(fig),
+            "stages",
+            note=f"value in {fig.currency}, count and weighted value",
+        ),
+        _card(
+            "Forecast by expected close",
+            _forecast(fig),
+            "forecast",
+            note="open deals by expected close month; the number is the weighted value",
+        ),
+        _card(
+            "Days in stage" + hist_note,
+            _time_in_stage(fig),
+            "time-in-stage",
+            note="finished stays, from git moves",
+        ),
         _card("Aging of open deals", _aging(fig), "aging", note="days in the current stage"),
         _card("Win rate and sales cycle by month", _trend(fig), "trend"),
         _card("Lost reasons", _lost(fig), "lost-reasons"),
         _card("By owner", _owners(fig), "owners", wide=True),
         _card("Lint findings", _lint(findings), "lint", wide=True),
-    ]  # fmt: skip
+    ]
     csp = (
         f"default-src 'none'; style-src '{_hash(_CSS)}'; script-src '{_hash(_JS)}'; "
         "img-src data:; base-uri 'none'; form-action 'none'"
@@ -332,7 +450,7 @@ def dashboard(fig: Mapping[str, Any], findings: Sequence[Mapping[str, Any]] | No
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">\n'
-        f"<title>Pipeline dashboard · {e(fig['as_of'])}</title>\n"
+        f"<title>Pipeline dashboard · {e(fig.as_of)}</title>\n"
         f"<style>{_CSS}</style></head>\n<body>\n"
         f'<header><h1>Pipeline dashboard</h1><p class="sub">{e(scope)}</p>{warn}</header>\n'
         f'<main>{_kpis(fig)}\n<div class="grid">{"".join(cards)}</div></main>\n'

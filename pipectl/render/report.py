@@ -1,16 +1,17 @@
 """Plain-text presentation of `pipectl history` and `pipectl report`.
 
-Takes events and figures (plain data), returns strings; never computes a figure itself and
-never prints.
+Takes events and a `Report` (frozen values), returns strings; never computes a figure
+itself and never prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pipectl.history import CHANGED, CREATED, DELETED, EDITED, LOGGED, MOVED, RENAMED, Event
 from pipectl.render.text import money, table
+from pipectl.report import Report
 
 PARTIAL_NOTE = (
     "partial: this is a shallow clone, so history-based figures miss the oldest commits "
@@ -90,94 +91,91 @@ def _days(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def report_text(fig: Mapping[str, Any]) -> str:
+def report_text(fig: Report) -> str:
     """Every section of the report, each a heading and a table."""
-    cur = fig["currency"]
-    window = _window(fig)
+    cur = fig.currency
+    out = fig.outcomes
     parts = [
-        f"Pipeline report as of {fig['as_of']}{window}"
-        + (f", owner {fig['owner']}" if fig["owner"] else ""),
-        f"Open: {fig['open_count']} deals, {money(fig['open_value'])} {cur}, "
-        f"weighted {money(fig['weighted_value'])} {cur}",
+        f"Pipeline report as of {fig.as_of}{_window(fig)}"
+        + (f", owner {fig.owner}" if fig.owner else ""),
+        f"Open: {fig.open_count} deals, {money(fig.open_value)} {cur}, "
+        f"weighted {money(fig.weighted_value)} {cur}",
     ]
-    if fig["other_currencies"]:
-        parts.append(f"note: values in {', '.join(fig['other_currencies'])} are summed as is")
-    rows = [
-        [name, str(s["count"]), money(s["value"]), money(s["weighted_value"])]
-        for name, s in fig["stages"].items()
-    ]
+    if fig.other_currencies:
+        parts.append(f"note: values in {', '.join(fig.other_currencies)} are summed as is")
+    rows = [[s.stage, str(s.count), money(s.value), money(s.weighted_value)] for s in fig.stages]
     parts += ["", table(["STAGE", "DEALS", "VALUE", "WEIGHTED"], rows)]
     parts += [
         "",
-        f"Won {fig['won_count']} ({money(fig['won_value'])} {cur}), lost {fig['lost_count']}, "
-        f"win rate {_pct(fig['win_rate'])}",
-        f"Sales cycle (won, created → closed): average {_days(fig['avg_cycle_days'])} days, "
-        f"median {_days(fig['median_cycle_days'])} days",
-        f"Velocity: {money(fig['velocity']['per_day'])} {cur} per day",
+        f"Won {out.won_count} ({money(out.won_value)} {cur}), lost {out.lost_count}, "
+        f"win rate {_pct(out.win_rate)}",
+        f"Sales cycle (won, created → closed): average {_days(out.avg_cycle_days)} days, "
+        f"median {_days(out.median_cycle_days)} days",
+        f"Velocity: {money(fig.velocity.per_day)} {cur} per day",
     ]
-    if fig["forecast"]:
+    if fig.forecast:
         rows = [
             [
-                f["month"] or "no date",
-                str(f["count"]),
-                money(f["value"]),
-                money(f["weighted_value"]),
-                "past" if f["past"] else "",
+                f.month or "no date",
+                str(f.count),
+                money(f.value),
+                money(f.weighted_value),
+                "past" if f.past else "",
             ]
-            for f in fig["forecast"]
+            for f in fig.forecast
         ]
-        parts += ["", "Forecast by expected close",
-                  table(["MONTH", "DEALS", "VALUE", "WEIGHTED", ""], rows)]  # fmt: skip
-    note = " (partial)" if fig["partial"] else ""
+        headers = ["MONTH", "DEALS", "VALUE", "WEIGHTED", ""]
+        parts += ["", "Forecast by expected close", table(headers, rows)]
+    note = " (partial)" if fig.partial else ""
     rows = [
         [
-            name,
-            str(t["count"]),
-            _days(t["avg_days"]),
-            _days(t["median_days"]),
-            str(t["open_count"]),
-            _days(t["open_avg_days"]),
+            t.stage,
+            str(t.count),
+            _days(t.avg_days),
+            _days(t.median_days),
+            str(t.open_count),
+            _days(t.open_avg_days),
         ]
-        for name, t in fig["time_in_stage"].items()
+        for t in fig.time_in_stage
     ]
     headers = ["STAGE", "STAYS DONE", "AVG DAYS", "MEDIAN", "THERE NOW", "THEIR AVG SO FAR"]
     parts += ["", f"Days in stage{note}", table(headers, rows)]
     rows = [
-        [f"{c['from']} → {c['to']}", f"{c['advanced']}/{c['reached']}", _pct(c["rate"])]
-        for c in fig["conversion"]
+        [f"{c.from_stage} → {c.to_stage}", f"{c.advanced}/{c.reached}", _pct(c.rate)]
+        for c in fig.conversion
     ]
     parts += ["", f"Conversion{note}", table(["STEP", "DEALS", "RATE"], rows)]
-    if fig["lost_reasons"]:
-        rows = [[r["reason"], str(r["count"]), money(r["value"])] for r in fig["lost_reasons"]]
+    if fig.lost_reasons:
+        rows = [[r.reason, str(r.count), money(r.value)] for r in fig.lost_reasons]
         parts += ["", "Lost reasons", table(["REASON", "DEALS", "VALUE"], rows)]
-    if fig["owners"]:
+    if fig.owners:
         rows = [
             [
-                name,
-                str(o["open_count"]),
-                money(o["open_value"]),
-                money(o["weighted_value"]),
-                str(o["won_count"]),
-                str(o["lost_count"]),
-                _pct(o["win_rate"]),
-                _days(o["avg_cycle_days"]),
+                o.owner,
+                str(o.open_count),
+                money(o.open_value),
+                money(o.weighted_value),
+                str(o.outcomes.won_count),
+                str(o.outcomes.lost_count),
+                _pct(o.outcomes.win_rate),
+                _days(o.outcomes.avg_cycle_days),
             ]
-            for name, o in fig["owners"].items()
+            for o in fig.owners
         ]
         headers = ["OWNER", "OPEN", "VALUE", "WEIGHTED", "WON", "LOST", "WIN RATE", "CYCLE"]
         parts += ["", "By owner", table(headers, rows)]
-    if not fig["history"]:
+    if not fig.history:
         parts += ["", "no git history here: days in stage and conversion use the files only"]
-    if fig["partial"]:
+    if fig.partial:
         parts += ["", PARTIAL_NOTE]
     return "\n".join(parts)
 
 
-def _window(fig: Mapping[str, Any]) -> str:
-    if fig["since"] and fig["until"]:
-        return f", closed {fig['since']} to {fig['until']}"
-    if fig["since"]:
-        return f", since {fig['since']}"
-    if fig["until"]:
-        return f", until {fig['until']}"
+def _window(fig: Report) -> str:
+    if fig.since and fig.until:
+        return f", closed {fig.since} to {fig.until}"
+    if fig.since:
+        return f", since {fig.since}"
+    if fig.until:
+        return f", until {fig.until}"
     return ""

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import Cli, make_repo
 
+from pipectl.report import Report
+
 TODAY = "2026-03-01"
 XSS_TITLE = "<script>alert(1)</script>"
 XSS_OWNER = '<img src=x onerror="document.title=1">'
@@ -202,7 +204,7 @@ def test_a_big_pipeline_lists_the_most_severe_findings_and_counts_them_all() -> 
     assert "450" in "".join(dom.text) and "&lt;b&gt;not&lt;/b&gt;" in page
 
 
-def _tiny_figures() -> dict:
+def _tiny_figures() -> Report:
     from pipectl import history, report
     from pipectl.config import default_config
 

@@ -1,0 +1,492 @@
+"""The report's figures: frozen values, each computed by a pure function over the deals' lives.
+
+A life is a deal with its stays in stages, from its git history; docs/reports.md defines every
+figure (tests recompute them from raw data, so change both together). pipectl/report.py puts
+them together into one Report. Never reads files, runs git, or prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from pipectl.config import Config
+from pipectl.deal import Deal
+from pipectl.history import CREATED, DELETED, MOVED, Event, History
+
+AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("0-7", 7),
+    ("8-30", 30),
+    ("31-90", 90),
+    ("91+", None),
+)
+NO_REASON = "(none)"
+OLDEST_SHOWN = 10
+
+# Money as JSON shows it: whole amounts as integers, else two decimals (see `num`).
+Money: TypeAlias = int | float | None
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A deal's time in one stage: from `start` until `end` (None: it is still there)."""
+
+    stage: str
+    start: dt.date | None
+    end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Life:
+    """What the figures need of one deal: the deal, its stays, created and closed dates."""
+
+    deal: Deal
+    stays: tuple[Stay, ...]
+    created: dt.date | None
+    closed: dt.date | None
+
+    @property
+    def current(self) -> Stay | None:
+        return self.stays[-1] if self.stays and self.stays[-1].end is None else None
+
+
+@dataclass(frozen=True)
+class StageFigures:
+    """One stage today: its deals, their value and weighted value."""
+
+    stage: str
+    count: int
+    value: Money
+    weighted_value: Money
+    probability: float
+    closed: str | None
+    no_value_count: int
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Won and lost deals closed in the window, and the sales cycle of the won."""
+
+    won_count: int
+    lost_count: int
+    won_value: Money
+    lost_value: Money
+    win_rate: float | None
+    avg_cycle_days: float | None
+    median_cycle_days: float | None
+    cycle_count: int
+    avg_won_value: float | None  # not rounded: velocity rounds what it shows
+
+
+@dataclass(frozen=True)
+class ForecastMonth:
+    """Open deals expected to close in one month (`month` None: no expected date)."""
+
+    month: str | None
+    count: int
+    value: Money
+    weighted_value: Money
+    past: bool
+
+
+@dataclass(frozen=True)
+class StageTime:
+    """Days in one open stage: finished stays (ended in the window) and current ones."""
+
+    stage: str
+    count: int
+    avg_days: float | None
+    median_days: float | None
+    open_count: int
+    open_avg_days: float | None
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    """Deals (created in the window) that reached a funnel stage, and their value."""
+
+    stage: str
+    reached: int
+    value: Money
+
+
+@dataclass(frozen=True)
+class ConversionStep:
+    """Of the deals that reached `from_stage`, how many reached `to_stage` or went further."""
+
+    from_stage: str = field(metadata={"json": "from"})
+    to_stage: str = field(metadata={"json": "to"})
+    reached: int
+    advanced: int
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class LostReason:
+    """Lost deals (closed in the window) that give one reason."""
+
+    reason: str
+    count: int
+    value: Money
+
+
+@dataclass(frozen=True)
+class AgedDeal:
+    """An open deal and how long it has waited in its current stage."""
+
+    id: str
+    title: str
+    stage: str
+    owner: str | None
+    value: Money
+    days_in_stage: int | None
+    age_days: int | None
+
+
+@dataclass(frozen=True)
+class StageAging:
+    """One open stage's deals counted per aging bucket (in `AGING_BUCKETS` order)."""
+
+    stage: str
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Aging:
+    """Open deals by days in their current stage, and the ones waiting longest."""
+
+    buckets: tuple[str, ...]
+    stages: tuple[StageAging, ...]
+    oldest: tuple[AgedDeal, ...]
+
+
+@dataclass(frozen=True)
+class TrendMonth:
+    """Deals closed in one month: won, lost, win rate and the won deals' sales cycle."""
+
+    month: str
+    won_count: int
+    lost_count: int
+    won_value: Money
+    win_rate: float | None
+    avg_cycle_days: float | None
+
+
+def lives(deals: Iterable[Deal], hist: History) -> list[Life]:
+    """Each deal with its stays from git moves, the current stay starting at `stage_entered`."""
+    return [life_of(d, hist.of(d.id)) for d in deals]
+
+
+def life_of(deal: Deal, events: Sequence[Event]) -> Life:
+    stays: list[Stay] = []
+    open_stay: Stay | None = None
+    created_field = deal.date("created")
+    for e in events:
+        if e.kind == CREATED and e.stage is not None:
+            # the file's `created` says when the deal began (an import commits it later)
+            start = created_field if created_field and created_field <= e.day else e.day
+            open_stay = Stay(e.stage, start)
+        elif e.kind == MOVED and e.stage is not None:
+            if open_stay is not None:
+                stays.append(Stay(open_stay.stage, open_stay.start, e.day))
+            open_stay = Stay(e.stage, e.day)
+        elif e.kind == DELETED:
+            open_stay = None  # a deleted file did not leave its stage in the funnel's sense
+    entered = deal.date("stage_entered")
+    if open_stay is None or open_stay.stage != deal.stage:
+        # no history (outside git, shallow, uncommitted): the file says what it can
+        open_stay = Stay(deal.stage, entered or deal.date("created"))
+    elif entered is not None:
+        open_stay = Stay(deal.stage, entered)
+    stays.append(open_stay)
+    created = created_field or (events[0].day if events else None)
+    # for a closed deal without `closed:`, entering its closed stage is when it closed
+    closed = deal.date("closed") or stays[-1].start
+    return Life(deal, tuple(stays), created, closed)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _in(day: dt.date | None, since: dt.date | None, until: dt.date | None) -> bool:
+    if since is None and until is None:
+        return True
+    if day is None:
+        return False
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def num(value: float | None) -> Money:
+    """Money as JSON shows it: whole numbers as integers, else two decimals."""
+    if value is None:
+        return None
+    return int(value) if value == int(value) else round(value, 2)
+
+
+def _avg(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def probability(deal: Deal, config: Config) -> float:
+    own = deal.probability
+    if own is not None:
+        return own
+    stage = config.stage(deal.stage)
+    return stage.probability if stage is not None else 0.0
+
+
+def value_of(deals: Iterable[Deal]) -> Money:
+    """The sum of the deals' known values (a deal without one adds nothing)."""
+    return num(sum(d.value or 0.0 for d in deals))
+
+
+def weighted_value_of(deals: Iterable[Deal], config: Config) -> Money:
+    """The sum of each deal's value times its probability."""
+    return num(sum((d.value or 0.0) * probability(d, config) for d in deals))
+
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _kind(config: Config, stage: str) -> str | None:
+    s = config.stage(stage)
+    return None if s is None else s.closed
+
+
+def open_lives(all_lives: Sequence[Life], config: Config) -> list[Life]:
+    """The deals in open (not won or lost) stages."""
+    return [lf for lf in all_lives if _kind(config, lf.deal.stage) is None]
+
+
+# --- the figures ----------------------------------------------------------------------------
+
+
+def stage_figures(all_lives: Sequence[Life], config: Config) -> tuple[StageFigures, ...]:
+    """Per stage (config order): count, value (sum of known values), weighted value."""
+    out = []
+    for stage in config.stages:
+        deals = [lf.deal for lf in all_lives if lf.deal.stage == stage.name]
+        out.append(
+            StageFigures(
+                stage=stage.name,
+                count=len(deals),
+                value=value_of(deals),
+                weighted_value=weighted_value_of(deals, config),
+                probability=stage.probability,
+                closed=stage.closed,
+                no_value_count=sum(1 for d in deals if d.value is None),
+            )
+        )
+    return tuple(out)
+
+
+def outcome_figures(
+    all_lives: Sequence[Life], config: Config, since: dt.date | None, until: dt.date | None
+) -> Outcomes:
+    """Won and lost deals closed in the window: counts, values, win rate, sales cycle."""
+    won = [lf for lf in all_lives if _kind(config, lf.deal.stage) == "won"]
+    lost = [lf for lf in all_lives if _kind(config, lf.deal.stage) == "lost"]
+    won = [lf for lf in won if _in(lf.closed, since, until)]
+    lost = [lf for lf in lost if _in(lf.closed, since, until)]
+    cycles = cycle_days(won)
+    return Outcomes(
+        won_count=len(won),
+        lost_count=len(lost),
+        won_value=value_of(lf.deal for lf in won),
+        lost_value=value_of(lf.deal for lf in lost),
+        win_rate=_ratio(len(won), len(won) + len(lost)),
+        avg_cycle_days=_avg(cycles),
+        median_cycle_days=_median(cycles),
+        cycle_count=len(cycles),
+        avg_won_value=_avg([lf.deal.value for lf in won if lf.deal.value is not None]),
+    )
+
+
+def cycle_days(won: Iterable[Life]) -> list[float]:
+    """Sales cycle of each won deal with both dates: closed - created, in days."""
+    return [
+        float((lf.closed - lf.created).days)
+        for lf in won
+        if lf.closed is not None and lf.created is not None
+    ]
+
+
+def forecast(
+    all_lives: Sequence[Life], config: Config, today: dt.date
+) -> tuple[ForecastMonth, ...]:
+    """Open deals by expected-close month; deals without a date last (month None)."""
+    buckets: dict[str | None, list[Deal]] = defaultdict(list)
+    for lf in all_lives:
+        if _kind(config, lf.deal.stage) is None and config.stage(lf.deal.stage) is not None:
+            close = lf.deal.date("expected_close")
+            buckets[_month(close) if close else None].append(lf.deal)
+    this_month = _month(today)
+    return tuple(
+        ForecastMonth(
+            month=month,
+            count=len(buckets[month]),
+            value=value_of(buckets[month]),
+            weighted_value=weighted_value_of(buckets[month], config),
+            past=month is not None and month < this_month,
+        )
+        for month in sorted(buckets, key=lambda m: (m is None, m or ""))
+    )
+
+
+def time_in_stage(
+    all_lives: Sequence[Life],
+    config: Config,
+    today: dt.date,
+    since: dt.date | None,
+    until: dt.date | None,
+) -> tuple[StageTime, ...]:
+    """Per open stage: days of finished stays (ending in the window) and of current ones."""
+    done: dict[str, list[float]] = defaultdict(list)
+    current: dict[str, list[float]] = defaultdict(list)
+    for lf in all_lives:
+        for s in lf.stays:
+            if s.start is None:
+                continue
+            if s.end is not None and _in(s.end, since, until):
+                done[s.stage].append(float((s.end - s.start).days))
+            elif s.end is None and s.start <= today:  # a pinned past --today: not there yet
+                current[s.stage].append(float((today - s.start).days))
+    return tuple(
+        StageTime(
+            stage=st.name,
+            count=len(done[st.name]),
+            avg_days=_avg(done[st.name]),
+            median_days=_median(done[st.name]),
+            open_count=len(current[st.name]),
+            open_avg_days=_avg(current[st.name]),
+        )
+        for st in config.open_stages
+    )
+
+
+def funnel_stages(config: Config) -> list[str]:
+    """The stages a deal advances through: open stages in order, then won."""
+    names = [s.name for s in config.open_stages]
+    if config.won_stage is not None:
+        names.append(config.won_stage.name)
+    return names
+
+
+def furthest(life: Life, funnel: Sequence[str]) -> int:
+    """Index in the funnel of the furthest stage a deal reached (0 when it never showed one)."""
+    seen = [funnel.index(s.stage) for s in life.stays if s.stage in funnel]
+    return max(seen) if seen else 0
+
+
+def conversion(
+    all_lives: Sequence[Life], config: Config, since: dt.date | None, until: dt.date | None
+) -> tuple[ConversionStep, ...]:
+    """Stage to next stage: of the deals (created in the window) that reached a stage, how
+    many reached the next one or went further."""
+    names = funnel_stages(config)
+    cohort = [furthest(lf, names) for lf in all_lives if _in(lf.created, since, until)]
+    rows = []
+    for i in range(len(names) - 1):
+        reached = sum(1 for f in cohort if f >= i)
+        advanced = sum(1 for f in cohort if f >= i + 1)
+        rows.append(
+            ConversionStep(names[i], names[i + 1], reached, advanced, _ratio(advanced, reached))
+        )
+    return tuple(rows)
+
+
+def funnel(
+    all_lives: Sequence[Life], config: Config, since: dt.date | None, until: dt.date | None
+) -> tuple[FunnelStage, ...]:
+    """How many deals (created in the window) reached each funnel stage, and their value."""
+    names = funnel_stages(config)
+    cohort = [(furthest(lf, names), lf.deal) for lf in all_lives if _in(lf.created, since, until)]
+    return tuple(
+        FunnelStage(
+            stage=name,
+            reached=sum(1 for f, _ in cohort if f >= i),
+            value=value_of(d for f, d in cohort if f >= i),
+        )
+        for i, name in enumerate(names)
+    )
+
+
+def lost_reasons(
+    all_lives: Sequence[Life], config: Config, since: dt.date | None, until: dt.date | None
+) -> tuple[LostReason, ...]:
+    """Lost deals closed in the window, by reason, most frequent first."""
+    counts: dict[str, list[Deal]] = defaultdict(list)
+    for lf in all_lives:
+        if _kind(config, lf.deal.stage) == "lost" and _in(lf.closed, since, until):
+            counts[lf.deal.lost_reason or NO_REASON].append(lf.deal)
+    rows = [LostReason(r, len(ds), value_of(ds)) for r, ds in counts.items()]
+    return tuple(sorted(rows, key=lambda r: (-r.count, r.reason)))
+
+
+def aging(all_lives: Sequence[Life], config: Config, today: dt.date) -> Aging:
+    """Open deals by days in their current stage, per stage, and the longest-waiting ones."""
+    per_stage: dict[str, list[int]] = {s.name: [0] * len(AGING_BUCKETS) for s in config.open_stages}
+    rows = []
+    for lf in all_lives:
+        cur = lf.current
+        if cur is None or lf.deal.stage not in per_stage:
+            continue
+        days = None if cur.start is None else max(0, (today - cur.start).days)
+        age = None if lf.created is None else max(0, (today - lf.created).days)
+        if days is not None:
+            per_stage[lf.deal.stage][_bucket(days)] += 1
+        deal = lf.deal
+        rows.append(
+            AgedDeal(deal.id, deal.title, deal.stage, deal.owner, num(deal.value), days, age)
+        )
+    rows.sort(key=lambda r: (-(r.days_in_stage or 0), r.id))
+    return Aging(
+        buckets=tuple(name for name, _ in AGING_BUCKETS),
+        stages=tuple(StageAging(stage, tuple(counts)) for stage, counts in per_stage.items()),
+        oldest=tuple(rows[:OLDEST_SHOWN]),
+    )
+
+
+def _bucket(days: int) -> int:
+    for i, (_, limit) in enumerate(AGING_BUCKETS):
+        if limit is None or days <= limit:
+            return i
+    return len(AGING_BUCKETS) - 1
+
+
+def trend(
+    all_lives: Sequence[Life], config: Config, since: dt.date | None, until: dt.date | None
+) -> tuple[TrendMonth, ...]:
+    """Per month of closing: won, lost, win rate and average sales cycle of the won."""
+    months: dict[str, dict[str, list[Life]]] = defaultdict(lambda: {"won": [], "lost": []})
+    for lf in all_lives:
+        kind = _kind(config, lf.deal.stage)
+        if kind in ("won", "lost") and lf.closed is not None and _in(lf.closed, since, until):
+            months[_month(lf.closed)][kind].append(lf)
+    rows = []
+    for month in sorted(months):
+        won, lost = months[month]["won"], months[month]["lost"]
+        rows.append(
+            TrendMonth(
+                month=month,
+                won_count=len(won),
+                lost_count=len(lost),
+                won_value=value_of(lf.deal for lf in won),
+                win_rate=_ratio(len(won), len(won) + len(lost)),
+                avg_cycle_days=_avg(cycle_days(won)),
+            )
+        )
+    return tuple(rows)
