@@ -1,7 +1,7 @@
 """Read a CSV file into rows keyed by header, each with the file line it starts on.
 
 Cells with line breaks inside quotes are kept whole, and the line numbers stay the file's own.
-It never interprets a cell (that is csvmap's job) and never writes anything.
+It never interprets a cell (that is mapping.py's job) and never writes anything.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from pipectl.dealedit import flow
 from pipectl.errors import DealError, UsageError
 from pipectl.jsonout import dumps, plain
 from pipectl.store import Pipeline
-from pipectl.transfer import mapping as csvmap
+from pipectl.transfer.mapping import FIELD_ORDER
 from pipectl.yamltext import key_lines
 
 FORMATS = ("csv", "json")
@@ -82,7 +82,7 @@ def columns(pipeline: Pipeline, deals: Sequence[Deal]) -> list[str]:
                     present[f"{key}.{sub}"] = None
             else:
                 present[str(key)] = None
-    order = {k: i for i, k in enumerate(csvmap.FIELD_ORDER)}
+    order = {k: i for i, k in enumerate(FIELD_ORDER)}
     criteria = {
         f"qualification.{c}": i for i, c in enumerate(pipeline.config.qualification_criteria)
     }

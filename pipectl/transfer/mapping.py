@@ -163,7 +163,7 @@ def parse_number(text: str) -> int | float:
 
 _INT_RE = re.compile(r"^-?(0|[1-9]\d*)$")
 _FLOAT_RE = re.compile(r"^-?(0|[1-9]\d*)\.\d+$")
-_ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def infer(text: str) -> Any:
@@ -176,7 +176,7 @@ def infer(text: str) -> Any:
         return int(s)
     if _FLOAT_RE.match(s):
         return float(s)
-    if _ISO_RE.match(s):
+    if ISO_DATE_RE.match(s):
         try:
             return dt.date.fromisoformat(s)
         except ValueError:

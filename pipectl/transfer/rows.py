@@ -10,19 +10,24 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipectl import dates
 from pipectl.deal import is_valid_id, slugify
 from pipectl.dealedit import scalar
 from pipectl.errors import UsageError
 from pipectl.store import Pipeline
-from pipectl.transfer import mapping as csvmap
-
-if TYPE_CHECKING:
-    from pipectl.transfer.importer import Options, Progress
-
-STEP = 250  # rows between progress reports
+from pipectl.transfer.mapping import (
+    ISO_DATE_RE,
+    SPECIAL_FIELDS,
+    TEXT_FIELDS,
+    ColumnMapping,
+    build,
+    convert,
+    load_mapping,
+    parse_assignment,
+)
+from pipectl.transfer.options import STEP, Options, Progress
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,8 @@ def csv_rows(
 
     shown = pipeline.display(source)
     header, records = read_csv(source, options.encoding, options.delimiter, shown)
-    data = csvmap.load_mapping(options.mapping_file) if options.mapping_file else None
-    mapping = csvmap.build(data, options.maps, options.stage_maps, options.date_format, header)
+    data = load_mapping(options.mapping_file) if options.mapping_file else None
+    mapping = build(data, options.maps, options.stage_maps, options.date_format, header)
     mapping.check_columns(header, shown)
     stage_of = _stage_resolver(pipeline, mapping.stages)
     rows: list[Incoming] = []
@@ -80,7 +85,7 @@ def csv_rows(
 def _row(
     line: int,
     cells: Mapping[str, str],
-    mapping: csvmap.ColumnMapping,
+    mapping: ColumnMapping,
     stage_of: Callable[[str | None], str],
     pipeline: Pipeline,
 ) -> Incoming:
@@ -92,11 +97,11 @@ def _row(
             raw = ""  # a mapped body column that is empty means notes that are empty
         if raw is None:
             continue  # an empty cell stays absent: lint reports what is missing
-        if key in csvmap.SPECIAL_FIELDS:
+        if key in SPECIAL_FIELDS:
             special[key] = raw
             continue
         try:
-            values[key] = csvmap.convert(key, raw, mapping.dates)
+            values[key] = convert(key, raw, mapping.dates)
         except ValueError as exc:
             raise ValueError(f"{src.label}: {exc}") from None
     stage = stage_of(special.get("stage"))
@@ -176,8 +181,8 @@ def json_rows(
         raise UsageError(f"not JSON: {exc}", pipeline.display(source), line) from None
     if not isinstance(data, list):
         raise UsageError("expected a list of deals, as `pipectl export --format json` writes")
-    stage_of = _stage_resolver(pipeline, dict(csvmap.parse_assignment(w, "--stage-map")
-                                              for w in options.stage_maps))  # fmt: skip
+    stage_map = dict(parse_assignment(w, "--stage-map") for w in options.stage_maps)
+    stage_of = _stage_resolver(pipeline, stage_map)
     rows: list[Incoming] = []
     errors: list[RowError] = []
     for i, item in enumerate(data, 1):
@@ -197,7 +202,7 @@ def _json_row(index: int, item: Any, stage_of: Callable[[str | None], str]) -> I
     for key, value in item.get("fields", {}).items():
         if not isinstance(key, str) or scalar(key) != key:
             raise ValueError(f"field name {key!r} cannot be written as a plain YAML key")
-        fields[key] = value if key in csvmap.TEXT_FIELDS else _revive(value)
+        fields[key] = value if key in TEXT_FIELDS else _revive(value)
     title = fields.get("title")
     raw_id = item.get("id")
     deal_id = _deal_id(None if raw_id is None else str(raw_id), title)
@@ -205,13 +210,13 @@ def _json_row(index: int, item: Any, stage_of: Callable[[str | None], str]) -> I
     body = item.get("body")
     if body is not None and not isinstance(body, str):
         raise ValueError("body must be text")
-    return Incoming(index, deal_id, stage_of(None if stage_raw is None else str(stage_raw)),
-                    fields, body, keep_order=True)  # fmt: skip
+    stage = stage_of(None if stage_raw is None else str(stage_raw))
+    return Incoming(index, deal_id, stage, fields, body, keep_order=True)
 
 
 def _revive(value: Any) -> Any:
     """Dates come back from JSON's ISO strings, as YAML would have read them."""
-    if isinstance(value, str) and csvmap._ISO_RE.match(value):
+    if isinstance(value, str) and ISO_DATE_RE.match(value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:

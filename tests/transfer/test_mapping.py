@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pipectl.dealedit import scalar
 from pipectl.errors import UsageError
-from pipectl.transfer import mapping as csvmap
+from pipectl.transfer import mapping
 
 
 def _emitter(value: object) -> str:
@@ -57,7 +57,7 @@ def test_scalar_words_read_back_as_text(word: str) -> None:
     ],
 )
 def test_money(text: str, expected: float) -> None:
-    value = csvmap.parse_number(text)
+    value = mapping.parse_number(text)
     assert value == expected
     assert type(value) is type(expected)
 
@@ -65,49 +65,49 @@ def test_money(text: str, expected: float) -> None:
 @pytest.mark.parametrize("text", ["12,5", "1,00,000", "12 0", "abc", "1.2.3", "$", "12k"])
 def test_not_money(text: str) -> None:
     with pytest.raises(ValueError, match="not a number"):
-        csvmap.parse_number(text)
+        mapping.parse_number(text)
 
 
 def test_date_formats() -> None:
-    us = csvmap.DateFormat.parse("M/D/YYYY")
+    us = mapping.DateFormat.parse("M/D/YYYY")
     assert us.date("3/1/2017") == dt.date(2017, 3, 1)
     assert us.date("12/31/2016") == dt.date(2016, 12, 31)
     assert us.date("2017-03-01") == dt.date(2017, 3, 1)  # ISO is always understood
-    eu = csvmap.DateFormat.parse("D.M.YYYY")
+    eu = mapping.DateFormat.parse("D.M.YYYY")
     assert eu.date("3.1.2017") == dt.date(2017, 1, 3)
-    iso = csvmap.DateFormat.parse(None)
+    iso = mapping.DateFormat.parse(None)
     assert iso.date("2017-03-01 10:22:00") == dt.date(2017, 3, 1)
     with pytest.raises(ValueError, match="no real date"):
         us.date("2/30/2017")
     with pytest.raises(ValueError, match=r"not a date \(YYYY-MM-DD\)"):
         iso.date("3/1/2017")
     with pytest.raises(UsageError, match="--date-format"):
-        csvmap.DateFormat.parse("MM/YYYY")
+        mapping.DateFormat.parse("MM/YYYY")
 
 
 def test_convert_by_field() -> None:
-    iso = csvmap.DateFormat.parse(None)
-    assert csvmap.convert("value", "$1,000", iso) == 1000
-    assert csvmap.convert("probability", "30%", iso) == pytest.approx(0.3)
-    assert csvmap.convert("tags", "a, b; c", iso) == ["a", "b", "c"]
-    assert csvmap.convert("tags", "[x, 'y,z']", iso) == ["x", "y,z"]
-    assert csvmap.convert("company", "1999", iso) == "1999"
-    assert csvmap.convert("seats", "50", iso) == 50
-    assert csvmap.convert("code", "0123", iso) == "0123"
-    assert csvmap.convert("renewal", "2027-01-31", iso) == dt.date(2027, 1, 31)
+    iso = mapping.DateFormat.parse(None)
+    assert mapping.convert("value", "$1,000", iso) == 1000
+    assert mapping.convert("probability", "30%", iso) == pytest.approx(0.3)
+    assert mapping.convert("tags", "a, b; c", iso) == ["a", "b", "c"]
+    assert mapping.convert("tags", "[x, 'y,z']", iso) == ["x", "y,z"]
+    assert mapping.convert("company", "1999", iso) == "1999"
+    assert mapping.convert("seats", "50", iso) == 50
+    assert mapping.convert("code", "0123", iso) == "0123"
+    assert mapping.convert("renewal", "2027-01-31", iso) == dt.date(2027, 1, 31)
     with pytest.raises(ValueError, match="negative"):
-        csvmap.convert("value", "-3", iso)
+        mapping.convert("value", "-3", iso)
     with pytest.raises(ValueError, match="probability"):
-        csvmap.convert("probability", "130%", iso)
+        mapping.convert("probability", "130%", iso)
 
 
 def test_templates_fall_back_when_a_column_is_empty() -> None:
-    src = csvmap.Source(("{account} — {product}", "{product}"))
+    src = mapping.Source(("{account} — {product}", "{product}"))
     assert src.value({"account": "Acme", "product": "GTX"}) == "Acme — GTX"
     assert src.value({"account": " ", "product": "GTX"}) == "GTX"
     assert src.value({"account": "", "product": ""}) is None
     assert src.columns() == ["account", "product", "product"]
-    plain = csvmap.Source(("close_date", "engage_date"))
+    plain = mapping.Source(("close_date", "engage_date"))
     assert plain.value({"close_date": "", "engage_date": "1/2/2017"}) == "1/2/2017"
 
 
@@ -138,7 +138,8 @@ def test_import_never_crashes_on_any_file(
     from pipectl.errors import PipectlError
     from pipectl.ops import init
     from pipectl.store import Pipeline
-    from pipectl.transfer.importer import Options, import_file
+    from pipectl.transfer.importer import import_file
+    from pipectl.transfer.options import Options
 
     root = tmp_path_factory.mktemp("prop")
     init(root, commit=False)
