@@ -244,7 +244,7 @@ def log(
         new = _named(pipeline, ref, lambda: append_item(text, "touchpoints", item))
         ch.write(ref.path, new.render())
         subject = f"log {ref.id}: {kind} — {summary.strip()}"
-        ch.set_message(_one_line(subject), "log", ref.id)
+        ch.set_message(subject, "log", ref.id, shorten=True)
     return Outcome(ref, ch.committed, f"logged {kind} on {ref.id}")
 
 
@@ -260,7 +260,8 @@ def next_step(
         new = _edit(pipeline, ref, pipeline.read_text(ref), changes)
         ch.write(ref.path, new.render())
         due_text = f" (due {due.isoformat()})" if due else ""
-        ch.set_message(_one_line(f"next {ref.id}: {step.strip()}{due_text}"), "next", ref.id)
+        subject = f"next {ref.id}: {step.strip()}{due_text}"
+        ch.set_message(subject, "next", ref.id, shorten=True)
     return Outcome(ref, ch.committed, f"next step for {ref.id}: {step.strip()}{due_text}")
 
 
@@ -287,7 +288,7 @@ def set_values(
         ref = pipeline.resolve(ref_text)
         new = _edit(pipeline, ref, pipeline.read_text(ref), changes)
         ch.write(ref.path, new.render())
-        ch.set_message(_one_line(f"set {ref.id}: {', '.join(changes)}"), "set", ref.id)
+        ch.set_message(f"set {ref.id}: {', '.join(changes)}", "set", ref.id, shorten=True)
     verb = "updated" if ch.changed else "unchanged:"
     return Outcome(ref, ch.committed, f"{verb} {ref.id} ({', '.join(changes)})")
 
@@ -359,11 +360,6 @@ def _named(pipeline: Pipeline, ref: DealRef, edit: Callable[[], DealText]) -> De
         if exc.path is not None:
             raise
         raise DealError(exc.message, pipeline.display(ref.path), exc.line) from None
-
-
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= 100 else line[:99] + "…"
 
 
 # --- edit -----------------------------------------------------------------------------------

@@ -2,16 +2,18 @@
 
 Every change goes through `Pipeline.change()`: it holds the clone's lock, snapshots each file
 before touching it, writes through temp-file-and-rename, and makes exactly one commit holding
-only the touched paths. If anything fails, every file is put back as it was.
+only the touched paths. If anything fails, every file is put back as it was. `Change` is the
+only builder of commit messages: nothing else formats one or decides what is safe in it.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import secrets
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,14 @@ NO_GIT_WARNING = "not inside a git repository: changes are saved but there is no
 
 # A deal is a page of text; anything this big is refused rather than read into memory.
 MAX_DEAL_BYTES = 32 << 20
+
+# Commit subjects `shorten`ed to this many characters (log, next, set: free text from users).
+SUBJECT_MAX = 100
+
+# Runs of C0 and C1 control characters (line breaks among them) and Unicode's line and
+# paragraph separators: in a commit message any could end a line early and forge a trailer.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_TRAILER_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 
 
 @dataclass(frozen=True)
@@ -326,13 +336,34 @@ class Change:
             shown = self.pipeline.display(src)
             raise DealError(f"cannot move: {exc.strerror or exc}", shown) from None
 
-    def set_message(self, subject: str, action: str, deal_id: str | None = None) -> None:
-        # one line each: a title or file name holding line breaks must not forge trailers
-        subject, deal_id = " ".join(subject.split()), deal_id and " ".join(deal_id.split())
-        trailers = f"Pipectl-Action: {action}"
-        if deal_id:
-            trailers += f"\nPipectl-Deal: {deal_id}"
-        self.message = f"{subject}\n\n{trailers}\n"
+    def set_message(
+        self,
+        subject: str,
+        action: str,
+        deals: str | Sequence[str] | None = None,
+        *,
+        body: Sequence[Sequence[str]] = (),
+        trailers: Mapping[str, str] | None = None,
+        shorten: bool = False,
+    ) -> None:
+        """The commit's message: subject, paragraphs of body lines, then the trailers.
+
+        `Pipectl-Action`, one `Pipectl-Deal` per deal id, then `Pipectl-KEY` for each extra
+        trailer. Every part is sanitised here (see `one_line`); `shorten` cuts the subject to
+        SUBJECT_MAX characters. Empty body paragraphs are left out.
+        """
+        ids = [deals] if isinstance(deals, str) else list(deals or ())
+        lines = [f"Pipectl-Action: {one_line(action)}"]
+        lines += [f"Pipectl-Deal: {one_line(i)}" for i in ids if one_line(i)]
+        for key, value in (trailers or {}).items():
+            if not _TRAILER_KEY_RE.match(key):
+                raise ValueError(f"not a trailer name: {key!r}")
+            lines.append(f"Pipectl-{key}: {one_line(value)}")
+        paragraphs = [
+            "\n".join(_body_line(line) for line in paragraph) for paragraph in body if paragraph
+        ]
+        head = one_line(subject, SUBJECT_MAX if shorten else None)
+        self.message = "\n\n".join([head, *paragraphs, "\n".join(lines)]) + "\n"
 
     @property
     def changed(self) -> bool:
@@ -375,6 +406,21 @@ class Change:
         if self.pipeline.git is not None and (self.created or self.staged):
             with suppress(PipectlError):
                 self.pipeline.git.unstage_new([*self.created, *self.staged])
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """Text fit for one line of a commit message (a subject, a trailer's value).
+
+    The one sanitiser of commit messages: control characters and line breaks become spaces,
+    runs of white space one space, the ends are trimmed; over `limit`, the text is cut with `…`.
+    """
+    line = " ".join(_CONTROL_RE.sub(" ", text).split())
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _body_line(text: str) -> str:
+    """A body line keeps its indent and spacing; each run of control characters is a space."""
+    return _CONTROL_RE.sub(" ", text)
 
 
 def _current(path: Path) -> bytes | None:

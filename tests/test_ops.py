@@ -506,3 +506,28 @@ def test_an_unopenable_lock_is_a_clean_error(cli: Cli, pipeline: Path):
     (pipeline / ".git" / "pipectl.lock").mkdir()
     r = cli("log", "acme", "call", "hi")
     assert r.exit_code == 2 and "lock file" in r.stderr
+
+
+def test_change_builds_and_sanitises_every_commit_message(pipeline: Path):
+    from pipectl.store import Change, Pipeline
+
+    ch = Change(Pipeline(pipeline), commit=False)
+    ch.set_message("log  acme:\n\ncall", "log", "acme")
+    assert ch.message == "log acme: call\n\nPipectl-Action: log\nPipectl-Deal: acme\n"
+    ch.set_message(
+        "sweep: 2\nPipectl-Action: won",
+        "sweep",
+        ("a", "b\r\nPipectl-Deal: victim", ""),
+        body=[["last chance: a,\x1b[2Jb", "  kept  spacing"], []],
+        trailers={"Import-Source": "f.csv\n\nPipectl-Action: x\u2028"},
+    )
+    assert ch.message == (
+        "sweep: 2 Pipectl-Action: won\n\n"
+        "last chance: a, [2Jb\n  kept  spacing\n\n"
+        "Pipectl-Action: sweep\nPipectl-Deal: a\nPipectl-Deal: b Pipectl-Deal: victim\n"
+        "Pipectl-Import-Source: f.csv Pipectl-Action: x\n"
+    )
+    ch.set_message("x" * 150, "set", shorten=True)
+    assert ch.message == "x" * 99 + "…\n\nPipectl-Action: set\n"
+    with pytest.raises(ValueError):
+        ch.set_message("s", "a", trailers={"Bad\nKey": "v"})

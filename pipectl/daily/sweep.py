@@ -170,7 +170,7 @@ def sweep(
             assert lost is not None
             ref = _ref(pipeline, by_id[deal_id].deal)
             move_in(ch, ref, lost, when=today, reason=config.sweep_lost_reason)
-        ch.message = _message(sent, closed, config.sweep_lost_reason)
+        _set_message(ch, sent, closed, config.sweep_lost_reason)
     return SweepResult(today, found, sent, closed, deadline, False, ch.committed, errors)
 
 
@@ -228,8 +228,8 @@ def _send(ch: Change, ref: DealRef, today: dt.date, deadline: dt.date) -> None:
     ch.write(ref.path, text.render())
 
 
-def _message(sent: Sequence[str], closed: Sequence[str], reason: str) -> str:
-    """`sweep: 2 last chances sent, 1 closed as lost`, the deals by action, and trailers."""
+def _set_message(ch: Change, sent: Sequence[str], closed: Sequence[str], reason: str) -> None:
+    """`sweep: 2 last chances sent, 1 closed as lost`, the deals by action, one trailer each."""
     parts = []
     if sent:
         parts.append(f"{len(sent)} last chance{'s' if len(sent) != 1 else ''} sent")
@@ -240,8 +240,7 @@ def _message(sent: Sequence[str], closed: Sequence[str], reason: str) -> str:
         body.append("last chance: " + ", ".join(sent))
     if closed:
         body.append("lost: " + ", ".join(closed))
-    trailers = ["Pipectl-Action: sweep", *(f"Pipectl-Deal: {i}" for i in (*sent, *closed))]
-    return f"sweep: {', '.join(parts)}\n\n" + "\n".join(body) + "\n\n" + "\n".join(trailers) + "\n"
+    ch.set_message(f"sweep: {', '.join(parts)}", "sweep", (*sent, *closed), body=[body])
 
 
 def sweep_json(result: SweepResult) -> dict[str, Any]:

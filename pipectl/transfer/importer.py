@@ -7,7 +7,7 @@ to, is skipped and listed). Existing deals change only in their mapped fields. N
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,13 +15,11 @@ from typing import Any
 from pipectl.deal import DealText, decode, parse_yaml, split
 from pipectl.dealedit import REMOVE, new_deal_text, set_fields
 from pipectl.errors import DealError, UsageError
-from pipectl.store import DealRef, Pipeline
-from pipectl.transfer import mapping as csvmap
-from pipectl.transfer.rows import STEP, Incoming, RowError, csv_rows, json_rows, unique
+from pipectl.store import Change, DealRef, Pipeline
+from pipectl.transfer.mapping import FIELD_ORDER
+from pipectl.transfer.options import STEP, Options, Progress
+from pipectl.transfer.rows import Incoming, RowError, csv_rows, json_rows, unique
 from pipectl.yamltext import same_value
-
-Progress = Callable[[str, int, int], None]
-"""Told (phase, done, total) as an import runs: phases "checking", "writing", "committing"."""
 
 
 class InvalidRows(UsageError):
@@ -45,22 +43,6 @@ class InvalidRows(UsageError):
 
 def where(source: str, unit: str, line: int) -> str:
     return f"{source}:{line}" if unit == "line" else f"{source}: {unit} {line}"
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to read the source (mapping file, mapping options) and what to do with its rows."""
-
-    mapping_file: Path | None = None
-    maps: tuple[str, ...] = ()
-    stage_maps: tuple[str, ...] = ()
-    date_format: str | None = None
-    encoding: str = "utf-8-sig"
-    delimiter: str | None = None
-    skip_invalid: bool = False
-    create_only: bool = False
-    dry_run: bool = False
-    commit: bool = True
 
 
 @dataclass(frozen=True)
@@ -163,13 +145,13 @@ def import_file(
                 report("writing", done, total)
         report("writing", total, total)
         result = _result(pipeline, shown, unit, plan, bad, committed=False, dry_run=False)
-        ch.message = commit_message(result, source.name)
+        _set_message(ch, result, source.name)
         if result.changed:
             report("committing", 0, 1)
     return replace(result, committed=ch.committed)
 
 
-def commit_message(result: Result, name: str) -> str:
+def _set_message(ch: Change, result: Result, name: str) -> None:
     """One line of counts, the new and changed deals per stage, the skipped rows, trailers."""
     counts = [
         f"{n} {what}"
@@ -181,15 +163,16 @@ def commit_message(result: Result, name: str) -> str:
         )
         if n
     ]
-    lines = [f"import {name}: {', '.join(counts)}", ""]
-    lines += [f"{stage}: {n}" for stage, n in result.by_stage.items()]
+    stages = [f"{stage}: {n}" for stage, n in result.by_stage.items()]
+    skipped = []
     if result.skipped:
-        lines += ["", f"skipped {len(result.skipped)} invalid rows:"]
-        lines += [f"  {where(name, result.unit, e.line)}: {e.message}" for e in result.skipped[:50]]
+        shown = result.skipped[:50]
+        skipped.append(f"skipped {len(result.skipped)} invalid rows:")
+        skipped += [f"  {where(name, result.unit, e.line)}: {e.message}" for e in shown]
         if len(result.skipped) > 50:
-            lines.append(f"  … and {len(result.skipped) - 50} more")
-    lines += ["", "Pipectl-Action: import", f"Pipectl-Import-Source: {name}"]
-    return "\n".join(lines) + "\n"
+            skipped.append(f"  … and {len(result.skipped) - 50} more")
+    subject = f"import {name}: {', '.join(counts)}"
+    ch.set_message(subject, "import", body=[stages, skipped], trailers={"Import-Source": name})
 
 
 def _result(
@@ -280,7 +263,7 @@ def _update(pipeline: Pipeline, row: Incoming, ref: DealRef, today: dt.date) -> 
     except DealError as exc:
         raise DealError(exc.message, pipeline.display(ref.path), exc.line) from None
     changes: dict[str, Any] = {
-        key: value for key, value in row.fields.items() if not _same(_get(current, key), value)
+        key: value for key, value in row.fields.items() if not same_value(_get(current, key), value)
     }
     moving = ref.stage != row.stage
     if moving:
@@ -310,10 +293,6 @@ def _get(data: Mapping[str, Any], key: str) -> Any:
     return value.get(child) if isinstance(value, Mapping) else None
 
 
-def _same(a: Any, b: Any) -> bool:
-    return same_value(a, b)
-
-
 # --- new deal files -------------------------------------------------------------------------
 
 
@@ -329,7 +308,7 @@ def _new_text(row: Incoming) -> str:
         else:
             nested[key] = value
     if not row.keep_order:
-        order = {k: i for i, k in enumerate(csvmap.FIELD_ORDER)}
+        order = {k: i for i, k in enumerate(FIELD_ORDER)}
         keys = sorted(nested, key=lambda k: order.get(k, len(order) + (k == "touchpoints")))
         nested = {k: nested[k] for k in keys}
     title = nested.get("title")

@@ -3,6 +3,7 @@ idempotent re-import that edits deals in place, and rollback when git refuses.""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -369,3 +370,30 @@ def test_without_a_created_column_deals_come_in_on_the_import_day(
     assert "created: 2026-11-27\n" in text
     lint = cli("lint", "--today", "2026-11-27", "--select", "PL102", "--format", "json")
     assert lint.exit_code == 0, lint.output
+
+
+def test_a_file_name_with_line_breaks_cannot_forge_trailers(cli: Cli, pipeline: Path) -> None:
+    """The file's name goes into the subject, the skipped rows and a trailer: all one line."""
+    name = "evil\n\nPipectl-Action: x\nPipectl-Deal: victim\x1b[2J.csv"
+    src = write(pipeline.parent, name, "title,stage\nAcme,prospecting\nBad,nowhere\n")
+    result = cli("import", str(src), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    message = git(pipeline, "log", "-1", "--format=%B")
+    shown = "evil Pipectl-Action: x Pipectl-Deal: victim [2J.csv"
+    parsed = subprocess.run(
+        ["git", "interpret-trailers", "--parse"],
+        input=message,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert parsed.splitlines() == ["Pipectl-Action: import", f"Pipectl-Import-Source: {shown}"]
+    trailers = git(pipeline, "log", "-1", "--format=%(trailers:only,unfold)")
+    assert trailers.splitlines() == [
+        "Pipectl-Action: import",
+        f"Pipectl-Import-Source: {shown}",
+        "",
+    ]
+    assert message.splitlines()[0] == f"import {shown}: 1 added"
+    assert f"  {shown}:3: unknown stage 'nowhere'" in message
+    assert "\x1b" not in message
