@@ -12,12 +12,16 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_GIT = 3
+EXIT_INTERNAL = 4  # a bug in pipectl, never a finding: CI must not read it as exit 1
 
 
 class PipectlError(Exception):
     """An operation that cannot proceed; the message is for the user."""
 
     exit_code = EXIT_USAGE
+    # shown on one line (a line break in a file name could forge a line of a CI log), unless
+    # the message is several lines by design
+    multiline = False
 
     def __init__(self, message: str, path: Path | str | None = None, line: int | None = None):
         super().__init__(message)

@@ -3,32 +3,76 @@
 from __future__ import annotations
 
 import copy
+import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
-from pipectl.errors import EXIT_USAGE, PipectlError
+from pipectl.errors import EXIT_INTERNAL, EXIT_USAGE, PipectlError
+from pipectl.textsafe import visible
 from pipectl.version import __version__
+
+# An internal error's own message can hold user text of any size (a value, a path).
+_MAX_INTERNAL_MESSAGE = 300
 
 
 class _Group(TyperGroup):
-    """Every PipectlError becomes one line on stderr and its exit code; never a traceback."""
+    """Every PipectlError becomes one line on stderr and its exit code; never a traceback.
+
+    Anything else is a bug: exit 4 (never 1, which CI reads as "findings") with one line
+    asking for a report; PIPECTL_DEBUG=1 adds the traceback.
+    """
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except PipectlError as exc:
-            typer.echo(f"pipectl: error: {exc}", err=True)
+            _error(_message(exc))
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
         except OSError as exc:  # last resort: the file system said no somewhere unforeseen
-            where = f"{exc.filename}: " if exc.filename else ""
-            typer.echo(f"pipectl: error: {where}{exc.strerror or exc}", err=True)
+            where = f"{visible(str(exc.filename))}: " if exc.filename else ""
+            _error(f"{where}{visible(str(exc.strerror or exc))}")
             raise typer.Exit(EXIT_USAGE) from None
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # the CLI's own exits and usage errors (Exit and Abort are RuntimeErrors)
+        except Exception as exc:
+            _internal(exc)
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _error(text: str) -> None:
+    typer.echo(f"pipectl: error: {text}", err=True)
+
+
+def _message(exc: PipectlError) -> str:
+    """The error for the user on one line, control characters escaped; an error that is
+    several lines by design (a paused sync) keeps its line breaks."""
+    text = visible(exc.message, lines=exc.multiline)
+    if exc.path is None:
+        return text
+    where = visible(str(exc.path)) + ("" if exc.line is None else f":{exc.line}")
+    return f"{where}: {text}"
+
+
+def _internal(exc: Exception) -> None:
+    if os.environ.get("PIPECTL_DEBUG") == "1":
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    detail = visible(str(exc))
+    if len(detail) > _MAX_INTERNAL_MESSAGE:
+        detail = detail[:_MAX_INTERNAL_MESSAGE] + "…"
+    typer.echo(
+        f"pipectl: internal error: {type(exc).__name__}: {detail} — a bug in pipectl; please "
+        "report it with the command that failed and `pipectl --version` "
+        "(PIPECTL_DEBUG=1 shows the traceback)",
+        err=True,
+    )
 
 
 app = typer.Typer(
@@ -66,7 +110,8 @@ def main(
     """pipectl keeps each deal as a Markdown file in a folder named after its stage.
 
     Every change is one git commit. Exit codes: 0 ok, 1 lint findings at the fail level,
-    2 usage, config or input error, 3 a git operation failed (the change was rolled back).
+    2 usage, config or input error, 3 a git operation failed (the change was rolled back),
+    4 an internal error (a bug in pipectl: please report it).
     """
     ctx.obj = {"directory": directory}
 

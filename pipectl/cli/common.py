@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from pipectl.textsafe import visible
+
 if TYPE_CHECKING:
     from pipectl.ops import Outcome
     from pipectl.store import Pipeline
@@ -36,7 +38,7 @@ def open_pipeline(ctx: typer.Context) -> Pipeline:
 
 
 def warn(message: str) -> None:
-    typer.echo(f"pipectl: warning: {message}", err=True)
+    typer.echo(f"pipectl: warning: {visible(message)}", err=True)
 
 
 def report(pipeline: Pipeline, outcome: Outcome, no_commit: bool) -> None:

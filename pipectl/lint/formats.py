@@ -17,6 +17,7 @@ from typing import Any
 
 from pipectl.lint.model import Finding
 from pipectl.lint.runner import LintResult
+from pipectl.textsafe import visible
 
 FORMATS = ("text", "json", "github", "gitlab", "sarif")
 
@@ -58,12 +59,13 @@ def text(
     """`path:line:col: CODE message` per finding, then statistics and a summary line."""
     lines = []
     for f in result.findings:
-        where = f"{path_from(result, f, cwd)}:{f.line}:{f.column}:"
+        # file names and messages are user text: escaped, so none can forge a line
+        where = f"{visible(path_from(result, f, cwd))}:{f.line}:{f.column}:"
         code = f.code
         if color:
             where = f"{_BOLD}{where}{_RESET}"
             code = f"{_COLOURS.get(f.severity, '')}{code}{_RESET}"
-        lines.append(f"{where} {code} {f.message}")
+        lines.append(f"{where} {code} {visible(f.message)}")
     if statistics and result.findings:
         if lines:
             lines.append("")
@@ -125,7 +127,9 @@ _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def github_escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's own escapes for a workflow command (%, CR, LF, decoded back by the runner),
+    then every other control character shown escaped, never obeyed by the log viewer."""
+    return visible(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def github_escape_property(value: str) -> str:

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipectl.daily.agenda import SECTIONS, Agenda, AgendaItem
-from pipectl.render.text import BOLD, clip, money, paint, width_of
+from pipectl.render.text import BOLD, clip, money, paint, visible, width_of
 
 
 def agenda(result: Agenda, width: int, *, color: bool = False) -> str:
     """Sections most urgent first; per deal its id, stage, value and what to do."""
-    who = result.owner or "everyone"
+    who = visible(result.owner or "everyone")
     if not result.items:
         return f"Nothing on the agenda for {who} on {result.today}."
     lines = [paint(f"Agenda for {who}, {result.today}: {_items(len(result.items))}", BOLD, color)]
@@ -51,4 +51,5 @@ def _agenda_row(item: AgendaItem, show_owner: bool) -> list[str]:
     if show_owner:
         row.append(d.owner or "-")
     also = f" (also: {', '.join(item.also)})" if item.also else ""
-    return [*row, f"{item.detail}{also}"]
+    # user text (ids, owners, next steps) is escaped before widths are measured
+    return [visible(cell) for cell in [*row, f"{item.detail}{also}"]]

@@ -6,15 +6,15 @@ Takes the value of `daily.sweep` and returns a string.
 from __future__ import annotations
 
 from pipectl.daily.sweep import ANSWERED, DUE, EXPIRED, WAITING, Candidate, SweepResult
-from pipectl.render.text import clip, width_of
+from pipectl.render.text import clip, visible, width_of
 
 
 def sweep(result: SweepResult, width: int, kind: str, reason: str) -> str:
     """Each candidate with why it is one and what happened (or would happen) to it."""
     if not result.candidates:
         return f"No deals to sweep on {result.today}: none past the sales cycle or out of attempts."
-    rows = [
-        [c.deal.id, c.deal.stage, c.deal.owner or "-", "; ".join(c.reasons)]
+    rows = [  # escaped before widths are measured (clip would escape, but after padding)
+        [visible(x) for x in (c.deal.id, c.deal.stage, c.deal.owner or "-", "; ".join(c.reasons))]
         for c in result.candidates
     ]
     widths = [max(width_of(r[k]) for r in rows) for k in range(3)]

@@ -6,13 +6,13 @@ Takes values, returns strings; printing is the CLI's job.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from pipectl.deal import Deal
 from pipectl.money import money as money  # the renderers' formatter, from the kernel
+from pipectl.textsafe import visible as visible  # the one sanitiser, from the kernel
 
 
 def width_of(text: str) -> int:
@@ -34,24 +34,6 @@ def clip(text: str, width: int) -> str:
         out.append(c)
         used += w
     return "".join(out) + "…"
-
-
-# C0 and C1 control characters: in a file they are the user's, on a screen they would be
-# obeyed (ESC sequences retitle, clear or recolour a terminal; a line break starts a new line
-# that a CI log may take for a workflow command). Shown escaped instead.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROLS_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def visible(text: str, lines: bool = False) -> str:
-    """Text safe to print: control characters escaped (`\\x1b`); `lines` keeps \\n and \\t."""
-    if lines:
-        return _CONTROLS_BUT_LINES.sub(_escape, text.replace("\r\n", "\n"))
-    return _CONTROLS.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    return match.group().encode("unicode_escape").decode("ascii")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 120) -> str:

@@ -22,6 +22,8 @@ DEFAULT_RETRIES = 5
 class SyncConflict(GitError):
     """The rebase stopped on a conflict; the repository is in git's conflict state."""
 
+    multiline = True  # what conflicted, one file a line, then the steps
+
 
 @dataclass(frozen=True)
 class SyncResult:
