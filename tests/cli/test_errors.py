@@ -1,0 +1,129 @@
+"""The one error boundary (pipectl/cli/app.py): a PipectlError is one line and its exit code;
+anything else is a bug, exit 4 (never 1, which CI reads as "findings"), one line asking for a
+report, and the traceback only with PIPECTL_DEBUG=1. The exit codes are documented."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, Cli
+
+from pipectl import errors
+from pipectl.daily import agenda as daily_agenda
+
+TODAY = "2026-11-27"
+
+
+def _boom(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom \x1b]0;pwned\x07\n::error::forged")
+
+
+def _internal_line(stderr: str) -> str:
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_a_crash_is_exit_4_with_one_escaped_line(cli: Cli, monkeypatch) -> None:
+    monkeypatch.setattr(daily_agenda, "agenda", _boom)
+    r = cli("agenda", "--today", TODAY)
+    assert r.exit_code == errors.EXIT_INTERNAL == 4
+    line = _internal_line(r.stderr)
+    assert line.startswith(
+        "pipectl: internal error: RuntimeError: boom \\x1b]0;pwned\\x07\\n::error::forged — "
+    )
+    assert "please report it" in line and "PIPECTL_DEBUG=1" in line
+    assert "Traceback" not in r.output
+
+
+def test_pipectl_debug_adds_the_traceback(cli: Cli, monkeypatch) -> None:
+    monkeypatch.setattr(daily_agenda, "agenda", _boom)
+    monkeypatch.setenv("PIPECTL_DEBUG", "1")
+    r = cli("agenda", "--today", TODAY)
+    assert r.exit_code == 4
+    assert "Traceback (most recent call last)" in r.stderr and "_boom" in r.stderr
+    assert r.stderr.splitlines()[-1].startswith("pipectl: internal error: RuntimeError: boom")
+
+
+def test_a_long_internal_message_is_cut(cli: Cli, monkeypatch) -> None:
+    def huge(*args: object, **kwargs: object) -> None:
+        raise ValueError("x" * 100_000)
+
+    monkeypatch.setattr(daily_agenda, "agenda", huge)
+    r = cli("agenda", "--today", TODAY)
+    assert r.exit_code == 4
+    assert len(_internal_line(r.stderr)) < 600
+
+
+def test_the_cli_s_own_exits_pass_through(cli: Cli, pipeline: Path, write_deal) -> None:
+    """typer's Exit and Abort are RuntimeErrors, its usage errors Exceptions: not bugs."""
+    assert cli("lint", "--no-such-option").exit_code == 2
+    assert cli("list", "--today", "someday").exit_code == 2
+    write_deal(pipeline, "prospecting", "d", "---\ntitle: D\n---\n")
+    assert cli("lint", "--today", TODAY).exit_code == 1  # findings, through typer.Exit(1)
+    assert cli("rules").exit_code == 0
+
+
+def _subprocess(cwd: Path, *args: str, code: str | None = None) -> subprocess.CompletedProcess:
+    argv = ["-m", "pipectl"] if code is None else ["-c", code]
+    return subprocess.run(
+        [sys.executable, *argv, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "HOME": str(cwd)},
+    )
+
+
+def test_a_crash_in_a_real_process_is_exit_4(pipeline: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pipectl.daily import agenda\n"
+        "def boom(*a, **k): raise KeyError('no such thing')\n"
+        "agenda.agenda = boom\n"
+        "from pipectl.__main__ import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    r = _subprocess(pipeline, "agenda", "--today", TODAY, code=code)
+    assert r.returncode == 4, r.stderr
+    assert _internal_line(r.stderr).startswith("pipectl: internal error: KeyError: 'no such thing'")
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("config", "args"),
+    [
+        ("sweep:\n  grace_days: 3000000\n", ("sweep", "--today", TODAY)),
+        ("", ("sweep", "--today", "9999-12-31")),
+        ("", ("sweep", "--today", "9999-12-31", "--last-chance")),
+    ],
+)
+def test_inputs_that_crashed_never_exit_1(pipeline: Path, write_deal, config: str, args) -> None:
+    """From the issue's tracebacks: whatever their own fix, never a traceback, never exit 1."""
+    with (pipeline / "pipeline.yaml").open("a") as f:
+        f.write(config)
+    write_deal(pipeline, "prospecting", "old", "---\ntitle: Old\ncreated: 2020-01-01\n---\n")
+    r = _subprocess(pipeline, *args)
+    assert r.returncode not in (0, 1), r.stderr
+    assert "Traceback" not in r.stderr
+    assert _internal_line(r.stderr).startswith("pipectl: ")
+
+
+def _readme_exit_codes() -> dict[int, str]:
+    text = (REPO_ROOT / "README.md").read_text()
+    section = text.split("\n## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    return {int(m[1]): m[2] for m in re.finditer(r"^\| (\d) \| (.+) \|$", section, re.M)}
+
+
+def test_every_exit_code_is_documented() -> None:
+    codes = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
+    documented = _readme_exit_codes()
+    assert set(documented) == codes
+    assert "internal error" in documented[errors.EXIT_INTERNAL]
+    for doc in ("docs/lint.md", "docs/ci.md"):  # the pages CI users read list them too
+        assert "**4** an internal error" in (REPO_ROOT / doc).read_text(), doc
