@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from pipectl.config import (
-    CONFIG_SPEC,
-    default_config,
-    default_config_text,
-    load_config,
-    spec_markdown,
-)
+from pipectl.config import Config, default_config, default_config_text, load_config, spec_markdown
+from pipectl.configspec import CONFIG_SPEC
 from pipectl.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,3 +109,54 @@ def test_every_key_is_documented_and_docs_are_current():
     assert (ROOT / "docs" / "config.md").read_text(encoding="utf-8") == spec_markdown(), (
         "docs/config.md is out of date: run `python -m pipectl.config > docs/config.md`"
     )
+
+
+def test_every_config_field_comes_from_one_spec_entry():
+    attrs = [entry.attr for entry in CONFIG_SPEC]
+    assert len(attrs) == len(set(attrs))
+    assert set(attrs) == set(Config.__dataclass_fields__) - {"path", "raw"}
+    for name, f in Config.__dataclass_fields__.items():
+        assert f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, name
+
+
+def test_the_init_template_holds_every_default_it_names(tmp_path: Path):
+    cfg, base = load_config(write(tmp_path, default_config_text())), default_config()
+    for entry in CONFIG_SPEC:
+        assert getattr(cfg, entry.attr) == getattr(base, entry.attr), entry.key
+
+
+def test_the_documented_defaults_are_the_defaults():
+    base = default_config()
+    for entry in CONFIG_SPEC:
+        assert entry.check(entry.default, base.stages) == getattr(base, entry.attr), entry.key
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("currency: 5\n", ":1: currency", "must be a currency code such as USD"),
+        ("sweep:\n  grace_days: -1\n", ":2: sweep.grace_days", "whole number of days"),
+        ("sweep:\n  kind: ''\n", ":2: sweep.kind", "must be a word"),
+        ("sweep: 5\n", ":1: sweep", "must be a mapping"),
+        (
+            "required_fields_by_stage:\n  nowhere: []\n",
+            ":2: required_fields_by_stage.nowhere",
+            "is not a stage",
+        ),
+        (
+            "required_fields_by_stage:\n  won: closed\n",
+            ":2: required_fields_by_stage.won",
+            "must be a list of field names",
+        ),
+        ("stages: [lead, won]\n", ": qualification.gate", "'connecting' is not a stage"),
+        ("qualification:\n  gate: [1]\n", ":2: qualification.gate", "[1] is not a stage"),
+    ],
+)
+def test_each_kind_of_value_is_checked_by_its_spec_entry(
+    tmp_path: Path, text: str, where: str, message: str
+):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    text_of_error = str(info.value)
+    assert text_of_error.startswith(str(tmp_path / "pipeline.yaml") + where), text_of_error
+    assert message in text_of_error
