@@ -256,6 +256,7 @@ def test_daily_views_never_crash(deals: list[tuple[str, dict]]) -> None:
     from pipectl.render import agenda as render_agenda
     from pipectl.render import board as render_board
     from pipectl.render import sweep as render_sweep
+    from pipectl.textsafe import visible
 
     config = default_config()
     today = dt.date(2026, 11, 27)
@@ -263,12 +264,32 @@ def test_daily_views_never_crash(deals: list[tuple[str, dict]]) -> None:
         Deal(f"d{i}", stage, Path(f"{stage}/d{i}.md"), fields)
         for i, (stage, fields) in enumerate(deals)
     ]
+    open_ids = {d.id for d in parsed if d.stage != "won"}
+
+    def shown_safely(text: str) -> None:  # user text reaches the screen only escaped
+        assert [c for c in text if c != "\n" and visible(c) != c] == []
+
     columns = daily_board.board(parsed, config.stages, today)
-    render_board.board(columns, 80, currency="USD")
-    json.dumps(daily_board.board_json(columns, today, None))
+    on_board = [(c.stage, k.id) for c in columns for k in c.cards]
+    assert sorted(on_board) == sorted((d.stage, d.id) for d in parsed)  # each deal once
+    board_text = render_board.board(columns, 80, currency="USD")
+    shown_safely(board_text)
+    board_data = json.loads(json.dumps(daily_board.board_json(columns, today, None)))
+    assert [k["id"] for c in board_data["stages"] for k in c["cards"]] == [i for _s, i in on_board]
+
     plan = daily_agenda.agenda(parsed, config, today)
-    render_agenda.agenda(plan, 80)
-    json.dumps(daily_agenda.agenda_json(plan))
+    ids = [i.deal.id for i in plan.items]
+    assert len(ids) == len(set(ids)) and set(ids) <= open_ids  # once each, open deals only
+    agenda_text = render_agenda.agenda(plan, 80)
+    shown_safely(agenda_text)
+    assert all(f"  {i}  " in agenda_text for i in ids)
+    agenda_data = json.loads(json.dumps(daily_agenda.agenda_json(plan)))
+    assert [i["id"] for i in agenda_data["items"]] == ids
+
     found = candidates(parsed, config, today)
+    assert {c.deal.id for c in found} <= open_ids
     result = SweepResult(today, found, dry_run=True)
-    render_sweep.sweep(result, 80, "email", "no-response")
+    sweep_text = render_sweep.sweep(result, 80, "email", "no-response")
+    shown_safely(sweep_text)
+    rows = sweep_text.splitlines()[: 2 * len(found) : 2]  # a line per candidate, then its fate
+    assert all(line.startswith(f"{c.deal.id} ") for c, line in zip(found, rows, strict=True))

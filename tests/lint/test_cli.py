@@ -3,6 +3,7 @@ history for time in stage, shallow clones, file arguments (pre-commit), and fuzz
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -153,20 +154,39 @@ def test_time_in_stage_from_git_history_in_one_pass(tmp_path):
 
 
 def test_shallow_clone_lints_like_a_full_one(tmp_path):
+    """The same findings as the full clone, except where only history can tell: there the
+    full clone has git's answer and the shallow one says it cannot tell (a guess from the
+    clone's oldest commit would differ from both)."""
     repo = make_repo(tmp_path / "origin")
-    shutil.copytree(EXAMPLE, repo / "example_pipeline")
-    _commit(repo, "one", "2026-10-01")
-    (repo / "example_pipeline" / "README.md").write_text("# changed\n")
+    example = repo / "example_pipeline"
+    shutil.copytree(EXAMPLE, example)
+    (example / "prospecting" / "from-git.md").write_text(
+        "---\ntitle: From git\nowner: alice\nvalue: 100\ncreated: 2026-07-01\n---\n"
+    )
+    _commit(repo, "one", "2026-08-01")
+    git(repo, "mv", "example_pipeline/prospecting/from-git.md", "example_pipeline/qualifying/")
+    _commit(repo, "move", "2026-10-01")  # 57 days before T, with no stage_entered
+    (example / "README.md").write_text("# changed\n")
     _commit(repo, "two", "2026-11-01")
     shallow = tmp_path / "shallow"
     subprocess.run(
         ["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)], check=True
     )
     assert git(shallow, "rev-parse", "--is-shallow-repository").strip() == "true"
-    full = Cli(repo / "example_pipeline")("lint", "--today", TODAY, "-f", "json")
+    full = Cli(example)("lint", "--today", TODAY, "-f", "json")
     short = Cli(shallow / "example_pipeline")("lint", "--today", TODAY, "-f", "json")
     assert full.exit_code == short.exit_code == 1
-    assert full.stdout == short.stdout
+    full_found, short_found = json.loads(full.stdout), json.loads(short.stdout)
+
+    def from_git(found: list[dict]) -> list[dict]:
+        return [f for f in found if (f["path"], f["code"]) == ("qualifying/from-git.md", "PL302")]
+
+    (known,) = from_git(full_found)
+    assert known["severity"] == "warning" and "57 days in qualifying" in known["message"]
+    (unknown,) = from_git(short_found)
+    assert unknown["severity"] == "info" and "shallow git clone" in unknown["message"]
+    rest = [f for f in full_found if f != known]
+    assert rest == [f for f in short_found if f != unknown] and len(rest) >= 10
 
 
 def test_shallow_clone_says_it_cannot_tell_instead_of_guessing(tmp_path):

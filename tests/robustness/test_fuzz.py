@@ -8,6 +8,7 @@ longer run are in docs/robustness.md).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -26,6 +27,7 @@ from pipectl.dealedit import REMOVE, append_item, set_fields
 from pipectl.errors import DealError
 from pipectl.render import text as render
 from pipectl.store import Pipeline
+from pipectl.yamltext import same_value
 
 EXAMPLES = int(os.environ.get("PIPECTL_FUZZ_EXAMPLES", "150"))
 EXAMPLE_PIPELINE = REPO_ROOT / "example_pipeline"
@@ -179,37 +181,100 @@ def test_any_bytes_give_a_deal_or_a_clean_error(data):
     exercise(deal)
 
 
+EDIT_KEYS = ("value", "owner", "next_step_due", "qualification.budget", "tags")
+EDIT_VALUES = (5, "x: y", dt.date(2026, 1, 2), ["a"], REMOVE)
+TOUCH = {"date": dt.date(2026, 1, 1), "kind": "call", "summary": "hi"}
+
+
+def meant_set(before: dict, key: str, value: object) -> dict | None:
+    """What setting `key` must give, worked out apart from dealedit; None: it must refuse
+    (a value that is not a mapping is the user's, never replaced by one)."""
+    out = copy.deepcopy(before)
+    parent, _, child = key.partition(".")
+    target = out
+    if child:
+        inner = out.get(parent)
+        if not isinstance(inner, dict):
+            if value is REMOVE:
+                return out
+            if inner not in (None, ""):
+                return None
+            inner = out[parent] = {}
+        target, key = inner, child
+    if value is REMOVE:
+        target.pop(key, None)
+    else:
+        target[key] = value
+    return out
+
+
+def meant_append(before: dict) -> dict | None:
+    out = copy.deepcopy(before)
+    items = out.get("touchpoints")
+    if not isinstance(items, list):
+        if items not in (None, ""):
+            return None  # the user's value, never replaced by a list
+        items = out["touchpoints"] = []
+    items.append(dict(TOUCH))
+    return out
+
+
+def edits(text, key: str, value: object):
+    """(edit, the data it must give or None) for a set and an append."""
+    before = parse_yaml(text)
+    yield (lambda: set_fields(text, {key: value})), meant_set(before, key, value)
+    yield (lambda: append_item(text, "touchpoints", TOUCH)), meant_append(before)
+
+
+def check_edit(text, edit, meant: dict | None) -> bool:
+    """The edit gives exactly the meant data, body and fences untouched, or refuses cleanly;
+    True when it was made."""
+    try:
+        after = edit()
+    except DealError as exc:
+        assert "\n" not in exc.message
+        return False
+    assert meant is not None, "a value that is not a mapping or list was replaced"
+    assert (after.bom, after.head, after.tail, after.body) == (
+        text.bom,
+        text.head,
+        text.tail,
+        text.body,
+    )
+    assert same_value(parse_yaml(after), meant), (parse_yaml(after), meant)
+    return True
+
+
 @SETTINGS
-@given(
-    mutated(CORPUS),
-    st.sampled_from(["value", "owner", "next_step_due", "qualification.budget", "tags"]),
-    st.sampled_from([5, "x: y", dt.date(2026, 1, 2), ["a"], REMOVE]),
-)
+@given(mutated(CORPUS), st.sampled_from(EDIT_KEYS), st.sampled_from(EDIT_VALUES))
 def test_edits_of_any_readable_file_are_exact_or_refused(data, key, value):
     """An edit either gives exactly the meant data, body untouched, or a clean DealError."""
     try:
         text = split(decode(data))
-        before = parse_yaml(text)
+        parse_yaml(text)
     except DealError:
         return
-    for edit in (
-        lambda: set_fields(text, {key: value}),
-        lambda: append_item(
-            text, "touchpoints", {"date": dt.date(2026, 1, 1), "kind": "call", "summary": "hi"}
-        ),
-    ):
+    for edit, meant in edits(text, key, value):
+        check_edit(text, edit, meant)
+
+
+@pytest.mark.parametrize("key", EDIT_KEYS)
+def test_every_edit_of_every_real_file_is_made(key):
+    """Refusing is allowed on odd layouts, not on the files people write: an editor that
+    refused everything would pass the fuzz test above, never this one."""
+    readable = 0
+    for data in CORPUS:
         try:
-            after = edit()
-        except DealError:
+            text = split(decode(data))
+            parse_yaml(text)
+        except DealError:  # the example keeps a broken file on purpose, for lint to report
             continue
-        assert (after.bom, after.head, after.tail, after.body) == (
-            text.bom,
-            text.head,
-            text.tail,
-            text.body,
-        )
-        assert isinstance(parse_yaml(after), dict)
-        assert parse_yaml(after) != before or after.yaml == text.yaml
+        readable += 1
+        for value in EDIT_VALUES:
+            for edit, meant in edits(text, key, value):
+                if meant is not None:
+                    assert check_edit(text, edit, meant), (key, value, data[:200])
+    assert readable >= 30
 
 
 @SETTINGS

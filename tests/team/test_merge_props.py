@@ -77,8 +77,53 @@ lines = st.lists(
 ).map(lambda ls: "\n".join(ls) + "\n")
 
 
-@settings(max_examples=200, deadline=None)
-@given(lines, lines, lines)
-def test_merge_never_crashes_on_any_three_texts(base, ours, theirs):
-    result = merge_deal(base, ours, theirs, plain_merge)
-    assert isinstance(result.text, str)
+# deals, so the semantic merge runs too (random lines are rarely a deal on all three sides)
+deals = st.lists(
+    st.sampled_from(
+        [
+            "value: 1",
+            "value: 2",
+            "owner: a",
+            "owner: b",
+            "tags: [a]",
+            "tags: [a, b]",
+            "touchpoints:\n  - {date: 2026-11-02, kind: call, summary: x}",
+            "qualification:\n  budget: yes",
+            "next_step: call",
+        ]
+    ),
+    max_size=5,
+    unique=True,
+).map(lambda ls: "---\ntitle: x\n" + "".join(f"{ln}\n" for ln in ls) + "---\n# body\n")
+texts = st.one_of(lines, deals)
+
+AS_TEXT = "merged as text\n"
+
+
+def text_merge_stand_in(base: str, ours: str, theirs: str, labels: Labels) -> tuple[str, bool]:
+    """A line merge whose output is recognisable: a whole file it merged, or a body."""
+    return AS_TEXT, False
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, texts, texts)
+def test_any_three_texts_merge_to_one_side_a_readable_deal_or_the_text_merge(base, ours, theirs):
+    """Never a crash, and never a text that is none of: the one side that changed, a deal
+    pipectl can read, or (when a side is not a deal) git's line merge, reported unclean."""
+    result = merge_deal(base, ours, theirs, text_merge_stand_in)
+    if ours == theirs or base == theirs:
+        assert (result.text, result.clean) == (ours, True)
+    elif base == ours:
+        assert (result.text, result.clean) == (theirs, True)
+    elif result.text == AS_TEXT:
+        assert result.conflicts == ("file (merged as text)",)
+    else:
+        for side in (ours, theirs):  # the semantic merge ran: both sides were deals
+            assert isinstance(parse_yaml(split(side)), dict)
+        if result.clean:  # what it wrote is a deal too, with no conflict left in it
+            assert isinstance(parse_yaml(split(result.text)), dict)
+            assert AS_TEXT not in result.text
+        else:  # each conflict is in the text, for a person to resolve
+            assert "<<<<<<<" in result.text or AS_TEXT in result.text
+        if "<<<<<<<" not in base + ours + theirs and AS_TEXT not in result.text:
+            assert result.clean == ("<<<<<<<" not in result.text)
