@@ -113,7 +113,7 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("render/text.py", "from pipectl.cli import app", "Wings: never the CLI"),
         ("daily/board.py", "from pipectl.transfer import exporter", "Layers: cli, render"),
         ("lint/settings.py", "from pipectl.lint import context", "Lint layers:"),
-        ("team/merge.py", "from pipectl.team import sync", "No cycles between"),
+        ("team/merge.py", "from pipectl.team import driver", "No cycles between"),
     ],
 )
 def test_removing_a_guard_breaks_a_contract(
