@@ -126,9 +126,17 @@ def _standing(
             return Candidate(d, codes, reasons, ANSWERED, sent.date, None, t.date or sent.date)
     due = d.date("next_step_due")
     if sent.date is not None and (due is None or due < sent.date):
-        due = sent.date + dt.timedelta(days=config.sweep_grace_days)
+        due = _days_after(sent.date, config.sweep_grace_days) or dt.date.max  # never comes
     state = EXPIRED if due is not None and today > due else WAITING
     return Candidate(d, codes, reasons, state, sent.date, due)
+
+
+def _days_after(day: dt.date, days: int) -> dt.date | None:
+    """`days` after `day`; None past the last date a date can hold."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 def sweep(
@@ -147,7 +155,12 @@ def sweep(
     """
     config = pipeline.config
     lost = _check(pipeline, last_chance, close)
-    deadline = today + dt.timedelta(days=config.sweep_grace_days)
+    deadline = _days_after(today, config.sweep_grace_days)
+    if deadline is None:  # it would be written as the deals' due date: refuse, never clamp
+        raise UsageError(
+            f"sweep.grace_days: {config.sweep_grace_days} days after {today} is past the last "
+            "date there is (9999-12-31)"
+        )
     act = (last_chance or close) and not dry_run
     if not act:
         found, errors = _find(pipeline, today, owner)

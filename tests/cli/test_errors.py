@@ -4,6 +4,7 @@ report, and the traceback only with PIPECTL_DEBUG=1. The exit codes are document
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -103,15 +104,31 @@ def test_a_crash_in_a_real_process_is_exit_4(pipeline: Path) -> None:
         ("", ("sweep", "--today", "9999-12-31", "--last-chance")),
     ],
 )
-def test_inputs_that_crashed_never_exit_1(pipeline: Path, write_deal, config: str, args) -> None:
-    """From the issue's tracebacks: whatever their own fix, never a traceback, never exit 1."""
+def test_a_deadline_past_the_last_date_is_refused(pipeline: Path, write_deal, config, args):
+    """From the issue's tracebacks (OverflowError, exit 1): a sweep whose deadline would be
+    past 9999-12-31 is refused in one line, exit 2, nothing written."""
     with (pipeline / "pipeline.yaml").open("a") as f:
         f.write(config)
     write_deal(pipeline, "prospecting", "old", "---\ntitle: Old\ncreated: 2020-01-01\n---\n")
+    before = (pipeline / "prospecting" / "old.md").read_bytes()
     r = _subprocess(pipeline, *args)
-    assert r.returncode not in (0, 1), r.stderr
-    assert "Traceback" not in r.stderr
-    assert _internal_line(r.stderr).startswith("pipectl: ")
+    assert r.returncode == 2, r.stderr
+    assert _internal_line(r.stderr).startswith("pipectl: error: sweep.grace_days: ")
+    assert "past the last date there is (9999-12-31)" in r.stderr
+    assert (pipeline / "prospecting" / "old.md").read_bytes() == before
+
+
+def test_a_last_chance_dated_near_the_last_date_waits(pipeline: Path, write_deal) -> None:
+    write_deal(
+        pipeline,
+        "prospecting",
+        "far",
+        "---\ntitle: Far\ncreated: 2020-01-01\ntouchpoints:\n"
+        "  - {date: 9999-12-30, kind: email, summary: 'Last chance: bye'}\n---\n",
+    )
+    r = _subprocess(pipeline, "sweep", "--today", TODAY, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["candidates"][0]["state"] == "waiting"  # the deadline never comes
 
 
 def _readme_exit_codes() -> dict[int, str]:
