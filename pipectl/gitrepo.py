@@ -1,4 +1,6 @@
-"""The only place that runs git: argument lists, never a shell string.
+"""The only place that runs git: argument lists, never a shell string. No other module starts
+a process (tests/test_gitrepo.py checks that none but cli/deals.py, for $EDITOR, imports
+subprocess); streams and non-blocking pipes are offered here, always reaped.
 
 Plain `subprocess` rather than GitPython on these paths: GitPython's import alone costs more
 than the git process it would start (docs/libraries.md). Failures become GitError with git's
@@ -9,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from pipectl.errors import GitError
 
@@ -24,6 +27,10 @@ IDENTITY_HINT = (
     'git does not know who you are; set it with: git config user.name "Your Name" && '
     "git config user.email you@example.com (or run with --no-commit)"
 )
+
+
+class GitNotFound(GitError):
+    """git could not be started at all (not installed, not on PATH), as opposed to failing."""
 
 
 def find_git_root(start: Path) -> Path | None:
@@ -64,7 +71,6 @@ class GitRepo:
     def run(
         self, args: Sequence[str], *, check: bool = True, input_text: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
         try:
             proc = subprocess.run(
                 ["git", *args],
@@ -74,14 +80,23 @@ class GitRepo:
                 encoding="utf-8",
                 errors="replace",
                 input=input_text,
-                env=env,
+                env=_env(),
                 check=False,
             )
         except FileNotFoundError:
-            raise GitError("git is not installed or not on PATH") from None
+            raise GitNotFound("git is not installed or not on PATH") from None
         if check and proc.returncode != 0:
             raise GitError(f"git {args[0]} failed: {_short(proc.stderr or proc.stdout)}")
         return proc
+
+    def _start(self, args: Sequence[str], **pipes: Any) -> subprocess.Popen[bytes]:
+        """git started with these pipes (bytes, stdout always piped), not waited for."""
+        try:
+            return subprocess.Popen(
+                ["git", *args], cwd=self.root, env=_env(), stdout=subprocess.PIPE, **pipes
+            )
+        except FileNotFoundError:
+            raise GitNotFound("git is not installed or not on PATH") from None
 
     def stream(self, args: Sequence[str], *, input_bytes: bytes | None = None) -> Iterator[bytes]:
         """git's output in chunks while it runs: one process, however long the output.
@@ -89,15 +104,9 @@ class GitRepo:
         For `git log` over years of history and `git cat-file --batch`; stdin is fed from a
         thread so neither side can block the other. A nonzero exit raises GitError at the end.
         """
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
         with tempfile.TemporaryFile() as err:
-            try:
-                proc = subprocess.Popen(
-                    ["git", *args], cwd=self.root, env=env, stdout=subprocess.PIPE, stderr=err,
-                    stdin=subprocess.DEVNULL if input_bytes is None else subprocess.PIPE,
-                )  # fmt: skip
-            except FileNotFoundError:
-                raise GitError("git is not installed or not on PATH") from None
+            stdin = subprocess.DEVNULL if input_bytes is None else subprocess.PIPE
+            proc = self._start(args, stdin=stdin, stderr=err)
             feeder = None
             if input_bytes is not None:
                 feeder = threading.Thread(target=_feed, args=(proc.stdin, input_bytes))
@@ -119,6 +128,25 @@ class GitRepo:
                 err.seek(0)
                 text = err.read().decode("utf-8", "replace")
                 raise GitError(f"git {args[0]} failed: {_short(text)}")
+
+    @contextlib.contextmanager
+    def pipes(self, args: Sequence[str]) -> Iterator[Pipes]:
+        """git with non-blocking pipes to its stdin and from its stdout (stderr discarded), for
+        a caller that feeds it and reads its answers between other work on one thread.
+
+        However the block ends, git is reaped and both pipes closed; if git is still running
+        then (the caller failed or stopped early), it is killed first, never waited for.
+        """
+        proc = self._start(args, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        try:
+            yield Pipes(proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()  # unbuffered: closing cannot fail on a dead process
 
     def rel(self, path: Path) -> str:
         """A path as git wants it: relative to the work tree, with forward slashes."""
@@ -219,6 +247,75 @@ class GitRepo:
                 target = Path(text[len("gitdir:") :].strip())
                 return target if target.is_absolute() else (self.root / target).resolve()
         return dot
+
+    def shallow_boundary(self) -> frozenset[str]:
+        """The commits whose parents a shallow clone lacks; empty when the clone is whole.
+
+        The one test of shallowness (history and lint both ask it), read from git's `shallow`
+        file as git itself decides, without starting git. Never empty for a shallow clone,
+        even if the file lists nothing.
+        """
+        git_dir = self.git_dir()
+        common = git_dir / "commondir"
+        if common.is_file():  # a linked worktree keeps `shallow` in the main git dir
+            target = Path(common.read_text(encoding="utf-8", errors="replace").strip())
+            git_dir = target if target.is_absolute() else (git_dir / target).resolve()
+        try:
+            text = (git_dir / "shallow").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            return frozenset()
+        return frozenset(text.split()) or frozenset({"shallow"})
+
+
+class Pipes:
+    """A running git's stdin and stdout, both non-blocking: only `wait_ready` and `wait` wait.
+
+    Made by `GitRepo.pipes`, which also reaps the process; a reader thread would wait on the
+    GIL and stall whatever the caller does between reads.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes]):
+        assert proc.stdin is not None and proc.stdout is not None
+        self._proc, self._stdin = proc, proc.stdin
+        self._in, self._out = proc.stdin.fileno(), proc.stdout.fileno()
+        for fd in (self._in, self._out):
+            os.set_blocking(fd, False)
+
+    def write(self, data: bytes | bytearray) -> int:
+        """How many bytes of `data` git took now: 0 when its pipe is full (BrokenPipeError
+        once git has gone)."""
+        try:
+            return os.write(self._in, data)
+        except BlockingIOError:
+            return 0
+
+    def read(self) -> bytes | None:
+        """Up to 64 KiB of what git wrote: b"" at its end, None when nothing is there yet."""
+        try:
+            return os.read(self._out, 1 << 16)
+        except BlockingIOError:
+            return None
+
+    @property
+    def input_closed(self) -> bool:
+        return self._stdin.closed
+
+    def close_input(self) -> None:
+        """Nothing more to ask: git exits once it has answered."""
+        self._stdin.close()
+
+    def wait_ready(self, *, to_write: bool) -> None:
+        """Sleep until git has written something, or (`to_write`) has room for more input."""
+        select.select([self._out], [self._in] if to_write else [], [])
+
+    def wait(self) -> int:
+        """git's exit status, once it has exited."""
+        return self._proc.wait()
+
+
+def _env() -> dict[str, str]:
+    """git's environment: never a prompt, and messages in English (parsed in `_short`)."""
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
 def _feed(pipe: IO[bytes], data: bytes) -> None:

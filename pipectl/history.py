@@ -1,7 +1,9 @@
-"""The audit trail: every deal's life read from ONE `git log` pass, renames followed.
+"""The one reader of git's log: every deal's life, and when each file arrived in its folder,
+each from ONE streamed `git log` pass, renames followed.
 
 Never one git process per deal (per-deal `--follow` is hundreds of times slower); field
-diffs, when asked for, come from one more `git cat-file --batch` process. Never prints.
+diffs, when asked for, come from one more `git cat-file --batch` process. Starts git only
+through `gitrepo.GitRepo`. Never prints.
 """
 
 from __future__ import annotations
@@ -9,17 +11,15 @@ from __future__ import annotations
 import codecs
 import contextlib
 import datetime as dt
-import os
 import re
-import select
-import subprocess
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pipectl import blobkeys
 from pipectl.errors import GitError
-from pipectl.gitrepo import GitRepo
+from pipectl.gitrepo import GitNotFound, GitRepo
 
 # Kinds of event, in the words `pipectl history` prints.
 CREATED, MOVED, LOGGED, CHANGED, EDITED, RENAMED, DELETED = (
@@ -93,52 +93,78 @@ def read(git: GitRepo | None, root: Path, detail: Callable[[Event], bool] | None
     if git is None:
         return History(available=False)
     prefix = _prefix(git, root)
-    # Newest first, as git walks (streamed, so parsing overlaps git's work); no pathspec when
-    # the pipeline is the whole repository, since one doubles git's work (TREESAME checks).
-    args = [
-        "-c", "log.follow=false", "-c", "log.showRoot=true", "-c", "core.quotePath=false",
-        "log", "-M", "--raw", "--no-abbrev", "-z", "--diff-merges=off", "--no-color",
-        "--no-show-signature", "--encoding=UTF-8", f"--format={_FORMAT}",
-        *(["--", prefix] if prefix else []),
-    ]  # fmt: skip
-    boundary = shallow_boundary(git)
-    blobs = _Blobs(git, detail) if detail is not None else None
-    try:
-        commits = []
-        for c in _commits(git.stream(args)):
-            # turned into events at once: this work overlaps git's walk to the next commit
-            action, _ = _trailers(c.message)
-            c.events = _commit_events(c, prefix, action, c.message.split("\n", 1)[0].strip())
-            commits.append(c)
+    boundary = git.shallow_boundary()
+
+    def picks(e: Event) -> bool:
+        return detail is not None and e.needs_diff() and detail(e)
+
+    with contextlib.ExitStack() as stack:
+        blobs = None
+        if detail is not None:
+            blobs = blobkeys.KeyReader(stack.enter_context(git.pipes(["cat-file", "--batch"])))
+        try:
+            commits = []
+            # no pathspec when the pipeline is the whole repository: one doubles git's work
+            # (TREESAME checks)
+            for c in _log(git, [prefix] if prefix else []):
+                # turned into events at once: this work overlaps git's walk to the next commit
+                action, _ = _trailers(c.message)
+                c.events = _commit_events(c, prefix, action, c.message.split("\n", 1)[0].strip())
+                commits.append(c)
+                if blobs is not None:
+                    blobs.want(_blobs(e for e in c.events if picks(e)))
             if blobs is not None:
-                blobs.want(c.events)
-        if blobs is not None:
-            blobs.finish(commits)
-    except GitError as exc:
-        if "does not have any commits" in str(exc):
-            return History(partial=bool(boundary))
-        raise
-    finally:
-        if blobs is not None:
-            blobs.abort()
+                keys = blobs.finish()
+                for c in commits:
+                    c.events = [_detailed(e, keys) if picks(e) else e for e in c.events]
+        except GitError as exc:
+            if "does not have any commits" in str(exc):
+                return History(partial=bool(boundary))
+            raise
     # a boundary commit of a shallow clone diffs against nothing: it would claim that every
     # file was created that day, so it says nothing true about any deal
     commits = [c for c in _parents_first(commits) if c.sha not in boundary]
     return _build(commits, bool(boundary))
 
 
-def shallow_boundary(git: GitRepo) -> frozenset[str]:
-    """The commits whose parents a shallow clone lacks (empty when not shallow); no git run."""
-    git_dir = git.git_dir()
-    common = git_dir / "commondir"
-    if common.is_file():  # a linked worktree keeps `shallow` in the main git dir
-        target = Path(common.read_text(encoding="utf-8", errors="replace").strip())
-        git_dir = target if target.is_absolute() else (git_dir / target).resolve()
+@dataclass(frozen=True)
+class Arrivals:
+    """Date each path (relative to the pipeline root) entered its folder; or why unknown."""
+
+    dates: dict[str, dt.date] = field(default_factory=dict)
+    unavailable: str | None = None
+
+    def get(self, rel_path: str) -> dt.date | None:
+        return self.dates.get(rel_path)
+
+
+def read_arrivals(git: GitRepo | None, root: Path) -> Arrivals:
+    """For each path under `root`, the date of the newest add or rename into it, from one
+    `git log` pass (lint's time in stage, for deals without `stage_entered`).
+
+    Never guesses in a shallow clone: the oldest commit there would claim every file was
+    added that day.
+    """
+    if git is None:
+        return Arrivals(unavailable="not a git repository")
+    if git.shallow_boundary():
+        return Arrivals(unavailable="shallow git clone")
+    dates: dict[str, dt.date] = {}
     try:
-        text = (git_dir / "shallow").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return frozenset()
-    return frozenset(text.split()) or frozenset({"shallow"})
+        base = _prefix(git, root)
+        for c in _log(git, [base.rstrip("/") or "."], "--diff-filter=AR"):
+            day = c.date.date()
+            for _, _, _, path, path2 in c.entries:
+                arrived = path if path2 is None else path2
+                if arrived.startswith(base):
+                    # the log runs newest first: the first arrival seen is the current one
+                    dates.setdefault(arrived[len(base) :], day)
+    except (GitNotFound, OSError, ValueError):
+        return Arrivals(unavailable="git history could not be read")
+    except GitError:
+        # git ran and failed: a repository without commits yet has no history to offer
+        return Arrivals(unavailable="no git history")
+    return Arrivals(dates)
 
 
 def _prefix(git: GitRepo, root: Path) -> str:
@@ -159,6 +185,18 @@ class _Commit:
     message: str
     entries: list[tuple[str, str, str, str, str | None]]  # status, old, new blob, path, path2
     events: list[Event] = field(default_factory=list)  # filled while git is still walking
+
+
+def _log(git: GitRepo, paths: Sequence[str], *options: str) -> Iterator[_Commit]:
+    """The commits `git log` shows for `paths` (all if none), newest first as git walks, with
+    their raw entries (renames found), parsed while git is still walking."""
+    # the user's log settings must not change what is read: no --follow, the root commit's
+    # files shown, paths unquoted
+    config = ["-c", "log.follow=false", "-c", "log.showRoot=true", "-c", "core.quotePath=false"]
+    shape = ["-M", "--raw", "--no-abbrev", "-z", "--diff-merges=off", "--no-color"]
+    header = ["--no-show-signature", "--encoding=UTF-8", f"--format={_FORMAT}"]
+    spec = ["--", *paths] if paths else []
+    return _commits(git.stream([*config, "log", *shape, *header, *options, *spec]))
 
 
 def _commits(chunks: Iterable[bytes]) -> Iterator[_Commit]:
@@ -346,153 +384,20 @@ def window(
 
 def with_fields(git: GitRepo | None, events: Sequence[Event]) -> list[Event]:
     """The events with the frontmatter keys each one changed, read by ONE cat-file process."""
-    wanted = {b for e in events if e.needs_diff() for b in (e.old_blob, e.new_blob) if b}
+    wanted = _blobs(e for e in events if e.needs_diff())
     if git is None or not wanted:
         return list(events)
-    chunks: dict[str, dict[str, str]] = {}
-    rest = b""
-    for chunk in git.stream(
-        ["cat-file", "--batch"], input_bytes="\n".join(sorted(wanted)).encode()
-    ):
-        found, rest = _cut(rest + chunk)
-        chunks.update(found)
-    return [_detailed(e, chunks) if e.needs_diff() else e for e in events]
+    keys = blobkeys.read_keys(git, wanted)
+    return [_detailed(e, keys) if e.needs_diff() else e for e in events]
 
 
-def _detailed(e: Event, chunks: Mapping[str, Mapping[str, str]]) -> Event:
+def _blobs(events: Iterable[Event]) -> set[str]:
+    """The blob ids, before and after, that tell what these events changed."""
+    return {b for e in events for b in (e.old_blob, e.new_blob) if b}
+
+
+def _detailed(e: Event, keys: Mapping[str, Mapping[str, str]]) -> Event:
     """The event with the keys it changed; a blob gone from a shallow clone reads as empty."""
-    old = chunks.get(e.old_blob or "") or _EMPTY
-    new = chunks.get(e.new_blob or "") or _EMPTY
-    return replace(e, fields=changed_keys(old, new), fields_read=True)
-
-
-def _cut(data: bytes) -> tuple[list[tuple[str, dict[str, str]]], bytes]:
-    """The whole blobs at the start of `data`, cut into keys, and the bytes after them."""
-    found, pos = [], 0
-    while (eol := data.find(b"\n", pos)) != -1:
-        header = data[pos:eol].split(b" ")
-        if len(header) != 3:  # "<sha> missing": gone from a shallow or partial clone
-            pos = eol + 1
-            continue
-        end = eol + 1 + int(header[2])
-        if end + 1 > len(data):
-            break  # the blob's rest is in the next chunk
-        found.append((header[0].decode(), key_chunks(data[eol + 1 : end])))
-        pos = end + 1
-    return found, data[pos:]
-
-
-class _Blobs:
-    """ONE `git cat-file --batch` fed the blob ids of the events `detail` picks while the log
-    is read, its answers cut into keys between reads of the log (non-blocking pipes)."""
-
-    def __init__(self, git: GitRepo, detail: Callable[[Event], bool]):
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-        try:
-            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                ["git", "cat-file", "--batch"], cwd=git.root, env=env, bufsize=0,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-        except FileNotFoundError:
-            raise GitError("git is not installed or not on PATH") from None
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.fd_in, self.fd_out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
-        for fd in (self.fd_in, self.fd_out):
-            os.set_blocking(fd, False)
-        self.detail, self.sent, self.chunks = detail, set[str](), dict[str, dict[str, str]]()
-        self.todo, self.rest, self.eof = bytearray(), b"", False
-
-    def want(self, events: Iterable[Event]) -> None:
-        new = {b for e in events if self._picks(e) for b in (e.old_blob, e.new_blob) if b}
-        self.todo += "".join(sha + "\n" for sha in new - self.sent).encode("ascii", "replace")
-        self.sent |= new
-        with contextlib.suppress(BrokenPipeError):  # cat-file died: finish() says so
-            self._pump()
-
-    def _pump(self) -> None:
-        """Write what cat-file takes now, read what it has answered; never waits."""
-        if self.todo:
-            with contextlib.suppress(BlockingIOError):
-                del self.todo[: os.write(self.fd_in, self.todo)]
-        while not self.eof:
-            try:
-                data = os.read(self.fd_out, 1 << 16)
-            except BlockingIOError:
-                return
-            self.eof = not data
-            found, self.rest = _cut(self.rest + data)
-            self.chunks.update(found)
-
-    def finish(self, commits: Iterable[_Commit]) -> None:
-        """Wait for the last blob, then give the picked events their fields."""
-        proc = self.proc
-        assert proc is not None and proc.stdin is not None
-        try:
-            while not self.eof:
-                if not self.todo and not proc.stdin.closed:
-                    proc.stdin.close()  # all asked: cat-file stops once it has answered
-                select.select([self.fd_out], [self.fd_in] if self.todo else [], [])
-                self._pump()
-        except OSError as exc:  # cat-file went away
-            raise GitError(f"git cat-file failed: {exc}") from None
-        self.proc = None
-        if proc.wait() != 0:
-            raise GitError(f"git cat-file failed (exit status {proc.returncode})")
-        for c in commits:
-            c.events = [_detailed(e, self.chunks) if self._picks(e) else e for e in c.events]
-
-    def _picks(self, e: Event) -> bool:
-        return e.needs_diff() and self.detail(e)
-
-    def abort(self) -> None:
-        """Stop cat-file when the log could not be read (nothing once finished)."""
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-            for pipe in (proc.stdin, proc.stdout):
-                pipe and pipe.close()  # unbuffered: closing cannot fail on a dead process
-
-
-_NO_KEY = frozenset({"", " ", "\t", "-", "#"})
-_EMPTY = {"content": ""}  # key_chunks(b""): what a missing blob reads as
-
-
-def key_chunks(data: bytes) -> dict[str, str]:
-    """A deal file cut into its top-level keys' text, plus "body"; cheap, no YAML parsing."""
-    from pipectl.deal import decode, split
-    from pipectl.errors import DealError
-    from pipectl.yamltext import TOP_KEY_RE
-
-    try:
-        text = split(decode(data))
-    except DealError:
-        return {"content": data.decode("utf-8", "replace")}
-    lines = text.yaml.splitlines()
-    # each top-level key's first line, in file order, as `yamltext.key_lines` finds them; a line
-    # starting with a blank, a dash or a hash cannot hold one (the list of touchpoints)
-    starts: list[tuple[int, str]] = []
-    seen: set[str] = set()
-    match = TOP_KEY_RE.match
-    for i, line in enumerate(lines):
-        if line[:1] in _NO_KEY:
-            continue
-        m = match(line)
-        if m:
-            key = next(g for g in m.groups() if g is not None).strip()
-            if key not in seen:
-                seen.add(key)
-                starts.append((i, key))
-    out: dict[str, str] = {}
-    for i, (start, key) in enumerate(starts):
-        end = starts[i + 1][0] if i + 1 < len(starts) else len(lines)
-        out[key] = "\n".join(line.rstrip() for line in lines[start:end]).strip()
-    out["body"] = text.body.strip()
-    return out
-
-
-def changed_keys(old: Mapping[str, str], new: Mapping[str, str]) -> tuple[str, ...]:
-    """Keys added, removed or changed, in the new file's order, then removed ones."""
-    changed = [k for k in new if old.get(k) != new[k]]
-    changed += [k for k in old if k not in new]
-    return tuple(changed)
+    old = keys.get(e.old_blob or "") or blobkeys.EMPTY
+    new = keys.get(e.new_blob or "") or blobkeys.EMPTY
+    return replace(e, fields=blobkeys.changed_keys(old, new), fields_read=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -321,3 +323,58 @@ def test_a_deleted_deal_keeps_its_history(cli: Cli, pipeline: Path) -> None:
         ("deleted", True),
     ]
     assert "deleted from prospecting by hand" in cli("history", "zeta-corp").stdout
+
+
+# --- arrivals: lint's time in stage, read by the same log reader ---------------------------
+
+
+def _commit_on(repo: Path, stamp: str, message: str) -> None:
+    env = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    env = {**os.environ, **env}
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, check=True, env=env)
+
+
+def test_arrivals_are_each_paths_newest_add_or_rename_into_it(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    sales = repo / "sales"
+    for stage in ("prospecting", "qualifying"):
+        (sales / stage).mkdir(parents=True)
+    body = "".join(f"line {i} of a deal long enough for rename detection\n" for i in range(8))
+    for name in ("a", "b"):
+        (sales / "prospecting" / f"{name}.md").write_text(f"---\ntitle: {name}\n---\n{body}")
+    (repo / "elsewhere.md").write_text(body)
+    # late in the evening west of Greenwich: the arrival is the author's own date
+    _commit_on(repo, "2026-01-05T23:30:00-05:00", "add")
+    git(repo, "mv", "sales/prospecting/a.md", "sales/qualifying/a.md")
+    _commit_on(repo, "2026-02-01T10:00:00+00:00", "move a")
+    git(repo, "mv", "sales/qualifying/a.md", "sales/qualifying/a2.md")
+    git(repo, "mv", "elsewhere.md", "sales/prospecting/c.md")
+    _commit_on(repo, "2026-03-01T10:00:00+00:00", "rename a, bring c in")
+    (sales / "prospecting" / "b.md").write_text(f"---\ntitle: b edited\n---\n{body}")
+    _commit_on(repo, "2026-04-01T10:00:00+00:00", "edit b: no arrival")
+    arrivals = history.read_arrivals(GitRepo(repo), sales)
+    assert arrivals.unavailable is None
+    current = ("prospecting/b.md", "qualifying/a2.md", "prospecting/c.md")
+    days = [dt.date(2026, 1, 5), dt.date(2026, 3, 1), dt.date(2026, 3, 1)]
+    assert [arrivals.get(path) for path in current] == days
+    assert arrivals.get("qualifying/a.md") == dt.date(2026, 2, 1)  # where a was until March
+    assert arrivals.get("c.md") is None and arrivals.get("../elsewhere.md") is None
+    whole = history.read_arrivals(GitRepo(repo), repo)
+    assert whole.get("sales/qualifying/a2.md") == dt.date(2026, 3, 1)
+
+
+def test_arrivals_say_why_they_are_unknown(tmp_path: Path) -> None:
+    assert history.read_arrivals(None, tmp_path).unavailable == "not a git repository"
+    empty = make_repo(tmp_path / "empty")
+    assert history.read_arrivals(GitRepo(empty), empty).unavailable == "no git history"
+    origin = make_repo(tmp_path / "origin")
+    for day in ("2026-01-01", "2026-02-01"):
+        (origin / f"{day}.md").write_text(day)
+        _commit_on(origin, f"{day}T10:00:00+00:00", day)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
+    # one test of shallowness for both readers: history is partial, arrivals are not guessed
+    assert history.read(GitRepo(clone), clone).partial is True
+    shallow = history.read_arrivals(GitRepo(clone), clone)
+    assert (shallow.dates, shallow.unavailable) == ({}, "shallow git clone")

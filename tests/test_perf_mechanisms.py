@@ -58,8 +58,10 @@ def git_calls(shim: Path, root: Path, *args: str) -> list[str]:
     proc = subprocess.run([sys.executable, "-m", "pipectl", *args], cwd=root, env=env,
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode in (0, 1), proc.stderr
-    lines = log.read_text().splitlines() if log.exists() else []
-    return [_subcommand(line.split()) for line in lines]
+    # one line per git process: split at newlines only, since splitlines() would also cut at
+    # the record separator that history's --format holds
+    lines = log.read_text().split("\n")[:-1] if log.exists() else []
+    return [_subcommand(line.split(" ")) for line in lines]
 
 
 def _subcommand(argv: list[str]) -> str:
@@ -96,6 +98,12 @@ def test_git_processes_do_not_grow_with_deals(
     assert len(many) <= 4, many
     if args[0] == "history":
         assert "log" in many  # the history really came from git, in one pass
+
+
+def test_lint_reads_every_arrival_from_one_git_log(shim: Path, large: Path) -> None:
+    # the deals were moved by hand without stage_entered: time in stage needs git's history,
+    # and shallowness is read from the git dir, not asked of git
+    assert git_calls(shim, large, "lint") == ["log"]
 
 
 @pytest.mark.parametrize(

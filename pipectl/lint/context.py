@@ -15,8 +15,8 @@ from typing import Any
 from pipectl.config import Config
 from pipectl.deal import Deal, decode, split
 from pipectl.errors import DealError
+from pipectl.history import Arrivals, read_arrivals
 from pipectl.lint import settings, suppress
-from pipectl.lint.history import Arrivals, read_arrivals
 from pipectl.lint.model import Finding, Rule
 from pipectl.store import Pipeline
 from pipectl.yamltext import item_line, line_of
