@@ -45,7 +45,7 @@ def report(pipeline: Pipeline, outcome: Outcome, no_commit: bool) -> None:
     """Print what a changing command did; warn when there is no audit trail."""
     from pipectl.store import NO_GIT_WARNING
 
-    typer.echo(outcome.message)
+    typer.echo(visible(outcome.message))
     if pipeline.git is None and not no_commit:
         warn(NO_GIT_WARNING)
 

@@ -140,3 +140,13 @@ def test_warnings_and_errors_on_stderr_are_escaped(hostile):
     assert r.exit_code == 2
     assert r.stderr.startswith("pipectl: error: ") and len(r.stderr.splitlines()) == 1
     assert not controls(r.stderr)
+
+
+def test_what_a_changing_command_did_is_escaped(pipeline, write_deal):
+    write_deal(pipeline, "prospecting", f"mv{OSC}{FORGED}", "---\ntitle: M\n---\n")
+    commit_all(pipeline)
+    r = Cli(pipeline)("next", "mv", "call\rback")
+    assert r.exit_code == 0, r.output
+    assert "mv\\x1b]0;pwned\\x07\\n::error" in r.stdout
+    assert not controls(r.stdout)
+    assert len(r.stdout.splitlines()) == 1
