@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,8 @@ def test_git_processes_do_not_grow_with_deals(
 ) -> None:
     few = git_calls(shim, small, *args)
     many = git_calls(shim, large, *args)
-    assert few == many  # the same git commands, whatever the number of deals
+    # the same git commands, whatever the number of deals (concurrent ones log in any order)
+    assert Counter(few) == Counter(many)
     assert len(many) <= 4, many
     if args[0] == "history":
         assert "log" in many  # the history really came from git, in one pass
@@ -119,7 +121,7 @@ def test_changing_commands_start_a_fixed_number_of_git_processes(
 ) -> None:
     few = git_calls(shim, build(tmp_path / "few", 2), *args)
     many = git_calls(shim, build(tmp_path / "many", 12), *args)
-    assert few == many
+    assert Counter(few) == Counter(many)
     assert "commit" in many and len(many) <= 3, many
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipectl.history import CHANGED, CREATED, DELETED, EDITED, LOGGED, MOVED, RENAMED, Event
-from pipectl.render.text import money, table
+from pipectl.render.text import money, table, visible
 from pipectl.report import Report
 
 PARTIAL_NOTE = (
@@ -97,12 +97,13 @@ def report_text(fig: Report) -> str:
     out = fig.outcomes
     parts = [
         f"Pipeline report as of {fig.as_of}{_window(fig)}"
-        + (f", owner {fig.owner}" if fig.owner else ""),
+        + (f", owner {visible(fig.owner)}" if fig.owner else ""),
         f"Open: {fig.open_count} deals, {money(fig.open_value)} {cur}, "
         f"weighted {money(fig.weighted_value)} {cur}",
     ]
     if fig.other_currencies:
-        parts.append(f"note: values in {', '.join(fig.other_currencies)} are summed as is")
+        shown = ", ".join(visible(c) for c in fig.other_currencies)
+        parts.append(f"note: values in {shown} are summed as is")
     rows = [[s.stage, str(s.count), money(s.value), money(s.weighted_value)] for s in fig.stages]
     parts += ["", table(["STAGE", "DEALS", "VALUE", "WEIGHTED"], rows)]
     parts += [

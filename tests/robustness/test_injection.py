@@ -150,3 +150,13 @@ def test_what_a_changing_command_did_is_escaped(pipeline, write_deal):
     assert "mv\\x1b]0;pwned\\x07\\n::error" in r.stdout
     assert not controls(r.stdout)
     assert len(r.stdout.splitlines()) == 1
+
+
+def test_report_text_escapes_currencies_and_the_owner_asked_for(pipeline: Path, write_deal) -> None:
+    deal = HOSTILE.replace("value: 10\n", 'value: 10\ncurrency: "E\\e]0;pwned\\aUR"\n')
+    write_deal(pipeline, "prospecting", "esc", deal)
+    commit_all(pipeline)
+    for args in (("report",), ("report", "--owner", f"al{OSC}ice")):
+        out = Cli(pipeline)(*args, "--today", TODAY).output
+        assert "E\\x1b]0;pwned\\x07UR" in out or "al\\x1b" in out
+        assert controls(out) == []
