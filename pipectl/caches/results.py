@@ -197,7 +197,7 @@ def _code_state() -> Any:
     if not _CODE:
         from pipectl.version import __version__
 
-        package = Path(__file__).parent
+        package = Path(__file__).parents[1]  # all of pipectl, not only this folder
         files = sorted(str(p.relative_to(package)) for p in package.rglob("*.py"))
         _CODE.append((__version__, [(f, _stat(package / f)) for f in files]))
     return _CODE[0]
