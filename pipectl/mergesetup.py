@@ -21,7 +21,6 @@ DRIVER_NAME = "pipectl deal merge (touchpoints united, fields three-way, body as
 ATTRIBUTES_FILE = ".gitattributes"
 
 
-
 def driver_command(use_path: bool = False) -> str:
     """The shell command git runs for a deal file that both sides changed.
 
