@@ -23,8 +23,14 @@ from pipectl.gitrepo import GitNotFound, GitRepo
 
 # Kinds of event, in the words `pipectl history` prints.
 CREATED, MOVED, LOGGED, CHANGED, EDITED, RENAMED, DELETED = (
-    "created", "moved", "logged", "changed", "edited", "renamed", "deleted",
-)  # fmt: skip
+    "created",
+    "moved",
+    "logged",
+    "changed",
+    "edited",
+    "renamed",
+    "deleted",
+)
 
 _TRAILER_RE = re.compile(r"^Pipectl-(Action|Deal):[ \t]*(\S.*?)\s*$", re.MULTILINE)
 _MARK = "\x1e"  # starts each commit header in the log stream
@@ -319,9 +325,18 @@ def _build(commits: Iterable[_Commit], partial: bool) -> History:
 def _commit_events(c: _Commit, prefix: str, action: str | None, subject: str) -> list[Event]:
     def event(kind: str, deal: str, stage: str, path: str, **more: Any) -> Event:
         return Event(
-            commit=c.sha, date=c.date, author=c.author, email=c.email, action=action,
-            subject=subject, kind=kind, deal=deal, stage=stage, path=path[len(prefix) :], **more,
-        )  # fmt: skip
+            commit=c.sha,
+            date=c.date,
+            author=c.author,
+            email=c.email,
+            action=action,
+            subject=subject,
+            kind=kind,
+            deal=deal,
+            stage=stage,
+            path=path[len(prefix) :],
+            **more,
+        )
 
     added: dict[str, tuple[str, str, str]] = {}  # id -> (stage, path, blob)
     deleted: dict[str, tuple[str, str, str]] = {}
@@ -330,12 +345,20 @@ def _commit_events(c: _Commit, prefix: str, action: str | None, subject: str) ->
         if status[:1] == "R" and path2 is not None:
             src, dst = _deal_path(path, prefix), _deal_path(path2, prefix)
             if src and dst:
-                out.append(event(
-                    MOVED if src[0] != dst[0] else RENAMED, dst[1], dst[0], path2,
-                    from_stage=src[0], old_deal=src[1] if src[1] != dst[1] else None,
-                    old_path=path[len(prefix) :], old_blob=old_blob, new_blob=new_blob,
-                    content_changed=status != "R100",
-                ))  # fmt: skip
+                out.append(
+                    event(
+                        MOVED if src[0] != dst[0] else RENAMED,
+                        dst[1],
+                        dst[0],
+                        path2,
+                        from_stage=src[0],
+                        old_deal=src[1] if src[1] != dst[1] else None,
+                        old_path=path[len(prefix) :],
+                        old_blob=old_blob,
+                        new_blob=new_blob,
+                        content_changed=status != "R100",
+                    )
+                )
             elif dst:  # moved in from outside the pipeline: new here
                 added[dst[1]] = (dst[0], path2, new_blob)
             elif src:
@@ -357,10 +380,18 @@ def _commit_events(c: _Commit, prefix: str, action: str | None, subject: str) ->
         if gone is None:
             out.append(event(CREATED, deal_id, stage, path, new_blob=blob))
         else:  # a move git's rename detection missed: the same id in another folder
-            out.append(event(
-                MOVED, deal_id, stage, path, from_stage=gone[0],
-                old_path=gone[1][len(prefix) :], old_blob=gone[2], new_blob=blob,
-            ))  # fmt: skip
+            out.append(
+                event(
+                    MOVED,
+                    deal_id,
+                    stage,
+                    path,
+                    from_stage=gone[0],
+                    old_path=gone[1][len(prefix) :],
+                    old_blob=gone[2],
+                    new_blob=blob,
+                )
+            )
     for deal_id, (stage, path, blob) in deleted.items():
         out.append(event(DELETED, deal_id, stage, path, old_blob=blob))
     return out

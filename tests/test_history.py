@@ -39,9 +39,18 @@ class Timeline:
     def add(self, title: str, *args: str) -> str:
         """A realistic deal: enough lines that git's rename detection recognises its moves."""
         return self.run(
-            "add", title, "--company", f"{title} Inc", "--contact", f"Jo <jo@{title}.example>",
-            "--next-step", "Call back about pricing", "--tag", "inbound", *args,
-        )  # fmt: skip
+            "add",
+            title,
+            "--company",
+            f"{title} Inc",
+            "--contact",
+            f"Jo <jo@{title}.example>",
+            "--next-step",
+            "Call back about pricing",
+            "--tag",
+            "inbound",
+            *args,
+        )
 
     def git(self, *args: str, author: str = "Test User") -> str:
         email = author.split()[0].lower() + "@example.com"
@@ -63,20 +72,37 @@ def build_scenario(root: Path, monkeypatch: pytest.MonkeyPatch, sub: str = "") -
     make_repo(root)
     t = Timeline(root, monkeypatch, sub)
     t.on("2026-01-02").run("init", *([str(t.pipe)] if sub else []))
-    t.on("2026-01-05").add("Acme", "--value", "1000", "--owner", "alice",
-                           "--date", "2026-01-05")  # fmt: skip
-    t.on("2026-01-06").add("Beta", "--value", "500", "--owner", "bob",
-                           "--date", "2026-01-06")  # fmt: skip
-    t.on("2026-01-07").run("log", "acme", "call", "Intro call", "--outcome", "replied",
-                           "--date", "2026-01-07")  # fmt: skip
-    t.on("2026-01-08").add("Gamma", "--value", "3000", "--owner", "alice",
-                           "--expected-close", "2026-03-20", "--date", "2026-01-08")  # fmt: skip
-    t.on("2026-01-09").add("Delta", "--value", "7000", "--owner", "carol",
-                           "--stage", "qualifying", "--expected-close", "2026-04-10",
-                           "--date", "2026-01-09")  # fmt: skip
+    t.on("2026-01-05").add("Acme", "--value", "1000", "--owner", "alice", "--date", "2026-01-05")
+    t.on("2026-01-06").add("Beta", "--value", "500", "--owner", "bob", "--date", "2026-01-06")
+    t.on("2026-01-07").run(
+        "log", "acme", "call", "Intro call", "--outcome", "replied", "--date", "2026-01-07"
+    )
+    t.on("2026-01-08").add(
+        "Gamma",
+        "--value",
+        "3000",
+        "--owner",
+        "alice",
+        "--expected-close",
+        "2026-03-20",
+        "--date",
+        "2026-01-08",
+    )
+    t.on("2026-01-09").add(
+        "Delta",
+        "--value",
+        "7000",
+        "--owner",
+        "carol",
+        "--stage",
+        "qualifying",
+        "--expected-close",
+        "2026-04-10",
+        "--date",
+        "2026-01-09",
+    )
     t.on("2026-01-10").run("move", "acme", "qualifying", "--date", "2026-01-10")
-    t.on("2026-01-10").add("Eps", "--value", "200", "--owner", "bob",
-                           "--date", "2026-01-10")  # fmt: skip
+    t.on("2026-01-10").add("Eps", "--value", "200", "--owner", "bob", "--date", "2026-01-10")
     # an edit in an editor, committed by hand
     acme = t.pipe / "qualifying" / "acme.md"
     acme.write_text(acme.read_text().replace("value: 1000", "value: 1500"))
@@ -137,9 +163,14 @@ def test_deal_life_reads_as_what_happened(scenario: Timeline) -> None:
     assert events[4]["action"] is None
     assert events[-1]["action"] == "won"
     assert [e["date"][:10] for e in events] == [
-        "2026-01-05", "2026-01-07", "2026-01-10", "2026-01-12", "2026-01-20", "2026-02-01",
+        "2026-01-05",
+        "2026-01-07",
+        "2026-01-10",
+        "2026-01-12",
+        "2026-01-20",
+        "2026-02-01",
         "2026-02-15",
-    ]  # fmt: skip
+    ]
 
 
 def test_manual_edit_and_git_mv_show_in_text_history(scenario: Timeline) -> None:

@@ -56,10 +56,25 @@ def test_init_twice_is_refused(pipeline: Path):
 
 def test_add_writes_a_deal_with_created_and_commits_only_it(cli: Cli, pipeline: Path):
     r = cli(
-        "add", "Müller & Söhne GmbH", "--company", "Müller & Söhne", "--value", "12000",
-        "--owner", "alice", "--next-step", "Call back", "--due", "2026-12-01",
-        "--expected-close", "2027-01-15", "--tag", "enterprise", "--date", "2026-11-02",
-    )  # fmt: skip
+        "add",
+        "Müller & Söhne GmbH",
+        "--company",
+        "Müller & Söhne",
+        "--value",
+        "12000",
+        "--owner",
+        "alice",
+        "--next-step",
+        "Call back",
+        "--due",
+        "2026-12-01",
+        "--expected-close",
+        "2027-01-15",
+        "--tag",
+        "enterprise",
+        "--date",
+        "2026-11-02",
+    )
     assert r.exit_code == 0, r.output
     path = pipeline / "prospecting" / "muller-sohne-gmbh.md"
     data = fm(path)

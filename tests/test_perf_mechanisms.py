@@ -23,8 +23,9 @@ STAGES = ("prospecting", "qualifying", "connecting", "closing")
 def build(root: Path, deals: int) -> Path:
     """A pipeline whose every deal was added, edited and moved in its own commits."""
     make_repo(root)
-    subprocess.run([sys.executable, "-m", "pipectl", "init"], cwd=root, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pipectl", "init"], cwd=root, check=True, capture_output=True
+    )
     for i in range(deals):
         path = root / "prospecting" / f"deal-{i:03d}.md"
         path.write_text(f"---\ntitle: Deal {i}\ncreated: 2026-01-0{1 + i % 9}\n---\n# Deal {i}\n")
@@ -54,10 +55,15 @@ def git_calls(shim: Path, root: Path, *args: str) -> list[str]:
     """The git subcommands one `pipectl ARGS` run started, in order."""
     log = root.parent / f"calls-{root.name}.log"
     log.unlink(missing_ok=True)
-    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}",
-           "GIT_CALLS": str(log), "PIPECTL_TODAY": "2026-11-27"}  # fmt: skip
-    proc = subprocess.run([sys.executable, "-m", "pipectl", *args], cwd=root, env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}",
+        "GIT_CALLS": str(log),
+        "PIPECTL_TODAY": "2026-11-27",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipectl", *args], cwd=root, env=env, capture_output=True, text=True
+    )
     assert proc.returncode in (0, 1), proc.stderr
     # one line per git process: split at newlines only, since splitlines() would also cut at
     # the record separator that history's --format holds

@@ -38,8 +38,13 @@ STAYS = [
     ("eps", "prospecting", "2026-01-10", "2026-01-30"),
 ]
 # The furthest stage each deal reached in the funnel (prospecting..closing, won).
-FURTHEST = {"acme": "won", "beta": "qualifying", "gamma": "prospecting",
-            "delta-inc": "closing", "eps": "prospecting"}  # fmt: skip
+FURTHEST = {
+    "acme": "won",
+    "beta": "qualifying",
+    "gamma": "prospecting",
+    "delta-inc": "closing",
+    "eps": "prospecting",
+}
 FUNNEL = ["prospecting", "qualifying", "connecting", "closing", "won"]
 # The keys of `report --json` in their order, a stable contract that docs/reports.md names.
 SCOPE_KEYS = ("as_of", "since", "until", "owner", "currency", "other_currencies")
@@ -151,8 +156,15 @@ def test_conversion_matches_hand_computation(built: Path) -> None:
     for i in range(len(FUNNEL) - 1):
         reached = sum(1 for f in reach.values() if f >= i)
         advanced = sum(1 for f in reach.values() if f > i)
-        expected.append({"from": FUNNEL[i], "to": FUNNEL[i + 1], "reached": reached,
-                         "advanced": advanced, "rate": advanced / reached})  # fmt: skip
+        expected.append(
+            {
+                "from": FUNNEL[i],
+                "to": FUNNEL[i + 1],
+                "reached": reached,
+                "advanced": advanced,
+                "rate": advanced / reached,
+            }
+        )
     assert got == expected
     assert [(c["advanced"], c["reached"]) for c in got] == [(3, 5), (2, 3), (2, 2), (1, 2)]
 
@@ -160,9 +172,13 @@ def test_conversion_matches_hand_computation(built: Path) -> None:
 def test_headline_figures_and_stages(built: Path) -> None:
     fig = report(built)
     assert fig["stages"]["prospecting"] == {
-        "count": 1, "value": 3000, "weighted_value": 300, "probability": 0.1, "closed": None,
+        "count": 1,
+        "value": 3000,
+        "weighted_value": 300,
+        "probability": 0.1,
+        "closed": None,
         "no_value_count": 0,
-    }  # fmt: skip
+    }
     assert fig["stages"]["closing"]["weighted_value"] == 3500  # the deal's own probability
     assert fig["stages"]["won"]["value"] == 1500  # the value edited by hand
     assert (fig["open_count"], fig["open_value"], fig["weighted_value"]) == (2, 10000, 3800)
@@ -176,12 +192,14 @@ def test_headline_figures_and_stages(built: Path) -> None:
         {"reason": "price", "count": 1, "value": 500},
     ]
     assert [(f["month"], f["count"], f["value"], f["weighted_value"]) for f in fig["forecast"]] == [
-        ("2026-03", 1, 3000, 300), ("2026-04", 1, 7000, 3500),
-    ]  # fmt: skip
+        ("2026-03", 1, 3000, 300),
+        ("2026-04", 1, 7000, 3500),
+    ]
     assert fig["partial"] is False and fig["history"] is True
     assert [(t["month"], t["won_count"], t["lost_count"], t["win_rate"]) for t in fig["trend"]] == [
-        ("2026-01", 0, 2, 0.0), ("2026-02", 1, 0, 1.0),
-    ]  # fmt: skip
+        ("2026-01", 0, 2, 0.0),
+        ("2026-02", 1, 0, 1.0),
+    ]
     assert fig["aging"]["stages"]["prospecting"] == [0, 0, 1, 0]
     assert [r["id"] for r in fig["aging"]["oldest"]] == ["gamma", "delta-inc"]
 
@@ -213,9 +231,25 @@ def test_window_narrows_closing_and_stays(built: Path) -> None:
 
 def test_stable_keys(built: Path) -> None:
     fig = report(built)
-    for key in ("stages", "won_count", "lost_count", "won_value", "win_rate", "avg_cycle_days",
-                "median_cycle_days", "owners", "forecast", "time_in_stage", "conversion",
-                "lost_reasons", "velocity", "partial", "funnel", "aging", "trend"):  # fmt: skip
+    for key in (
+        "stages",
+        "won_count",
+        "lost_count",
+        "won_value",
+        "win_rate",
+        "avg_cycle_days",
+        "median_cycle_days",
+        "owners",
+        "forecast",
+        "time_in_stage",
+        "conversion",
+        "lost_reasons",
+        "velocity",
+        "partial",
+        "funnel",
+        "aging",
+        "trend",
+    ):
         assert key in fig, key
     for stage in fig["stages"].values():
         assert {"count", "value", "weighted_value"} <= set(stage)
@@ -226,9 +260,16 @@ def test_text_report(built: Path) -> None:
     r = Cli(built)("report", "--today", TODAY)
     assert r.exit_code == 0, r.output
     out = r.stdout
-    for text in ("Open: 2 deals, 10,000 USD, weighted 3,800 USD", "win rate 33%",
-                 "average 41.0 days", "prospecting → qualifying  3/5", "Lost reasons",
-                 "By owner", "Forecast by expected close", "2026-04"):  # fmt: skip
+    for text in (
+        "Open: 2 deals, 10,000 USD, weighted 3,800 USD",
+        "win rate 33%",
+        "average 41.0 days",
+        "prospecting → qualifying  3/5",
+        "Lost reasons",
+        "By owner",
+        "Forecast by expected close",
+        "2026-04",
+    ):
         assert text in out, text
     assert "partial" not in out
 
@@ -250,8 +291,12 @@ def test_report_outside_git_and_with_a_broken_file(tmp_path: Path, write_deal) -
     root = tmp_path / "plain"
     root.mkdir()
     (root / "pipeline.yaml").write_text("currency: EUR\n")
-    write_deal(root, "won", "w1", "---\ntitle: W\nvalue: 100\ncreated: 2026-01-01\n"
-               "closed: 2026-01-11\n---\n")  # fmt: skip
+    write_deal(
+        root,
+        "won",
+        "w1",
+        "---\ntitle: W\nvalue: 100\ncreated: 2026-01-01\nclosed: 2026-01-11\n---\n",
+    )
     write_deal(root, "closing", "c1", "---\ntitle: C\nvalue: 50\nstage_entered: 2026-02-01\n---\n")
     write_deal(root, "closing", "bad", "---\ntitle: [\n---\n")
     r = Cli(root)("report", "--json", "--today", TODAY)

@@ -86,10 +86,17 @@ def import_(
 
     pipeline = open_pipeline(ctx)
     options = Options(
-        mapping_file=mapping, maps=tuple(maps or ()), stage_maps=tuple(stage_maps or ()),
-        date_format=date_format, encoding=encoding, delimiter=delimiter,
-        skip_invalid=skip_invalid, create_only=new_only, dry_run=dry_run, commit=not no_commit,
-    )  # fmt: skip
+        mapping_file=mapping,
+        maps=tuple(maps or ()),
+        stage_maps=tuple(stage_maps or ()),
+        date_format=date_format,
+        encoding=encoding,
+        delimiter=delimiter,
+        skip_invalid=skip_invalid,
+        create_only=new_only,
+        dry_run=dry_run,
+        commit=not no_commit,
+    )
     with _progress(file) as progress:
         try:
             result = import_file(pipeline, file, options, progress=progress)
@@ -118,10 +125,14 @@ def import_(
     verb = "would import" if result.dry_run else "imported"
     counts = [
         f"{n:,} {what}"
-        for n, what in ((result.added, "added"), (result.updated, "updated"),
-                        (result.moved, "moved"), (result.unchanged, "unchanged"))
+        for n, what in (
+            (result.added, "added"),
+            (result.updated, "updated"),
+            (result.moved, "moved"),
+            (result.unchanged, "unchanged"),
+        )
         if n
-    ]  # fmt: skip
+    ]
     typer.echo(f"{verb} {result.source}: {', '.join(counts)}")
     width = max(len(s) for s in result.by_stage)
     for stage, n in result.by_stage.items():

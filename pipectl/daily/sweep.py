@@ -112,8 +112,9 @@ def _standing(
     is due another last chance.
     """
     touchpoints = d.touchpoints
-    sent_at = next((i for i in reversed(range(len(touchpoints))) if is_last_chance(touchpoints[i])),
-                   None)  # fmt: skip
+    sent_at = next(
+        (i for i in reversed(range(len(touchpoints))) if is_last_chance(touchpoints[i])), None
+    )
     if sent_at is None:
         return Candidate(d, codes, reasons, DUE)
     sent = touchpoints[sent_at]
@@ -193,16 +194,17 @@ def _check(pipeline: Pipeline, last_chance: bool, close: bool) -> str | None:
     kinds, reasons = config.touchpoint_kinds, config.lost_reasons
     if last_chance and kinds and config.sweep_kind not in kinds:
         raise ConfigError(
-            f"sweep.kind: {config.sweep_kind!r} is not a touchpoint kind "
-            f"({', '.join(kinds)})", config.path,
-        )  # fmt: skip
+            f"sweep.kind: {config.sweep_kind!r} is not a touchpoint kind ({', '.join(kinds)})",
+            config.path,
+        )
     if not close:
         return None
     if reasons and config.sweep_lost_reason not in reasons:
         raise ConfigError(
             f"sweep.lost_reason: {config.sweep_lost_reason!r} is not one of lost_reasons "
-            f"({', '.join(reasons)})", config.path,
-        )  # fmt: skip
+            f"({', '.join(reasons)})",
+            config.path,
+        )
     return closing_stage(pipeline, "lost")
 
 
@@ -273,11 +275,19 @@ def sweep_json(result: SweepResult) -> dict[str, Any]:
         "sent": list(result.sent),
         "closed": list(result.closed),
         "candidates": [
-            {"id": c.deal.id, "stage": c.deal.stage, "owner": c.deal.owner,
-             "codes": list(c.codes), "reasons": list(c.reasons), "state": c.state,
-             "last_chance": c.last_chance, "deadline": c.deadline, "answered": c.answered,
-             "action": action(c)}
+            {
+                "id": c.deal.id,
+                "stage": c.deal.stage,
+                "owner": c.deal.owner,
+                "codes": list(c.codes),
+                "reasons": list(c.reasons),
+                "state": c.state,
+                "last_chance": c.last_chance,
+                "deadline": c.deadline,
+                "answered": c.answered,
+                "action": action(c),
+            }
             for c in result.candidates
         ],
-    }  # fmt: skip
+    }
     return dict(plain(data))

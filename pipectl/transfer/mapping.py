@@ -26,10 +26,23 @@ SPECIAL_FIELDS = ("id", "stage", "body")
 DERIVED_COLUMNS = ("touchpoint_count", "last_touch", "path")
 # Canonical key order of a new deal file; unknown keys follow in mapping order.
 FIELD_ORDER = (
-    "title", "company", "contact", "owner", "value", "currency", "probability", "created",
-    "stage_entered", "expected_close", "next_step", "next_step_due", "closed", "lost_reason",
-    "qualification", "tags",
-)  # fmt: skip
+    "title",
+    "company",
+    "contact",
+    "owner",
+    "value",
+    "currency",
+    "probability",
+    "created",
+    "stage_entered",
+    "expected_close",
+    "next_step",
+    "next_step_due",
+    "closed",
+    "lost_reason",
+    "qualification",
+    "tags",
+)
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)?$")
 

@@ -150,8 +150,12 @@ def test_close_moves_exactly_the_expired_unanswered_deals_to_lost(swept: Path) -
     cli = Cli(swept)
     assert cli("sweep", "--last-chance", "--today", "2026-11-27").exit_code == 0
     # silent-inc answers after its last chance; old-lead stays silent
-    assert cli("log", "silent", "call", "Called back", "--outcome", "replied",
-               "--date", "2026-12-01").exit_code == 0  # fmt: skip
+    assert (
+        cli(
+            "log", "silent", "call", "Called back", "--outcome", "replied", "--date", "2026-12-01"
+        ).exit_code
+        == 0
+    )
 
     commits = commit_count(swept)
     early = cli("sweep", "--close", "--today", "2026-12-04")  # the deadline day itself
@@ -169,8 +173,10 @@ def test_close_moves_exactly_the_expired_unanswered_deals_to_lost(swept: Path) -
     assert "lost_reason: no-response\n" in text and "closed: 2026-12-05\n" in text
     assert git(swept, "log", "-1", "--format=%s") == "sweep: 1 closed as lost (no-response)\n"
     status = git(swept, "show", "--name-status", "--format=", "-M", "HEAD").split()
-    assert status[0].startswith("R") and status[1:] == ["prospecting/old-lead.md",
-                                                        "lost/old-lead.md"]  # fmt: skip
+    assert status[0].startswith("R") and status[1:] == [
+        "prospecting/old-lead.md",
+        "lost/old-lead.md",
+    ]
     assert git(swept, "status", "--porcelain") == ""
     again = cli("sweep", "--close", "--today", "2026-12-06")
     assert again.exit_code == 0 and commit_count(swept) == commits + 1
@@ -282,8 +288,9 @@ LC = "{date: 2026-11-01, kind: email, summary: 'LAST CHANCE: shall we close?'}"
     ],
 )
 def test_last_chance_states(touchpoints: list[str], due: str | None, today: str, state: str):
-    found = candidates([_deal(_with(touchpoints, due))], default_config(),
-                       dt.date.fromisoformat(today))  # fmt: skip
+    found = candidates(
+        [_deal(_with(touchpoints, due))], default_config(), dt.date.fromisoformat(today)
+    )
     assert [c.state for c in found] == [state]
 
 
@@ -326,7 +333,9 @@ def test_no_commit_changes_the_files_only(swept: Path) -> None:
     assert "(not committed)" in result.output
     assert commit_count(swept) == commits
     assert sorted(git(swept, "diff", "--name-only").split()) == [
-        "connecting/silent-inc.md", "prospecting/old-lead.md"]  # fmt: skip
+        "connecting/silent-inc.md",
+        "prospecting/old-lead.md",
+    ]
 
 
 def test_text_layout(swept: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,8 +21,16 @@ from pipectl.report import Report
 TODAY = "2026-03-01"
 XSS_TITLE = "<script>alert(1)</script>"
 XSS_OWNER = '<img src=x onerror="document.title=1">'
-CHARTS = {"funnel", "conversion", "stages", "forecast", "time-in-stage", "aging", "trend",
-          "lost-reasons"}  # fmt: skip
+CHARTS = {
+    "funnel",
+    "conversion",
+    "stages",
+    "forecast",
+    "time-in-stage",
+    "aging",
+    "trend",
+    "lost-reasons",
+}
 
 
 class Dom(HTMLParser):
@@ -75,13 +83,37 @@ def build_page(base: Path) -> dict:
     repo = make_repo(base / "repo")
     cli = Cli(repo)
     run(cli, "init")
-    run(cli, "add", XSS_TITLE, "--id", "xss", "--value", "900", "--owner", XSS_OWNER,
-        "--expected-close", "2026-04-01", "--date", "2026-01-03")  # fmt: skip
+    run(
+        cli,
+        "add",
+        XSS_TITLE,
+        "--id",
+        "xss",
+        "--value",
+        "900",
+        "--owner",
+        XSS_OWNER,
+        "--expected-close",
+        "2026-04-01",
+        "--date",
+        "2026-01-03",
+    )
     run(cli, "add", "Acme", "--value", "1200", "--owner", "alice", "--date", "2026-01-05")
     run(cli, "move", "acme", "qualifying", "--date", "2026-01-15")
     run(cli, "won", "acme", "--date", "2026-02-04")
-    run(cli, "add", "Beta", "--value", "400", "--owner", "bob", "--date", "2026-01-06",
-        "--expected-close", "2026-03-15")  # fmt: skip
+    run(
+        cli,
+        "add",
+        "Beta",
+        "--value",
+        "400",
+        "--owner",
+        "bob",
+        "--date",
+        "2026-01-06",
+        "--expected-close",
+        "2026-03-15",
+    )
     run(cli, "add", "Gone", "--value", "300", "--owner", "bob", "--date", "2026-01-07")
     run(cli, "lost", "gone", "--reason", "price", "--date", "2026-02-10")
     figures = json.loads(run(cli, "report", "--json", "--today", TODAY))
@@ -89,17 +121,38 @@ def build_page(base: Path) -> dict:
     assert f"wrote {out}" in run(cli, "report", "--html", str(out), "--today", TODAY)
     lint_json = run(cli, "lint", "--format", "json", "--today", TODAY)
     proc = subprocess.run(
-        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={base / 'chrome'}", "--enable-logging=stderr",
-         "--v=0", "--dump-dom", out.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={base / 'chrome'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            out.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = Dom()
     dom.feed(proc.stdout)
-    return {"figures": figures, "html": out.read_text(), "dom": dom, "raw_dom": proc.stdout,
-            "stderr": proc.stderr, "lint": lint_json}  # fmt: skip
+    return {
+        "figures": figures,
+        "html": out.read_text(),
+        "dom": dom,
+        "raw_dom": proc.stdout,
+        "stderr": proc.stderr,
+        "lint": lint_json,
+    }
 
 
 def test_page_loads_without_console_errors(page: dict) -> None:
@@ -110,8 +163,9 @@ def test_page_loads_without_console_errors(page: dict) -> None:
 
 
 def test_charts_are_inline_svg(page: dict) -> None:
-    charts = {a["data-chart"] for tag, a in page["dom"].elements if tag == "svg" and "data-chart"
-              in a}  # fmt: skip
+    charts = {
+        a["data-chart"] for tag, a in page["dom"].elements if tag == "svg" and "data-chart" in a
+    }
     assert charts >= CHARTS
     bars = [a for tag, a in page["dom"].elements if tag == "rect"]
     assert len(bars) > 10
@@ -138,8 +192,15 @@ def test_user_strings_are_text_never_markup(page: dict) -> None:
 def test_figures_match_report_json(page: dict) -> None:
     fig, dom = page["figures"], page["dom"]
     kpis = {a["data-key"]: json.loads(a["data-value"]) for a in dom.having("data-key")}
-    for key in ("won_value", "win_rate", "avg_cycle_days", "median_cycle_days", "open_value",
-                "weighted_value", "open_count"):  # fmt: skip
+    for key in (
+        "won_value",
+        "win_rate",
+        "avg_cycle_days",
+        "median_cycle_days",
+        "open_value",
+        "weighted_value",
+        "open_count",
+    ):
         assert kpis[key] == fig[key], key
     assert kpis["velocity"] == fig["velocity"]["per_day"]
     assert fig["won_value"] == 1200 and fig["win_rate"] == 0.5  # the page is not empty
@@ -155,16 +216,23 @@ def test_figures_match_report_json(page: dict) -> None:
             assert json.loads(stages[name]["data-count"]) == s["count"]
             assert json.loads(stages[name]["data-value"]) == s["value"]
             assert json.loads(stages[name]["data-weighted-value"]) == s["weighted_value"]
-    months = [json.loads(a["data-month"]) for tag, a in dom.elements
-              if tag == "g" and "data-weighted-value" in a and "data-month" in a]  # fmt: skip
+    months = [
+        json.loads(a["data-month"])
+        for tag, a in dom.elements
+        if tag == "g" and "data-weighted-value" in a and "data-month" in a
+    ]
     assert months == [f["month"] for f in fig["forecast"]]
     rates = [json.loads(a["data-rate"]) for a in rows("data-rate")]
     assert rates == [c["rate"] for c in fig["conversion"]]
-    reasons = {json.loads(a["data-reason"]): json.loads(a["data-count"]) for a in
-               rows("data-reason")}  # fmt: skip
+    reasons = {
+        json.loads(a["data-reason"]): json.loads(a["data-count"]) for a in rows("data-reason")
+    }
     assert reasons == {r["reason"]: r["count"] for r in fig["lost_reasons"]}
-    owners = {json.loads(a["data-owner"]): a for tag, a in dom.elements if tag == "tr"
-              and "data-owner" in a}  # fmt: skip
+    owners = {
+        json.loads(a["data-owner"]): a
+        for tag, a in dom.elements
+        if tag == "tr" and "data-owner" in a
+    }
     assert set(owners) == set(fig["owners"])
     for name, o in fig["owners"].items():
         assert json.loads(owners[name]["data-won-value"]) == o["won_value"]
@@ -190,11 +258,29 @@ def test_a_big_pipeline_lists_the_most_severe_findings_and_counts_them_all() -> 
 
     figures = _tiny_figures()
     findings = [
-        {"code": "PL203", "name": "no-next-step", "severity": "warning", "path": f"p/d{i}.md",
-         "line": 1, "column": 1, "message": "open deal has no next step", "deal_id": f"d{i}"}
+        {
+            "code": "PL203",
+            "name": "no-next-step",
+            "severity": "warning",
+            "path": f"p/d{i}.md",
+            "line": 1,
+            "column": 1,
+            "message": "open deal has no next step",
+            "deal_id": f"d{i}",
+        }
         for i in range(450)
-    ] + [{"code": "PL401", "name": "unqualified", "severity": "error", "path": "z/x.md",
-          "line": 2, "column": 1, "message": "<b>not</b> qualified", "deal_id": "x"}]  # fmt: skip
+    ] + [
+        {
+            "code": "PL401",
+            "name": "unqualified",
+            "severity": "error",
+            "path": "z/x.md",
+            "line": 2,
+            "column": 1,
+            "message": "<b>not</b> qualified",
+            "deal_id": "x",
+        }
+    ]
     page = render_html.dashboard(figures, findings)
     dom = Dom()
     dom.feed(page)

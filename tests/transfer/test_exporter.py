@@ -114,9 +114,11 @@ def test_json_keeps_everything(cli: Cli, filled: Path) -> None:
     acme = next(d for d in data if d["id"] == "acme-corp")
     assert acme["stage"] == "connecting"
     assert acme["fields"]["touchpoints"][1] == {
-        "date": "2026-11-05", "kind": "call", "summary": "Discovery call, wants 50 seats",
+        "date": "2026-11-05",
+        "kind": "call",
+        "summary": "Discovery call, wants 50 seats",
         "outcome": "replied",
-    }  # fmt: skip
+    }
     assert acme["fields"]["qualification"]["fit"] is True
     assert acme["body"] == ACME.split("---\n", 2)[2]
 

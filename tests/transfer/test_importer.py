@@ -17,12 +17,27 @@ Globex pilot,Globex,12 000,Negotiation,3/15/2026,bob,
 Initech renewal,,,Lead,,carol,
 """
 MAP = [
-    "--map", "title=Deal Name", "--map", "company=Account", "--map", "value=Amount",
-    "--map", "stage=Phase", "--map", "created=Opened", "--map", "owner=Rep",
-    "--map", "notes=Notes",
-    "--stage-map", "Negotiation=closing", "--stage-map", "Lead=prospecting",
-    "--date-format", "M/D/YYYY",
-]  # fmt: skip
+    "--map",
+    "title=Deal Name",
+    "--map",
+    "company=Account",
+    "--map",
+    "value=Amount",
+    "--map",
+    "stage=Phase",
+    "--map",
+    "created=Opened",
+    "--map",
+    "owner=Rep",
+    "--map",
+    "notes=Notes",
+    "--stage-map",
+    "Negotiation=closing",
+    "--stage-map",
+    "Lead=prospecting",
+    "--date-format",
+    "M/D/YYYY",
+]
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -42,8 +57,10 @@ def test_import_maps_columns_parses_values_and_commits_once(cli: Cli, pipeline: 
     assert result.exit_code == 0, result.output
     assert "3 added" in result.stdout
     assert deal_files(pipeline) == [
-        "closing/globex-pilot.md", "prospecting/initech-renewal.md", "won/acme-rollout.md",
-    ]  # fmt: skip
+        "closing/globex-pilot.md",
+        "prospecting/initech-renewal.md",
+        "won/acme-rollout.md",
+    ]
     assert (pipeline / "won" / "acme-rollout.md").read_text() == (
         "---\n"
         "title: Acme rollout\n"

@@ -165,8 +165,14 @@ def test_report_agrees_with_figures_computed_from_the_csv(
     assert report["avg_cycle_days"] == pytest.approx(expected["avg_cycle_days"])
     assert report["median_cycle_days"] == pytest.approx(expected["median_cycle_days"])
     counts = {name: figures["count"] for name, figures in report["stages"].items()}
-    assert counts == {"prospecting": 500, "qualifying": 0, "connecting": 1589, "closing": 0,
-                      "won": 4238, "lost": 2473}  # fmt: skip
+    assert counts == {
+        "prospecting": 500,
+        "qualifying": 0,
+        "connecting": 1589,
+        "closing": 0,
+        "won": 4238,
+        "lost": 2473,
+    }
 
 
 def test_importing_again_changes_nothing(imported: Any) -> None:
