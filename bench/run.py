@@ -175,7 +175,7 @@ class Workdir:
 
     def settle(self, path: Path) -> None:
         """Files younger than the cache's racy window are never cached: let them age."""
-        from pipectl.caches.deals import RACY_WINDOW_NS
+        from pipectl.caches.framed import RACY_WINDOW_NS
 
         made = self.made.get(path)
         if made is not None:

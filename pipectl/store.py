@@ -128,7 +128,8 @@ class Pipeline:
         return result
 
     def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
-        from pipectl.caches.deals import DealCache, default_dir
+        from pipectl.caches.deals import DealCache
+        from pipectl.caches.framed import default_dir
 
         git_dir = self.git.git_dir() if self.git is not None else None
         cache = DealCache(default_dir(self.root, git_dir))

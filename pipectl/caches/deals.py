@@ -4,9 +4,10 @@ One file per stage folder, kept outside the committed tree (`<git dir>/pipectl/c
 the user's cache dir). An entry is used only when the file's (mtime_ns, ctime_ns, size, inode)
 match exactly; files changed in the last few seconds are never stored (a rewrite within one
 timestamp tick would look unchanged). Only parse results are cached, never findings, so
-"today" and pipeline.yaml always apply afresh. The cache is plain data (marshal of str, int,
-bytes; dates as ISO text), checked by magic, environment and digest; anything that does not
-check out is ignored and rebuilt. It must never be trusted, never hold pickles, never print.
+"today" and pipeline.yaml always apply afresh. The files are framed (pipectl/caches/framed.py),
+keyed on the stage and the environment that parsed them; the entries are plain data (marshal of
+str, int, bytes; dates as ISO text). Anything that does not check out is ignored and rebuilt.
+It must never be trusted, never hold pickles, never print.
 Large cold loads parse in a process pool across the machine's cores.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import hashlib
 import marshal
 import os
 import stat
@@ -25,21 +25,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, overload
 
+from pipectl.caches import framed
 from pipectl.deal import Deal, parse_deal
 from pipectl.errors import DealError
 from pipectl.version import __version__
 
 MAGIC = b"PIPECTL-DEALCACHE\x00"
+KIND = framed.Kind(MAGIC, 2)  # a new version for each new payload layout
 MAX_BYTES = 32 << 20  # larger files take the store's reader, which refuses them
-FORMAT = 1
-DIGEST = 32
-# Files whose mtime or ctime is this recent when a load starts are parsed but not stored:
-# filesystems keep time in ticks (up to 2 s on some), and a rewrite inside the tick of the
-# stored mtime, with the same size and inode, would otherwise be served stale.
-RACY_WINDOW_NS = 3_000_000_000
 # Below this many files to parse, a process pool costs more than it saves.
 PARALLEL_MIN = 1500
-DISABLE_ENV = "PIPECTL_NO_CACHE"
 
 StatKey = tuple[int, int, int, int]
 
@@ -68,34 +63,20 @@ def _careful(fallback: Callable[[R], Deal], ref: R, folder: Path) -> Deal | Deal
         return DealError(f"cannot parse: {type(exc).__name__}", folder / ref.path.name, 1)
 
 
-def _environment() -> tuple[Any, ...]:
-    """What a cache file must have been written by: same Python, parser and pipectl."""
+def _key(stage: str) -> bytes:
+    """What a stage file must have been written for: this stage, by the same Python, parser
+    and pipectl."""
     import yaml
 
-    return (FORMAT, sys.version, marshal.version, yaml.__version__,
-            hasattr(yaml, "CSafeLoader"), __version__)  # fmt: skip
-
-
-def default_dir(pipeline_root: Path, git_dir: Path | None) -> Path:
-    """Where a pipeline's cache lives: inside the git dir, else the user's cache dir."""
-    root = pipeline_root.resolve()
-    if git_dir is not None:
-        try:
-            rel = root.relative_to(git_dir.resolve().parent).as_posix()
-        except ValueError:
-            rel = str(root)
-        name = hashlib.sha1(rel.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        return git_dir / "pipectl" / "cache" / name
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    name = hashlib.sha1(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return Path(base) / "pipectl" / name
+    env = (sys.version, marshal.version, yaml.__version__, hasattr(yaml, "CSafeLoader"))
+    return framed.digest(marshal.dumps((env, __version__, stage)))
 
 
 class DealCache:
     """Parsed deals of one pipeline, by stage file; `read` is the only entry point."""
 
     def __init__(self, directory: Path | None):
-        self.directory = None if os.environ.get(DISABLE_ENV) else directory
+        self.directory = None if os.environ.get(framed.DISABLE_ENV) else directory
         self.stats = {"hits": 0, "parsed": 0, "stored": 0, "workers": 0}
 
     def read(
@@ -154,7 +135,7 @@ class DealCache:
                     self.stats["hits"] += 1
                     continue
             todo.append((i, key, folder / name))
-        racy_after = start_ns - RACY_WINDOW_NS
+        racy_after = start_ns - framed.RACY_WINDOW_NS
         # a stage's file is written as soon as its last file is parsed, and its payloads let go
         last = {refs[i].stage: n for n, (i, _key, _shown) in enumerate(todo)}
         for stage in stages.keys() - last.keys():
@@ -209,27 +190,8 @@ class DealCache:
     def _load(self, stage: str) -> dict[str, Any]:
         """The entries of one stage file; {} when absent, foreign, corrupt or unsafe."""
         path = self._file(stage)
-        if path is None:
-            return {}
-        try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                    return {}
-                data = f.read()
-        except OSError:
-            return {}
-        head = len(MAGIC)
-        if len(data) < head + DIGEST or not data.startswith(MAGIC):
-            return {}
-        body = data[head + DIGEST :]
-        if hashlib.blake2b(body, digest_size=DIGEST).digest() != data[head : head + DIGEST]:
-            return {}
-        try:
-            env, stage_name, entries = marshal.loads(body)
-        except Exception:
-            return {}
-        if env != _environment() or stage_name != stage or type(entries) is not dict:
+        entries = None if path is None else framed.read(path, KIND, _key(stage))
+        if type(entries) is not dict:
             return {}
         return {
             name: entry
@@ -240,22 +202,8 @@ class DealCache:
     def _save(self, stage: str, entries: dict[str, Any]) -> None:
         """Replace one stage file atomically; a cache that cannot be written is skipped."""
         path = self._file(stage)
-        if path is None:
-            return
-        body = marshal.dumps((_environment(), stage, entries))
-        digest = hashlib.blake2b(body, digest_size=DIGEST).digest()
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:  # in parts: no second copy of a large body
-                f.write(MAGIC)
-                f.write(digest)
-                f.write(body)
-            os.replace(tmp, path)
+        if path is not None and framed.write(path, KIND, _key(stage), entries):
             self.stats["stored"] += len(entries)
-        except OSError:
-            tmp.unlink(missing_ok=True)
 
 
 def _valid_entry(entry: Any) -> bool:

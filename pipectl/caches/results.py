@@ -5,13 +5,13 @@ Keyed on everything a run can read: the stat (mtime_ns, ctime_ns, size, inode, m
 file and folder under the pipeline root (deals, pipeline.yaml, stray files), where git's HEAD
 points (history-based rules), the code of pipectl itself, and the caller's own key (today,
 the rules chosen). Any difference is a miss; a tree holding a file changed in the last few
-seconds is never stored (see cache.RACY_WINDOW_NS). Stored beside the parsed-deal cache, as
-plain marshal data with a digest; anything that does not check out is a miss. Never prints.
+seconds is never stored (see framed.RACY_WINDOW_NS). Stored beside the parsed-deal cache in
+the framed format (pipectl/caches/framed.py); anything that does not check out is a miss.
+Never trusted, never prints.
 """
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import stat
@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipectl.caches import deals as cache
+from pipectl.caches import framed
 
-MAGIC = b"PIPECTL-RESULTS\x00"
+KIND = framed.Kind(b"PIPECTL-RESULTS\x00", 2)  # a new version for each new payload layout
 
 
 class ResultCache:
@@ -43,58 +43,26 @@ class ResultCache:
             entries.append(_git_state(self.git_dir))
             entries.append(_code_state())
             entries.append(extra)
-            self._racy = newest >= start - cache.RACY_WINDOW_NS
-            body = marshal.dumps(entries)
-            self._key = hashlib.blake2b(body, digest_size=32).digest()
+            self._racy = newest >= start - framed.RACY_WINDOW_NS
+            self._key = framed.digest(marshal.dumps(entries))
         return self._key
 
     def get(self, extra: Any) -> Any | None:
         """The stored result for exactly these inputs, or None."""
         if self.path is None:
             return None
-        key = self.key(extra)
-        try:
-            with open(self.path, "rb") as f:
-                st = os.fstat(f.fileno())
-                if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                    return None
-                data = f.read()
-        except OSError:
-            return None
-        head = len(MAGIC)
-        if not data.startswith(MAGIC) or data[head : head + 32] != key:
-            return None
-        body = data[head + 64 :]
-        if hashlib.blake2b(body, digest_size=32).digest() != data[head + 32 : head + 64]:
-            return None
-        try:
-            return marshal.loads(body)
-        except Exception:
-            return None
+        return framed.read(self.path, KIND, self.key(extra))
 
     def put(self, extra: Any, value: Any) -> None:
         """Store `value` (plain data) for these inputs, unless a file was too fresh to trust."""
         key = self.key(extra)
         if self.path is None or self._racy:
             return
-        try:
-            body = marshal.dumps(value)
-        except ValueError:
-            return
-        data = MAGIC + key + hashlib.blake2b(body, digest_size=32).digest() + body
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, self.path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        framed.write(self.path, KIND, key, value)
 
 
 def for_pipeline(root: Path, git_dir: Path | None, name: str) -> ResultCache:
-    directory = None if os.environ.get(cache.DISABLE_ENV) else cache.default_dir(root, git_dir)
+    directory = None if os.environ.get(framed.DISABLE_ENV) else framed.default_dir(root, git_dir)
     return ResultCache(directory, name, root, git_dir)
 
 

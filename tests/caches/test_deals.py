@@ -13,6 +13,7 @@ import pytest
 from conftest import git
 
 from pipectl.caches import deals as cache
+from pipectl.caches import framed
 from pipectl.caches import results as resultcache
 from pipectl.lint.runner import run as lint
 from pipectl.store import Pipeline
@@ -47,7 +48,7 @@ Notes.
 @pytest.fixture(autouse=True)
 def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written by a test are milliseconds old; let the cache keep them anyway."""
-    monkeypatch.setattr(cache, "RACY_WINDOW_NS", 0)
+    monkeypatch.setattr(framed, "RACY_WINDOW_NS", 0)
 
 
 @pytest.fixture(autouse=True)
@@ -81,11 +82,11 @@ def make(root: Path, write_deal: Callable[..., Path], n: int = 6) -> None:
 
 def findings(root: Path, today: dt.date = TODAY, cold: bool = False) -> list[tuple]:
     if cold:
-        os.environ[cache.DISABLE_ENV] = "1"
+        os.environ[framed.DISABLE_ENV] = "1"
     try:
         return [tuple(f.__dict__.values()) for f in lint(Pipeline(root), today).findings]
     finally:
-        os.environ.pop(cache.DISABLE_ENV, None)
+        os.environ.pop(framed.DISABLE_ENV, None)
 
 
 def later(path: Path) -> None:
@@ -189,11 +190,11 @@ def test_cached_values_keep_their_types(pipeline: Path, write_deal: Callable[...
     p = Pipeline(pipeline)
     first = {d.id: d for d in p.load().deals}
     second = {d.id: d for d in p.load().deals}
-    os.environ[cache.DISABLE_ENV] = "1"
+    os.environ[framed.DISABLE_ENV] = "1"
     try:
         cold = {d.id: d for d in p.load().deals}
     finally:
-        del os.environ[cache.DISABLE_ENV]
+        del os.environ[framed.DISABLE_ENV]
     for deal_id in ("types", "plain"):
         assert second[deal_id] == cold[deal_id] == first[deal_id]
         assert _types(second[deal_id].fields) == _types(cold[deal_id].fields)
@@ -289,7 +290,7 @@ def test_recent_files_are_parsed_but_never_stored(
     pipeline: Path, write_deal: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rewrite inside one timestamp tick keeps mtime and size: such files are not cached."""
-    monkeypatch.setattr(cache, "RACY_WINDOW_NS", 60_000_000_000)
+    monkeypatch.setattr(framed, "RACY_WINDOW_NS", 60_000_000_000)
     path = write_deal(pipeline, "prospecting", "fresh", DEAL.format(title="AAAA", due="2026-12-01"))
     p = Pipeline(pipeline)
     assert [d.title for d in p.load().deals] == ["AAAA"]
@@ -326,7 +327,7 @@ def test_list_and_lint_agree_through_the_cache(
     make(pipeline, write_deal)
     env = {**os.environ, "PIPECTL_TODAY": TODAY.isoformat()}
     args = ["python", "-m", "pipectl", "-C", str(pipeline), "list", "--json"]
-    cold = subprocess.run(args, env={**env, cache.DISABLE_ENV: "1"}, capture_output=True)
+    cold = subprocess.run(args, env={**env, framed.DISABLE_ENV: "1"}, capture_output=True)
     warm1 = subprocess.run(args, env=env, capture_output=True)
     warm2 = subprocess.run(args, env=env, capture_output=True)
     assert cold.returncode == 0, cold.stderr

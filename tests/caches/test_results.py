@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from pipectl.caches import deals as cache
+from pipectl.caches import framed
 from pipectl.caches import results as resultcache
 from pipectl.lint import runner
 from pipectl.store import Pipeline
@@ -23,7 +23,7 @@ DEAL = "---\ntitle: Acme\ncreated: 2026-09-01\nowner: alice\nvalue: 100\nnext_st
 
 @pytest.fixture(autouse=True)
 def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache, "RACY_WINDOW_NS", 0)
+    monkeypatch.setattr(framed, "RACY_WINDOW_NS", 0)
 
 
 @pytest.fixture
@@ -45,11 +45,11 @@ def lint(root: Path, today: dt.date = TODAY, select: tuple[str, ...] = ()) -> li
 
 
 def cold(root: Path, today: dt.date = TODAY, select: tuple[str, ...] = ()) -> list[tuple]:
-    os.environ[cache.DISABLE_ENV] = "1"
+    os.environ[framed.DISABLE_ENV] = "1"
     try:
         return lint(root, today, select)
     finally:
-        del os.environ[cache.DISABLE_ENV]
+        del os.environ[framed.DISABLE_ENV]
 
 
 def test_unchanged_pipeline_replays_without_running_rules(
@@ -143,7 +143,7 @@ def test_a_tree_with_fresh_files_is_not_stored(
     runs: list[int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(cache, "RACY_WINDOW_NS", 60_000_000_000)
+    monkeypatch.setattr(framed, "RACY_WINDOW_NS", 60_000_000_000)
     write_deal(pipeline, "qualifying", "acme", DEAL)
     lint(pipeline)
     lint(pipeline)

@@ -1,0 +1,111 @@
+"""The one format of pipectl's cache files, where they live, and when a stat may be trusted.
+
+A file is a frame: magic (what kind of cache), version (of the payload's layout), key (a
+digest of every input the payload was computed from), BLAKE2 digest of the payload, payload
+(`marshal` of plain data). It is written to a temp file and renamed into place, and read back
+only when every part checks out and the file is a regular file of ours that no one else may
+write. A file that does not check out (absent, foreign, stale, truncated, damaged, a folder, a
+FIFO, unreadable) reads as None, and a cache that cannot be written is skipped: this module
+never raises over a cache file, never prints, and never holds pickles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DISABLE_ENV = "PIPECTL_NO_CACHE"
+# Files whose mtime or ctime is this recent when a run starts are never trusted to a cache keyed
+# on their stat: filesystems keep time in ticks (up to 2 s on some), and a rewrite inside the
+# tick of the stored mtime, with the same size and inode, would otherwise be served stale.
+RACY_WINDOW_NS = 3_000_000_000
+DIGEST = 32
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a cache file holds: its magic, and the version of its payload's layout."""
+
+    magic: bytes
+    version: int
+
+    @property
+    def header(self) -> bytes:
+        return self.magic + self.version.to_bytes(2, "big")
+
+
+def digest(data: bytes) -> bytes:
+    """The key of a payload: a digest of the (marshal) bytes of every input it depends on."""
+    return hashlib.blake2b(data, digest_size=DIGEST).digest()
+
+
+def default_dir(pipeline_root: Path, git_dir: Path | None) -> Path:
+    """Where a pipeline's caches live: inside the git dir, else the user's cache dir."""
+    root = pipeline_root.resolve()
+    if git_dir is not None:
+        try:
+            rel = root.relative_to(git_dir.resolve().parent).as_posix()
+        except ValueError:
+            rel = str(root)
+        name = hashlib.sha1(rel.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        return git_dir / "pipectl" / "cache" / name
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    name = hashlib.sha1(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return Path(base) / "pipectl" / name
+
+
+def read(path: Path, kind: Kind, key: bytes) -> Any | None:
+    """The payload stored at `path` for exactly this kind and key, or None."""
+    head = kind.header
+    size = len(head) + 2 * DIGEST
+    try:
+        # no following links, no waiting on a FIFO; unbuffered, so the payload is read
+        # straight into one bytes object (a buffered read would copy it once more)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        with open(fd, "rb", buffering=0) as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                return None
+            frame = f.read(size)
+            if len(frame) != size or frame[: len(head) + DIGEST] != head + key:
+                return None
+            body = f.readall()
+    except OSError:
+        return None
+    if digest(body) != frame[size - DIGEST :]:
+        return None
+    try:
+        return marshal.loads(body)
+    except Exception:
+        return None
+
+
+def write(path: Path, kind: Kind, key: bytes, value: Any) -> bool:
+    """Store `value` (plain data) at `path` atomically; False when it could not be stored."""
+    if len(key) != DIGEST:
+        raise ValueError(f"a cache key is a {DIGEST}-byte digest, not {len(key)} bytes")
+    try:
+        body = marshal.dumps(value)
+    except ValueError:
+        return False
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:  # in parts: no second copy of a large body
+            f.write(kind.header)
+            f.write(key)
+            f.write(digest(body))
+            f.write(body)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):  # e.g. a folder we may not even search
+            tmp.unlink(missing_ok=True)
+        return False
+    return True
