@@ -54,8 +54,11 @@ def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _no_result_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests are about parsing: lint must not replay whole results (test_cache_results)."""
-    monkeypatch.setattr(resultcache, "for_pipeline", lambda root, git_dir, name: (
-        resultcache.ResultCache(None, name, root, git_dir)))  # fmt: skip
+
+    def uncached(root: Path, git_dir: Path | None, name: str) -> resultcache.ResultCache:
+        return resultcache.ResultCache(None, name, root, git_dir)
+
+    monkeypatch.setattr(resultcache, "for_pipeline", uncached)
 
 
 @pytest.fixture
