@@ -53,7 +53,7 @@ def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_result_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests are about parsing: lint must not replay whole results (test_cache_results)."""
+    """These tests are about parsing: lint must not replay whole results (test_results.py)."""
 
     def uncached(root: Path, git_dir: Path | None, name: str) -> resultcache.ResultCache:
         return resultcache.ResultCache(None, name, root, git_dir)
