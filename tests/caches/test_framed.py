@@ -16,8 +16,6 @@ KIND = framed.Kind(b"PIPECTL-TEST\x00", 3)
 KEY = framed.digest(b"every input")
 VALUE = {"deal": (1, 2, 3, 4), "payload": b"\x00\x01", "text": "é", "none": None}
 
-as_root = os.geteuid() == 0
-
 
 @pytest.fixture
 def stored(tmp_path: Path) -> Path:
@@ -100,15 +98,11 @@ def test_a_file_others_may_write_reads_as_none(stored: Path) -> None:
     assert framed.read(stored, KIND, KEY) is None
 
 
-@pytest.mark.skipif(not as_root, reason="only root can give a file to another user")
-def test_a_file_of_another_user_reads_as_none(stored: Path) -> None:
-    os.chown(stored, 12345, 12345)
-    assert framed.read(stored, KIND, KEY) is None
-
-
-@pytest.mark.skipif(as_root, reason="root reads a file whatever its mode")
-def test_an_unreadable_file_reads_as_none(stored: Path) -> None:
-    stored.chmod(0o000)
+def test_a_file_of_another_user_reads_as_none(
+    stored: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if another user ran pipectl on this clone (any user can run this test)."""
+    monkeypatch.setattr(framed.os, "geteuid", lambda: os.stat(stored).st_uid + 1)
     assert framed.read(stored, KIND, KEY) is None
 
 
@@ -120,26 +114,6 @@ def test_a_refused_open_reads_as_none(stored: Path, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(framed.os, "open", refused)
     assert framed.read(stored, KIND, KEY) is None
-
-
-@pytest.mark.skipif(as_root, reason="root writes into a folder whatever its mode")
-def test_a_read_only_cache_dir_is_skipped_silently(stored: Path) -> None:
-    stored.parent.chmod(0o500)
-    try:
-        assert not framed.write(stored, KIND, KEY, [1, 2])
-        assert framed.read(stored, KIND, KEY) == VALUE
-    finally:
-        stored.parent.chmod(0o700)
-
-
-@pytest.mark.skipif(as_root, reason="root writes into a folder whatever its mode")
-def test_an_unsearchable_cache_dir_is_skipped_silently(tmp_path: Path) -> None:
-    """The write is refused, and so is the clean-up after it: neither raises."""
-    (tmp_path / "cache").mkdir(0o000)
-    try:
-        assert not framed.write(tmp_path / "cache" / "one.bin", KIND, KEY, VALUE)
-    finally:
-        (tmp_path / "cache").chmod(0o700)
 
 
 @pytest.mark.parametrize("failing", ["open", "replace"])
