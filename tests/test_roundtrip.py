@@ -28,10 +28,38 @@ SETTINGS = settings(
 # --- generated deal files --------------------------------------------------------------------
 
 WORDS = st.sampled_from(
-    ["alice", "Acme Corp", "Müller & Söhne", "no", "yes", "on", "null", "12:30", "017",
-     "2026-11-02", "a: b", "#hash", "it's", 'say "hi"', "tab\there", "émoji 🚀", "", " pad ",
-     "- dash", "[x]", "{y}", "*star", "&amp", "!bang", "%pct", "@at", "`tick`", "|", ">"]
-)  # fmt: skip
+    [
+        "alice",
+        "Acme Corp",
+        "Müller & Söhne",
+        "no",
+        "yes",
+        "on",
+        "null",
+        "12:30",
+        "017",
+        "2026-11-02",
+        "a: b",
+        "#hash",
+        "it's",
+        'say "hi"',
+        "tab\there",
+        "émoji 🚀",
+        "",
+        " pad ",
+        "- dash",
+        "[x]",
+        "{y}",
+        "*star",
+        "&amp",
+        "!bang",
+        "%pct",
+        "@at",
+        "`tick`",
+        "|",
+        ">",
+    ]
+)
 PLAIN = st.from_regex(r"[A-Za-z][A-Za-z0-9 _.-]{0,20}[A-Za-z0-9]", fullmatch=True).filter(
     lambda s: s.lower() not in ("yes", "no", "on", "off", "true", "false", "null", "y", "n")
 )
@@ -100,9 +128,22 @@ def entry_lines(draw, key: str) -> list[str]:
     return [line]
 
 
-TOP_KEYS = ["title", "company", "owner", "value", "created", "next_step", "next_step_due",
-            "qualification", "tags", "touchpoints", "region", "x-custom", "Weird Key",
-            "notes"]  # fmt: skip
+TOP_KEYS = [
+    "title",
+    "company",
+    "owner",
+    "value",
+    "created",
+    "next_step",
+    "next_step_due",
+    "qualification",
+    "tags",
+    "touchpoints",
+    "region",
+    "x-custom",
+    "Weird Key",
+    "notes",
+]
 
 
 @st.composite
@@ -182,9 +223,19 @@ VALUES = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
 )
 SET_KEYS = st.sampled_from(
-    ["title", "owner", "value", "next_step", "next_step_due", "region", "x-custom",
-     "brand_new", "qualification.budget", "qualification.timeline"]
-)  # fmt: skip
+    [
+        "title",
+        "owner",
+        "value",
+        "next_step",
+        "next_step_due",
+        "region",
+        "x-custom",
+        "brand_new",
+        "qualification.budget",
+        "qualification.timeline",
+    ]
+)
 
 
 @SETTINGS
@@ -241,11 +292,13 @@ def test_removing_a_field_removes_only_its_lines(text, key):
 
 
 TOUCHPOINTS = st.fixed_dictionaries(
-    {"date": st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1)),
-     "kind": st.sampled_from(["call", "email", "meeting"]),
-     "summary": st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60)},
+    {
+        "date": st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1)),
+        "kind": st.sampled_from(["call", "email", "meeting"]),
+        "summary": st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60),
+    },
     optional={"outcome": st.sampled_from(["replied", "no-reply"])},
-)  # fmt: skip
+)
 
 
 @SETTINGS
@@ -348,10 +401,21 @@ def test_set_keeps_what_was_typed(tmp_path):
     cli = Cli(repo)
     assert cli("init").exit_code == 0
     assert cli("add", "Acme").exit_code == 0
-    typed = {"12:30": "12:30", "017": "017", "0x1F": "0x1F", "1_000": "1_000", " pad ": " pad ",
-             "two\nlines": "two\nlines", "a: b": "a: b", "1500": 1500, "-2.5": -2.5,
-             "2026-11-02": dt.date(2026, 11, 2), "[a, b]": ["a", "b"], "yes": "yes",
-             "true": True}  # fmt: skip
+    typed = {
+        "12:30": "12:30",
+        "017": "017",
+        "0x1F": "0x1F",
+        "1_000": "1_000",
+        " pad ": " pad ",
+        "two\nlines": "two\nlines",
+        "a: b": "a: b",
+        "1500": 1500,
+        "-2.5": -2.5,
+        "2026-11-02": dt.date(2026, 11, 2),
+        "[a, b]": ["a", "b"],
+        "yes": "yes",
+        "true": True,
+    }
     for raw, value in typed.items():
         r = cli("set", "acme", f"region={raw}")
         assert r.exit_code == 0, r.output
