@@ -16,6 +16,16 @@ def owner_key(name: str | None) -> str:
 
 # How figures and filters name the deals that have no owner (`--owner "(none)"`).
 NO_OWNER = "(none)"
+# `--owner all`: every owner's deals, where a command would otherwise pick one.
+EVERYONE = "all"
+
+
+def owner_filter(option: str | None) -> str | None:
+    """What an `--owner` option asks for: None (every deal) for no option or `all` in any
+    case; otherwise the owner (or `(none)`) to match with `owner_matches`."""
+    if option is None or owner_key(option) == EVERYONE:
+        return None
+    return option
 
 
 def owner_matches(deal: Deal, owner: str | None) -> bool:

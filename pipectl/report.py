@@ -43,7 +43,7 @@ from pipectl.figures import (
     weighted_value_of,
 )
 from pipectl.history import History
-from pipectl.owners import NO_OWNER, owner_matches
+from pipectl.owners import NO_OWNER, owner_filter, owner_key, owner_matches
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,16 @@ def owner_figures(
     all_lives: Sequence[Life], config: Config, since: dt.date | None, until: dt.date | None
 ) -> tuple[OwnerFigures, ...]:
     """The headline figures again for each owner's deals, owners in name order."""
+    # one rep however the name is spelt (the one owner rule), shown as first spelt
     by_owner: dict[str, list[Life]] = defaultdict(list)
+    shown: dict[str, str] = {}
     for lf in all_lives:
-        by_owner[lf.deal.owner or NO_OWNER].append(lf)
+        key = owner_key(lf.deal.owner)
+        shown.setdefault(key, (lf.deal.owner or "").strip() or NO_OWNER)
+        by_owner[key].append(lf)
     out = []
-    for owner in sorted(by_owner, key=lambda o: (o == NO_OWNER, o.lower())):
-        mine = by_owner[owner]
+    for key in sorted(by_owner, key=lambda k: (k == "", shown[k].lower())):
+        owner, mine = shown[key], by_owner[key]
         opened = [lf.deal for lf in open_lives(mine, config)]
         outcomes = outcome_figures(mine, config, since, until)
         out.append(
@@ -153,6 +157,7 @@ def report(
 ) -> Report:
     """Every figure of `pipectl report`, over the deals (of `owner`, when given)."""
     all_lives = lives(deals, hist)
+    owner = owner_filter(owner)  # `all` asks for everyone
     if owner is not None:
         all_lives = [lf for lf in all_lives if owner_matches(lf.deal, owner)]
     opened = [lf.deal for lf in open_lives(all_lives, config)]

@@ -71,7 +71,9 @@ def board(
         warn(f"skipped {err}")
     # every rule, so a card's !N is exactly what `pipectl lint` says about that deal
     findings = lint.run(pipeline, now).findings
-    who = None if owner in (None, "all") else owner
+    from pipectl.owners import owner_filter
+
+    who = owner_filter(owner)
     columns = daily_board.board(loaded.deals, stages, now, daily_board.flags_by_deal(findings), who)
     if as_json:
         from pipectl.jsonout import dumps
@@ -99,7 +101,9 @@ def _default_owner(pipeline: Pipeline, owner: str | None) -> str | None:
         )
         if owner is None:
             warn("no owner known (--owner, $PIPECTL_OWNER or git user.name): showing everyone")
-    return None if owner is None or owner.strip().lower() == "all" else owner
+    from pipectl.owners import owner_filter
+
+    return owner_filter(owner)
 
 
 @app.command()
@@ -175,7 +179,9 @@ def sweep(
 
     pipeline = open_pipeline(ctx)
     now = dates.today(today)
-    who = None if owner in (None, "all") else owner
+    from pipectl.owners import owner_filter
+
+    who = owner_filter(owner)
     result = daily_sweep.sweep(
         pipeline,
         now,

@@ -247,7 +247,7 @@ def list_(
     import shutil
 
     from pipectl import dates, lint
-    from pipectl.owners import owner_matches
+    from pipectl.owners import owner_filter, owner_matches
     from pipectl.render import text as render
 
     pipeline = open_pipeline(ctx)
@@ -266,7 +266,7 @@ def list_(
     deals = [
         d
         for d in loaded.deals
-        if owner_matches(d, owner)
+        if owner_matches(d, owner_filter(owner))
         and (tag is None or tag in d.tags)
         and (not overdue or lint.is_overdue(cfg, d, now))
     ]
