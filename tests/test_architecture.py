@@ -56,3 +56,12 @@ def test_the_layer_diagram_names_every_package() -> None:
     diagram = text.split("```")[1]
     for package in sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()):
         assert f"{package}/" in diagram, f"the diagram in docs/architecture.md lacks {package}/"
+
+
+def test_every_test_file_the_docs_cite_exists() -> None:
+    cited = REPO_ROOT.glob("**/*.md")
+    texts = [p.read_text(encoding="utf-8") for p in cited if ".git" not in p.parts]
+    paths = {m for text in texts for m in re.findall(r"\btests/[\w/]+\.py\b", text)}
+    assert paths, "the docs cite no test at all: the pattern is wrong"
+    missing = sorted(p for p in paths if not (REPO_ROOT / p).is_file())
+    assert missing == [], f"docs cite test files that do not exist: {missing}"

@@ -5,7 +5,7 @@ touchpoint summaries, unknown keys, even the deal's file name), never become mar
 
 Checked without a browser: the page's source never holds a hostile string raw, and parsing
 it gives exactly the page's own elements (one script, one style, no handler attributes).
-tests/test_dashboard.py loads a page in headless Chromium as well.
+tests/render/test_html.py loads a page in headless Chromium as well.
 """
 
 from __future__ import annotations
