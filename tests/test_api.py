@@ -33,7 +33,7 @@ def test_open_reads_what_the_cli_reads(tmp_path: Path) -> None:
     assert {d.stage for d in deals} <= set(p.config.stage_names)
     found = p.lint(today=dt.date(2026, 11, 27))
     assert {f.code for f in found.findings} >= {"PL101", "PL303"}
-    assert p.deal(deals[0].id).id == deals[0].id
+    assert p.deal(deals[0].id) == deals[0]  # same fields, same pipeline-relative path
 
 
 def test_open_outside_a_pipeline_is_a_pipectl_error(tmp_path: Path) -> None:
