@@ -22,7 +22,7 @@ from pipectl.lint.registry import RULES, get_rule, select_rules
 from pipectl.lint.rules_qualify import criterion_met, unanswered_run, unmet_criteria
 from pipectl.lint.rules_time import days_overdue, last_activity
 from pipectl.lint.runner import LintResult, run
-from pipectl.lint.validation import validate
+from pipectl.lint.validation import ensure_valid, validate
 
 __all__ = [
     "RULES",
@@ -49,12 +49,14 @@ __all__ = [
 def setting(config: Config, rule: Rule | str, key: str, stage: str | None = None) -> Any:
     """A rule's effective setting, by the rule or its code or name (see `settings.setting`);
     an unknown rule or key raises KeyError (a programming error, not a user's)."""
-    return settings.setting(config, rule if isinstance(rule, Rule) else get_rule(rule), key, stage)
+    found = rule if isinstance(rule, Rule) else get_rule(rule)
+    return settings.setting(ensure_valid(config), found, key, stage)
 
 
 def severity(config: Config, rule: Rule | str, stage: str | None = None) -> str:
     """A rule's severity for a stage (error, warning, info or "off"), by rule, code or name."""
-    return settings.severity(config, rule if isinstance(rule, Rule) else get_rule(rule), stage)
+    found = rule if isinstance(rule, Rule) else get_rule(rule)
+    return settings.severity(ensure_valid(config), found, stage)
 
 
 def is_overdue(config: Config, deal: Deal, today: dt.date) -> bool:

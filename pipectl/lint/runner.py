@@ -49,7 +49,7 @@ def run(
 ) -> LintResult:
     """Lint a pipeline: `select`/`ignore` take codes, prefixes ("PL3") or names."""
     config = pipeline.config
-    validation.validate(config)
+    validation.ensure_valid(config)
     chosen = tuple(r for r in select_rules(select, ignore) if settings.enabled_anywhere(config, r))
     if any(r.scope == "all" for r in chosen):
         stages = config.stage_names

@@ -23,6 +23,19 @@ from pipectl.lint.settings import (
 )
 from pipectl.yamltext import line_of
 
+# Configs already validated in this process, by id; the Config is kept so that an id is never
+# reused by another one (a command has one config; the tests make many)
+_VALID: dict[int, Config] = {}
+
+
+def ensure_valid(config: Config) -> Config:
+    """Validate `rules:` once per config: every command that reads a threshold (lint, board,
+    agenda, sweep, list --overdue) refuses a bad setting the same way, with its line."""
+    if _VALID.get(id(config)) is not config:
+        validate(config)
+        _VALID[id(config)] = config
+    return config
+
 
 def validate(config: Config) -> None:
     """Check the `rules:` section; a bad setting raises ConfigError with pipeline.yaml's line."""

@@ -144,3 +144,20 @@ def test_every_exit_code_is_documented() -> None:
     assert "internal error" in documented[errors.EXIT_INTERNAL]
     for doc in ("docs/lint.md", "docs/ci.md"):  # the pages CI users read list them too
         assert "**4** an internal error" in (REPO_ROOT / doc).read_text(), doc
+
+
+@pytest.mark.parametrize(
+    "args", [("list", "--overdue"), ("agenda", "--owner", "all"), ("board",), ("lint",)]
+)
+def test_a_bad_rule_setting_is_refused_by_every_command_that_reads_it(
+    cli: Cli, pipeline: Path, args: tuple[str, ...]
+) -> None:
+    cli("add", "Late", "--next-step", "Call", "--due", "2026-11-01")
+    config = pipeline / "pipeline.yaml"
+    before = config.read_text(encoding="utf-8")
+    config.write_text(before.replace("\nrules: {}\n", "\nrules: {PL303: {grace_days: soon}}\n"))
+    result = cli(*args, "--today", "2026-11-15")
+    assert result.exit_code == 2, result.output
+    assert re.search(
+        r"pipeline\.yaml:\d+: rules\.PL303\.grace_days: must be a whole", result.stderr
+    )
