@@ -123,16 +123,7 @@ def import_(
         )
         return
     verb = "would import" if result.dry_run else "imported"
-    counts = [
-        f"{n:,} {what}"
-        for n, what in (
-            (result.added, "added"),
-            (result.updated, "updated"),
-            (result.moved, "moved"),
-            (result.unchanged, "unchanged"),
-        )
-        if n
-    ]
+    counts = [f"{n:,} {what}" for n, what in result.counts()]
     typer.echo(f"{verb} {result.source}: {', '.join(counts)}")
     width = max(len(s) for s in result.by_stage)
     for stage, n in result.by_stage.items():

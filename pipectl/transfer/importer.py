@@ -65,6 +65,11 @@ class Result:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.moved)
 
+    def counts(self) -> list[tuple[int, str]]:
+        """The non-zero counts, in the order messages and summaries name them."""
+        named = ((self.added, "added"), (self.updated, "updated"), (self.moved, "moved"))
+        return [(n, what) for n, what in (*named, (self.unchanged, "unchanged")) if n]
+
     def skipped_lines(self) -> list[str]:
         return [f"{where(self.source, self.unit, e.line)}: {e.message}" for e in self.skipped]
 
@@ -153,16 +158,7 @@ def import_file(
 
 def _set_message(ch: Change, result: Result, name: str) -> None:
     """One line of counts, the new and changed deals per stage, the skipped rows, trailers."""
-    counts = [
-        f"{n} {what}"
-        for n, what in (
-            (result.added, "added"),
-            (result.updated, "updated"),
-            (result.moved, "moved"),
-            (result.unchanged, "unchanged"),
-        )
-        if n
-    ]
+    counts = [f"{n} {what}" for n, what in result.counts()]
     stages = [f"{stage}: {n}" for stage, n in result.by_stage.items()]
     skipped = []
     if result.skipped:
