@@ -150,7 +150,7 @@ def sweep(
         False,
         "--last-chance",
         help="Log a last-chance message on each candidate without one, with a next step due "
-        "after the grace days (sweep.grace_days).",
+        "after the grace days (sweep.grace_days); the plan names any next step it replaces.",
     ),
     close: bool = typer.Option(
         False,
@@ -167,10 +167,12 @@ def sweep(
 ) -> None:
     """Clear dead leads: deals past the sales cycle or out of outreach attempts.
 
-    Without --last-chance or --close it is a dry run that lists the candidates and what
-    would happen. --last-chance logs a last-chance message and sets a next step with a due
-    date; --close moves those whose last chance expired with no answer to lost. One commit
-    for the whole run.
+    Only deals lint's PL305 or PL501 selects; one that replied within that rule's window, or
+    whose lint-ignore silences it, is listed and left alone. Without --last-chance or
+    --close it is a dry run that lists the candidates and what would happen. --last-chance
+    logs a last-chance message and sets a next step with a due date (saying which next step
+    it replaces); --close moves those whose last chance expired with no answer to lost. One
+    commit for the whole run.
     """
     from pipectl import dates
     from pipectl.daily import sweep as daily_sweep

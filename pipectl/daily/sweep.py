@@ -1,15 +1,17 @@
 """Sweep: clear dead leads on a cadence. Find open deals past the sales cycle (PL305) or out
 of outreach attempts (PL501), send each one last chance, close those that never answered.
 
-Selection is a pure function of deals, config and today; `sweep()` changes every deal it
-touches in one `Pipeline.change()`, so a run is one commit. Never prints.
+A deal is only ever acted on when one of those rules selects it, no reply came within that
+rule's window and no `lint-ignore` silences the rule on it; the others are listed with why
+they are left alone. Selection is a pure function of deals, config and today; `sweep()`
+changes every deal it touches in one `Pipeline.change()`, so a run is one commit. Never prints.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipectl import lint
@@ -17,6 +19,7 @@ from pipectl.config import Config
 from pipectl.deal import Deal, Touchpoint, parse_yaml
 from pipectl.dealedit import append_item, set_fields
 from pipectl.errors import ConfigError, DealError, UsageError
+from pipectl.lint import suppress
 from pipectl.ops import closing_stage, move_in
 from pipectl.owners import owner_matches
 from pipectl.store import Change, DealRef, Pipeline
@@ -25,16 +28,26 @@ from pipectl.store import Change, DealRef, Pipeline
 # sweep logged it or a rep did by hand.
 LAST_CHANCE = "Last chance"
 NEXT_STEP = "Close as lost unless they answer the last chance"
+CADENCE_RULES = ("PL305", "PL501")
 
 # Where a candidate stands: no last chance yet; sent and waiting for an answer until the
-# deadline; deadline passed with no answer; answered after the last chance (kept).
+# deadline; deadline passed with no answer; answered after the last chance (kept). Two more
+# are left alone without a word sent: a reply came within the selecting rule's window
+# (replied), or `lint-ignore` silences every rule that selects it (skipped).
 DUE, WAITING, EXPIRED, ANSWERED = "due", "waiting", "expired", "answered"
-STATES = (DUE, WAITING, EXPIRED, ANSWERED)
+REPLIED, SKIPPED = "replied", "skipped"
+STATES = (DUE, WAITING, EXPIRED, ANSWERED, REPLIED, SKIPPED)
+LEFT_ALONE = (REPLIED, SKIPPED)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A deal sweep is about: why (rule codes and words) and where its last chance stands."""
+    """A deal sweep is about: why (rule codes and words) and where its last chance stands.
+
+    `codes` are the rules that select it and are not silenced; `ignored` the selecting rules
+    its `lint-ignore` silences, with their reasons; `held` says in words why a deal that is
+    replied or skipped is left alone.
+    """
 
     deal: Deal
     codes: tuple[str, ...]
@@ -43,6 +56,9 @@ class Candidate:
     last_chance: dt.date | None = None  # the day the last chance went out
     deadline: dt.date | None = None  # after this day, no answer means closed as lost
     answered: dt.date | None = None  # the day of the answer after the last chance
+    ignored: tuple[tuple[str, str], ...] = ()
+    replied: dt.date | None = None  # the latest reply within a selecting rule's window
+    held: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,15 +75,40 @@ class SweepResult:
     errors: tuple[DealError, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class _Selection:
+    """One cadence rule selecting a deal, and whether a reply inside its window holds it."""
+
+    code: str
+    reason: str
+    replied: bool = False
+    reply_date: dt.date | None = None
+    held: str = ""
+
+
 def is_last_chance(t: Touchpoint) -> bool:
     return t.summary.strip().casefold().startswith(LAST_CHANCE.casefold())
 
 
-def candidates(deals: Iterable[Deal], config: Config, today: dt.date) -> tuple[Candidate, ...]:
-    """Open deals past the sales cycle or out of attempts, in file order, with their state.
+def replaced_step(deal: Deal) -> tuple[str | None, dt.date | None] | None:
+    """The next step (text, due date) a last chance would overwrite; None when it has none.
 
-    Thresholds are lint's (PL305 `days`, PL501 `attempts`), per stage; a rule turned off for
-    a stage picks nothing there.
+    Sweep never overwrites one without saying so: the plan, the JSON and the commit name it.
+    """
+    step = (deal.next_step or "").strip() or None
+    due = deal.date("next_step_due")
+    raw_due = deal.fields.get("next_step_due")
+    if step is None and due is None and raw_due in (None, ""):
+        return None
+    return step, due
+
+
+def candidates(deals: Iterable[Deal], config: Config, today: dt.date) -> tuple[Candidate, ...]:
+    """Open deals PL305 or PL501 selects, in file order, with their state.
+
+    Thresholds and severities are lint's, per stage (a rule turned off for a stage picks
+    nothing there); a rule selects exactly the deals lint reports it on. A deal with a reply
+    inside the rule's window, or whose `lint-ignore` names the rule, is listed as left alone.
     """
     kinds = set(lint.setting(config, "PL501", "attempt_kinds"))
     replies = set(config.reply_outcomes)
@@ -76,21 +117,93 @@ def candidates(deals: Iterable[Deal], config: Config, today: dt.date) -> tuple[C
     for d in deals:
         if d.stage not in open_names:
             continue
-        codes: list[str] = []
-        reasons: list[str] = []
-        cycle = lint.setting(config, "PL305", "days", stage=d.stage)
-        created = d.date("created")
-        if _on(config, "PL305", d.stage) and created and 0 < cycle < (today - created).days:
-            codes.append("PL305")
-            reasons.append(f"open {(today - created).days} days, past the {cycle}-day cycle")
-        attempts = lint.setting(config, "PL501", "attempts", stage=d.stage)
-        run = lint.unanswered_run(d, kinds, replies)
-        if _on(config, "PL501", d.stage) and 0 < attempts <= run:
-            codes.append("PL501")
-            reasons.append(f"{run} attempts in a row without a reply")
-        if codes:
-            out.append(_standing(d, tuple(codes), tuple(reasons), config, kinds, replies, today))
+        selected = _selections(d, config, today, kinds, replies)
+        if not selected:
+            continue
+        silenced = _ignored(d)
+        ignored = tuple((s.code, silenced[s.code]) for s in selected if s.code in silenced)
+        heard = [s for s in selected if s.code not in silenced]
+        active = [s for s in heard if not s.replied]
+        codes = tuple(s.code for s in (active or heard))
+        reasons = tuple(s.reason for s in (active or heard or selected))
+        if active:
+            c = _standing(d, codes, reasons, config, kinds, replies, today)
+        elif heard:  # a recent reply: the lead is alive, whatever its age or attempts
+            held = tuple(s.held for s in heard)
+            dates = [s.reply_date for s in heard if s.reply_date is not None]
+            c = _standing(d, codes, reasons, config, kinds, replies, today, again=False)
+            if c.state != ANSWERED:  # an answer to a last chance is told as such
+                c = Candidate(d, codes, reasons, REPLIED, replied=max(dates, default=None))
+            c = replace(c, held=held)
+        else:
+            held = tuple(f"lint-ignore {code} — {why}" for code, why in ignored)
+            c = Candidate(d, (), reasons, SKIPPED, held=held)
+        out.append(replace(c, ignored=ignored))
     return tuple(out)
+
+
+def _selections(
+    d: Deal, config: Config, today: dt.date, kinds: set[str], replies: set[str]
+) -> list[_Selection]:
+    """The cadence rules that select the deal, each with the reply its window holds, if any.
+
+    PL305 and PL501 select as their lint rules do (`rules_time.past_sales_cycle`,
+    `rules_qualify.unanswered_outreach`, the run through `lint.unanswered_run`). PL305's
+    window is its cycle, the last `days` days; PL501's is the run of attempts, from its first
+    one on (a reply there can only be a note, or a touchpoint logged out of order).
+    """
+    out: list[_Selection] = []
+    tps = d.touchpoints
+    cycle = lint.setting(config, "PL305", "days", stage=d.stage)
+    created = d.date("created")
+    if _on(config, "PL305", d.stage) and created and 0 < cycle < (today - created).days:
+        since = _days_before(today, cycle)
+        # an undated reply counts: sweep never acts on a deal it cannot tell is silent
+        answers = [t for t in tps if _is_reply(t, replies) and (t.date is None or t.date >= since)]
+        reason = f"open {(today - created).days} days, past the {cycle}-day cycle"
+        out.append(_held("PL305", reason, answers, f"within PL305's {cycle}-day window"))
+    attempts = lint.setting(config, "PL501", "attempts", stage=d.stage)
+    run = lint.unanswered_run(d, kinds, replies)
+    if _on(config, "PL501", d.stage) and 0 < attempts <= run:
+        # the run is the latest `run` touchpoints that are not notes (unanswered_run's count);
+        # its window opens at the first of them, in the file and in dates
+        first = [i for i, t in enumerate(tps) if t.kind != "note"][-run]
+        start = min((t.date for t in tps[first:] if t.date is not None), default=None)
+        answers = [
+            t
+            for i, t in enumerate(tps)
+            if _is_reply(t, replies)
+            and (i >= first or (start is not None and t.date is not None and t.date >= start))
+        ]
+        reason = f"{run} attempts in a row without a reply"
+        out.append(_held("PL501", reason, answers, f"during the {run} unanswered attempts"))
+    return out
+
+
+def _held(code: str, reason: str, answers: Sequence[Touchpoint], where: str) -> _Selection:
+    """The rule's selection, held back when `answers` (replies inside its window) is not empty."""
+    if not answers:
+        return _Selection(code, reason)
+    when = max((t.date for t in answers if t.date is not None), default=None)
+    said = f"replied {when}" if when is not None else "replied (a reply with no date)"
+    return _Selection(code, reason, True, when, f"{said}, {where}")
+
+
+def _is_reply(t: Touchpoint, replies: set[str]) -> bool:
+    return t.outcome is not None and t.outcome in replies
+
+
+def _ignored(d: Deal) -> dict[str, str]:
+    """The deal's `lint-ignore` reasons for the cadence rules, parsed as lint parses them."""
+    reasons = suppress.parse(d, lint.get_rule).reasons
+    return {code: reasons[code] for code in CADENCE_RULES if code in reasons}
+
+
+def _days_before(day: dt.date, days: int) -> dt.date:
+    try:
+        return day - dt.timedelta(days=days)
+    except OverflowError:  # a cycle longer than the calendar: the window is all of time
+        return dt.date.min
 
 
 def _on(config: Config, code: str, stage: str) -> bool:
@@ -105,11 +218,12 @@ def _standing(
     kinds: set[str],
     replies: set[str],
     today: dt.date,
+    again: bool = True,
 ) -> Candidate:
     """Where the deal's latest last chance stands (an answer after it keeps the deal).
 
-    A deal that answered and then let a new run of attempts go unanswered (PL501 again)
-    is due another last chance.
+    A deal that answered and then let a new run of attempts go unanswered (PL501 again,
+    when `again`) is due another last chance.
     """
     touchpoints = d.touchpoints
     sent_at = next(
@@ -121,7 +235,7 @@ def _standing(
     for t in touchpoints[sent_at:]:
         answered = t.outcome is not None and t.outcome in replies
         engaged = t is not sent and t.kind != "note" and t.kind not in kinds
-        if (answered or engaged) and "PL501" in codes:
+        if (answered or engaged) and again and "PL501" in codes:
             return Candidate(d, codes, reasons, DUE)
         if answered or engaged:
             return Candidate(d, codes, reasons, ANSWERED, sent.date, None, t.date or sent.date)
@@ -184,7 +298,8 @@ def sweep(
             assert lost is not None
             ref = _ref(pipeline, by_id[deal_id].deal)
             move_in(ch, ref, lost, when=today, reason=config.sweep_lost_reason)
-        _set_message(ch, sent, closed, config.sweep_lost_reason)
+        replaced = [(i, replaced_step(by_id[i].deal)) for i in sent]
+        _set_message(ch, sent, closed, config.sweep_lost_reason, replaced)
     return SweepResult(today, found, sent, closed, deadline, False, ch.committed, errors)
 
 
@@ -212,7 +327,7 @@ def _find(
     pipeline: Pipeline, today: dt.date, owner: str | None
 ) -> tuple[tuple[Candidate, ...], tuple[DealError, ...]]:
     loaded = pipeline.load([s.name for s in pipeline.config.open_stages])
-    mine = [d for d in loaded.deals if owner_matches(d, owner)]
+    mine = [d for d in loaded.deals if owner_matches(d, owner, pipeline.config.team)]
     return candidates(mine, pipeline.config, today), tuple(loaded.errors)
 
 
@@ -243,8 +358,15 @@ def _send(ch: Change, ref: DealRef, today: dt.date, deadline: dt.date) -> None:
     ch.write(ref.path, text.render())
 
 
-def _set_message(ch: Change, sent: Sequence[str], closed: Sequence[str], reason: str) -> None:
-    """`sweep: 2 last chances sent, 1 closed as lost`, the deals by action, one trailer each."""
+def _set_message(
+    ch: Change,
+    sent: Sequence[str],
+    closed: Sequence[str],
+    reason: str,
+    replaced: Sequence[tuple[str, tuple[str | None, dt.date | None] | None]],
+) -> None:
+    """`sweep: 2 last chances sent, 1 closed as lost`, the deals by action, the next steps a
+    last chance replaced (named, so that a log search finds them), one trailer per deal."""
     parts = []
     if sent:
         parts.append(f"{len(sent)} last chance{'s' if len(sent) != 1 else ''} sent")
@@ -255,7 +377,13 @@ def _set_message(ch: Change, sent: Sequence[str], closed: Sequence[str], reason:
         body.append("last chance: " + ", ".join(sent))
     if closed:
         body.append("lost: " + ", ".join(closed))
-    ch.set_message(f"sweep: {', '.join(parts)}", "sweep", (*sent, *closed), body=[body])
+    steps = [f"{i}: replaced next step {_step_words(old)}" for i, old in replaced if old]
+    ch.set_message(f"sweep: {', '.join(parts)}", "sweep", (*sent, *closed), body=[body, steps])
+
+
+def _step_words(old: tuple[str | None, dt.date | None]) -> str:
+    step, due = old
+    return (repr(step) if step else "(no text)") + (f" (due {due})" if due else "")
 
 
 def sweep_json(result: SweepResult) -> dict[str, Any]:
@@ -266,6 +394,10 @@ def sweep_json(result: SweepResult) -> dict[str, Any]:
         if c.deal.id in result.sent:
             return "last-chance"
         return "close" if c.deal.id in result.closed else None
+
+    def replaces(c: Candidate) -> dict[str, Any] | None:
+        old = replaced_step(c.deal) if c.deal.id in result.sent else None
+        return None if old is None else {"next_step": old[0], "next_step_due": old[1]}
 
     data = {
         "today": result.today,
@@ -286,6 +418,10 @@ def sweep_json(result: SweepResult) -> dict[str, Any]:
                 "deadline": c.deadline,
                 "answered": c.answered,
                 "action": action(c),
+                "replaces_next_step": replaces(c),
+                "ignored": dict(c.ignored),
+                "replied": c.replied,
+                "left_alone": list(c.held),
             }
             for c in result.candidates
         ],

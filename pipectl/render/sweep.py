@@ -5,7 +5,18 @@ Takes the value of `daily.sweep` and returns a string.
 
 from __future__ import annotations
 
-from pipectl.daily.sweep import ANSWERED, DUE, EXPIRED, WAITING, Candidate, SweepResult
+from pipectl.daily.sweep import (
+    ANSWERED,
+    DUE,
+    EXPIRED,
+    LEFT_ALONE,
+    REPLIED,
+    SKIPPED,
+    WAITING,
+    Candidate,
+    SweepResult,
+    replaced_step,
+)
 from pipectl.render.text import clip, visible, width_of
 
 
@@ -23,6 +34,9 @@ def sweep(result: SweepResult, width: int, kind: str, reason: str) -> str:
         cells = [x + " " * (widths[k] - width_of(x)) for k, x in enumerate(row[:3])]
         lines.append(clip("  ".join([*cells, row[3]]), width))
         lines.append(clip("  -> " + _what(c, result, kind, reason), width))
+        replaces = _replaces(c) if c.deal.id in result.sent else ""
+        if replaces:  # a line of its own: at 80 columns it would be clipped off the one above
+            lines.append(clip("     " + replaces, width))
     return "\n".join(lines) + "\n\n" + _summary(result)
 
 
@@ -41,13 +55,28 @@ def _what(c: Candidate, result: SweepResult, kind: str, reason: str) -> str:
             verb = "would close" if result.dry_run else "closed"
             return f"no answer since {c.last_chance or '?'}: {verb} as lost ({reason})"
         return f"expired {c.deadline} with no answer (--close closes it)"
+    if c.state == SKIPPED:
+        return "skipped: " + "; ".join(c.held)
+    if c.state == REPLIED:
+        return "left alone: " + "; ".join(c.held)
     assert c.state == ANSWERED
     return f"answered {c.answered} after the last chance of {c.last_chance}: kept"
 
 
+def _replaces(c: Candidate) -> str:
+    """The next step a last chance overwrites: never without saying so."""
+    old = replaced_step(c.deal)
+    if old is None:
+        return ""
+    step, due = old
+    text = f"'{step}'" if step else "(no text)"
+    return f"replaces next step: {text}" + (f" (due {due})" if due else "")
+
+
 def _summary(result: SweepResult) -> str:
-    n = len(result.candidates)
-    found = f"{n} candidate{'s' if n != 1 else ''}"
+    alone = sum(c.state in LEFT_ALONE for c in result.candidates)
+    n = len(result.candidates) - alone
+    found = f"{n} candidate{'s' if n != 1 else ''}" + (f", {alone} left alone" if alone else "")
     sent, closed = len(result.sent), len(result.closed)
     if result.dry_run:
         if not sent and not closed:

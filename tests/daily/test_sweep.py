@@ -346,6 +346,7 @@ def test_text_layout(swept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         == """\
 old-lead    prospecting  alice  open 149 days, past the 90-day cycle
   -> would send by email today, answer by 2026-12-04
+     replaces next step: 'Call again' (due 2026-08-01)
 silent-inc  connecting   bob    6 attempts in a row without a reply
   -> would send by email today, answer by 2026-12-04
 
