@@ -235,9 +235,24 @@ class GitRepo:
     def init(self) -> None:
         self.run(["init", "-q"])
 
-    def user_name(self) -> str | None:
-        proc = self.run(["config", "user.name"], check=False)
-        return proc.stdout.strip() or None
+    def identity(self) -> tuple[str | None, str | None]:
+        """Who commits here, (name, email), as git picks its author: $GIT_AUTHOR_NAME and
+        $GIT_AUTHOR_EMAIL before the config's author.* and then user.* ($EMAIL last for the
+        email); None for what none of them gives. Git is started only when an env var is unset.
+        """
+        name = os.environ.get("GIT_AUTHOR_NAME", "").strip() or None
+        email = os.environ.get("GIT_AUTHOR_EMAIL", "").strip() or None
+        if name is None or email is None:
+            keys = r"^(author|user)\.(name|email)$"
+            proc = self.run(["config", "-z", "--get-regexp", keys], check=False)  # 1: none set
+            values: dict[str, str] = {}
+            for entry in proc.stdout.split("\0"):  # the last value of a key wins, as in git
+                key, _, value = entry.partition("\n")
+                values[key.lower()] = value.strip()
+            name = name or values.get("author.name") or values.get("user.name") or None
+            email = email or values.get("author.email") or values.get("user.email")
+            email = email or os.environ.get("EMAIL", "").strip() or None
+        return name, email
 
     def git_dir(self) -> Path:
         dot = self.root / ".git"

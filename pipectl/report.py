@@ -43,7 +43,7 @@ from pipectl.figures import (
     weighted_value_of,
 )
 from pipectl.history import History
-from pipectl.owners import NO_OWNER, owner_filter, owner_key, owner_matches
+from pipectl.owners import owner_filter, owner_key, owner_label, owner_matches
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,8 @@ def owner_figures(
     by_owner: dict[str, list[Life]] = defaultdict(list)
     shown: dict[str, str] = {}
     for lf in all_lives:
-        key = owner_key(lf.deal.owner)
-        shown.setdefault(key, (lf.deal.owner or "").strip() or NO_OWNER)
+        key = owner_key(lf.deal.owner, config.team)
+        shown.setdefault(key, owner_label(lf.deal.owner, config.team))
         by_owner[key].append(lf)
     out = []
     for key in sorted(by_owner, key=lambda k: (k == "", shown[k].lower())):
@@ -159,7 +159,7 @@ def report(
     all_lives = lives(deals, hist)
     owner = owner_filter(owner)  # `all` asks for everyone
     if owner is not None:
-        all_lives = [lf for lf in all_lives if owner_matches(lf.deal, owner)]
+        all_lives = [lf for lf in all_lives if owner_matches(lf.deal, owner, config.team)]
     opened = [lf.deal for lf in open_lives(all_lives, config)]
     outcomes = outcome_figures(all_lives, config, since, until)
     currencies = sorted({str(c) for lf in all_lives if (c := lf.deal.fields.get("currency"))})

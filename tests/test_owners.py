@@ -1,4 +1,5 @@
-"""The one owner rule: every `--owner` matches the same way, and reports count a rep once."""
+"""The one owner rule: every `--owner` matches the same way, through the team roster when there
+is one, and reports count a rep once."""
 
 from __future__ import annotations
 
@@ -8,8 +9,20 @@ from pathlib import Path
 import pytest
 from conftest import Cli
 
+from pipectl.configspec import Member
 from pipectl.deal import Deal
-from pipectl.owners import NO_OWNER, owner_filter, owner_key, owner_matches
+from pipectl.errors import UsageError
+from pipectl.owners import (
+    NO_OWNER,
+    default_owner,
+    member,
+    owner_filter,
+    owner_key,
+    owner_label,
+    owner_matches,
+    roster_handle,
+    settle_owner,
+)
 
 TODAY = "2026-11-27"
 
@@ -40,6 +53,72 @@ def test_all_asks_for_everyone(option: str | None) -> None:
 def test_a_name_is_kept_as_given() -> None:
     assert owner_filter("Alice") == "Alice"
     assert owner_filter(NO_OWNER) == NO_OWNER
+
+
+TEAM = (
+    Member("alice", "Alice Smith", ("alice@acme.example",), ("asmith", "Al")),
+    Member("bob", "Bob Jones", ("bob@acme.example",), ("Al",)),
+    Member("carol", "Carol White", active=False),
+)
+
+
+def test_a_member_is_named_by_handle_name_email_or_alias_in_any_case() -> None:
+    for word in ("alice", " ALICE ", "alice smith", "Alice@Acme.example", "ASMITH"):
+        assert member(TEAM, word) == TEAM[0], word
+    assert member(TEAM, "Al") is None  # two members' alias: it names neither
+    assert member(TEAM, "zed") is None and member(TEAM, "") is None and member((), "alice") is None
+    assert member((*TEAM, Member("dave", aliases=("alice",))), "alice") == TEAM[0]  # a handle wins
+
+
+def test_a_git_identity_is_a_member_by_email_before_name() -> None:
+    assert roster_handle(TEAM, "Bob Jones", "alice@acme.example") == "alice"
+    assert roster_handle(TEAM, "Bob Jones", "bob@home.example") == "bob"
+    assert roster_handle(TEAM, "Someone", None) is None
+    assert roster_handle((), "alice", "alice@acme.example") is None
+
+
+def test_the_default_owner_is_the_env_then_the_roster_then_the_git_name() -> None:
+    def unasked() -> tuple[str | None, str | None]:
+        raise AssertionError("git asked although $PIPECTL_OWNER is set")
+
+    assert default_owner(TEAM, "bob", unasked) == "bob"
+    assert default_owner(TEAM, "  ", lambda: ("Alice Smith", None)) == "alice"
+    assert default_owner(TEAM, None, lambda: ("Pat", "alice@acme.example")) == "alice"
+    assert default_owner(TEAM, None, lambda: ("Pat", "pat@acme.example")) == "Pat"
+    assert default_owner((), None, lambda: ("Alice Smith", None)) == "Alice Smith"
+    assert default_owner(TEAM, None, lambda: (None, None)) is None
+    assert default_owner(TEAM, None, None) is None  # outside git
+
+
+def test_owners_compare_and_show_through_the_roster() -> None:
+    assert owner_key("Alice Smith", TEAM) == owner_key("asmith", TEAM) == "alice"
+    assert owner_key("Alice Smith") == "alice smith"  # no roster: folded only
+    assert owner_matches(deal("alice@acme.example"), "ALICE", TEAM)
+    assert not owner_matches(deal("alice@acme.example"), "alice")
+    assert not owner_matches(deal("Bob Jones"), "Alice Smith", TEAM)
+    assert owner_filter("Alice Smith", TEAM) == "alice"
+    assert owner_filter("zed", TEAM) == "zed" and owner_filter("all", TEAM) is None
+    assert owner_label(" Alice Smith ", TEAM) == "alice"
+    assert owner_label(" Zed ", TEAM) == "Zed" and owner_label(None, TEAM) == NO_OWNER
+
+
+def test_a_write_stores_the_handle_or_is_refused() -> None:
+    assert settle_owner(TEAM, {"owner": "Alice Smith", "value": 1}) == (
+        {"owner": "alice", "value": 1},
+        "; owner 'Alice Smith' is alice in the team roster",
+    )
+    assert settle_owner(TEAM, {"owner": "alice"}) == ({"owner": "alice"}, "")
+    assert settle_owner(TEAM, {"value": 1}) == ({"value": 1}, "")
+    assert settle_owner(TEAM, None) == ({}, "")
+    assert settle_owner((), {"owner": "zed"}) == ({"owner": "zed"}, "")
+    for owner, why in (
+        ("alcie", "owner 'alcie' is not in pipeline.yaml's team (close: alice)"),
+        ("Al", "owner 'Al' names several members of pipeline.yaml's team (alice, bob)"),
+        ("carol", "owner 'carol' is inactive in pipeline.yaml's team"),
+    ):
+        with pytest.raises(UsageError) as refused:
+            settle_owner(TEAM, {"owner": owner})
+        assert str(refused.value) == why
 
 
 @pytest.fixture

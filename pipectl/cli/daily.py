@@ -73,7 +73,7 @@ def board(
     findings = lint.run(pipeline, now).findings
     from pipectl.owners import owner_filter
 
-    who = owner_filter(owner)
+    who = owner_filter(owner, config.team)
     columns = daily_board.board(loaded.deals, stages, now, daily_board.flags_by_deal(findings), who)
     if as_json:
         from pipectl.jsonout import dumps
@@ -92,18 +92,19 @@ def board(
 
 
 def _default_owner(pipeline: Pipeline, owner: str | None) -> str | None:
-    """--owner, else $PIPECTL_OWNER, else git's user.name; 'all' (or none known) is everyone."""
+    """--owner, else $PIPECTL_OWNER, else the roster handle of git's author identity, else its
+    name (owners.default_owner); 'all' (or none known) is everyone."""
     import os
 
-    if owner is None:
-        owner = os.environ.get("PIPECTL_OWNER") or (
-            pipeline.git.user_name() if pipeline.git else None
-        )
-        if owner is None:
-            warn("no owner known (--owner, $PIPECTL_OWNER or git user.name): showing everyone")
-    from pipectl.owners import owner_filter
+    from pipectl.owners import default_owner, owner_filter
 
-    return owner_filter(owner)
+    team = pipeline.config.team
+    if owner is None:
+        git = pipeline.git
+        owner = default_owner(team, os.environ.get("PIPECTL_OWNER"), git.identity if git else None)
+        if owner is None:
+            warn("no owner known (--owner, $PIPECTL_OWNER or git's author): showing everyone")
+    return owner_filter(owner, team)
 
 
 @app.command()
@@ -112,7 +113,8 @@ def agenda(
     owner: str = typer.Option(
         None,
         "--owner",
-        help="Whose plan: a name, or 'all' (default: $PIPECTL_OWNER, else git user.name).",
+        help="Whose plan: a name, or 'all' (default: $PIPECTL_OWNER, else your team handle or "
+        "git author name).",
     ),
     today: str = TodayOpt,
     as_json: bool = JsonOpt,

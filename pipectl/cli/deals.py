@@ -50,7 +50,11 @@ def add(
     title: str = typer.Argument(..., help="The deal's title, e.g. 'Acme Corp — 50 seats'."),
     company: str = typer.Option(None, help="Customer company."),
     contact: str = typer.Option(None, help="Main contact, e.g. 'Jane Doe <jane@acme.example>'."),
-    owner: str = typer.Option(None, help="Owner (default: $PIPECTL_OWNER or git user.name)."),
+    owner: str = typer.Option(
+        None,
+        help="Owner: a team handle (default: $PIPECTL_OWNER, else your roster handle, else "
+        "git's author name).",
+    ),
     value: float = typer.Option(None, help="Expected deal value (a number)."),
     stage: str = typer.Option(None, help="Stage to start in (default: the first)."),
     next_step: str = typer.Option(None, "--next-step", help="The next action to take."),
@@ -69,8 +73,11 @@ def add(
 
     pipeline = open_pipeline(ctx)
     if owner is None:
-        owner = os.environ.get("PIPECTL_OWNER") or (
-            pipeline.git.user_name() if pipeline.git else None
+        from pipectl.owners import default_owner
+
+        git = pipeline.git
+        owner = default_owner(
+            pipeline.config.team, os.environ.get("PIPECTL_OWNER"), git.identity if git else None
         )
     fields = {
         "company": company,
@@ -266,7 +273,7 @@ def list_(
     deals = [
         d
         for d in loaded.deals
-        if owner_matches(d, owner_filter(owner))
+        if owner_matches(d, owner_filter(owner, cfg.team), cfg.team)
         and (tag is None or tag in d.tags)
         and (not overdue or lint.is_overdue(cfg, d, now))
     ]

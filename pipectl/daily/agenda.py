@@ -65,7 +65,7 @@ def agenda(
     pipeline.yaml keeps its section quiet for that stage.
     """
     open_names = {s.name for s in config.open_stages}
-    mine = [d for d in deals if d.stage in open_names and owner_matches(d, owner)]
+    mine = [d for d in deals if d.stage in open_names and owner_matches(d, owner, config.team)]
     closing = config.open_stages[-1].name if config.open_stages else None
     last_chance = {c.deal.id: c for c in candidates(mine, config, today) if c.state == DUE}
     items: list[AgendaItem] = []

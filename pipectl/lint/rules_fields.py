@@ -1,4 +1,4 @@
-"""Completeness rules (PL2xx): an open deal needs a value, an owner and a next step.
+"""Completeness rules (PL2xx): an open deal needs a value, an owner (of the team) and a next step.
 
 Read-only checks over parsed deals; never prints.
 """
@@ -10,6 +10,7 @@ from typing import Any
 
 from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Rule, rule
+from pipectl.owners import roster_problem
 
 
 def _absent(value: Any) -> bool:
@@ -46,4 +47,23 @@ def no_next_step(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, "open deal has no next step", key="next_step")
 
 
-RULES = (no_value, no_owner, no_next_step)
+@rule("PL204", "unknown-owner", "warning", "an open deal whose owner is not in the team roster")
+def unknown_owner(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """When `pipeline.yaml` lists the team (`team:`), an open deal's owner must be one of
+    them: a handle, or a name, email or alias that names exactly one member. Anyone else's
+    deals fall out of every `--owner` view, agenda included, and the report counts them
+    under a name nobody answers to. An inactive member (`active: false`) no longer takes
+    deals: hand them on with `pipectl set DEAL owner=HANDLE`. Quiet without a roster."""
+    team = ctx.config.team
+    if not team:
+        return
+    for deal in ctx.open_deals:
+        owner = deal.fields.get("owner")
+        if _absent(owner):
+            continue  # PL202's
+        problem = roster_problem(team, str(owner))
+        if problem is not None:
+            yield ctx.finding(r, deal, problem, key="owner")
+
+
+RULES = (no_value, no_owner, no_next_step, unknown_owner)

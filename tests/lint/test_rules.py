@@ -151,6 +151,43 @@ def test_pl201_pl202_pl203_open_deals_need_value_owner_next_step(lab, code, key)
     assert only(lab, code) == []
 
 
+ROSTER = """team:
+  - {handle: alice, name: Alice Smith, emails: [alice@acme.example], aliases: [asmith]}
+  - {handle: bob, active: false}
+  - {handle: sam, name: Sam Lee}
+  - {handle: samuel, name: Sam Lee}
+"""
+
+
+def test_pl204_an_open_deals_owner_must_be_an_active_member(lab):
+    for deal_id, owner in (
+        ("handle", "alice"),
+        ("by-name", "Alice Smith"),
+        ("by-email", "ALICE@acme.example"),
+        ("by-alias", " asmith "),
+        ("stranger", "zed"),
+        ("typo", "alcie"),
+        ("left", "bob"),
+        ("shared-name", "Sam Lee"),
+    ):
+        lab.add("qualifying", deal_id, owner=owner)
+    lab.add("qualifying", "nobody", owner=DROP)  # PL202's
+    lab.add("won", "closed", closed=day(-1), owner="zed")
+    lab.add("qualifying", "waived", owner="zed", lint_ignore={"unknown-owner": "a partner"})
+    assert only(lab, "PL204") == []  # no roster, no rule
+    lab.config(ROSTER)
+    found = {f.deal_id: f for f in lab.findings("PL204")}
+    assert sorted(found) == ["left", "shared-name", "stranger", "typo"]
+    assert found["left"].message == "owner 'bob' is inactive in pipeline.yaml's team"
+    assert found["stranger"].message == "owner 'zed' is not in pipeline.yaml's team"
+    assert found["typo"].message == "owner 'alcie' is not in pipeline.yaml's team (close: alice)"
+    assert "several members" in found["shared-name"].message
+    assert found["left"].severity == "warning"
+    assert found["left"].line == deal_text(owner="bob").splitlines().index("owner: bob") + 1
+    lab.config(ROSTER + "rules: {unknown-owner: {severity: off}}\n")
+    assert only(lab, "PL204") == []
+
+
 # --- PL3xx time -----------------------------------------------------------------------------
 
 
