@@ -14,8 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from pipectl import yamlio
-from pipectl.configspec import CONFIG_SPEC, DEFAULT_STAGES, SECTIONS, SPEC_BY_KEY, Invalid, Stage
+from pipectl.configspec import (
+    CONFIG_SPEC,
+    DEFAULT_STAGES,
+    SECTIONS,
+    SPEC_BY_KEY,
+    Invalid,
+    Member,
+    Stage,
+)
 from pipectl.errors import ConfigError
+from pipectl.fieldtypes import FieldDecl
 from pipectl.yamltext import line_of
 
 CONFIG_FILE = "pipeline.yaml"
@@ -44,6 +53,8 @@ class Config:
     sweep_grace_days: int
     sweep_kind: str
     sweep_lost_reason: str
+    fields: tuple[FieldDecl, ...]
+    team: tuple[Member, ...]
     rules: Mapping[str, Any]
     raw: Mapping[str, Any]
 

@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipectl.fieldtypes import BUILTIN_NAMES, TYPES, FieldDecl, is_number
+
 DEFAULT_STAGES: tuple[tuple[str, float, str | None], ...] = (
     ("prospecting", 0.1, None),
     ("qualifying", 0.2, None),
@@ -31,6 +33,22 @@ class Stage:
     @property
     def is_open(self) -> bool:
         return self.closed is None
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person of the team roster: the handle deals name as `owner`, and who they are.
+
+    `emails` and `aliases` are the git identities (author emails, names) that are this person;
+    `manager` is another member's handle.
+    """
+
+    handle: str
+    name: str = ""
+    emails: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    manager: str | None = None
+    active: bool = True
 
 
 class Invalid(ValueError):
@@ -172,6 +190,113 @@ def _closed_fields(stages: tuple[Stage, ...]) -> dict[str, list[str]]:
     return {s.name: ["closed"] + (lost if s.closed == "lost" else []) for s in stages if s.closed}
 
 
+_DECL_KEYS = ("type", "help", "values", "min", "max", "required")
+
+
+def _fields(value: Any, stages: tuple[Stage, ...]) -> tuple[FieldDecl, ...]:
+    """`fields:`, a mapping of field name to {type, help, values, min, max, required}."""
+    if value is None:
+        return ()
+    names = [s.name for s in stages]
+    out: list[FieldDecl] = []
+    for name, spec in value.items():
+        key = f"fields.{name}"
+        if not isinstance(name, str) or not _is_field_name(name):
+            raise Invalid("a field name is a word of letters, digits, '_' or '-'", key)
+        if name in BUILTIN_NAMES:
+            raise Invalid("is one of pipectl's own fields; pick another name", key)
+        spec = {"type": spec} if isinstance(spec, str) else spec
+        if not isinstance(spec, Mapping):
+            raise Invalid("must be a type name or a mapping {type, help, values, ...}", key)
+        for k in spec:
+            if k not in _DECL_KEYS:
+                raise Invalid(f"unknown key {k!r} (known: {', '.join(_DECL_KEYS)})", key)
+        kind = spec.get("type", "text")
+        if kind not in TYPES:
+            raise Invalid(f"type {kind!r} is not one of {', '.join(TYPES)}", f"{key}.type")
+        values = _words(spec.get("values"), stages) if "values" in spec else ()
+        if kind == "enum" and not values:
+            raise Invalid("an enum field lists its allowed words under `values`", key)
+        if values and kind not in ("enum", "list"):
+            raise Invalid("`values` applies to enum and list fields", f"{key}.values")
+        bounds: list[float | None] = []
+        for b in ("min", "max"):
+            bound = spec.get(b)
+            if bound is not None and (kind not in ("number", "integer", "money")):
+                raise Invalid(f"`{b}` applies to number, integer and money fields", f"{key}.{b}")
+            if bound is not None and not is_number(bound):
+                raise Invalid("must be a number", f"{key}.{b}")
+            bounds.append(None if bound is None else float(bound))
+        required = spec.get("required", False)
+        if required is True:
+            stages_required: tuple[str, ...] = ("*",)
+        elif required is False or required is None:
+            stages_required = ()
+        elif isinstance(required, list) and all(r in names for r in required):
+            stages_required = tuple(str(r) for r in required)
+        else:
+            raise Invalid("must be true, false or a list of stages", f"{key}.required")
+        help_text = spec.get("help", "")
+        if not isinstance(help_text, str):
+            raise Invalid("must be text", f"{key}.help")
+        low, high = bounds
+        out.append(FieldDecl(name, kind, help_text, values, low, high, stages_required))
+    return tuple(out)
+
+
+def _is_field_name(name: str) -> bool:
+    return bool(name) and name[0].isalpha() and all(c.isalnum() or c in "_-" for c in name)
+
+
+_MEMBER_KEYS = ("handle", "name", "emails", "aliases", "manager", "active")
+
+
+def _team(value: Any, _stages: tuple[Stage, ...]) -> tuple[Member, ...]:
+    """`team:`, a list of {handle, name, emails, aliases, manager, active}."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise Invalid("must be a list of members {handle, name, emails, aliases, manager}")
+    members: list[Member] = []
+    for i, item in enumerate(value):
+        where = f"item {i + 1}"
+        if not isinstance(item, Mapping):
+            raise Invalid(f"{where}: must be a mapping with at least a handle")
+        for k in item:
+            if k not in _MEMBER_KEYS:
+                raise Invalid(f"{where}: unknown key {k!r} (known: {', '.join(_MEMBER_KEYS)})")
+        handle = item.get("handle")
+        if not isinstance(handle, str) or not _is_field_name(handle.strip()):
+            raise Invalid(f"{where}: handle must be a word such as alice, got {handle!r}")
+        handle = handle.strip()
+        if any(m.handle.casefold() == handle.casefold() for m in members):
+            raise Invalid(f"{handle}: listed twice")
+        name = item.get("name") or ""
+        if not isinstance(name, str):
+            raise Invalid(f"{handle}: name must be text")
+        lists = {}
+        for k in ("emails", "aliases"):
+            words = item.get(k) or []
+            words = [words] if isinstance(words, str) else words
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise Invalid(f"{handle}: {k} must be a list of text")
+            lists[k] = tuple(w.strip() for w in words if w.strip())
+        manager = item.get("manager")
+        if manager is not None and not isinstance(manager, str):
+            raise Invalid(f"{handle}: manager must be a member's handle")
+        active = item.get("active", True)
+        if not isinstance(active, bool):
+            raise Invalid(f"{handle}: active must be true or false")
+        members.append(
+            Member(handle, name.strip(), lists["emails"], lists["aliases"], manager, active)
+        )
+    handles = {m.handle.casefold() for m in members}
+    for m in members:
+        if m.manager is not None and m.manager.strip().casefold() not in handles:
+            raise Invalid(f"{m.handle}: manager {m.manager!r} is not a handle in team")
+    return tuple(members)
+
+
 # --- the spec ---------------------------------------------------------------------------------
 
 CONFIG_SPEC: tuple[SpecEntry, ...] = (
@@ -299,6 +424,26 @@ CONFIG_SPEC: tuple[SpecEntry, ...] = (
         "Lost reason `pipectl sweep --close` records (one of `lost_reasons`).",
         "sweep_lost_reason",
         _word,
+    ),
+    SpecEntry(
+        "fields",
+        "map",
+        {},
+        "The team's own deal fields: `name: {type, help, values, min, max, required}`. "
+        "`type` is one of " + ", ".join(TYPES) + "; `required` is true or a list of stages. "
+        "Every write refuses a value the type refuses; see docs/fields.md.",
+        "fields",
+        _fields,
+    ),
+    SpecEntry(
+        "team",
+        "list",
+        [],
+        "The roster: `- {handle, name, emails, aliases, manager, active}`. A deal's `owner` is "
+        "a handle; git identities (author name or email) listed under `name`, `emails` or "
+        "`aliases` are that member, for the default owner of new deals and every `--owner`.",
+        "team",
+        _team,
     ),
     SpecEntry(
         "rules",

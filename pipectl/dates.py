@@ -27,3 +27,18 @@ def parse_date(value: str, what: str) -> dt.date:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def recorded(value: str | None, what: str = "--date") -> dt.date:
+    """The date something happened (`--date`): today when not given; a date more than a day
+    ahead is refused (a day of slack for time zones): nothing has happened in the future."""
+    now = today()
+    if not value:
+        return now
+    date = parse_date(value, what)
+    if date > now + dt.timedelta(days=1):
+        raise UsageError(
+            f"{what}: {date.isoformat()} is in the future; record what has happened (today is "
+            f"{now.isoformat()})"
+        )
+    return date

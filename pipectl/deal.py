@@ -23,25 +23,6 @@ from pipectl.yamltext import key_lines
 BOM = "\ufeff"
 _FENCE_RE = re.compile(r"(---|\.\.\.)[ \t]*(\r\n|\n|$)")
 
-# Keys pipectl knows; the rest belong to the user and are kept as they are.
-DATE_FIELDS = ("created", "stage_entered", "expected_close", "next_step_due", "closed")
-KNOWN_FIELDS = (
-    "title",
-    "company",
-    "contact",
-    "owner",
-    "value",
-    "currency",
-    "probability",
-    *DATE_FIELDS,
-    "next_step",
-    "lost_reason",
-    "qualification",
-    "tags",
-    "touchpoints",
-    "lint-ignore",
-)
-
 
 @dataclass(frozen=True)
 class DealText:

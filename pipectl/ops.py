@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipectl import yamlio
+from pipectl import owners, schema, yamlio
 from pipectl.config import CONFIG_FILE, default_config_text
 from pipectl.dates import parse_date
-from pipectl.deal import DATE_FIELDS, DealText, decode, is_valid_id, parse_yaml, slugify, split
+from pipectl.deal import DealText, decode, is_valid_id, parse_yaml, slugify, split
 from pipectl.dealedit import REMOVE, append_item, new_deal_text, set_fields
 from pipectl.errors import DealError, UsageError
+from pipectl.fieldtypes import DATE_FIELDS
 from pipectl.gitrepo import GitRepo, find_git_root
-from pipectl.store import Change, DealRef, Pipeline
+from pipectl.store import Change, DealRef, Pipeline, check_write
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,13 @@ def add(
     body: str | None = None,
     when: dt.date,
     review: Callable[[str], str] | None = None,
+    force: bool = False,
     commit: bool = True,
 ) -> Outcome:
     """A new deal file in the first stage (or `stage`), id slugged from the title.
 
     `review`, when given, sees the new file's text and returns the text to save (an editor).
+    A deal added to a later stage must pass its gate (`gate_problem`) unless `force`.
     """
     if not title.strip():
         raise UsageError("a deal needs a title")
@@ -116,9 +119,18 @@ def add(
         raise UsageError(f"a deal {deal_id!r} exists already ({where}); pick another with --id")
     if fields and fields.get("next_step_due") is not None and not fields.get("next_step"):
         raise UsageError("a due date belongs to a next step: give --next-step too")
+    fields, owner_note = owners.settle_owner(pipeline.config.team, fields)  # the roster's handle
     data: dict[str, Any] = {"title": title.strip()}
     for key, value in (fields or {}).items():
-        if value is not None:
+        if value is None:
+            continue
+        parent, _, child = key.partition(".")
+        if child:  # `--set qualification.budget=15k`: a key inside a section
+            section = data.setdefault(parent, {})
+            if not isinstance(section, dict):
+                raise UsageError(f"cannot set {key}: {parent} is not a mapping")
+            section[child] = check_field(pipeline, key, value)
+        else:
             data[key] = check_field(pipeline, key, value)
     data.setdefault("created", when)
     if stage != pipeline.config.stage_names[0]:
@@ -126,15 +138,21 @@ def add(
     closed = pipeline.config.stage(stage)
     if closed is not None and not closed.is_open:
         data.setdefault("closed", when)
+    if closed is not None and not closed.is_open:
+        data.pop("next_step", None)  # a closed deal has nothing next
+        data.pop("next_step_due", None)
+    if not force:
+        _gate(pipeline, data, stage, "add --force")
     text = new_deal_text(data, body if body is not None else f"# {title.strip()}\n")
     if review is not None:
         text = review(text)
     path = pipeline.stage_dir(stage) / f"{deal_id}.md"
     ref = DealRef(deal_id, stage, path)
     with pipeline.change(commit) as ch:
+        ch.force = force
         ch.create(path, text)
         ch.set_message(f"add {deal_id}: {title.strip()} ({stage})", "add", deal_id)
-    return Outcome(ref, ch.committed, f"added {deal_id} to {stage}")
+    return Outcome(ref, ch.committed, f"added {deal_id} to {stage}{owner_note}")
 
 
 # --- move, won, lost ------------------------------------------------------------------------
@@ -147,9 +165,15 @@ def move(
     *,
     when: dt.date,
     reason: str | None = None,
+    reopen: bool = False,
+    force: bool = False,
     commit: bool = True,
 ) -> Outcome:
-    """Move a deal to another stage folder, setting stage_entered (and closed/lost_reason)."""
+    """Move a deal to another stage folder, setting stage_entered (and closed/lost_reason).
+
+    A deal in a closed stage moves only with `reopen` (recorded in the commit); entering a
+    stage needs what its gate asks (`gate_problem`) unless `force`.
+    """
     target = pipeline.config.stage(pipeline.require_stage(stage))
     assert target is not None
     if target.closed == "lost":
@@ -157,23 +181,45 @@ def move(
     elif reason is not None:
         raise UsageError("--reason applies only when a deal is lost")
     with pipeline.change(commit) as ch:
+        ch.force = force
         ref = pipeline.resolve(ref_text)
-        moved = move_in(ch, ref, target.name, when=when, reason=reason)
-        action = target.closed or "move"
+        if ref.stage == target.name:
+            raise UsageError(f"{ref.id} is already in {target.name}")
+        source = pipeline.config.stage(ref.stage)
+        reopened = source is not None and not source.is_open
+        if reopened and not reopen:
+            verb = "reopen it" if target.is_open else f"mark it {target.closed} instead"
+            kind = source.closed if source is not None else ref.stage
+            where = "" if kind == ref.stage else f" (in {ref.stage})"
+            raise UsageError(f"{ref.id} is {kind}{where}: pass --reopen to {verb}")
+        if reopen and not reopened:
+            raise UsageError(f"{ref.id} is open ({ref.stage}): --reopen is for closed deals")
+        moved = move_in(ch, ref, target.name, when=when, reason=reason, force=force)
+        action = target.closed or ("reopen" if reopened else "move")
         subject = f"{action} {ref.id}: {ref.stage} -> {target.name}"
         if reason:
             subject += f" ({reason})"
-        ch.set_message(subject, action, ref.id)
+        trailers = {"Reopened": "yes"} if reopened else {}
+        if force:
+            trailers["Forced"] = "yes"
+        ch.set_message(subject, action, ref.id, trailers=trailers)
     return Outcome(moved, ch.committed, subject)
 
 
 def move_in(
-    ch: Change, ref: DealRef, stage: str, *, when: dt.date, reason: str | None = None
+    ch: Change,
+    ref: DealRef,
+    stage: str,
+    *,
+    when: dt.date,
+    reason: str | None = None,
+    force: bool = False,
 ) -> DealRef:
     """Move one deal as part of an open change (several deals can share its one commit).
 
-    Sets stage_entered, and closed (and lost_reason) when the stage is closed; the caller has
-    checked the stage and reason and writes the commit message.
+    Sets stage_entered, and closed (and lost_reason) when the stage is closed, clearing the
+    next step (git keeps it); the caller has checked the stage and reason and writes the
+    commit message. The target's gate must be met unless `force`.
     """
     pipeline = ch.pipeline
     target = pipeline.config.stage(pipeline.require_stage(stage))
@@ -184,15 +230,43 @@ def move_in(
     changes: dict[str, Any] = {"stage_entered": when}
     if target.closed:
         changes["closed"] = when
+        changes["next_step"] = REMOVE
+        changes["next_step_due"] = REMOVE
         if reason is not None:
             changes["lost_reason"] = reason
     else:
         changes["closed"] = REMOVE
         changes["lost_reason"] = REMOVE
     new = _edit(pipeline, ref, text, changes)
+    if not force:
+        _gate(pipeline, parse_yaml(new), target.name, "move --force", ref.id)
     dst = pipeline.stage_dir(target.name) / ref.path.name
     ch.move(ref.path, dst, new.render())
     return DealRef(ref.id, target.name, dst)
+
+
+def gate_problem(
+    pipeline: Pipeline, fields: Mapping[str, Any], stage: str, deal_id: str | None = None
+) -> str | None:
+    """Why a deal with these fields may not enter `stage`: what the stage requires and, from
+    the qualification gate on, each criterion without evidence; None when it may."""
+    lacking = schema.for_config(pipeline.config).gate(fields, stage)
+    if not lacking:
+        return None
+    who = f"{deal_id} " if deal_id else ""
+    return f"{who}cannot enter {stage}: missing {', '.join(lacking)}"
+
+
+def _gate(
+    pipeline: Pipeline,
+    fields: Mapping[str, Any],
+    stage: str,
+    force_hint: str,
+    deal_id: str | None = None,
+) -> None:
+    problem = gate_problem(pipeline, fields, stage, deal_id)
+    if problem is not None:
+        raise UsageError(f"{problem} (set them first, or `{force_hint}`; lint keeps flagging it)")
 
 
 def _check_reason(pipeline: Pipeline, reason: str | None) -> str | None:
@@ -273,24 +347,47 @@ def set_values(
     commit: bool = True,
 ) -> Outcome:
     """Set frontmatter fields from `key=value` words (`qualification.budget=15k` too)."""
-    changes: dict[str, Any] = {}
-    for word in assignments:
-        key, eq, raw = word.partition("=")
-        key = key.strip()
-        if not eq or not key:
-            raise UsageError(f"expected key=value, got {word!r}")
-        changes[_check_key(key)] = check_field(pipeline, key, parse_cli_value(raw))
+    changes, owner_note = owners.settle_owner(pipeline.config.team, assigned(pipeline, assignments))
     for key in unset:
         changes[_check_key(key)] = REMOVE
     if not changes:
         raise UsageError("nothing to set: give key=value pairs or --unset KEY")
     with pipeline.change(commit) as ch:
         ref = pipeline.resolve(ref_text)
-        new = _edit(pipeline, ref, pipeline.read_text(ref), changes)
+        text = pipeline.read_text(ref)
+        current = parse_yaml(text, pipeline.display(ref.path))
+        for key in unset:
+            if _lookup(current, key) is None:
+                shown = pipeline.display(ref.path)
+                raise UsageError(f"{shown}: {key}: not set, nothing to unset")
+        new = _edit(pipeline, ref, text, changes)
         ch.write(ref.path, new.render())
         ch.set_message(f"set {ref.id}: {', '.join(changes)}", "set", ref.id, shorten=True)
     verb = "updated" if ch.changed else "unchanged:"
-    return Outcome(ref, ch.committed, f"{verb} {ref.id} ({', '.join(changes)})")
+    return Outcome(ref, ch.committed, f"{verb} {ref.id} ({', '.join(changes)}){owner_note}")
+
+
+def assigned(pipeline: Pipeline, assignments: Sequence[str]) -> dict[str, Any]:
+    """`key=value` words as the values they stand for (`set`, `add --set`): each read as
+    its field's type reads a word (schema.cli_value); a date field's word must be a date."""
+    rules = schema.for_config(pipeline.config)
+    changes: dict[str, Any] = {}
+    for word in assignments:
+        key, eq, raw = word.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise UsageError(f"expected key=value, got {word!r}")
+        value = rules.cli_value(_check_key(key), raw, parse_cli_value(raw))
+        changes[key] = check_field(pipeline, key, value)
+    return changes
+
+
+def _lookup(fields: Mapping[str, Any], key: str) -> Any:
+    parent, _, child = key.partition(".")
+    value = fields.get(parent)
+    if not child:
+        return value
+    return value.get(child) if isinstance(value, Mapping) else None
 
 
 _RESERVED = {"stage": "use `pipectl move` to change the stage", "id": "the id is the file name"}
@@ -320,6 +417,8 @@ def parse_cli_value(raw: str) -> Any:
         return raw
     if isinstance(value, bool) and raw.strip().lower() not in ("true", "false"):
         return raw
+    if isinstance(value, dict) and raw.lstrip().startswith("{"):
+        return value  # a flow mapping, typed as such: {a: 1}
     if isinstance(value, dict | str) or value is None:
         return raw  # text stays as typed: YAML would fold its lines and trim its spaces
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
@@ -332,19 +431,18 @@ _NUMBER_RE = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE
 
 
 def check_field(pipeline: Pipeline, key: str, value: Any) -> Any:
-    """Refuse values pipectl's own fields cannot hold."""
-    if key in DATE_FIELDS:
+    """A date typed for a date field, as a date (its own message when it is none); every
+    other value is checked against the schema where it is written (`Change`)."""
+    if key in DATE_FIELDS or pipeline_date_field(pipeline, key):
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
         return parse_date(str(value), key)
-    if key in ("value", "probability"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise UsageError(f"{key}: {value!r} is not a number")
-        if value < 0 or (key == "probability" and value > 1):
-            raise UsageError(f"{key}: {value!r} is out of range")
-    if key == "lost_reason":
-        _check_reason(pipeline, str(value))
     return value
+
+
+def pipeline_date_field(pipeline: Pipeline, key: str) -> bool:
+    decl = schema.for_config(pipeline.config).fields.get(key)
+    return decl is not None and decl.type == "date"
 
 
 def _edit(pipeline: Pipeline, ref: DealRef, text: DealText, changes: Mapping[str, Any]) -> DealText:
@@ -366,9 +464,12 @@ def _named(pipeline: Pipeline, ref: DealRef, edit: Callable[[], DealText]) -> De
 
 
 def validate_text(pipeline: Pipeline, ref: DealRef | None, raw: bytes) -> None:
-    """Raise DealError (with the file line) if an edited deal cannot be read back."""
+    """Raise DealError (with the file line) if an edited deal cannot be read back, or holds
+    what the schema refuses that the file on disk did not (the check every write makes)."""
     display = pipeline.display(ref.path) if ref else None
     parse_yaml(split(decode(raw, display), display), display)
+    if ref is not None:
+        check_write(pipeline, ref.path, raw, pipeline.read_bytes(ref))
 
 
 def save_edit(

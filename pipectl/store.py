@@ -17,12 +17,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from pipectl import locking
+from pipectl import locking, schema
 from pipectl.config import CONFIG_FILE, Config, load_config
-from pipectl.deal import Deal, DealText, decode, is_valid_id, parse_deal, split
+from pipectl.deal import Deal, DealText, decode, is_valid_id, parse_deal, parse_yaml, split
 from pipectl.errors import DealError, GitError, PipectlError, UsageError
 from pipectl.gitrepo import GitRepo, find_git_root
+from pipectl.yamltext import key_lines, line_of
 
 NO_GIT_WARNING = "not inside a git repository: changes are saved but there is no audit trail"
 
@@ -263,6 +265,9 @@ class Change:
         # An import writes thousands of new files: one fsync each costs more than the import
         # (0.5-10 ms a file); it may turn this off and rely on git's own durability instead.
         self.sync = True
+        # `--force`: a deal may be written without the fields its stage requires (lint keeps
+        # flagging it); a value the schema refuses is never written
+        self.force = False
 
     def _snapshot(self, path: Path) -> None:
         if path in self.before:
@@ -305,8 +310,20 @@ class Change:
             found = self._folders[folder] = folder.resolve()
         return found
 
-    def write(self, path: Path, text: str | bytes) -> None:
+    def write(
+        self,
+        path: Path,
+        text: str | bytes,
+        *,
+        fields: Mapping[str, Any] | None = None,
+        _moved_from: Path | None = None,
+    ) -> None:
+        """Write a file; a deal file is checked against the schema first (see `_check`).
+
+        `fields`, when the caller has them, are the new frontmatter: not parsed again.
+        """
         self._snapshot(path)
+        self._check(path, text, fields, _moved_from)
         missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
         self.new_dirs.extend(reversed(missing))
         try:
@@ -330,12 +347,23 @@ class Change:
         data = self.before[src] if text is None else text
         if data is None:
             raise DealError("disappeared while pipectl was working", self.pipeline.display(src))
-        self.write(dst, data)
+        self.write(dst, data, _moved_from=src)
         try:
             src.unlink()
         except OSError as exc:
             shown = self.pipeline.display(src)
             raise DealError(f"cannot move: {exc.strerror or exc}", shown) from None
+
+    def _check(
+        self,
+        path: Path,
+        text: str | bytes,
+        fields: Mapping[str, Any] | None,
+        moved_from: Path | None,
+    ) -> None:
+        source = moved_from or path
+        before = self.before.get(source)
+        check_write(self.pipeline, path, text, before, source, force=self.force, fields=fields)
 
     def set_message(
         self,
@@ -422,6 +450,70 @@ def one_line(text: str, limit: int | None = None) -> str:
 def _body_line(text: str) -> str:
     """A body line keeps its indent and spacing; each run of control characters is a space."""
     return _CONTROL_RE.sub(" ", text)
+
+
+def check_write(
+    pipeline: Pipeline,
+    path: Path,
+    text: str | bytes,
+    before: bytes | None,
+    source: Path | None = None,
+    *,
+    force: bool = False,
+    fields: Mapping[str, Any] | None = None,
+) -> None:
+    """Refuse a deal write that brings in what the schema refuses (`schema.refusals`): the
+    first problem, with the new text's line, as a DealError. `before` is the old bytes (None:
+    a new file) at `source` (where the deal was, when it moves); `force` lets a deal lack what
+    its stage requires. Other files pass."""
+    stage = _stage_of(pipeline, path)
+    if stage is None:
+        return
+    shown = pipeline.display(path)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    new_text = split(decode(data, shown), shown)
+    after = fields if fields is not None else parse_yaml(new_text, shown)
+    old_stage = _stage_of(pipeline, source or path) or stage
+    old = _fields_or_none(before)
+    problems = schema.for_config(pipeline.config).refusals(old, after, stage, old_stage)
+    if force:
+        problems = [p for p in problems if not p.missing]
+    if not problems:
+        return
+    first = problems[0]
+    line = 1 if first.missing else _line_of(new_text, (first.key, *first.where))
+    more = problems[1:]
+    extra = f" (and {len(more)} more: {', '.join(p.key for p in more)})" if more else ""
+    raise DealError(first.message + extra, shown, line)
+
+
+def _stage_of(pipeline: Pipeline, path: Path) -> str | None:
+    """The stage of a deal file's path; None for any other file."""
+    if path.suffix != ".md" or path.parent.parent != pipeline.root:
+        return None
+    stage = path.parent.name
+    return stage if pipeline.config.stage(stage) is not None else None
+
+
+def _fields_or_none(data: bytes | None) -> Mapping[str, Any] | None:
+    """The frontmatter of a file's old bytes; None for no file or one that does not parse
+    (then every problem of the new text is its own)."""
+    if data is None:
+        return None
+    try:
+        return parse_yaml(split(decode(data)))
+    except DealError:
+        return None
+
+
+def _line_of(text: DealText, keys: tuple[str | int, ...]) -> int:
+    try:
+        found = line_of(text.yaml, list(keys), text.yaml_first_line)
+    except RecursionError:
+        found = None
+    if found is None and len(keys) > 1:
+        found = key_lines(text.yaml, text.yaml_first_line).get(str(keys[0]))
+    return found or 1
 
 
 def _current(path: Path) -> bytes | None:

@@ -59,6 +59,15 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout
 
 
+# `add` options that meet the default qualification criteria: a deal may then enter the
+# stages from the gate (connecting) on, as a qualified deal does
+QUALIFIED = tuple(
+    arg
+    for c in ("budget", "need", "fit", "timeline")
+    for arg in ("--set", f"qualification.{c}=yes")
+)
+
+
 def make_repo(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     git(path, "init", "-q", "-b", "main")

@@ -49,12 +49,20 @@ class Timeline:
             "Call back about pricing",
             "--tag",
             "inbound",
+            *qualified(title),
             *args,
         )
 
     def git(self, *args: str, author: str = "Test User") -> str:
         email = author.split()[0].lower() + "@example.com"
         return git(self.root, "-c", f"user.name={author}", "-c", f"user.email={email}", *args)
+
+
+def qualified(title: str) -> list[str]:
+    """`add` options meeting every criterion, with evidence of this deal's own (deals that
+    read alike would look like copies of each other to `git log --follow`)."""
+    words = {"budget": "approved", "need": "reporting", "fit": "mid-size", "timeline": "Q2"}
+    return [a for c, w in words.items() for a in ("--set", f"qualification.{c}={title} {w}")]
 
 
 def build_scenario(root: Path, monkeypatch: pytest.MonkeyPatch, sub: str = "") -> Timeline:
@@ -387,9 +395,10 @@ def test_arrivals_are_each_paths_newest_add_or_rename_into_it(tmp_path: Path) ->
     arrivals = history.read_arrivals(GitRepo(repo), sales)
     assert arrivals.unavailable is None
     current = ("prospecting/b.md", "qualifying/a2.md", "prospecting/c.md")
-    days = [dt.date(2026, 1, 5), dt.date(2026, 3, 1), dt.date(2026, 3, 1)]
+    # a2 is a, renamed inside qualifying in March: it arrived in the folder in February
+    days = [dt.date(2026, 1, 5), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
     assert [arrivals.get(path) for path in current] == days
-    assert arrivals.get("qualifying/a.md") == dt.date(2026, 2, 1)  # where a was until March
+    assert arrivals.get("qualifying/a.md") is None  # no file there now
     assert arrivals.get("c.md") is None and arrivals.get("../elsewhere.md") is None
     whole = history.read_arrivals(GitRepo(repo), repo)
     assert whole.get("sales/qualifying/a2.md") == dt.date(2026, 3, 1)

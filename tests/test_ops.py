@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Cli, commit_count, git, last_commit_paths, make_repo
+from conftest import QUALIFIED, Cli, commit_count, git, last_commit_paths, make_repo
 
 
 def fm(path: Path) -> dict:
@@ -107,7 +107,9 @@ def test_ids_never_point_outside_a_stage_folder(cli: Cli, pipeline: Path, bad: s
 
 
 def test_add_in_a_stage_and_unknown_stage(cli: Cli, pipeline: Path):
-    assert cli("add", "Beta", "--stage", "closing", "--date", "2026-11-01").exit_code == 0
+    assert (
+        cli("add", "Beta", "--stage", "closing", "--date", "2026-11-01", *QUALIFIED).exit_code == 0
+    )
     assert str(fm(pipeline / "closing" / "beta.md")["stage_entered"]) == "2026-11-01"
     r = cli("add", "Gamma", "--stage", "negotiation")
     assert r.exit_code == 2
@@ -115,7 +117,7 @@ def test_add_in_a_stage_and_unknown_stage(cli: Cli, pipeline: Path):
 
 
 def test_move_sets_stage_entered_and_commits_both_paths(cli: Cli, pipeline: Path):
-    cli("add", "Acme Corp", "--date", "2026-11-01")
+    cli("add", "Acme Corp", "--date", "2026-11-01", *QUALIFIED)
     before = commit_count(pipeline)
     r = cli("move", "acme", "closing", "--date", "2026-11-20")
     assert r.exit_code == 0, r.output
@@ -136,7 +138,7 @@ def test_move_to_the_same_stage_is_refused(cli: Cli):
 
 
 def test_won_and_lost_set_closed_and_reason(cli: Cli, pipeline: Path):
-    cli("add", "Alpha")
+    cli("add", "Alpha", "--date", "2026-11-01")
     cli("add", "Bravo")
     assert cli("won", "alpha", "--date", "2026-11-25").exit_code == 0
     data = fm(pipeline / "won" / "alpha.md")
@@ -154,13 +156,13 @@ def test_won_and_lost_set_closed_and_reason(cli: Cli, pipeline: Path):
 def test_reopening_a_lost_deal_clears_closed(cli: Cli, pipeline: Path):
     cli("add", "Alpha")
     cli("lost", "alpha", "--reason", "timing")
-    assert cli("move", "alpha", "qualifying").exit_code == 0
+    assert cli("move", "alpha", "qualifying", "--reopen").exit_code == 0
     data = fm(pipeline / "qualifying" / "alpha.md")
     assert "closed" not in data and "lost_reason" not in data
 
 
 def test_log_appends_only_the_touchpoint_line(cli: Cli, pipeline: Path):
-    cli("add", "Acme")
+    cli("add", "Acme", "--date", "2026-11-01")
     path = pipeline / "prospecting" / "acme.md"
     cli("log", "acme", "email", "Intro email", "--outcome", "no-reply", "--date", "2026-11-02")
     before = path.read_text()
@@ -204,7 +206,7 @@ def test_next_and_set_are_one_line_diffs(cli: Cli, pipeline: Path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["value=lots"], "not a number"),
+        (["value=lots"], "value: 'lots' is not an amount"),
         (["expected_close=soon"], "not a date"),
         (["stage=won"], "pipectl move"),
         (["novalue"], "expected key=value"),
@@ -230,7 +232,7 @@ def test_set_to_the_same_value_makes_no_commit(cli: Cli, pipeline: Path):
 
 def test_show_and_list(cli: Cli, pipeline: Path):
     cli("add", "Acme Corp", "--company", "Acme", "--owner", "alice", "--value", "1200")
-    cli("add", "Beta Ltd", "--owner", "bob", "--stage", "closing", "--tag", "smb")
+    cli("add", "Beta Ltd", "--owner", "bob", "--stage", "closing", "--tag", "smb", *QUALIFIED)
     cli("log", "acme", "call", "Discovery")
     r = cli("show", "acme")
     assert r.exit_code == 0
@@ -312,7 +314,7 @@ def test_refusing_hook_exits_3_and_restores_everything(cli: Cli, pipeline: Path)
     before = commit_count(pipeline)
     for args in (
         ["log", "acme", "call", "hi"],
-        ["move", "acme", "closing"],
+        ["move", "acme", "qualifying"],
         ["add", "Newco"],
         ["set", "acme", "value=5"],
     ):
@@ -502,7 +504,7 @@ def test_a_stage_name_taken_by_a_file_is_a_clean_error(cli: Cli, pipeline: Path)
     (pipeline / "connecting" / ".gitkeep").unlink()
     (pipeline / "connecting").rmdir()
     (pipeline / "connecting").write_text("not a folder\n")
-    r = cli("move", "acme", "connecting")
+    r = cli("move", "acme", "connecting", "--force")
     assert r.exit_code == 2
     assert "connecting/acme.md" in r.stderr and "Traceback" not in r.output
     assert (pipeline / "prospecting" / "acme.md").exists()

@@ -114,11 +114,20 @@ def test_lint_reads_every_arrival_from_one_git_log(shim: Path, large: Path) -> N
     assert git_calls(shim, large, "lint") == ["log"]
 
 
+def test_the_board_reads_every_arrival_for_itself_and_lint_from_one_git_log(
+    shim: Path, large: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each card's days in stage and lint's time-in-stage rule share the one pass (lint runs
+    # cold: a replayed lint would read nothing)
+    monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
+    assert git_calls(shim, large, "board") == ["log"]
+
+
 @pytest.mark.parametrize(
     "args",
     [
         ["log", "deal-001", "call", "Hi"],
-        ["move", "deal-001", "closing"],
+        ["move", "deal-001", "closing", "--force"],
         ["set", "deal-001", "value=5"],
     ],
 )

@@ -67,6 +67,7 @@ def window(since: str | None, until: str | None) -> tuple[dt.date | None, dt.dat
 
 
 def when(value: str | None) -> dt.date:
-    from pipectl.dates import parse_date, today
+    """`--date`: the day something happened, today by default, never the future."""
+    from pipectl.dates import recorded
 
-    return parse_date(value, "--date") if value else today()
+    return recorded(value)

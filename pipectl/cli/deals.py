@@ -25,7 +25,13 @@ from pipectl.cli.common import (
 )
 
 NoCommit = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP)
-DateOpt = typer.Option(None, "--date", help="Date to record (YYYY-MM-DD); default today.")
+DateOpt = typer.Option(
+    None, "--date", help="Date it happened (YYYY-MM-DD); default today, never the future."
+)
+ForceOpt = typer.Option(
+    False, "--force", help="Enter the stage without what it requires (lint keeps flagging it)."
+)
+ReopenOpt = typer.Option(False, "--reopen", help="Move a won or lost deal (recorded in git).")
 
 
 @app.command()
@@ -61,12 +67,20 @@ def add(
     due: str = typer.Option(None, help="Due date of the next step (YYYY-MM-DD)."),
     expected_close: str = typer.Option(None, "--expected-close", help="Expected close date."),
     tag: list[str] = typer.Option(None, "--tag", help="A tag (repeatable)."),
+    assignments: list[str] = typer.Option(
+        None, "--set", help="Any field as KEY=VALUE, as `pipectl set` takes it (repeatable)."
+    ),
     deal_id: str = typer.Option(None, "--id", help="Id (file name) instead of the title's slug."),
     date: str = DateOpt,
     edit: bool = typer.Option(False, "--edit", help="Open the new deal in your editor first."),
+    force: bool = ForceOpt,
     no_commit: bool = NoCommit,
 ) -> None:
-    """Add a deal to the first stage (or --stage); its id is slugged from the title."""
+    """Add a deal to the first stage (or --stage); its id is slugged from the title.
+
+    A later stage must get what it requires (its required fields and, from the
+    qualification gate on, every criterion: `--set qualification.budget=...`) or `--force`.
+    """
     import os
 
     from pipectl import ops
@@ -83,11 +97,12 @@ def add(
         "company": company,
         "contact": contact,
         "owner": owner,
-        "value": int(value) if value is not None and value == int(value) else value,
+        "value": _whole(value),
         "expected_close": date_option(expected_close, "--expected-close"),
         "next_step": next_step,
         "next_step_due": date_option(due, "--due"),
         "tags": list(tag) if tag else None,
+        **ops.assigned(pipeline, assignments or ()),
     }
     with ExitStack() as stack:
 
@@ -103,9 +118,20 @@ def add(
             fields=fields,
             when=when(date),
             review=review if edit else None,
+            force=force,
             commit=not no_commit,
         )
     report(pipeline, outcome, no_commit)
+
+
+def _whole(value: float | None) -> float | int | None:
+    """12000.0 typed as --value 12000 is written 12000; NaN and infinities stay as they are
+    for the schema to refuse with the file's line."""
+    import math
+
+    if value is not None and math.isfinite(value) and value == int(value):
+        return int(value)
+    return value
 
 
 @app.command()
@@ -115,13 +141,29 @@ def move(
     stage: str = typer.Argument(..., help="Target stage."),
     reason: str = typer.Option(None, help="Lost reason, when the target is the lost stage."),
     date: str = DateOpt,
+    force: bool = ForceOpt,
+    reopen: bool = ReopenOpt,
     no_commit: bool = NoCommit,
 ) -> None:
-    """Move a deal to another stage (sets stage_entered); one commit."""
+    """Move a deal to another stage (sets stage_entered); one commit.
+
+    Entering a stage needs its required fields and, from the qualification gate on, every
+    criterion met; the refusal lists what is missing. A won or lost deal moves only with
+    --reopen.
+    """
     from pipectl import ops
 
     pipeline = open_pipeline(ctx)
-    outcome = ops.move(pipeline, deal, stage, when=when(date), reason=reason, commit=not no_commit)
+    outcome = ops.move(
+        pipeline,
+        deal,
+        stage,
+        when=when(date),
+        reason=reason,
+        reopen=reopen,
+        force=force,
+        commit=not no_commit,
+    )
     report(pipeline, outcome, no_commit)
 
 
@@ -130,16 +172,16 @@ def won(
     ctx: typer.Context,
     deal: str = typer.Argument(..., help="Deal id or unique prefix."),
     date: str = DateOpt,
+    reopen: bool = typer.Option(False, "--reopen", help="Mark a lost deal won after all."),
     no_commit: bool = NoCommit,
 ) -> None:
-    """Close a deal as won (moves it to the won stage, sets closed)."""
+    """Close a deal as won (moves it to the won stage, sets closed, clears the next step)."""
     from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     stage = ops.closing_stage(pipeline, "won")
-    report(
-        pipeline, ops.move(pipeline, deal, stage, when=when(date), commit=not no_commit), no_commit
-    )
+    outcome = ops.move(pipeline, deal, stage, when=when(date), reopen=reopen, commit=not no_commit)
+    report(pipeline, outcome, no_commit)
 
 
 @app.command()
@@ -148,14 +190,18 @@ def lost(
     deal: str = typer.Argument(..., help="Deal id or unique prefix."),
     reason: str = typer.Option(None, "--reason", "-r", help="Why it was lost (see pipeline.yaml)."),
     date: str = DateOpt,
+    reopen: bool = typer.Option(False, "--reopen", help="Mark a won deal lost after all."),
     no_commit: bool = NoCommit,
 ) -> None:
-    """Close a deal as lost with a reason (moves it to the lost stage, sets closed)."""
+    """Close a deal as lost with a reason (moves it to the lost stage, sets closed, clears
+    the next step)."""
     from pipectl import ops
 
     pipeline = open_pipeline(ctx)
     stage = ops.closing_stage(pipeline, "lost")
-    outcome = ops.move(pipeline, deal, stage, when=when(date), reason=reason, commit=not no_commit)
+    outcome = ops.move(
+        pipeline, deal, stage, when=when(date), reason=reason, reopen=reopen, commit=not no_commit
+    )
     report(pipeline, outcome, no_commit)
 
 

@@ -19,10 +19,11 @@ from pipectl.deal import Deal
 from pipectl.lint import settings
 from pipectl.lint.model import SEVERITIES, Finding, Option, Rule
 from pipectl.lint.registry import RULES, get_rule, select_rules
-from pipectl.lint.rules_qualify import criterion_met, unanswered_run, unmet_criteria
+from pipectl.lint.rules_qualify import unanswered_run, unmet_criteria
 from pipectl.lint.rules_time import days_overdue, last_activity
 from pipectl.lint.runner import LintResult, run
 from pipectl.lint.validation import ensure_valid, validate
+from pipectl.schema import criterion_met
 
 __all__ = [
     "RULES",

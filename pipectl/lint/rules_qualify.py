@@ -4,39 +4,22 @@ criterion met, effort sunk into unqualified deals, outreach nobody answers. Neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from pipectl.config import Config
 from pipectl.deal import Deal
 from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Option, Rule, rule
-
-_UNMET_WORDS = {"", "no", "false", "n", "off", "none", "unknown", "?", "tbd"}
-
-
-def criterion_met(value: Any) -> bool:
-    """A criterion is met when present and not false, "no", empty or a placeholder."""
-    if value is None or value is False:
-        return False
-    if isinstance(value, str):
-        return value.strip().lower() not in _UNMET_WORDS
-    if isinstance(value, Mapping | list):
-        return bool(value)
-    return True
+from pipectl.schema import for_config
 
 
 def unmet_criteria(deal: Deal, config: Config) -> list[str]:
     """The qualification criteria of pipeline.yaml the deal does not meet, in config order."""
-    q = deal.qualification
-    return [c for c in config.qualification_criteria if not criterion_met(q.get(c))]
+    return for_config(config).unmet_criteria(deal.fields)
 
 
 def _past_gate(deal: Deal, config: Config) -> bool:
-    gate = config.qualification_gate
-    if gate is None or config.stage(gate) is None or config.stage(deal.stage) is None:
-        return False
-    return config.stage_index(deal.stage) >= config.stage_index(gate)
+    return for_config(config).past_gate(deal.stage)
 
 
 @rule(

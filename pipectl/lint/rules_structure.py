@@ -4,16 +4,15 @@ ids, deal files outside the stage folders, unused suppressions. Read-only; never
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pipectl.config import CONFIG_FILE
-from pipectl.deal import DATE_FIELDS, Deal
+from pipectl.deal import Deal
 from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Rule, rule
+from pipectl.schema import for_config
 
 
 @rule(
@@ -50,28 +49,14 @@ def missing_field(ctx: Context, r: Rule) -> Iterator[Finding]:
     forecasts and the time-based rules depend on them. Add the field, e.g.
     `pipectl set DEAL created=2026-11-02`."""
     cfg = ctx.config
+    schema = for_config(cfg)
     for deal in ctx.deals:
-        required = (*cfg.required_fields, *cfg.required_fields_by_stage.get(deal.stage, ()))
-        for key in dict.fromkeys(required):
-            if _blank(_get(deal.fields, key)):
-                where = f" in {deal.stage}" if key not in cfg.required_fields else ""
-                yield ctx.finding(r, deal, f"missing required field {key!r}{where}", line=1)
-
-
-def _get(fields: Mapping[str, Any], key: str) -> Any:
-    node: Any = fields
-    for part in key.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | dict) and not value)
-
-
-_TEXT_FIELDS = ("title", "company", "contact", "owner", "next_step", "currency", "lost_reason")
+        for key in schema.missing(deal.fields, deal.stage):
+            where = f" in {deal.stage}" if key not in cfg.required_fields else ""
+            what = "criterion" if key.startswith("qualification.") else "field"
+            missing = "with no evidence" if what == "criterion" else ""
+            msg = f"missing required {what} {key!r}{where}" + (f" ({missing})" if missing else "")
+            yield ctx.finding(r, deal, msg, line=1)
 
 
 @rule(
@@ -82,97 +67,27 @@ _TEXT_FIELDS = ("title", "company", "contact", "owner", "next_step", "currency",
     scope="all",
 )
 def bad_value(ctx: Context, r: Rule) -> Iterator[Finding]:
-    """pipectl's own fields have types: dates are `YYYY-MM-DD`, `value` is a number ≥ 0,
-    `probability` a number from 0 to 1, text fields are text, `qualification` is a mapping,
-    each touchpoint is a mapping with a date and a kind (and outcome) from pipeline.yaml,
-    a lost deal's `lost_reason` is one of `lost_reasons`, and each `lint-ignore` entry names
-    a rule and gives a reason. A wrong type silently drops the deal out of forecasts and
+    """Every field has a type (docs/fields.md, `pipectl schema`): dates are `YYYY-MM-DD`,
+    `value` is an amount ≥ 0, `probability` a number from 0 to 1, text fields are text,
+    `tags` a list, `qualification` maps criteria of pipeline.yaml to their evidence, each
+    touchpoint is a mapping with a date and a kind (and outcome) from pipeline.yaml, and
+    `lost_reason` is one of `lost_reasons`. The team's own fields under `fields:` in
+    pipeline.yaml have the types declared there. `closed`, `stage_entered` and touchpoint
+    dates may not be before `created`, and each `lint-ignore` entry names a rule and gives
+    a reason. Every command that writes a deal refuses such a value; one already in a file
+    (written by hand, or before the rule) silently drops the deal out of forecasts and
     rules, so it is an error. Fix the value at the line shown."""
-    cfg = ctx.config
+    schema = for_config(ctx.config)
     for deal in ctx.deals:
-        f = deal.fields
-        for key in DATE_FIELDS:
-            value = f.get(key)
-            if value is not None and not _is_date(value):
-                msg = f"{key}: {_show(value)} is not a date (use YYYY-MM-DD)"
-                yield ctx.finding(r, deal, msg, key=key)
-        for key in ("value", "probability"):
-            value = f.get(key)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                yield ctx.finding(r, deal, f"{key}: {_show(value)} is not a number", key=key)
-            elif value < 0 or (key == "probability" and value > 1):
-                limit = "between 0 and 1" if key == "probability" else "0 or more"
-                yield ctx.finding(r, deal, f"{key}: {value} must be {limit}", key=key)
-        for key in _TEXT_FIELDS:
-            value = f.get(key)
-            if isinstance(value, Mapping | list):
-                yield ctx.finding(r, deal, f"{key}: must be text, not a list or mapping", key=key)
-        q = f.get("qualification")
-        if q is not None and not isinstance(q, Mapping):
-            msg = "qualification: must be a mapping of criterion: evidence"
-            yield ctx.finding(r, deal, msg, key="qualification")
-        tags = f.get("tags")
-        if tags is not None and not isinstance(tags, str | list):
-            yield ctx.finding(r, deal, "tags: must be a list of words", key="tags")
-        reason = f.get("lost_reason")
-        stage = cfg.stage(deal.stage)
-        if (
-            stage is not None
-            and stage.closed == "lost"
-            and isinstance(reason, str)
-            and cfg.lost_reasons
-            and reason not in cfg.lost_reasons
-        ):
-            msg = f"lost_reason: {reason!r} is not one of {', '.join(cfg.lost_reasons)}"
-            yield ctx.finding(r, deal, msg, key="lost_reason")
-        yield from _touchpoint_problems(ctx, r, deal)
-        for problem in ctx.suppressions(deal).problems:
-            yield ctx.finding(r, deal, problem, key="lint-ignore")
-
-
-def _touchpoint_problems(ctx: Context, r: Rule, deal: Deal) -> Iterator[Finding]:
-    raw = deal.fields.get("touchpoints")
-    if raw is None:
-        return
-    if not isinstance(raw, list):
-        msg = "touchpoints: must be a list of {date, kind, summary, outcome} entries"
-        yield ctx.finding(r, deal, msg, key="touchpoints")
-        return
-    kinds, outcomes = ctx.config.touchpoint_kinds, ctx.config.touchpoint_outcomes
-    for i, item in enumerate(raw):
-        problem = None
-        if not isinstance(item, Mapping):
-            problem = "must be a mapping {date, kind, summary, outcome}"
-        elif not _is_date(item.get("date")):
-            problem = f"date {_show(item.get('date'))} is not a date (use YYYY-MM-DD)"
-        elif not item.get("kind"):
-            problem = "has no kind"
-        elif kinds and str(item["kind"]) not in kinds:
-            problem = f"kind {item['kind']!r} is not one of {', '.join(kinds)}"
-        elif item.get("outcome") is not None and outcomes and str(item["outcome"]) not in outcomes:
-            problem = f"outcome {item['outcome']!r} is not one of {', '.join(outcomes)}"
-        if problem:
-            line = ctx.locate(deal, ("touchpoints", i)) or deal.line_of("touchpoints")
-            yield ctx.finding(r, deal, f"touchpoint {i + 1}: {problem}", line=line)
-
-
-def _is_date(value: Any) -> bool:
-    if isinstance(value, dt.date):
-        return True
-    if isinstance(value, str):
-        try:
-            dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return False
-        return True
-    return False
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+        for problem in schema.problems(deal.fields):
+            if problem.where:
+                line = ctx.locate(deal, (problem.key, *problem.where))
+                line = line or deal.line_of(problem.key)
+                yield ctx.finding(r, deal, problem.message, line=line)
+            else:
+                yield ctx.finding(r, deal, problem.message, key=problem.key)
+        for message in ctx.suppressions(deal).problems:
+            yield ctx.finding(r, deal, message, key="lint-ignore")
 
 
 @rule("PL104", "duplicate-id", "error", "the same id in two stage folders", scope="all")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pipectl import yamlio
-from pipectl.deal import DATE_FIELDS
 from pipectl.errors import UsageError
+from pipectl.fieldtypes import DATE_FIELDS
 
 # Fields whose cells stay text even when they look like numbers ("3M", "1999").
 TEXT_FIELDS = ("title", "company", "contact", "owner", "currency", "next_step", "lost_reason")

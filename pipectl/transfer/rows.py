@@ -16,6 +16,7 @@ from pipectl import dates
 from pipectl.deal import is_valid_id, slugify
 from pipectl.dealedit import scalar
 from pipectl.errors import UsageError
+from pipectl.fieldtypes import DATE_FIELDS
 from pipectl.store import Pipeline
 from pipectl.transfer.mapping import (
     ISO_DATE_RE,
@@ -109,9 +110,11 @@ def _row(
     row = Incoming(line, deal_id, stage, values, special.get("body"))
     target = pipeline.config.stage(stage)
     # no column for `created` at all (not an empty cell): like `add`, the deal came into the
-    # pipeline on the day it was imported; a missing close date is not invented
+    # pipeline on the day it was imported, or on the first date the row knows when that is
+    # earlier (a deal closed in January was open by then); a missing close date is not invented
     if mapping.source("created") is None:
-        row.implied["created"] = dates.today()
+        known = [d for d in (values.get(k) for k in DATE_FIELDS) if isinstance(d, dt.date)]
+        row.implied["created"] = min([dates.today(), *known])
     if (
         target is not None
         and target.closed

@@ -8,7 +8,7 @@ import json
 import jsonschema
 import pytest
 from conftest import DATA, REPO_ROOT, Cli, make_repo
-from lintlab import DROP, Lab, touch
+from lintlab import DROP, Lab, day, touch
 
 from pipectl.lint import formats
 
@@ -51,7 +51,8 @@ def sub(tmp_path):
     repo = make_repo(tmp_path / "repo")
     lab = Lab(repo / "sales")
     lab.add("qualifying", "acme", value=DROP, owner="a,b: c%d")
-    lab.add("closing", "beta", touchpoints=[touch(-30)], next_step="Call re: 50% off, now")
+    beta = {"touchpoints": [touch(-30)], "created": day(-40), "stage_entered": day(-40)}
+    lab.add("closing", "beta", next_step="Call re: 50% off, now", **beta)
     return lab
 
 

@@ -423,7 +423,7 @@ def test_stage_folder_linked_out_of_the_repo_is_not_written(pipeline, cli, tmp_p
     (pipeline / "connecting").symlink_to(outside, target_is_directory=True)
     commit_all(pipeline)
     frozen = Frozen(pipeline)
-    r = cli("add", "Sneaky", "--stage", "connecting")
+    r = cli("add", "Sneaky", "--stage", "connecting", "--force")
     assert r.exit_code == 2, r.output
     assert "connecting/sneaky.md: is outside" in r.stderr
     assert list(outside.iterdir()) == []

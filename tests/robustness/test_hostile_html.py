@@ -123,7 +123,10 @@ def build(base: Path) -> tuple[str, Page]:
             f.write(f"\n{s}\n{t}\n")
         git(repo, "commit", "-q", "-am", f"notes {i}")
         if i % 3 == 1:
-            assert cli("move", f"deal-{i}", "closing", "--date", "2026-01-20").exit_code == 0
+            assert (
+                cli("move", f"deal-{i}", "closing", "--date", "2026-01-20", "--force").exit_code
+                == 0
+            )
         if i % 3 == 2:
             assert cli("won", f"deal-{i}", "--date", "2026-02-01").exit_code == 0
     for i, reason in enumerate((HOSTILE[4], HOSTILE[7])):

@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 
 from pipectl.deal import parse_deal, slugify, split
 from pipectl.ops import parse_cli_value
+from pipectl.schema import criterion_met
 
 EXAMPLES = int(os.environ.get("PIPECTL_STATEFUL_EXAMPLES", "6"))
 STEPS = int(os.environ.get("PIPECTL_STATEFUL_STEPS", "14"))
@@ -72,7 +73,9 @@ TEXT = st.sampled_from(
         "100",
     ]
 )
-DATES = st.dates(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+DATES = st.dates(dt.date(2026, 1, 1), dt.date(2026, 11, 30))  # never the future: refused
+GATED = ("connecting", "closing")  # from `init`'s qualification gate on
+CRITERIA = ("budget", "need", "fit", "timeline")
 BODY_LINES = st.sampled_from(["More notes.\n", "---\n", "key: value\n", "\r\n", "ü\n", "x"])
 
 
@@ -198,6 +201,11 @@ class PipelineMachine(RuleBasedStateMachine):
         if deal_id in self.deals:
             self.run_refused(*args, message=f"a deal {deal_id!r} exists already")
             return
+        if stage in GATED:
+            if not data.draw(st.booleans(), label="--force"):
+                self.run_refused(*args, message=f"cannot enter {stage}: missing qualification.")
+                return
+            args.append("--force")
         where = stage or "prospecting"
         self.run(*args, touched={f"{where}/{deal_id}.md"})
         fields: dict[str, Any] = {"title": title, "created": when, "owner": "Test User"}
@@ -217,12 +225,30 @@ class PipelineMachine(RuleBasedStateMachine):
             self.run_refused(*words, message=f"{deal_id} is already in {target}")
             return
         source = deal.stage
+        if source in ("won", "lost"):  # a closed deal moves only when reopened
+            if not data.draw(st.booleans(), label="--reopen"):
+                self.run_refused(*words, message="pass --reopen")
+                return
+            words.append("--reopen")
+            action = action if target in ("won", "lost") else "reopen"
+        q = deal.fields.get("qualification")
+        unmet = [c for c in CRITERIA if not (isinstance(q, dict) and criterion_met(q.get(c)))]
+        if target in GATED and unmet:
+            if not data.draw(st.booleans(), label="--force"):
+                self.run_refused(*words, message=f"cannot enter {target}: missing")
+                return
+            words.append("--force")
+        if when < deal.fields["created"]:
+            self.run_refused(*words, message=f"is before created ({deal.fields['created']})")
+            return
         touched = {f"{source}/{deal_id}.md", f"{target}/{deal_id}.md"}
         self.run(*words, touched=touched)
         deal.stage = target
         deal.fields["stage_entered"] = when
         if target in ("won", "lost"):
             deal.fields["closed"] = when
+            deal.fields.pop("next_step", None)  # a closed deal has no next step
+            deal.fields.pop("next_step_due", None)
             if reason:
                 deal.fields["lost_reason"] = reason
         else:
@@ -259,6 +285,10 @@ class PipelineMachine(RuleBasedStateMachine):
         args = ["log", self.ref(data, deal_id), kind, summary, "--date", when.isoformat()]
         if outcome:
             args += ["--outcome", outcome]
+        created = self.deals[deal_id].fields["created"]
+        if when < created:
+            self.run_refused(*args, message=f"is before created ({created})")
+            return
         self.run(*args, touched={f"{self.deals[deal_id].stage}/{deal_id}.md"})
         item = {"date": when, "kind": kind, "summary": summary.strip()}
         if outcome:

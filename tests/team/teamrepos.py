@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Cli, git, make_repo
+from conftest import QUALIFIED, Cli, git, make_repo
 
 
 def clone(remote: Path, path: Path, name: str) -> Path:
@@ -26,7 +26,17 @@ def team(tmp_path: Path, *names: str) -> tuple[Path, list[Path]]:
     cli = Cli(first)
     for args in (
         ("init",),
-        ("add", "Acme Corp", "--value", "1000", "--owner", "alice", "--date", "2026-11-02"),
+        (
+            "add",
+            "Acme Corp",
+            "--value",
+            "1000",
+            "--owner",
+            "alice",
+            "--date",
+            "2026-11-02",
+            *QUALIFIED,
+        ),
         ("log", "acme", "email", "Intro email", "--date", "2026-11-02"),
     ):
         result = cli(*args)

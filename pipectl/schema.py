@@ -1,0 +1,377 @@
+"""The one deal schema: pipectl's own fields and the team's (`fields:`), with their types.
+
+Every write path asks `refusals` before it writes (through `Change`), lint's PL102 and PL103
+report `missing` and `problems`, `pipectl schema` prints `json_schema`, and docs/fields.md is
+`markdown`. A problem is `FIELD: reason`; the line is the caller's to find.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pipectl.config import Config
+from pipectl.fieldtypes import BUILTIN, TYPES, FieldDecl, as_date, from_cli, show
+
+_UNMET_WORDS = {"", "no", "false", "n", "off", "none", "unknown", "?", "tbd"}
+
+
+def criterion_met(value: Any) -> bool:
+    """A criterion is met when present and not false, "no", empty or a placeholder."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() not in _UNMET_WORDS
+    if isinstance(value, Mapping | list):
+        return bool(value)
+    return True
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing the schema refuses: the top-level key, where below it (for the line), and
+    the message, `FIELD: reason`."""
+
+    key: str
+    where: tuple[str | int, ...]
+    message: str
+    missing: bool = False  # a required key absent: a stage gate `--force` may pass
+
+
+class Schema:
+    """The fields of one pipeline's deals, built from its pipeline.yaml."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        lost_reasons = config.lost_reasons
+        fields: dict[str, FieldDecl] = {}
+        for decl in BUILTIN:
+            if decl.name == "lost_reason":
+                decl = replace(decl, type="enum" if lost_reasons else "text", values=lost_reasons)
+            fields[decl.name] = decl
+        for decl in config.fields:
+            fields[decl.name] = decl
+        self.fields: Mapping[str, FieldDecl] = fields
+
+    # --- what a deal must hold ----------------------------------------------------------
+
+    def required(self, stage: str) -> tuple[str, ...]:
+        """Keys a deal in `stage` must have (dotted for a criterion), in a stable order."""
+        cfg = self.config
+        keys = [*cfg.required_fields, *cfg.required_fields_by_stage.get(stage, ())]
+        keys += [d.name for d in cfg.fields if "*" in d.required or stage in d.required]
+        return tuple(dict.fromkeys(keys))
+
+    def missing(self, fields: Mapping[str, Any], stage: str) -> list[str]:
+        """The required keys of `stage` that `fields` lacks; a criterion needs evidence."""
+        out = []
+        for key in self.required(stage):
+            value = _get(fields, key)
+            met = criterion_met(value) if key.startswith("qualification.") else not _blank(value)
+            if not met:
+                out.append(key)
+        return out
+
+    def unmet_criteria(self, fields: Mapping[str, Any]) -> list[str]:
+        """The qualification criteria the deal does not meet, in config order."""
+        q = fields.get("qualification")
+        q = q if isinstance(q, Mapping) else {}
+        return [c for c in self.config.qualification_criteria if not criterion_met(q.get(c))]
+
+    def past_gate(self, stage: str) -> bool:
+        """Whether `stage` is at or past the qualification gate."""
+        cfg = self.config
+        gate = cfg.qualification_gate
+        if gate is None or cfg.stage(gate) is None or cfg.stage(stage) is None:
+            return False
+        return cfg.stage_index(stage) >= cfg.stage_index(gate)
+
+    def gate(self, fields: Mapping[str, Any], stage: str) -> list[str]:
+        """What a deal lacks to enter `stage`: its required keys, and every criterion in an
+        open stage from the gate on (a deal may be won or lost qualified or not)."""
+        always = self.config.required_fields  # not the stage's: lint's PL102 reports them
+        lacking = [k for k in self.missing(fields, stage) if k not in always]
+        target = self.config.stage(stage)
+        if self.past_gate(stage) and target is not None and target.is_open:  # as PL401
+            lacking += [f"qualification.{c}" for c in self.unmet_criteria(fields)]
+        return list(dict.fromkeys(lacking))
+
+    # --- the values -----------------------------------------------------------------------
+
+    def problems(self, fields: Mapping[str, Any]) -> Iterator[Problem]:
+        """Every value of `fields` the schema refuses, in key order; unknown keys are kept
+        as they are and never refused."""
+        for key, value in fields.items():
+            decl = self.fields.get(str(key))
+            if decl is None or value is None:
+                continue
+            if decl.type == "touchpoints":
+                yield from self._touchpoints(value, fields)
+            elif decl.type == "qualification":
+                yield from self._qualification(value)
+            elif decl.type == "suppressions":
+                continue  # the rule names are lint's: PL103 checks them
+            else:
+                problem = decl.problem(value)
+                if problem is not None:
+                    yield Problem(decl.name, (), f"{decl.name}: {problem}")
+        yield from self._order(fields)
+
+    def _order(self, fields: Mapping[str, Any]) -> Iterator[Problem]:
+        created = _date(fields.get("created"))
+        if created is None:
+            return
+        for key in ("closed", "stage_entered"):
+            when = _date(fields.get(key))
+            if when is not None and when < created:
+                msg = f"{key}: {when} is before created ({created})"
+                yield Problem(key, (), msg)
+
+    def _touchpoints(self, raw: Any, fields: Mapping[str, Any]) -> Iterator[Problem]:
+        if not isinstance(raw, list):
+            msg = "touchpoints: must be a list of {date, kind, summary, outcome} entries"
+            yield Problem("touchpoints", (), msg)
+            return
+        created = _date(fields.get("created"))
+        for i, item in enumerate(raw):
+            problem = self.touchpoint_problem(item, created)
+            if problem:
+                yield Problem("touchpoints", (i,), f"touchpoint {i + 1}: {problem}")
+
+    def touchpoint_problem(self, item: Any, created: dt.date | None = None) -> str | None:
+        """Why one touchpoint entry is refused, or None."""
+        kinds, outcomes = self.config.touchpoint_kinds, self.config.touchpoint_outcomes
+        if not isinstance(item, Mapping):
+            return "must be a mapping {date, kind, summary, outcome}"
+        when = as_date(item.get("date"))
+        if when is None:
+            return f"date {show(item.get('date'))} is not a date (use YYYY-MM-DD)"
+        if created is not None and when < created:
+            return f"date {when} is before created ({created})"
+        if not item.get("kind"):
+            return "has no kind"
+        if kinds and str(item["kind"]) not in kinds:
+            return f"kind {show(item['kind'])} is not one of {', '.join(kinds)}"
+        outcome = item.get("outcome")
+        if outcome is not None and outcomes and str(outcome) not in outcomes:
+            return f"outcome {show(outcome)} is not one of {', '.join(outcomes)}"
+        summary = item.get("summary")
+        if isinstance(summary, Mapping | list):
+            return "summary must be text"
+        return None
+
+    def _qualification(self, raw: Any) -> Iterator[Problem]:
+        if not isinstance(raw, Mapping):
+            msg = "qualification: must be a mapping of criterion: evidence"
+            yield Problem("qualification", (), msg)
+            return
+        for name in raw:
+            problem = self.criterion_problem(str(name))
+            if problem is not None:
+                yield Problem("qualification", (str(name),), problem)
+
+    def criterion_problem(self, name: str) -> str | None:
+        """Why `qualification.NAME` is no criterion of this pipeline (with close matches)."""
+        criteria = self.config.qualification_criteria
+        if not criteria or name in criteria:
+            return None
+        close = difflib.get_close_matches(name, criteria, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else f"criteria: {', '.join(criteria)}"
+        return f"qualification.{name}: not a criterion in pipeline.yaml ({hint})"
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def refusals(
+        self,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any],
+        stage: str,
+        old_stage: str | None = None,
+    ) -> list[Problem]:
+        """What a write from `before` (None: a new file) to `after` would bring in: problems
+        and missing required keys that `before` (in `old_stage`) did not have. A user's old
+        faults elsewhere in the file never block an unrelated change."""
+        old = {p.message for p in self.problems(before)} if before is not None else set()
+        new = [p for p in self.problems(after) if p.message not in old]
+        had = set(self.missing(before, old_stage or stage)) if before is not None else set()
+        for key in self.missing(after, stage):
+            if key not in had:
+                where = f" in {stage}" if key not in self.config.required_fields else ""
+                msg = f"{key}: required{where}, missing"
+                new.append(Problem(key.split(".")[0], (), msg, missing=True))
+        return new
+
+    def cli_value(self, key: str, raw: str, parsed: Any) -> Any:
+        """What `raw`, typed as KEY=raw on the command line, means for this field."""
+        return from_cli(self.fields.get(key), raw, parsed)
+
+    # --- for other tools --------------------------------------------------------------------
+
+    def json_schema(self) -> dict[str, Any]:
+        """The deal frontmatter as JSON Schema (draft 2020-12), dates as ISO text; each
+        stage's requirements are `$defs/stage-NAME` (a deal's stage is its folder)."""
+        props = {name: self._json_field(d) for name, d in self.fields.items()}
+        stages = {
+            f"stage-{s}": {"$ref": "#", "required": [k for k in self.required(s) if "." not in k]}
+            for s in self.config.stage_names
+        }
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://pipectl.dev/schema/deal.json",
+            "title": "pipectl deal",
+            "description": "The YAML frontmatter of a pipectl deal file. Keys not listed here "
+            "are the team's own and are kept as they are.",
+            "type": "object",
+            "properties": props,
+            "required": [k for k in self.config.required_fields if "." not in k],
+            "$defs": stages,
+        }
+
+    def _json_field(self, d: FieldDecl) -> dict[str, Any]:
+        out: dict[str, Any] = {"description": d.help} if d.help else {}
+        out.update(self._json_type(d))
+        return out
+
+    def _json_type(self, d: FieldDecl) -> dict[str, Any]:
+        number = {k: v for k, v in (("minimum", d.min), ("maximum", d.max)) if v is not None}
+        text = {"type": ["string", "number", "null"]}
+        kinds: dict[str, dict[str, Any]] = {
+            "text": text,
+            "number": {"type": ["number", "null"], **number},
+            "integer": {"type": ["integer", "null"], **number},
+            "money": {
+                "type": ["number", "null"],
+                "minimum": max(0, d.min or 0),
+                **{k: v for k, v in number.items() if k == "maximum"},
+            },
+            "date": {"type": ["string", "null"], "format": "date"},
+            "enum": {"enum": [*d.values, None]},
+            "list": {
+                "type": ["array", "null"],
+                "items": {"enum": list(d.values)} if d.values else {"type": ["string", "number"]},
+            },
+            "email": {"type": ["string", "null"], "format": "email"},
+            "url": {"type": ["string", "null"], "format": "uri", "pattern": "^https?://"},
+            "bool": {"type": ["boolean", "null"]},
+        }
+        if d.type in kinds:
+            return kinds[d.type]
+        cfg = self.config
+        if d.type == "qualification":
+            names = {"propertyNames": {"enum": list(cfg.qualification_criteria)}}
+            return {"type": ["object", "null"], **(names if cfg.qualification_criteria else {})}
+        if d.type == "touchpoints":
+
+            def words(values: tuple[str, ...]) -> dict[str, Any]:
+                return {"enum": list(values)} if values else {"type": ["string", "number"]}
+
+            item = {
+                "type": "object",
+                "required": ["date", "kind"],
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "kind": words(cfg.touchpoint_kinds),
+                    "summary": text,
+                    "outcome": {**words(cfg.touchpoint_outcomes)}
+                    if not cfg.touchpoint_outcomes
+                    else {"enum": [*cfg.touchpoint_outcomes, None]},
+                },
+            }
+            return {"type": ["array", "null"], "items": item}
+        # lint-ignore: rule code or name -> reason, as a mapping or a list of them
+        reasons = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
+        return {"anyOf": [reasons, {"type": "array", "items": reasons}, {"type": "null"}]}
+
+    def markdown(self) -> str:
+        """docs/fields.md: every field, its type, when it is required, and the types."""
+        lines = [
+            "# Deal fields",
+            "",
+            "<!-- generated from pipectl/fieldtypes.py and pipectl/schema.py by "
+            "`python -m pipectl.schema > docs/fields.md`; do not edit by hand -->",
+            "",
+            "A deal's frontmatter holds these fields. Every command that writes a deal refuses "
+            "a value its type refuses (`FILE:LINE: field: reason`, exit 2, nothing written), "
+            "and `pipectl lint` reports one already in a file (PL103). Keys not listed are "
+            "yours and are kept as they are. `pipectl schema` prints all of this as JSON "
+            "Schema, with your pipeline's own fields.",
+            "",
+            "| field | type | required | meaning |",
+            "|---|---|---|---|",
+        ]
+        for d in self.fields.values():
+            stages = [s for s in self.config.stage_names if d.name in self.required(s)]
+            if len(stages) == len(self.config.stage_names):
+                req = "always"
+            else:
+                req = ", ".join(stages) or "–"
+            kind = d.type + (f" ({', '.join(d.values)})" if d.values else "")
+            lines.append(f"| `{d.name}` | {kind} | {req} | {d.help} |")
+        lines += [
+            "",
+            "## Your own fields",
+            "",
+            "Declare them in `pipeline.yaml` under `fields:`; each takes a `type`, and "
+            "optionally `help`, `values` (enum, list), `min`/`max` (number, integer, money) "
+            "and `required` (true, or a list of stages):",
+            "",
+            "```yaml",
+            "fields:",
+            "  seats: {type: integer, min: 1, help: Licences, required: [closing, won]}",
+            "  segment: {type: enum, values: [smb, mid, enterprise]}",
+            "```",
+            "",
+            "| type | holds |",
+            "|---|---|",
+            *(f"| {name} | {meaning} |" for name, meaning in TYPES.items()),
+            "",
+            "## Dates in order",
+            "",
+            "`closed`, `stage_entered` and every touchpoint's date may not be before `created`.",
+            "",
+            "## Qualification",
+            "",
+            "`qualification:` maps each criterion of `qualification.criteria` to its evidence. A "
+            "criterion is met when present and not false, no, empty or a placeholder (tbd, "
+            "unknown, ?). A name that is not a criterion is refused.",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+_SCHEMAS: dict[int, tuple[Config, Schema]] = {}
+
+
+def for_config(config: Config) -> Schema:
+    """The schema of a config, built once per config (a lint run asks for it per deal)."""
+    found = _SCHEMAS.get(id(config))
+    if found is None or found[0] is not config:
+        found = _SCHEMAS[id(config)] = (config, Schema(config))
+    return found[1]
+
+
+def _get(fields: Mapping[str, Any], key: str) -> Any:
+    node: Any = fields
+    for part in key.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
+
+
+def _date(value: Any) -> dt.date | None:
+    return as_date(value)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from pipectl.config import default_config
+
+    sys.stdout.write(Schema(default_config()).markdown())
