@@ -16,6 +16,9 @@ from typing import Any
 from pipectl.config import Config
 from pipectl.fieldtypes import BUILTIN, TYPES, FieldDecl, as_date, from_cli, show
 
+# The id of the deal schema (a URN: it names the schema, nothing is fetched from it).
+SCHEMA_ID = "urn:pipectl:schema:deal"
+
 _UNMET_WORDS = {"", "no", "false", "n", "off", "none", "unknown", "?", "tbd"}
 
 
@@ -220,7 +223,7 @@ class Schema:
         }
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": "https://pipectl.dev/schema/deal.json",
+            "$id": SCHEMA_ID,
             "title": "pipectl deal",
             "description": "The YAML frontmatter of a pipectl deal file. Keys not listed here "
             "are the team's own and are kept as they are.",

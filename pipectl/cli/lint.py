@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import TodayOpt, start_dir
+from pipectl.cli.common import TodayOpt, open_pipeline, start_dir
 
 if TYPE_CHECKING:
     from pipectl.lint import LintResult
@@ -187,3 +187,34 @@ def rule(code: str = typer.Argument(..., help="A rule code (PL301) or name (stal
     except KeyError:
         raise UsageError(f"no rule {code!r} (see `pipectl rules`)") from None
     typer.echo(rule_text(r))
+
+
+@app.command()
+def schema(
+    ctx: typer.Context,
+    markdown: bool = typer.Option(
+        False, "--markdown", help="The fields as a Markdown reference (docs/fields.md) instead."
+    ),
+) -> None:
+    """Print the deal schema as JSON Schema (draft 2020-12), with this pipeline's own fields.
+
+    Point an editor's YAML support at it for completion and checks as you type; each
+    stage's requirements are under `$defs/stage-NAME`. Outside a pipeline, the defaults.
+    """
+    import json
+
+    from pipectl.config import default_config
+    from pipectl.errors import UsageError
+    from pipectl.schema import for_config
+
+    try:
+        config = open_pipeline(ctx).config
+    except UsageError as exc:
+        if "no pipeline.yaml" not in str(exc):
+            raise
+        config = default_config()
+    fields = for_config(config)
+    if markdown:
+        typer.echo(fields.markdown(), nl=False)
+        return
+    typer.echo(json.dumps(fields.json_schema(), indent=2, ensure_ascii=False))
