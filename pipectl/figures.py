@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
+from pipectl import stagetime
 from pipectl.config import Config
 from pipectl.deal import Deal
 from pipectl.history import CREATED, DELETED, MOVED, Event, History
@@ -26,6 +27,8 @@ AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
 )
 NO_REASON = "(none)"
 OLDEST_SHOWN = 10
+# why a finished stay has no start: git's history of it was cut
+CUT_STAY = "began before the first commit of this shallow clone"
 
 # Money as JSON shows it: whole amounts as integers, else two decimals (see `num`).
 Money: TypeAlias = int | float | None
@@ -33,7 +36,8 @@ Money: TypeAlias = int | float | None
 
 @dataclass(frozen=True)
 class Stay:
-    """A deal's time in one stage: from `start` until `end` (None: it is still there)."""
+    """A deal's time in one stage: from `start` (None: unknown) until `end` (None: it is
+    still there)."""
 
     stage: str
     start: dt.date | None
@@ -48,6 +52,7 @@ class Life:
     stays: tuple[Stay, ...]
     created: dt.date | None
     closed: dt.date | None
+    why_unknown: str | None = None  # why the current stay's start is unknown
 
     @property
     def current(self) -> Stay | None:
@@ -95,7 +100,9 @@ class ForecastMonth:
 
 @dataclass(frozen=True)
 class StageTime:
-    """Days in one open stage: finished stays (ended in the window) and current ones."""
+    """Days in one open stage: finished stays (ended in the window) and current ones. An
+    average over stays some of whose starts are unknown would be a guess: it is None, and
+    `why_unknown` says why."""
 
     stage: str
     count: int
@@ -103,6 +110,9 @@ class StageTime:
     median_days: float | None
     open_count: int
     open_avg_days: float | None
+    unknown_count: int = 0  # finished stays whose start is unknown
+    open_unknown_count: int = 0  # current stays whose start is unknown
+    why_unknown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,7 @@ class ConversionStep:
     reached: int
     advanced: int
     rate: float | None
+    why_unknown: str | None = None  # why `rate` is None
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,8 @@ class Aging:
     buckets: tuple[str, ...]
     stages: tuple[StageAging, ...]
     oldest: tuple[AgedDeal, ...]
+    unknown_count: int = 0  # open deals whose days in stage are unknown (in no bucket)
+    why_unknown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,37 +189,37 @@ class TrendMonth:
     avg_cycle_days: float | None
 
 
-def lives(deals: Iterable[Deal], hist: History) -> list[Life]:
-    """Each deal with its stays from git moves, the current stay starting at `stage_entered`."""
-    return [life_of(d, hist.of(d.id)) for d in deals]
+def lives(deals: Iterable[Deal], hist: History, config: Config) -> list[Life]:
+    """Each deal with its stays from git moves; the current stay starts when `stagetime`
+    says the deal entered its stage (over the same history: git is read once)."""
+    arrivals = stagetime.arrivals_of(hist)
+    return [life_of(d, hist.of(d.id), stagetime.entered(d, config, arrivals)) for d in deals]
 
 
-def life_of(deal: Deal, events: Sequence[Event]) -> Life:
+def life_of(deal: Deal, events: Sequence[Event], entered: stagetime.Entered) -> Life:
+    """The deal's stays: finished ones from its git moves, the current one from `entered`."""
     stays: list[Stay] = []
     open_stay: Stay | None = None
     created_field = deal.date("created")
     for e in events:
         if e.kind == CREATED and e.stage is not None:
             # the file's `created` says when the deal began (an import commits it later)
-            start = created_field if created_field and created_field <= e.day else e.day
-            open_stay = Stay(e.stage, start)
+            began = created_field if created_field and created_field <= e.day else e.day
+            open_stay = Stay(e.stage, began)
         elif e.kind == MOVED and e.stage is not None:
             if open_stay is not None:
                 stays.append(Stay(open_stay.stage, open_stay.start, e.day))
+            elif e.from_stage is not None:  # the stay began before the history git has
+                stays.append(Stay(e.from_stage, None, e.day))
             open_stay = Stay(e.stage, e.day)
         elif e.kind == DELETED:
             open_stay = None  # a deleted file did not leave its stage in the funnel's sense
-    entered = deal.date("stage_entered")
-    if open_stay is None or open_stay.stage != deal.stage:
-        # no history (outside git, shallow, uncommitted): the file says what it can
-        open_stay = Stay(deal.stage, entered or deal.date("created"))
-    elif entered is not None:
-        open_stay = Stay(deal.stage, entered)
-    stays.append(open_stay)
+    start, why = entered
+    stays.append(Stay(deal.stage, start))
     created = created_field or (events[0].day if events else None)
     # for a closed deal without `closed:`, entering its closed stage is when it closed
-    closed = deal.date("closed") or stays[-1].start
-    return Life(deal, tuple(stays), created, closed)
+    closed = deal.date("closed") or start
+    return Life(deal, tuple(stays), created, closed, why)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -356,25 +369,53 @@ def time_in_stage(
     """Per open stage: days of finished stays (ending in the window) and of current ones."""
     done: dict[str, list[float]] = defaultdict(list)
     current: dict[str, list[float]] = defaultdict(list)
+    cut: dict[str, int] = defaultdict(int)  # finished stays without a start
+    unknown: dict[str, list[str]] = defaultdict(list)  # why each current stay has no start
     for lf in all_lives:
         for s in lf.stays:
-            if s.start is None:
-                continue
-            if s.end is not None and _in(s.end, since, until):
-                done[s.stage].append(float((s.end - s.start).days))
-            elif s.end is None and s.start <= today:  # a pinned past --today: not there yet
+            if s.end is not None:
+                if not _in(s.end, since, until):
+                    continue
+                if s.start is None:
+                    cut[s.stage] += 1
+                else:
+                    done[s.stage].append(float((s.end - s.start).days))
+            elif s.start is None:
+                unknown[s.stage].append(lf.why_unknown or "unknown")
+            elif s.start <= today:  # a pinned past --today: not there yet
                 current[s.stage].append(float((today - s.start).days))
-    return tuple(
-        StageTime(
-            stage=st.name,
-            count=len(done[st.name]),
-            avg_days=_avg(done[st.name]),
-            median_days=_median(done[st.name]),
-            open_count=len(current[st.name]),
-            open_avg_days=_avg(current[st.name]),
+    out = []
+    for st in config.open_stages:
+        name = st.name
+        finished, there = done[name], current[name]
+        out.append(
+            StageTime(
+                stage=name,
+                count=len(finished) + cut[name],
+                avg_days=None if cut[name] else _avg(finished),
+                median_days=None if cut[name] else _median(finished),
+                open_count=len(there) + len(unknown[name]),
+                open_avg_days=None if unknown[name] else _avg(there),
+                unknown_count=cut[name],
+                open_unknown_count=len(unknown[name]),
+                why_unknown=_why_days(cut[name], unknown[name]),
+            )
         )
-        for st in config.open_stages
-    )
+    return tuple(out)
+
+
+def _why_days(cut: int, unknown: Sequence[str]) -> str | None:
+    """Why a stage's days cannot be told: counts and reasons, most frequent reason first."""
+    parts = []
+    if cut:
+        parts.append(f"{_count(cut, 'finished stay')} {CUT_STAY}")
+    for why, n in Counter(unknown).most_common():
+        parts.append(f"{_count(n, 'deal')} there now: {why}")
+    return "; ".join(parts) or None
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def funnel_stages(config: Config) -> list[str]:
@@ -397,14 +438,21 @@ def conversion(
     """Stage to next stage: of the deals (created in the window) that reached a stage, how
     many reached the next one or went further."""
     names = funnel_stages(config)
-    cohort = [furthest(lf, names) for lf in all_lives if _in(lf.created, since, until)]
+    cohort = [lf for lf in all_lives if _in(lf.created, since, until)]
+    reach = [furthest(lf, names) for lf in cohort]
+    # a stage no deal was ever seen in (an import puts deals past it) converts nothing: all
+    # that "reached" it skipped it, and 100% would be a figure about no one
+    seen = {s.stage for lf in cohort for s in lf.stays}
     rows = []
     for i in range(len(names) - 1):
-        reached = sum(1 for f in cohort if f >= i)
-        advanced = sum(1 for f in cohort if f >= i + 1)
-        rows.append(
-            ConversionStep(names[i], names[i + 1], reached, advanced, _ratio(advanced, reached))
-        )
+        reached = sum(1 for f in reach if f >= i)
+        advanced = sum(1 for f in reach if f >= i + 1)
+        rate, why = _ratio(advanced, reached), None
+        if not reached:
+            why = f"no deal reached {names[i]}" + (" in the window" if since or until else "")
+        elif names[i] not in seen:
+            rate, why = None, f"no deal passed through {names[i]}"
+        rows.append(ConversionStep(names[i], names[i + 1], reached, advanced, rate, why))
     return tuple(rows)
 
 
@@ -440,6 +488,7 @@ def aging(all_lives: Sequence[Life], config: Config, today: dt.date) -> Aging:
     """Open deals by days in their current stage, per stage, and the longest-waiting ones."""
     per_stage: dict[str, list[int]] = {s.name: [0] * len(AGING_BUCKETS) for s in config.open_stages}
     rows = []
+    unknown: list[str] = []
     for lf in all_lives:
         cur = lf.current
         if cur is None or lf.deal.stage not in per_stage:
@@ -448,6 +497,8 @@ def aging(all_lives: Sequence[Life], config: Config, today: dt.date) -> Aging:
         age = None if lf.created is None else max(0, (today - lf.created).days)
         if days is not None:
             per_stage[lf.deal.stage][_bucket(days)] += 1
+        else:
+            unknown.append(lf.why_unknown or "unknown")
         deal = lf.deal
         rows.append(
             AgedDeal(deal.id, deal.title, deal.stage, deal.owner, num(deal.value), days, age)
@@ -457,6 +508,11 @@ def aging(all_lives: Sequence[Life], config: Config, today: dt.date) -> Aging:
         buckets=tuple(name for name, _ in AGING_BUCKETS),
         stages=tuple(StageAging(stage, tuple(counts)) for stage, counts in per_stage.items()),
         oldest=tuple(rows[:OLDEST_SHOWN]),
+        unknown_count=len(unknown),
+        why_unknown="; ".join(
+            f"{_count(n, 'deal')}: {why}" for why, n in Counter(unknown).most_common()
+        )
+        or None,
     )
 
 

@@ -135,42 +135,82 @@ def read(git: GitRepo | None, root: Path, detail: Callable[[Event], bool] | None
 
 @dataclass(frozen=True)
 class Arrivals:
-    """Date each path (relative to the pipeline root) entered its folder; or why unknown."""
+    """Date each path (relative to the pipeline root) entered its folder, and which of them
+    came by a move made by hand (a `git mv` from another stage, no pipectl trailer).
+
+    `unavailable` says why a path without a date is unknown (a shallow clone, no git); None
+    means such a path has no committed history there.
+    """
 
     dates: dict[str, dt.date] = field(default_factory=dict)
     unavailable: str | None = None
+    moved_by_hand: frozenset[str] = frozenset()
 
     def get(self, rel_path: str) -> dt.date | None:
         return self.dates.get(rel_path)
 
 
 def read_arrivals(git: GitRepo | None, root: Path) -> Arrivals:
-    """For each path under `root`, the date of the newest add or rename into it, from one
-    `git log` pass (lint's time in stage, for deals without `stage_entered`).
+    """For each path under `root`, the date it entered its folder, from one `git log` pass:
+    the newest add or move into it (a rename inside its folder keeps the older arrival).
 
-    Never guesses in a shallow clone: the oldest commit there would claim every file was
-    added that day.
+    Never guesses in a shallow clone: the boundary commits would claim that every file was
+    added that day, so they are skipped, and a path seen only there has no date.
     """
     if git is None:
         return Arrivals(unavailable="not a git repository")
-    if git.shallow_boundary():
-        return Arrivals(unavailable="shallow git clone")
-    dates: dict[str, dt.date] = {}
+    boundary = git.shallow_boundary()
+    why = "shallow git clone" if boundary else None
     try:
         base = _prefix(git, root)
-        for c in _log(git, [base.rstrip("/") or "."], "--diff-filter=AR"):
-            day = c.date.date()
-            for _, _, _, path, path2 in c.entries:
-                arrived = path if path2 is None else path2
-                if arrived.startswith(base):
-                    # the log runs newest first: the first arrival seen is the current one
-                    dates.setdefault(arrived[len(base) :], day)
+        log = _log(git, [base.rstrip("/") or "."], "--diff-filter=ADR")
+        found = _arrivals(log, base, boundary)
     except (GitNotFound, OSError, ValueError):
         return Arrivals(unavailable="git history could not be read")
     except GitError:
         # git ran and failed: a repository without commits yet has no history to offer
-        return Arrivals(unavailable="no git history")
-    return Arrivals(dates)
+        return Arrivals(unavailable="no git history" if not boundary else why)
+    return replace(found, unavailable=why)
+
+
+def _arrivals(newest_first: Iterable[_Commit], base: str, boundary: frozenset[str]) -> Arrivals:
+    dates: dict[str, dt.date] = {}
+    by_hand: set[str] = set()
+    # a path renamed inside its folder waits for the arrival of the path it had before
+    waiting: dict[str, str] = {}
+    for c in newest_first:
+        if c.sha in boundary:
+            continue
+        hand = _trailers(c.message)[0] is None
+        gone = {}  # id -> stage of a deal file deleted by this commit
+        for status, _, _, path, _ in c.entries:
+            where = _deal_path(path, base) if status[:1] == "D" else None
+            if where:
+                gone[where[1]] = where[0]
+        for status, _, _, path, path2 in c.entries:
+            if status[:1] == "D":
+                continue
+            arrived = path if path2 is None else path2
+            if not arrived.startswith(base):
+                continue
+            rel = arrived[len(base) :]
+            owner = waiting.pop(rel, None)
+            if owner is None:
+                if rel in dates:  # the log runs newest first: the current arrival is known
+                    continue
+                owner = rel
+            dst = _deal_path(arrived, base)
+            src_stage = gone.get(dst[1]) if dst and path2 is None else None
+            if path2 is not None:
+                src = _deal_path(path, base)
+                if src and dst and src[0] == dst[0]:
+                    waiting[path[len(base) :]] = owner  # a new name, not a new folder
+                    continue
+                src_stage = src[0] if src else None
+            dates[owner] = c.date.date()
+            if hand and dst and src_stage is not None and src_stage != dst[0]:
+                by_hand.add(owner)
+    return Arrivals(dates, None, frozenset(by_hand))
 
 
 def _prefix(git: GitRepo, root: Path) -> str:

@@ -156,7 +156,7 @@ def report(
     owner: str | None = None,
 ) -> Report:
     """Every figure of `pipectl report`, over the deals (of `owner`, when given)."""
-    all_lives = lives(deals, hist)
+    all_lives = lives(deals, hist, config)
     owner = owner_filter(owner)  # `all` asks for everyone
     if owner is not None:
         all_lives = [lf for lf in all_lives if owner_matches(lf.deal, owner, config.team)]
@@ -234,6 +234,8 @@ def report_json(r: Report) -> dict[str, Any]:
             "buckets": list(r.aging.buckets),
             "stages": {s.stage: list(s.counts) for s in r.aging.stages},
             "oldest": [_keys(d) for d in r.aging.oldest],
+            "unknown_count": r.aging.unknown_count,
+            "why_unknown": r.aging.why_unknown,
         },
         "trend": [_keys(t) for t in r.trend],
         "owners": {o.owner: _owner_json(o) for o in r.owners},

@@ -82,13 +82,28 @@ PART_KEYS = {
         ("month", "count", "value", "weighted_value", "past"),
     ),
     "funnel[]": (lambda d: d["funnel"][0], ("stage", "reached", "value")),
-    "conversion[]": (lambda d: d["conversion"][0], ("from", "to", "reached", "advanced", "rate")),
+    "conversion[]": (
+        lambda d: d["conversion"][0],
+        ("from", "to", "reached", "advanced", "rate", "why_unknown"),
+    ),
     "time_in_stage.STAGE": (
         lambda d: d["time_in_stage"]["prospecting"],
-        ("count", "avg_days", "median_days", "open_count", "open_avg_days"),
+        (
+            "count",
+            "avg_days",
+            "median_days",
+            "open_count",
+            "open_avg_days",
+            "unknown_count",
+            "open_unknown_count",
+            "why_unknown",
+        ),
     ),
     "lost_reasons[]": (lambda d: d["lost_reasons"][0], ("reason", "count", "value")),
-    "aging": (lambda d: d["aging"], ("buckets", "stages", "oldest")),
+    "aging": (
+        lambda d: d["aging"],
+        ("buckets", "stages", "oldest", "unknown_count", "why_unknown"),
+    ),
     "aging.oldest[]": (
         lambda d: d["aging"]["oldest"][0],
         ("id", "title", "stage", "owner", "value", "days_in_stage", "age_days"),
@@ -163,6 +178,7 @@ def test_conversion_matches_hand_computation(built: Path) -> None:
                 "reached": reached,
                 "advanced": advanced,
                 "rate": advanced / reached,
+                "why_unknown": None,
             }
         )
     assert got == expected

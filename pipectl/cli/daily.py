@@ -69,12 +69,19 @@ def board(
     loaded = pipeline.load([s.name for s in stages])
     for err in loaded.errors:
         warn(f"skipped {err}")
+    from pipectl.history import read_arrivals
+
+    # one git log pass for the whole board: each card's days in stage, and lint's
+    arrivals = read_arrivals(pipeline.git, pipeline.root)
     # every rule, so a card's !N is exactly what `pipectl lint` says about that deal
-    findings = lint.run(pipeline, now).findings
+    findings = lint.run(pipeline, now, arrivals=arrivals).findings
     from pipectl.owners import owner_filter
 
     who = owner_filter(owner, config.team)
-    columns = daily_board.board(loaded.deals, stages, now, daily_board.flags_by_deal(findings), who)
+    flags = daily_board.flags_by_deal(findings)
+    columns = daily_board.board(
+        loaded.deals, stages, now, flags, who, config=config, arrivals=arrivals
+    )
     if as_json:
         from pipectl.jsonout import dumps
 

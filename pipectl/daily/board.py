@@ -1,7 +1,8 @@
 """The board: a pipeline's deals as columns, one per stage, with their lint flags.
 
-Pure functions over deals, config, lint findings and "today", returning frozen values. Never
-reads files, runs git or prints: the CLI loads the deals and `render.board` lays them out.
+Pure functions over deals, config, lint findings, git's arrivals and "today", returning frozen
+values. Never reads files, runs git or prints: the CLI loads the deals and the arrivals (one
+`git log` pass for the whole board) and `render.board` lays them out.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipectl import lint
-from pipectl.config import Stage
+from pipectl import lint, stagetime
+from pipectl.config import Config, Stage
 from pipectl.deal import Deal
+from pipectl.history import Arrivals
 from pipectl.jsonout import amount
 from pipectl.owners import owner_matches
 
@@ -32,6 +34,7 @@ class Card:
     days_in_stage: int | None
     warnings: int  # lint findings at warning or error
     worst: str | None  # "error", "warning" or None
+    days_unknown: str | None = None  # why days_in_stage is None
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,6 @@ class Column:
         return float(sum(c.value for c in self.cards if c.value is not None))
 
 
-def days_in_stage(deal: Deal, today: dt.date) -> int | None:
-    """Days since the deal entered its stage: `stage_entered`, else `closed`, else `created`."""
-    since = deal.date("stage_entered") or deal.date("closed") or deal.date("created")
-    return None if since is None else (today - since).days
-
-
 def flags_by_deal(findings: Iterable[lint.Finding]) -> dict[str, tuple[lint.Finding, ...]]:
     """Warnings and errors grouped by deal id; pipeline-wide findings are left out."""
     out: dict[str, list[lint.Finding]] = {}
@@ -73,18 +70,25 @@ def board(
     today: dt.date,
     flags: Mapping[str, Sequence[lint.Finding]] | None = None,
     owner: str | None = None,
+    *,
+    config: Config,
+    arrivals: Arrivals,
 ) -> tuple[Column, ...]:
-    """A column per stage in pipeline order, empty stages included, cards biggest first."""
+    """A column per stage in pipeline order, empty stages included, cards biggest first.
+
+    Days in stage are `stagetime`'s, as lint and the report count them."""
     flags = flags or {}
     by_stage: dict[str, list[Card]] = {s.name: [] for s in stages}
     for d in deals:
-        if d.stage not in by_stage or not owner_matches(d, owner):
+        if d.stage not in by_stage or not owner_matches(d, owner, config.team):
             continue
         found = flags.get(d.id, ())
         severities = {f.severity for f in found}
         worst = next((s for s in FLAG_SEVERITIES if s in severities), None)
+        entered, why = stagetime.entered(d, config, arrivals)
+        days = None if entered is None else max(0, (today - entered).days)
         by_stage[d.stage].append(
-            Card(d.id, d.company, d.owner, d.value, days_in_stage(d, today), len(found), worst)
+            Card(d.id, d.company, d.owner, d.value, days, len(found), worst, why)
         )
     return tuple(
         Column(s.name, s.closed, tuple(sorted(by_stage[s.name], key=_card_order))) for s in stages
@@ -106,6 +110,7 @@ def board_json(columns: Sequence[Column], today: dt.date, owner: str | None) -> 
                     "owner": k.owner,
                     "value": amount(k.value),
                     "days_in_stage": k.days_in_stage,
+                    "days_unknown": k.days_unknown,
                     "lint_findings": k.warnings,
                     "worst": k.worst,
                 }

@@ -1,7 +1,8 @@
 """What a rule sees: the loaded deals, the config, "today", settings and finding helpers.
 
 Built once per run by the runner; rules only read it. It never prints, and touches git only
-when a history rule asks for arrival dates (one `git log` pass, cached here).
+when a history rule asks for arrival dates (one `git log` pass, cached here, or handed in by
+a command that read them already).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipectl import stagetime
 from pipectl.config import Config
 from pipectl.deal import Deal, decode, split
 from pipectl.errors import DealError
@@ -37,7 +39,8 @@ class Context:
     stages_read: tuple[str, ...]
     # the registry's lookup by code or name, handed in so that rules never import the registry
     get_rule: Callable[[str], Rule]
-    _arrivals: Arrivals | None = field(default=None, repr=False)
+    # when each file entered its folder: read on first use, unless the caller read it already
+    arrivals_read: Arrivals | None = field(default=None, repr=False)
     # thresholds and severities are asked for once per deal and rule: remember them
     _memo: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, repr=False)
     _open: list[Deal] | None = field(default=None, repr=False)
@@ -130,25 +133,11 @@ class Context:
 
     def arrivals(self) -> Arrivals:
         """When each deal file entered its folder, from one git log pass (read on first use)."""
-        if self._arrivals is None:
-            self._arrivals = read_arrivals(self.pipeline.git, self.root)
-        return self._arrivals
+        if self.arrivals_read is None:
+            self.arrivals_read = read_arrivals(self.pipeline.git, self.root)
+        return self.arrivals_read
 
     def stage_entered(self, deal: Deal) -> tuple[dt.date | None, str | None]:
-        """(date the deal entered its stage, None) or (None, why it cannot be told)."""
-        entered = deal.date("stage_entered")
-        if entered is not None:
-            return entered, None
-        if deal.fields.get("stage_entered") is not None:
-            return None, "stage_entered is not a date"
-        first = self.config.stage_names[0] if self.config.stages else None
-        created = deal.date("created")
-        if deal.stage == first and created is not None:
-            # `pipectl add` sets no stage_entered in the first stage: it entered on creation
-            return created, None
-        arrivals = self.arrivals()
-        date = arrivals.get(deal.path.as_posix())
-        if date is not None:
-            return date, None
-        why = arrivals.unavailable or "the file has no committed history at this path"
-        return None, f"no stage_entered and {why}"
+        """(date the deal entered its stage, None) or (None, why it cannot be told): the one
+        answer of `stagetime.entered`, over the arrivals read once per run."""
+        return stagetime.entered(deal, self.config, self.arrivals())

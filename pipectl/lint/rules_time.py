@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
+from pipectl import stagetime
 from pipectl.deal import Deal
 from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Option, Rule, rule
@@ -75,13 +76,18 @@ def stuck_in_stage(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Deals should keep moving between stages; a proposal or negotiation that lingers
     is usually lost without anyone saying so. Time in stage comes from `stage_entered`
     (set by `pipectl move`); in the first stage from `created`; failing both, from the
-    git history (one `git log` pass). When none of these can tell, for instance in a
-    shallow CI clone, the rule says so as an info finding instead of guessing. Limits:
-    30 days per stage, 14 in closing. Advance the deal, or close it."""
+    git history (one `git log` pass). A move made by hand (`git mv`) leaves
+    `stage_entered` behind: when git saw the file arrive in its folder by hand later, that
+    arrival counts. When none of these can tell, for instance in a shallow CI clone, the
+    rule says so as an info finding instead of guessing. Limits: 30 days per stage, 14 in
+    closing. Advance the deal, or close it."""
     for deal in ctx.open_deals:
         limit = ctx.setting(r, "days", deal.stage)
         if limit <= 0:
             continue
+        claim, _ = stagetime.claimed(deal, ctx.config)
+        if claim is not None and (ctx.today - claim).days <= limit:
+            continue  # a move by hand only shortens the stay: no need to ask git
         entered, why = ctx.stage_entered(deal)
         if entered is None:
             f = ctx.finding(r, deal, f"cannot tell time in {deal.stage}: {why}", line=1)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipectl.caches import results as resultcache
 from pipectl.gitrepo import find_git_root
+from pipectl.history import Arrivals
 from pipectl.lint import settings, suppress, validation
 from pipectl.lint.context import CONFIG_PATH, Context
 from pipectl.lint.model import INTERNAL_ERROR, SEVERITY_RANK, Finding, Rule
@@ -46,8 +47,10 @@ def run(
     today: dt.date,
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
+    arrivals: Arrivals | None = None,
 ) -> LintResult:
-    """Lint a pipeline: `select`/`ignore` take codes, prefixes ("PL3") or names."""
+    """Lint a pipeline: `select`/`ignore` take codes, prefixes ("PL3") or names; `arrivals`:
+    git's, when the caller read them already (the board: one `git log` for both)."""
     config = pipeline.config
     validation.ensure_valid(config)
     chosen = tuple(r for r in select_rules(select, ignore) if settings.enabled_anywhere(config, r))
@@ -75,7 +78,7 @@ def run(
         loaded = pipeline.load(stages, relative=True) if chosen else None
         deals, errors = (loaded.deals, loaded.errors) if loaded else ([], [])
         del loaded
-        ctx = Context(pipeline, config, today, deals, errors, tuple(stages), get_rule)
+        ctx = Context(pipeline, config, today, deals, errors, tuple(stages), get_rule, arrivals)
         findings = _check(ctx, chosen)
         checked = len(deals) + len(errors)
         del deals, errors, ctx  # the findings are all that is kept: let the deals go first

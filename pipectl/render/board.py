@@ -6,10 +6,12 @@ asks for it. Never prints, never reads files or the environment.
 
 from __future__ import annotations
 
+import textwrap
+from collections import Counter
 from collections.abc import Sequence
 
 from pipectl.daily.board import Card, Column
-from pipectl.render.text import BOLD, DIM, RED, YELLOW, clip, money, paint, width_of
+from pipectl.render.text import BOLD, DIM, RED, YELLOW, clip, money, paint, visible, width_of
 
 GAP = 2
 MIN_COLUMN = 22
@@ -57,7 +59,12 @@ def board(
     footer = [f"open: {_deals(total)} · {money(value)} {currency}".rstrip()]
     if any(card.warnings for c in columns for card in c.cards):
         footer.append("!N: N lint warnings or errors (pipectl lint)")
-    return out + "\n\n" + "\n".join(clip(line, width) for line in footer)
+    unknown = Counter(card.days_unknown for c in columns for card in c.cards if card.days_unknown)
+    lines = [clip(line, width) for line in footer]
+    for why, n in unknown.items():  # a reason is worth its whole words: wrapped, not clipped
+        text = visible(f"?d: days in stage unknown for {_deals(n)}: {why}")
+        lines += textwrap.wrap(text, max(20, width), subsequent_indent="  ")
+    return out + "\n\n" + "\n".join(lines)
 
 
 def _deals(n: int) -> str:

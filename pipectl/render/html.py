@@ -13,7 +13,18 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipectl.render.svg import AGING_COLORS, PALETTE, attr, e, empty, hbars, legend, stacked, vbars
+from pipectl.render.svg import (
+    AGING_COLORS,
+    PALETTE,
+    attr,
+    e,
+    empty,
+    hbars,
+    legend,
+    stacked,
+    vbars,
+    why,
+)
 from pipectl.render.text import money
 from pipectl.report import Report
 from pipectl.version import __version__
@@ -49,6 +60,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:.85rem;color:var(--muted)}
 svg.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px}
 .empty{color:var(--muted);font-style:italic}
+.kpi .why{display:block;font-style:italic}
 """
 
 # Click a column heading to sort by it; numbers sort as numbers (data-sort holds them).
@@ -142,12 +154,56 @@ def _kpis(fig: Report) -> str:
             fig.velocity.per_day,
         ),
     ]
+    reasons = _kpi_reasons(fig)
     divs = [
         f'<div class="kpi" data-key="{e(key)}" data-value="{attr(value)}">'
-        f"<b>{e(shown)}</b><span>{e(label)}</span></div>"
+        f"<b>{e(shown)}</b><span>{e(label)}</span>{_kpi_why(reasons.get(key))}</div>"
         for key, label, shown, value in tiles
     ]
     return f'<section class="kpis" aria-label="headline figures">{"".join(divs)}</section>'
+
+
+def _kpi_why(text: str | None) -> str:
+    return "" if text is None else f'<span class="why" data-why="{e(text)}">{e(text)}</span>'
+
+
+def _open_valued(fig: Report) -> int:
+    """Open deals that have a value."""
+    return sum(s.count - s.no_value_count for s in fig.stages if s.closed is None)
+
+
+def _value_why(fig: Report) -> str | None:
+    """Why the open value is zero, when it is: no open deals, or none with a value."""
+    if fig.open_count == 0:
+        return "no open deals"
+    if _open_valued(fig) == 0:
+        return "no open deal has a value"
+    return None
+
+
+def _kpi_reasons(fig: Report) -> dict[str, str]:
+    """Why each headline figure that is a dash (or a zero about nothing) is so."""
+    out = fig.outcomes
+    window = " in the window" if fig.since or fig.until else ""
+    reasons: dict[str, str] = {}
+    value = _value_why(fig)
+    if value is not None:
+        reasons["open_value"] = reasons["weighted_value"] = value
+    if out.won_count == 0:
+        reasons["won_value"] = f"no deal won{window}"
+    elif out.won_value == 0:
+        reasons["won_value"] = "no won deal has a value"
+    if out.win_rate is None:
+        reasons["win_rate"] = f"no deal won or lost{window}"
+    if out.avg_cycle_days is None:
+        cycle = f"no deal won{window}" if out.won_count == 0 else "no won deal has both dates"
+        reasons["avg_cycle_days"] = reasons["median_cycle_days"] = cycle
+    if fig.velocity.per_day is None:
+        if out.win_rate is None or out.avg_won_value is None:
+            reasons["velocity"] = reasons.get("won_value") or "no won deal has a value"
+        else:
+            reasons["velocity"] = reasons.get("avg_cycle_days") or "no sales cycle to divide by"
+    return reasons
 
 
 def _card(title: str, body: str, ident: str, wide: bool = False, note: str = "") -> str:
@@ -171,14 +227,20 @@ def _funnel(fig: Report) -> str:
             f"→ {c.to_stage}",
             (c.rate or 0) * 100,
             _pct(c.rate),
-            {"from": c.from_stage, "to": c.to_stage, "rate": c.rate},
+            {"from": c.from_stage, "to": c.to_stage, "rate": c.rate, "why-unknown": c.why_unknown},
         )
         for c in fig.conversion
     ]
+    reasons = "".join(
+        why(f"{c.from_stage} → {c.to_stage}: {c.why_unknown}")
+        for c in fig.conversion
+        if c.why_unknown
+    )
     return (
         hbars(rows, "funnel")
-        + '<p class="sub">Conversion: the share that went on from the stage before</p>'
-        + hbars(conv, "conversion", PALETTE[3])
+        + '<p class="sub">Conversion: the share that went on from the stage before (0–100%)</p>'
+        + hbars(conv, "conversion", PALETTE[3], full=100)
+        + reasons
     )
 
 
@@ -198,7 +260,11 @@ def _stages(fig: Report) -> str:
         for s in fig.stages
         if s.closed is None
     ]
-    return hbars(rows, "stages", PALETTE[0])
+    reason = _value_why(fig)
+    missing = fig.open_count - _open_valued(fig)
+    if reason is None and missing:
+        reason = f"{missing} of {fig.open_count} open deals have no value: they add nothing"
+    return hbars(rows, "stages", PALETTE[0]) + (why(reason) if reason else "")
 
 
 def _forecast(fig: Report) -> str:
@@ -219,25 +285,70 @@ def _forecast(fig: Report) -> str:
     ]
     notes = [money(r.weighted_value) for r in rows]
     chart = vbars(labels, series, "forecast", data, notes=notes)
-    return legend([("value", PALETTE[1]), ("weighted", PALETTE[0])]) + chart if rows else chart
+    if not rows:
+        return why("no open deals")
+    reasons = []
+    if _value_why(fig) is not None:
+        reasons.append("no open deal has a value: every bar is zero")
+    undated = sum(r.count for r in rows if r.month is None)
+    if undated == fig.open_count:
+        reasons.append("no open deal has an expected close date (expected_close)")
+    elif undated:
+        reasons.append(f"{undated} of {fig.open_count} open deals have no expected close date")
+    keys = legend([("value", PALETTE[1]), ("weighted", PALETTE[0])])
+    return keys + chart + "".join(why(r) for r in reasons)
 
 
 def _time_in_stage(fig: Report) -> str:
-    rows = [
+    def text(avg: float | None, median: float | None, unknown: int) -> str:
+        if unknown:
+            return "unknown"
+        return f"{_days(avg)} avg" + ("" if median is None else f" · {_days(median)} med")
+
+    done = [
         (
             t.stage,
             t.avg_days or 0.0,
-            f"{_days(t.avg_days)} avg · {_days(t.median_days)} med",
+            text(t.avg_days, t.median_days, t.unknown_count),
             {
                 "stage": t.stage,
                 "avg-days": t.avg_days,
                 "median-days": t.median_days,
                 "count": t.count,
+                "unknown-count": t.unknown_count,
             },
         )
         for t in fig.time_in_stage
     ]
-    return hbars(rows, "time-in-stage", PALETTE[2])
+    now = [
+        (
+            t.stage,
+            t.open_avg_days or 0.0,
+            text(t.open_avg_days, None, t.open_unknown_count) + f" · {t.open_count} deals",
+            {
+                "stage": t.stage,
+                "open-avg-days": t.open_avg_days,
+                "open-count": t.open_count,
+                "open-unknown-count": t.open_unknown_count,
+            },
+        )
+        for t in fig.time_in_stage
+    ]
+    reasons = [f"{t.stage}: {t.why_unknown}" for t in fig.time_in_stage if t.why_unknown]
+    if not any(t.count for t in fig.time_in_stage):
+        window = " in the window" if fig.since or fig.until else ""
+        if not fig.history:
+            reasons.insert(0, "no git history: finished stays come from moves in git")
+        else:
+            reasons.insert(0, f"no deal left an open stage{window}: no finished stay yet")
+    if fig.open_count == 0:
+        reasons.append("no open deals: no deal is in a stage now")
+    return (
+        hbars(done, "time-in-stage", PALETTE[2])
+        + '<p class="sub">There now: average days so far</p>'
+        + hbars(now, "time-in-stage-now", PALETTE[1])
+        + "".join(why(r) for r in reasons)
+    )
 
 
 def _aging(fig: Report) -> str:
@@ -265,7 +376,13 @@ def _aging(fig: Report) -> str:
         for r in aging.oldest
     ]
     oldest = table(heads, cells, "oldest", [{"deal": r.id} for r in aging.oldest])
-    return keys + stacked(rows, names, "aging") + '<p class="sub">Waiting longest</p>' + oldest
+    reason = ""
+    if aging.why_unknown:
+        reason = why(f"in no bucket, days in stage unknown: {aging.why_unknown}")
+    elif fig.open_count == 0:
+        reason = why("no open deals")
+    chart = stacked(rows, names, "aging")
+    return keys + chart + reason + '<p class="sub">Waiting longest</p>' + oldest
 
 
 def _trend(fig: Report) -> str:
@@ -402,11 +519,14 @@ def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
     warnings = []
     if fig.partial:
         warnings.append(
-            "Shallow clone: figures from git history (days in stage, conversion, "
-            "trend) miss the oldest commits and are partial."
+            "Shallow clone: git's history is cut. Days in stage that need it are shown as "
+            "unknown, with why; funnel, conversion and trend count only the moves it shows."
         )
     if not fig.history:
-        warnings.append("No git history: days in stage and conversion use the files only.")
+        warnings.append(
+            "No git history: days in stage come from the files only (unknown where they do "
+            "not say), and conversion sees no moves."
+        )
     if fig.other_currencies:
         warnings.append(
             f"Some deals are in {', '.join(fig.other_currencies)}; "
@@ -434,7 +554,7 @@ def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
             "Days in stage" + hist_note,
             _time_in_stage(fig),
             "time-in-stage",
-            note="finished stays, from git moves",
+            note="finished stays (average days, from git moves), then deals there now",
         ),
         _card("Aging of open deals", _aging(fig), "aging", note="days in the current stage"),
         _card("Win rate and sales cycle by month", _trend(fig), "trend"),

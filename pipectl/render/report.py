@@ -132,20 +132,26 @@ def report_text(fig: Report) -> str:
         [
             t.stage,
             str(t.count),
-            _days(t.avg_days),
-            _days(t.median_days),
+            "?" if t.unknown_count else _days(t.avg_days),
+            "?" if t.unknown_count else _days(t.median_days),
             str(t.open_count),
-            _days(t.open_avg_days),
+            "?" if t.open_unknown_count else _days(t.open_avg_days),
         ]
         for t in fig.time_in_stage
     ]
     headers = ["STAGE", "STAYS DONE", "AVG DAYS", "MEDIAN", "THERE NOW", "THEIR AVG SO FAR"]
     parts += ["", f"Days in stage{note}", table(headers, rows)]
+    parts += [f"?: {t.stage}: {t.why_unknown}" for t in fig.time_in_stage if t.why_unknown]
     rows = [
         [f"{c.from_stage} → {c.to_stage}", f"{c.advanced}/{c.reached}", _pct(c.rate)]
         for c in fig.conversion
     ]
     parts += ["", f"Conversion{note}", table(["STEP", "DEALS", "RATE"], rows)]
+    parts += [
+        f"-: {c.from_stage} → {c.to_stage}: {c.why_unknown}"
+        for c in fig.conversion
+        if c.why_unknown and c.reached
+    ]
     if fig.lost_reasons:
         rows = [[r.reason, str(r.count), money(r.value)] for r in fig.lost_reasons]
         parts += ["", "Lost reasons", table(["REASON", "DEALS", "VALUE"], rows)]

@@ -15,6 +15,7 @@ from pipectl.render.text import money
 PALETTE = ("#2f6fb0", "#7aa6d6", "#e08a2e", "#3a9a5b", "#c0392b", "#8e6bb8", "#5b6770")
 AGING_COLORS = ("#3a9a5b", "#9cc46b", "#e0b12e", "#c0392b")
 W = 480  # SVG user units; charts scale to the width of their card
+BAR_LEFT, BAR_RIGHT = 150, 175  # a horizontal bar chart's room for labels and end texts
 
 
 def e(value: Any) -> str:
@@ -35,16 +36,24 @@ def empty(text: str = "nothing to show yet") -> str:
     return f'<p class="empty">{e(text)}</p>'
 
 
+def why(text: str) -> str:
+    """Why a figure on the page is missing or zero, said where the figure is."""
+    return f'<p class="empty why" data-why="{e(text)}">{e(text)}</p>'
+
+
 def hbars(
     rows: Sequence[tuple[str, float, str, Mapping[str, Any]]],
     chart: str,
     color: str = PALETTE[0],
+    full: float | None = None,
 ) -> str:
-    """Horizontal bars: (label, length, text at the bar's end, data attributes) per row."""
+    """Horizontal bars: (label, length, text at the bar's end, data attributes) per row.
+
+    A bar `full` long fills the width (a rate: 100); without it the longest bar does."""
     if not rows:
         return empty()
-    top = max((r[1] for r in rows), default=0) or 1
-    left, right, step = 150, 175, 28
+    top = full or max((r[1] for r in rows), default=0) or 1
+    left, right, step = BAR_LEFT, BAR_RIGHT, 28
     height = step * len(rows) + 8
     out = [
         f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
@@ -52,7 +61,7 @@ def hbars(
     ]
     for i, (label, length, text, data) in enumerate(rows):
         y = 4 + i * step
-        width = max(0.0, (W - left - right) * length / top)
+        width = max(0.0, (W - left - right) * min(length, top) / top)
         attrs = "".join(f' data-{k}="{attr(v)}"' for k, v in data.items())
         out.append(
             f'<g class="bar"{attrs}><title>{e(label)}: {e(text)}</title>'

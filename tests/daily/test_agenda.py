@@ -255,6 +255,7 @@ def test_daily_views_never_crash(deals: list[tuple[str, dict]]) -> None:
     from pipectl.daily import board as daily_board
     from pipectl.daily.sweep import SweepResult, candidates
     from pipectl.deal import Deal
+    from pipectl.history import Arrivals
     from pipectl.render import agenda as render_agenda
     from pipectl.render import board as render_board
     from pipectl.render import sweep as render_sweep
@@ -271,7 +272,8 @@ def test_daily_views_never_crash(deals: list[tuple[str, dict]]) -> None:
     def shown_safely(text: str) -> None:  # user text reaches the screen only escaped
         assert [c for c in text if c != "\n" and visible(c) != c] == []
 
-    columns = daily_board.board(parsed, config.stages, today)
+    unknown = Arrivals(unavailable="not a git repository")
+    columns = daily_board.board(parsed, config.stages, today, config=config, arrivals=unknown)
     on_board = [(c.stage, k.id) for c in columns for k in c.cards]
     assert sorted(on_board) == sorted((d.stage, d.id) for d in parsed)  # each deal once
     board_text = render_board.board(columns, 80, currency="USD")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli
 
-from pipectl import lint
+from pipectl import history, lint
 from pipectl.daily import board as daily_board
 from pipectl.render import board as render_board
 from pipectl.store import Pipeline
@@ -97,10 +97,12 @@ CONNECTING                          CLOSING
 
                                     nova                            !5
                                       Nova
-                                      - · 26d · alice
+                                      - · ?d · alice
 
 open: 5 deals · 62,000 USD
 !N: N lint warnings or errors (pipectl lint)
+?d: days in stage unknown for 1 deal: no stage_entered and the file has no
+  committed history at this path
 """
     )
 
@@ -181,8 +183,14 @@ def test_colour_only_when_asked(board_repo: Path) -> None:
     pipeline = Pipeline(board_repo)
     loaded = pipeline.load()
     flags = daily_board.flags_by_deal(lint.run(pipeline, dt.date(2026, 11, 27)).findings)
+    arrivals = history.read_arrivals(pipeline.git, pipeline.root)
     columns = daily_board.board(
-        loaded.deals, pipeline.config.open_stages, dt.date(2026, 11, 27), flags
+        loaded.deals,
+        pipeline.config.open_stages,
+        dt.date(2026, 11, 27),
+        flags,
+        config=pipeline.config,
+        arrivals=arrivals,
     )
     plain = render_board.board(columns, 80, currency="USD")
     painted = render_board.board(columns, 80, currency="USD", color=True)
@@ -207,16 +215,27 @@ def test_colour_decision(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli_daily._color() is False
 
 
-def test_days_in_stage_from_stage_entered_else_created() -> None:
+def test_days_in_stage_from_the_file_in_the_stages_it_may_tell() -> None:
+    from pipectl.config import default_config
     from pipectl.deal import parse_deal
 
-    def days(text: str) -> int | None:
-        d = parse_deal(text.encode(), Path("prospecting/x.md"), "prospecting")
-        return daily_board.days_in_stage(d, dt.date(2026, 11, 27))
+    def days(text: str, stage: str = "prospecting") -> int | None:
+        d = parse_deal(text.encode(), Path(f"{stage}/x.md"), stage)
+        columns = daily_board.board(
+            [d],
+            default_config().stages,
+            dt.date(2026, 11, 27),
+            config=default_config(),
+            arrivals=history.Arrivals(unavailable="not a git repository"),
+        )
+        (card,) = [k for c in columns for k in c.cards]
+        assert (card.days_in_stage is None) == (card.days_unknown is not None)
+        return card.days_in_stage
 
     assert days("---\ncreated: 2026-11-01\nstage_entered: 2026-11-20\n---\n") == 7
-    assert days("---\ncreated: 2026-11-01\n---\n") == 26
-    assert days("---\ncreated: 2026-11-01\nclosed: 2026-11-25\n---\n") == 2
+    assert days("---\ncreated: 2026-11-01\n---\n") == 26  # the first stage: since created
+    assert days("---\ncreated: 2026-11-01\n---\n", "closing") is None  # not there
+    assert days("---\ncreated: 2026-11-01\nclosed: 2026-11-25\n---\n", "won") == 2
     assert days("---\ntitle: x\n---\n") is None
 
 
@@ -255,6 +274,7 @@ def test_json_has_every_stage_and_card(board_repo: Path) -> None:
         "owner": "alice",
         "value": 12000,
         "days_in_stage": 7,
+        "days_unknown": None,
         "lint_findings": 2,
         "worst": "warning",
     }

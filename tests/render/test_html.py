@@ -295,3 +295,86 @@ def _tiny_figures() -> Report:
     from pipectl.config import default_config
 
     return report.report([], default_config(), history.History(), dt.date(2026, 3, 1))
+
+
+# --- what the charts draw, and the reasons beside them (no browser needed) -----------------
+
+
+def _dashboard_of(*deals: tuple[str, str]) -> str:
+    """The page for deals (stage, frontmatter lines) outside git, as of TODAY."""
+    from pipectl import history, report
+    from pipectl.config import default_config
+    from pipectl.deal import parse_deal
+    from pipectl.render import html as render_html
+
+    parsed = [
+        parse_deal(f"---\n{text}\n---\n".encode(), Path(f"{stage}/d{i}.md"), stage)
+        for i, (stage, text) in enumerate(deals)
+    ]
+    fig = report.report(
+        parsed, default_config(), history.History(available=False), dt.date(2026, 3, 1)
+    )
+    return render_html.dashboard(fig, [])
+
+
+def _card(page: str, ident: str) -> str:
+    found = re.search(rf'<section class="card[^"]*" id="{ident}">(.*?)</section>', page, re.S)
+    assert found is not None, ident
+    return found.group(1)
+
+
+def test_conversion_bars_are_drawn_on_a_0_to_100_percent_scale() -> None:
+    from pipectl.render import svg
+
+    created = "created: 2026-02-01"
+    page = _dashboard_of(
+        *[("prospecting", created)] * 2,
+        *[("qualifying", created + "\nstage_entered: 2026-02-10")] * 2,
+        ("won", created + "\nclosed: 2026-02-20"),  # imported won: in no stage before
+    )
+    chart = _card(page, "funnel").split('data-chart="conversion"')[1].split("</svg>")[0]
+    bars = re.findall(r'data-rate="([^"]*)".*?<rect [^>]*width="([\d.]+)"', chart, re.S)
+    full = svg.W - svg.BAR_LEFT - svg.BAR_RIGHT
+    drawn = [(json.loads(rate), float(width)) for rate, width in bars]
+    # 3 of 5 went on from prospecting: 60%, the largest rate, drawn at 60% of the width
+    assert drawn[0] == (0.6, round(0.6 * full, 1))
+    assert drawn[1] == (1 / 3, round(full / 3, 1))
+    # the won deal "reached" connecting and closing, but no deal was ever in them: a dash
+    # and why, not 100%
+    assert [rate for rate, _ in drawn[2:]] == [None, None]
+    texts = re.findall(r'class="muted">([^<]*)</text>', chart)
+    assert texts == ["60%", "33%", "–", "–"]
+    assert "connecting → closing: no deal passed through connecting" in _card(page, "funnel")
+
+
+def test_panels_of_zeros_and_dashes_say_why() -> None:
+    nothing = _dashboard_of()
+    for ident in ("stages", "forecast", "aging"):
+        assert 'data-why="no open deals"' in _card(nothing, ident), ident
+    assert "no open deals" in _card(nothing, "time-in-stage")
+    tiles = re.findall(r'<div class="kpi" data-key="(\w+)"(.*?)</div>', nothing, re.S)
+    why = {key: re.search(r'data-why="([^"]*)"', tile) for key, tile in tiles}
+    said = {key: m.group(1) if m else None for key, m in why.items()}
+    assert said["open_value"] == said["weighted_value"] == "no open deals"
+    assert said["win_rate"] == "no deal won or lost"
+    assert said["avg_cycle_days"] == said["velocity"] == "no deal won"
+    assert said["open_count"] is None  # a 0 that says it all
+
+    unvalued = _dashboard_of(("prospecting", "created: 2026-02-01"), ("closing", "title: x"))
+    assert "no open deal has a value" in _card(unvalued, "stages")
+    forecast = _card(unvalued, "forecast")
+    assert "no open deal has a value" in forecast
+    assert "no open deal has an expected close date" in forecast
+    days = _card(unvalued, "time-in-stage")
+    assert "no git history: finished stays come from moves in git" in days
+    # the closing deal says nothing of when it got there, and git is not there to tell
+    assert "closing: 1 deal there now: no stage_entered and not a git repository" in days
+    assert "in no bucket, days in stage unknown" in _card(unvalued, "aging")
+
+    valued = _dashboard_of(
+        ("prospecting", "created: 2026-02-01\nvalue: 100\nexpected_close: 2026-04-01"),
+        ("prospecting", "created: 2026-02-01"),
+    )
+    assert "1 of 2 open deals have no value" in _card(valued, "stages")
+    assert "1 of 2 open deals have no expected close date" in _card(valued, "forecast")
+    assert "no open deal has a value" not in valued

@@ -175,6 +175,40 @@ def test_report_agrees_with_figures_computed_from_the_csv(
     }
 
 
+def test_the_dashboard_of_the_import_says_why_where_figures_are_missing(
+    imported: Any, tmp_path: Path
+) -> None:
+    import re
+
+    _root, cli, _result = imported
+    out = tmp_path / "dashboard.html"
+    result = cli("report", "--html", str(out), "--today", "2018-01-01")
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+
+    def card(ident: str) -> str:
+        found = re.search(rf'<section class="card[^"]*" id="{ident}">(.*?)</section>', page, re.S)
+        assert found is not None, ident
+        return found.group(1)
+
+    # no deal was ever in qualifying or closing (the CSV has no such stage): "–", not 100%
+    conversion = card("funnel").split('data-chart="conversion"')[1]
+    steps = re.findall(r'data-from="&quot;(\w+)&quot;"[^>]*data-rate="([^"]*)"', conversion)
+    assert [(name, rate) for name, rate in steps if rate == "null"] == [
+        ("qualifying", "null"),
+        ("closing", "null"),
+    ]
+    assert "100%" not in conversion
+    assert "qualifying → connecting: no deal passed through qualifying" in conversion
+    # the open deals carry no value and no expected close date: the zeros say so
+    assert "no open deal has a value" in card("stages")
+    assert "no open deal has a value" in card("forecast")
+    assert "no open deal has an expected close date" in card("forecast")
+    assert "no finished stay yet" in card("time-in-stage")
+    kpi = re.search(r'data-key="open_value".*?</div>', page, re.S)
+    assert kpi is not None and "no open deal has a value" in kpi.group(0)
+
+
 def test_importing_again_changes_nothing(imported: Any) -> None:
     root, cli, _result = imported
     result = cli("import", str(CSV_FILE), "--mapping", str(MAPPING))
