@@ -189,21 +189,34 @@ def export(
     """Export every deal with its stage, fields and notes as CSV or JSON.
 
     `pipectl import` reads either back: the JSON export reproduces deals exactly, touchpoints
-    included.
+    included. A deal file that cannot be read is left out and named on stderr (file and
+    line); the export of the others is still written, and the exit code is 2.
     """
     from pipectl.transfer.exporter import export as run_export
 
     pipeline = open_pipeline(ctx)
     result = run_export(pipeline, fmt.lower(), list(stage) if stage else None)
     for err in result.errors:
-        warn(f"skipped {err}")
+        # a file that cannot be read at all is wrong as a whole: its first line
+        warn(f"skipped {err.path}:{err.line or 1}: {err.message}")
     if output is None:
         sys.stdout.write(result.text)
-        return
-    try:
-        output.write_text(result.text, encoding="utf-8")
-    except OSError as exc:
-        from pipectl.errors import UsageError
+        sys.stdout.flush()  # what could be exported is out before the error is said
+    else:
+        try:
+            output.write_text(result.text, encoding="utf-8")
+        except OSError as exc:
+            from pipectl.errors import UsageError
 
-        raise UsageError(f"cannot write: {exc.strerror}", output) from None
-    typer.echo(f"exported {result.count:,} deals to {output}", err=True)
+            raise UsageError(f"cannot write: {exc.strerror}", output) from None
+        typer.echo(f"exported {result.count:,} deals to {output}", err=True)
+    if result.errors:
+        from pipectl.errors import DealError
+
+        # a partial export must not pass for a whole one (a script or CI checks the exit code)
+        skipped = len(result.errors)
+        files = "1 deal file" if skipped == 1 else f"{skipped:,} deal files"
+        raise DealError(
+            f"export incomplete: {files} could not be read and {'is' if skipped == 1 else 'are'} "
+            f"left out (listed above); {result.count:,} deals exported"
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -162,11 +163,37 @@ def test_export_of_one_stage_and_bad_format(cli: Cli, filled: Path) -> None:
     assert result.exit_code == 2 and "unknown stage 'nowhere'" in result.stderr
 
 
-def test_a_broken_deal_is_reported_and_left_out(
-    cli: Cli, filled: Path, write_deal: Callable[..., Path]
+def test_unreadable_deals_are_named_left_out_and_the_export_fails(
+    cli: Cli, filled: Path, write_deal: Callable[..., Path], tmp_path: Path
 ) -> None:
-    write_deal(filled, "closing", "broken", "---\ntitle: [unclosed\n---\n")
+    write_deal(filled, "closing", "broken", "---\ntitle: x\nvalue: [unclosed\n---\n")
+    (filled / "prospecting" / "folder.md").mkdir()  # a deal file that cannot be read at all
     result = cli("export", "--format", "json")
-    assert result.exit_code == 0
-    assert "broken.md" in result.stderr
-    assert "broken" not in [d["id"] for d in json.loads(result.stdout)]
+    # what could be read is written; the exit code says the export is not whole
+    assert result.exit_code == 2, result.output
+    assert [d["id"] for d in json.loads(result.stdout)] == ["lead", "acme-corp", "muller-sohne"]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3, lines  # one line per file, then the summary
+    assert re.match(
+        r"pipectl: warning: skipped \S*prospecting/folder\.md:1: is a directory", lines[0]
+    )
+    assert re.match(r"pipectl: warning: skipped \S*closing/broken\.md:[2-4]: invalid YAML", lines[1])
+    assert "export incomplete: 2 deal files could not be read" in lines[2]
+    assert "3 deals exported" in lines[2]
+    assert "Traceback" not in result.output
+    # to a file: the same, and the file holds the readable deals
+    out = tmp_path / "deals.csv"
+    result = cli("export", "-o", str(out))
+    assert result.exit_code == 2
+    assert [r["id"] for r in csv.DictReader(io.StringIO(out.read_text()))] == [
+        "lead",
+        "acme-corp",
+        "muller-sohne",
+    ]
+    assert f"exported 3 deals to {out}" in result.stderr
+    assert result.stderr.count("skipped ") == 2 and "export incomplete" in result.stderr
+
+
+def test_a_whole_export_exits_0(cli: Cli, filled: Path) -> None:
+    result = cli("export", "--format", "json")
+    assert result.exit_code == 0 and result.stderr == ""
