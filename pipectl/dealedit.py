@@ -49,7 +49,7 @@ def new_deal_text(fields: Mapping[str, Any], body: str, newline: str = "\n") -> 
     for key, value in fields.items():
         if value is None:
             continue
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and value:  # `{}` stays a mapping, not an empty key
             lines.append(f"{key}:")
             lines.extend(f"  {k}: {scalar(v)}" for k, v in value.items())
         elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
