@@ -469,7 +469,7 @@ def check_write(
     stage = _stage_of(pipeline, path)
     if stage is None:
         return
-    shown = pipeline.display(path)
+    shown = pipeline.display(source or path)  # a refused move leaves the deal where it was
     data = text.encode("utf-8") if isinstance(text, str) else text
     new_text = split(decode(data, shown), shown)
     after = fields if fields is not None else parse_yaml(new_text, shown)
