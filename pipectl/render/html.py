@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pipectl.render import reasons as why_not
 from pipectl.render.svg import (
     AGING_COLORS,
     PALETTE,
@@ -154,7 +155,7 @@ def _kpis(fig: Report) -> str:
             fig.velocity.per_day,
         ),
     ]
-    reasons = _kpi_reasons(fig)
+    reasons = why_not.headline(fig)
     divs = [
         f'<div class="kpi" data-key="{e(key)}" data-value="{attr(value)}">'
         f"<b>{e(shown)}</b><span>{e(label)}</span>{_kpi_why(reasons.get(key))}</div>"
@@ -165,45 +166,6 @@ def _kpis(fig: Report) -> str:
 
 def _kpi_why(text: str | None) -> str:
     return "" if text is None else f'<span class="why" data-why="{e(text)}">{e(text)}</span>'
-
-
-def _open_valued(fig: Report) -> int:
-    """Open deals that have a value."""
-    return sum(s.count - s.no_value_count for s in fig.stages if s.closed is None)
-
-
-def _value_why(fig: Report) -> str | None:
-    """Why the open value is zero, when it is: no open deals, or none with a value."""
-    if fig.open_count == 0:
-        return "no open deals"
-    if _open_valued(fig) == 0:
-        return "no open deal has a value"
-    return None
-
-
-def _kpi_reasons(fig: Report) -> dict[str, str]:
-    """Why each headline figure that is a dash (or a zero about nothing) is so."""
-    out = fig.outcomes
-    window = " in the window" if fig.since or fig.until else ""
-    reasons: dict[str, str] = {}
-    value = _value_why(fig)
-    if value is not None:
-        reasons["open_value"] = reasons["weighted_value"] = value
-    if out.won_count == 0:
-        reasons["won_value"] = f"no deal won{window}"
-    elif out.won_value == 0:
-        reasons["won_value"] = "no won deal has a value"
-    if out.win_rate is None:
-        reasons["win_rate"] = f"no deal won or lost{window}"
-    if out.avg_cycle_days is None:
-        cycle = f"no deal won{window}" if out.won_count == 0 else "no won deal has both dates"
-        reasons["avg_cycle_days"] = reasons["median_cycle_days"] = cycle
-    if fig.velocity.per_day is None:
-        if out.win_rate is None or out.avg_won_value is None:
-            reasons["velocity"] = reasons.get("won_value") or "no won deal has a value"
-        else:
-            reasons["velocity"] = reasons.get("avg_cycle_days") or "no sales cycle to divide by"
-    return reasons
 
 
 def _card(title: str, body: str, ident: str, wide: bool = False, note: str = "") -> str:
@@ -231,11 +193,7 @@ def _funnel(fig: Report) -> str:
         )
         for c in fig.conversion
     ]
-    reasons = "".join(
-        why(f"{c.from_stage} → {c.to_stage}: {c.why_unknown}")
-        for c in fig.conversion
-        if c.why_unknown
-    )
+    reasons = "".join(why(r) for r in why_not.conversion(fig))
     return (
         hbars(rows, "funnel")
         + '<p class="sub">Conversion: the share that went on from the stage before (0–100%)</p>'
@@ -260,10 +218,7 @@ def _stages(fig: Report) -> str:
         for s in fig.stages
         if s.closed is None
     ]
-    reason = _value_why(fig)
-    missing = fig.open_count - _open_valued(fig)
-    if reason is None and missing:
-        reason = f"{missing} of {fig.open_count} open deals have no value: they add nothing"
+    reason = why_not.stages(fig)
     return hbars(rows, "stages", PALETTE[0]) + (why(reason) if reason else "")
 
 
@@ -285,18 +240,11 @@ def _forecast(fig: Report) -> str:
     ]
     notes = [money(r.weighted_value) for r in rows]
     chart = vbars(labels, series, "forecast", data, notes=notes)
+    reasons = "".join(why(r) for r in why_not.forecast(fig))
     if not rows:
-        return why("no open deals")
-    reasons = []
-    if _value_why(fig) is not None:
-        reasons.append("no open deal has a value: every bar is zero")
-    undated = sum(r.count for r in rows if r.month is None)
-    if undated == fig.open_count:
-        reasons.append("no open deal has an expected close date (expected_close)")
-    elif undated:
-        reasons.append(f"{undated} of {fig.open_count} open deals have no expected close date")
+        return reasons
     keys = legend([("value", PALETTE[1]), ("weighted", PALETTE[0])])
-    return keys + chart + "".join(why(r) for r in reasons)
+    return keys + chart + reasons
 
 
 def _time_in_stage(fig: Report) -> str:
@@ -334,15 +282,7 @@ def _time_in_stage(fig: Report) -> str:
         )
         for t in fig.time_in_stage
     ]
-    reasons = [f"{t.stage}: {t.why_unknown}" for t in fig.time_in_stage if t.why_unknown]
-    if not any(t.count for t in fig.time_in_stage):
-        window = " in the window" if fig.since or fig.until else ""
-        if not fig.history:
-            reasons.insert(0, "no git history: finished stays come from moves in git")
-        else:
-            reasons.insert(0, f"no deal left an open stage{window}: no finished stay yet")
-    if fig.open_count == 0:
-        reasons.append("no open deals: no deal is in a stage now")
+    reasons = why_not.time_in_stage(fig)
     return (
         hbars(done, "time-in-stage", PALETTE[2])
         + '<p class="sub">There now: average days so far</p>'
@@ -376,11 +316,8 @@ def _aging(fig: Report) -> str:
         for r in aging.oldest
     ]
     oldest = table(heads, cells, "oldest", [{"deal": r.id} for r in aging.oldest])
-    reason = ""
-    if aging.why_unknown:
-        reason = why(f"in no bucket, days in stage unknown: {aging.why_unknown}")
-    elif fig.open_count == 0:
-        reason = why("no open deals")
+    said = why_not.aging(fig)
+    reason = why(said) if said else ""
     chart = stacked(rows, names, "aging")
     return keys + chart + reason + '<p class="sub">Waiting longest</p>' + oldest
 
