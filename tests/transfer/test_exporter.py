@@ -177,7 +177,9 @@ def test_unreadable_deals_are_named_left_out_and_the_export_fails(
     assert re.match(
         r"pipectl: warning: skipped \S*prospecting/folder\.md:1: is a directory", lines[0]
     )
-    assert re.match(r"pipectl: warning: skipped \S*closing/broken\.md:[2-4]: invalid YAML", lines[1])
+    assert re.match(
+        r"pipectl: warning: skipped \S*closing/broken\.md:[2-4]: invalid YAML", lines[1]
+    )
     assert "export incomplete: 2 deal files could not be read" in lines[2]
     assert "3 deals exported" in lines[2]
     assert "Traceback" not in result.output
