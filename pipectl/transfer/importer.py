@@ -1,7 +1,8 @@
 """`pipectl import`: rows of a CSV (or pipectl's own JSON export) become deal files, in one commit.
 
-Every row is checked before anything is written: a bad row stops the whole import (or, asked
-to, is skipped and listed). Existing deals change only in their mapped fields. Never prints.
+Every row is checked before anything is written, its resulting fields against the deal schema
+too: a bad row stops the whole import (or, asked to, is skipped and listed), named by its own
+line. Existing deals change only in their mapped fields. Never prints.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pipectl import schema
 from pipectl.deal import DealText, decode, parse_yaml, split
 from pipectl.dealedit import REMOVE, new_deal_text, set_fields
 from pipectl.errors import DealError, UsageError
@@ -80,6 +82,7 @@ class _Update:
     ref: DealRef
     text: DealText
     moving: bool
+    fields: dict[str, Any]  # what `text` reads back as
 
 
 @dataclass
@@ -137,7 +140,9 @@ def import_file(
         ch.force = True
         for row in plan.creates:
             path = pipeline.stage_dir(row.stage) / f"{row.id}.md"
-            ch.create(path, row.text)
+            if path.exists() or path.is_symlink():  # as Change.create, which cannot take fields
+                raise UsageError(f"{pipeline.display(path)} already exists")
+            ch.write(path, row.text, fields=row.frontmatter)  # checked at plan time: no re-parse
             done += 1
             if done % STEP == 0:
                 report("writing", done, total)
@@ -147,7 +152,7 @@ def import_file(
                 dst = pipeline.stage_dir(up.row.stage) / up.ref.path.name
                 ch.move(up.ref.path, dst, up.text.render())
             else:
-                ch.write(up.ref.path, up.text.render())
+                ch.write(up.ref.path, up.text.render(), fields=up.fields)
             done += 1
             if done % STEP == 0:
                 report("writing", done, total)
@@ -219,6 +224,7 @@ def _plan(
         by_id.setdefault(ref.id, []).append(ref)
     plan = _Plan()
     errors: list[RowError] = []
+    deal_schema = schema.for_config(pipeline.config)
     rows = list(rows)
     for i, row in enumerate(rows, 1):
         existing = by_id.get(row.id)
@@ -226,9 +232,13 @@ def _plan(
             report("checking", i, len(rows))
         if not existing:
             try:
-                row.text = _new_text(row)
+                row.text, row.frontmatter = _new_text(row)
             except DealError as exc:
                 errors.append(RowError(row.line, exc.message))
+                continue
+            refused = _refused(deal_schema, None, row.frontmatter, row.stage)
+            if refused is not None:
+                errors.append(RowError(row.line, refused))
                 continue
             plan.creates.append(row)
             continue
@@ -242,7 +252,7 @@ def _plan(
             errors.append(RowError(row.line, f"deal {row.id!r} exists already ({places})"))
             continue
         try:
-            update = _update(pipeline, row, existing[0], today)
+            update = _update(pipeline, row, existing[0], today, deal_schema)
         except DealError as exc:
             errors.append(RowError(row.line, f"deal {row.id!r} cannot be updated: {exc}"))
             continue
@@ -253,8 +263,31 @@ def _plan(
     return plan, errors
 
 
-def _update(pipeline: Pipeline, row: Incoming, ref: DealRef, today: dt.date) -> _Update | None:
-    """The edit that brings an existing deal in line with its row; None when it already is."""
+def _refused(
+    deal_schema: schema.Schema,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+    stage: str,
+    old_stage: str | None = None,
+) -> str | None:
+    """What the write would bring in that the schema refuses, said as `Change` says it; None
+    when nothing. A required field the old system's data lacks is no refusal here: the import
+    writes with `force` (lint reports the gap)."""
+    problems = [p for p in deal_schema.refusals(before, after, stage, old_stage) if not p.missing]
+    if not problems:
+        return None
+    more = problems[1:]
+    extra = f" (and {len(more)} more: {', '.join(p.key for p in more)})" if more else ""
+    return problems[0].message + extra
+
+
+def _update(
+    pipeline: Pipeline, row: Incoming, ref: DealRef, today: dt.date, deal_schema: schema.Schema
+) -> _Update | None:
+    """The edit that brings an existing deal in line with its row; None when it already is.
+
+    DealError when the deal cannot be edited, or the edit would bring in a value the schema
+    refuses (its old faults do not count: the row did not bring them)."""
     data = pipeline.read_bytes(ref)
     try:  # the file's name is worked out only for a message: it costs a few syscalls
         text = split(decode(data))
@@ -281,7 +314,11 @@ def _update(pipeline: Pipeline, row: Incoming, ref: DealRef, today: dt.date) -> 
         new = replace(new, body=row.body)
     if not moving and new == text:
         return None
-    return _Update(row, ref, new, moving)
+    after = parse_yaml(new) if new.yaml != text.yaml else current
+    refused = _refused(deal_schema, current, after, row.stage, ref.stage)
+    if refused is not None:
+        raise DealError(refused)
+    return _Update(row, ref, new, moving, after)
 
 
 def _get(data: Mapping[str, Any], key: str) -> Any:
@@ -295,7 +332,8 @@ def _get(data: Mapping[str, Any], key: str) -> Any:
 # --- new deal files -------------------------------------------------------------------------
 
 
-def _new_text(row: Incoming) -> str:
+def _new_text(row: Incoming) -> tuple[str, dict[str, Any]]:
+    """A new deal's file text, and the frontmatter it reads back as (for the schema)."""
     fields = {**row.implied, **row.fields}
     nested: dict[str, Any] = {}
     for key, value in fields.items():
@@ -316,6 +354,10 @@ def _new_text(row: Incoming) -> str:
     if row.keep_order:
         # JSON may hold any structure: prove the file reads back as the same fields
         expected = {k: v for k, v in nested.items() if v is not None}
-        if parse_yaml(split(text)) != expected:
+        read = parse_yaml(split(text))
+        if read != expected:
             raise DealError("its fields cannot be written so that they read back the same")
-    return text
+        return text, read
+    # a CSV row's values are scalars, lists and `section.key` mappings, each written so that it
+    # reads back the same (dealedit.scalar); an empty mapping is written as a bare `key:`
+    return text, {k: None if v == {} else v for k, v in nested.items() if v is not None}

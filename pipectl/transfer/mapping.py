@@ -16,7 +16,7 @@ from typing import Any
 
 from pipectl import yamlio
 from pipectl.errors import UsageError
-from pipectl.fieldtypes import DATE_FIELDS
+from pipectl.fieldtypes import DATE_FIELDS, FieldDecl, from_cli
 
 # Fields whose cells stay text even when they look like numbers ("3M", "1999").
 TEXT_FIELDS = ("title", "company", "contact", "owner", "currency", "next_step", "lost_reason")
@@ -216,8 +216,14 @@ def parse_list(text: str) -> list[Any]:
     return [t.strip() for t in re.split(r"[,;]", s) if t.strip()]
 
 
-def convert(key: str, text: str, dates: DateFormat) -> Any:
-    """The frontmatter value of one non-empty cell for field `key`; ValueError if unreadable."""
+def convert(key: str, text: str, dates: DateFormat, decl: FieldDecl | None = None) -> Any:
+    """The frontmatter value of one non-empty cell for field `key`; ValueError if unreadable.
+
+    `decl` is the team's declaration of a custom field (pipeline.yaml `fields:`): its cells are
+    read as that type; one that does not read stays text, for the schema to refuse.
+    """
+    if decl is not None and not decl.builtin:
+        return _declared(decl, text, dates)
     if key in DATE_FIELDS:
         return dates.date(text)
     if key == "value":
@@ -238,6 +244,22 @@ def convert(key: str, text: str, dates: DateFormat) -> Any:
     if key in TEXT_FIELDS:
         return text.strip()
     return infer(text)
+
+
+def _declared(decl: FieldDecl, text: str, dates: DateFormat) -> Any:
+    s = text.strip()
+    if decl.type == "date":
+        return dates.date(s)  # a date in another layout than the file's is refused here
+    if decl.type in ("number", "integer", "money"):
+        try:
+            return parse_number(s)
+        except ValueError:
+            return s
+    if decl.type == "bool":
+        return from_cli(decl, s, s)  # yes/no, true/false, on/off; anything else stays text
+    if decl.type == "list":
+        return parse_list(s)
+    return s  # text, enum, email, url: as written, even when it looks like a number
 
 
 # --- the mapping as a whole ---------------------------------------------------------------

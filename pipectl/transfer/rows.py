@@ -16,7 +16,7 @@ from pipectl import dates
 from pipectl.deal import is_valid_id, slugify
 from pipectl.dealedit import scalar
 from pipectl.errors import UsageError
-from pipectl.fieldtypes import DATE_FIELDS
+from pipectl.fieldtypes import DATE_FIELDS, FieldDecl
 from pipectl.store import Pipeline
 from pipectl.transfer.mapping import (
     ISO_DATE_RE,
@@ -51,6 +51,7 @@ class Incoming:
     implied: dict[str, Any] = field(default_factory=dict)  # used only for new or moved deals
     keep_order: bool = False  # JSON keeps its key order; CSV rows get pipectl's
     text: str = ""  # a new deal's file text, made while checking
+    frontmatter: dict[str, Any] = field(default_factory=dict)  # what `text` reads back as
 
 
 # --- rows from a CSV file -------------------------------------------------------------------
@@ -67,6 +68,7 @@ def csv_rows(
     mapping = build(data, options.maps, options.stage_maps, options.date_format, header)
     mapping.check_columns(header, shown)
     stage_of = _stage_resolver(pipeline, mapping.stages)
+    declared = {d.name: d for d in pipeline.config.fields}
     rows: list[Incoming] = []
     errors: list[RowError] = []
     total = len(records)
@@ -75,7 +77,7 @@ def csv_rows(
             errors.append(RowError(line, cells))
             continue
         try:
-            rows.append(_row(line, cells, mapping, stage_of, pipeline))
+            rows.append(_row(line, cells, mapping, stage_of, pipeline, declared))
         except ValueError as exc:
             errors.append(RowError(line, str(exc)))
         if i % STEP == 0:
@@ -89,6 +91,7 @@ def _row(
     mapping: ColumnMapping,
     stage_of: Callable[[str | None], str],
     pipeline: Pipeline,
+    declared: Mapping[str, FieldDecl],
 ) -> Incoming:
     values: dict[str, Any] = {}
     special: dict[str, str] = {}
@@ -102,7 +105,7 @@ def _row(
             special[key] = raw
             continue
         try:
-            values[key] = convert(key, raw, mapping.dates)
+            values[key] = convert(key, raw, mapping.dates, declared.get(key))
         except ValueError as exc:
             raise ValueError(f"{src.label}: {exc}") from None
     stage = stage_of(special.get("stage"))

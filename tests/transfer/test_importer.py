@@ -414,3 +414,177 @@ def test_a_file_name_with_line_breaks_cannot_forge_trailers(cli: Cli, pipeline: 
     assert message.splitlines()[0] == f"import {shown}: 1 added"
     assert f"  {shown}:3: unknown stage 'nowhere'" in message
     assert "\x1b" not in message
+
+
+# --- the deal schema, checked per row before anything is written --------------------------
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file of the pipeline (outside .git) and its bytes."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def stderr_lines(result, src: Path) -> list[str]:
+    """stderr's lines, with the source file named by its name alone."""
+    return result.stderr.replace(f"{src.parent}/", "").splitlines()
+
+
+def declare(pipeline: Path, fields: str) -> None:
+    """Add a `fields:` section to pipeline.yaml and commit it."""
+    config = pipeline / "pipeline.yaml"
+    config.write_text(config.read_text() + "fields:\n" + fields)
+    git(pipeline, "commit", "-qam", "declare fields")
+
+
+SCHEMA_CSV = (
+    "id,title,stage,created,closed,value\n"
+    "ok1,Fine deal,won,2026-01-02,2026-01-10,100\n"
+    "ab12,Closed too early,won,2026-02-01,2026-01-10,100\n"
+    "lr1,Lost quietly,lost,2026-01-02,2026-01-20,\n"
+)
+
+
+def test_a_row_the_schema_refuses_is_a_row_error_with_its_line(cli: Cli, pipeline: Path) -> None:
+    src = write(pipeline.parent, "data.csv", SCHEMA_CSV)
+    before, files = commit_count(pipeline), snapshot(pipeline)
+    for extra in ((), ("--dry-run",)):
+        result = cli("import", str(src), *extra)
+        assert result.exit_code == 2, result.output
+        first = stderr_lines(result, src)[0]
+        assert first == (
+            "data.csv:3: closed: 2026-01-10 is before created (2026-02-01)"
+            " (and 1 more: stage_entered)"
+        )
+        assert "won/ab12.md" not in result.stderr and "Traceback" not in result.output
+        assert "1 invalid row; nothing imported" in result.stderr
+        assert snapshot(pipeline) == files
+        assert commit_count(pipeline) == before
+        assert git(pipeline, "status", "--porcelain") == ""
+
+
+def test_skip_invalid_skips_rows_the_schema_refuses_and_says_so(cli: Cli, pipeline: Path) -> None:
+    src = write(pipeline.parent, "data.csv", SCHEMA_CSV)
+    result = cli("import", str(src), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert stderr_lines(result, src)[0].startswith(
+        "pipectl: warning: skipped data.csv:3: closed: 2026-01-10 is before created (2026-02-01)"
+    )
+    # a lost deal without its lost reason still comes in: the old system's gaps are lint's
+    assert deal_files(pipeline) == ["lost/lr1.md", "won/ok1.md"]
+    message = git(pipeline, "log", "-1", "--format=%B")
+    assert message.startswith("import data.csv: 2 added\n")
+    assert "skipped 1 invalid rows:\n  data.csv:3: closed: 2026-01-10 is before created" in message
+    lint = cli("lint", "--select", "PL102", "--format", "json")
+    assert "lost_reason" in lint.stdout
+
+
+def test_a_custom_field_is_read_by_its_type_and_checked(cli: Cli, pipeline: Path) -> None:
+    declare(
+        pipeline,
+        "  seats: {type: integer, min: 1}\n"
+        "  renewal: {type: date}\n"
+        "  code: {type: text}\n"
+        "  pilot: {type: bool}\n"
+        "  segment: {type: enum, values: [smb, enterprise]}\n",
+    )
+    src = write(
+        pipeline.parent,
+        "data.csv",
+        "title,seats,renewal,code,pilot,segment\n"
+        "Acme,50,3/1/2027,true,yes,smb\n"
+        "Globex,fifty,,,,\n"
+        "Initech,0,,,,\n"
+        "Hooli,,,,maybe,\n"
+        "Vandelay,,,,,mid\n",
+    )
+    before, files = commit_count(pipeline), snapshot(pipeline)
+    result = cli("import", str(src), "--date-format", "M/D/YYYY")
+    assert result.exit_code == 2, result.output
+    assert stderr_lines(result, src)[:4] == [
+        "data.csv:3: seats: 'fifty' is not a whole number",
+        "data.csv:4: seats: 0 must be 1 or more",
+        "data.csv:5: pilot: 'maybe' is not true or false",
+        "data.csv:6: segment: 'mid' is not one of smb, enterprise",
+    ]
+    assert snapshot(pipeline) == files and commit_count(pipeline) == before
+    result = cli("import", str(src), "--date-format", "M/D/YYYY", "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert (
+        sum(
+            ln.startswith("pipectl: warning: skipped data.csv:") for ln in stderr_lines(result, src)
+        )
+        == 4
+    )
+    assert deal_files(pipeline) == ["prospecting/acme.md"]
+    text = (pipeline / "prospecting" / "acme.md").read_text()
+    assert "seats: 50\nrenewal: 2027-03-01\ncode: 'true'\npilot: true\nsegment: smb\n" in text
+    assert cli("lint", "--select", "PL103").exit_code == 0
+
+
+def test_a_json_item_the_schema_refuses_names_its_item(cli: Cli, pipeline: Path) -> None:
+    src = write(
+        pipeline.parent,
+        "d.json",
+        '[{"id": "a", "fields": {"title": "A", "created": "2026-01-02"}},'
+        ' {"id": "b", "fields": {"title": "B", "value": "lots"}},'
+        ' {"id": "c", "fields": {"title": "C", "created": "2026-03-01", "touchpoints":'
+        ' [{"date": "2026-02-01", "kind": "call", "summary": "Early"}]}}]',
+    )
+    before, files = commit_count(pipeline), snapshot(pipeline)
+    result = cli("import", str(src))
+    assert result.exit_code == 2
+    assert stderr_lines(result, src)[:2] == [
+        "d.json: item 2: value: 'lots' is not an amount (a number, e.g. 12000)",
+        "d.json: item 3: touchpoint 1: date 2026-02-01 is before created (2026-03-01)",
+    ]
+    assert snapshot(pipeline) == files and commit_count(pipeline) == before
+    result = cli("import", str(src), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert (
+        "pipectl: warning: skipped d.json: item 2: value: 'lots' is not an amount"
+        in (stderr_lines(result, src)[0])
+    )
+    assert deal_files(pipeline) == ["prospecting/a.md"]
+
+
+def test_reimport_refuses_only_what_the_row_brings_in(
+    cli: Cli, pipeline: Path, write_deal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPECTL_TODAY", "2026-04-10")
+    # an old fault of the file (a probability over 1) never blocks an unrelated update
+    write_deal(
+        pipeline,
+        "closing",
+        "acme",
+        "---\ntitle: Acme\ncreated: 2026-03-01\nprobability: 7\nvalue: 10\n---\n# Acme\n",
+    )
+    git(pipeline, "add", ".")
+    git(pipeline, "commit", "-qm", "by hand")
+    before, files = commit_count(pipeline), snapshot(pipeline)
+    # won on a day before the deal was created: closed and stage_entered are refused
+    early = write(pipeline.parent, "d.csv", "id,stage,closed\nacme,won,2026-02-01\n")
+    result = cli("import", str(early))
+    assert result.exit_code == 2, result.output
+    assert stderr_lines(result, early)[0] == (
+        "d.csv:2: deal 'acme' cannot be updated: closed: 2026-02-01 is before created "
+        "(2026-03-01) (and 1 more: stage_entered)"
+    )
+    assert snapshot(pipeline) == files and commit_count(pipeline) == before
+    values = write(pipeline.parent, "d.csv", "id,stage,value\nacme,closing,20\n")
+    result = cli("import", str(values))
+    assert result.exit_code == 0, result.output
+    text = (pipeline / "closing" / "acme.md").read_text()
+    assert "value: 20\n" in text and "probability: 7\n" in text
+    declare(pipeline, "  seats: {type: integer}\n")
+    files = snapshot(pipeline)
+    seats = write(pipeline.parent, "d.csv", "id,stage,seats\nacme,closing,fifty\n")
+    result = cli("import", str(seats))
+    assert result.exit_code == 2
+    assert "d.csv:2: deal 'acme' cannot be updated: seats: 'fifty' is not a whole number" in (
+        result.stderr
+    )
+    assert snapshot(pipeline) == files
