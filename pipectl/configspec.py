@@ -12,6 +12,9 @@ from typing import Any
 
 from pipectl.fieldtypes import BUILTIN_NAMES, TYPES, FieldDecl, is_number
 
+# A hundred years: enough for any threshold, and far from the end of the calendar.
+MAX_DAYS = 36500
+
 DEFAULT_STAGES: tuple[tuple[str, float, str | None], ...] = (
     ("prospecting", 0.1, None),
     ("qualifying", 0.2, None),
@@ -156,14 +159,14 @@ def _bool(value: Any, _stages: tuple[Stage, ...]) -> bool:
 def _number_or_none(value: Any, _stages: tuple[Stage, ...]) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Invalid("must be a number")
+    if not is_number(value):
+        raise Invalid("must be a number (not NaN or infinity)")
     return float(value)
 
 
 def _days(value: Any, _stages: tuple[Stage, ...]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Invalid("must be a whole number of days ≥ 0")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DAYS:
+        raise Invalid(f"must be a whole number of days from 0 to {MAX_DAYS}")
     return value
 
 

@@ -24,8 +24,8 @@ from pipectl.errors import GitError
 _MANY = 200  # more paths than this go to git through stdin or a file, not as arguments
 
 IDENTITY_HINT = (
-    'git does not know who you are; set it with: git config user.name "Your Name" && '
-    "git config user.email you@example.com (or run with --no-commit)"
+    'git does not know who you are; set it once with: git config --global user.name "Your Name"'
+    " && git config --global user.email you@example.com (or run with --no-commit)"
 )
 
 
@@ -263,6 +263,24 @@ class GitRepo:
                 return target if target.is_absolute() else (self.root / target).resolve()
         return dot
 
+    def unfinished(self) -> str | None:
+        """Why a commit here now would be wrong, as git's porcelain would warn: a rebase,
+        merge, cherry-pick or revert in progress, or a detached HEAD; None when all is well.
+
+        Read from the git dir's own marker files, without starting git.
+        """
+        git_dir = self.git_dir()
+        for marker, what, finish in _UNFINISHED:
+            if (git_dir / marker).exists():
+                return f"a {what} is in progress: finish it ({finish}) or abort it first"
+        try:
+            head = (git_dir / "HEAD").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        if not head.startswith("ref:"):
+            return "HEAD is detached: a commit here is on no branch; `git switch BRANCH` first"
+        return None
+
     def shallow_boundary(self) -> frozenset[str]:
         """The commits whose parents a shallow clone lacks; empty when the clone is whole.
 
@@ -280,6 +298,16 @@ class GitRepo:
         except OSError:
             return frozenset()
         return frozenset(text.split()) or frozenset({"shallow"})
+
+
+# Git's own markers of an operation that stopped half-way, what to call it, and how to end it.
+_UNFINISHED = (
+    ("rebase-merge", "rebase", "git rebase --continue"),
+    ("rebase-apply", "rebase or am", "git rebase --continue or git am --continue"),
+    ("MERGE_HEAD", "merge", "git commit"),
+    ("CHERRY_PICK_HEAD", "cherry-pick", "git cherry-pick --continue"),
+    ("REVERT_HEAD", "revert", "git revert --continue"),
+)
 
 
 class Pipes:

@@ -390,6 +390,7 @@ def _lookup(fields: Mapping[str, Any], key: str) -> Any:
     return value.get(child) if isinstance(value, Mapping) else None
 
 
+_KEY_RE = re.compile(r"[^\W](?:[\w -]*[\w-])?")
 _RESERVED = {"stage": "use `pipectl move` to change the stage", "id": "the id is the file name"}
 
 
@@ -399,6 +400,11 @@ def _check_key(key: str) -> str:
     parts = key.split(".")
     if len(parts) > 2 or not all(parts):
         raise UsageError(f"bad key {key!r}: use `name` or `section.name`")
+    for part in parts:  # a key YAML writes plainly: a tab or a colon would lock the deal
+        if not _KEY_RE.fullmatch(part):
+            raise UsageError(
+                f"bad key {key!r}: a key is letters, digits, '_', '-' and inner spaces"
+            )
     if key == "touchpoints":
         raise UsageError("touchpoints are added with `pipectl log`")
     return key

@@ -239,6 +239,10 @@ class Pipeline:
     @contextmanager
     def change(self, commit: bool = True) -> Iterator[Change]:
         """A unit of work: locked, all-or-nothing, one commit."""
+        if commit and self.git is not None:
+            unfinished = self.git.unfinished()
+            if unfinished is not None:  # git's porcelain warns; pipectl refuses, nothing written
+                raise GitError(f"not committing: {unfinished}; or pass --no-commit")
         with locking.hold(self.lock_path()):
             ch = Change(self, commit and self.git is not None)
             try:

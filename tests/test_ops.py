@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -43,9 +44,13 @@ def test_init_without_identity_leaves_no_half_made_repo(tmp_path: Path):
     folder = tmp_path / "sales"
     r = Cli(tmp_path)("init", str(folder))
     assert r.exit_code == 3
-    assert "git config user.name" in r.stderr
+    assert "git config --global user.name" in r.stderr
     assert not (folder / ".git").exists()
     assert list(folder.iterdir()) == []
+    # the advice works as printed, from where the user is (HOME is the test's own)
+    advice = r.stderr.split("set it once with: ", 1)[1].split(" (or run", 1)[0]
+    subprocess.run(advice, shell=True, cwd=folder, check=True)
+    assert Cli(tmp_path)("init", str(folder)).exit_code == 0
 
 
 def test_init_twice_is_refused(pipeline: Path):
@@ -336,7 +341,7 @@ def test_missing_identity_exits_3_with_a_hint(tmp_path: Path):
     git(repo, "init", "-q")
     r = Cli(repo)("init")
     assert r.exit_code == 3
-    assert 'git config user.name "Your Name"' in r.stderr
+    assert 'git config --global user.name "Your Name"' in r.stderr
     assert r.stderr.count("\n") <= 2
     assert sorted(p.name for p in repo.iterdir()) == [".git"]
 
