@@ -93,7 +93,10 @@ def test_a_committer_the_roster_does_not_name_gets_no_deal_in_its_name(team: Pat
     before = snapshot(team), commit_count(team)
     r = Cli(team)("add", "One")  # user.name "Test User" is nobody in the team
     assert r.exit_code == 2
-    assert r.stderr.strip() == "pipectl: error: owner 'Test User' is not in pipeline.yaml's team"
+    assert r.stderr.strip().startswith(
+        "pipectl: error: your git identity 'Test User' is no one in pipeline.yaml's team: "
+        "pass --owner HANDLE"
+    )
     assert (snapshot(team), commit_count(team)) == before
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    pass
+    from pipectl.configspec import Member
 
 from pipectl.cli.app import app
 from pipectl.cli.common import (
@@ -90,9 +90,10 @@ def add(
         from pipectl.owners import default_owner
 
         git = pipeline.git
-        owner = default_owner(
-            pipeline.config.team, os.environ.get("PIPECTL_OWNER"), git.identity if git else None
-        )
+        team = pipeline.config.team
+        owner = default_owner(team, os.environ.get("PIPECTL_OWNER"), git.identity if git else None)
+        if team and owner is not None and not os.environ.get("PIPECTL_OWNER"):
+            _known_default(team, owner)
     fields = {
         "company": company,
         "contact": contact,
@@ -122,6 +123,19 @@ def add(
             commit=not no_commit,
         )
     report(pipeline, outcome, no_commit)
+
+
+def _known_default(team: tuple[Member, ...], owner: str) -> None:
+    """A default owner from the git identity that the roster does not know is refused with
+    the ways out, not stored as a name nobody's `--owner` matches."""
+    from pipectl.errors import UsageError
+    from pipectl.owners import member
+
+    if member(team, owner) is None:
+        raise UsageError(
+            f"your git identity {owner!r} is no one in pipeline.yaml's team: pass --owner "
+            "HANDLE, or add the name or email to your entry's aliases or emails"
+        )
 
 
 def _whole(value: float | None) -> float | int | None:
