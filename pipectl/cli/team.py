@@ -96,7 +96,7 @@ def merge_driver(
 
     name = path or str(ours)
     try:
-        result = driver.run_driver(base, ours, theirs, Path.cwd())
+        result = driver.run_driver(base, ours, theirs, Path.cwd(), path)
     except Exception as exc:  # git needs a verdict, never a traceback: merge as plain text
         typer.echo(f"pipectl merge-driver: {name}: {exc}; merging as plain text", err=True)
         try:
@@ -105,7 +105,5 @@ def merge_driver(
             raise typer.Exit(2) from None
         raise typer.Exit(0 if clean else 1) from None
     if not result.clean:
-        typer.echo(
-            f"pipectl merge-driver: {name}: conflict in {', '.join(result.conflicts)}", err=True
-        )
+        typer.echo(f"pipectl merge-driver: {name}: conflict in {result.describe()}", err=True)
         raise typer.Exit(1)

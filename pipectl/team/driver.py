@@ -10,7 +10,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipectl.errors import GitError, UsageError
+from pipectl import schema
+from pipectl.config import CONFIG_FILE, load_config
+from pipectl.errors import GitError, PipectlError, UsageError
 from pipectl.gitrepo import GitRepo, find_git_root
 from pipectl.mergesetup import ATTRIBUTES_FILE, add_attributes, register
 from pipectl.store import Pipeline
@@ -84,8 +86,12 @@ def text_fallback(base: Path, ours: Path, theirs: Path, cwd: Path) -> bool:
     return _merge_file(GitRepo(cwd), [ours, base, theirs], labels_for(cwd))
 
 
-def run_driver(base: Path, ours: Path, theirs: Path, cwd: Path) -> MergeResult:
-    """Merge git's three temp files, writing the result into `ours` as git expects."""
+def run_driver(base: Path, ours: Path, theirs: Path, cwd: Path, path: str = "") -> MergeResult:
+    """Merge git's three temp files, writing the result into `ours` as git expects.
+
+    `path` is the file's path in the work tree (git's %P; git runs the driver at the top of
+    the work tree): its pipeline's schema judges the merged frontmatter.
+    """
     git = GitRepo(cwd)
     labels = labels_for(cwd)
     try:
@@ -93,7 +99,24 @@ def run_driver(base: Path, ours: Path, theirs: Path, cwd: Path) -> MergeResult:
     except UnicodeDecodeError:
         clean = _merge_file(git, [ours, base, theirs], labels)
         return MergeResult("", () if clean else ("file (merged as text)",))
-    result = merge_deal(texts[0], texts[1], texts[2], text_merger(git), labels)
+    deal_schema = schema_for(cwd, path)
+    result = merge_deal(texts[0], texts[1], texts[2], text_merger(git), labels, schema=deal_schema)
     if result.text != texts[1]:
         ours.write_bytes(result.text.encode("utf-8", errors="surrogateescape"))
     return result
+
+
+def schema_for(cwd: Path, path: str) -> schema.Schema | None:
+    """The schema of the pipeline a deal file at `path` belongs to: its stage folder's parent
+    holds pipeline.yaml (without a path, `cwd` does). None when there is no pipeline, the
+    file is in no stage folder, or pipeline.yaml cannot be read (mid-merge itself, perhaps):
+    then the merge goes on as it would without a schema, never failing for it."""
+    stage = Path(path).parent if path else None
+    root = cwd / stage.parent if stage is not None else cwd
+    try:
+        config = load_config(root / CONFIG_FILE) if (root / CONFIG_FILE).is_file() else None
+    except PipectlError:
+        return None
+    if config is None or (stage is not None and config.stage(stage.name) is None):
+        return None
+    return schema.for_config(config)

@@ -1,7 +1,9 @@
 """The semantic three-way merge of deal files: touchpoints united, fields three-way, body by text.
 
 Pure functions over texts: no git, no files, no printing. The caller supplies the line-based
-text merge (git's own, in practice) used for bodies and for files that are not deals.
+text merge (git's own, in practice) used for bodies and for files that are not deals, and the
+pipeline's schema: a merge never writes silently a frontmatter the schema refuses that
+neither side had (one side's `closed` before the other's new `created`); it leaves a conflict.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pipectl import yamlio
 from pipectl.deal import DealText, parse_yaml, split
 from pipectl.dealedit import REMOVE, append_item, flow, parses_to, set_fields
 from pipectl.errors import DealError
+from pipectl.schema import Schema
 from pipectl.yamltext import find_pair, line_end, pair_range, same_value
 
 # (ours, base, theirs): the names written after the conflict markers
@@ -32,14 +35,26 @@ _MISSING: Any = object()
 
 @dataclass(frozen=True)
 class MergeResult:
-    """The merged text and what, if anything, conflicted (conflict markers are in the text)."""
+    """The merged text and what, if anything, conflicted (conflict markers are in the text).
+
+    `refused`: what the schema refuses in the merge of both sides that neither side had; the
+    fields it comes from are among the conflicts, left for a person to decide.
+    """
 
     text: str
     conflicts: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
 
     @property
     def clean(self) -> bool:
         return not self.conflicts
+
+    def describe(self) -> str:
+        """The conflicts in one line: the fields, and why a merge of them is refused."""
+        names = ", ".join(self.conflicts)
+        if self.refused:
+            names += f" (the merge of both sides is refused: {'; '.join(self.refused)})"
+        return names
 
 
 class _Fallback(Exception):
@@ -53,21 +68,39 @@ def merge_deal(
     text_merge: TextMerge,
     labels: Labels = DEFAULT_LABELS,
     marker_size: int = 7,
+    schema: Schema | None = None,
 ) -> MergeResult:
     """Merge three versions of a deal file; the result keeps the formatting of `ours`.
 
     `base` may be empty (both sides added the file). Files that are not readable deals on
-    every side are merged as plain text by `text_merge`.
+    every side are merged as plain text by `text_merge`. With the pipeline's `schema`, a
+    merged value it refuses that neither side had is a conflict, never written silently.
     """
     if ours == theirs or base == theirs:
         return MergeResult(ours)
     if base == ours:
         return MergeResult(theirs)
     try:
-        return _Merger(base, ours, theirs, text_merge, labels, marker_size).run()
+        return _Merger(base, ours, theirs, text_merge, labels, marker_size, schema).run()
     except (_Fallback, DealError):
         text, clean = text_merge(base, ours, theirs, labels)
+        refused = _refused_text(schema, text, ours, theirs) if clean else ()
+        if refused:  # no key to mark in a file merged as text: the whole file is the conflict
+            return MergeResult(text, ("file (merged as text)",), refused)
         return MergeResult(text, () if clean else ("file (merged as text)",))
+
+
+def _refused_text(schema: Schema | None, merged: str, *sides: str) -> tuple[str, ...]:
+    """What the schema refuses in a text-merged deal that no side had; () for no deal."""
+    if schema is None:
+        return ()
+    try:
+        had = {p.message for side in sides for p in schema.problems(parse_yaml(split(side)))}
+        return tuple(
+            p.message for p in schema.problems(parse_yaml(split(merged))) if p.message not in had
+        )
+    except DealError:
+        return ()
 
 
 @dataclass
@@ -92,6 +125,7 @@ class _Merger:
         text_merge: TextMerge,
         labels: Labels,
         marker_size: int,
+        schema: Schema | None = None,
     ):
         self.b = _Side.parse(base, empty_ok=True)
         self.o = _Side.parse(ours)
@@ -99,7 +133,9 @@ class _Merger:
         self.text_merge = text_merge
         self.labels = labels
         self.marker_size = marker_size
+        self.schema = schema
         self.conflicts: list[tuple[str, ...]] = []
+        self.refused: list[str] = []
 
     def run(self) -> MergeResult:
         changes: dict[str, Any] = {}
@@ -123,9 +159,7 @@ class _Merger:
                 changes["tags"] = _merge_set(_as_list(bv), _as_list(ov), _as_list(tv))
             else:
                 self.conflicts.append((_settable(key),))
-        text = apply_changes(self.o.text, self.t.text, changes)
-        if touchpoints is not None:
-            text = set_touchpoints(text, touchpoints, self.t.text)
+        text = self._checked(changes, touchpoints)
         body, body_clean = self._merge_body()
         if self.conflicts:
             text = text.with_yaml(self._mark_conflicts(text))
@@ -133,7 +167,41 @@ class _Merger:
         names = [".".join(c) for c in self.conflicts]
         if not body_clean:
             names.append("body")
-        return MergeResult(text.render(), tuple(names))
+        return MergeResult(text.render(), tuple(names), tuple(self.refused))
+
+    def _apply(self, changes: dict[str, Any], touchpoints: list[Any] | None) -> DealText:
+        text = apply_changes(self.o.text, self.t.text, changes)
+        if touchpoints is not None:
+            text = set_touchpoints(text, touchpoints, self.t.text)
+        return text
+
+    def _checked(self, changes: dict[str, Any], touchpoints: list[Any] | None) -> DealText:
+        """Ours with theirs' changes, less those that together with ours make a frontmatter
+        the schema refuses and neither side had: their fields keep ours' value and become
+        conflicts, so a person decides (git's line merge would take both silently)."""
+        text = self._apply(changes, touchpoints)
+        if self.schema is None:
+            return text
+        known = {p.message for side in (self.o, self.t) for p in self.schema.problems(side.fields)}
+        while True:
+            merged = parse_yaml(text)
+            new = [p for p in self.schema.problems(merged) if p.message not in known]
+            if not new:
+                return text
+            problem = new[0]
+            known.add(problem.message)  # each once: the loop ends
+            self.refused.append(problem.message)
+            sides = (self.o.fields, self.t.fields)
+            for key in _involved(self.schema, merged, sides, problem.message) or [problem.key]:
+                for name in [k for k in changes if k == key or k.startswith(f"{key}.")]:
+                    del changes[name]
+                if key == "touchpoints":
+                    touchpoints = None
+                # the whole field is the conflict: one marked block, not one per sub-key
+                self.conflicts = [c for c in self.conflicts if c[0] != key or len(c) == 1]
+                if (key,) not in self.conflicts:
+                    self.conflicts.append((_settable(key),))
+            text = self._apply(changes, touchpoints)
 
     def _merge_mapping(
         self, key: str, bm: dict[str, Any], om: dict[str, Any], tm: dict[str, Any], changes: dict
@@ -192,6 +260,23 @@ class _Merger:
             )
             out = out[:start] + block + out[end:]
         return out
+
+
+def _involved(schema: Schema, merged: dict[str, Any], sides: Sequence[dict], msg: str) -> list[str]:
+    """The fields whose value, put back to either side's, makes the problem `msg` go away."""
+    out = []
+    for key in _ordered_keys(merged, *sides):
+        for side in sides if isinstance(key, str) else ():
+            other = side.get(key, _MISSING)
+            if _same(merged.get(key, _MISSING), other):
+                continue
+            trial = {k: v for k, v in merged.items() if k != key}
+            if other is not _MISSING:
+                trial[key] = other
+            if all(p.message != msg for p in schema.problems(trial)):
+                out.append(key)
+                break
+    return out
 
 
 # --- values, three ways ---------------------------------------------------------------------

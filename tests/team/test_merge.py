@@ -249,3 +249,71 @@ def test_a_hand_kept_order_is_not_resorted():
     early = {"date": "2026-01-01", "kind": "call", "summary": "early"}
     new = {"date": "2026-01-06", "kind": "call", "summary": "new"}
     assert merge_items([late, early], [late, early], [late, early, new]) == [late, early, new]
+
+
+# --- what the schema refuses in the merge of two valid sides --------------------------------
+
+DATED = "---\ntitle: Acme\ncreated: 2026-11-01\nvalue: 1\n---\n# Acme\n"
+
+
+@pytest.fixture
+def checked(tmp_path: Path):
+    """A merge judged by the default pipeline's schema."""
+    from pipectl.config import default_config
+    from pipectl.schema import for_config
+
+    tm = text_merger(GitRepo(tmp_path))
+    deal_schema = for_config(default_config())
+
+    def run(base: str, ours: str, theirs: str):
+        return merge_deal(base, ours, theirs, tm, schema=deal_schema)
+
+    return run
+
+
+def test_a_touchpoint_before_the_other_sides_created_is_a_conflict(merge, checked):
+    ours = DATED.replace("created: 2026-11-01", "created: 2026-11-05")
+    theirs = DATED.replace(
+        "value: 1\n", "value: 1\ntouchpoints:\n  - {date: 2026-11-03, kind: call, summary: Early}\n"
+    )
+    assert merge(DATED, ours, theirs).clean  # without the schema: both taken, silently
+    result = checked(DATED, ours, theirs)
+    assert result.conflicts == ("created", "touchpoints")
+    assert result.refused == ("touchpoint 1: date 2026-11-03 is before created (2026-11-05)",)
+    assert result.describe() == (
+        "created, touchpoints (the merge of both sides is refused: "
+        "touchpoint 1: date 2026-11-03 is before created (2026-11-05))"
+    )
+    assert result.text == (
+        "---\ntitle: Acme\n"
+        "<<<<<<< ours\ncreated: 2026-11-05\n=======\ncreated: 2026-11-01\n>>>>>>> theirs\n"
+        "value: 1\n"
+        "<<<<<<< ours\n=======\n"
+        "touchpoints:\n  - {date: 2026-11-03, kind: call, summary: Early}\n"
+        ">>>>>>> theirs\n"
+        "---\n# Acme\n"
+    )
+
+
+def test_what_the_schema_accepts_merges_as_before(checked):
+    ours = DATED.replace("created: 2026-11-01", "created: 2026-10-01")
+    theirs = DATED.replace("value: 1\n", "value: 1\nclosed: 2026-11-10\n")
+    result = checked(DATED, ours, theirs)
+    assert result.clean and result.refused == ()
+    assert fields(result.text)["closed"].isoformat() == "2026-11-10"
+    # a fault both sides share is no merge's doing
+    faulty = DATED.replace("value: 1", "value: -1")
+    result = checked(faulty, faulty.replace("title: Acme", "title: Acme Inc"), faulty + "more\n")
+    assert result.clean
+
+
+def test_a_refused_merge_made_as_text_is_still_a_conflict(checked):
+    # a dotted key changed on one side is beyond the field merge: git's line merge does it,
+    # cleanly, and the result would be closed before it was created
+    base = "---\ntitle: A\ncreated: 2026-01-01\nvalue: 1\nx.y: 1\n---\n# A\n"
+    ours = base.replace("created: 2026-01-01", "created: 2026-02-01")
+    theirs = base.replace("x.y: 1\n", "x.y: 2\nclosed: 2026-01-10\n")
+    result = checked(base, ours, theirs)
+    assert result.conflicts == ("file (merged as text)",)
+    assert result.refused == ("closed: 2026-01-10 is before created (2026-02-01)",)
+    assert "created: 2026-02-01\n" in result.text and "closed: 2026-01-10\n" in result.text

@@ -172,3 +172,56 @@ def test_a_pipeline_in_a_subfolder_routes_only_its_stage_folders(repo):
         "sales/x.md: merge: unspecified",
         "src/y.md: merge: unspecified",
     ]
+
+
+def test_a_merge_the_schema_refuses_is_left_as_a_conflict_naming_file_and_fields(clones):
+    """Each side is valid; merged, the deal would be closed before it was created."""
+    alice, bob = clones
+    ok(alice, "set", "acme", "created=2026-01-01")
+    git(alice, "push", "-q")
+    assert pull(bob).returncode == 0
+    ok(alice, "won", "acme", "--date", "2026-01-10")
+    git(alice, "push", "-q")
+    ok(bob, "set", "acme", "created=2026-02-01")
+    result = pull(bob)
+    assert result.returncode != 0
+    assert (
+        "pipectl merge-driver: won/acme-corp.md: conflict in created, closed, stage_entered "
+        "(the merge of both sides is refused: closed: 2026-01-10 is before created (2026-02-01);"
+        " stage_entered: 2026-01-10 is before created (2026-02-01))"
+    ) in result.stderr
+    assert "UU won/acme-corp.md" in git(bob, "status", "--porcelain")
+    text = deal_text(bob, "won")
+    assert "<<<<<<< yours\ncreated: 2026-02-01\n=======\ncreated: 2026-01-01\n>>>>>>> theirs\n" in (
+        text
+    )
+    assert (
+        "<<<<<<< yours\n=======\nclosed: 2026-01-10\nstage_entered: 2026-01-10\n>>>>>>> theirs\n"
+    ) in text
+    lint = Cli(bob)("lint", "--format", "json")
+    assert "PL101" in lint.stdout and "unresolved merge conflict" in lint.stdout
+    # bob keeps alice's created date: the deal reads as each side meant it
+    lines = text.splitlines(keepends=True)
+    start = lines.index("<<<<<<< yours\n")
+    text = "".join([*lines[:start], lines[start + 3], *lines[start + 5 :]])
+    text = text.replace("<<<<<<< yours\n=======\n", "").replace(">>>>>>> theirs\n", "")
+    (bob / "won" / "acme-corp.md").write_text(text, encoding="utf-8")
+    git(bob, "add", "won/acme-corp.md")
+    git(bob, "commit", "-q", "--no-edit")
+    data = fields(bob, "won")
+    assert str(data["created"]) == "2026-01-01" and str(data["closed"]) == "2026-01-10"
+    assert "PL10" not in Cli(bob)("lint", "--format", "json", "--select", "PL101,PL103").stdout
+
+
+def test_a_fault_one_side_had_already_does_not_block_the_merge(clones):
+    alice, bob = clones
+    ok(alice, "set", "acme", "value=2500")
+    git(alice, "push", "-q")
+    # bob's side has a fault of its own, written by hand: the merge did not bring it in
+    path = bob / "prospecting" / "acme-corp.md"
+    path.write_text(path.read_text().replace("owner: alice\n", "owner: alice\nprobability: 7\n"))
+    git(bob, "commit", "-qam", "by hand")
+    result = pull(bob)
+    assert result.returncode == 0, result.stderr
+    data = fields(bob)
+    assert data["value"] == 2500 and data["probability"] == 7

@@ -127,3 +127,51 @@ def test_any_three_texts_merge_to_one_side_a_readable_deal_or_the_text_merge(bas
             assert "<<<<<<<" in result.text or AS_TEXT in result.text
         if "<<<<<<<" not in base + ours + theirs and AS_TEXT not in result.text:
             assert result.clean == ("<<<<<<<" not in result.text)
+
+
+# dated deals: each side alone may be valid while the two together are not
+day = st.integers(0, 20).map(lambda d: str(dt.date(2026, 11, 1) + dt.timedelta(days=d)))
+dated = st.fixed_dictionaries(
+    {},
+    optional={
+        "created": day,
+        "closed": day,
+        "stage_entered": day,
+        "value": st.sampled_from(["1", "2"]),
+        "touchpoints": st.lists(day, max_size=2).map(sorted),
+    },
+).map(
+    lambda d: (
+        "---\ntitle: x\n"
+        + "".join(
+            f"{k}:\n" + "".join(f"  - {{date: {t}, kind: call, summary: s{t}}}\n" for t in v)
+            if k == "touchpoints"
+            else f"{k}: {v}\n"
+            for k, v in d.items()
+            if v != []
+        )
+        + "---\n# body\n"
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(dated, dated, dated)
+def test_a_clean_merge_never_brings_in_what_the_schema_refuses(base, ours, theirs):
+    """What a clean merge writes has no problem that neither side had; any it would have had
+    is a conflict, reported with its reason."""
+    from pipectl.config import default_config
+    from pipectl.schema import for_config
+
+    schema = for_config(default_config())
+
+    def problems(text: str) -> set[str]:
+        return {p.message for p in schema.problems(parse_yaml(split(text)))}
+
+    result = merge_deal(base, ours, theirs, plain_merge, schema=schema)
+    if result.clean:
+        assert problems(result.text) <= problems(ours) | problems(theirs)
+    if result.refused:
+        assert not result.clean and set(result.refused).isdisjoint(
+            problems(ours) | problems(theirs)
+        )
