@@ -8,7 +8,6 @@ the edit is refused rather than risk a user's file.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import math
 import re
@@ -153,7 +152,7 @@ def _brief(value: Any) -> str:
 
 def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
     before = parse_yaml(text)
-    expected = copy.deepcopy(before)
+    expected = _unshared(before)  # an alias (`*q`) is its own copy: a change to it is only its
     apply(expected)
     if same_value(expected, before):
         return text
@@ -167,6 +166,16 @@ def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
     if parses_to(fallback, expected) and _layout(text.yaml) <= _layout(fallback.yaml):
         return fallback
     raise DealError("cannot change this frontmatter safely; edit it by hand")
+
+
+def _unshared(value: Any) -> Any:
+    """A deep copy in which no two places share an object, as YAML aliases make them: the
+    expected result of changing one place must not change its anchor too."""
+    if isinstance(value, dict):
+        return {k: _unshared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unshared(v) for v in value]
+    return value
 
 
 def parses_to(text: DealText, expected: dict[str, Any]) -> bool:
@@ -215,7 +224,15 @@ def _replace_value(s: str, vnode: Any, new: str) -> str:
         # an empty value (`owner:`): the node sits right after the colon
         return s[:start] + " " + new + s[end:]
     if not isinstance(vnode, yaml.ScalarNode) and not vnode.flow_style:
-        raise _CannotEdit
+        # `tags:` and its block of items give way to `tags: [z]`; what follows stays as it was
+        if any(_marks_before(item, vnode) for item in _items(vnode)):
+            raise _CannotEdit
+        colon = s.rfind(":", 0, start)
+        first, _, rest = s[colon + 1 : start].partition("\n")
+        if colon == -1 or rest.strip() or (first.strip() and not first.strip().startswith("#")):
+            raise _CannotEdit
+        comment = f"  {first.strip()}" if first.strip() else ""  # `tags:  # why` keeps its why
+        return s[: colon + 1] + " " + new + comment + s[_block_end(s, vnode) :]
     return s[:start] + new + s[end:]
 
 
@@ -331,16 +348,16 @@ def _text_append(text: DealText, key: str, item: dict[str, Any]) -> str:
             start = knode.start_mark.index - knode.start_mark.column
             end = line_end(s, vnode.end_mark.index)
             line = s[start:end]
-            if "#" in line:
-                raise _CannotEdit
+            if "#" in line:  # `touchpoints: []  # none yet`: fill the brackets, keep the comment
+                close = vnode.end_mark.index - 1
+                return s[:close] + entry + s[close:]
             return s[:start] + f"{key}:{nl}  - {entry}{nl}" + s[end:]
         close = vnode.end_mark.index - 1
         return s[:close] + f", {entry}" + s[close:]
-    at = line_end(s, content_end(s, vnode))
-    first = vnode.value[0]
-    line_start = s.rfind("\n", 0, first.start_mark.index) + 1
-    dash = s.find("-", line_start, first.start_mark.index)
-    if dash == -1:
+    at = line_end(s, _block_end(s, vnode))
+    dash = vnode.start_mark.index
+    line_start = s.rfind("\n", 0, dash) + 1
+    if s[dash : dash + 1] != "-":
         raise _CannotEdit
     prefix = s[line_start:dash]
     if prefix.strip():
@@ -348,6 +365,29 @@ def _text_append(text: DealText, key: str, item: dict[str, Any]) -> str:
     if at == len(s) and s and not s.endswith("\n"):
         raise _CannotEdit
     return s[:at] + f"{prefix}- {entry}{nl}" + s[at:]
+
+
+def _block_end(s: str, node: Any) -> int:
+    """Where a block collection's own text ends. Its last item's marks say so, unless an item
+    is an alias (`- *tp`): then its marks are the anchor's, elsewhere in the text, and the end
+    is found back from the collection's end mark, over the blank and comment lines there."""
+    if not any(_marks_before(item, node) for item in _items(node)):
+        return content_end(s, node)
+    end = node.end_mark.index
+    while True:
+        start = s.rfind("\n", 0, max(end - 1, 0)) + 1
+        line = s[start:end].strip()
+        if start <= node.start_mark.index or (line and not line.startswith("#")):
+            return start + len(s[start:end].rstrip())
+        end = start
+
+
+def _items(node: Any) -> list[Any]:
+    return [v for pair in node.value for v in pair] if node.id == "mapping" else list(node.value)
+
+
+def _marks_before(item: Any, node: Any) -> bool:
+    return bool(item.start_mark.index < node.start_mark.index)
 
 
 def _insert_end(s: str, new: str) -> str:

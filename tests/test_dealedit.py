@@ -84,3 +84,92 @@ def test_removing_the_last_pair_of_a_flow_mapping_keeps_everything_else():
     )
     out = edited(src, **{"qualification.budget": REMOVE})
     assert out == "---\n\ntitle: x\n\nqualification: {need: 'no', fit: }\n\nowner: a  #\n---\n"
+
+
+# --- layouts a person writes: every edit stays in place (issue 13) ---------------------------
+
+TOUCH = {"date": dt.date(2026, 12, 2), "kind": "call", "summary": "hello"}
+
+
+def appended(text: str) -> str:
+    return append_item(split(text), "touchpoints", TOUCH).render()
+
+
+def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+    a, b = before.splitlines(), after.splitlines()
+    return [x for x in a if x not in b], [x for x in b if x not in a]
+
+
+def test_logging_into_an_empty_list_with_a_comment_keeps_the_comment_in_place():
+    src = "---\ntitle: L\ntouchpoints: []  # none yet\nowner: a\n---\n"
+    out = appended(src)
+    gone, new = changed_lines(src, out)
+    assert gone == ["touchpoints: []  # none yet"]
+    assert new == ["touchpoints: [{date: 2026-12-02, kind: call, summary: hello}]  # none yet"]
+
+
+def test_logging_after_an_alias_item_adds_only_its_line():
+    src = (
+        "---\ntitle: L\nbase: &tp {date: 2026-12-01, kind: call, summary: x}\n"
+        "touchpoints:\n  - *tp\n\n# after\nzz: 1\n---\n"
+    )
+    out = appended(src)
+    gone, new = changed_lines(src, out)
+    assert gone == [] and new == ["  - {date: 2026-12-02, kind: call, summary: hello}"]
+    assert out.index(new[0]) < out.index("# after")
+    assert parse_yaml(split(out))["touchpoints"][1]["summary"] == "hello"
+
+
+def test_a_block_list_set_to_a_new_value_changes_only_its_own_lines():
+    src = (
+        "---\ntitle: L\ntags:  # why\n  - a  # first\n  - b\n"
+        "touchpoints:\n  - {date: 2026-12-01, kind: call, summary: x}  # c\n---\n"
+    )
+    out = edited(src, tags=["z"])
+    gone, new = changed_lines(src, out)
+    assert gone == ["tags:  # why", "  - a  # first", "  - b"]
+    assert new == ["tags: [z]  # why"]
+    assert "  - {date: 2026-12-01, kind: call, summary: x}  # c" in out
+
+
+def test_a_block_mapping_set_to_a_flow_one_keeps_what_follows():
+    src = "---\ntitle: L\nextra:\n  a: 1\n  b: 2\n\n# next\nowner: x\n---\n"
+    out = edited(src, extra={"c": 3})
+    assert out == "---\ntitle: L\nextra: {c: 3}\n\n# next\nowner: x\n---\n"
+
+
+def test_a_value_set_through_an_alias_never_changes_its_anchor():
+    """`qualification: *q` shares `base`'s mapping: setting a criterion must not change base
+    (an edit at the anchor would); pipectl refuses rather than change another key."""
+    import pytest
+
+    from pipectl.errors import DealError
+
+    src = (
+        "---\ntitle: L\nbase: &q {budget: x}\n# the criteria below share the base\n"
+        "qualification: *q\n---\n"
+    )
+    with pytest.raises(DealError, match="edit it by hand"):
+        edited(src, **{"qualification.budget": "y"})
+
+
+def test_the_fallback_never_loses_a_whole_line_comment(monkeypatch):
+    """When only the ruamel dump can make an edit, a dump that drops a comment line is
+    refused (the data check alone cannot see comments)."""
+    import pytest
+
+    from pipectl import dealedit
+    from pipectl.errors import DealError
+
+    def cannot(*_args):
+        raise dealedit._CannotEdit
+
+    src = "---\ntitle: L\n# keep me\nowner: a\n---\n"
+    monkeypatch.setattr(dealedit, "_text_set", cannot)
+    monkeypatch.setattr(dealedit, "_ruamel_edit", lambda t, apply: "title: L\nowner: b\n")
+    with pytest.raises(DealError, match="edit it by hand"):
+        edited(src, owner="b")
+    monkeypatch.setattr(
+        dealedit, "_ruamel_edit", lambda t, apply: "title: L\n# keep me\nowner: b\n"
+    )
+    assert "# keep me" in edited(src, owner="b")
