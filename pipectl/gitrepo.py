@@ -235,6 +235,23 @@ class GitRepo:
     def init(self) -> None:
         self.run(["init", "-q"])
 
+    def head_blobs(self, folders: Sequence[Path]) -> dict[str, str]:
+        """The object id of each file HEAD holds in these folders (repo-relative path -> id),
+        from one `git ls-tree`; {} before the first commit."""
+        if not folders:
+            return {}
+        names = sorted({self.rel(f) for f in folders})
+        proc = self.run(["ls-tree", "-r", "-z", "HEAD", "--", *names], check=False)
+        if proc.returncode != 0:
+            return {}
+        out: dict[str, str] = {}
+        for entry in proc.stdout.split("\0"):
+            meta, tab, name = entry.partition("\t")
+            parts = meta.split()
+            if tab and len(parts) == 3 and parts[1] == "blob":
+                out[name] = parts[2]
+        return out
+
     def identity(self) -> tuple[str | None, str | None]:
         """Who commits here, (name, email), as git picks its author: $GIT_AUTHOR_NAME and
         $GIT_AUTHOR_EMAIL before the config's author.* and then user.* ($EMAIL last for the

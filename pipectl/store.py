@@ -9,6 +9,7 @@ only builder of commit messages: nothing else formats one or decides what is saf
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 import secrets
@@ -407,6 +408,7 @@ class Change:
         if not self.commit or git is None or not self.changed:
             return
         paths = list(self.before)
+        self._refuse_uncommitted(git)
         new = [p for p in self.created if p.exists()]
         git.add(new)
         try:
@@ -421,6 +423,25 @@ class Change:
             git.add(self.staged)
             git.commit_only(existing, self.message or "pipectl change\n")
         self.committed = True
+
+    def _refuse_uncommitted(self, git: GitRepo) -> None:
+        """A deal whose file held changes not yet committed when pipectl read it would carry
+        them into pipectl's commit under pipectl's name: refuse (the change rolls back). A deal
+        never committed at all goes in, as before."""
+        deals = [p for p, data in self.before.items() if data is not None and _is_deal(p)]
+        if not deals:
+            return
+        committed = git.head_blobs([p.parent for p in deals])
+        for path in deals:
+            oid = committed.get(git.rel(path))
+            data = self.before[path]
+            if oid is not None and data is not None and _blob_id(data, len(oid)) != oid:
+                shown = self.pipeline.display(path)
+                raise DealError(
+                    "has changes not committed yet, which pipectl's commit would take as its "
+                    f"own: commit them first (git commit -- {shown}), or run with --no-commit",
+                    shown,
+                )
 
     def rollback(self) -> None:
         if self.committed:
@@ -489,6 +510,18 @@ def check_write(
     more = problems[1:]
     extra = f" (and {len(more)} more: {', '.join(p.key for p in more)})" if more else ""
     raise DealError(first.message + extra, shown, line)
+
+
+def _is_deal(path: Path) -> bool:
+    return path.suffix == ".md" and not path.name.startswith(".")
+
+
+def _blob_id(data: bytes, size: int) -> str:
+    """The id git gives these bytes as a blob (SHA-1, or SHA-256 in a repo that uses it)."""
+    digest = hashlib.sha256() if size == 64 else hashlib.sha1()
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def _stage_of(pipeline: Pipeline, path: Path) -> str | None:

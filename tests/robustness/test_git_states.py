@@ -127,3 +127,21 @@ def test_settings_past_any_calendar_are_refused_with_their_line(
         assert r.exit_code == 2, (args, r.output)
         assert f"pipeline.yaml:{line}: {message}" in r.stderr, r.stderr
         assert "Traceback" not in r.output
+
+
+def test_uncommitted_edits_of_the_deal_are_never_taken_into_pipectls_commit(
+    cli: Cli, acme: Path
+) -> None:
+    path = acme / "prospecting" / "acme.md"
+    path.write_text(path.read_text().replace("# Acme", "# Acme\n\nMy private draft."))
+    for args in CHANGES[:3]:
+        before, commits = snapshot(acme), commit_count(acme)
+        r = cli(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "prospecting/acme.md: has changes not committed yet" in r.stderr
+        assert "(git commit -- " in r.stderr and "acme.md), or run with --no-commit" in r.stderr
+        assert snapshot(acme) == before and commit_count(acme) == commits
+    assert "My private draft." not in git(acme, "log", "-p")
+    git(acme, "commit", "-q", "-am", "my draft")  # the way out the message names
+    assert cli("log", "acme", "call", "Hi").exit_code == 0
+    assert cli("set", "acme", "value=7", "--no-commit").exit_code == 0  # or no commit at all

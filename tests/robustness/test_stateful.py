@@ -33,9 +33,10 @@ from hypothesis.stateful import (
     rule,
 )
 
+from pipectl.config import default_config
 from pipectl.deal import parse_deal, slugify, split
 from pipectl.ops import parse_cli_value
-from pipectl.schema import criterion_met
+from pipectl.schema import criterion_met, for_config
 
 EXAMPLES = int(os.environ.get("PIPECTL_STATEFUL_EXAMPLES", "6"))
 STEPS = int(os.environ.get("PIPECTL_STATEFUL_STEPS", "14"))
@@ -74,6 +75,7 @@ TEXT = st.sampled_from(
     ]
 )
 DATES = st.dates(dt.date(2026, 1, 1), dt.date(2026, 11, 30))  # never the future: refused
+SCHEMA = for_config(default_config())
 GATED = ("connecting", "closing")  # from `init`'s qualification gate on
 CRITERIA = ("budget", "need", "fit", "timeline")
 BODY_LINES = st.sampled_from(["More notes.\n", "---\n", "key: value\n", "\r\n", "ü\n", "x"])
@@ -327,7 +329,7 @@ class PipelineMachine(RuleBasedStateMachine):
         deal_id = self.pick(data)
         deal = self.deals[deal_id]
         raw = str(number) if key == "value" else text
-        value = parse_cli_value(raw)
+        value = SCHEMA.cli_value(key, raw, parse_cli_value(raw))  # owner is text: as typed
         new = dict(deal.fields)
         if "." in key:
             parent, child = key.split(".")
