@@ -7,7 +7,9 @@ Rule thresholds live under `rules:` and are validated by the lint registry that 
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,9 @@ from pipectl.fieldtypes import FieldDecl
 from pipectl.yamltext import line_of
 
 CONFIG_FILE = "pipeline.yaml"
+
+# A settings file of a few kilobytes; anything this big is refused rather than read.
+MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -108,11 +113,9 @@ def load_config(path: Path) -> Config:
     """Read and validate pipeline.yaml; every error names the file, line and key."""
     shown = _display(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = _read_capped(path, shown).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 ({exc.reason})", shown) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", shown) from None
     try:
         data = yamlio.load(text) if text.strip() else {}
     except yamlio.YAMLError as exc:
@@ -125,6 +128,26 @@ def load_config(path: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError("must be a mapping of keys to values", shown, 1)
     return parse_config(data, path, text)
+
+
+def _read_capped(path: Path, shown: Path) -> bytes:
+    """pipeline.yaml's bytes, read as a deal is (store.read_regular, out of reach: the store
+    imports this module): a link may point only inside the pipeline's folder, and only a
+    regular file of at most MAX_CONFIG_BYTES is read (a FIFO or /dev/zero never blocks)."""
+    root = os.path.realpath(path.parent)
+    real = os.path.realpath(path)
+    if os.path.dirname(real) != root and not real.startswith(root + os.sep):
+        raise ConfigError("is a symbolic link to outside the pipeline; not read", shown)
+    try:
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ConfigError("is not a regular file; not read", shown)
+            data = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", shown) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"is larger than {MAX_CONFIG_BYTES >> 20} MB; not read", shown)
+    return data
 
 
 def _display(path: Path) -> Path:

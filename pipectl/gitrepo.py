@@ -34,11 +34,29 @@ class GitNotFound(GitError):
 
 
 def find_git_root(start: Path) -> Path | None:
-    """The work tree holding `start`, found without starting git (a `.git` dir or file)."""
+    """The work tree holding `start`, found without starting git, as git finds it: a `.git`
+    file, or a `.git` folder that is a git directory (git passes over one that is not, say an
+    empty `.git` from an archive, and so must pipectl, or the two would name other repos)."""
     for folder in (start, *start.parents):
-        if (folder / ".git").exists():
+        dot = folder / ".git"
+        if dot.is_file() or (dot.is_dir() and is_git_dir(dot)):
             return folder
     return None
+
+
+def is_git_dir(path: Path) -> bool:
+    """Whether git would take `path` for a git directory (setup.c's is_git_directory): a HEAD,
+    and objects/ and refs/ there or in the common dir a linked worktree's `commondir` names."""
+    try:
+        if not (path / "HEAD").is_file():
+            return False
+        common = path
+        if (path / "commondir").is_file():
+            target = Path((path / "commondir").read_text(encoding="utf-8").strip())
+            common = target if target.is_absolute() else path / target
+        return (common / "objects").is_dir() and (common / "refs").is_dir()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
 
 
 def _short(stderr: str) -> str:
@@ -67,6 +85,7 @@ class GitRepo:
     def __init__(self, root: Path):
         self.root = root
         self._resolved: dict[Path, Path] = {}
+        self._git_dir: Path | None = None
 
     def run(
         self, args: Sequence[str], *, check: bool = True, input_text: str | None = None
@@ -272,13 +291,30 @@ class GitRepo:
         return name, email
 
     def git_dir(self) -> Path:
+        """The git directory: `.git`, or where a `.git` file's `gitdir:` line points (a linked
+        worktree, a submodule). pipectl keeps its lock and caches there, so a line naming any
+        folder that is not a git directory is refused (GitError), as git refuses it, before
+        anything is created in it."""
+        if self._git_dir is not None:
+            return self._git_dir
         dot = self.root / ".git"
+        found = dot
         if dot.is_file():
-            text = dot.read_text(encoding="utf-8", errors="replace").strip()
-            if text.startswith("gitdir:"):
-                target = Path(text[len("gitdir:") :].strip())
-                return target if target.is_absolute() else (self.root / target).resolve()
-        return dot
+            try:
+                with open(os.open(dot, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+                    text = f.read(4096).decode("utf-8", errors="replace").strip()
+            except OSError as exc:
+                raise GitError(f"cannot read: {exc.strerror or exc}", dot) from None
+            if not text.startswith("gitdir:"):
+                raise GitError("not a git repository file (no 'gitdir:' line)", dot)
+            target = Path(text[len("gitdir:") :].strip())
+            found = target if target.is_absolute() else (self.root / target).resolve()
+        if not is_git_dir(found):
+            raise GitError(
+                f"points to {found}, which is not a git directory; nothing done there", dot
+            )
+        self._git_dir = found
+        return found
 
     def unfinished(self) -> str | None:
         """Why a commit here now would be wrong, as git's porcelain would warn: a rebase,
@@ -373,9 +409,39 @@ class Pipes:
         return self._proc.wait()
 
 
+# Variables that tell git where a repository, its index, objects or config file are: git's own
+# list of what belongs to one repository (`git rev-parse --local-env-vars`), less the `-c`
+# settings (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT: the user's options, not a place), plus the
+# quarantine of a pre-receive hook. Inside another repository's hook git sets them for that
+# repository; kept, they sent pipectl's commits there while it reported success. pipectl finds
+# its repository from the pipeline's folder (find_git_root) and every git it starts must find
+# the same one, from its working directory, so none of them is passed on: a value naming the
+# pipeline's own repository changes nothing by going, any other would commit elsewhere.
+# (Setting GIT_DIR to the repository found instead would skip git's safe.directory check.)
+LOCATION_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_QUARANTINE_PATH",
+    "GIT_GRAFT_FILE",
+    "GIT_SHALLOW_FILE",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_PREFIX",
+    "GIT_INTERNAL_SUPER_PREFIX",
+    "GIT_CONFIG",
+)
+
+
 def _env() -> dict[str, str]:
-    """git's environment: never a prompt, and messages in English (parsed in `_short`)."""
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    """git's environment: the user's, less LOCATION_ENV; never a prompt, and messages in
+    English (parsed in `_short`)."""
+    env = {k: v for k, v in os.environ.items() if k not in LOCATION_ENV}
+    return {**env, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
 def _feed(pipe: IO[bytes], data: bytes) -> None:

@@ -2,14 +2,21 @@
 
 An advisory `flock` on a file inside the git directory (never committed): the kernel drops it
 when its process dies, so a lock left by a killed process cannot block anyone.
+
+The lock file is opened where the store says (the pipeline's folder or its checked git dir,
+`Pipeline.lock_path`), never through a link and only if it is a plain file of its own: a
+`.pipectl.lock` in an unpacked archive that links to, or is a hard link of, another file must
+not get that file truncated and written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import math
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,11 +38,7 @@ def timeout_from_env() -> float:
 def hold(lock_path: Path, timeout: float | None = None) -> Iterator[None]:
     """Hold the lock for the block; wait at most `timeout` seconds, then raise LockError."""
     timeout = timeout_from_env() if timeout is None else timeout
-    try:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:  # a read-only checkout, a lock path taken by a folder
-        raise LockError(f"cannot open the lock file: {exc.strerror or exc}", lock_path) from None
+    fd = _open(lock_path)
     try:
         deadline = time.monotonic() + timeout
         delay = 0.01
@@ -45,7 +48,7 @@ def hold(lock_path: Path, timeout: float | None = None) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    holder = _holder(lock_path)
+                    holder = _holder(fd)
                     raise LockError(
                         f"another pipectl command{holder} is changing this pipeline; "
                         f"gave up after {timeout:g}s (PIPECTL_LOCK_TIMEOUT sets the wait)",
@@ -64,9 +67,31 @@ def hold(lock_path: Path, timeout: float | None = None) -> Iterator[None]:
         os.close(fd)
 
 
-def _holder(lock_path: Path) -> str:
+def _open(lock_path: Path) -> int:
+    """The lock file's descriptor: created if absent, in a folder that must exist already."""
+    # O_NONBLOCK: a FIFO planted at the name must not hang the open (it is refused below)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
     try:
-        pid = lock_path.read_text().strip()
+        fd = os.open(lock_path, flags, 0o644)
+    except OSError as exc:  # a read-only checkout, a lock path taken by a folder, a link
+        if exc.errno == errno.ELOOP:
+            why = "is a symbolic link; pipectl does not open its lock through links (remove it)"
+        else:
+            why = f"cannot open the lock file: {exc.strerror or exc}"
+        raise LockError(why, lock_path) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        what = "has other names (hard links)" if stat.S_ISREG(info.st_mode) else "is not a file"
+        raise LockError(f"{what}; pipectl does not use it as its lock (remove it)", lock_path)
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _holder(fd: int) -> str:
+    """The holder as " (pid N)", read from the open file, not through its name."""
+    try:
+        pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
     except OSError:
         return ""
     return f" (pid {pid})" if pid.isdigit() else ""

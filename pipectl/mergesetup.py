@@ -6,12 +6,14 @@ driver itself runs in team/driver.py. Never prints; git runs only through GitRep
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
 
+from pipectl.errors import DealError
 from pipectl.gitrepo import GitRepo
-from pipectl.store import Change
+from pipectl.store import Change, read_regular
 
 DRIVER = "pipectl"
 # Every Markdown file one folder down: the stage folders, including stages added later.
@@ -19,6 +21,8 @@ DRIVER = "pipectl"
 ATTRIBUTES_LINE = f"*/*.md merge={DRIVER}"
 DRIVER_NAME = "pipectl deal merge (touchpoints united, fields three-way, body as text)"
 ATTRIBUTES_FILE = ".gitattributes"
+# git reads no attributes file over 100 MB; one pipectl would edit is a page of lines
+MAX_ATTRIBUTES_BYTES = 1 << 20
 
 
 def driver_command(use_path: bool = False) -> str:
@@ -62,12 +66,21 @@ def attributes_with_entry(existing: str | None) -> str | None:
 
 
 def add_attributes(change: Change, root: Path) -> bool:
-    """Within a change (e.g. `pipectl init`'s), add the entry to root/.gitattributes."""
+    """Within a change (e.g. `pipectl init`'s), add the entry to root/.gitattributes.
+
+    The file is the repository's, so it is read like a deal (`read_regular`): a FIFO or
+    /dev/zero under that name is refused, never waited on or read without end, and so is a
+    link (git itself does not read a .gitattributes that is one).
+    """
     path = root / ATTRIBUTES_FILE
-    try:
-        existing: str | None = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        existing = None
+    shown = change.pipeline.display(path)
+    existing: str | None = None
+    if os.path.lexists(path):
+        data = read_regular(path, shown, follow=False, limit=MAX_ATTRIBUTES_BYTES, kind="file")
+        try:
+            existing = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DealError(f"not valid UTF-8 ({exc.reason}); not changed", shown) from None
     new = attributes_with_entry(existing)
     if new is not None:
         change.write(path, new)

@@ -9,6 +9,7 @@ only builder of commit messages: nothing else formats one or decides what is saf
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import os
 import re
@@ -26,6 +27,9 @@ from pipectl.deal import Deal, DealText, decode, is_valid_id, parse_deal, parse_
 from pipectl.errors import DealError, GitError, PipectlError, UsageError
 from pipectl.gitrepo import GitRepo, find_git_root
 from pipectl.yamltext import key_lines, line_of
+
+# A stage folder that is a link out of the pipeline: its files are neither listed nor read.
+OUTSIDE_FOLDER = "is a stage folder linked to outside the pipeline; not read"
 
 NO_GIT_WARNING = "not inside a git repository: changes are saved but there is no audit trail"
 
@@ -64,7 +68,10 @@ def find_root(start: Path) -> Path:
         raise UsageError(f"{start}: no such folder")
     start = start.resolve()
     for folder in (start, *start.parents):
-        if (folder / CONFIG_FILE).is_file():
+        # any pipeline.yaml but a folder: a link or a FIFO under that name is this pipeline's
+        # (load_config refuses it with its reason), not a reason to look further up
+        config = folder / CONFIG_FILE
+        if config.is_symlink() or (config.exists() and not config.is_dir()):
             return folder
     raise UsageError(
         f"no {CONFIG_FILE} in {start} or any parent folder: run `pipectl init` or pass -C DIR"
@@ -81,6 +88,7 @@ class Pipeline:
         self.git = GitRepo(git_root) if git_root else None
         # bytes of each deal read for editing, so a change can tell it was changed meanwhile
         self.read_for_edit: dict[Path, bytes] = {}
+        self._real_paths: dict[Path, Path] = {}
 
     @classmethod
     def open(cls, start: Path | None = None) -> Pipeline:
@@ -92,11 +100,16 @@ class Pipeline:
         return self.root / stage
 
     def deal_refs(self, stages: Sequence[str] | None = None) -> list[DealRef]:
-        """Every `*.md` file in the given (default: all) stage folders, sorted by stage order."""
+        """Every `*.md` file in the given (default: all) stage folders, sorted by stage order.
+
+        A stage folder that resolves outside the pipeline is not even listed: DealError."""
         refs: list[DealRef] = []
         for stage in stages if stages is not None else self.config.stage_names:
+            folder = self.stage_dir(stage)
+            if not self.inside(folder):
+                raise DealError(OUTSIDE_FOLDER, self.display(folder))
             try:
-                entries = list(os.scandir(self.stage_dir(stage)))
+                entries = list(os.scandir(folder))
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for entry in sorted(entries, key=lambda e: e.name):
@@ -115,16 +128,20 @@ class Pipeline:
         names = list(stages) if stages is not None else list(self.config.stage_names)
         try:
             return self._load(names, relative)
-        except OSError:
+        except (OSError, DealError):
             pass
-        # a stage folder that cannot be listed must not hide the others: go one at a time
+        # a stage folder that cannot be listed, or is refused, must not hide the others: go
+        # one at a time
         result = LoadResult()
         for stage in names:
+            where = Path(stage) if relative else self.display(self.stage_dir(stage))
             try:
                 one = self._load([stage], relative)
             except OSError as exc:
-                where = Path(stage) if relative else self.display(self.stage_dir(stage))
                 result.errors.append(DealError(f"cannot read folder: {exc.strerror}", where, 1))
+                continue
+            except DealError as exc:
+                result.errors.append(DealError(exc.message, where, 1))
                 continue
             result.deals.extend(one.deals)
             result.errors.extend(one.errors)
@@ -169,23 +186,22 @@ class Pipeline:
     def _read_bytes(self, path: Path) -> bytes:
         """Never follows a link out of the pipeline, blocks on a FIFO or reads a device."""
         shown = self.display(path)
-        try:
-            if path.is_symlink() and not _inside(path.resolve(), self.root.resolve()):
-                raise DealError("is a symbolic link to outside the pipeline; not read", shown)
-            with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
-                info = os.fstat(f.fileno())
-                if stat.S_ISDIR(info.st_mode):
-                    raise DealError("is a directory, not a deal file", shown)
-                if not stat.S_ISREG(info.st_mode):
-                    raise DealError("is not a regular file; not read", shown)
-                data = f.read(MAX_DEAL_BYTES + 1)
-        except IsADirectoryError:
-            raise DealError("is a directory, not a deal file", shown) from None
-        except OSError as exc:
-            raise DealError(f"cannot read: {exc.strerror}", shown) from None
-        if len(data) > MAX_DEAL_BYTES:
-            raise DealError(f"is larger than {MAX_DEAL_BYTES >> 20} MB; not read", shown)
-        return data
+        if not self.inside(path.parent):
+            raise DealError("is in a folder linked to outside the pipeline; not read", shown)
+        if path.is_symlink() and not _inside(_real(path), self._real(self.root)):
+            raise DealError("is a symbolic link to outside the pipeline; not read", shown)
+        return read_regular(path, shown, follow=True)
+
+    def inside(self, path: Path) -> bool:
+        """Whether `path`, every link on its way followed, is in the pipeline's folder (each
+        folder resolved once a command: an import reads thousands of files from a few)."""
+        return _inside(self._real(path), self._real(self.root))
+
+    def _real(self, path: Path) -> Path:
+        found = self._real_paths.get(path)
+        if found is None:
+            found = self._real_paths[path] = _real(path)
+        return found
 
     def exact(self, deal_id: str) -> list[DealRef]:
         """The files of a deal named exactly: one stat per stage, no folder listed (so changing
@@ -225,17 +241,24 @@ class Pipeline:
 
     def display(self, path: Path) -> Path:
         """A path as users should read it: relative to the working directory when inside it."""
+        cwd = Path.cwd().resolve()
         try:  # the file itself is not resolved: a link is shown where it is, not its target
-            return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve())
+            return (_real(path.parent) / path.name).relative_to(cwd)
+        except ValueError:
+            pass
+        try:  # a folder linked out of the pipeline: shown where it is, too
+            return Path(os.path.abspath(path)).relative_to(cwd)
         except ValueError:
             return path
 
     # --- changing -------------------------------------------------------------------------
 
     def lock_path(self) -> Path:
+        """Inside the git dir (`git_dir` refuses a `.git` file naming any other folder), or
+        outside git in the pipeline's own folder; `locking` opens it without following links."""
         if self.git is not None:
             return self.git.git_dir() / "pipectl.lock"
-        return self.root / ".pipectl.lock"
+        return self._real(self.root) / ".pipectl.lock"
 
     @contextmanager
     def change(self, commit: bool = True) -> Iterator[Change]:
@@ -249,8 +272,10 @@ class Pipeline:
             try:
                 yield ch
                 ch.finish()
-            except BaseException:
-                ch.rollback()
+            except BaseException as exc:
+                left = ch.rollback()
+                if left:  # say so loudly: exit 3 must never claim all was put back
+                    raise RollbackError(exc, left, self.display) from exc
                 raise
 
 
@@ -273,6 +298,7 @@ class Change:
         # `--force`: a deal may be written without the fields its stage requires (lint keeps
         # flagging it); a value the schema refuses is never written
         self.force = False
+        self._modes: dict[Path, int] = {}  # the mode a new file takes (a moved deal's own)
 
     def _snapshot(self, path: Path) -> None:
         if path in self.before:
@@ -282,8 +308,7 @@ class Change:
                 "is a symbolic link; pipectl does not write through links",
                 self.pipeline.display(path),
             )
-        git = self.pipeline.git
-        boundary = self._resolve(git.root if git is not None else self.pipeline.root)
+        boundary = self._resolve(self.pipeline.root)  # as for reads: the pipeline, no further
         if not _inside(self._resolve(path.parent), boundary):
             raise DealError(
                 f"is outside {boundary} (a folder on its way is a symbolic link); not written",
@@ -333,7 +358,7 @@ class Change:
         self.new_dirs.extend(reversed(missing))
         try:
             data = text.encode("utf-8") if isinstance(text, str) else text
-            _atomic_write(path, data, self.sync)
+            _atomic_write(path, data, self.sync, self._modes.get(path))
         except OSError as exc:  # a full disk, a read-only file system: the change rolls back
             raise DealError(
                 f"cannot write: {exc.strerror or exc}", self.pipeline.display(path)
@@ -352,6 +377,7 @@ class Change:
         data = self.before[src] if text is None else text
         if data is None:
             raise DealError("disappeared while pipectl was working", self.pipeline.display(src))
+        self._modes[dst] = src.stat().st_mode & 0o7777  # a 0600 deal stays 0600 where it goes
         self.write(dst, data, _moved_from=src)
         try:
             src.unlink()
@@ -443,23 +469,50 @@ class Change:
                     shown,
                 )
 
-    def rollback(self) -> None:
+    def rollback(self) -> list[tuple[Path, str]]:
+        """Put every file back as it was, then check it is: the files that are not, each with
+        why (a full disk, a read-only file system), for the caller to report."""
         if self.committed:
-            return
+            return []
+        why: dict[Path, str] = {}
         for path, data in reversed(list(self.before.items())):
             try:
                 if data is None:
                     path.unlink(missing_ok=True)
                 elif _current(path) != data:
                     _atomic_write(path, data)
-            except OSError:
-                continue
+            except OSError as exc:
+                why[path] = exc.strerror or str(exc)
         for folder in reversed(self.new_dirs):
             with suppress(OSError):
                 folder.rmdir()
+        left = []
+        for path, data in self.before.items():
+            try:
+                now = _current(path)
+            except OSError as exc:
+                now, why[path] = b"", exc.strerror or str(exc)
+            if now != data:
+                left.append((path, why.get(path, "not as it was")))
         if self.pipeline.git is not None and (self.created or self.staged):
-            with suppress(PipectlError):
+            try:
                 self.pipeline.git.unstage_new([*self.created, *self.staged])
+            except PipectlError:
+                left += [(p, "still staged in git's index") for p in self.created]
+        return left
+
+
+class RollbackError(GitError):
+    """A change failed and some files could not be put back: which, why, and how to mend."""
+
+    def __init__(self, cause: BaseException, left: Sequence[tuple[Path, str]], show: Any):
+        parts = [f"{show(p)} ({why})" for p, why in left]
+        names = " ".join(str(show(p)) for p, _ in left)
+        super().__init__(
+            f"{cause}; and the rollback could not put back: {', '.join(parts)}. Nothing was "
+            f"committed; once there is room, `git checkout HEAD -- {names}` restores a committed "
+            "file, and `git rm --cached` then delete a new one"
+        )
 
 
 def one_line(text: str, limit: int | None = None) -> str:
@@ -564,7 +617,44 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def _atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
+def _real(path: Path) -> Path:
+    """`path` with every link followed; a loop stays as it is (the open then fails with ELOOP)
+    rather than raising as `Path.resolve` does."""
+    return Path(os.path.realpath(path))
+
+
+def read_regular(
+    path: Path, shown: Path, *, follow: bool, limit: int | None = None, kind: str = "deal file"
+) -> bytes:
+    """The bytes of a regular file of at most `limit` (MAX_DEAL_BYTES) bytes, or a DealError
+    saying why not.
+
+    Never blocks on a FIFO or reads a device (opened non-blocking, checked before any read);
+    without `follow`, a link at the name itself is refused. Where the file may be (inside the
+    pipeline) is for the caller to check.
+    """
+    limit = MAX_DEAL_BYTES if limit is None else limit  # read now: tests lower the cap
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        with open(os.open(path, flags), "rb") as f:
+            info = os.fstat(f.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise DealError(f"is a directory, not a {kind}", shown)
+            if not stat.S_ISREG(info.st_mode):
+                raise DealError("is not a regular file; not read", shown)
+            data = f.read(limit + 1)
+    except IsADirectoryError:
+        raise DealError(f"is a directory, not a {kind}", shown) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise DealError("is a symbolic link; not read", shown) from None
+        raise DealError(f"cannot read: {exc.strerror}", shown) from None
+    if len(data) > limit:
+        raise DealError(f"is larger than {limit >> 20} MB; not read", shown)
+    return data
+
+
+def _atomic_write(path: Path, data: bytes, sync: bool = True, mode: int | None = None) -> None:
     """Write beside the target, then rename over it: readers see old or new, never half.
 
     The temp file gets an unguessable name and is created exclusively, never through a link a
@@ -576,7 +666,7 @@ def _atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode = None
+        pass  # a new file: the mode asked for, else the umask's
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(tmp, flags, 0o666)
     try:
