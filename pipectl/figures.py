@@ -193,7 +193,7 @@ def lives(deals: Iterable[Deal], hist: History, config: Config) -> list[Life]:
     """Each deal with its stays from git moves; the current stay starts when `stagetime`
     says the deal entered its stage (over the same history: git is read once)."""
     arrivals = stagetime.arrivals_of(hist)
-    return [life_of(d, hist.of(d.id), stagetime.entered(d, config, arrivals)) for d in deals]
+    return [life_of(d, hist.lifecycle(d.id), stagetime.entered(d, config, arrivals)) for d in deals]
 
 
 def life_of(deal: Deal, events: Sequence[Event], entered: stagetime.Entered) -> Life:

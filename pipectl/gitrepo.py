@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import subprocess
 import tempfile
@@ -352,6 +353,37 @@ class GitRepo:
             return frozenset()
         return frozenset(text.split()) or frozenset({"shallow"})
 
+    def head_commit(self) -> str | None:
+        """The commit HEAD is at, read from git's own files without starting git: a detached
+        HEAD, or the branch it names as a loose or a packed ref. None when the files do not
+        tell (no commit yet, a ref store kept otherwise): then ask `git rev-parse`.
+
+        A history index that is current costs no git process at all this way.
+        """
+        git_dir = self.git_dir()
+        common = git_dir
+        with contextlib.suppress(OSError, ValueError):
+            target = Path((git_dir / "commondir").read_text(encoding="utf-8").strip())
+            common = target if target.is_absolute() else (git_dir / target).resolve()
+        try:
+            text = (git_dir / "HEAD").read_text(encoding="ascii", errors="replace").strip()
+            for _ in range(5):  # a symbolic ref may name another
+                if not text.startswith("ref:"):
+                    return text if _OBJECT_ID.fullmatch(text) else None
+                ref = text[4:].strip()
+                if not ref.startswith("refs/") or ".." in ref.split("/"):
+                    return None
+                loose = [git_dir / ref, common / ref] if ref.startswith("refs/worktree/") else []
+                for place in loose or [common / ref]:
+                    if place.is_file():
+                        text = place.read_text(encoding="ascii", errors="replace").strip()
+                        break
+                else:
+                    return _packed_ref(common / "packed-refs", ref)
+        except OSError:
+            return None
+        return None
+
 
 # Git's own markers of an operation that stopped half-way, what to call it, and how to end it.
 _UNFINISHED = (
@@ -442,6 +474,22 @@ def _env() -> dict[str, str]:
     English (parsed in `_short`)."""
     env = {k: v for k, v in os.environ.items() if k not in LOCATION_ENV}
     return {**env, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+def _packed_ref(path: Path, ref: str) -> str | None:
+    """The object id `packed-refs` gives `ref` (the id, a space, the name, per line)."""
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            for line in f:
+                sha, _, name = line.rstrip("\n").partition(" ")
+                if name == ref and _OBJECT_ID.fullmatch(sha):
+                    return sha
+    except OSError:
+        pass
+    return None
 
 
 def _feed(pipe: IO[bytes], data: bytes) -> None:

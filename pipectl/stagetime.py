@@ -63,6 +63,8 @@ def arrivals_of(hist: History) -> Arrivals:
     inside a folder keeps the arrival it had."""
     if not hist.available:
         return Arrivals(unavailable="not a git repository")
+    if hist.arrivals is not None:  # read with the history, by the same rule (histindex.Fold)
+        return hist.arrivals
     dates: dict[str, dt.date] = {}
     by_hand: set[str] = set()
     for e in hist.events:  # oldest first: a later arrival replaces an earlier one

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli, git, make_repo
 
-from pipectl import history
+from pipectl import histindex, history
 from pipectl.gitrepo import GitRepo
 from pipectl.store import Pipeline
 
@@ -320,18 +320,17 @@ def test_git_processes_do_not_grow_with_deals(
     assert counts[0] == counts[1] <= 4, calls
 
 
-def test_parents_come_first_even_with_skewed_clocks() -> None:
-    def c(sha: str, *parents: str) -> history._Commit:
-        return history._Commit(sha, parents, "a", "a@x", history._when("2026-01-01"), "", [])
-
-    # git printed the merge's second parent line out of order (a clock set in the past)
-    newest_first = [c("m", "b2", "a1"), c("a1", "root"), c("root"), c("b2", "b1"), c("b1", "root")]
-    order = [x.sha for x in history._parents_first(newest_first)]
-    assert sorted(order) == sorted(x.sha for x in newest_first)
-    for x in newest_first:
-        assert all(order.index(p) < order.index(x.sha) for p in x.parents), order
-    linear = [c("3", "2"), c("2", "1"), c("1")]
-    assert [x.sha for x in history._parents_first(linear)] == ["1", "2", "3"]
+def test_parents_come_first_whatever_the_clocks_say() -> None:
+    # the order is the graph's alone (dates play no part): parents first, a merge's first
+    # parent's history before its second's
+    parents = {"m": ("a1", "b2"), "a1": ("root",), "root": (), "b2": ("b1",), "b1": ("root",)}
+    order = histindex.order("m", parents)
+    assert order == ["root", "a1", "b1", "b2", "m"]
+    assert histindex.order("m", {**parents, "m": ("b2", "a1")}) == ["root", "b1", "b2", "a1", "m"]
+    linear = {"3": ("2",), "2": ("1",), "1": ()}
+    assert histindex.order("3", linear) == ["1", "2", "3"]
+    # a parent outside the mapping is placed already (an indexed commit, a shallow cut)
+    assert histindex.order("m", {"m": ("a1", "x"), "a1": ("y",)}) == ["a1", "m"]
 
 
 def test_merged_branches_keep_each_deal_whole(
@@ -400,8 +399,10 @@ def test_arrivals_are_each_paths_newest_add_or_rename_into_it(tmp_path: Path) ->
     assert [arrivals.get(path) for path in current] == days
     assert arrivals.get("qualifying/a.md") is None  # no file there now
     assert arrivals.get("c.md") is None and arrivals.get("../elsewhere.md") is None
+    # arrivals are of deal files (STAGE/ID.md right under the pipeline's root), the only
+    # paths time in stage asks about: with the whole repository as the root, none here is one
     whole = history.read_arrivals(GitRepo(repo), repo)
-    assert whole.get("sales/qualifying/a2.md") == dt.date(2026, 3, 1)
+    assert whole.dates == {} and whole.unavailable is None
 
 
 def test_arrivals_say_why_they_are_unknown(tmp_path: Path) -> None:

@@ -52,9 +52,12 @@ def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def git_calls(shim: Path, root: Path, *args: str) -> list[str]:
-    """The git subcommands one `pipectl ARGS` run started, in order."""
+    """The git subcommands one `pipectl ARGS` run started, in order, with no history index
+    (a current index needs no git at all: tests/test_history_index.py counts that)."""
     log = root.parent / f"calls-{root.name}.log"
     log.unlink(missing_ok=True)
+    for index in (root / ".git" / "pipectl" / "cache").glob("*/history"):
+        shutil.rmtree(index)
     env = {
         **os.environ,
         "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}",

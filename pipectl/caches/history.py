@@ -1,0 +1,114 @@
+"""The history index on disk: the records of every commit and what they say about each deal,
+kept beside the parsed-deal cache (`<git dir>/pipectl/cache/<pipeline>/history/`), never
+committed, never trusted.
+
+Three kinds of framed file (pipectl/caches/framed.py), each bound to the index's key (the
+code and version that made it, the pipeline's place in the repository) and to its own name:
+
+- `head`: what every command reads first: the commit it was made for (tip), the shallow
+  boundary and grafts it saw, the segments in order, the name of the lives file, and the
+  fold's state (each deal's summary, each path's arrival), O(deals), not O(commits);
+- `seg-*`: the records of one run of commits in the index's order, written once and never
+  changed (named by their position and their commits), read one at a time;
+- `lives-*`: each deal's events, as references into the segments (for one deal's history).
+
+Writers write segments and lives first and the head last (an atomic rename), so a reader
+sees one whole index or the one before; files no head names are removed once they are a
+minute old (a concurrent writer may still be about to name them). Anything that does not
+check out reads as None; nothing here raises over a file, prints, or knows git.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from pipectl.caches import framed
+
+HEAD = framed.Kind(b"PIPECTL-HISTORY\x00", 1)
+SEGMENT = framed.Kind(b"PIPECTL-HISTSEG\x00", 1)
+LIVES = framed.Kind(b"PIPECTL-HISTLIV\x00", 1)
+SEGMENT_COMMITS = 4096  # commits per segment: a warm run rewrites at most one of them
+_STALE_S = 60
+_HEAD_KEYS = {
+    "tip": str,
+    "boundary": list,
+    "grafts": tuple,
+    "count": int,
+    "segments": list,
+    "lives": str,
+    "summaries": dict,
+    "dates": dict,
+    "hand": set,
+}
+
+
+class Store:
+    """One pipeline's history index; `key` digests everything its records depend on."""
+
+    def __init__(self, directory: Path, key: bytes):
+        self.directory = directory
+        self.key = key
+
+    def _key(self, name: str) -> bytes:
+        return framed.digest(self.key + name.encode("ascii", "replace"))
+
+    def head(self) -> dict[str, Any] | None:
+        """The head, if it checks out and has the shape this module writes."""
+        data = framed.read(self.directory / "head", HEAD, self._key("head"))
+        if not isinstance(data, dict) or data.keys() != _HEAD_KEYS.keys():
+            return None
+        if not all(isinstance(data[k], t) for k, t in _HEAD_KEYS.items()):
+            return None
+        start = 0
+        for seg in data["segments"]:  # (name, start, count, first day, last day)
+            if not (isinstance(seg, tuple) and len(seg) == 5 and seg[1] == start):
+                return None
+            start += seg[2]
+        return data if start == data["count"] else None
+
+    def segment(self, entry: tuple[Any, ...]) -> list[Any] | None:
+        """The records of one segment the head names, or None."""
+        name, _start, count = entry[0], entry[1], entry[2]
+        data = framed.read(self.directory / name, SEGMENT, self._key(name))
+        if not isinstance(data, list) or len(data) != count:
+            return None
+        return data
+
+    def lives(self, name: str) -> dict[str, bytes] | None:
+        data = framed.read(self.directory / name, LIVES, self._key(name))
+        return data if isinstance(data, dict) else None
+
+    def write_segment(
+        self, start: int, records: list[Any], days: tuple[int, int]
+    ) -> tuple[Any, ...] | None:
+        """Store one segment; its entry for the head, None if it could not be stored."""
+        ids = marshal.dumps((start, [r[0] for r in records]))
+        name = f"seg-{start}-{framed.digest(ids)[:10].hex()}"
+        # written again even when a file of that name exists: it may be the damaged one
+        if not framed.write(self.directory / name, SEGMENT, self._key(name), records):
+            return None
+        return (name, start, len(records), days[0], days[1])
+
+    def write_lives(self, tip: str, count: int, lives: dict[str, bytes]) -> str | None:
+        name = f"lives-{tip[:16]}-{count}"
+        return name if framed.write(self.directory / name, LIVES, self._key(name), lives) else None
+
+    def write_head(self, head: dict[str, Any]) -> bool:
+        """Store the head (last: it names the rest), then remove what no head names."""
+        if not framed.write(self.directory / "head", HEAD, self._key("head"), head):
+            return False
+        named = {"head", head["lives"], *(seg[0] for seg in head["segments"])}
+        now = time.time()
+        with contextlib.suppress(OSError), os.scandir(self.directory) as it:
+            for entry in it:
+                if entry.name in named or entry.name.startswith("."):
+                    continue
+                with contextlib.suppress(OSError):
+                    if now - entry.stat(follow_symlinks=False).st_mtime > _STALE_S:
+                        os.unlink(entry.path)
+        return True

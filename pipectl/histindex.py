@@ -1,0 +1,496 @@
+"""The history index: every command that needs git's history pays only for the commits that
+are new since the last one, as git's own commit-graph does for git.
+
+The records of the commits (pipectl/gitlog.py) are kept in ONE canonical order, a function of
+the commit graph alone: parents first, a merge's first parent's history before its second's
+(a depth-first walk from HEAD). Over that order a fold gives each deal's life (its events,
+followed across renames, as references; and its summary: the first event, then every
+creation, move and deletion, all the report's figures read) and each path's arrival in its
+folder (time in stage). A new commit on top of the indexed tip, or a merge whose first parent
+is the tip, only appends to that order: ONE `git log TIP..HEAD` pass, and the fold goes on
+from its stored state. Any other change (a rebase, an amend, a reset, a force-pull: HEAD no
+longer descends from the tip along first parents) is found from the new commits' parents:
+the indexed commits HEAD still reaches are kept, the new ones walked, and all of them folded
+again in the order of the new graph, with no more git. A new shallow boundary, changed
+grafts, or an index that does not check out (pipectl/caches/history.py) is read afresh.
+
+The same order and the same fold make the answer without an index (PIPECTL_NO_CACHE, no
+place to store one), so the figures are the same either way. Never prints.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import marshal
+import os
+import sys
+from array import array
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipectl import blobkeys, gitlog
+from pipectl.caches import framed
+from pipectl.caches import history as stored
+from pipectl.errors import GitError
+from pipectl.gitlog import (
+    CREATED,
+    DELETED,
+    E_DEAL,
+    E_KIND,
+    E_OLD_DEAL,
+    E_OLD_PATH,
+    E_PATH,
+    MOVED,
+    R_ACTION,
+    R_DATE,
+    R_EVENTS,
+    R_PARENTS,
+    R_SHA,
+    RENAMED,
+    Ev,
+    Pick,
+    Record,
+)
+from pipectl.gitrepo import GitRepo
+from pipectl.version import __version__
+
+FORMAT = 1  # a new number for each change in what a record or the fold's state holds
+LIFECYCLE = frozenset({CREATED, MOVED, DELETED})
+_REF_BITS = 24  # an event's reference: its commit's position << 24 | its place in the commit
+Row = tuple[tuple[Any, ...], Ev]  # (the commit's header, the event): a summary's item
+
+
+# --- the canonical order --------------------------------------------------------------------
+
+
+def order(head: str, parents: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The commits of `parents` that `head` reaches, parents first, a commit's first parent's
+    history before its second's; a parent not in `parents` counts as placed already."""
+    if head not in parents:
+        return []
+    out: list[str] = []
+    seen = {head}
+    stack: list[tuple[str, Iterator[str]]] = [(head, iter(parents[head]))]
+    while stack:
+        sha, todo = stack[-1]
+        for p in todo:
+            if p not in seen and p in parents:
+                seen.add(p)
+                stack.append((p, iter(parents[p])))
+                break
+        else:
+            stack.pop()
+            out.append(sha)
+    return out
+
+
+def _extends(head: str, tip: str, new: Mapping[str, Record]) -> bool:
+    """Whether `tip` is on HEAD's first-parent line through the new commits: then the order
+    of the whole graph is the indexed order with the new commits' order after it."""
+    sha = head
+    while sha in new:
+        parents = new[sha][R_PARENTS]
+        if not parents:
+            return False
+        sha = parents[0]
+    return sha == tip
+
+
+# --- the fold -------------------------------------------------------------------------------
+
+
+@dataclass
+class Fold:
+    """Each deal's life and each path's arrival after a prefix of the canonical order."""
+
+    summaries: dict[str, list[Row]] = field(default_factory=dict)
+    refs: dict[str, Any] = field(default_factory=dict)  # id -> array('q') (bytes when stored)
+    dates: dict[str, int] = field(default_factory=dict)  # path -> day of arrival (ordinal)
+    hand: set[str] = field(default_factory=set)  # paths that arrived by a move made by hand
+
+    def _refs(self, deal: str) -> array[int]:
+        got = self.refs.get(deal)
+        if not isinstance(got, array):
+            got = self.refs[deal] = array("q", got or b"")
+        return got
+
+    def add(self, pos: int, rec: Record) -> None:
+        """Fold in the commit at position `pos` (each deal's life as history.py's `_build`
+        gave it: a rename carries the old id's life over to the new id)."""
+        events = rec[R_EVENTS]
+        if not events:
+            return
+        header = (rec[0], (), *rec[2:R_EVENTS])  # a record without parents or events
+        by_hand = rec[R_ACTION] is None
+        day = gitlog.when(rec[R_DATE]).date().toordinal()
+        summaries = self.summaries
+        for i, e in enumerate(events):
+            deal, old = e[E_DEAL], e[E_OLD_DEAL]
+            if old is not None:
+                carried = summaries.pop(old, None)
+                if carried:
+                    mine = summaries.get(deal)
+                    if mine:
+                        mine.extend(r for r in carried if r[1][E_KIND] in LIFECYCLE)
+                    else:
+                        summaries[deal] = carried
+                if old in self.refs:
+                    moved = self._refs(old)
+                    del self.refs[old]
+                    self._refs(deal).extend(moved)
+            self._refs(deal).append(pos << _REF_BITS | i)
+            summary = summaries.get(deal)
+            if not summary:
+                summaries[deal] = [(header, e)]
+            elif e[E_KIND] in LIFECYCLE:
+                summary.append((header, e))
+            self._arrive(e, day, by_hand)
+
+    def _arrive(self, e: Ev, day: int, by_hand: bool) -> None:
+        """The newest creation or move into a path is its arrival; a rename inside a folder
+        keeps the arrival the old path had; a deletion forgets it."""
+        kind, path, dates, hand = e[E_KIND], e[E_PATH], self.dates, self.hand
+        if kind in (CREATED, MOVED):
+            dates[path] = day
+            if kind == MOVED and by_hand:
+                hand.add(path)
+            else:
+                hand.discard(path)
+        elif kind == RENAMED and e[E_OLD_PATH] is not None:
+            old = e[E_OLD_PATH]
+            if old in dates:
+                dates[path] = dates.pop(old)
+            else:
+                dates.pop(path, None)
+            if old in hand:
+                hand.discard(old)
+                hand.add(path)
+            else:
+                hand.discard(path)
+        elif kind == DELETED:
+            dates.pop(path, None)
+            hand.discard(path)
+
+    def stored_refs(self) -> dict[str, bytes]:
+        return {k: v.tobytes() if isinstance(v, array) else v for k, v in self.refs.items()}
+
+
+def unref(ref: int) -> tuple[int, int]:
+    """(position of the commit, place of the event in it)."""
+    return ref >> _REF_BITS, ref & ((1 << _REF_BITS) - 1)
+
+
+# --- a snapshot: the index after HEAD, on disk or in memory ---------------------------------
+
+
+@dataclass
+class Snapshot:
+    """What history says after HEAD: the fold's state, and where the records are."""
+
+    fold: Fold
+    partial: bool
+    records: list[Record] | None = None  # in canonical order, when not (only) on disk
+    store: stored.Store | None = None
+    head: dict[str, Any] | None = None  # the stored head the records are read through
+
+    def segments(
+        self,
+        since: int | None = None,
+        until: int | None = None,
+        fill: tuple[GitRepo, Pick] | None = None,
+    ) -> list[list[Any]]:
+        """The records in order, by segment; only the segments holding an event from day
+        `since` to day `until` (ordinals) when given. `fill`: the events its pick chooses
+        come with their fields, read by one `git cat-file --batch` and stored back (the next
+        run need not read them again). A segment gone bad raises IndexDamaged."""
+        if self.records is not None:
+            chosen = [(None, self.records)]
+        else:
+            assert self.store is not None and self.head is not None
+            chosen = []
+            for entry in self.head["segments"]:
+                first, last = entry[3], entry[4]
+                if (since is not None and last < since) or (until is not None and first > until):
+                    continue
+                got = self.store.segment(entry)
+                if got is None:
+                    raise IndexDamaged(entry[0])
+                chosen.append((entry, got))
+        if fill is not None:
+            chosen = self._filled(chosen, *fill)
+        return [records for _entry, records in chosen]
+
+    def _filled(self, chosen: list[Any], git: GitRepo, pick: Pick) -> list[Any]:
+        def wanted(rec: Record) -> list[Ev]:
+            action = rec[R_ACTION]
+            return [e for e in rec[R_EVENTS] if gitlog.needs_diff(action, e) and pick(rec, e)]
+
+        blobs = {
+            b
+            for _entry, records in chosen
+            for rec in records
+            for e in wanted(rec)
+            for b in (e[gitlog.E_OLD_BLOB], e[gitlog.E_NEW_BLOB])
+        }
+        if not blobs:
+            return chosen
+        keys = blobkeys.read_keys(git, blobs)
+        out = []
+        for entry, records in chosen:
+            filled = [gitlog.detailed(rec, keys, pick) for rec in records]
+            if entry is not None and self.store is not None and filled != records:
+                self.store.write_segment(entry[1], filled, (entry[3], entry[4]))
+            out.append((entry, filled))
+        if self.records is not None:
+            self.records = out[0][1]
+        return out
+
+    def life(self, deal: str) -> list[tuple[Record, Ev]]:
+        """Every event of one deal's life, in order, read from the segments that hold one."""
+        refs = self.fold.refs.get(deal)
+        if refs is None and self.store is not None and self.head is not None:
+            lives = self.store.lives(self.head["lives"])
+            if lives is None:
+                raise IndexDamaged(self.head["lives"])
+            refs = lives.get(deal)
+        if not refs:
+            return []
+        places = [unref(r) for r in (array("q", refs) if isinstance(refs, bytes) else refs)]
+        if self.records is not None:
+            return [(self.records[p], self.records[p][R_EVENTS][i]) for p, i in places]
+        assert self.store is not None and self.head is not None
+        entries = self.head["segments"]
+        starts = [entry[1] for entry in entries]
+        # a rename onto an id that had a life puts older events after newer ones: each
+        # segment needed is read once, one at a time, and the events put back in life order
+        wanted: dict[int, list[int]] = {}
+        for n, (pos, _i) in enumerate(places):
+            wanted.setdefault(bisect.bisect_right(starts, pos) - 1, []).append(n)
+        found: list[Any] = [None] * len(places)
+        for at in sorted(wanted):
+            got = self.store.segment(entries[at])
+            if got is None:
+                raise IndexDamaged(entries[at][0])
+            for n in wanted[at]:
+                pos, i = places[n]
+                rec = got[pos - starts[at]]
+                found[n] = (rec, rec[R_EVENTS][i])
+        return found
+
+
+class IndexDamaged(Exception):
+    """A file the index's head names is gone or does not check out."""
+
+
+# --- building and bringing up to date -------------------------------------------------------
+
+
+def store_for(git: GitRepo, root: Path, prefix: str) -> stored.Store | None:
+    """The index of the pipeline at `root`, or None when caches are off."""
+    if os.environ.get(framed.DISABLE_ENV):
+        return None
+    try:
+        directory = framed.default_dir(root, git.git_dir()) / "history"
+    except GitError:  # a `.git` file naming no git directory: nothing is stored there
+        return None
+    key = framed.digest(marshal.dumps((FORMAT, __version__, _code(), prefix, sys.version)))
+    return stored.Store(directory, key)
+
+
+def snapshot(
+    git: GitRepo,
+    root: Path,
+    prefix: str,
+    boundary: frozenset[str],
+    head: str,
+    pick: Pick | None = None,
+    fresh: bool = False,
+) -> Snapshot:
+    """History after commit `head`, from the index brought up to date (and stored), or when
+    there is none to use, from one walk of all of it; the new events `pick` chooses come with
+    their fields. `fresh`: the index is not read, only written (a file it names went bad)."""
+    store = store_for(git, root, prefix)
+    partial = bool(boundary)
+    meta = store.head() if store is not None and not fresh else None
+    grafts = _grafts(git) if store is not None else ()
+    if meta is not None and (meta["boundary"] != sorted(boundary) or meta["grafts"] != grafts):
+        meta = None  # a deepened or cut clone, other grafts: parents changed under the index
+    if meta is not None and store is not None:
+        if meta["tip"] == head:
+            return _from_head(store, meta, partial)
+        try:
+            new = gitlog.walk(git, prefix, [head, "^" + meta["tip"]], boundary, pick)
+        except GitError:
+            new = None  # the tip is gone from the repository (a rewrite, then gc): start over
+        if new is not None:
+            try:
+                return _update(store, meta, new, head, boundary, grafts)
+            except (IndexDamaged, *_BAD):
+                pass
+    records = gitlog.walk(git, prefix, [head], boundary, pick)
+    ordered = _ordered(head, records)
+    fold = Fold()
+    for pos, rec in enumerate(ordered):
+        fold.add(pos, rec)
+    if store is not None:
+        _store(store, head, boundary, grafts, fold, ordered, [], 0)
+    return Snapshot(fold, partial, records=ordered)
+
+
+_BAD = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+
+def _from_head(store: stored.Store, meta: dict[str, Any], partial: bool) -> Snapshot:
+    fold = Fold(meta["summaries"], {}, meta["dates"], meta["hand"])
+    return Snapshot(fold, partial, store=store, head=meta)
+
+
+def _ordered(head: str, records: list[Record]) -> list[Record]:
+    by_sha = {r[R_SHA]: r for r in records}
+    shas = order(head, {sha: r[R_PARENTS] for sha, r in by_sha.items()})
+    return [by_sha[s] for s in shas]
+
+
+def _update(
+    store: stored.Store,
+    meta: dict[str, Any],
+    new: list[Record],
+    head: str,
+    boundary: frozenset[str],
+    grafts: tuple[Any, ...],
+) -> Snapshot:
+    by_sha = {r[R_SHA]: r for r in new}
+    partial = bool(boundary)
+    if new and _extends(head, meta["tip"], by_sha):
+        # the usual case: commits on top of the tip, appended; the fold goes on from its state
+        added = _ordered(head, new)
+        lives = store.lives(meta["lives"])
+        if lives is None:
+            raise IndexDamaged(meta["lives"])
+        fold = Fold(meta["summaries"], dict(lives), meta["dates"], meta["hand"])
+        for pos, rec in enumerate(added, meta["count"]):
+            fold.add(pos, rec)
+        segments = list(meta["segments"])
+        carry: list[Any] = []
+        if segments and segments[-1][2] < stored.SEGMENT_COMMITS:
+            last = store.segment(segments[-1])
+            if last is None:
+                raise IndexDamaged(segments[-1][0])
+            carry = last
+            segments.pop()
+        start = meta["count"] - len(carry)
+        head_meta = _store(store, head, boundary, grafts, fold, carry + added, segments, start)
+        if head_meta is None:
+            return Snapshot(fold, partial, records=_all(store, meta) + added)
+        return Snapshot(fold, partial, store=store, head=head_meta)
+    # HEAD left the tip's line: keep the indexed commits it still reaches, fold all again
+    old = _all(store, meta)
+    known = {r[R_SHA]: r for r in old}
+    if not new and head not in known:
+        raise IndexDamaged("head")
+    roots = [p for r in new for p in r[R_PARENTS] if p not in by_sha] if new else [head]
+    kept: dict[str, Record] = {}
+    todo = [p for p in roots if p in known]
+    while todo:
+        sha = todo.pop()
+        if sha not in kept:
+            kept[sha] = known[sha]
+            todo.extend(p for p in known[sha][R_PARENTS] if p in known and p not in kept)
+    kept.update(by_sha)
+    ordered = _ordered(head, list(kept.values()))
+    fold = Fold()
+    for pos, rec in enumerate(ordered):
+        fold.add(pos, rec)
+    _store(store, head, boundary, grafts, fold, ordered, [], 0)
+    return Snapshot(fold, partial, records=ordered)
+
+
+def _all(store: stored.Store, meta: dict[str, Any]) -> list[Record]:
+    out: list[Record] = []
+    for entry in meta["segments"]:
+        got = store.segment(entry)
+        if got is None:
+            raise IndexDamaged(entry[0])
+        out.extend(got)
+    return out
+
+
+def _store(
+    store: stored.Store,
+    tip: str,
+    boundary: frozenset[str],
+    grafts: tuple[Any, ...],
+    fold: Fold,
+    records: list[Record],
+    segments: list[Any],
+    start: int,
+) -> dict[str, Any] | None:
+    """Write `records` (from position `start`, after `segments`) and the head; the head, or
+    None when it could not all be stored."""
+    segments = list(segments)
+    size = stored.SEGMENT_COMMITS
+    for at in range(0, len(records), size):
+        chunk = records[at : at + size]
+        entry = store.write_segment(start + at, chunk, _days(chunk))
+        if entry is None:
+            return None
+        segments.append(entry)
+    count = start + len(records)
+    lives = store.write_lives(tip, count, fold.stored_refs())
+    if lives is None:
+        return None
+    head = {
+        "tip": tip,
+        "boundary": sorted(boundary),
+        "grafts": grafts,
+        "count": count,
+        "segments": segments,
+        "lives": lives,
+        "summaries": fold.summaries,
+        "dates": fold.dates,
+        "hand": fold.hand,
+    }
+    return head if store.write_head(head) else None
+
+
+def _days(records: list[Record]) -> tuple[int, int]:
+    """The first and last day of an event among these records (ordinals; (0, 0) if none)."""
+    days = [gitlog.when(r[R_DATE]).date().toordinal() for r in records if r[R_EVENTS]]
+    return (min(days), max(days)) if days else (0, 0)
+
+
+def _grafts(git: GitRepo) -> tuple[Any, ...]:
+    """What may give commits other parents than they were made with: git's grafts file and
+    replace refs (loose ones; packed ones are not seen, a documented limit)."""
+    git_dir = git.git_dir()
+    out: list[Any] = []
+    for path in (git_dir / "info" / "grafts", git_dir / "refs" / "replace"):
+        try:
+            st = path.stat()
+            out.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+_CODE: list[bytes] = []
+
+
+def _code() -> bytes:
+    """The code that makes records and folds them: an index made by other code is not read."""
+    if not _CODE:
+        parts = []
+        for module in (gitlog, sys.modules[__name__]):
+            try:
+                parts.append(Path(module.__file__ or "").read_bytes())
+            except OSError:
+                parts.append(b"")
+        _CODE.append(framed.digest(b"\0".join(parts)))
+    return _CODE[0]
+
+
+def day(ordinal: int) -> dt.date:
+    return dt.date.fromordinal(ordinal)
