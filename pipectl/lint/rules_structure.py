@@ -112,27 +112,42 @@ def duplicate_id(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, f"id {deal_id!r} is also used by {others}", line=1)
 
 
-@rule("PL105", "stray-file", "warning", "a deal file outside any known stage folder", scope="all")
+@rule(
+    "PL105",
+    "stray-file",
+    "warning",
+    "a deal file no command reads: outside any stage folder, or not named .md",
+    scope="all",
+)
 def stray_file(ctx: Context, r: Rule) -> Iterator[Finding]:
     """A deal file (a `.md` file that starts with a `---` frontmatter line) must sit
     directly in a stage folder named in pipeline.yaml. One in the pipeline root, in a
     folder that is not a stage (a typo, a stage renamed in pipeline.yaml), or in a
-    subfolder of a stage is invisible to every command and every other rule. Markdown files
-    without frontmatter (a README, meeting notes) are not deals and are left alone, as are
-    hidden folders and nested pipelines (folders with their own pipeline.yaml). Move the file
-    into a stage folder with `git mv`, or remove its frontmatter if it is not a deal."""
+    subfolder of a stage is invisible to every command and every other rule. So is one
+    whose extension is not lower-case (`acme.MD`, `acme.Md`): deal ids and their file
+    names are lower-case, and only lint looks at such a file, to name it; rename it with
+    `git mv acme.MD acme.md`. Markdown files without frontmatter (a README, meeting notes)
+    are not deals and are left alone, as are hidden folders, links and nested pipelines
+    (folders with their own pipeline.yaml). Move the file into a stage folder with `git mv`,
+    or remove its frontmatter if it is not a deal."""
     stages = set(ctx.config.stage_names)
     for path in _stray_candidates(ctx.root, stages):
         rel = path.relative_to(ctx.root)
         folder = rel.parts[0] if len(rel.parts) > 1 else None
-        if folder is None:
-            why = "is in the pipeline root"
-        elif folder not in stages:
-            why = f"is in {folder}/, which is not a stage in {CONFIG_FILE}"
+        rename = f"rename it to {path.stem}.md" if path.suffix != ".md" else None
+        if folder in stages and len(rel.parts) == 2:
+            msg = f"deal file ends in {path.suffix!r}, which no command reads: {rename}"
         else:
-            why = f"is in a subfolder of the {folder} stage"
+            if folder is None:
+                why = "is in the pipeline root"
+            elif folder not in stages:
+                why = f"is in {folder}/, which is not a stage in {CONFIG_FILE}"
+            else:
+                why = f"is in a subfolder of the {folder} stage"
+            where = ", ".join(ctx.config.stage_names)
+            msg = f"deal file {why}: move it into a stage folder ({where})"
+            msg += f" and {rename}" if rename else ""
         deal = Deal(path.stem, folder or "", rel, {})
-        msg = f"deal file {why}: move it into a stage folder ({', '.join(ctx.config.stage_names)})"
         yield ctx.finding(r, deal, msg, line=1)
 
 
@@ -151,9 +166,11 @@ def _stray_candidates(root: Path, stages: set[str], depth: int = 4) -> Iterator[
                 if level + 1 < depth and not (path / CONFIG_FILE).exists():
                     yield from walk(path, level + 1, in_stage or is_stage)
             elif (
-                entry.name.endswith(".md")
-                and not (in_stage and level == 1)
-                and entry.is_file()  # never open a FIFO (it blocks) or a device
+                entry.name.lower().endswith(".md")
+                # a stage's own deals are the loader's; one named .MD there is for no one
+                and not (in_stage and level == 1 and entry.name.endswith(".md"))
+                # never open a FIFO (it blocks), a device, or a link (it may lead out)
+                and entry.is_file(follow_symlinks=False)
                 and _has_frontmatter(path)
             ):
                 yield path
