@@ -663,10 +663,8 @@ def _atomic_write(path: Path, data: bytes, sync: bool = True, mode: int | None =
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.pipectl-{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    try:
+    with suppress(FileNotFoundError):  # a new file: the mode asked for, else the umask's
         mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        pass  # a new file: the mode asked for, else the umask's
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(tmp, flags, 0o666)
     try:
