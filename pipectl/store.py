@@ -447,8 +447,27 @@ class Change:
             existing = [p for p in paths if p.exists()]
             self.staged = git.untracked(existing)
             git.add(self.staged)
-            git.commit_only(existing, self.message or "pipectl change\n")
+            left = self._left_behind(git, self.staged)
+            git.commit_only([*existing, *left], self.message or "pipectl change\n")
         self.committed = True
+
+    def _left_behind(self, git: GitRepo, new: Sequence[Path]) -> list[Path]:
+        """The old places of deals new to git here that a hand `mv` (or a move killed before
+        its commit) took out of another stage folder: committed with them, so HEAD never
+        holds one deal in two stages."""
+        pipeline = self.pipeline
+        names = {p.name for p in new if _stage_of(pipeline, p) is not None}
+        if not names:
+            return []
+        folders = [pipeline.stage_dir(s) for s in pipeline.config.stage_names]
+        committed = git.head_blobs(folders)  # from HEAD's tree: a folder gone from disk too
+        found = []
+        for stage in pipeline.config.stage_names:
+            for name in names:
+                old = pipeline.stage_dir(stage) / name
+                if git.rel(old) in committed and not os.path.lexists(old) and old not in new:
+                    found.append(old)
+        return found
 
     def _refuse_uncommitted(self, git: GitRepo) -> None:
         """A deal whose file held changes not yet committed when pipectl read it would carry

@@ -70,3 +70,22 @@ def test_a_moved_deal_keeps_its_file_mode(cli: Cli, pipeline: Path, acme: Path, 
     assert moved.stat().st_mode & 0o777 == mode
     assert cli("log", "acme", "call", "Hi").exit_code == 0  # and every later write keeps it
     assert moved.stat().st_mode & 0o777 == mode
+
+
+@pytest.mark.parametrize("how", ["hand mv", "move killed before its commit"])
+def test_a_deal_moved_outside_git_is_never_committed_in_two_stages(
+    cli: Cli, pipeline: Path, acme: Path, how: str
+) -> None:
+    moved = pipeline / "qualifying" / "acme.md"
+    if how == "hand mv":
+        acme.rename(moved)
+    else:  # what a kill -9 between the rename and the commit leaves: new file, old one gone
+        moved.write_bytes(
+            acme.read_bytes().replace(b"---\n#", b"stage_entered: 2026-03-02\n---\n#")
+        )
+        acme.unlink()
+    assert cli("log", "acme", "call", "Hi").exit_code == 0
+    tracked = git(pipeline, "ls-tree", "-r", "--name-only", "HEAD").split()
+    assert [t for t in tracked if t.endswith("acme.md")] == ["qualifying/acme.md"]
+    assert git(pipeline, "status", "--porcelain") == ""
+    assert cli("lint", "--select", "PL104").exit_code == 0  # no duplicate id anywhere
