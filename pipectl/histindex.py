@@ -1,18 +1,15 @@
 """The history index: every command that needs git's history pays only for the commits that
 are new since the last one, as git's own commit-graph does for git.
 
-The records of the commits (pipectl/gitlog.py) are kept in ONE canonical order, a function of
-the commit graph alone: parents first, a merge's first parent's history before its second's
-(a depth-first walk from HEAD). Over that order a fold gives each deal's life (its events,
-followed across renames, as references; and its summary: the first event, then every
-creation, move and deletion, all the report's figures read) and each path's arrival in its
-folder (time in stage). A new commit on top of the indexed tip, or a merge whose first parent
-is the tip, only appends to that order: ONE `git log TIP..HEAD` pass, and the fold goes on
+The records of the commits (pipectl/gitlog.py) are kept in the canonical order and folded
+(pipectl/histfold.py). A new commit on top of the indexed tip, or a merge whose first parent
+is the tip, only appends to that order: ONE `git log HEAD ^TIP` pass, and the fold goes on
 from its stored state. Any other change (a rebase, an amend, a reset, a force-pull: HEAD no
 longer descends from the tip along first parents) is found from the new commits' parents:
-the indexed commits HEAD still reaches are kept, the new ones walked, and all of them folded
-again in the order of the new graph, with no more git. A new shallow boundary, changed
-grafts, or an index that does not check out (pipectl/caches/history.py) is read afresh.
+the indexed commits HEAD still reaches are kept, the new ones walked (the same one pass),
+and all of them folded again in the order of the new graph, with no more git. A new shallow
+boundary, changed grafts, or an index that does not check out (pipectl/caches/history.py)
+is read afresh.
 
 The same order and the same fold make the answer without an index (PIPECTL_NO_CACHE, no
 place to store one), so the figures are the same either way. Never prints.
@@ -26,161 +23,20 @@ import marshal
 import os
 import sys
 from array import array
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipectl import blobkeys, gitlog
+from pipectl import blobkeys, gitlog, histfold
 from pipectl.caches import framed
 from pipectl.caches import history as stored
 from pipectl.errors import GitError
-from pipectl.gitlog import (
-    CREATED,
-    DELETED,
-    E_DEAL,
-    E_KIND,
-    E_OLD_DEAL,
-    E_OLD_PATH,
-    E_PATH,
-    MOVED,
-    R_ACTION,
-    R_DATE,
-    R_EVENTS,
-    R_PARENTS,
-    R_SHA,
-    RENAMED,
-    Ev,
-    Pick,
-    Record,
-)
+from pipectl.gitlog import R_ACTION, R_DATE, R_EVENTS, R_PARENTS, R_SHA, Ev, Pick, Record
 from pipectl.gitrepo import GitRepo
+from pipectl.histfold import Fold, order, unref
 from pipectl.version import __version__
 
 FORMAT = 1  # a new number for each change in what a record or the fold's state holds
-LIFECYCLE = frozenset({CREATED, MOVED, DELETED})
-_REF_BITS = 24  # an event's reference: its commit's position << 24 | its place in the commit
-Row = tuple[tuple[Any, ...], Ev]  # (the commit's header, the event): a summary's item
-
-
-# --- the canonical order --------------------------------------------------------------------
-
-
-def order(head: str, parents: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """The commits of `parents` that `head` reaches, parents first, a commit's first parent's
-    history before its second's; a parent not in `parents` counts as placed already."""
-    if head not in parents:
-        return []
-    out: list[str] = []
-    seen = {head}
-    stack: list[tuple[str, Iterator[str]]] = [(head, iter(parents[head]))]
-    while stack:
-        sha, todo = stack[-1]
-        for p in todo:
-            if p not in seen and p in parents:
-                seen.add(p)
-                stack.append((p, iter(parents[p])))
-                break
-        else:
-            stack.pop()
-            out.append(sha)
-    return out
-
-
-def _extends(head: str, tip: str, new: Mapping[str, Record]) -> bool:
-    """Whether `tip` is on HEAD's first-parent line through the new commits: then the order
-    of the whole graph is the indexed order with the new commits' order after it."""
-    sha = head
-    while sha in new:
-        parents = new[sha][R_PARENTS]
-        if not parents:
-            return False
-        sha = parents[0]
-    return sha == tip
-
-
-# --- the fold -------------------------------------------------------------------------------
-
-
-@dataclass
-class Fold:
-    """Each deal's life and each path's arrival after a prefix of the canonical order."""
-
-    summaries: dict[str, list[Row]] = field(default_factory=dict)
-    refs: dict[str, Any] = field(default_factory=dict)  # id -> array('q') (bytes when stored)
-    dates: dict[str, int] = field(default_factory=dict)  # path -> day of arrival (ordinal)
-    hand: set[str] = field(default_factory=set)  # paths that arrived by a move made by hand
-
-    def _refs(self, deal: str) -> array[int]:
-        got = self.refs.get(deal)
-        if not isinstance(got, array):
-            got = self.refs[deal] = array("q", got or b"")
-        return got
-
-    def add(self, pos: int, rec: Record) -> None:
-        """Fold in the commit at position `pos` (each deal's life as history.py's `_build`
-        gave it: a rename carries the old id's life over to the new id)."""
-        events = rec[R_EVENTS]
-        if not events:
-            return
-        header = (rec[0], (), *rec[2:R_EVENTS])  # a record without parents or events
-        by_hand = rec[R_ACTION] is None
-        day = gitlog.when(rec[R_DATE]).date().toordinal()
-        summaries = self.summaries
-        for i, e in enumerate(events):
-            deal, old = e[E_DEAL], e[E_OLD_DEAL]
-            if old is not None:
-                carried = summaries.pop(old, None)
-                if carried:
-                    mine = summaries.get(deal)
-                    if mine:
-                        mine.extend(r for r in carried if r[1][E_KIND] in LIFECYCLE)
-                    else:
-                        summaries[deal] = carried
-                if old in self.refs:
-                    moved = self._refs(old)
-                    del self.refs[old]
-                    self._refs(deal).extend(moved)
-            self._refs(deal).append(pos << _REF_BITS | i)
-            summary = summaries.get(deal)
-            if not summary:
-                summaries[deal] = [(header, e)]
-            elif e[E_KIND] in LIFECYCLE:
-                summary.append((header, e))
-            self._arrive(e, day, by_hand)
-
-    def _arrive(self, e: Ev, day: int, by_hand: bool) -> None:
-        """The newest creation or move into a path is its arrival; a rename inside a folder
-        keeps the arrival the old path had; a deletion forgets it."""
-        kind, path, dates, hand = e[E_KIND], e[E_PATH], self.dates, self.hand
-        if kind in (CREATED, MOVED):
-            dates[path] = day
-            if kind == MOVED and by_hand:
-                hand.add(path)
-            else:
-                hand.discard(path)
-        elif kind == RENAMED and e[E_OLD_PATH] is not None:
-            old = e[E_OLD_PATH]
-            if old in dates:
-                dates[path] = dates.pop(old)
-            else:
-                dates.pop(path, None)
-            if old in hand:
-                hand.discard(old)
-                hand.add(path)
-            else:
-                hand.discard(path)
-        elif kind == DELETED:
-            dates.pop(path, None)
-            hand.discard(path)
-
-    def stored_refs(self) -> dict[str, bytes]:
-        return {k: v.tobytes() if isinstance(v, array) else v for k, v in self.refs.items()}
-
-
-def unref(ref: int) -> tuple[int, int]:
-    """(position of the commit, place of the event in it)."""
-    return ref >> _REF_BITS, ref & ((1 << _REF_BITS) - 1)
 
 
 # --- a snapshot: the index after HEAD, on disk or in memory ---------------------------------
@@ -248,8 +104,9 @@ class Snapshot:
             self.records = out[0][1]
         return out
 
-    def life(self, deal: str) -> list[tuple[Record, Ev]]:
-        """Every event of one deal's life, in order, read from the segments that hold one."""
+    def life(self, deal: str, git: GitRepo | None = None) -> list[tuple[Record, Ev]]:
+        """Every event of one deal's life, in order, read from the segments that hold one;
+        with `git`, every event of it comes with its fields (read once, then stored)."""
         refs = self.fold.refs.get(deal)
         if refs is None and self.store is not None and self.head is not None:
             lives = self.store.lives(self.head["lives"])
@@ -259,26 +116,60 @@ class Snapshot:
         if not refs:
             return []
         places = [unref(r) for r in (array("q", refs) if isinstance(refs, bytes) else refs)]
-        if self.records is not None:
-            return [(self.records[p], self.records[p][R_EVENTS][i]) for p, i in places]
-        assert self.store is not None and self.head is not None
-        entries = self.head["segments"]
-        starts = [entry[1] for entry in entries]
         # a rename onto an id that had a life puts older events after newer ones: each
         # segment needed is read once, one at a time, and the events put back in life order
         wanted: dict[int, list[int]] = {}
+        starts = self._starts()
         for n, (pos, _i) in enumerate(places):
             wanted.setdefault(bisect.bisect_right(starts, pos) - 1, []).append(n)
         found: list[Any] = [None] * len(places)
         for at in sorted(wanted):
-            got = self.store.segment(entries[at])
-            if got is None:
-                raise IndexDamaged(entries[at][0])
+            got = self._segment(at)
             for n in wanted[at]:
                 pos, i = places[n]
                 rec = got[pos - starts[at]]
                 found[n] = (rec, rec[R_EVENTS][i])
+        missing = [n for n, (rec, e) in enumerate(found) if gitlog.needs_diff(rec[R_ACTION], e)]
+        if git is None or not missing:
+            return found
+        blobs = slice(gitlog.E_OLD_BLOB, gitlog.E_NEW_BLOB + 1)
+        keys = blobkeys.read_keys(git, {b for n in missing for b in found[n][1][blobs]})
+        for at in sorted({bisect.bisect_right(starts, places[n][0]) - 1 for n in missing}):
+            records = list(self._segment(at))
+            for n in missing:
+                pos, i = places[n]
+                if starts[at] <= pos < starts[at] + len(records):
+                    rec = records[pos - starts[at]]
+                    events = list(rec[R_EVENTS])
+                    events[i] = gitlog.with_fields(events[i], keys)
+                    records[pos - starts[at]] = (*rec[:R_EVENTS], tuple(events))
+                    found[n] = (records[pos - starts[at]], events[i])
+            self._put(at, records)
         return found
+
+    def _starts(self) -> list[int]:
+        if self.records is not None:
+            return [0]
+        assert self.head is not None
+        return [entry[1] for entry in self.head["segments"]]
+
+    def _segment(self, at: int) -> list[Any]:
+        if self.records is not None:
+            return self.records
+        assert self.store is not None and self.head is not None
+        got = self.store.segment(self.head["segments"][at])
+        if got is None:
+            raise IndexDamaged(self.head["segments"][at][0])
+        return got
+
+    def _put(self, at: int, records: list[Any]) -> None:
+        """Keep records that gained fields: in memory, or stored again."""
+        if self.records is not None:
+            self.records[:] = records
+            return
+        assert self.store is not None and self.head is not None
+        entry = self.head["segments"][at]
+        self.store.write_segment(entry[1], records, (entry[3], entry[4]))
 
 
 class IndexDamaged(Exception):
@@ -364,7 +255,7 @@ def _update(
 ) -> Snapshot:
     by_sha = {r[R_SHA]: r for r in new}
     partial = bool(boundary)
-    if new and _extends(head, meta["tip"], by_sha):
+    if new and histfold.extends(head, meta["tip"], by_sha):
         # the usual case: commits on top of the tip, appended; the fold goes on from its state
         added = _ordered(head, new)
         lives = store.lives(meta["lives"])
@@ -483,7 +374,7 @@ def _code() -> bytes:
     """The code that makes records and folds them: an index made by other code is not read."""
     if not _CODE:
         parts = []
-        for module in (gitlog, sys.modules[__name__]):
+        for module in (gitlog, histfold, sys.modules[__name__]):
             try:
                 parts.append(Path(module.__file__ or "").read_bytes())
             except OSError:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, overload
 
-from pipectl import blobkeys, gitlog, histindex
+from pipectl import blobkeys, gitlog, histfold, histindex
 from pipectl.errors import GitError
 from pipectl.gitlog import (
     CHANGED,
@@ -128,7 +128,7 @@ class History:
         if self.lifecycles is not None:
             return self.lifecycles.get(deal_id, ())
         life = self.of(deal_id)
-        return life[:1] + tuple(e for e in life[1:] if e.kind in histindex.LIFECYCLE)
+        return life[:1] + tuple(e for e in life[1:] if e.kind in histfold.LIFECYCLE)
 
 
 def read(git: GitRepo | None, root: Path, detail: Callable[[Event], bool] | None = None) -> History:
@@ -238,7 +238,7 @@ class _Source:
     def __init__(
         self, make: Callable[[bool], histindex.Snapshot], git: GitRepo, pick: gitlog.Pick | None
     ):
-        self.make = make
+        self.make, self.git = make, git
         self.snap = make(False)
         self.fill = None if pick is None else (git, pick)
 
@@ -311,7 +311,8 @@ class _Lives(Mapping[str, Sequence[Event]]):
             if self.summary:
                 rows = self.source.snap.fold.summaries[deal]
             else:
-                rows = self.source.use(lambda s: s.life(deal))
+                # with every event's fields: one deal's are few, read once and stored
+                rows = self.source.use(lambda s: s.life(deal, self.source.git))
             got = self.done[deal] = tuple(_event(rec, e) for rec, e in rows)
         return got
 

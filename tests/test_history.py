@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli, git, make_repo
 
-from pipectl import histindex, history
+from pipectl import histfold, history
 from pipectl.gitrepo import GitRepo
 from pipectl.store import Pipeline
 
@@ -324,13 +324,13 @@ def test_parents_come_first_whatever_the_clocks_say() -> None:
     # the order is the graph's alone (dates play no part): parents first, a merge's first
     # parent's history before its second's
     parents = {"m": ("a1", "b2"), "a1": ("root",), "root": (), "b2": ("b1",), "b1": ("root",)}
-    order = histindex.order("m", parents)
+    order = histfold.order("m", parents)
     assert order == ["root", "a1", "b1", "b2", "m"]
-    assert histindex.order("m", {**parents, "m": ("b2", "a1")}) == ["root", "b1", "b2", "a1", "m"]
+    assert histfold.order("m", {**parents, "m": ("b2", "a1")}) == ["root", "b1", "b2", "a1", "m"]
     linear = {"3": ("2",), "2": ("1",), "1": ()}
-    assert histindex.order("3", linear) == ["1", "2", "3"]
+    assert histfold.order("3", linear) == ["1", "2", "3"]
     # a parent outside the mapping is placed already (an indexed commit, a shallow cut)
-    assert histindex.order("m", {"m": ("a1", "x"), "a1": ("y",)}) == ["a1", "m"]
+    assert histfold.order("m", {"m": ("a1", "x"), "a1": ("y",)}) == ["a1", "m"]
 
 
 def test_merged_branches_keep_each_deal_whole(
