@@ -18,6 +18,7 @@ from typing import Any
 
 from pipectl import yamlio
 from pipectl.errors import DealError
+from pipectl.fieldtypes import MAX_AMOUNT
 from pipectl.yamltext import key_lines
 
 BOM = "\ufeff"
@@ -175,7 +176,11 @@ class Deal:
         value = self.fields.get("value")
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
-        return float(value) if math.isfinite(value) else None  # `.nan` and `.inf` are no amount
+        try:  # `.nan`, `.inf` and a 401-digit integer are no amount (lint's PL103 says so)
+            amount = float(value)
+        except OverflowError:
+            return None
+        return amount if math.isfinite(amount) and abs(amount) <= MAX_AMOUNT else None
 
     @property
     def probability(self) -> float | None:

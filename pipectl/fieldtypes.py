@@ -29,6 +29,9 @@ TYPES: Mapping[str, str] = {
     "bool": "true or false",
 }
 
+# The largest amount figures count (a trillion trillions): a sum of amounts stays finite.
+MAX_AMOUNT = 1e24
+
 _EMAIL_RE = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+")
 _URL_RE = re.compile(r"https?://[^\s/?#]+[^\s]*")
 
@@ -117,7 +120,12 @@ def show(value: Any) -> str:
 
 def is_number(value: Any) -> bool:
     """A real, finite number: YAML's `.nan` and `.inf` and booleans are not."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:  # a 401-digit integer is no float either: too large to count with
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -173,6 +181,8 @@ def _money(f: FieldDecl, value: Any) -> str | None:
         return f"{show(value)} is not an amount (a number, e.g. 12000)"
     if value < 0:
         return f"{show(value)} must be 0 or more"
+    if value > MAX_AMOUNT:
+        return f"{show(value)} is too large to count with (at most {MAX_AMOUNT:.0e})"
     return _bounded(f, value)
 
 

@@ -31,6 +31,8 @@ def read_csv(
     import csv
 
     shown = shown or path
+    if delimiter is not None and len(delimiter) != 1:
+        raise UsageError(f"--delimiter {delimiter!r}: a delimiter is one character, e.g. ';'")
 
     try:
         f = open(path, newline="", encoding=encoding)  # noqa: SIM115 (closed below)

@@ -73,9 +73,9 @@ class Source:
     def value(self, row: Mapping[str, str]) -> str | None:
         for option in self.options:
             if _is_template(option):
-                names = _template_columns(option)
-                if all(row.get(n, "").strip() for n in names):
-                    return option.format_map({n: row[n].strip() for n in names})
+                parts = _template_parts(option)
+                if all(row.get(n, "").strip() for _, n in parts if n is not None):
+                    return "".join(t + (row[n].strip() if n else "") for t, n in parts)
             else:
                 cell = row.get(option, "")
                 if cell.strip():
@@ -88,10 +88,27 @@ def _is_template(option: str) -> bool:
 
 
 def _template_columns(option: str) -> list[str]:
+    return [name for _, name in _template_parts(option) if name is not None]
+
+
+def _template_parts(option: str) -> list[tuple[str, str | None]]:
+    """A template's literal texts, each with the column that follows it (None at the end).
+
+    Only `{column}`: a format spec, a conversion, `{col.x}` or `{col[0]}` would run Python's
+    formatting on user data (attribute lookups, a `{a:X<40000000}` that fills memory)."""
     try:
-        return [name for _, name, _, _ in string.Formatter().parse(option) if name is not None]
+        parsed = list(string.Formatter().parse(option))
     except ValueError as exc:
         raise UsageError(f"bad template {option!r}: {exc}") from None
+    parts: list[tuple[str, str | None]] = []
+    for text, name, spec, conversion in parsed:
+        if name is not None and (spec or conversion or not name.strip()):
+            what = "a format" if spec or conversion else "an empty {}"
+            raise UsageError(
+                f"bad template {option!r}: {what} is not allowed; write {{column}} only"
+            )
+        parts.append((text, name))
+    return parts
 
 
 # --- dates ----------------------------------------------------------------------------------

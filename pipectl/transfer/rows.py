@@ -185,6 +185,12 @@ def json_rows(
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise UsageError(f"not JSON: {exc}", pipeline.display(source), line) from None
+    except RecursionError:
+        shown = pipeline.display(source)
+        raise UsageError("not JSON pipectl reads: nested too deeply", shown) from None
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        problem = " ".join(str(exc).split(";")[0].split())
+        raise UsageError(f"not JSON pipectl reads: {problem}", pipeline.display(source)) from None
     if not isinstance(data, list):
         raise UsageError("expected a list of deals, as `pipectl export --format json` writes")
     stage_map = dict(parse_assignment(w, "--stage-map") for w in options.stage_maps)
