@@ -146,6 +146,8 @@ def load(text: str) -> Any:
     Documents nested deeper than MAX_DEPTH or expanding to more than MAX_VALUES values raise
     TooComplexError, before anything walks them.
     """
+    if text.count("\n") > MAX_VALUES:  # refused before the parse: time and memory stay bounded
+        raise TooComplexError(f"holds more than {MAX_VALUES} lines of YAML; too large to read")
     try:
         if len(text) > _PRESCAN_CHARS:
             _check_nesting(text)
@@ -158,7 +160,7 @@ def load(text: str) -> Any:
         raise
     except _VALUE_ERRORS as exc:  # raised while filling a mapping, outside construct_object
         raise yaml.YAMLError(f"a value does not fit its tag ({exc})") from None
-    _check_size(data)
+    _check_size(data, "&" in text)
     return data
 
 
@@ -174,8 +176,10 @@ def _check_nesting(text: str) -> None:
             depth -= 1
 
 
-def _check_size(data: Any) -> None:
-    """Walk the data once, counting every value reached (aliases each time), without recursion."""
+def _check_size(data: Any, anchors: bool = True) -> None:
+    """Walk the data once, counting every value reached (aliases each time), without recursion.
+
+    `anchors`: whether the text has any, for the message (without, the file is simply big)."""
     budget = MAX_VALUES
     stack: list[tuple[Any, int]] = [(data, 0)] if isinstance(data, _CONTAINERS) else []
     while stack:
@@ -183,7 +187,11 @@ def _check_size(data: Any) -> None:
         children = value.values() if isinstance(value, dict) else value
         budget -= len(children)
         if budget < 0:
-            raise TooComplexError(f"expands to more than {MAX_VALUES} values (aliases?)")
+            if anchors:
+                why = f"expands to more than {MAX_VALUES} values through its aliases (*name)"
+            else:
+                why = f"holds more than {MAX_VALUES} values; too large to read"
+            raise TooComplexError(why)
         if depth >= MAX_DEPTH:
             raise TooComplexError(f"nested deeper than {MAX_DEPTH} levels")
         depth += 1

@@ -101,3 +101,27 @@ def test_json_no_reader_can_hold_is_a_one_line_error(
     r = cli("import", str(src))
     assert r.exit_code == 2, r.output
     assert f"d.json: not JSON pipectl reads: {message}" in r.stderr
+
+
+def test_a_deal_of_100k_touchpoints_is_refused_before_the_parse_with_the_right_reason(
+    cli: Cli, pipeline: Path, write_deal
+) -> None:
+    items = "".join(
+        f"  - {{date: 2026-03-01, kind: call, summary: c{i}}}\n" for i in range(100_001)
+    )
+    write_deal(pipeline, "prospecting", "many", "---\ntitle: M\ntouchpoints:\n" + items + "---\n")
+    r = cli("show", "many")
+    assert r.exit_code == 2
+    assert "many.md: invalid YAML: holds more than 100000 lines of YAML" in r.stderr
+    assert "aliases" not in r.stderr
+    flow = ", ".join(str(i) for i in range(100_001))  # one line: parsed, then counted
+    write_deal(pipeline, "prospecting", "wide", f"---\ntitle: W\ntags: [{flow}]\n---\n")
+    r = cli("show", "wide")
+    assert r.exit_code == 2 and "holds more than 100000 values; too large to read" in r.stderr
+    laughs = "---\ntitle: L\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+        for p, c in zip("abcdef", "bcdefg", strict=True)
+    )
+    write_deal(pipeline, "prospecting", "laughs", laughs + "---\n")
+    r = cli("show", "laughs")
+    assert r.exit_code == 2 and "through its aliases (*name)" in r.stderr
