@@ -1,0 +1,136 @@
+"""P8-P10 of docs/performance.md: `report` and `history` over a long history, with no history
+index yet (cold) and after one new commit (warm), and how a warm report grows with the
+history behind it.
+
+Full size is 20,000 deals and about 120,000 commits (`bench/gen.py OUT --deals 16000
+--history-deals 20000 --events-per-deal 5`); `--quick` takes a tenth. A warm run is timed
+after one new commit made by `pipectl log` (not timed); the commits made are taken back
+after the row (the generated repository is reused by the next run of the benchmark).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.harness import PIPECTL, TODAY, Bench, Cmd, Row, compare, has_command, run_once, sh
+
+# (open deals, deals with their own history): the long history, and the same deals with a
+# twelfth of it (P10)
+LONG = {False: (16_000, 20_000), True: (1_600, 2_000)}
+SHORT = {False: (16_000, 1_667), True: (1_600, 167)}
+EVENTS = 5
+GIT_LOG = "git log -M --name-status -z"
+
+
+def drop_index(repo: Path) -> Callable[[], None]:
+    """Forget the history index only (the parsed-deal cache stays, as after any command)."""
+
+    def drop() -> None:
+        for folder in (repo / ".git" / "pipectl" / "cache").glob("*/history"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return drop
+
+
+class NewCommit:
+    """Before each run: one new commit, `pipectl log` on the next open deal."""
+
+    def __init__(self, repo: Path):
+        self.repo = repo
+        self.deals = sorted(p.stem for p in (repo / "prospecting").glob("*.md"))[:50]
+        self.n = 0
+        self.tip = _git(repo, "rev-parse", "HEAD")
+
+    def __call__(self) -> None:
+        deal = self.deals[self.n % len(self.deals)]
+        self.n += 1
+        argv = [*PIPECTL, "log", deal, "note", f"Bench note {self.n}", "--date", TODAY]
+        subprocess.run(argv, cwd=self.repo, check=True, capture_output=True)
+
+    def undo(self) -> None:
+        """The generated history back as it was (the index follows it at the next run)."""
+        _git(self.repo, "reset", "-q", "--hard", self.tip)
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _repo(ctx: Bench, sizes: dict[bool, tuple[int, int]]) -> Path:
+    open_deals, with_history = sizes[ctx.quick]
+    return ctx.work.pipeline(
+        "history", open_deals, history_deals=with_history, events_per_deal=EVENTS
+    )
+
+
+def _scale(repo: Path) -> str:
+    deals = sum(1 for _ in repo.glob("*/*.md"))
+    return f"{deals:,} deals, {int(_git(repo, 'rev-list', '--count', 'HEAD')):,} commits"
+
+
+def rows_p8(ctx: Bench) -> list[Row]:
+    repo = _repo(ctx, LONG)
+    ctx.work.settle(repo)
+    scale = _scale(repo)
+    base = sh(f"{GIT_LOG} > /dev/null", repo)
+    run_once(base)  # the page cache warm for both sides
+    out = []
+    cold_runs = max(2, ctx.runs // 2)
+    for name in ("report", "history"):
+        ours = Cmd([*PIPECTL, name], repo, drop_index(repo), env={"PIPECTL_TODAY": TODAY})
+        a, b, r = compare(ours, base, cold_runs)
+        what = f"pipectl {name}, {scale}, cold (no index)"
+        out.append(Row("P8", what, GIT_LOG, 1.2).fill(a, b, r))
+    for name in ("report", "history"):
+        new = NewCommit(repo)
+        try:
+            run_once(Cmd([*PIPECTL, name], repo))  # the index made (history: with its fields)
+            ours = Cmd([*PIPECTL, name], repo, new, env={"PIPECTL_TODAY": TODAY})
+            a, b, r = compare(ours, base, ctx.runs)
+        finally:
+            new.undo()
+        what = f"pipectl {name}, {scale}, after one new commit"
+        out.append(Row("P8", what, GIT_LOG, 0.05).fill(a, b, r))
+    return out
+
+
+def rows_p9(ctx: Bench) -> list[Row]:
+    out = []
+    for what, command in (("changes --since 7d", "changes"), ("report --as-of", "report")):
+        if command == "changes" and not has_command(command):
+            note = "not available yet (issue 15: the weekly review)"
+            out.append(Row("P9", f"pipectl {what}", GIT_LOG, 0.05, note=note))
+            continue
+        proc = subprocess.run([*PIPECTL, "report", "--help"], capture_output=True, text=True)
+        if "--as-of" not in proc.stdout:
+            note = "not available yet (issue 15: the weekly review)"
+            out.append(Row("P9", f"pipectl {what}", GIT_LOG, 0.05, note=note))
+    return out
+
+
+def rows_p10(ctx: Bench) -> list[Row]:
+    long, short = _repo(ctx, LONG), _repo(ctx, SHORT)
+    for repo in (long, short):
+        ctx.work.settle(repo)
+    news = [NewCommit(long), NewCommit(short)]
+    try:
+        for repo in (long, short):
+            run_once(Cmd([*PIPECTL, "report"], repo))  # the index made
+        env = {"PIPECTL_TODAY": TODAY}
+        ours = Cmd([*PIPECTL, "report"], long, news[0], env=env)
+        base = Cmd([*PIPECTL, "report"], short, news[1], env=env)
+        a, b, r = compare(ours, base, ctx.runs)
+    finally:
+        for new in news:
+            new.undo()
+    what = f"pipectl report after one new commit: {_scale(long)} vs {_scale(short)}"
+    row = Row("P10", what, "the same, a twelfth of the history", 1.5).fill(a, b, r)
+    return [row]
+
+
+ROWS: dict[str, Callable[[Bench], list[Row]]] = {"P8": rows_p8, "P9": rows_p9, "P10": rows_p10}
