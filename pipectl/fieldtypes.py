@@ -8,12 +8,13 @@ here: whether a field must be there is the stage's requirement, not the type's.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from pipectl.yamlio import to_date
 
 # Types a team may give its own fields in pipeline.yaml, with what each means (for the docs).
 TYPES: Mapping[str, str] = {
@@ -128,18 +129,8 @@ def is_number(value: Any) -> bool:
         return False
 
 
-def as_date(value: Any) -> dt.date | None:
-    """A date from a YAML date or an ISO text; None when it is neither."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
+# A date from a YAML date or an ISO text; None when it is neither (yamlio's one reading).
+as_date = to_date
 
 
 def _text(_f: FieldDecl, value: Any) -> str | None:

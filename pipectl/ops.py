@@ -357,7 +357,7 @@ def set_values(
         text = pipeline.read_text(ref)
         current = parse_yaml(text, pipeline.display(ref.path))
         for key in unset:
-            if _lookup(current, key) is None:
+            if schema.lookup(current, key) is None:
                 shown = pipeline.display(ref.path)
                 raise UsageError(f"{shown}: {key}: not set, nothing to unset")
         new = _edit(pipeline, ref, text, changes)
@@ -380,14 +380,6 @@ def assigned(pipeline: Pipeline, assignments: Sequence[str]) -> dict[str, Any]:
         value = rules.cli_value(_check_key(key), raw, parse_cli_value(raw))
         changes[key] = check_field(pipeline, key, value)
     return changes
-
-
-def _lookup(fields: Mapping[str, Any], key: str) -> Any:
-    parent, _, child = key.partition(".")
-    value = fields.get(parent)
-    if not child:
-        return value
-    return value.get(child) if isinstance(value, Mapping) else None
 
 
 _KEY_RE = re.compile(r"[^\W](?:[\w -]*[\w-])?")

@@ -72,7 +72,7 @@ class Schema:
         """The required keys of `stage` that `fields` lacks; a criterion needs evidence."""
         out = []
         for key in self.required(stage):
-            value = _get(fields, key)
+            value = lookup(fields, key)
             met = criterion_met(value) if key.startswith("qualification.") else not _blank(value)
             if not met:
                 out.append(key)
@@ -355,7 +355,8 @@ def for_config(config: Config) -> Schema:
     return found[1]
 
 
-def _get(fields: Mapping[str, Any], key: str) -> Any:
+def lookup(fields: Mapping[str, Any], key: str) -> Any:
+    """The value at a dotted key (`qualification.budget`); None where any part is absent."""
     node: Any = fields
     for part in key.split("."):
         if not isinstance(node, Mapping):

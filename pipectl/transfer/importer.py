@@ -295,7 +295,9 @@ def _update(
     except DealError as exc:
         raise DealError(exc.message, pipeline.display(ref.path), exc.line) from None
     changes: dict[str, Any] = {
-        key: value for key, value in row.fields.items() if not same_value(_get(current, key), value)
+        key: value
+        for key, value in row.fields.items()
+        if not same_value(schema.lookup(current, key), value)
     }
     moving = ref.stage != row.stage
     if moving:
@@ -319,14 +321,6 @@ def _update(
     if refused is not None:
         raise DealError(refused)
     return _Update(row, ref, new, moving, after)
-
-
-def _get(data: Mapping[str, Any], key: str) -> Any:
-    parent, _, child = key.partition(".")
-    value = data.get(parent)
-    if not child:
-        return value
-    return value.get(child) if isinstance(value, Mapping) else None
 
 
 # --- new deal files -------------------------------------------------------------------------
