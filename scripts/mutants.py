@@ -351,7 +351,7 @@ class _Finder(ast.NodeVisitor):
             self.visit(stmt)
         self.depth -= 1
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
         return
@@ -423,7 +423,8 @@ def generated_mutants(tree: Path, module: str, path: str) -> list[Mutant]:
     finder = _Finder()
     finder.visit(ast.parse(src))
     starts = _segments(src)
-    out, seen = [], set()
+    out: list[Mutant] = []
+    seen: set[str] = set()
     stem = Path(path).stem
     for node, repl, what in finder.found:
         a = starts[node.lineno - 1] + node.col_offset  # type: ignore[attr-defined]

@@ -2,7 +2,9 @@
 
 One test per mutant id; the docstring says what the mutant was. `scripts/mutants.py` holds
 each of them (`--named`) and checks that it is killed: apply it to a copy of the tree, run
-this file first. Each test goes through the CLI on real files in a real git repository."""
+this file first. Each test goes through the CLI on real files in a real git repository.
+The audit's T6 (PL302), R5, I1 and I4 were already killed by tests added since (the script
+checks them all the same)."""
 
 from __future__ import annotations
 
@@ -93,20 +95,6 @@ def _lint_codes(cli: Cli, pipeline: Path, rules: str) -> list[str]:
     r = cli("lint", "--format", "json", "--today", TODAY)
     assert r.exit_code in (0, 1), r.output
     return [f["code"] for f in json.loads(r.stdout) if f["deal_id"] == "acme"]
-
-
-def test_T6_days_0_turns_stuck_in_stage_off(cli: Cli, pipeline: Path) -> None:
-    """T6: PL302 (stuck-in-stage) tested `limit < 0` instead of `<= 0`, so `days: 0`, which
-    the option documents as "no limit", flagged every deal on its first day."""
-    hand_deal(pipeline, "qualifying", "acme", "stage_entered: 2026-02-20\n")
-    codes = _lint_codes(cli, pipeline, "  stuck-in-stage:\n    days: 0\n  stale: {days: 0}\n")
-    assert "PL302" not in codes and "PL301" not in codes
-    # the control: the same deal, 9 days in qualifying, is stuck at one day
-    cfg = pipeline / "pipeline.yaml"
-    cfg.write_text(cfg.read_text().replace("    days: 0\n", "    days: 1\n"), "utf-8")
-    commit_all(pipeline, "rules")
-    r = cli("lint", "--format", "json", "--today", TODAY)
-    assert "PL302" in [f["code"] for f in json.loads(r.stdout)], r.stdout
 
 
 def test_T6b_days_0_turns_stale_off(cli: Cli, pipeline: Path) -> None:
@@ -345,24 +333,6 @@ def today(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     return set_today
 
 
-def test_I1_reimport_on_a_later_day_changes_nothing(
-    cli: Cli, pipeline: Path, today, tmp_path: Path
-) -> None:
-    """I1: a re-import of unchanged rows rewrote the deals and committed (the "unchanged"
-    guard removed); I1b: it wrote the implied `created` (the import day, for a source with
-    no `created` column) again, so a re-import on a later day rewrote `created`."""
-    src, csv = tmp_path / "deals.csv", "Name,Phase,Amount\nAcme,Lead,100\n"
-    today("2026-02-01")
-    cli_import(cli, src, csv)
-    path = pipeline / "prospecting" / "acme.md"
-    assert "created: 2026-02-01" in path.read_text()
-    before, commits = path.read_bytes(), commit_count(pipeline)
-    today("2026-02-20")
-    out = cli_import(cli, src, csv)
-    assert "no changes" in out and "updated" not in out, out
-    assert path.read_bytes() == before and commit_count(pipeline) == commits
-
-
 def cli_import(cli: Cli, src: Path, text: str, *more: str) -> str:
     src.write_text(text, encoding="utf-8")
     r = cli("import", str(src), *MAP, *STAGES, *more)
@@ -391,19 +361,3 @@ def test_I2_reimport_reopening_a_lost_deal_drops_closed_and_lost_reason(
     assert "stage_entered: 2026-02-20" in text
     lint = cli("lint", "--format", "json", "--today", "2026-02-21")
     assert "PL1" not in " ".join(f["code"] for f in json.loads(lint.stdout))
-
-
-def test_I4_reimport_closing_a_deal_enters_won_on_its_close_date(
-    cli: Cli, pipeline: Path, today, tmp_path: Path
-) -> None:
-    """I4: a re-import moving an open deal into won dated `stage_entered` today instead of
-    the row's close date (the implied `stage_entered` ignored on a move)."""
-    src = tmp_path / "deals.csv"
-    closed = ("--map", "closed=Closed")
-    today("2026-02-01")
-    cli_import(cli, src, "Name,Phase,Amount,Closed\nAcme,Lead,100,\n", *closed)
-    today("2026-02-20")
-    cli_import(cli, src, "Name,Phase,Amount,Closed\nAcme,Won,100,2026-02-10\n", *closed)
-    text = (pipeline / "won" / "acme.md").read_text()
-    assert "closed: 2026-02-10" in text
-    assert "stage_entered: 2026-02-10" in text, text
