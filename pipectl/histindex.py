@@ -295,7 +295,8 @@ def _update(
     fold = Fold()
     for pos, rec in enumerate(ordered):
         fold.add(pos, rec)
-    _store(store, head, boundary, grafts, fold, ordered, [], 0)
+    whole = frozenset(entry[0] for entry in meta["segments"])  # each read whole just now
+    _store(store, head, boundary, grafts, fold, ordered, [], 0, whole)
     return Snapshot(fold, partial, records=ordered)
 
 
@@ -318,6 +319,7 @@ def _store(
     records: list[Record],
     segments: list[Any],
     start: int,
+    kept: frozenset[str] = frozenset(),
 ) -> dict[str, Any] | None:
     """Write `records` (from position `start`, after `segments`) and the head; the head, or
     None when it could not all be stored."""
@@ -325,7 +327,7 @@ def _store(
     size = stored.SEGMENT_COMMITS
     for at in range(0, len(records), size):
         chunk = records[at : at + size]
-        entry = store.write_segment(start + at, chunk, _days(chunk))
+        entry = store.write_segment(start + at, chunk, _days(chunk), kept)
         if entry is None:
             return None
         segments.append(entry)

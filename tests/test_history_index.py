@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, git
+from conftest import Cli, git, make_repo
 from test_history import Timeline, build_scenario
 
 from pipectl import gitlog, histindex, history, stagetime
@@ -70,11 +70,12 @@ def outputs(cli: Cli) -> dict[str, str]:
     return out
 
 
-def index_of(root: Path) -> tuple[Any, list[Any]]:
+def index_of(t: Timeline) -> tuple[Any, list[Any]]:
     """The stored index (its head and every record, fields left out: the report stores none,
     history stores those it shows), or None when none checks out."""
-    repo = GitRepo(root)
-    store = histindex.store_for(repo, root, "")
+    repo = GitRepo(t.root)
+    prefix = "" if t.pipe == t.root else t.pipe.relative_to(t.root).as_posix() + "/"
+    store = histindex.store_for(repo, t.pipe, prefix)
     assert store is not None
     head = store.head()
     if head is None:
@@ -92,7 +93,7 @@ def _bare(e: Any) -> Any:
 
 def same_with_and_without_index(t: Timeline, monkeypatch: pytest.MonkeyPatch) -> None:
     warm = outputs(t.cli)
-    kept = index_of(t.root)
+    kept = index_of(t)
     assert kept[0] is not None and kept[0]["tip"] == git(t.root, "rev-parse", "HEAD").strip()
     monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
     cold = outputs(t.cli)
@@ -103,7 +104,7 @@ def same_with_and_without_index(t: Timeline, monkeypatch: pytest.MonkeyPatch) ->
     for folder in (t.root / ".git" / "pipectl" / "cache").glob("*/history"):
         shutil.rmtree(folder)
     run(t.cli, "report", "--json")
-    assert index_of(t.root) == kept
+    assert index_of(t) == kept
 
 
 # --- every kind of history change -----------------------------------------------------------
@@ -351,3 +352,68 @@ def test_history_reads_each_field_once_and_stores_it(shim: Path, t: Timeline) ->
     # the fields it read are in the index now: the next run reads none
     assert processes(shim, t.root, "history") == []
     assert processes(shim, t.root, "history", "--since", "2026-02-01") == []
+
+
+def test_a_pipeline_in_a_subfolder_of_a_busier_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # git's diffs stay inside the pipeline; every commit is in the graph (the others touch
+    # no deal), and a side branch whose change a merge threw away keeps its events
+    monkeypatch.setenv("PIPECTL_TODAY", TODAY)
+    root = tmp_path / "big"
+    t = build_scenario(root, monkeypatch, sub="sales")
+    (root / "notes.md").write_text("unrelated\n")
+    t.on("2026-02-16").git("add", "notes.md")
+    t.on("2026-02-16").git("commit", "-q", "-m", "unrelated")
+    run(t.cli, "report", "--json")
+    t.git("checkout", "-q", "-b", "side")
+    t.on("2026-02-17").run("log", "gamma", "call", "Lost in the merge", "--date", "2026-02-17")
+    t.git("checkout", "-q", "main")
+    (root / "notes.md").write_text("more\n")
+    t.on("2026-02-18").git("commit", "-q", "-am", "unrelated again")
+    t.on("2026-02-19").git("merge", "-q", "--no-edit", "-s", "ours", "side")
+    same_with_and_without_index(t, monkeypatch)
+    kinds = [e["text"] for e in json.loads(run(t.cli, "history", "gamma", "--json"))["events"]]
+    assert "touchpoint logged: call — Lost in the merge" in kinds
+
+
+def test_head_is_read_from_gits_files_as_git_reads_it(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo")
+    repo = GitRepo(root)
+    assert repo.head_commit() is None  # no commit yet: the caller asks git
+    for i in range(3):
+        (root / f"f{i}").write_text(str(i))
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", f"c{i}")
+
+    def agrees() -> None:
+        assert repo.head_commit() == git(root, "rev-parse", "HEAD").strip()
+
+    agrees()  # a loose ref
+    git(root, "pack-refs", "--all")
+    assert not (root / ".git" / "refs" / "heads" / "main").exists()
+    agrees()  # a packed ref
+    git(root, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
+    git(root, "symbolic-ref", "HEAD", "refs/heads/alias")
+    agrees()  # a symbolic ref naming another
+    git(root, "checkout", "-q", "--detach", "HEAD~1")
+    agrees()  # detached
+    git(root, "checkout", "-q", "main")
+    git(root, "worktree", "add", "-q", "-b", "other", str(tmp_path / "wt"), "HEAD~2")
+    linked = GitRepo(tmp_path / "wt")
+    assert linked.head_commit() == git(tmp_path / "wt", "rev-parse", "HEAD").strip()
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/../../../etc\n")
+    assert repo.head_commit() is None  # nothing read outside refs/
+
+
+def test_an_index_that_cannot_be_stored_changes_nothing(
+    t: Timeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (folder,) = (t.root / ".git" / "pipectl" / "cache").glob("*/history")
+    shutil.rmtree(folder)
+    folder.write_text("not a folder")  # nothing can be written under it
+    new_commits(t)
+    warm = outputs(t.cli)
+    monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
+    assert outputs(t.cli) == warm
+    assert folder.read_text() == "not a folder"

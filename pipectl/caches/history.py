@@ -84,13 +84,20 @@ class Store:
         return data if isinstance(data, dict) else None
 
     def write_segment(
-        self, start: int, records: list[Any], days: tuple[int, int]
+        self,
+        start: int,
+        records: list[Any],
+        days: tuple[int, int],
+        kept: frozenset[str] = frozenset(),
     ) -> tuple[Any, ...] | None:
-        """Store one segment; its entry for the head, None if it could not be stored."""
+        """Store one segment, unless it is one of `kept` (read whole just now: the same
+        commits at the same place); its entry for the head, None if it could not be stored."""
         ids = marshal.dumps((start, [r[0] for r in records]))
         name = f"seg-{start}-{framed.digest(ids)[:10].hex()}"
-        # written again even when a file of that name exists: it may be the damaged one
-        if not framed.write(self.directory / name, SEGMENT, self._key(name), records):
+        # otherwise written again even when a file of that name exists: it may be damaged
+        if name not in kept and not framed.write(
+            self.directory / name, SEGMENT, self._key(name), records
+        ):
             return None
         return (name, start, len(records), days[0], days[1])
 
