@@ -16,6 +16,7 @@ import codecs
 import contextlib
 import datetime as dt
 import re
+import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,10 @@ _HEADER_FIELDS = 6
 # pipectl's own actions whose commit says everything: no blob diff needed to describe them.
 SELF_DESCRIBING = frozenset({"add", "log", "move", "won", "lost", "init"})
 _NULL = "0" * 40
+# Ids, paths, stages, names and object ids recur from commit to commit (a blob is one event's
+# new blob and the next one's old): one object each keeps a long history's records small, in
+# memory and in the index (marshal writes a repeated object once)
+_intern = sys.intern
 
 
 @dataclass
@@ -120,7 +125,9 @@ def _fields(
             if current is not None:
                 yield current
             par, name, mail, date, body = (tokens[i + 1 : i + _HEADER_FIELDS] + [""] * 5)[:5]
-            current = Commit(token[1:], tuple(par.split()), name, mail, date.strip(), body)
+            parents = tuple(_intern(p) for p in par.split())
+            sha, date = _intern(token[1:]), date.strip()
+            current = Commit(sha, parents, _intern(name), _intern(mail), date, body)
             i += _HEADER_FIELDS
         elif token[:1] == ":" and current is not None:
             # ":old_mode new_mode old_sha new_sha STATUS" then one or two paths
@@ -131,7 +138,7 @@ def _fields(
                 break
             path = tokens[i + 1] if i + 1 < n else ""
             path2 = (tokens[i + 2] if i + 2 < n else "") if two else None
-            current.entries.append((status, parts[2], parts[3], path, path2))
+            current.entries.append((status, _intern(parts[2]), _intern(parts[3]), path, path2))
             i += 3 if two else 2
         else:
             i += 1
@@ -158,7 +165,7 @@ def deal_path(path: str, prefix: str) -> tuple[str, str] | None:
     parts = path[len(prefix) :].split("/")
     if len(parts) != 2 or not parts[1].endswith(".md") or parts[1].startswith("."):
         return None
-    return parts[0], parts[1][:-3]
+    return _intern(parts[0]), _intern(parts[1][:-3])
 
 
 # --- from a commit to its record ------------------------------------------------------------
@@ -170,6 +177,7 @@ def record(c: Commit, prefix: str, boundary: bool = False) -> Record:
     action = trailers(c.message)[0]
     subject = c.message.split("\n", 1)[0].strip()
     events = () if boundary else tuple(_events(c, prefix, action))
+    action = action and _intern(action)
     return (c.sha, c.parents, c.author, c.email, c.date, action, subject, events)
 
 
@@ -179,7 +187,8 @@ def _events(c: Commit, prefix: str, action: str | None) -> list[Ev]:
     def ev(kind: str, deal: str, stage: str, path: str, src: tuple[Any, ...] = ()) -> Ev:
         # src: (from_stage, old_deal, old_path, old_blob, new_blob, content_changed)
         f, od, op, ob, nb, changed = src or (None, None, None, None, None, True)
-        return (kind, deal, stage, f, od, path[n:], op, None, ob, nb, changed)
+        here, before = _intern(path[n:]), op and _intern(op)
+        return (kind, deal, stage, f, od, here, before, None, ob, nb, changed)
 
     added: dict[str, tuple[str, str, str]] = {}  # id -> (stage, path, blob)
     deleted: dict[str, tuple[str, str, str]] = {}
