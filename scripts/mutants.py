@@ -305,7 +305,7 @@ def named_mutants(tree: Path) -> list[Mutant]:
             )
             continue
         line = text[: text.index(old)].count("\n") + 1
-        tests = (MUTANT_TESTS, *tests_for(module, path))
+        tests = tuple(dict.fromkeys((MUTANT_TESTS, *tests_for(module, path))))
         out.append(Mutant(mid, module, path, line, what, text, text.replace(old, new), tests))
     return out
 
@@ -445,8 +445,9 @@ def generated_mutants(tree: Path, module: str, path: str) -> list[Mutant]:
 
 
 def tests_for(module: str, path: str) -> tuple[str, ...]:
+    """The file's tests, then this audit's (every mutant is checked against them too)."""
     tests = FILE_TESTS.get(path, MODULES[module][1])
-    return tuple(dict.fromkeys(tests))
+    return tuple(dict.fromkeys((*tests, MUTANT_TESTS)))
 
 
 def module_files(tree: Path, module: str) -> list[str]:
