@@ -21,7 +21,8 @@ TodayOpt = typer.Option(
     None,
     "--today",
     metavar="DATE",
-    help="Pin today's date (YYYY-MM-DD); default $PIPECTL_TODAY or today.",
+    help="Pin today's date (YYYY-MM-DD, or relative to the real date: yesterday, -1w, …); "
+    "default $PIPECTL_TODAY or today.",
 )
 
 
@@ -50,17 +51,25 @@ def report(pipeline: Pipeline, outcome: Outcome, no_commit: bool) -> None:
         warn(NO_GIT_WARNING)
 
 
-def date_option(value: str | None, what: str) -> dt.date | None:
+# the help of every option that takes a date (docs/dates.md has the table of forms)
+DATE_FORMS = "YYYY-MM-DD or relative: today, tomorrow, fri, +3d, -2w, +1m, eow, eom, next week"
+
+
+def date_option(value: str | None, what: str, now: dt.date | None = None) -> dt.date | None:
+    """A date option, ISO or relative to `now` (default: $PIPECTL_TODAY, else the date)."""
     from pipectl.dates import parse_date
 
-    return None if value is None else parse_date(value, what)
+    return None if value is None else parse_date(value, what, now)
 
 
-def window(since: str | None, until: str | None) -> tuple[dt.date | None, dt.date | None]:
-    """A --since/--until pair; a window that ends before it starts is a usage error."""
+def window(
+    since: str | None, until: str | None, now: dt.date | None = None
+) -> tuple[dt.date | None, dt.date | None]:
+    """A --since/--until pair (relative dates count from `now`); a window that ends before
+    it starts is a usage error."""
     from pipectl.errors import UsageError
 
-    start, end = date_option(since, "--since"), date_option(until, "--until")
+    start, end = date_option(since, "--since", now), date_option(until, "--until", now)
     if start and end and end < start:
         raise UsageError(f"--until {end} is before --since {start}")
     return start, end

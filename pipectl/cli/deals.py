@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 from pipectl.cli.app import app
 from pipectl.cli.common import (
+    DATE_FORMS,
     NO_COMMIT_HELP,
     TodayOpt,
     date_option,
@@ -26,7 +27,10 @@ from pipectl.cli.common import (
 
 NoCommit = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP)
 DateOpt = typer.Option(
-    None, "--date", help="Date it happened (YYYY-MM-DD); default today, never the future."
+    None,
+    "--date",
+    metavar="DATE",
+    help=f"Date it happened ({DATE_FORMS}); default today, never the future.",
 )
 ForceOpt = typer.Option(
     False, "--force", help="Enter the stage without what it requires (lint keeps flagging it)."
@@ -64,8 +68,12 @@ def add(
     value: float = typer.Option(None, help="Expected deal value (a number)."),
     stage: str = typer.Option(None, help="Stage to start in (default: the first)."),
     next_step: str = typer.Option(None, "--next-step", help="The next action to take."),
-    due: str = typer.Option(None, help="Due date of the next step (YYYY-MM-DD)."),
-    expected_close: str = typer.Option(None, "--expected-close", help="Expected close date."),
+    due: str = typer.Option(
+        None, metavar="DATE", help=f"Due date of the next step ({DATE_FORMS})."
+    ),
+    expected_close: str = typer.Option(
+        None, "--expected-close", metavar="DATE", help="Expected close date (as --due)."
+    ),
     tag: list[str] = typer.Option(None, "--tag", help="A tag (repeatable)."),
     assignments: list[str] = typer.Option(
         None, "--set", help="Any field as KEY=VALUE, as `pipectl set` takes it (repeatable)."
@@ -244,7 +252,7 @@ def next_(
     ctx: typer.Context,
     deal: str = typer.Argument(..., help="Deal id or unique prefix."),
     step: str = typer.Argument(..., help="The next action, e.g. 'Send pricing proposal'."),
-    due: str = typer.Option(None, "--due", help="Due date (YYYY-MM-DD)."),
+    due: str = typer.Option(None, "--due", metavar="DATE", help=f"Due date ({DATE_FORMS})."),
     no_commit: bool = NoCommit,
 ) -> None:
     """Set a deal's next step and its due date."""

@@ -186,7 +186,7 @@ def test_output_file(sub, tmp_path):
         (["--format", "xml"], "--format: 'xml'"),
         (["--fail-on", "fatal"], "--fail-on: 'fatal'"),
         (["--select", "PL999"], "--select: no rule matches 'PL999'"),
-        (["--today", "tomorrow"], "--today: 'tomorrow' is not a date"),
+        (["--today", "someday"], "--today: 'someday' is not a date"),
     ],
 )
 def test_usage_errors_exit_2(sub, args, needle):
