@@ -232,7 +232,9 @@ def log(
     ctx: typer.Context,
     deal: str = typer.Argument(..., help="Deal id or unique prefix."),
     kind: str = typer.Argument(..., help="call, email, meeting, message, note, …"),
-    summary: str = typer.Argument(..., help="One line on what happened."),
+    summary: list[str] = typer.Argument(
+        ..., help="One line on what happened; the words need no quotes."
+    ),
     outcome: str = typer.Option(None, "--outcome", "-o", help="replied, no-reply, …"),
     date: str = DateOpt,
     no_commit: bool = NoCommit,
@@ -242,7 +244,13 @@ def log(
 
     pipeline = open_pipeline(ctx)
     result = ops.log(
-        pipeline, deal, kind, summary, when=when(date), outcome=outcome, commit=not no_commit
+        pipeline,
+        deal,
+        kind,
+        _words(summary),
+        when=when(date),
+        outcome=outcome,
+        commit=not no_commit,
     )
     report(pipeline, result, no_commit)
 
@@ -251,7 +259,9 @@ def log(
 def next_(
     ctx: typer.Context,
     deal: str = typer.Argument(..., help="Deal id or unique prefix."),
-    step: str = typer.Argument(..., help="The next action, e.g. 'Send pricing proposal'."),
+    step: list[str] = typer.Argument(
+        ..., help="The next action, e.g. Send pricing proposal (the words need no quotes)."
+    ),
     due: str = typer.Option(None, "--due", metavar="DATE", help=f"Due date ({DATE_FORMS})."),
     no_commit: bool = NoCommit,
 ) -> None:
@@ -259,8 +269,15 @@ def next_(
     from pipectl import ops
 
     pipeline = open_pipeline(ctx)
-    outcome = ops.next_step(pipeline, deal, step, date_option(due, "--due"), not no_commit)
+    due_date = date_option(due, "--due")
+    outcome = ops.next_step(pipeline, deal, _words(step), due_date, not no_commit)
     report(pipeline, outcome, no_commit)
+
+
+def _words(words: list[str]) -> str:
+    """The words after the fixed arguments, as one text: `log acme call went well` and
+    `log acme call "went well"` say the same; one quoted argument keeps its spacing."""
+    return words[0] if len(words) == 1 else " ".join(words)
 
 
 @app.command("set")
