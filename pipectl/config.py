@@ -11,7 +11,7 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,9 @@ class Config:
     team: tuple[Member, ...]
     rules: Mapping[str, Any]
     raw: Mapping[str, Any]
+    # the file's text as read, to find lines in (lint's findings on it): a pipeline of another
+    # day (`--as-of`) has no file on disk to read it again from
+    text: str = field(repr=False, compare=False)
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -111,9 +114,15 @@ def default_config() -> Config:
 
 def load_config(path: Path) -> Config:
     """Read and validate pipeline.yaml; every error names the file, line and key."""
+    return config_from_bytes(_read_capped(path, _display(path)), path)
+
+
+def config_from_bytes(content: bytes, path: Path) -> Config:
+    """pipeline.yaml from its bytes (as git stored them, for `--as-of`), validated as
+    `load_config` validates the file at `path`."""
     shown = _display(path)
     try:
-        text = _read_capped(path, shown).decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 ({exc.reason})", shown) from None
     try:
@@ -185,7 +194,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None, text: str) -> Confi
             raise fail(exc.key or entry.key, exc.message) from None
         if entry.key == "stages":  # the first entry: later checks name the stages
             stages = values[entry.attr]
-    return Config(path=path, raw=dict(data), **values)
+    return Config(path=path, raw=dict(data), text=text, **values)
 
 
 def _lookup(data: Mapping[str, Any], key: str) -> tuple[bool, Any]:

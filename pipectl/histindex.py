@@ -231,6 +231,45 @@ def snapshot(
     return Snapshot(fold, partial, records=ordered)
 
 
+def snapshot_at(
+    git: GitRepo,
+    root: Path,
+    prefix: str,
+    boundary: frozenset[str],
+    head: str,
+    commit: str,
+    pick: Pick | None = None,
+    fresh: bool = False,
+) -> Snapshot:
+    """History after `commit`, a commit on HEAD's first-parent line (`--as-of`), as a
+    checkout of `commit` would read it, and nothing stored for it.
+
+    The canonical order walks first parents first, so the commits before `commit` in HEAD's
+    order are exactly those `commit` reaches, in `commit`'s own order: HEAD's index (brought
+    up to date as any command brings it) is cut there and folded again in memory. Without an
+    index, one walk from `commit`."""
+    if commit == head:
+        return snapshot(git, root, prefix, boundary, head, pick, fresh)
+    ordered: list[Record] | None = None
+    if store_for(git, root, prefix) is not None:
+        snap = snapshot(git, root, prefix, boundary, head, pick, fresh)
+        try:
+            records = snap.records
+            if records is None:
+                assert snap.store is not None and snap.head is not None
+                records = _all(snap.store, snap.head)
+            at = next((i for i, r in enumerate(records) if r[R_SHA] == commit), None)
+            ordered = None if at is None else records[: at + 1]
+        except (IndexDamaged, *_BAD):
+            ordered = None
+    if ordered is None:  # no index, one gone bad, or `commit` not on HEAD's line after all
+        ordered = _ordered(commit, gitlog.walk(git, prefix, [commit], boundary, pick))
+    fold = Fold()
+    for pos, rec in enumerate(ordered):
+        fold.add(pos, rec)
+    return Snapshot(fold, bool(boundary), records=ordered)
+
+
 _BAD = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 

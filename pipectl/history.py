@@ -131,11 +131,19 @@ class History:
         return life[:1] + tuple(e for e in life[1:] if e.kind in histfold.LIFECYCLE)
 
 
-def read(git: GitRepo | None, root: Path, detail: Callable[[Event], bool] | None = None) -> History:
+def read(
+    git: GitRepo | None,
+    root: Path,
+    detail: Callable[[Event], bool] | None = None,
+    at: str | None = None,
+) -> History:
     """The history of every deal under the pipeline `root`, through the history index; the
     events `detail` picks come with their changed fields (as from `with_fields`): those of new
     commits read by ONE `git cat-file --batch` while git is still walking the log, those the
-    index does not hold yet by one more when the events are read, and stored with it."""
+    index does not hold yet by one more when the events are read, and stored with it.
+
+    `at`: only up to that commit on HEAD's first-parent line, as a checkout of it reads it
+    (`--as-of`; `histindex.snapshot_at`); nothing is stored for it."""
     if git is None:
         return History(available=False)
     boundary = git.shallow_boundary()
@@ -150,14 +158,17 @@ def read(git: GitRepo | None, root: Path, detail: Callable[[Event], bool] | None
     pick = None if detail is None else picks
 
     def snap(fresh: bool = False) -> histindex.Snapshot:
+        if at is not None:
+            return histindex.snapshot_at(git, root, prefix, boundary, head, at, pick, fresh)
         return histindex.snapshot(git, root, prefix, boundary, head, pick, fresh)
 
     return _history(_Source(snap, git, pick))
 
 
-def read_arrivals(git: GitRepo | None, root: Path) -> Arrivals:
+def read_arrivals(git: GitRepo | None, root: Path, at: str | None = None) -> Arrivals:
     """For each deal file under `root`, the date it entered its folder: the newest add or
-    move into it (a rename inside its folder keeps the older arrival); from the index.
+    move into it (a rename inside its folder keeps the older arrival); from the index (`at`:
+    as of that commit, as in `read`).
 
     Never guesses in a shallow clone: the boundary commits would claim that every file was
     added that day, so they say nothing, and a path seen only there has no date.
@@ -169,7 +180,7 @@ def read_arrivals(git: GitRepo | None, root: Path) -> Arrivals:
         why = "shallow git clone" if boundary else None
         if _head(git) is None:
             return Arrivals(unavailable="no git history" if not boundary else why)
-        found = read(git, root).arrivals
+        found = read(git, root, at=at).arrivals
     except (GitNotFound, OSError, ValueError):
         return Arrivals(unavailable="git history could not be read")
     except GitError:

@@ -81,6 +81,9 @@ def find_root(start: Path) -> Path:
 class Pipeline:
     """A pipeline on disk: the folder with pipeline.yaml and its stage folders."""
 
+    # the commit read instead of the disk (`asof.PipelineAt`, `--as-of`); None: the worktree
+    at: str | None = None
+
     def __init__(self, root: Path, config: Config | None = None):
         self.root = root
         self.config = config if config is not None else load_config(root / CONFIG_FILE)

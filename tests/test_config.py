@@ -114,7 +114,7 @@ def test_every_key_is_documented_and_docs_are_current():
 def test_every_config_field_comes_from_one_spec_entry():
     attrs = [entry.attr for entry in CONFIG_SPEC]
     assert len(attrs) == len(set(attrs))
-    assert set(attrs) == set(Config.__dataclass_fields__) - {"path", "raw"}
+    assert set(attrs) == set(Config.__dataclass_fields__) - {"path", "raw", "text"}
     for name, f in Config.__dataclass_fields__.items():
         assert f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, name
 

@@ -98,10 +98,6 @@ def type_problem(opt: Option, value: Any) -> str | None:
 
 
 def config_text(config: Config) -> str:
-    """pipeline.yaml as text, to find lines in (empty when there is none or it is unreadable)."""
-    if config.path is None:
-        return ""
-    try:
-        return config.path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return ""
+    """pipeline.yaml as text, to find lines in: as it was read (empty when there is none),
+    never read again (a pipeline of another day has no file on disk)."""
+    return config.text

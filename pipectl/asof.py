@@ -1,0 +1,228 @@
+"""The pipeline as it stood at the end of a day (`--as-of DATE`): deals and pipeline.yaml read
+from that day's last commit, history up to that commit only, so every figure is the one a
+checkout of that commit gives with `--today` that day.
+
+No worktree, no checkout, nothing written: ONE `git ls-tree -r -z` lists the commit's tree and
+ONE `git cat-file --batch` reads every blob wanted, never a git process per deal; the history
+is HEAD's index cut at the commit (`histindex.snapshot_at`). The API:
+
+- `commit_on(git, day)`: the commit on HEAD's first-parent line that ends `day`, or None.
+- `pipeline_at(root, git, commit)`: a `PipelineAt`, the `store.Pipeline` of that tree: `load`,
+  `resolve`, `read_bytes` answer from the blobs; `change` is refused; `at` names the commit
+  (the history readers take it: `history.read(git, root, at=pipeline.at)`).
+- `as_of(pipeline, day)`: both, for the commands (one-line errors for a day before the first
+  commit or in the future).
+
+Starts git only through `gitrepo.GitRepo`. Never prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Generator, Mapping, Sequence
+from pathlib import Path
+from typing import NoReturn, cast
+
+from pipectl import dates
+from pipectl.config import CONFIG_FILE, Config, config_from_bytes
+from pipectl.deal import is_valid_id, parse_deal
+from pipectl.errors import DealError, GitError, UsageError
+from pipectl.gitrepo import GitRepo
+from pipectl.store import MAX_DEAL_BYTES, DealRef, LoadResult, Pipeline
+
+# Deal files nested this deep below the root are still looked at by lint's stray-file rule
+# (rules_structure._stray_candidates walks as deep)
+_STRAY_DEPTH = 4
+_READ_ONLY = "--as-of shows the pipeline of another day: nothing can be changed in it"
+
+
+def commit_on(git: GitRepo, day: dt.date) -> str | None:
+    """The last commit of `day`: the newest on HEAD's first-parent line (the branch's own
+    story, not a side branch's) whose committer date is `day` or earlier, read in the
+    commit's own time zone; None when HEAD has none (no commit yet, or all are later).
+
+    The commit's own zone, not UTC: pipectl dates every event by its local day (an event
+    at 23:30 +02:00 is that day's), so a commit made in the evening of `day` belongs to it
+    wherever it was made. The committer date is when the commit joined the branch (a rebase
+    or a cherry-pick dates it anew). One `git log` pass, stopped at the first commit found.
+    """
+    args = ["log", "--first-parent", "--no-show-signature", "--format=%H %cI", "HEAD", "--"]
+    wanted = day.isoformat()
+    rest = b""
+    # stopped early, git is killed at once (the stream's own cleanup), not read to the end
+    chunks = cast(Generator[bytes, None, None], git.stream(args))
+    try:
+        for chunk in chunks:
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                sha, _, when = line.decode("ascii", "replace").partition(" ")
+                if when[:10] <= wanted:
+                    return sha
+    except GitError:  # no commit yet: HEAD names nothing
+        return None
+    finally:
+        chunks.close()
+    sha, _, when = rest.decode("ascii", "replace").partition(" ")
+    return sha if sha and when[:10] <= wanted else None
+
+
+def as_of(pipeline: Pipeline, day: dt.date) -> PipelineAt:
+    """`pipeline` as it stood at the end of `day`; a UsageError (exit 2) for a day in the
+    future, outside git, or before the first commit."""
+    now = dates.today()
+    if day > now:
+        raise UsageError(f"--as-of {day.isoformat()} is in the future (today is {now})")
+    if pipeline.git is None:
+        raise UsageError("--as-of reads git's history: this pipeline is not in a git repository")
+    commit = commit_on(pipeline.git, day)
+    if commit is None:
+        raise UsageError(f"--as-of {day.isoformat()} is before the first commit")
+    return pipeline_at(pipeline.root, pipeline.git, commit)
+
+
+def pipeline_at(root: Path, git: GitRepo, commit: str) -> PipelineAt:
+    """The pipeline at `root` as `commit`'s tree holds it: its pipeline.yaml (the defaults
+    when it had none yet) and every deal file, read by one `git ls-tree` and one
+    `git cat-file --batch`."""
+    rel = git.rel(root)
+    prefix = "" if rel == "." else rel + "/"
+    tree = _tree(git, commit, prefix)
+    wanted = {oid for path, oid in tree.items() if path == CONFIG_FILE or _maybe_deal(path)}
+    blobs = _blobs(git, wanted)
+    files = {path: blobs[oid] for path, oid in tree.items() if oid in blobs}
+    config_bytes = files.get(CONFIG_FILE, b"")
+    config = config_from_bytes(config_bytes, root / CONFIG_FILE)
+    return PipelineAt(root, git, commit, config, files)
+
+
+class PipelineAt(Pipeline):
+    """A pipeline of one commit's tree: every read answered from the blobs read, nothing
+    written. Paths are where the files would be in the worktree (`root / stage / id.md`), so
+    they show as a checkout of the commit shows them."""
+
+    def __init__(
+        self, root: Path, git: GitRepo, commit: str, config: Config, files: Mapping[str, bytes]
+    ):
+        super().__init__(root, config)
+        self.git = git
+        self.at = commit
+        self.files = files  # pipeline-relative path -> the blob's bytes
+
+    def deal_refs(self, stages: Sequence[str] | None = None) -> list[DealRef]:
+        wanted = list(stages) if stages is not None else list(self.config.stage_names)
+        by_stage: dict[str, list[str]] = {}
+        for path in self.files:
+            stage, _, name = path.partition("/")
+            if name.endswith(".md") and "/" not in name and not name.startswith("."):
+                by_stage.setdefault(stage, []).append(name)
+        return [
+            DealRef(name[:-3], stage, self.root / stage / name)
+            for stage in wanted
+            for name in sorted(by_stage.get(stage, ()))
+        ]
+
+    def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
+        result = LoadResult()
+        for ref in self.deal_refs(stages):
+            shown = ref.path.relative_to(self.root) if relative else self.display(ref.path)
+            try:
+                result.deals.append(parse_deal(self._read_bytes(ref.path), shown, ref.stage))
+            except DealError as exc:
+                result.errors.append(DealError(exc.message, shown, exc.line))
+            except (RecursionError, ValueError, TypeError) as exc:  # as the deal cache says it
+                result.errors.append(DealError(f"cannot parse: {type(exc).__name__}", shown, 1))
+        return result
+
+    def _read_bytes(self, path: Path) -> bytes:
+        try:
+            data = self.files[path.relative_to(self.root).as_posix()]
+        except (KeyError, ValueError):
+            raise DealError("cannot read: No such file or directory", self.display(path)) from None
+        if len(data) > MAX_DEAL_BYTES:
+            raise DealError(f"is larger than {MAX_DEAL_BYTES >> 20} MB; not read", path)
+        return data
+
+    def exact(self, deal_id: str) -> list[DealRef]:
+        if not is_valid_id(deal_id):
+            return []
+        name = f"{deal_id}.md"
+        return [
+            DealRef(deal_id, s, self.root / s / name)
+            for s in self.config.stage_names
+            if f"{s}/{name}" in self.files
+        ]
+
+    def inside(self, path: Path) -> bool:
+        return True  # a tree holds no links out: its links were not read (see _tree)
+
+    def change(self, commit: bool = True) -> NoReturn:
+        raise UsageError(_READ_ONLY)
+
+    def stray_candidates(self, stages: set[str]) -> list[Path]:
+        """The files lint's stray-file rule would look at in a checkout of the commit (its
+        `_stray_candidates`, over the tree): `.md` files with frontmatter outside a stage's
+        own deals, hidden folders and nested pipelines left out, at most 4 levels deep."""
+        nested = {p.rpartition("/")[0] for p in self.files if p.endswith("/" + CONFIG_FILE)}
+        out = []
+        for path in sorted(self.files):
+            parts = path.split("/")
+            if len(parts) > _STRAY_DEPTH or any(p.startswith(".") for p in parts):
+                continue
+            folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
+            if any(f in nested for f in folders):
+                continue
+            name = parts[-1]
+            in_stage = len(parts) > 1 and parts[0] in stages
+            if not name.lower().endswith(".md"):
+                continue
+            if in_stage and len(parts) == 2 and name.endswith(".md"):
+                continue
+            if self.files[path][:8].removeprefix(b"\xef\xbb\xbf").startswith(b"---"):
+                out.append(self.root / path)
+        return out
+
+
+def _maybe_deal(path: str) -> bool:
+    """A file the commands or lint may read: any `.md` within lint's depth."""
+    return path.lower().endswith(".md") and path.count("/") < _STRAY_DEPTH
+
+
+def _tree(git: GitRepo, commit: str, prefix: str) -> dict[str, str]:
+    """Every regular file under the pipeline in `commit`'s tree: its path relative to the
+    pipeline -> its blob id. Links and submodules are left out: a link in a tree points
+    nowhere pipectl may follow."""
+    spec = ["--", prefix] if prefix else []
+    proc = git.run(["-c", "core.quotePath=false", "ls-tree", "-r", "-z", commit, *spec])
+    out: dict[str, str] = {}
+    for entry in proc.stdout.split("\0"):
+        meta, tab, name = entry.partition("\t")
+        parts = meta.split()
+        regular = tab and len(parts) == 3 and parts[0] in ("100644", "100755")
+        if regular and parts[1] == "blob" and name.startswith(prefix):
+            out[name[len(prefix) :]] = parts[2]
+    return out
+
+
+def _blobs(git: GitRepo, oids: set[str]) -> dict[str, bytes]:
+    """These blobs' bytes by id, from ONE `git cat-file --batch`."""
+    if not oids:
+        return {}
+    found: dict[str, bytes] = {}
+    data = bytearray()
+    pos = 0
+    for chunk in git.stream(["cat-file", "--batch"], input_bytes="\n".join(oids).encode()):
+        data += chunk
+        while (eol := data.find(b"\n", pos)) != -1:
+            header = data[pos:eol].split(b" ")
+            if len(header) != 3:  # "<oid> missing": gone from a partial clone
+                pos = eol + 1
+                continue
+            end = eol + 1 + int(header[2])
+            if end + 1 > len(data):
+                break
+            found[header[0].decode()] = bytes(data[eol + 1 : end])
+            pos = end + 1
+        del data[:pos]
+        pos = 0
+    return found

@@ -1,0 +1,261 @@
+"""`--as-of DATE`: the pipeline as it stood at the end of a day, rebuilt from git (pipectl/asof.py).
+
+One backdated history (commits with their author and committer dates set, real git): deals
+added, moved by pipectl and by hand, values changed by pipectl and in an editor, touchpoints,
+a deal deleted, pipeline.yaml changed. For several days D, what `--as-of D` shows must be what
+the same command shows with `--today D` in a worktree the test checks out at D's last commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import Cli, git, make_repo
+
+from pipectl import asof, history
+from pipectl.gitrepo import GitRepo
+from pipectl.store import Pipeline
+
+QUALIFIED = [
+    a
+    for c, w in {"budget": "ok", "need": "yes", "fit": "good", "timeline": "Q2"}.items()
+    for a in ("--set", f"qualification.{c}={w}")
+]
+
+
+class Timeline:
+    """pipectl and git run with their commits dated `stamp` (author and committer)."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch):
+        self.root, self.mp, self.cli = root, monkeypatch, Cli(root)
+
+    def at(self, stamp: str) -> Timeline:
+        self.mp.setenv("GIT_AUTHOR_DATE", stamp)
+        self.mp.setenv("GIT_COMMITTER_DATE", stamp)
+        return self
+
+    def run(self, *args: str) -> None:
+        result = self.cli(*args)
+        assert result.exit_code == 0, result.output
+
+    def add(self, title: str, value: int, day: str, *more: str) -> None:
+        self.run(
+            "add", title, "--company", f"{title} Inc", "--contact", f"Jo <jo@{title}.example>",
+            "--value", str(value), "--next-step", "Call back", "--due", day,
+            "--expected-close", "2026-03-31", *QUALIFIED, "--date", day, *more,
+        )  # fmt: skip
+
+    def hand_edit(self, rel: str, old: str, new: str, message: str) -> None:
+        path = self.root / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (rel, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        git(self.root, "commit", "-q", "-am", message)
+
+
+# each day's last commit, as the history below makes them (the commit's own time zone)
+DAYS = [
+    "2026-01-05",
+    "2026-01-08",
+    "2026-01-12",
+    "2026-01-13",
+    "2026-01-16",
+    "2026-01-19",
+    "2026-01-21",
+    "2026-01-23",
+    "2026-01-27",
+]
+
+
+@pytest.fixture
+def story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    t.at("2026-01-05T09:00:00+00:00").run("init")
+    t.add("Acme", 1000, "2026-01-05")
+    t.at("2026-01-06T10:00:00+00:00").add("Beta", 500, "2026-01-06")
+    t.add("Gamma", 300, "2026-01-06")
+    t.at("2026-01-08T11:00:00+00:00").run(
+        "log", "acme", "call", "Discovery", "--date", "2026-01-08"
+    )
+    t.at("2026-01-10T11:00:00+00:00").run("move", "acme", "qualifying", "--date", "2026-01-10")
+    # a value changed in an editor, committed by hand
+    t.at("2026-01-12T15:00:00+00:00").hand_edit(
+        "prospecting/beta.md", "value: 500", "value: 800", "beta: bigger"
+    )
+    # late in the evening of the 12th where it was made (21:30 UTC) ...
+    t.at("2026-01-12T23:30:00+02:00").run(
+        "log", "gamma", "email", "Sent deck", "--outcome", "replied", "--date", "2026-01-12"
+    )
+    # ... and just after midnight there: the 13th, though still the 12th in UTC
+    t.at("2026-01-13T00:30:00+02:00").run("set", "acme", "value=1500")
+    # a move by hand: git mv and a commit without pipectl's trailers
+    t.at("2026-01-15T09:00:00+00:00")
+    git(root, "mv", "prospecting/gamma.md", "qualifying/gamma.md")
+    git(root, "commit", "-q", "-m", "gamma qualified")
+    # pipeline.yaml changed: another probability and a stale limit
+    t.at("2026-01-18T09:00:00+00:00").hand_edit(
+        "pipeline.yaml",
+        "{name: qualifying, probability: 0.2}",
+        "{name: qualifying, probability: 0.3}",
+        "qualifying is likelier",
+    )
+    t.hand_edit("pipeline.yaml", "rules: {}", "rules:\n  stale: {days: 5}", "stale after 5 days")
+    t.at("2026-01-20T09:00:00+00:00").run("won", "acme", "--date", "2026-01-20")
+    t.at("2026-01-22T09:00:00+00:00")
+    git(root, "rm", "-q", "prospecting/beta.md")
+    git(root, "commit", "-q", "-m", "beta was a duplicate")
+    t.at("2026-01-23T09:00:00+00:00").add("Delta", 700, "2026-01-23")
+    t.at("2026-01-25T09:00:00+00:00").run(
+        "lost", "gamma", "--reason", "price", "--date", "2026-01-25"
+    )
+    for var in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.delenv(var)
+    return root
+
+
+def last_commit_of(root: Path, day: str) -> str | None:
+    """D's last commit computed independently: first-parent commits whose committer date,
+    in their own zone, is D or earlier; the newest of them."""
+    out = git(root, "log", "--first-parent", "--format=%H %cI", "HEAD").split("\n")
+    for line in out:
+        sha, _, when = line.partition(" ")
+        if sha and when[:10] <= day:
+            return sha
+    return None
+
+
+# --- the kernel -----------------------------------------------------------------------------
+
+
+def test_commit_on_takes_each_commits_own_day(story: Path):
+    git_repo = GitRepo(story)
+    for day in DAYS:
+        assert asof.commit_on(git_repo, dt.date.fromisoformat(day)) == last_commit_of(story, day)
+    on_12th = asof.commit_on(git_repo, dt.date(2026, 1, 12))
+    subject = git(story, "log", "-1", "--format=%s", on_12th or "").strip()
+    assert "gamma" in subject.lower()  # the 23:30 +02:00 touchpoint, not the 00:30 one
+    assert asof.commit_on(git_repo, dt.date(2026, 1, 4)) is None
+    assert asof.commit_on(git_repo, dt.date(2030, 1, 1)) == git(story, "rev-parse", "HEAD").strip()
+
+
+def test_commit_on_in_a_repository_without_commits(tmp_path: Path):
+    assert asof.commit_on(GitRepo(make_repo(tmp_path / "empty")), dt.date(2026, 1, 1)) is None
+
+
+def _deals(pipeline: Pipeline) -> list[tuple[str, str, dict[str, object]]]:
+    return [(d.id, d.stage, dict(d.fields)) for d in pipeline.load().deals]
+
+
+def test_pipeline_at_is_the_checkout_of_that_commit(story: Path, tmp_path: Path):
+    git_repo = GitRepo(story)
+    for n, day in enumerate(DAYS):
+        sha = last_commit_of(story, day)
+        assert sha is not None
+        then = asof.pipeline_at(story, git_repo, sha)
+        wt = tmp_path / f"wt{n}"
+        git(story, "worktree", "add", "-q", "--detach", str(wt), sha)
+        checkout = Pipeline(wt)
+        assert then.at == sha and checkout.at is None
+        assert _deals(then) == _deals(checkout), day
+        assert replace(then.config, path=None) == replace(checkout.config, path=None), day
+        assert then.config.text == checkout.config.text
+        for ref in checkout.deal_refs():
+            assert then.resolve(ref.id).stage == ref.stage
+            assert then.read_bytes(then.resolve(ref.id)) == checkout.read_bytes(ref)
+        hist = history.read(git_repo, story, at=sha)
+        there = history.read(GitRepo(wt), wt)
+        assert hist.arrivals == there.arrivals, day
+        assert {k: list(hist.lifecycle(k)) for k in hist.by_deal} == {
+            k: list(there.lifecycle(k)) for k in there.by_deal
+        }, day
+        assert list(hist.events) == list(there.events), day
+
+
+def test_the_deleted_deal_and_the_old_config_come_back(story: Path):
+    git_repo = GitRepo(story)
+    sha = asof.commit_on(git_repo, dt.date(2026, 1, 16))
+    assert sha is not None
+    then = asof.pipeline_at(story, git_repo, sha)
+    assert then.resolve("beta").stage == "prospecting"
+    assert then.resolve("gamma").stage == "qualifying"
+    assert then.config.stage("qualifying").probability == 0.2  # type: ignore[union-attr]
+    assert [d.fields["value"] for d in then.load(["prospecting"]).deals] == [800]
+    now = Pipeline(story)
+    assert now.config.stage("qualifying").probability == 0.3  # type: ignore[union-attr]
+    with pytest.raises(Exception, match="nothing can be changed"):
+        then.change()
+
+
+def test_a_pipeline_in_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = make_repo(tmp_path / "mono")
+    (root / "README.md").write_text("---\nnot a deal of ours\n", encoding="utf-8")
+    git(root, "add", "README.md")
+    sales = root / "sales"
+    sales.mkdir()
+    t = Timeline(sales, monkeypatch)
+    t.at("2026-02-01T09:00:00+00:00").run("init")
+    t.add("Omega", 100, "2026-02-01")
+    t.at("2026-02-03T09:00:00+00:00").run("move", "omega", "qualifying", "--date", "2026-02-03")
+    git_repo = GitRepo(root)
+    sha = asof.commit_on(git_repo, dt.date(2026, 2, 1))
+    assert sha is not None
+    then = asof.pipeline_at(sales, git_repo, sha)
+    assert [(d.id, d.stage) for d in then.load().deals] == [("omega", "prospecting")]
+    assert set(then.files) >= {"pipeline.yaml", "prospecting/omega.md"}
+    assert "README.md" not in then.files
+    hist = history.read(git_repo, sales, at=sha)
+    assert [e.kind for e in hist.events] == ["created"]
+
+
+def test_reading_a_day_writes_nothing_in_the_worktree(story: Path):
+    def state() -> dict[str, int]:
+        return {
+            str(p): p.stat().st_mtime_ns
+            for p in story.rglob("*")
+            if ".git" not in p.relative_to(story).parts
+        }
+
+    Pipeline(story).load()  # the worktree's caches as any command leaves them
+    status = git(story, "status", "--porcelain")  # git refreshes its index here
+    before = state()
+    index = (story / ".git" / "index").stat().st_mtime_ns
+    git_repo = GitRepo(story)
+    for day in DAYS:
+        sha = asof.commit_on(git_repo, dt.date.fromisoformat(day))
+        assert sha is not None
+        asof.pipeline_at(story, git_repo, sha).load()
+        history.read(git_repo, story, at=sha).arrivals  # noqa: B018
+    assert state() == before
+    assert (story / ".git" / "index").stat().st_mtime_ns == index  # before git status refreshes it
+    assert git(story, "status", "--porcelain") == status == ""
+    assert _deals(Pipeline(story)) == _deals(Pipeline(story))  # the deal cache still the worktree's
+    assert {d.id for d in Pipeline(story).load().deals} == {"acme", "delta", "gamma"}
+
+
+def test_one_ls_tree_and_one_cat_file_however_many_deals(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    started: list[str] = []
+    run, stream = GitRepo.run, GitRepo.stream
+
+    def counted_run(self, args, **kw):  # type: ignore[no-untyped-def]
+        started.append(next(a for a in args if not a.startswith("-") and "=" not in a))
+        return run(self, args, **kw)
+
+    def counted_stream(self, args, **kw):  # type: ignore[no-untyped-def]
+        started.append(args[0])
+        return stream(self, args, **kw)
+
+    monkeypatch.setattr(GitRepo, "run", counted_run)
+    monkeypatch.setattr(GitRepo, "stream", counted_stream)
+    git_repo = GitRepo(story)
+    sha = asof.commit_on(git_repo, dt.date(2026, 1, 16))
+    assert started == ["log"]
+    started.clear()
+    assert sha is not None
+    assert len(asof.pipeline_at(story, git_repo, sha).load().deals) == 3
+    assert started == ["ls-tree", "cat-file"]
