@@ -158,6 +158,9 @@ def _checked(text: DealText, apply: Any, edit: Any) -> DealText:
         return text
     try:
         candidate: DealText | None = text.with_yaml(edit(text))
+    except _Refused as exc:
+        line = text.yaml.count("\n", 0, exc.at) + text.yaml_first_line
+        raise DealError(exc.message, line=line) from None
     except (_CannotEdit, yaml.YAMLError):  # the pure-Python composer is stricter than libyaml
         candidate = None
     if candidate is not None and parses_to(candidate, expected):
@@ -197,6 +200,14 @@ class _CannotEdit(Exception):
     """The text edit does not apply here; use the fallback."""
 
 
+class _Refused(Exception):
+    """No edit may be made: it would lose what the user wrote (at index `at` of the YAML)."""
+
+    def __init__(self, message: str, at: int):
+        super().__init__(message)
+        self.message, self.at = message, at
+
+
 # --- text edits located by node marks ------------------------------------------------------
 
 
@@ -209,7 +220,7 @@ def _compose(yaml_text: str) -> Any:
     return node
 
 
-def _replace_value(s: str, vnode: Any, new: str) -> str:
+def _replace_value(s: str, vnode: Any, new: str, key: str) -> str:
     start, end = vnode.start_mark.index, vnode.end_mark.index
     if isinstance(vnode, yaml.ScalarNode) and vnode.style in ("|", ">"):
         # the block's lines give way to one line; what follows the block stays as it was
@@ -231,9 +242,30 @@ def _replace_value(s: str, vnode: Any, new: str) -> str:
         first, _, rest = s[colon + 1 : start].partition("\n")
         if colon == -1 or rest.strip() or (first.strip() and not first.strip().startswith("#")):
             raise _CannotEdit
+        inside = _comment_inside(s, vnode)
+        if inside is not None:  # one flow line cannot hold it, and no dump keeps it
+            raise _Refused(f"{key}: has comments inside its block; edit it by hand", inside)
         comment = f"  {first.strip()}" if first.strip() else ""  # `tags:  # why` keeps its why
         return s[: colon + 1] + " " + new + comment + s[_block_end(s, vnode) :]
     return s[:start] + new + s[end:]
+
+
+def _comment_inside(s: str, node: Any) -> int | None:
+    """Where the first comment inside a block collection's text is (None: there is none).
+    Every `#` outside the scalars' own text begins a comment: the scalars are masked first,
+    so `- a#b` or `- "#1"` is no comment."""
+    start, end = node.start_mark.index, _block_end(s, node)
+    masked = list(s[start:end])
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if n.id == "scalar":
+            for i in range(max(n.start_mark.index, start), min(n.end_mark.index, end)):
+                masked[i - start] = " "
+        else:
+            todo.extend(_items(n))
+    at = "".join(masked).find("#")
+    return None if at == -1 else start + at
 
 
 def _text_set(text: DealText, key: str, value: Any) -> str:
@@ -253,7 +285,7 @@ def _text_set(text: DealText, key: str, value: Any) -> str:
         knode, vnode = found
         if value is REMOVE:
             return _remove_pair(s, knode, vnode)
-        return _replace_value(s, vnode, scalar(value))
+        return _replace_value(s, vnode, scalar(value), key)
     if found is None or (isinstance(found[1], yaml.ScalarNode) and found[1].value == ""):
         if value is REMOVE:
             return s
@@ -272,7 +304,7 @@ def _text_set(text: DealText, key: str, value: Any) -> str:
             if len(vnode.value) == 1:  # the last one: keep an empty mapping, not a null
                 return _replace_pair(s, knode, vnode, f"{parent}: {{}}{nl}")
             return _remove_pair(s, *inner)
-        return _replace_value(s, inner[1], scalar(value))
+        return _replace_value(s, inner[1], scalar(value), key)
     if value is REMOVE:
         return s
     if vnode.flow_style:

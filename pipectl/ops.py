@@ -120,6 +120,8 @@ def add(
     if fields and fields.get("next_step_due") is not None and not fields.get("next_step"):
         raise UsageError("a due date belongs to a next step: give --next-step too")
     fields, owner_note = owners.settle_owner(pipeline.config.team, fields)  # the roster's handle
+    path = pipeline.stage_dir(stage) / f"{deal_id}.md"
+    shown = pipeline.display(path)  # the file a refusal names, as the schema's refusals do
     data: dict[str, Any] = {"title": title.strip()}
     for key, value in (fields or {}).items():
         if value is None:
@@ -129,9 +131,9 @@ def add(
             section = data.setdefault(parent, {})
             if not isinstance(section, dict):
                 raise UsageError(f"cannot set {key}: {parent} is not a mapping")
-            section[child] = check_field(pipeline, key, value)
+            section[child] = check_field(pipeline, key, value, shown)
         else:
-            data[key] = check_field(pipeline, key, value)
+            data[key] = check_field(pipeline, key, value, shown)
     data.setdefault("created", when)
     if stage != pipeline.config.stage_names[0]:
         data.setdefault("stage_entered", when)
@@ -142,16 +144,18 @@ def add(
         data.pop("next_step", None)  # a closed deal has nothing next
         data.pop("next_step_due", None)
     if not force:
-        _gate(pipeline, data, stage, "add --force")
+        _gate(pipeline, data, stage, "add --force", shown)
     text = new_deal_text(data, body if body is not None else f"# {title.strip()}\n")
     if review is not None:
         text = review(text)
-    path = pipeline.stage_dir(stage) / f"{deal_id}.md"
     ref = DealRef(deal_id, stage, path)
     with pipeline.change(commit) as ch:
         ch.force = force
         ch.create(path, text)
-        ch.set_message(f"add {deal_id}: {title.strip()} ({stage})", "add", deal_id)
+        trailers = {"Forced": "yes"} if force else {}  # as `move --force` records it
+        ch.set_message(
+            f"add {deal_id}: {title.strip()} ({stage})", "add", deal_id, trailers=trailers
+        )
     return Outcome(ref, ch.committed, f"added {deal_id} to {stage}{owner_note}")
 
 
@@ -239,7 +243,8 @@ def move_in(
         changes["lost_reason"] = REMOVE
     new = _edit(pipeline, ref, text, changes)
     if not force:
-        _gate(pipeline, parse_yaml(new), target.name, "move --force", ref.id)
+        shown = pipeline.display(ref.path)
+        _gate(pipeline, parse_yaml(new), target.name, "move --force", shown, ref.id)
     dst = pipeline.stage_dir(target.name) / ref.path.name
     ch.move(ref.path, dst, new.render())
     return DealRef(ref.id, target.name, dst)
@@ -262,11 +267,13 @@ def _gate(
     fields: Mapping[str, Any],
     stage: str,
     force_hint: str,
+    shown: Path,
     deal_id: str | None = None,
 ) -> None:
     problem = gate_problem(pipeline, fields, stage, deal_id)
     if problem is not None:
-        raise UsageError(f"{problem} (set them first, or `{force_hint}`; lint keeps flagging it)")
+        hint = f"set them first, or `{force_hint}`; lint keeps flagging it"
+        raise UsageError(f"{problem} ({hint})", shown)
 
 
 def _check_reason(pipeline: Pipeline, reason: str | None) -> str | None:
@@ -347,19 +354,22 @@ def set_values(
     commit: bool = True,
 ) -> Outcome:
     """Set frontmatter fields from `key=value` words (`qualification.budget=15k` too)."""
-    changes, owner_note = owners.settle_owner(pipeline.config.team, assigned(pipeline, assignments))
-    for key in unset:
-        changes[_check_key(key)] = REMOVE
-    if not changes:
+    if not assignments and not unset:
         raise UsageError("nothing to set: give key=value pairs or --unset KEY")
+    for key in unset:
+        _check_key(key)
     with pipeline.change(commit) as ch:
         ref = pipeline.resolve(ref_text)
-        text = pipeline.read_text(ref)
-        current = parse_yaml(text, pipeline.display(ref.path))
+        shown = pipeline.display(ref.path)
+        words = assigned(pipeline, assignments, shown)
+        changes, owner_note = owners.settle_owner(pipeline.config.team, words)
         for key in unset:
-            if schema.lookup(current, key) is None:
-                shown = pipeline.display(ref.path)
-                raise UsageError(f"{shown}: {key}: not set, nothing to unset")
+            changes[key] = REMOVE
+        text = pipeline.read_text(ref)
+        current = parse_yaml(text, shown)
+        for key in unset:
+            if not _present(current, key):  # `key:` with nothing after it is there to remove
+                raise UsageError(f"{key}: not set, nothing to unset", shown)
         new = _edit(pipeline, ref, text, changes)
         ch.write(ref.path, new.render())
         ch.set_message(f"set {ref.id}: {', '.join(changes)}", "set", ref.id, shorten=True)
@@ -367,9 +377,20 @@ def set_values(
     return Outcome(ref, ch.committed, f"{verb} {ref.id} ({', '.join(changes)}){owner_note}")
 
 
-def assigned(pipeline: Pipeline, assignments: Sequence[str]) -> dict[str, Any]:
+def _present(fields: Mapping[str, Any], key: str) -> bool:
+    parent, _, child = key.partition(".")
+    if not child:
+        return parent in fields
+    inner = fields.get(parent)
+    return isinstance(inner, Mapping) and child in inner
+
+
+def assigned(
+    pipeline: Pipeline, assignments: Sequence[str], shown: Path | None = None
+) -> dict[str, Any]:
     """`key=value` words as the values they stand for (`set`, `add --set`): each read as
-    its field's type reads a word (schema.cli_value); a date field's word must be a date."""
+    its field's type reads a word (schema.cli_value); a date field's word must be a date
+    (a refusal names `shown`, the deal's file, when given)."""
     rules = schema.for_config(pipeline.config)
     changes: dict[str, Any] = {}
     for word in assignments:
@@ -378,7 +399,7 @@ def assigned(pipeline: Pipeline, assignments: Sequence[str]) -> dict[str, Any]:
         if not eq or not key:
             raise UsageError(f"expected key=value, got {word!r}")
         value = rules.cli_value(_check_key(key), raw, parse_cli_value(raw))
-        changes[key] = check_field(pipeline, key, value)
+        changes[key] = check_field(pipeline, key, value, shown)
     return changes
 
 
@@ -428,13 +449,17 @@ def parse_cli_value(raw: str) -> Any:
 _NUMBER_RE = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
-def check_field(pipeline: Pipeline, key: str, value: Any) -> Any:
-    """A date typed for a date field, as a date (its own message when it is none); every
-    other value is checked against the schema where it is written (`Change`)."""
+def check_field(pipeline: Pipeline, key: str, value: Any, shown: Path | None = None) -> Any:
+    """A date typed for a date field, as a date (its own message, naming the file `shown`,
+    when it is none); every other value is checked against the schema where it is written
+    (`Change`)."""
     if key in DATE_FIELDS or pipeline_date_field(pipeline, key):
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
-        return parse_date(str(value), key)
+        try:
+            return parse_date(str(value), key)
+        except UsageError as exc:
+            raise UsageError(exc.message, shown) from None
     return value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,6 +43,13 @@ class Problem:
     where: tuple[str | int, ...]
     message: str
     missing: bool = False  # a required key absent: a stage gate `--force` may pass
+    # what makes two writes' problems the same one: the message, unless it names a place that
+    # moves when other items come and go (a touchpoint's index): then the item's own value
+    same: str = ""
+
+    @property
+    def identity(self) -> str:
+        return self.same or self.message
 
 
 class Schema:
@@ -58,6 +66,7 @@ class Schema:
         for decl in config.fields:
             fields[decl.name] = decl
         self.fields: Mapping[str, FieldDecl] = fields
+        self._always: frozenset[str] | None = None
 
     # --- what a deal must hold ----------------------------------------------------------
 
@@ -67,6 +76,16 @@ class Schema:
         keys = [*cfg.required_fields, *cfg.required_fields_by_stage.get(stage, ())]
         keys += [d.name for d in cfg.fields if "*" in d.required or stage in d.required]
         return tuple(dict.fromkeys(keys))
+
+    def always(self) -> frozenset[str]:
+        """The keys required in every stage (`required_fields`, a field `required: true`):
+        lint's PL102 reports a deal lacking one wherever it is, so no stage's gate asks."""
+        found = self._always
+        if found is None:
+            stages = self.config.stage_names
+            every = set.intersection(*(set(self.required(s)) for s in stages)) if stages else set()
+            found = self._always = frozenset({*self.config.required_fields, *every})
+        return found
 
     def missing(self, fields: Mapping[str, Any], stage: str) -> list[str]:
         """The required keys of `stage` that `fields` lacks; a criterion needs evidence."""
@@ -95,7 +114,7 @@ class Schema:
     def gate(self, fields: Mapping[str, Any], stage: str) -> list[str]:
         """What a deal lacks to enter `stage`: its required keys, and every criterion in an
         open stage from the gate on (a deal may be won or lost qualified or not)."""
-        always = self.config.required_fields  # not the stage's: lint's PL102 reports them
+        always = self.always()  # not the stage's: lint's PL102 reports them
         lacking = [k for k in self.missing(fields, stage) if k not in always]
         target = self.config.stage(stage)
         if self.past_gate(stage) and target is not None and target.is_open:  # as PL401
@@ -142,7 +161,8 @@ class Schema:
         for i, item in enumerate(raw):
             problem = self.touchpoint_problem(item, created)
             if problem:
-                yield Problem("touchpoints", (i,), f"touchpoint {i + 1}: {problem}")
+                msg = f"touchpoint {i + 1}: {problem}"
+                yield Problem("touchpoints", (i,), msg, same=f"{_canonical(item)}: {problem}")
 
     def touchpoint_problem(self, item: Any, created: dt.date | None = None) -> str | None:
         """Why one touchpoint entry is refused, or None."""
@@ -197,12 +217,20 @@ class Schema:
         """What a write from `before` (None: a new file) to `after` would bring in: problems
         and missing required keys that `before` (in `old_stage`) did not have. A user's old
         faults elsewhere in the file never block an unrelated change."""
-        old = {p.message for p in self.problems(before)} if before is not None else set()
-        new = [p for p in self.problems(after) if p.message not in old]
+        # the same fault as many times as before is not new (two alike touchpoints, one added)
+        old: Counter[str] = Counter()
+        if before is not None:
+            old.update(p.identity for p in self.problems(before))
+        seen: Counter[str] = Counter()
+        new = []
+        for p in self.problems(after):
+            seen[p.identity] += 1
+            if seen[p.identity] > old[p.identity]:
+                new.append(p)
         had = set(self.missing(before, old_stage or stage)) if before is not None else set()
         for key in self.missing(after, stage):
             if key not in had:
-                where = f" in {stage}" if key not in self.config.required_fields else ""
+                where = f" in {stage}" if key not in self.always() else ""
                 msg = f"{key}: required{where}, missing"
                 new.append(Problem(key.split(".")[0], (), msg, missing=True))
         return new
@@ -363,6 +391,17 @@ def lookup(fields: Mapping[str, Any], key: str) -> Any:
             return None
         node = node.get(part)
     return node
+
+
+def _canonical(value: Any) -> str:
+    """A value as text that two equal values share and two unequal ones never do: types
+    told apart (1, "1", True), mappings in key order."""
+    if isinstance(value, Mapping):
+        pairs = sorted((_canonical(k), _canonical(v)) for k, v in value.items())
+        return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_canonical(v) for v in value) + "]"
+    return f"{type(value).__name__}({value!r})"
 
 
 def _blank(value: Any) -> bool:

