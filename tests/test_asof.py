@@ -9,6 +9,7 @@ the same command shows with `--today D` in a worktree the test checks out at D's
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -96,6 +97,11 @@ def story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     t.at("2026-01-15T09:00:00+00:00")
     git(root, "mv", "prospecting/gamma.md", "qualifying/gamma.md")
     git(root, "commit", "-q", "-m", "gamma qualified")
+    # a deal file no command reads (lint's stray-file), there for a week
+    (root / "drafts").mkdir()
+    (root / "drafts" / "zeta.md").write_text("---\ntitle: Zeta\n---\n", encoding="utf-8")
+    git(root, "add", "drafts/zeta.md")
+    git(root, "commit", "-q", "-m", "a draft")
     # pipeline.yaml changed: another probability and a stale limit
     t.at("2026-01-18T09:00:00+00:00").hand_edit(
         "pipeline.yaml",
@@ -106,7 +112,7 @@ def story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     t.hand_edit("pipeline.yaml", "rules: {}", "rules:\n  stale: {days: 5}", "stale after 5 days")
     t.at("2026-01-20T09:00:00+00:00").run("won", "acme", "--date", "2026-01-20")
     t.at("2026-01-22T09:00:00+00:00")
-    git(root, "rm", "-q", "prospecting/beta.md")
+    git(root, "rm", "-q", "prospecting/beta.md", "drafts/zeta.md")
     git(root, "commit", "-q", "-m", "beta was a duplicate")
     t.at("2026-01-23T09:00:00+00:00").add("Delta", 700, "2026-01-23")
     t.at("2026-01-25T09:00:00+00:00").run(
@@ -259,3 +265,89 @@ def test_one_ls_tree_and_one_cat_file_however_many_deals(
     assert sha is not None
     assert len(asof.pipeline_at(story, git_repo, sha).load().deals) == 3
     assert started == ["ls-tree", "cat-file"]
+
+
+# --- the commands: `--as-of D` is a checkout of D's last commit with `--today D` -------------
+
+COMMANDS = [
+    ("report", "--json"),
+    ("report",),
+    ("lint", "--format", "json", "--exit-zero"),
+    ("lint", "--exit-zero"),
+    ("list", "--json"),
+    ("list",),
+    ("board", "--json", "--all"),
+    ("board", "--all"),
+]
+
+
+def _run(where: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    monkeypatch.chdir(where)  # paths show relative to the working directory, as for a user
+    result = Cli(where)(*args)
+    assert result.exit_code == 0, (args, result.output)
+    return result.output
+
+
+def test_every_command_as_of_a_day_is_that_days_checkout(
+    story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def state() -> dict[str, int]:
+        files = story.rglob("*")
+        return {str(p): p.stat().st_mtime_ns for p in files if ".git" not in p.parts}
+
+    status = git(story, "status", "--porcelain")
+    before = state()
+    seen: dict[str, set[str]] = {}
+    for n, day in enumerate(DAYS):
+        sha = last_commit_of(story, day)
+        assert sha is not None
+        wt = tmp_path / f"day{n}"
+        git(story, "worktree", "add", "-q", "--detach", str(wt), sha)
+        for command in COMMANDS:
+            then = _run(story, monkeypatch, *command, "--as-of", day)
+            there = _run(wt, monkeypatch, *command, "--today", day)
+            assert then == there, (day, command)
+            seen.setdefault(" ".join(command), set()).add(then)
+    # the days differ from each other, so the equality above says something
+    assert all(len(outputs) >= 5 for outputs in seen.values()), {k: len(v) for k, v in seen.items()}
+    assert state() == before
+    assert status == git(story, "status", "--porcelain") == ""
+
+
+def test_as_of_a_day_judges_that_day(story: Path, monkeypatch: pytest.MonkeyPatch):
+    """The 16th: beta still there at its hand-edited value, gamma moved by hand, the old
+    probability; acme not yet won."""
+    data = json.loads(_run(story, monkeypatch, "report", "--as-of", "2026-01-16", "--json"))
+    listed = json.loads(_run(story, monkeypatch, "list", "--as-of", "2026-01-16", "--json"))
+    assert {(d["id"], d["stage"]) for d in listed} == {
+        ("acme", "qualifying"),
+        ("beta", "prospecting"),
+        ("gamma", "qualifying"),
+    }
+    values = {d["id"]: d["fields"]["value"] for d in listed}
+    assert values == {"acme": 1500, "beta": 800, "gamma": 300}
+    now = json.loads(_run(story, monkeypatch, "report", "--json", "--today", "2026-01-16"))
+    assert data != now
+    # --today beside --as-of is honoured: the pipeline of the 16th, judged on the 30th
+    on = ("lint", "--exit-zero", "--as-of", "2026-01-16")
+    later = _run(story, monkeypatch, *on, "--today", "2026-01-30")
+    sooner = _run(story, monkeypatch, *on)
+    assert "no touchpoint for 18 days" in later and "for 18 days" not in sooner
+    assert "drafts/zeta.md" in sooner  # a stray file then, gone now
+    assert "zeta" not in _run(story, monkeypatch, "lint", "--exit-zero")
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("2026-01-04", "--as-of 2026-01-04 is before the first commit"),
+        ("2999-01-01", "--as-of 2999-01-01 is in the future"),
+        ("soon", "--as-of: 'soon' is not a date"),
+    ],
+)
+def test_days_that_cannot_be_shown(story: Path, day: str, message: str):
+    for command in ("report", "list", "board", "lint"):
+        result = Cli(story)(command, "--as-of", day)
+        assert result.exit_code == 2, (command, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (command, result.output)

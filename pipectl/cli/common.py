@@ -38,6 +38,29 @@ def open_pipeline(ctx: typer.Context) -> Pipeline:
     return Pipeline.open(start_dir(ctx))
 
 
+AsOfOpt = typer.Option(
+    None,
+    "--as-of",
+    metavar="DATE",
+    help="The pipeline as it stood at the end of that day, rebuilt from git (nothing is "
+    "checked out or written); today is that day unless --today says otherwise.",
+)
+
+
+def as_of(pipeline: Pipeline, day: str | None, today: str | None) -> tuple[Pipeline, dt.date]:
+    """The pipeline and "today" a reading command works with: with --as-of DAY, the pipeline
+    of DAY's last commit (pipectl.asof) and DAY (or --today, when given too: the past
+    pipeline judged on another day); else the pipeline as it is, and --today."""
+    from pipectl import dates
+
+    if day is None:
+        return pipeline, dates.today(today)
+    from pipectl import asof
+
+    when = dates.parse_date(day, "--as-of")
+    return asof.as_of(pipeline, when), dates.today(today) if today else when
+
+
 def warn(message: str) -> None:
     typer.echo(f"pipectl: warning: {visible(message)}", err=True)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import NO_COMMIT_HELP, TodayOpt, open_pipeline, warn
+from pipectl.cli.common import NO_COMMIT_HELP, AsOfOpt, TodayOpt, as_of, open_pipeline, warn
 
 if TYPE_CHECKING:
     from pipectl.store import Pipeline
@@ -46,6 +46,7 @@ def board(
     owner: str = typer.Option(None, "--owner", help="Only this owner's deals ('all': everyone)."),
     all_stages: bool = typer.Option(False, "--all", help="Show the won and lost stages too."),
     today: str = TodayOpt,
+    as_of_day: str = AsOfOpt,
     width: int = typer.Option(None, "--width", help="Lay out for this many columns of text."),
     limit: int = typer.Option(
         10, "--limit", min=0, help="Cards shown per stage, biggest value first (0: all)."
@@ -56,15 +57,15 @@ def board(
 
     Each card shows the deal's id, company, value, days in its stage and `!N` when lint has
     N warnings or errors on it. Stages that do not fit the terminal's width wrap onto more
-    rows. Open stages only, unless --all; at most --limit cards per stage.
+    rows. Open stages only, unless --all; at most --limit cards per stage. --as-of DATE: the
+    board as it stood at the end of that day, from git.
     """
-    from pipectl import dates, lint
+    from pipectl import lint
     from pipectl.daily import board as daily_board
     from pipectl.render import board as render_board
 
-    pipeline = open_pipeline(ctx)
+    pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
     config = pipeline.config
-    now = dates.today(today)
     stages = config.stages if all_stages else config.open_stages
     loaded = pipeline.load([s.name for s in stages])
     for err in loaded.errors:
@@ -72,7 +73,7 @@ def board(
     from pipectl.history import read_arrivals
 
     # one git log pass for the whole board: each card's days in stage, and lint's
-    arrivals = read_arrivals(pipeline.git, pipeline.root)
+    arrivals = read_arrivals(pipeline.git, pipeline.root, pipeline.at)
     # every rule, so a card's !N is exactly what `pipectl lint` says about that deal
     findings = lint.run(pipeline, now, arrivals=arrivals).findings
     from pipectl.owners import owner_filter

@@ -16,7 +16,9 @@ from pipectl.cli.app import app
 from pipectl.cli.common import (
     DATE_FORMS,
     NO_COMMIT_HELP,
+    AsOfOpt,
     TodayOpt,
+    as_of,
     date_option,
     open_pipeline,
     report,
@@ -333,16 +335,20 @@ def list_(
     closed_only: bool = typer.Option(False, "--closed", help="Only won or lost deals."),
     overdue: bool = typer.Option(False, "--overdue", help="Only deals whose next step is late."),
     today: str = TodayOpt,
+    as_of_day: str = AsOfOpt,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List deals as a table or JSON, filtered by stage, owner, tag or flags."""
+    """List deals as a table or JSON, filtered by stage, owner, tag or flags.
+
+    --as-of DATE lists the deals as they stood at the end of that day, from git.
+    """
     import shutil
 
-    from pipectl import dates, lint
+    from pipectl import lint
     from pipectl.owners import owner_filter, owner_matches
     from pipectl.render import text as render
 
-    pipeline = open_pipeline(ctx)
+    pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
     cfg = pipeline.config
     for s in stage or []:
         pipeline.require_stage(s)
@@ -354,7 +360,6 @@ def list_(
     loaded = pipeline.load(stages)
     for err in loaded.errors:
         warn(f"skipped {err}")
-    now = dates.today(today)
     deals = [
         d
         for d in loaded.deals

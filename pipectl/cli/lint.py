@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import TodayOpt, open_pipeline, start_dir
+from pipectl.cli.common import AsOfOpt, TodayOpt, as_of, open_pipeline, start_dir
 
 if TYPE_CHECKING:
     from pipectl.lint import LintResult
@@ -56,6 +56,7 @@ def lint(
         False, "--statistics", help="Also print how many findings each rule made."
     ),
     today: str = TodayOpt,
+    as_of_day: str = AsOfOpt,
     output: Path = typer.Option(
         None,
         "--output",
@@ -68,8 +69,8 @@ def lint(
 
     Rules and their settings: `pipectl rules`, `pipectl rule CODE`. Thresholds live under
     `rules:` in pipeline.yaml. Exit codes: 0 clean, 1 findings, 2 bad config or usage.
+    --as-of DATE checks the pipeline as it stood at the end of that day, from git.
     """
-    from pipectl import dates
     from pipectl.errors import UsageError
     from pipectl.lint import SEVERITIES, formats, run
 
@@ -79,7 +80,8 @@ def lint(
     if fail_on not in SEVERITIES:
         raise UsageError(f"--fail-on: {fail_on!r} is not one of {', '.join(SEVERITIES)}")
     pipeline, only = _pipeline_for(ctx, paths or [])
-    result = run(pipeline, dates.today(today), select or (), ignore or ())
+    pipeline, now = as_of(pipeline, as_of_day, today)
+    result = run(pipeline, now, select or (), ignore or ())
     if only is not None:
         result = _only(result, only)
     cwd = Path.cwd()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import TodayOpt, open_pipeline, warn, window
+from pipectl.cli.common import AsOfOpt, TodayOpt, as_of, open_pipeline, warn, window
 
 if TYPE_CHECKING:
     from pipectl.store import Pipeline
@@ -86,6 +86,7 @@ def report(
     until: str = UntilOpt,
     owner: str = typer.Option(None, "--owner", metavar="NAME", help="Only this owner's deals."),
     today: str = TodayOpt,
+    as_of_day: str = AsOfOpt,
     as_json: bool = JsonOpt,
     html: Path = typer.Option(
         None,
@@ -101,21 +102,20 @@ def report(
     month, win rate, sales cycle, days in stage, conversion, lost reasons and velocity.
 
     Stage counts, values and the forecast describe today; --since/--until narrow the figures
-    about closing (won, lost, cycle), stays in a stage and conversion. See docs/reports.md.
+    about closing (won, lost, cycle), stays in a stage and conversion. --as-of DATE: every
+    figure as it stood at the end of that day, from git. See docs/reports.md.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from pipectl import dates
     from pipectl import history as hist_mod
     from pipectl import report as report_mod
     from pipectl.jsonout import dumps
 
-    pipeline = open_pipeline(ctx)
-    now = dates.today(today)
+    pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
     start, end = window(since, until)
     # git walks the log on one core while this process parses the deal files
     with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(hist_mod.read, pipeline.git, pipeline.root)
+        pending = pool.submit(hist_mod.read, pipeline.git, pipeline.root, None, pipeline.at)
         loaded = pipeline.load()
         hist = pending.result()
     for err in loaded.errors:

@@ -20,7 +20,7 @@ from pipectl.errors import DealError
 from pipectl.history import Arrivals, read_arrivals
 from pipectl.lint import settings, suppress
 from pipectl.lint.model import Finding, Rule
-from pipectl.store import Pipeline
+from pipectl.store import DealRef, Pipeline
 from pipectl.yamltext import item_line, line_of
 
 CONFIG_PATH = "pipeline.yaml"
@@ -116,7 +116,8 @@ class Context:
     def locate(self, deal: Deal, keys: Sequence[str | int]) -> int | None:
         """The file line of a nested value, e.g. ("touchpoints", 2); read only on a finding."""
         try:
-            text = split(decode((self.root / deal.path).read_bytes()))
+            ref = DealRef(deal.id, deal.stage, self.root / deal.path)
+            text = split(decode(self.pipeline.read_bytes(ref)))  # from git, for `--as-of`
         except (OSError, DealError):
             return None
         first = text.yaml_first_line
@@ -134,7 +135,7 @@ class Context:
     def arrivals(self) -> Arrivals:
         """When each deal file entered its folder, from one git log pass (read on first use)."""
         if self.arrivals_read is None:
-            self.arrivals_read = read_arrivals(self.pipeline.git, self.root)
+            self.arrivals_read = read_arrivals(self.pipeline.git, self.root, self.pipeline.at)
         return self.arrivals_read
 
     def stage_entered(self, deal: Deal) -> tuple[dt.date | None, str | None]:

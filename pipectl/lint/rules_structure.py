@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipectl.asof import PipelineAt
 from pipectl.config import CONFIG_FILE
 from pipectl.deal import Deal
 from pipectl.lint.context import Context
@@ -131,7 +132,9 @@ def stray_file(ctx: Context, r: Rule) -> Iterator[Finding]:
     (folders with their own pipeline.yaml). Move the file into a stage folder with `git mv`,
     or remove its frontmatter if it is not a deal."""
     stages = set(ctx.config.stage_names)
-    for path in _stray_candidates(ctx.root, stages):
+    tree = ctx.pipeline if isinstance(ctx.pipeline, PipelineAt) else None  # `--as-of`: git's
+    found = _stray_candidates(ctx.root, stages) if tree is None else tree.stray_candidates(stages)
+    for path in found:
         rel = path.relative_to(ctx.root)
         folder = rel.parts[0] if len(rel.parts) > 1 else None
         rename = f"rename it to {path.stem}.md" if path.suffix != ".md" else None

@@ -59,10 +59,13 @@ def run(
     else:
         stages = tuple(s.name for s in config.open_stages)
     git_root = find_git_root(pipeline.root)
-    # an unchanged pipeline, config, HEAD, today and rule choice replay the last findings
+    # an unchanged pipeline, config, HEAD, today and rule choice replay the last findings; a
+    # pipeline of another day (`--as-of`) is not the files on disk: neither replayed nor kept
     memo = resultcache.for_pipeline(
         pipeline.root, pipeline.git.git_dir() if pipeline.git else None, "lint"
     )
+    if pipeline.at is not None:
+        memo = resultcache.ResultCache(None, "lint", pipeline.root, None)
     inputs = (today.isoformat(), [r.code for r in chosen])
     replay = memo.get(inputs)
     if replay is not None:
