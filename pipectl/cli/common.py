@@ -103,3 +103,53 @@ def when(value: str | None) -> dt.date:
     from pipectl.dates import recorded
 
     return recorded(value)
+
+
+# Lists piped into a file or another program are not clipped to any width.
+UNCLIPPED = 1 << 20
+
+
+def screen_width(explicit: int | None = None, piped: int = UNCLIPPED) -> int:
+    """--width, else $COLUMNS, else the terminal's width; `piped` when there is no terminal
+    (a pipe gets every value in full unless a width is asked for)."""
+    import os
+    import shutil
+    import sys
+
+    if explicit is not None:
+        return max(20, explicit)
+    if not os.environ.get("COLUMNS", "").strip().isdigit() and not sys.stdout.isatty():
+        return piped
+    return shutil.get_terminal_size((piped, 24)).columns
+
+
+def use_color() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    import os
+    import sys
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+# `--format` of the lists (list, agenda): a table for people, the others for programs
+FORMATS = ("table", "tsv", "csv", "json")
+FormatOpt = typer.Option(
+    None,
+    "--format",
+    metavar="FORMAT",
+    help="table (default: fits a terminal, every value in full when piped), tsv, csv or json.",
+)
+
+
+def list_format(chosen: str | None, as_json: bool) -> str:
+    """--format, with --json kept as the short way to say `--format json`."""
+    from pipectl.errors import UsageError
+
+    if chosen is None:
+        return "json" if as_json else "table"
+    name = chosen.strip().lower()
+    if name not in FORMATS:
+        raise UsageError(f"--format: {chosen!r} is not one of {', '.join(FORMATS)}")
+    if as_json and name != "json":
+        raise UsageError(f"--json and --format {name} ask for two formats: pick one")
+    return name

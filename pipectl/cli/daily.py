@@ -7,37 +7,23 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import NO_COMMIT_HELP, AsOfOpt, TodayOpt, as_of, open_pipeline, warn
+from pipectl.cli.common import (
+    NO_COMMIT_HELP,
+    AsOfOpt,
+    FormatOpt,
+    TodayOpt,
+    as_of,
+    list_format,
+    open_pipeline,
+    screen_width,
+    use_color,
+    warn,
+)
 
 if TYPE_CHECKING:
     from pipectl.store import Pipeline
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
-
-
-# Lists piped into a file or another program are not clipped to any width.
-UNCLIPPED = 1 << 20
-
-
-def _width(explicit: int | None = None, piped: int = UNCLIPPED) -> int:
-    """--width, else $COLUMNS, else the terminal's width; `piped` when there is no terminal."""
-    import os
-    import shutil
-    import sys
-
-    if explicit is not None:
-        return max(20, explicit)
-    if not os.environ.get("COLUMNS", "").strip().isdigit() and not sys.stdout.isatty():
-        return piped
-    return shutil.get_terminal_size((piped, 24)).columns
-
-
-def _color() -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    import os
-    import sys
-
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 @app.command()
@@ -90,9 +76,9 @@ def board(
         return
     text = render_board.board(
         columns,
-        _width(width, piped=100),
+        screen_width(width, piped=100),
         currency=config.currency,
-        color=_color(),
+        color=use_color(),
         show_owner=who is None,
         limit=limit,
     )
@@ -126,16 +112,19 @@ def agenda(
     ),
     today: str = TodayOpt,
     as_json: bool = JsonOpt,
+    fmt: str = FormatOpt,
 ) -> None:
     """Show the day's plan, most urgent first.
 
     Overdue next steps, steps due today, deals in the closing stage, stale deals to nudge
     (lint's stale limit), new leads not yet contacted, and last-chance candidates for
-    `pipectl sweep`. Each deal appears once, under its most urgent heading.
+    `pipectl sweep`. Each deal appears once, under its most urgent heading. --format tsv or
+    csv prints one item a line, its section first.
     """
     from pipectl import dates
     from pipectl.daily import agenda as daily_agenda
 
+    shape = list_format(fmt, as_json)
     pipeline = open_pipeline(ctx)
     now = dates.today(today)
     who = _default_owner(pipeline, owner)
@@ -143,14 +132,20 @@ def agenda(
     for err in loaded.errors:
         warn(f"skipped {err}")
     result = daily_agenda.agenda(loaded.deals, pipeline.config, now, who)
-    if as_json:
+    if shape == "json":
         from pipectl.jsonout import dumps
 
         typer.echo(dumps(daily_agenda.agenda_json(result)))
         return
     from pipectl.render import agenda as render_agenda
 
-    typer.echo(render_agenda.agenda(result, _width(None), color=_color()))
+    if shape != "table":
+        from pipectl.render.text import delimited
+
+        records = render_agenda.agenda_records(result)
+        typer.echo(delimited(render_agenda.AGENDA_FIELDS, records, shape))
+        return
+    typer.echo(render_agenda.agenda(result, screen_width(None), color=use_color()))
 
 
 @app.command()
@@ -212,7 +207,9 @@ def sweep(
     else:
         config = pipeline.config
         typer.echo(
-            render_sweep.sweep(result, _width(None), config.sweep_kind, config.sweep_lost_reason)
+            render_sweep.sweep(
+                result, screen_width(None), config.sweep_kind, config.sweep_lost_reason
+            )
         )
     acted = result.sent or result.closed
     if acted and not result.dry_run and pipeline.git is None and not no_commit:

@@ -16,13 +16,18 @@ from pipectl.cli.app import app
 from pipectl.cli.common import (
     DATE_FORMS,
     NO_COMMIT_HELP,
+    UNCLIPPED,
     AsOfOpt,
+    FormatOpt,
     TodayOpt,
     as_of,
     date_option,
+    list_format,
     open_pipeline,
     report,
+    screen_width,
     start_dir,
+    use_color,
     warn,
     when,
 )
@@ -336,18 +341,22 @@ def list_(
     overdue: bool = typer.Option(False, "--overdue", help="Only deals whose next step is late."),
     today: str = TodayOpt,
     as_of_day: str = AsOfOpt,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (as --format json)."),
+    fmt: str = FormatOpt,
+    width: int = typer.Option(None, "--width", help="Fit the table to this many columns."),
 ) -> None:
-    """List deals as a table or JSON, filtered by stage, owner, tag or flags.
+    """List deals, one a line, filtered by stage, owner, tag or flags.
 
-    --as-of DATE lists the deals as they stood at the end of that day, from git.
+    On a terminal the table fits its width: titles are shortened first, then next steps and
+    companies, then those columns left out; ids are never cut. Piped, every value is in
+    full (`pipectl list | awk '{print $1}'` gives ids); --format tsv, csv or json for
+    programs. --as-of DATE lists the deals as they stood at the end of that day, from git.
     """
-    import shutil
-
     from pipectl import lint
     from pipectl.owners import owner_filter, owner_matches
     from pipectl.render import text as render
 
+    shape = list_format(fmt, as_json)
     pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
     cfg = pipeline.config
     for s in stage or []:
@@ -367,16 +376,20 @@ def list_(
         and (tag is None or tag in d.tags)
         and (not overdue or lint.is_overdue(cfg, d, now))
     ]
-    if as_json:
+    if shape == "json":
         from pipectl.jsonout import deal_json, dumps
 
         typer.echo(dumps([deal_json(d, pipeline) for d in deals]))
         return
+    if shape != "table":
+        typer.echo(render.delimited(render.DEAL_FIELDS, render.deal_records(deals), shape))
+        return
     if not deals:
         typer.echo("no deals")
         return
-    width = shutil.get_terminal_size((120, 24)).columns
-    typer.echo(render.table(render.DEAL_HEADERS, render.deal_rows(deals), max_width=width))
+    fit = screen_width(width)
+    table = render.deal_table(deals, None if fit >= UNCLIPPED else fit, color=use_color())
+    typer.echo(table)
 
 
 @app.command()

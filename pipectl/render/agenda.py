@@ -53,3 +53,38 @@ def _agenda_row(item: AgendaItem, show_owner: bool) -> list[str]:
     also = f" (also: {', '.join(item.also)})" if item.also else ""
     # user text (ids, owners, next steps) is escaped before widths are measured
     return [visible(cell) for cell in [*row, f"{item.detail}{also}"]]
+
+
+# `pipectl agenda --format tsv|csv`: one item a line, most urgent first, as agenda --json
+AGENDA_FIELDS = (
+    "section",
+    "id",
+    "stage",
+    "title",
+    "owner",
+    "value",
+    "next_step",
+    "next_step_due",
+    "detail",
+    "also",
+)
+
+
+def agenda_records(result: Agenda) -> list[list[object]]:
+    from pipectl.jsonout import amount
+
+    return [
+        [
+            i.section,
+            i.deal.id,
+            i.deal.stage,
+            i.deal.title,
+            i.deal.owner,
+            amount(i.deal.value),
+            i.deal.next_step,
+            i.deal.date("next_step_due"),
+            i.detail,
+            ",".join(i.also),
+        ]
+        for i in result.items
+    ]

@@ -53,6 +53,85 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int 
     return "\n".join(lines)
 
 
+def fitted(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int | None,
+    shrink: Sequence[tuple[int, int]] = (),
+    drop: Sequence[int] = (),
+    bold: bool = False,
+) -> str:
+    """An aligned table, one row a line, that fits `width` columns of text.
+
+    `width` None (output piped): every value in full. Else the columns in `shrink`, as
+    (column, narrowest) pairs, are cut with "…" in that order, none below its narrowest
+    (a title cut to three letters says nothing); if that is not enough, the columns in
+    `drop` are left out, in that order, and the rest laid out again. A column in neither is
+    never cut (ids): a line wider than the screen is the last resort.
+    """
+    cells = [[visible(str(c)) for c in row] for row in rows]
+    shown = list(range(len(headers)))
+    widths = _fit(headers, cells, shown, width, shrink)
+    for gone in drop:
+        if widths is not None or len(shown) == 1:
+            break
+        shown.remove(gone)
+        widths = _fit(headers, cells, shown, width, shrink)
+    if widths is None:  # nothing left to shrink or drop: keep every kept cell whole
+        widths = [_natural(headers, cells, i) for i in shown]
+    lines = []
+    for n, row in enumerate([list(headers), *cells]):
+        cut = [clip(row[i], w) for i, w in zip(shown, widths, strict=True)]
+        line = "  ".join(c + " " * (w - width_of(c)) for c, w in zip(cut, widths, strict=True))
+        lines.append(paint(line.rstrip(), BOLD, bold and n == 0))
+    return "\n".join(lines)
+
+
+def _natural(headers: Sequence[str], cells: Sequence[Sequence[str]], i: int) -> int:
+    return max([width_of(headers[i])] + [width_of(r[i]) for r in cells])
+
+
+def _fit(
+    headers: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    shown: Sequence[int],
+    width: int | None,
+    shrink: Sequence[tuple[int, int]],
+) -> list[int] | None:
+    """The widths of the shown columns within `width` (None: no limit), or None when
+    shrinking them cannot make them fit."""
+    widths = {i: _natural(headers, cells, i) for i in shown}
+    if width is None:
+        return list(widths.values())
+    over = sum(widths.values()) + 2 * (len(shown) - 1) - width
+    for i, narrowest in shrink:
+        if over <= 0:
+            break
+        if i in widths:
+            floor = min(widths[i], max(width_of(headers[i]), narrowest))
+            cut = min(over, widths[i] - floor)
+            widths[i] -= cut
+            over -= cut
+    return list(widths.values()) if over <= 0 else None
+
+
+def delimited(headers: Sequence[str], rows: Sequence[Sequence[object]], dialect: str) -> str:
+    """`tsv` or `csv`: a header line and one line a row, every value in full.
+
+    Control characters (tabs and line breaks included) are shown escaped, so each row stays
+    one line and a tab always separates columns.
+    """
+    import csv
+    import io
+
+    clean = [[visible("" if v is None else str(v)) for v in row] for row in [headers, *rows]]
+    if dialect == "tsv":
+        return "\n".join("\t".join(row) for row in clean)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(clean)
+    return out.getvalue().rstrip("\n")
+
+
 def deal_rows(deals: Sequence[Deal]) -> list[list[str]]:
     rows = []
     for d in deals:
@@ -60,6 +139,7 @@ def deal_rows(deals: Sequence[Deal]) -> list[list[str]]:
         rows.append(
             [
                 d.id,
+                d.title or "",
                 d.stage,
                 d.company or "",
                 d.owner or "",
@@ -71,7 +151,51 @@ def deal_rows(deals: Sequence[Deal]) -> list[list[str]]:
     return rows
 
 
-DEAL_HEADERS = ("ID", "STAGE", "COMPANY", "OWNER", "VALUE", "NEXT STEP", "DUE")
+def deal_table(deals: Sequence[Deal], width: int | None, *, color: bool = False) -> str:
+    """`pipectl list` as a table: titles shortened first, then next steps and companies, then
+    those columns left out; ids never cut. `width` None: every value in full."""
+    title, company, owner, step = 1, 3, 4, 6
+    return fitted(
+        DEAL_HEADERS,
+        deal_rows(deals),
+        width,
+        shrink=((title, 16), (step, 12), (company, 10), (owner, 6)),
+        drop=(company, step, title, owner),
+        bold=color,
+    )
+
+
+DEAL_HEADERS = ("ID", "TITLE", "STAGE", "COMPANY", "OWNER", "VALUE", "NEXT STEP", "DUE")
+
+# `pipectl list --format tsv|csv`: the frontmatter's own names, amounts as numbers
+DEAL_FIELDS = (
+    "id",
+    "title",
+    "stage",
+    "company",
+    "owner",
+    "value",
+    "next_step",
+    "next_step_due",
+)
+
+
+def deal_records(deals: Sequence[Deal]) -> list[list[object]]:
+    from pipectl.jsonout import amount
+
+    return [
+        [
+            d.id,
+            d.title,
+            d.stage,
+            d.company,
+            d.owner,
+            amount(d.value),
+            d.next_step,
+            d.date("next_step_due"),
+        ]
+        for d in deals
+    ]
 
 
 def deal_detail(deal: Deal, body: str, currency: str) -> str:

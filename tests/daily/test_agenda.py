@@ -169,7 +169,7 @@ def test_nothing_to_do(pipeline: Path) -> None:
 
 
 def test_bad_today_is_a_usage_error(pipeline: Path) -> None:
-    result = Cli(pipeline)("agenda", "--today", "tomorrow")
+    result = Cli(pipeline)("agenda", "--today", "someday")
     assert result.exit_code == 2
     assert "not a date" in result.output
 

@@ -204,15 +204,15 @@ def test_colour_only_when_asked(board_repo: Path) -> None:
 def test_colour_decision(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from pipectl.cli import daily as cli_daily
+    from pipectl.cli.common import use_color
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
-    assert cli_daily._color() is True
+    assert use_color() is True
     monkeypatch.setenv("NO_COLOR", "1")
-    assert cli_daily._color() is False
+    assert use_color() is False
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
-    assert cli_daily._color() is False
+    assert use_color() is False
 
 
 def test_days_in_stage_from_the_file_in_the_stages_it_may_tell() -> None:
