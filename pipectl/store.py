@@ -480,10 +480,20 @@ class Change:
         if not deals:
             return
         committed = git.head_blobs([p.parent for p in deals])
+        differ: list[tuple[Path, str, str, bytes]] = []
         for path in deals:
-            oid = committed.get(git.rel(path))
+            rel = git.rel(path)
+            oid = committed.get(rel)
             data = self.before[path]
             if oid is not None and data is not None and _blob_id(data, len(oid)) != oid:
+                differ.append((path, rel, oid, data))
+        if not differ:
+            return
+        # other bytes may still be the same blob: a CRLF checkout under core.autocrlf, a
+        # clean filter; git says what it would store (for all of them at once)
+        stored = git.stored_ids([(rel, data) for _, rel, _, data in differ])
+        for path, rel, oid, _ in differ:
+            if stored.get(rel) != oid:
                 shown = self.pipeline.display(path)
                 raise DealError(
                     "has changes not committed yet, which pipectl's commit would take as its "

@@ -6,12 +6,15 @@ the report's stays."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cli, commit_count, git
+from conftest import Cli, commit_count, git, last_commit_paths
 from test_schema_writes import refused, snapshot
+
+from pipectl.gitrepo import GitRepo
 
 
 def commit_all(root: Path, message: str = "by hand") -> None:
@@ -174,3 +177,94 @@ def test_unset_removes_an_empty_value_in_place(
     assert path.read_text() == before.replace(gone, "", 1)
     assert commit_count(pipeline) == 3 and git(pipeline, "status", "--porcelain") == ""
     refused(cli, pipeline, "set", "acme", "--unset", key, message=f"{key}: not set")
+
+
+# --- 1. core.autocrlf: a deal checked out with CRLF is no uncommitted edit ---------------------
+
+
+@pytest.fixture
+def crlf(pipeline: Path, write_deal) -> Path:
+    """A pipeline in a repo with core.autocrlf=true (Git for Windows' default) whose deals were
+    checked out with CRLF: HEAD holds LF, the files hold CRLF, and git calls them clean."""
+    git(pipeline, "config", "core.autocrlf", "true")
+    for name in ("acme", "beta", "gamma"):
+        write_deal(pipeline, "prospecting", name, DEAL.format(extra=f"owner: {name}\n"))
+    commit_all(pipeline, "deals")
+    for name in ("acme", "beta", "gamma"):
+        (pipeline / "prospecting" / f"{name}.md").unlink()
+    git(pipeline, "checkout", "--", "prospecting")
+    path = pipeline / "prospecting" / "acme.md"
+    assert b"\r\n" in path.read_bytes() and git(pipeline, "status", "--porcelain") == ""
+    assert b"\r\n" not in git(pipeline, "cat-file", "-p", "HEAD:prospecting/acme.md").encode()
+    return path
+
+
+def test_a_crlf_checkout_is_written_and_keeps_its_line_ends(cli: Cli, crlf: Path) -> None:
+    root = crlf.parents[1]
+    r = cli("log", "acme", "call", "Discovery", "--date", "2026-03-02")
+    assert r.exit_code == 0, r.output
+    assert cli("set", "acme", "value=100").exit_code == 0
+    data = crlf.read_bytes()
+    assert b"value: 100\r\n" in data and b"summary: Discovery}\r\n" in data
+    assert data.count(b"\n") == data.count(b"\r\n")  # every line still ends with CRLF
+    assert git(root, "status", "--porcelain") == ""
+    assert commit_count(root) == 4
+
+
+def test_many_crlf_deals_in_one_change_are_checked_together(
+    cli: Cli, crlf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep writes every candidate in one change: git is asked about them all at once,
+    never once per deal."""
+    root = crlf.parents[1]
+    asked: list[str] = []
+    run = GitRepo.run
+
+    def counted(self: GitRepo, args, **kw):  # type: ignore[no-untyped-def]
+        asked.append(args[0])
+        return run(self, args, **kw)
+
+    monkeypatch.setattr(GitRepo, "run", counted)
+    r = cli("sweep", "--last-chance", "--today", "2026-11-27")
+    assert r.exit_code == 0, r.output
+    for name in ("acme", "beta", "gamma"):
+        data = (root / "prospecting" / f"{name}.md").read_bytes()
+        assert b"touchpoints:\r\n  - {date: 2026-11-27" in data, data
+        assert data.count(b"\n") == data.count(b"\r\n")
+    assert last_commit_paths(root) == [f"prospecting/{n}.md" for n in ("acme", "beta", "gamma")]
+    assert git(root, "status", "--porcelain") == ""
+    assert asked.count("hash-object") == 1 and asked.count("check-attr") <= 1, asked
+
+
+def test_a_real_edit_under_autocrlf_is_still_refused(cli: Cli, crlf: Path) -> None:
+    root = crlf.parents[1]
+    crlf.write_bytes(crlf.read_bytes().replace(b"owner: acme\r\n", b"owner: someone\r\n"))
+    before = snapshot(root)
+    r = cli("set", "acme", "value=100")
+    assert r.exit_code == 2 and "has changes not committed yet" in r.stderr, r.output
+    assert snapshot(root) == before and commit_count(root) == 2
+
+
+def test_files_whose_attributes_differ_are_hashed_each_by_its_own(crlf: Path) -> None:
+    root = crlf.parents[1]
+    (root / ".gitattributes").write_text("prospecting/beta.md -text\n")
+    crlf_bytes, lf_bytes = b"a: 1\r\nb: 2\r\n", b"a: 1\nb: 2\n"
+    ids = GitRepo(root).stored_ids(
+        [(f"prospecting/{n}.md", crlf_bytes) for n in ("acme", "beta", "gamma")]
+    )
+    lf, as_is = raw_id(root, lf_bytes), raw_id(root, crlf_bytes)
+    assert ids == {
+        "prospecting/acme.md": lf,
+        "prospecting/beta.md": as_is,
+        "prospecting/gamma.md": lf,
+    }
+
+
+def raw_id(root: Path, data: bytes) -> str:
+    """The blob id of exactly these bytes, unconverted."""
+    args = ["git", "hash-object", "--no-filters", "--stdin"]
+    return (
+        subprocess.run(args, cwd=root, input=data, capture_output=True, check=True)
+        .stdout.decode()
+        .strip()
+    )
