@@ -11,7 +11,7 @@ import datetime as dt
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
 from pipectl import stagetime
@@ -197,24 +197,34 @@ def lives(deals: Iterable[Deal], hist: History, config: Config) -> list[Life]:
 
 
 def life_of(deal: Deal, events: Sequence[Event], entered: stagetime.Entered) -> Life:
-    """The deal's stays: finished ones from its git moves, the current one from `entered`."""
+    """The deal's stays: finished ones from its git moves, the current one from `entered`.
+
+    The stay the deal left for its current one ends when the current one began, as
+    `stagetime` tells it: a move recorded later than it happened (`move --date`, a backdated
+    `stage_entered`) ends the stay before it on that day, not on its commit's."""
     stays: list[Stay] = []
     open_stay: Stay | None = None
+    left: int | None = None  # the stay the deal left by the move into `open_stay`
     created_field = deal.date("created")
     for e in events:
         if e.kind == CREATED and e.stage is not None:
             # the file's `created` says when the deal began (an import commits it later)
             began = created_field if created_field and created_field <= e.day else e.day
-            open_stay = Stay(e.stage, began)
+            open_stay, left = Stay(e.stage, began), None
         elif e.kind == MOVED and e.stage is not None:
+            left = len(stays)
             if open_stay is not None:
                 stays.append(Stay(open_stay.stage, open_stay.start, e.day))
             elif e.from_stage is not None:  # the stay began before the history git has
                 stays.append(Stay(e.from_stage, None, e.day))
+            else:
+                left = None
             open_stay = Stay(e.stage, e.day)
         elif e.kind == DELETED:
-            open_stay = None  # a deleted file did not leave its stage in the funnel's sense
+            open_stay = left = None  # a deleted file did not leave its stage, as the funnel sees it
     start, why = entered
+    if start is not None and left is not None and open_stay and open_stay.stage == deal.stage:
+        stays[left] = replace(stays[left], end=start)
     stays.append(Stay(deal.stage, start))
     created = created_field or (events[0].day if events else None)
     # for a closed deal without `closed:`, entering its closed stage is when it closed
@@ -379,7 +389,9 @@ def time_in_stage(
                 if s.start is None:
                     cut[s.stage] += 1
                 else:
-                    done[s.stage].append(float((s.end - s.start).days))
+                    # commit dates out of order (a wrong clock, a rebase) end a stay before
+                    # it began: no time spent there, never negative days
+                    done[s.stage].append(float(max(0, (s.end - s.start).days)))
             elif s.start is None:
                 unknown[s.stage].append(lf.why_unknown or "unknown")
             elif s.start <= today:  # a pinned past --today: not there yet

@@ -268,3 +268,52 @@ def raw_id(root: Path, data: bytes) -> str:
         .stdout.decode()
         .strip()
     )
+
+
+# --- 5. the report's stays: a backdated stage_entered, commit dates out of order ---------------
+
+
+def on(monkeypatch: pytest.MonkeyPatch, day: str) -> None:
+    """The next commits are dated `day` (author and committer), as a backdated history."""
+    for var in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(var, f"{day}T12:00:00+00:00")
+
+
+def stays(root: Path) -> dict:
+    import json
+
+    r = Cli(root)("report", "--json", "--today", "2026-03-01")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)["time_in_stage"]
+
+
+def test_a_backdated_move_ends_the_stay_before_it_when_it_says(
+    cli: Cli, pipeline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on(monkeypatch, "2026-01-05")
+    assert cli("add", "Acme", "--date", "2026-01-05").exit_code == 0
+    on(monkeypatch, "2026-01-20")  # recorded on the 20th, it happened on the 10th
+    assert cli("move", "acme", "qualifying", "--date", "2026-01-10").exit_code == 0
+    got = stays(pipeline)
+    assert got["prospecting"]["avg_days"] == 5  # 5 to 10 January, not to the 20th
+    assert got["qualifying"]["open_avg_days"] == 50  # as lint and the board count it
+    r = cli("board", "--json", "--today", "2026-03-01")
+    assert r.exit_code == 0 and '"days_in_stage": 50' in r.stdout, r.stdout
+
+
+def test_commit_dates_out_of_order_never_count_negative_days(
+    cli: Cli, pipeline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on(monkeypatch, "2026-01-10")
+    assert cli("add", "Acme", "--date", "2026-01-10").exit_code == 0
+    on(monkeypatch, "2026-01-20")
+    assert cli("move", "acme", "qualifying", "--date", "2026-01-20").exit_code == 0
+    on(monkeypatch, "2026-01-15")  # a clock set wrong, a rebase: this commit dates earlier
+    assert cli("move", "acme", "closing", "--date", "2026-01-15", "--force").exit_code == 0
+    on(monkeypatch, "2026-01-25")
+    assert cli("move", "acme", "connecting", "--date", "2026-01-25", "--force").exit_code == 0
+    got = stays(pipeline)
+    assert got["prospecting"]["avg_days"] == 10
+    assert (got["qualifying"]["count"], got["qualifying"]["avg_days"]) == (1, 0)  # not -5
+    assert got["closing"]["avg_days"] == 10
+    assert got["connecting"]["open_avg_days"] == 35
