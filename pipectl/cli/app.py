@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -20,6 +21,9 @@ from pipectl.version import __version__
 # An internal error's own message can hold user text of any size (a value, a path).
 _MAX_INTERNAL_MESSAGE = 300
 
+# click's UsageError, whichever click typer runs on (its own copy since typer 0.2x)
+_ClickUsageError: type[Exception] = typer.BadParameter.__mro__[1]
+
 
 class _Group(TyperGroup):
     """Every PipectlError becomes one line on stderr and its exit code; never a traceback.
@@ -28,9 +32,18 @@ class _Group(TyperGroup):
     asking for a report; PIPECTL_DEBUG=1 adds the traceback.
     """
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:  # the global options (`pipectl --bogus`, a bad -C)
+            return super().make_context(*args, **kwargs)
+        except _ClickUsageError as exc:
+            raise _usage(exc) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except _ClickUsageError as exc:  # a command's arguments and options, an unknown name
+            name = getattr(ctx, "invoked_subcommand", None)
+            raise _usage(exc, " ".join([ctx.command_path, *([name] if name else [])])) from None
         except PipectlError as exc:
             _error(_message(exc))
             raise typer.Exit(exc.exit_code) from None
@@ -45,6 +58,20 @@ class _Group(TyperGroup):
         except Exception as exc:
             _internal(exc)
             raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _usage(exc: Exception, command: str = "pipectl") -> Exception:
+    """click's usage error as pipectl's one line with a hint, exit 2; bare `pipectl` (no
+    arguments: help, by click's own exception) stays as it is."""
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        return exc
+    text = " ".join(str(getattr(exc, "format_message", exc.__str__)()).split()).rstrip(".")
+    # click's sentences ("No such command 'x'. Did you mean 'y'?") as one clause list
+    text = re.sub(r"\. ([A-Z])", lambda m: "; " + m.group(1).lower(), text)
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else command  # some errors know no context
+    _error(f"{visible(text[:1].lower() + text[1:])} (hint: {where} --help)")
+    return typer.Exit(EXIT_USAGE)
 
 
 def _error(text: str) -> None:

@@ -63,5 +63,5 @@ def test_no_words_at_all_is_a_usage_error(cli: Cli, pipeline: Path) -> None:
     for args in (("log", "acme", "call"), ("next", "acme", "--due", "tomorrow")):
         r = cli(*args)
         assert r.exit_code == 2, r.output
-        assert "Missing argument" in r.stderr
+        assert "missing argument" in r.stderr
     assert _deal(pipeline) == before
