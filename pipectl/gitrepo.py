@@ -35,6 +35,28 @@ IDENTITY_HINT = (
 )
 
 
+class GitIdentity(tuple[str | None, str | None]):
+    """A git author identity, (name, email) as git resolves each of them on its own;
+    `name_first` when the name was set more specifically than the email (say
+    $GIT_AUTHOR_NAME over a configured user.email): the two may then be two people, and
+    the name is the one meant."""
+
+    name_first: bool
+
+    def __new__(cls, name: str | None, email: str | None, name_first: bool = False) -> GitIdentity:
+        made = super().__new__(cls, (name, email))
+        made.name_first = name_first
+        return made
+
+
+def _first(*values: str | None) -> tuple[str | None, int]:
+    """The first value set, and its level (1 for the first place asked); None if none is."""
+    for level, value in enumerate(values, 1):
+        if value:
+            return value, level
+    return None, len(values) + 1
+
+
 class GitNotFound(GitError):
     """git could not be started at all (not installed, not on PATH), as opposed to failing."""
 
@@ -318,13 +340,15 @@ class GitRepo:
                         found[files[i][0]] = oid
         return found
 
-    def identity(self) -> tuple[str | None, str | None]:
+    def identity(self) -> GitIdentity:
         """Who commits here, (name, email), as git picks its author: $GIT_AUTHOR_NAME and
         $GIT_AUTHOR_EMAIL before the config's author.* and then user.* ($EMAIL last for the
         email); None for what none of them gives. Git is started only when an env var is unset.
+        Git picks the two apart, so it also says which of them was set more specifically.
         """
         name = os.environ.get("GIT_AUTHOR_NAME", "").strip() or None
         email = os.environ.get("GIT_AUTHOR_EMAIL", "").strip() or None
+        name_level = email_level = 0  # 0: the environment, 1: author.*, 2: user.*, 3: $EMAIL
         if name is None or email is None:
             keys = r"^(author|user)\.(name|email)$"
             proc = self.run(["config", "-z", "--get-regexp", keys], check=False)  # 1: none set
@@ -332,10 +356,15 @@ class GitRepo:
             for entry in proc.stdout.split("\0"):  # the last value of a key wins, as in git
                 key, _, value = entry.partition("\n")
                 values[key.lower()] = value.strip()
-            name = name or values.get("author.name") or values.get("user.name") or None
-            email = email or values.get("author.email") or values.get("user.email")
-            email = email or os.environ.get("EMAIL", "").strip() or None
-        return name, email
+            if name is None:
+                name, name_level = _first(values.get("author.name"), values.get("user.name"))
+            if email is None:
+                email, email_level = _first(
+                    values.get("author.email"),
+                    values.get("user.email"),
+                    os.environ.get("EMAIL", "").strip(),
+                )
+        return GitIdentity(name, email, name_first=name_level < email_level)
 
     def git_dir(self) -> Path:
         """The git directory: `.git`, or where a `.git` file's `gitdir:` line points (a linked

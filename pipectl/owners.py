@@ -15,6 +15,7 @@ from typing import Any
 from pipectl.configspec import Member
 from pipectl.deal import Deal
 from pipectl.errors import UsageError
+from pipectl.gitrepo import GitIdentity
 
 # How figures and filters name the deals that have no owner (`--owner "(none)"`).
 NO_OWNER = "(none)"
@@ -61,9 +62,13 @@ def member(team: Team, word: str | None) -> Member | None:
     return _names(team).get(_fold(word))
 
 
-def roster_handle(team: Team, name: str | None, email: str | None = None) -> str | None:
-    """The handle of the member a git identity is: by its email (the surer), then its name."""
-    for word in (email, name):
+def roster_handle(
+    team: Team, name: str | None, email: str | None = None, name_first: bool = False
+) -> str | None:
+    """The handle of the member a git identity is: by its email (the surer), then its name;
+    by the name first when it was set more specifically than the email (`name_first`: git
+    takes $GIT_AUTHOR_NAME over the config, and so does the roster)."""
+    for word in (name, email) if name_first else (email, name):
         found = member(team, word)
         if found is not None:
             return found.handle
@@ -74,14 +79,17 @@ def default_owner(
     team: Team, env_owner: str | None, identity: Callable[[], Identity] | None
 ) -> str | None:
     """Whose deals when no `--owner` is given: $PIPECTL_OWNER, else the roster handle of the
-    committing identity, else (no roster match) its git name; None when none is known.
+    committing identity as git resolves it (`GitRepo.identity`, name or email, whichever is
+    set more specifically), else (no roster match) its git name; None when none is known.
 
     `identity` is asked only when $PIPECTL_OWNER is unset (it starts git).
     """
     if env_owner and env_owner.strip():
         return env_owner
-    name, email = identity() if identity is not None else (None, None)
-    return roster_handle(team, name, email) or name
+    who = identity() if identity is not None else (None, None)
+    name, email = who
+    first = isinstance(who, GitIdentity) and who.name_first
+    return roster_handle(team, name, email, first) or name
 
 
 def owner_key(name: str | None, team: Team = ()) -> str:

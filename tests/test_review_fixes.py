@@ -317,3 +317,34 @@ def test_commit_dates_out_of_order_never_count_negative_days(
     assert (got["qualifying"]["count"], got["qualifying"]["avg_days"]) == (1, 0)  # not -5
     assert got["closing"]["avg_days"] == 10
     assert got["connecting"]["open_avg_days"] == 35
+
+
+# --- 9. the roster matches the author identity git resolves -----------------------------------
+
+
+def test_the_default_owner_is_the_author_git_would_record(
+    pipeline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_roster import ROSTER, owner_of
+
+    with (pipeline / "pipeline.yaml").open("a", encoding="utf-8") as f:
+        f.write(ROSTER)
+    git(pipeline, "config", "user.name", "Alice Smith")
+    git(pipeline, "config", "user.email", "alice@acme.example")
+    commit_all(pipeline, "the team")
+    cli = Cli(pipeline)
+    assert cli("add", "One").exit_code == 0
+    assert owner_of(pipeline, "one") == "alice"
+    # $GIT_AUTHOR_NAME overrides the config, as git's own author is Bob Jones now
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Bob Jones")
+    r = cli("add", "Two")
+    assert r.exit_code == 0, r.output
+    assert git(pipeline, "log", "-1", "--format=%an").strip() == "Bob Jones"
+    assert owner_of(pipeline, "two") == "bob"
+    # so does author.name over user.email; at one level the email is the surer word
+    monkeypatch.delenv("GIT_AUTHOR_NAME")
+    git(pipeline, "config", "author.name", "Bob Jones")
+    assert cli("add", "Three").exit_code == 0 and owner_of(pipeline, "three") == "bob"
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Bob Jones")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "alice@acme.example")
+    assert cli("add", "Four").exit_code == 0 and owner_of(pipeline, "four") == "alice"
