@@ -19,13 +19,17 @@ Starts git only through `gitrepo.GitRepo`. Never prints.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Generator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import NoReturn, cast
 
 from pipectl import dates
+from pipectl.caches import framed
+from pipectl.caches.blobs import BlobCache
 from pipectl.config import CONFIG_FILE, Config, config_from_bytes
-from pipectl.deal import is_valid_id, parse_deal
+from pipectl.deal import is_valid_id
 from pipectl.errors import DealError, GitError, UsageError
 from pipectl.gitrepo import GitRepo
 from pipectl.store import MAX_DEAL_BYTES, DealRef, LoadResult, Pipeline
@@ -82,37 +86,54 @@ def as_of(pipeline: Pipeline, day: dt.date) -> PipelineAt:
 
 
 def pipeline_at(root: Path, git: GitRepo, commit: str) -> PipelineAt:
-    """The pipeline at `root` as `commit`'s tree holds it: its pipeline.yaml (the defaults
-    when it had none yet) and every deal file, read by one `git ls-tree` and one
-    `git cat-file --batch`."""
+    """The pipeline at `root` as `commit`'s tree holds it: its pipeline.yaml and every deal
+    file, from one `git ls-tree` and one `git cat-file --batch` (for the blobs the blob-keyed
+    parse cache, caches/blobs.py, does not know; a second one, only if a command then wants
+    the bytes of a blob the cache knew, as lint's line lookups may)."""
     rel = git.rel(root)
     prefix = "" if rel == "." else rel + "/"
     tree = _tree(git, commit, prefix)
-    wanted = {oid for path, oid in tree.items() if path == CONFIG_FILE or _maybe_deal(path)}
-    blobs = _blobs(git, wanted)
-    files = {path: blobs[oid] for path, oid in tree.items() if oid in blobs}
-    config_bytes = files.get(CONFIG_FILE, b"")
-    config = config_from_bytes(config_bytes, root / CONFIG_FILE)
-    return PipelineAt(root, git, commit, config, files)
+    if CONFIG_FILE not in tree:
+        raise UsageError(f"{commit[:12]} has no {prefix}{CONFIG_FILE}: the pipeline began later")
+    try:
+        cache = BlobCache(framed.default_dir(root, git.git_dir()))
+    except GitError:  # a `.git` file naming no git directory: nothing is kept there
+        cache = BlobCache(None)
+    first = {
+        oid
+        for path, oid in tree.items()
+        if path == CONFIG_FILE or (_maybe_deal(path) and not cache.known(oid))
+    }
+    blobs = _blobs(git, first)
+    config = config_from_bytes(blobs.get(tree[CONFIG_FILE], b""), root / CONFIG_FILE)
+    return PipelineAt(root, git, commit, config, tree, blobs, cache)
 
 
 class PipelineAt(Pipeline):
-    """A pipeline of one commit's tree: every read answered from the blobs read, nothing
-    written. Paths are where the files would be in the worktree (`root / stage / id.md`), so
-    they show as a checkout of the commit shows them."""
+    """A pipeline of one commit's tree: every read answered from git's blobs, nothing written
+    but the blob-keyed parse cache. Paths are where the files would be in the worktree
+    (`root / stage / id.md`), so they show as in a checkout of the commit."""
 
     def __init__(
-        self, root: Path, git: GitRepo, commit: str, config: Config, files: Mapping[str, bytes]
+        self,
+        root: Path,
+        git: GitRepo,
+        commit: str,
+        config: Config,
+        tree: Mapping[str, str],
+        blobs: dict[str, bytes],
+        cache: BlobCache,
     ):
         super().__init__(root, config)
-        self.git = git
+        self.git = self._git = git
         self.at = commit
-        self.files = files  # pipeline-relative path -> the blob's bytes
+        self.tree = tree  # pipeline-relative path -> blob id
+        self._blobs, self._cache = blobs, cache
 
     def deal_refs(self, stages: Sequence[str] | None = None) -> list[DealRef]:
         wanted = list(stages) if stages is not None else list(self.config.stage_names)
         by_stage: dict[str, list[str]] = {}
-        for path in self.files:
+        for path in self.tree:
             stage, _, name = path.partition("/")
             if name.endswith(".md") and "/" not in name and not name.startswith("."):
                 by_stage.setdefault(stage, []).append(name)
@@ -124,21 +145,34 @@ class PipelineAt(Pipeline):
 
     def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
         result = LoadResult()
-        for ref in self.deal_refs(stages):
-            shown = ref.path.relative_to(self.root) if relative else self.display(ref.path)
-            try:
-                result.deals.append(parse_deal(self._read_bytes(ref.path), shown, ref.stage))
-            except DealError as exc:
-                result.errors.append(DealError(exc.message, shown, exc.line))
-            except (RecursionError, ValueError, TypeError) as exc:  # as the deal cache says it
-                result.errors.append(DealError(f"cannot parse: {type(exc).__name__}", shown, 1))
+        collecting = gc.isenabled()  # as the deal cache does: many new objects, no cycles
+        gc.disable()
+        try:
+            for ref in self.deal_refs(stages):
+                shown = ref.path.relative_to(self.root) if relative else self.display(ref.path)
+                oid = self.tree[ref.path.relative_to(self.root).as_posix()]
+                item = self._cache.parse(oid, partial(self._read_bytes, ref.path), ref, shown)
+                if isinstance(item, DealError):
+                    result.errors.append(item)
+                else:
+                    result.deals.append(item)
+        finally:
+            if collecting:
+                gc.enable()
+        self._cache.save()
         return result
 
     def _read_bytes(self, path: Path) -> bytes:
         try:
-            data = self.files[path.relative_to(self.root).as_posix()]
+            oid = self.tree[path.relative_to(self.root).as_posix()]
         except (KeyError, ValueError):
             raise DealError("cannot read: No such file or directory", self.display(path)) from None
+        if oid not in self._blobs:  # every blob still unread at once: one more cat-file
+            unread = {o for p, o in self.tree.items() if _maybe_deal(p) and o not in self._blobs}
+            self._blobs.update(_blobs(self._git, unread | {oid}))
+        data = self._blobs.get(oid)
+        if data is None:  # gone from a partial clone
+            raise DealError("cannot read: not in this clone", self.display(path))
         if len(data) > MAX_DEAL_BYTES:
             raise DealError(f"is larger than {MAX_DEAL_BYTES >> 20} MB; not read", path)
         return data
@@ -150,7 +184,7 @@ class PipelineAt(Pipeline):
         return [
             DealRef(deal_id, s, self.root / s / name)
             for s in self.config.stage_names
-            if f"{s}/{name}" in self.files
+            if f"{s}/{name}" in self.tree
         ]
 
     def inside(self, path: Path) -> bool:
@@ -163,22 +197,21 @@ class PipelineAt(Pipeline):
         """The files lint's stray-file rule would look at in a checkout of the commit (its
         `_stray_candidates`, over the tree): `.md` files with frontmatter outside a stage's
         own deals, hidden folders and nested pipelines left out, at most 4 levels deep."""
-        nested = {p.rpartition("/")[0] for p in self.files if p.endswith("/" + CONFIG_FILE)}
+        nested = {p.rpartition("/")[0] for p in self.tree if p.endswith("/" + CONFIG_FILE)}
         out = []
-        for path in sorted(self.files):
+        for path in sorted(self.tree):
             parts = path.split("/")
             if len(parts) > _STRAY_DEPTH or any(p.startswith(".") for p in parts):
                 continue
-            folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
-            if any(f in nested for f in folders):
+            if any("/".join(parts[:i]) in nested for i in range(1, len(parts))):
                 continue
             name = parts[-1]
-            in_stage = len(parts) > 1 and parts[0] in stages
             if not name.lower().endswith(".md"):
                 continue
-            if in_stage and len(parts) == 2 and name.endswith(".md"):
-                continue
-            if self.files[path][:8].removeprefix(b"\xef\xbb\xbf").startswith(b"---"):
+            if len(parts) == 2 and parts[0] in stages and name.endswith(".md"):
+                continue  # a stage's own deal: the loader's
+            head = self._read_bytes(self.root / path)[:8]
+            if head.removeprefix(b"\xef\xbb\xbf").startswith(b"---"):
                 out.append(self.root / path)
         return out
 

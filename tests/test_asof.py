@@ -211,8 +211,8 @@ def test_a_pipeline_in_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert sha is not None
     then = asof.pipeline_at(sales, git_repo, sha)
     assert [(d.id, d.stage) for d in then.load().deals] == [("omega", "prospecting")]
-    assert set(then.files) >= {"pipeline.yaml", "prospecting/omega.md"}
-    assert "README.md" not in then.files
+    assert set(then.tree) >= {"pipeline.yaml", "prospecting/omega.md"}
+    assert "README.md" not in then.tree
     hist = history.read(git_repo, sales, at=sha)
     assert [e.kind for e in hist.events] == ["created"]
 
@@ -351,3 +351,36 @@ def test_days_that_cannot_be_shown(story: Path, day: str, message: str):
         assert result.exit_code == 2, (command, result.output)
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (command, result.output)
+
+
+def test_a_day_already_read_parses_nothing_again(story: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipectl.caches import blobs
+
+    parsed: list[str] = []
+    real = blobs.parse_deal
+
+    def counting(data: bytes, path: Path, stage: str):  # type: ignore[no-untyped-def]
+        parsed.append(path.stem)
+        return real(data, path, stage)
+
+    monkeypatch.setattr(blobs, "parse_deal", counting)
+    git_repo = GitRepo(story)
+    day16, day21 = (asof.commit_on(git_repo, dt.date(2026, 1, d)) for d in (16, 21))
+    assert day16 is not None and day21 is not None
+    first = _deals(asof.pipeline_at(story, git_repo, day16))
+    assert sorted(parsed) == ["acme", "beta", "gamma"]
+    parsed.clear()
+    assert _deals(asof.pipeline_at(story, git_repo, day16)) == first
+    assert parsed == []
+    asof.pipeline_at(story, git_repo, day21).load()  # acme won since: only its new blob
+    assert parsed == ["acme"]
+    # a cache file gone bad is a miss, never a wrong deal
+    for path in (story / ".git" / "pipectl" / "cache").glob("*/blobs.bin"):
+        path.write_bytes(path.read_bytes()[:-5] + b"xxxxx")
+    parsed.clear()
+    assert _deals(asof.pipeline_at(story, git_repo, day16)) == first
+    assert sorted(parsed) == ["acme", "beta", "gamma"]
+    monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
+    parsed.clear()
+    assert _deals(asof.pipeline_at(story, git_repo, day16)) == first
+    assert sorted(parsed) == ["acme", "beta", "gamma"]
