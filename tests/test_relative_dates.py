@@ -5,6 +5,7 @@ the ISO date is what gets stored, and a bad date is one line listing the forms, 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -189,3 +190,16 @@ def test_cli_refuses_a_bad_date_on_one_line(cli: Cli, monkeypatch) -> None:
     assert r.exit_code == EXIT_USAGE
     assert r.stderr.startswith("pipectl: error: --due: 'someday' is not a date (use YYYY-MM-DD")
     assert len(r.stderr.splitlines()) == 1
+
+
+def test_a_report_window_counts_from_the_reports_today(cli: Cli, monkeypatch) -> None:
+    monkeypatch.setenv("PIPECTL_TODAY", "2026-11-20")
+    assert cli("add", "Acme", "--value", "100").exit_code == 0
+    assert cli("won", "acme").exit_code == 0
+    monkeypatch.setenv("PIPECTL_TODAY", "2026-01-01")  # --today, not this, is the report's day
+    pinned = ("report", "--json", "--today", "2026-11-27")
+    relative = cli(*pinned, "--since", "-4w", "--until", "yesterday")
+    absolute = cli(*pinned, "--since", "2026-10-30", "--until", "2026-11-26")
+    assert relative.exit_code == 0, relative.output
+    assert json.loads(relative.stdout) == json.loads(absolute.stdout)
+    assert json.loads(relative.stdout) != json.loads(cli(*pinned, "--since", "-3d").stdout)

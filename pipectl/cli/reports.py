@@ -14,9 +14,14 @@ from pipectl.cli.common import AsOfOpt, TodayOpt, as_of, open_pipeline, warn, wi
 if TYPE_CHECKING:
     from pipectl.store import Pipeline
 
-SinceOpt = typer.Option(None, "--since", metavar="DATE", help="Only from this date on.")
+SinceOpt = typer.Option(
+    None,
+    "--since",
+    metavar="DATE",
+    help="Only from this date on (YYYY-MM-DD or relative: -4w, -1m, mon, …; docs/dates.md).",
+)
 UntilOpt = typer.Option(
-    None, "--until", metavar="DATE", help="Only up to this date, inclusive (YYYY-MM-DD)."
+    None, "--until", metavar="DATE", help="Only up to this date, inclusive (as --since)."
 )
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
 
@@ -112,7 +117,7 @@ def report(
     from pipectl.jsonout import dumps
 
     pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
-    start, end = window(since, until)
+    start, end = window(since, until, now)  # `--since -4w` counts from the report's today
     # git walks the log on one core while this process parses the deal files
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(hist_mod.read, pipeline.git, pipeline.root, None, pipeline.at)
