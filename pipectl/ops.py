@@ -6,10 +6,11 @@ Each takes a Pipeline and plain arguments, validates them, changes files through
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from pipectl.config import CONFIG_FILE, default_config_text
 from pipectl.dates import parse_date
 from pipectl.deal import DealText, decode, is_valid_id, parse_yaml, slugify, split
 from pipectl.dealedit import REMOVE, append_item, new_deal_text, set_fields
-from pipectl.errors import DealError, UsageError
+from pipectl.errors import DealError, PipectlError, UsageError
 from pipectl.fieldtypes import DATE_FIELDS
 from pipectl.gitrepo import GitRepo, find_git_root
 from pipectl.store import Change, DealRef, Pipeline, check_write
@@ -508,3 +509,38 @@ def save_edit(
         ch.write(ref.path, after)
         ch.set_message(f"edit {ref.id}", "edit", ref.id)
     return Outcome(ref, ch.committed, f"saved {ref.id}")
+
+
+# --- refusals before a command opens its deal -----------------------------------------------
+
+
+def about_deal(pipeline: Pipeline, ref_text: str) -> contextlib.AbstractContextManager[None]:
+    """Refusals raised inside (a `--date` or `--due` that is no date, read before the command
+    opens its deal) name the deal's file, as every refusal of a deal does."""
+    return _naming(pipeline, lambda: pipeline.resolve(ref_text).path)
+
+
+def about_new_deal(
+    pipeline: Pipeline, title: str, deal_id: str | None, stage: str | None
+) -> contextlib.AbstractContextManager[None]:
+    """As `about_deal`, naming the file `add` would make (as its schema refusals do)."""
+
+    def path() -> Path:
+        folder = pipeline.stage_dir(pipeline.require_stage(stage or pipeline.config.stage_names[0]))
+        return folder / f"{deal_id if deal_id is not None else slugify(title)}.md"
+
+    return _naming(pipeline, path)
+
+
+@contextlib.contextmanager
+def _naming(pipeline: Pipeline, path: Callable[[], Path]) -> Iterator[None]:
+    try:
+        yield
+    except UsageError as exc:
+        if exc.path is not None:
+            raise
+        try:
+            where = pipeline.display(path())
+        except PipectlError:  # no such deal, a bad stage: the first refusal stands
+            raise exc from None
+        raise UsageError(exc.message, where) from None

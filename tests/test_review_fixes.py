@@ -147,6 +147,37 @@ def test_a_value_that_is_no_date_names_the_file(cli: Cli, pipeline: Path, acme: 
     assert line.startswith(f"pipectl: error: {acme}: next_step_due: 'soonish'"), line
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("move", "acme", "qualifying", "--date", "someday"),
+        ("lost", "acme", "--reason", "price", "--date", "someday"),
+        ("won", "acme", "--date", "2999-01-01"),
+        ("log", "acme", "call", "Hello", "--date", "someday"),
+        ("next", "acme", "Call back", "--due", "someday"),
+    ],
+)
+def test_a_date_option_that_is_no_date_names_the_file(
+    cli: Cli, pipeline: Path, acme: Path, args: tuple[str, ...]
+) -> None:
+    what = "--due" if "--due" in args else "--date"
+    line = refused(cli, pipeline, *args, message=what)
+    assert line.startswith(f"pipectl: error: {acme}: {what}: "), line
+
+
+def test_a_bad_date_of_a_new_deal_names_the_file_it_would_make(cli: Cli, pipeline: Path) -> None:
+    new = pipeline / "qualifying" / "new-co.md"
+    for args in (
+        ("--date", "someday"),
+        ("--next-step", "Call", "--due", "someday"),
+        ("--set", "expected_close=someday"),
+    ):
+        line = refused(cli, pipeline, "add", "New Co", "--stage", "qualifying", *args, message="")
+        assert line.startswith(f"pipectl: error: {new}: "), line
+    line = refused(cli, pipeline, "move", "nobody", "qualifying", "--date", "x", message="")
+    assert line.startswith("pipectl: error: --date: 'x'"), line  # no such deal: as it was
+
+
 def test_a_gate_refusal_names_the_file(cli: Cli, pipeline: Path, acme: Path) -> None:
     line = refused(cli, pipeline, "move", "acme", "connecting", message="acme cannot enter")
     assert line.startswith(f"pipectl: error: {acme}: acme cannot enter"), line

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from pipectl.configspec import Member
+    from pipectl.store import Pipeline
 
 from pipectl.cli.app import app
 from pipectl.cli.common import (
@@ -109,17 +112,19 @@ def add(
         owner = default_owner(team, os.environ.get("PIPECTL_OWNER"), git.identity if git else None)
         if team and owner is not None and not os.environ.get("PIPECTL_OWNER"):
             _known_default(team, owner)
-    fields = {
-        "company": company,
-        "contact": contact,
-        "owner": owner,
-        "value": _whole(value),
-        "expected_close": date_option(expected_close, "--expected-close"),
-        "next_step": next_step,
-        "next_step_due": date_option(due, "--due"),
-        "tags": list(tag) if tag else None,
-        **ops.assigned(pipeline, assignments or ()),
-    }
+    with ops.about_new_deal(pipeline, title, deal_id, stage):  # a bad date names the file
+        fields = {
+            "company": company,
+            "contact": contact,
+            "owner": owner,
+            "value": _whole(value),
+            "expected_close": date_option(expected_close, "--expected-close"),
+            "next_step": next_step,
+            "next_step_due": date_option(due, "--due"),
+            "tags": list(tag) if tag else None,
+            **ops.assigned(pipeline, assignments or ()),
+        }
+        day = when(date)
     with ExitStack() as stack:
 
         def review(text: str) -> str:
@@ -132,7 +137,7 @@ def add(
             deal_id=deal_id,
             stage=stage,
             fields=fields,
-            when=when(date),
+            when=day,
             review=review if edit else None,
             force=force,
             commit=not no_commit,
@@ -187,7 +192,7 @@ def move(
         pipeline,
         deal,
         stage,
-        when=when(date),
+        when=_when_of(pipeline, deal, date),
         reason=reason,
         reopen=reopen,
         force=force,
@@ -209,7 +214,14 @@ def won(
 
     pipeline = open_pipeline(ctx)
     stage = ops.closing_stage(pipeline, "won")
-    outcome = ops.move(pipeline, deal, stage, when=when(date), reopen=reopen, commit=not no_commit)
+    outcome = ops.move(
+        pipeline,
+        deal,
+        stage,
+        when=_when_of(pipeline, deal, date),
+        reopen=reopen,
+        commit=not no_commit,
+    )
     report(pipeline, outcome, no_commit)
 
 
@@ -229,7 +241,13 @@ def lost(
     pipeline = open_pipeline(ctx)
     stage = ops.closing_stage(pipeline, "lost")
     outcome = ops.move(
-        pipeline, deal, stage, when=when(date), reason=reason, reopen=reopen, commit=not no_commit
+        pipeline,
+        deal,
+        stage,
+        when=_when_of(pipeline, deal, date),
+        reason=reason,
+        reopen=reopen,
+        commit=not no_commit,
     )
     report(pipeline, outcome, no_commit)
 
@@ -255,7 +273,7 @@ def log(
         deal,
         kind,
         _words(summary),
-        when=when(date),
+        when=_when_of(pipeline, deal, date),
         outcome=outcome,
         commit=not no_commit,
     )
@@ -276,9 +294,18 @@ def next_(
     from pipectl import ops
 
     pipeline = open_pipeline(ctx)
-    due_date = date_option(due, "--due")
+    with ops.about_deal(pipeline, deal):  # a bad date names the deal's file
+        due_date = date_option(due, "--due")
     outcome = ops.next_step(pipeline, deal, _words(step), due_date, not no_commit)
     report(pipeline, outcome, no_commit)
+
+
+def _when_of(pipeline: Pipeline, deal: str, date: str | None) -> dt.date:
+    """`--date` read for a deal: a refusal names the deal's file."""
+    from pipectl import ops
+
+    with ops.about_deal(pipeline, deal):
+        return when(date)
 
 
 def _words(words: list[str]) -> str:
