@@ -142,7 +142,10 @@ class _Progress:
     def __call__(self, phase: str, done: int, total: int) -> None:
         if not self.enabled:
             return
-        text = f"{phase} {done:,}/{total:,}" if total > 1 else f"{phase}…"
+        if total > 1:
+            text = f"{phase} {done:,}/{total:,}"
+        else:  # rows are checked as they are read: their number is known at the end
+            text = f"{phase} {done:,}…" if done else f"{phase}…"
         sys.stderr.write(f"\r\x1b[K{text}")
         sys.stderr.flush()
         self.shown = True
@@ -189,8 +192,8 @@ def export(
     """Export every deal with its stage, fields and notes as CSV or JSON.
 
     `pipectl import` reads either back: the JSON export reproduces deals exactly, touchpoints
-    included. A deal file that cannot be read is left out and named on stderr (file and
-    line); the export of the others is still written, and the exit code is 2.
+    included. A deal file that cannot be read, or could not come back the same, is left out
+    and named on stderr (file and line); the others are still written, and the exit code is 2.
     """
     from pipectl.transfer.exporter import export as run_export
 
@@ -217,6 +220,7 @@ def export(
         skipped = len(result.errors)
         files = "1 deal file" if skipped == 1 else f"{skipped:,} deal files"
         raise DealError(
-            f"export incomplete: {files} could not be read and {'is' if skipped == 1 else 'are'} "
+            f"export incomplete: {files} could not be read or exported as they are and "
+            f"{'is' if skipped == 1 else 'are'} "
             f"left out (listed above); {result.count:,} deals exported"
         )

@@ -1,22 +1,26 @@
 """`pipectl export`: every deal with its stage, fields and notes, as CSV or JSON text.
 
 CSV flattens what a spreadsheet cannot hold (touchpoints become a count and a last date);
-JSON keeps everything, so `pipectl import` of either gives the same deals back. Never prints.
+JSON keeps everything, so `pipectl import` of either gives the same deals back. A deal that
+could not come back the same (a key import cannot read, a value JSON cannot tell apart) is
+left out and named, never exported changed. Never prints.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pipectl.deal import Deal, parse_yaml
-from pipectl.dealedit import flow
+from pipectl.dealedit import flow, scalar
 from pipectl.errors import DealError, UsageError
-from pipectl.jsonout import dumps, plain
+from pipectl.jsonout import dumps
 from pipectl.store import Pipeline
-from pipectl.transfer.mapping import FIELD_ORDER
+from pipectl.transfer.jsonform import exact, first_difference, revive, to_json
+from pipectl.transfer.mapping import DERIVED_COLUMNS, FIELD_ORDER, KEY_RE
 from pipectl.yamltext import key_lines
 
 FORMATS = ("csv", "json")
@@ -54,16 +58,81 @@ def export(pipeline: Pipeline, fmt: str, stages: Sequence[str] | None = None) ->
             errors.append(exc)
             continue
         deal = Deal(ref.id, ref.stage, ref.path, fields, key_lines(text.yaml, text.yaml_first_line))
+        why = _keys_refused(deal, fmt) or (_not_json(deal) if fmt == "json" else None)
+        if why is not None:
+            key, message = why
+            errors.append(DealError(message, shown, _line(deal, key)))
+            continue
         items.append(_Item(deal, text.body))
     out = _json(pipeline, items) if fmt == "json" else _csv(pipeline, items)
     return Export(out, len(items), tuple(errors))
 
 
+# Column names the CSV export writes itself, or that import does not read as fields
+_RESERVED_COLUMNS = ("id", "stage", "body", *DERIVED_COLUMNS)
+
+
+def _keys_refused(deal: Deal, fmt: str) -> tuple[str, str] | None:
+    """(key, why) for the first field name that import would not read back as that name."""
+    for key in deal.fields:
+        shown = str(key)
+        if not isinstance(key, str):
+            kind = "a date" if isinstance(key, dt.date) else type(key).__name__
+            return shown, (
+                f"key {key!r} is {kind}, not text: it cannot be exported so that import "
+                f"reads it back (write it as text, '{key}')"
+            )
+        if fmt == "json" and scalar(key) != key:
+            return key, f"key {key!r} cannot be imported back: use a plain name (letters first)"
+        if fmt == "csv" and key != "touchpoints":
+            if not KEY_RE.match(key) or "." in key or key in _RESERVED_COLUMNS:
+                return key, (
+                    f"key {key!r} cannot be a CSV column that import reads back as that field "
+                    "(export --format json keeps it)"
+                )
+            value = deal.fields[key]
+            if key == "qualification" and isinstance(value, Mapping):
+                for sub in value:
+                    if not isinstance(sub, str) or not KEY_RE.match(f"{key}.{sub}"):
+                        return key, (
+                            f"qualification criterion {sub!r} cannot be a CSV column "
+                            "(export --format json keeps it)"
+                        )
+    return None
+
+
+def _line(deal: Deal, key: str) -> int:
+    """The line of a key, also one YAML reads as a number, date or boolean (`True`, `true`)."""
+    if key in deal.lines:
+        return deal.line_of(key)
+    return next((n for k, n in deal.lines.items() if k.lower() == key.lower()), 1)
+
+
+def _not_json(deal: Deal) -> tuple[str, str] | None:
+    """(key, why) when the JSON form of the deal's fields would not read back the same."""
+    data, texts = to_json(deal.fields)
+    back = revive(data, {tuple(p) for p in texts})
+    if exact(back, deal.fields):
+        return None
+    where = first_difference(deal.fields, back)
+    key = str(where[0]) if where else ""
+    field = ".".join(str(k) for k in where) or "its fields"
+    return key, (
+        f"{field} cannot be exported as JSON so that import reads it back the same "
+        "(JSON has no such value: a number or date as a key, .inf or .nan, a timestamp, "
+        "binary data...)"
+    )
+
+
 def _json(pipeline: Pipeline, items: Sequence[_Item]) -> str:
-    data = [
-        {"id": i.deal.id, "stage": i.deal.stage, "fields": plain(i.deal.fields), "body": i.body}
-        for i in items
-    ]
+    data = []
+    for i in items:
+        fields, texts = to_json(dict(i.deal.fields))
+        item: dict[str, Any] = {"id": i.deal.id, "stage": i.deal.stage, "fields": fields}
+        if texts:  # text that reads like a date: import keeps it text
+            item["text_paths"] = texts
+        item["body"] = i.body
+        data.append(item)
     return dumps(data) + "\n"
 
 
@@ -92,6 +161,8 @@ def columns(pipeline: Pipeline, deals: Sequence[Deal]) -> list[str]:
             return order["qualification"], criteria.get(key, len(criteria))
         return order.get(key, len(order)), 0
 
+    # `created` always: an import with no such column dates every new deal today
+    present.setdefault("created", None)
     keys = sorted(present, key=rank)  # stable: the user's keys keep first-seen order
     return ["id", "stage", *keys, "touchpoint_count", "last_touch", "body"]
 
@@ -141,6 +212,8 @@ def _cell(value: Any, tags: bool = False) -> str:
         return "true" if value else "false"
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, float) and math.isfinite(value):
+        return _positional(value)
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, list) and tags and all(_plain_tag(v) for v in value):
@@ -152,3 +225,12 @@ def _cell(value: Any, tags: bool = False) -> str:
 
 def _plain_tag(value: Any) -> bool:
     return isinstance(value, str) and not any(c in value for c in ",;[]") and value == value.strip()
+
+
+def _positional(value: float) -> str:
+    """A float without an exponent (`1e-05` would come back as text), and with a point (a
+    whole float must not come back an int): the shortest digits that read back the same."""
+    from decimal import Decimal
+
+    text = format(Decimal(repr(value)), "f")
+    return text if "." in text else f"{text}.0"

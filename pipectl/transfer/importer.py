@@ -2,7 +2,9 @@
 
 Every row is checked before anything is written, its resulting fields against the deal schema
 too: a bad row stops the whole import (or, asked to, is skipped and listed), named by its own
-line. Existing deals change only in their mapped fields. Never prints.
+line. Rows are read one at a time, twice (checked, then written): memory holds one row and a
+few dozen bytes per row (its id, line and outcome), never the file. Existing deals change only
+in their mapped fields. Never prints.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from pipectl.deal import DealText, decode, parse_yaml, split
 from pipectl.dealedit import REMOVE, new_deal_text, set_fields
 from pipectl.errors import DealError, UsageError
 from pipectl.store import Change, DealRef, Pipeline
+from pipectl.transfer.jsonform import exact
 from pipectl.transfer.mapping import FIELD_ORDER
 from pipectl.transfer.options import STEP, Options, Progress
-from pipectl.transfer.rows import Incoming, RowError, csv_rows, json_rows, unique
+from pipectl.transfer.rows import Incoming, RowError, csv_rows, json_rows
 from pipectl.yamltext import same_value
 
 
@@ -85,11 +88,44 @@ class _Update:
     fields: dict[str, Any]  # what `text` reads back as
 
 
+_KINDS = ("create", "update", "move", "unchanged", "invalid")
+
+
 @dataclass
-class _Plan:
-    creates: list[Incoming] = field(default_factory=list)
-    updates: list[_Update] = field(default_factory=list)
-    unchanged: int = 0
+class _Checked:
+    """What the checking pass found. Per row it keeps only its id, line and outcome (a few
+    dozen bytes: rows are read again to be written), so a million rows never sit in memory."""
+
+    by_id: dict[str, list[DealRef]]
+    stages: tuple[str, ...]
+    seen: dict[str, int] = field(default_factory=dict)  # id -> line, outcome, stage: packed
+    repeated: dict[str, list[int]] = field(default_factory=dict)  # id -> every line naming it
+    errors: list[RowError] = field(default_factory=list)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, stage) -> rows
+    rows: int = 0
+
+    def add(self, row: Incoming, kind: str) -> None:
+        stage = self.stages.index(row.stage)
+        self.seen[row.id] = (row.line * 256 + stage) * 8 + _KINDS.index(kind)
+        self.counts[kind, row.stage] = self.counts.get((kind, row.stage), 0) + 1
+
+    def finish(self, unit: str) -> None:
+        """Rows that name the same deal are all invalid: which one is right cannot be known."""
+        if not self.repeated:
+            return
+        # the first row's own fault is no longer the news: it is one of several
+        firsts = {lines[0] for lines in self.repeated.values()}
+        self.errors = [e for e in self.errors if e.line not in firsts]
+        for deal_id, lines in self.repeated.items():
+            packed = self.seen[deal_id]
+            kind, stage = _KINDS[packed % 8], self.stages[packed // 8 % 256]
+            self.counts[kind, stage] -= 1
+            for line in lines:
+                also = ", ".join(str(n) for n in lines if n != line)
+                self.errors.append(RowError(line, f"id {deal_id!r} is also on {unit} {also}"))
+
+    def count(self, *kinds: str) -> int:
+        return sum(n for (k, _), n in self.counts.items() if k in kinds)
 
 
 # --- the whole import -----------------------------------------------------------------------
@@ -103,7 +139,8 @@ def import_file(
     today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> Result:
-    """Import a CSV or JSON file into the pipeline: checked first, written all at once."""
+    """Import a CSV or JSON file into the pipeline: every row checked first, then read again
+    and written, all in one commit; memory holds one row at a time, not the file."""
     from pipectl.dates import today as ops_today
 
     now = today or ops_today()
@@ -113,51 +150,56 @@ def import_file(
         if options.mapping_file or options.maps or options.date_format:
             raise UsageError("--mapping, --map and --date-format apply to CSV files")
         unit = "item"
-        rows, errors = json_rows(pipeline, source, options, report)
+        rows = json_rows(pipeline, source, options)
     else:
         unit = "line"
-        rows, errors = csv_rows(pipeline, source, options, report)
-    rows, clash_errors = unique(rows, unit)
-    errors.extend(clash_errors)
+        rows = csv_rows(pipeline, source, options)
+    deal_schema = schema.for_config(pipeline.config)
 
-    def plan_or_fail() -> tuple[_Plan, list[RowError]]:
-        plan, plan_errors = _plan(pipeline, rows, options.create_only, now, report)
-        bad = sorted(errors + plan_errors, key=lambda e: e.line)
+    def check_or_fail() -> tuple[_Checked, list[RowError]]:
+        checked = _check(pipeline, rows(), options.create_only, now, deal_schema, report)
+        checked.finish(unit)
+        bad = sorted(checked.errors, key=lambda e: e.line)
         if bad and not options.skip_invalid:
             raise InvalidRows(shown, unit, bad)
-        return plan, bad
+        return checked, bad
 
     if options.dry_run:
-        plan, bad = plan_or_fail()
-        return _result(pipeline, shown, unit, plan, bad, committed=False, dry_run=True)
+        checked, bad = check_or_fail()
+        return _result(pipeline, shown, unit, checked, bad, committed=False, dry_run=True)
     with pipeline.change(options.commit) as ch:
-        plan, bad = plan_or_fail()
-        total = len(plan.creates) + len(plan.updates)
+        checked, bad = check_or_fail()
+        skip = {e.line for e in bad}
+        total = checked.count("create", "update", "move")
         done = 0
         ch.sync = False  # new files have no old content to protect; see Change.sync
         # the old system's deals come as they were, missing fields and all: lint reports
         # what a stage lacks; a value the schema refuses is still never written
         ch.force = True
-        for row in plan.creates:
-            path = pipeline.stage_dir(row.stage) / f"{row.id}.md"
-            if path.exists() or path.is_symlink():  # as Change.create, which cannot take fields
-                raise UsageError(f"{pipeline.display(path)} already exists")
-            ch.write(path, row.text, fields=row.frontmatter)  # checked at plan time: no re-parse
-            done += 1
-            if done % STEP == 0:
-                report("writing", done, total)
-        ch.sync = True
-        for up in plan.updates:
-            if up.moving:
-                dst = pipeline.stage_dir(up.row.stage) / up.ref.path.name
-                ch.move(up.ref.path, dst, up.text.render())
+        for row in rows():  # read again: what was checked is written, one row at a time
+            if isinstance(row, RowError) or row.line in skip:
+                continue
+            outcome = _outcome(pipeline, row, checked.by_id, options.create_only, now, deal_schema)
+            if isinstance(outcome, Incoming):
+                path = pipeline.stage_dir(row.stage) / f"{row.id}.md"
+                if path.exists() or path.is_symlink():  # as Change.create, which cannot take fields
+                    raise UsageError(f"{pipeline.display(path)} already exists")
+                ch.write(path, row.text, fields=row.frontmatter)  # checked: no re-parse
+            elif isinstance(outcome, _Update):
+                ch.sync = True  # an existing deal's old content is protected
+                if outcome.moving:
+                    dst = pipeline.stage_dir(row.stage) / outcome.ref.path.name
+                    ch.move(outcome.ref.path, dst, outcome.text.render())
+                else:
+                    ch.write(outcome.ref.path, outcome.text.render(), fields=outcome.fields)
+                ch.sync = False
             else:
-                ch.write(up.ref.path, up.text.render(), fields=up.fields)
+                continue  # unchanged (or, had the file changed since, no longer valid)
             done += 1
             if done % STEP == 0:
                 report("writing", done, total)
         report("writing", total, total)
-        result = _result(pipeline, shown, unit, plan, bad, committed=False, dry_run=False)
+        result = _result(pipeline, shown, unit, checked, bad, committed=False, dry_run=False)
         _set_message(ch, result, source.name)
         if result.changed:
             report("committing", 0, 1)
@@ -183,25 +225,25 @@ def _result(
     pipeline: Pipeline,
     source: str,
     unit: str,
-    plan: _Plan,
+    checked: _Checked,
     bad: list[RowError],
     *,
     committed: bool,
     dry_run: bool,
 ) -> Result:
     counts: dict[str, int] = {}
-    for stage in [r.stage for r in plan.creates] + [u.row.stage for u in plan.updates]:
-        counts[stage] = counts.get(stage, 0) + 1
+    for (kind, stage), n in checked.counts.items():
+        if kind in ("create", "update", "move") and n:
+            counts[stage] = counts.get(stage, 0) + n
     by_stage = {s: counts[s] for s in pipeline.config.stage_names if s in counts}
-    moved = sum(1 for up in plan.updates if up.moving)
     return Result(
         source=source,
         unit=unit,
-        rows=len(plan.creates) + len(plan.updates) + plan.unchanged + len(bad),
-        added=len(plan.creates),
-        updated=len(plan.updates) - moved,
-        moved=moved,
-        unchanged=plan.unchanged,
+        rows=checked.rows,
+        added=checked.count("create"),
+        updated=checked.count("update"),
+        moved=checked.count("move"),
+        unchanged=checked.count("unchanged"),
         by_stage=by_stage,
         skipped=tuple(bad),
         committed=committed,
@@ -212,55 +254,68 @@ def _result(
 # --- checking the rows against each other and against the pipeline -------------------------
 
 
-def _plan(
+def _check(
     pipeline: Pipeline,
-    rows: Iterable[Incoming],
+    rows: Iterable[Incoming | RowError],
     create_only: bool,
     today: dt.date,
+    deal_schema: schema.Schema,
     report: Progress,
-) -> tuple[_Plan, list[RowError]]:
+) -> _Checked:
+    """Every row checked as it is read; what is kept of each is its id, line and outcome."""
     by_id: dict[str, list[DealRef]] = {}
     for ref in pipeline.deal_refs():
         by_id.setdefault(ref.id, []).append(ref)
-    plan = _Plan()
-    errors: list[RowError] = []
-    deal_schema = schema.for_config(pipeline.config)
-    rows = list(rows)
-    for i, row in enumerate(rows, 1):
-        existing = by_id.get(row.id)
-        if i % STEP == 0:
-            report("checking", i, len(rows))
-        if not existing:
-            try:
-                row.text, row.frontmatter = _new_text(row)
-            except DealError as exc:
-                errors.append(RowError(row.line, exc.message))
-                continue
-            refused = _refused(deal_schema, None, row.frontmatter, row.stage)
-            if refused is not None:
-                errors.append(RowError(row.line, refused))
-                continue
-            plan.creates.append(row)
+    checked = _Checked(by_id, tuple(pipeline.config.stage_names))
+    for row in rows:
+        checked.rows += 1
+        if checked.rows % STEP == 0:
+            report("checking", checked.rows, 0)  # 0: the total is not known before the end
+        if isinstance(row, RowError):
+            checked.errors.append(row)
             continue
-        places = ", ".join(str(pipeline.display(r.path)) for r in existing)
-        if len(existing) > 1:
-            errors.append(
-                RowError(row.line, f"deal {row.id!r} is in more than one stage: {places}")
-            )
+        if row.id in checked.seen:
+            lines = checked.repeated.setdefault(row.id, [checked.seen[row.id] // 2048])
+            lines.append(row.line)
             continue
-        if create_only:
-            errors.append(RowError(row.line, f"deal {row.id!r} exists already ({places})"))
-            continue
-        try:
-            update = _update(pipeline, row, existing[0], today, deal_schema)
-        except DealError as exc:
-            errors.append(RowError(row.line, f"deal {row.id!r} cannot be updated: {exc}"))
-            continue
-        if update is None:
-            plan.unchanged += 1
+        outcome = _outcome(pipeline, row, by_id, create_only, today, deal_schema)
+        if isinstance(outcome, RowError):
+            checked.errors.append(outcome)
+            checked.add(row, "invalid")
+        elif isinstance(outcome, _Update):
+            checked.add(row, "move" if outcome.moving else "update")
         else:
-            plan.updates.append(update)
-    return plan, errors
+            checked.add(row, "create" if outcome is row else "unchanged")
+    return checked
+
+
+def _outcome(
+    pipeline: Pipeline,
+    row: Incoming,
+    by_id: Mapping[str, list[DealRef]],
+    create_only: bool,
+    today: dt.date,
+    deal_schema: schema.Schema,
+) -> Incoming | _Update | RowError | None:
+    """The row itself (a new deal, its text made), the update of its deal, why it is invalid,
+    or None when its deal already matches it."""
+    existing = by_id.get(row.id)
+    if not existing:
+        try:
+            row.text, row.frontmatter = _new_text(row)
+        except DealError as exc:
+            return RowError(row.line, exc.message)
+        refused = _refused(deal_schema, None, row.frontmatter, row.stage)
+        return row if refused is None else RowError(row.line, refused)
+    places = ", ".join(str(pipeline.display(r.path)) for r in existing)
+    if len(existing) > 1:
+        return RowError(row.line, f"deal {row.id!r} is in more than one stage: {places}")
+    if create_only:
+        return RowError(row.line, f"deal {row.id!r} exists already ({places})")
+    try:
+        return _update(pipeline, row, existing[0], today, deal_schema)
+    except DealError as exc:
+        return RowError(row.line, f"deal {row.id!r} cannot be updated: {exc}")
 
 
 def _refused(
@@ -344,14 +399,28 @@ def _new_text(row: Incoming) -> tuple[str, dict[str, Any]]:
         nested = {k: nested[k] for k in keys}
     title = nested.get("title")
     body = row.body if row.body is not None else f"# {title if title is not None else row.id}\n"
-    text = new_deal_text(nested, body)
     if row.keep_order:
-        # JSON may hold any structure: prove the file reads back as the same fields
-        expected = {k: v for k, v in nested.items() if v is not None}
+        # JSON may hold any structure, nulls too (a key set to null is kept): prove the file
+        # reads back as the same fields, types and order
+        text = _with_nulls(nested, body)
         read = parse_yaml(split(text))
-        if read != expected:
+        if not exact(read, nested):
             raise DealError("its fields cannot be written so that they read back the same")
         return text, read
+    text = new_deal_text(nested, body)
     # a CSV row's values are scalars, lists and `section.key` mappings, each written so that it
     # reads back the same (dealedit.scalar); an empty mapping is written as a bare `key:`
     return text, {k: None if v == {} else v for k, v in nested.items() if v is not None}
+
+
+def _with_nulls(fields: Mapping[str, Any], body: str) -> str:
+    """new_deal_text, but a key whose value is null is written (`key: null`), not left out."""
+    if all(v is not None for v in fields.values()):
+        return new_deal_text(fields, body)
+    lines = ["---"]
+    for key, value in fields.items():
+        if value is None:
+            lines.append(f"{key}: null")
+        else:  # the lines new_deal_text writes for this key alone, between its fences
+            lines.extend(new_deal_text({key: value}, "").split("\n")[1:-2])
+    return "\n".join([*lines, "---"]) + "\n" + body

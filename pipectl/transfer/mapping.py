@@ -44,7 +44,7 @@ FIELD_ORDER = (
     "tags",
 )
 
-_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)?$")
+KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)?$")
 
 
 # --- where a field's value comes from -------------------------------------------------------
@@ -173,8 +173,24 @@ _NUMBER_FORMS = (
 )
 
 
-def parse_number(text: str) -> int | float:
-    """Money and counts as people write them: `$12,000.50`, `12 000`, `USD 1200`, `-5`."""
+# `1.200` or `1,200` in a file separated by `;` (the spreadsheets of decimal-comma locales,
+# where a dot groups thousands and a comma marks decimals): 1200 or 1.2, who can tell; refused
+# rather than guessed
+_GROUPED_BY_DOT = re.compile(r"^-?[1-9]\d{0,2}[.,]\d{3}$")
+
+
+def ambiguous_dot(text: str) -> ValueError:
+    return ValueError(
+        f"{text.strip()!r} is ambiguous in a file separated by ';' (where 1.200 is 1200 and "
+        "1,200 is 1.2): write it without a separator (1200), or with more or fewer decimals"
+    )
+
+
+def parse_number(text: str, dot_groups: bool = False) -> int | float:
+    """Money and counts as people write them: `$12,000.50`, `12 000`, `USD 1200`, `-5`.
+
+    `dot_groups`: the file may come from a locale where a dot groups thousands (`;`-separated),
+    so `1.200` is refused as ambiguous."""
     raw = text
     text = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
     text = _CURRENCY_RE.sub("", text).strip()
@@ -184,6 +200,8 @@ def parse_number(text: str) -> int | float:
         text = _CURRENCY_RE.sub("", text).strip()
     if not any(form.match(text) for form in _NUMBER_FORMS):
         raise ValueError(f"{raw.strip()!r} is not a number")
+    if dot_groups and _GROUPED_BY_DOT.match(text):
+        raise ambiguous_dot(raw)
     digits = re.sub(r"[ ,']", "", text)
     number: int | float = float(digits) if "." in digits else int(digits)
     if isinstance(number, float) and number.is_integer():
@@ -196,15 +214,17 @@ _FLOAT_RE = re.compile(r"^-?(0|[1-9]\d*)\.\d+$")
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def infer(text: str) -> Any:
+def infer(text: str, dot_groups: bool = False) -> Any:
     """A custom field's cell: numbers, ISO dates, true/false and flow lists typed; else text.
 
-    Leading zeros stay text ("0123" is a code, not 123).
+    Leading zeros stay text ("0123" is a code, not 123). `dot_groups`: as for parse_number.
     """
     s = text.strip()
     if _INT_RE.match(s):
         return int(s)
     if _FLOAT_RE.match(s):
+        if dot_groups and _GROUPED_BY_DOT.match(s):
+            raise ambiguous_dot(s)
         return float(s)
     if ISO_DATE_RE.match(s):
         try:
@@ -233,25 +253,32 @@ def parse_list(text: str) -> list[Any]:
     return [t.strip() for t in re.split(r"[,;]", s) if t.strip()]
 
 
-def convert(key: str, text: str, dates: DateFormat, decl: FieldDecl | None = None) -> Any:
+def convert(
+    key: str,
+    text: str,
+    dates: DateFormat,
+    decl: FieldDecl | None = None,
+    dot_groups: bool = False,
+) -> Any:
     """The frontmatter value of one non-empty cell for field `key`; ValueError if unreadable.
 
     `decl` is the team's declaration of a custom field (pipeline.yaml `fields:`): its cells are
     read as that type; one that does not read stays text, for the schema to refuse.
+    `dot_groups`: the file is `;`-separated, where `1.200` may be 1200 (refused as ambiguous).
     """
     if decl is not None and not decl.builtin:
-        return _declared(decl, text, dates)
+        return _declared(decl, text, dates, dot_groups)
     if key in DATE_FIELDS:
         return dates.date(text)
     if key == "value":
-        number = parse_number(text)
+        number = parse_number(text, dot_groups)
         if number < 0:
             raise ValueError(f"{text.strip()!r} is negative")
         return number
     if key == "probability":
         s = text.strip()
         percent = s.endswith("%")
-        number = parse_number(s.removesuffix("%"))
+        number = parse_number(s.removesuffix("%"), dot_groups)
         p = number / 100 if percent else number
         if not 0 <= p <= 1:
             raise ValueError(f"{s!r} is not a probability between 0 and 1 (or 0% and 100%)")
@@ -260,14 +287,16 @@ def convert(key: str, text: str, dates: DateFormat, decl: FieldDecl | None = Non
         return parse_list(text)
     if key in TEXT_FIELDS:
         return text.strip()
-    return infer(text)
+    return infer(text, dot_groups)
 
 
-def _declared(decl: FieldDecl, text: str, dates: DateFormat) -> Any:
+def _declared(decl: FieldDecl, text: str, dates: DateFormat, dot_groups: bool) -> Any:
     s = text.strip()
     if decl.type == "date":
         return dates.date(s)  # a date in another layout than the file's is refused here
     if decl.type in ("number", "integer", "money"):
+        if dot_groups and _GROUPED_BY_DOT.match(s):
+            raise ambiguous_dot(s)
         try:
             return parse_number(s)
         except ValueError:
@@ -308,7 +337,7 @@ def check_key(key: str) -> str:
         raise UsageError("touchpoints cannot come from a CSV column (import JSON for them)")
     if key in DERIVED_COLUMNS:
         raise UsageError(f"{key!r} is derived by export and cannot be imported")
-    if not _KEY_RE.match(key):
+    if not KEY_RE.match(key):
         raise UsageError(f"bad field name {key!r}: use `name` or `section.name`")
     return key
 
@@ -319,7 +348,7 @@ def identity(header: Sequence[str]) -> ColumnMapping:
     for col in header:
         if col in DERIVED_COLUMNS or col == "touchpoints" or not col.strip():
             continue
-        if not _KEY_RE.match(col):
+        if not KEY_RE.match(col):
             raise UsageError(
                 f"column {col!r} is not a field name; map the columns with --map FIELD=COLUMN "
                 "or --mapping FILE"

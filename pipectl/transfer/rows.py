@@ -1,13 +1,13 @@
 """The rows of an import's source, checked one by one: a CSV through its mapping, or JSON.
 
-Each row becomes an Incoming deal or a RowError with its line; nothing here reads the deals
-already in the pipeline, writes a file or prints.
+Each row becomes an Incoming deal or a RowError with its line, as it is read (a CSV is never
+held whole); nothing here reads the deals already in the pipeline, writes a file or prints.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from pipectl.dealedit import scalar
 from pipectl.errors import UsageError
 from pipectl.fieldtypes import DATE_FIELDS, FieldDecl
 from pipectl.store import Pipeline
+from pipectl.transfer.jsonform import read_paths, revive
 from pipectl.transfer.mapping import (
-    ISO_DATE_RE,
     SPECIAL_FIELDS,
     TEXT_FIELDS,
     ColumnMapping,
@@ -28,7 +28,7 @@ from pipectl.transfer.mapping import (
     load_mapping,
     parse_assignment,
 )
-from pipectl.transfer.options import STEP, Options, Progress
+from pipectl.transfer.options import Options
 
 
 @dataclass(frozen=True)
@@ -58,31 +58,33 @@ class Incoming:
 
 
 def csv_rows(
-    pipeline: Pipeline, source: Path, options: Options, report: Progress
-) -> tuple[list[Incoming], list[RowError]]:
-    from pipectl.transfer.csvread import read_csv
+    pipeline: Pipeline, source: Path, options: Options
+) -> Callable[[], Iterator[Incoming | RowError]]:
+    """The file's header and mapping checked now; then each call reads its rows again, one
+    at a time (an import checks them all, then reads them again to write)."""
+    from pipectl.transfer.csvread import open_csv
 
     shown = pipeline.display(source)
-    header, records = read_csv(source, options.encoding, options.delimiter, shown)
+    csv_file = open_csv(source, options.encoding, options.delimiter, shown)
+    header = csv_file.header
     data = load_mapping(options.mapping_file) if options.mapping_file else None
     mapping = build(data, options.maps, options.stage_maps, options.date_format, header)
     mapping.check_columns(header, shown)
     stage_of = _stage_resolver(pipeline, mapping.stages)
     declared = {d.name: d for d in pipeline.config.fields}
-    rows: list[Incoming] = []
-    errors: list[RowError] = []
-    total = len(records)
-    for i, (line, cells) in enumerate(records, 1):
-        if isinstance(cells, str):
-            errors.append(RowError(line, cells))
-            continue
-        try:
-            rows.append(_row(line, cells, mapping, stage_of, pipeline, declared))
-        except ValueError as exc:
-            errors.append(RowError(line, str(exc)))
-        if i % STEP == 0:
-            report("checking", i, total)
-    return rows, errors
+    dot_groups = csv_file.delimiter == ";"
+
+    def rows() -> Iterator[Incoming | RowError]:
+        for line, cells in csv_file.records():
+            if isinstance(cells, str):
+                yield RowError(line, cells)
+                continue
+            try:
+                yield _row(line, cells, mapping, stage_of, pipeline, declared, dot_groups)
+            except ValueError as exc:
+                yield RowError(line, str(exc))
+
+    return rows
 
 
 def _row(
@@ -92,20 +94,23 @@ def _row(
     stage_of: Callable[[str | None], str],
     pipeline: Pipeline,
     declared: Mapping[str, FieldDecl],
+    dot_groups: bool,
 ) -> Incoming:
     values: dict[str, Any] = {}
     special: dict[str, str] = {}
     for key, src in mapping.fields:
         raw = src.value(cells)
         if raw is None and key == "body":
-            raw = ""  # a mapped body column that is empty means notes that are empty
+            # notes of blanks only are notes as they are (export writes them so); a body
+            # that is empty means notes that are empty
+            raw = "" if len(src.options) > 1 else cells.get(src.options[0], "")
         if raw is None:
             continue  # an empty cell stays absent: lint reports what is missing
         if key in SPECIAL_FIELDS:
             special[key] = raw
             continue
         try:
-            values[key] = convert(key, raw, mapping.dates, declared.get(key))
+            values[key] = convert(key, raw, mapping.dates, declared.get(key), dot_groups)
         except ValueError as exc:
             raise ValueError(f"{src.label}: {exc}") from None
     stage = stage_of(special.get("stage"))
@@ -174,8 +179,10 @@ def _stage_resolver(
 
 
 def json_rows(
-    pipeline: Pipeline, source: Path, options: Options, report: Progress
-) -> tuple[list[Incoming], list[RowError]]:
+    pipeline: Pipeline, source: Path, options: Options
+) -> Callable[[], Iterator[Incoming | RowError]]:
+    """The file read and parsed now (JSON is one document: it is held whole); each call gives
+    its items as rows."""
     import json
 
     try:
@@ -195,26 +202,26 @@ def json_rows(
         raise UsageError("expected a list of deals, as `pipectl export --format json` writes")
     stage_map = dict(parse_assignment(w, "--stage-map") for w in options.stage_maps)
     stage_of = _stage_resolver(pipeline, stage_map)
-    rows: list[Incoming] = []
-    errors: list[RowError] = []
-    for i, item in enumerate(data, 1):
-        try:
-            rows.append(_json_row(i, item, stage_of))
-        except ValueError as exc:
-            errors.append(RowError(i, str(exc)))
-        if i % STEP == 0:
-            report("checking", i, len(data))
-    return rows, errors
+
+    def rows() -> Iterator[Incoming | RowError]:
+        for i, item in enumerate(data, 1):
+            try:
+                yield _json_row(i, item, stage_of)
+            except ValueError as exc:
+                yield RowError(i, str(exc))
+
+    return rows
 
 
 def _json_row(index: int, item: Any, stage_of: Callable[[str | None], str]) -> Incoming:
     if not isinstance(item, dict) or not isinstance(item.get("fields", {}), dict):
         raise ValueError('expected {"id": …, "stage": …, "fields": {…}}')
+    texts = read_paths(item.get("text_paths"))
     fields = {}
     for key, value in item.get("fields", {}).items():
         if not isinstance(key, str) or scalar(key) != key:
             raise ValueError(f"field name {key!r} cannot be written as a plain YAML key")
-        fields[key] = value if key in TEXT_FIELDS else _revive(value)
+        fields[key] = value if key in TEXT_FIELDS else revive(value, texts, (key,))
     title = fields.get("title")
     raw_id = item.get("id")
     deal_id = _deal_id(None if raw_id is None else str(raw_id), title)
@@ -224,36 +231,3 @@ def _json_row(index: int, item: Any, stage_of: Callable[[str | None], str]) -> I
         raise ValueError("body must be text")
     stage = stage_of(None if stage_raw is None else str(stage_raw))
     return Incoming(index, deal_id, stage, fields, body, keep_order=True)
-
-
-def _revive(value: Any) -> Any:
-    """Dates come back from JSON's ISO strings, as YAML would have read them."""
-    if isinstance(value, str) and ISO_DATE_RE.match(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, list):
-        return [_revive(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _revive(v) for k, v in value.items()}
-    return value
-
-
-def unique(rows: list[Incoming], unit: str) -> tuple[list[Incoming], list[RowError]]:
-    """Rows that name the same deal are all invalid: which one is right cannot be known."""
-    first: dict[str, int] = {}
-    lines: dict[str, list[int]] = {}
-    for row in rows:
-        first.setdefault(row.id, row.line)
-        lines.setdefault(row.id, []).append(row.line)
-    errors = []
-    ok = []
-    for row in rows:
-        others = [n for n in lines[row.id] if n != row.line]
-        if others:
-            also = ", ".join(str(n) for n in others)
-            errors.append(RowError(row.line, f"id {row.id!r} is also on {unit} {also}"))
-        else:
-            ok.append(row)
-    return ok, errors
