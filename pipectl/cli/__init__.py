@@ -12,6 +12,7 @@ from pipectl.cli.app import app, run
 from pipectl.cli import deals  # noqa: F401  isort: skip
 from pipectl.cli import transfer  # noqa: F401  isort: skip
 from pipectl.cli import reports  # noqa: F401  isort: skip
+from pipectl.cli import changes  # noqa: F401  isort: skip
 from pipectl.cli import lint  # noqa: F401  isort: skip
 from pipectl.cli import team  # noqa: F401  isort: skip
 from pipectl.cli import daily  # noqa: F401  isort: skip

@@ -1,0 +1,144 @@
+"""`pipectl changes`: the weekly review from git (what moved, what slipped, who did what, and
+the waterfall), as text, JSON or Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING
+
+import typer
+
+from pipectl.cli.app import app
+from pipectl.cli.common import TodayOpt, open_pipeline
+
+if TYPE_CHECKING:
+    from pipectl.config import Config
+    from pipectl.deal import Deal
+
+FORMATS = ("text", "json", "markdown")
+# `--since 7d`: the last seven days, today included (`-7d`, as everywhere, is a date)
+_LAST = re.compile(r"\s*([0-9]{1,4})\s*([dw])\s*", re.IGNORECASE)
+
+
+@app.command()
+def changes(
+    ctx: typer.Context,
+    rev_range: str = typer.Argument(
+        None,
+        metavar="[REV_RANGE]",
+        help="Compare two revisions instead of two days: A..B, A...B (from their merge base, "
+        "as for a pull request: main...HEAD), or A (A..HEAD).",
+    ),
+    since: str = typer.Option(
+        None,
+        "--since",
+        metavar="DATE",
+        help="The first day of the window: a date, or 7d / 2w for the last 7 days / 2 weeks "
+        "up to --until, that day included (default 7d).",
+    ),
+    until: str = typer.Option(
+        None, "--until", metavar="DATE", help="The last day of the window (default today)."
+    ),
+    close_by: str = typer.Option(
+        None,
+        "--close-by",
+        metavar="DATE",
+        help="The waterfall's period: open deals due by this day (and undated ones); a deal "
+        "pushed past it slipped out. Default: the end of the quarter of the window's last "
+        "day; `all` for every open deal.",
+    ),
+    today: str = TodayOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (as --format json)."),
+    fmt: str = typer.Option(
+        None, "--format", metavar="FORMAT", help="text (default), json or markdown."
+    ),
+) -> None:
+    """What happened to the pipeline in a window, from git; and its waterfall.
+
+    Deals added, advanced, moved back, won, lost and reopened; values up and down and close
+    dates pushed out or pulled in (old → new); owner changes; deals that went stale; the
+    touchpoints each rep logged. Commits made by hand count as pipectl's own. The waterfall
+    goes from the open pipeline at the start to the one at the end: + new, pulled in,
+    reopened, increased; - decreased, won, lost, slipped out, removed. See docs/review.md.
+    """
+    from pipectl import changes as changes_mod
+    from pipectl import dates
+    from pipectl.errors import UsageError
+    from pipectl.render import changes as render
+
+    chosen = _format(fmt, as_json)
+    pipeline = open_pipeline(ctx)
+    if pipeline.git is None:
+        raise UsageError("not inside a git repository: there is no history to compare")
+    now = dates.today(today)
+    if rev_range is not None and (since or until):
+        raise UsageError("give either REV_RANGE or --since/--until, not both")
+    end = dates.parse_date(until, "--until", now) if until else now
+    start = _since(since or "7d", end, now)
+    if start > end:
+        raise UsageError(f"--until {end} is before --since {start}")
+    w = changes_mod.window(pipeline.git, start, end, rev_range)
+    period = _close_by(close_by, w.until, now)
+    w = changes_mod.Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
+    found = changes_mod.read(pipeline, w, stale_from)
+    if chosen == "json":
+        from pipectl.jsonout import dumps
+
+        typer.echo(dumps(render.changes_json(found)))
+    elif chosen == "markdown":
+        typer.echo(render.changes_markdown(found), nl=False)
+    else:
+        typer.echo(render.changes_text(found))
+
+
+def _format(chosen: str | None, as_json: bool) -> str:
+    from pipectl.errors import UsageError
+
+    if chosen is None:
+        return "json" if as_json else "text"
+    name = chosen.strip().lower()
+    if name not in FORMATS:
+        raise UsageError(f"--format: {chosen!r} is not one of {', '.join(FORMATS)}")
+    if as_json and name != "json":
+        raise UsageError(f"--json and --format {name} ask for two formats: pick one")
+    return name
+
+
+def _since(text: str, end: dt.date, now: dt.date) -> dt.date:
+    """`7d`, `2w`: that many days, the window's last day (`end`) the last of them, so weekly
+    runs neither overlap nor miss a day; anything else as any date (relative to `now`)."""
+    from pipectl import dates
+
+    last = _LAST.fullmatch(text)
+    if last is None:
+        return dates.parse_date(text, "--since", now)
+    n = int(last.group(1)) * (7 if last.group(2).lower() == "w" else 1)
+    return end - dt.timedelta(days=max(n, 1) - 1)
+
+
+def _close_by(text: str | None, last: dt.date, now: dt.date) -> dt.date | None:
+    """--close-by: a date, `all` (None: no period), by default the end of `last`'s quarter."""
+    from pipectl import dates
+
+    if text is not None and text.strip().lower() == "all":
+        return None
+    if text is not None:
+        return dates.parse_date(text, "--close-by", now)
+    month = (last.month - 1) // 3 * 3 + 3
+    first_after = dt.date(last.year + month // 12, month % 12 + 1, 1)
+    return first_after - dt.timedelta(days=1)
+
+
+def stale_from(deal: Deal, config: Config) -> dt.date | None:
+    """The first day lint's PL301 calls the deal stale (idle longer than its stage's limit);
+    None when the rule is off there or the deal has no date to count from."""
+    from pipectl import lint
+
+    if lint.severity(config, "PL301", deal.stage) == "off":
+        return None
+    since = lint.last_activity(deal)
+    limit = lint.setting(config, "PL301", "days", stage=deal.stage)
+    if since is None or not isinstance(limit, int) or limit <= 0:
+        return None
+    return since + dt.timedelta(days=limit + 1)

@@ -1,0 +1,330 @@
+"""`pipectl changes`: the weekly review from git (pipectl/changes.py, pipectl/waterfall.py).
+
+One backdated history (commits with their author and committer dates set, real git), by four
+people: deals added, advanced, moved back by hand, won, lost and reopened; values changed by
+pipectl and in an editor; close dates pushed out and pulled in; an owner change; touchpoints
+logged by pipectl and by hand, one dated before the window; a deal deleted by hand; a deal
+that goes stale in the window; and commits on both sides of the window that must not count.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import Cli, git, make_repo
+
+from pipectl import changes
+from pipectl.waterfall import BUCKETS
+
+QUALIFIED = [
+    a
+    for c, w in {"budget": "ok", "need": "yes", "fit": "good", "timeline": "Q4"}.items()
+    for a in ("--set", f"qualification.{c}={w}")
+]
+WINDOW = ["--since", "2026-11-23", "--until", "2026-11-29", "--today", "2026-11-30"]
+
+
+class Timeline:
+    """pipectl and git with their commits dated `day` (author and committer), by `who`."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch):
+        self.root, self.mp, self.cli = root, monkeypatch, Cli(root)
+
+    def at(self, day: str, who: str = "alice", hour: int = 10) -> Timeline:
+        stamp = f"{day}T{hour:02d}:00:00+00:00"
+        for var, value in (
+            ("GIT_AUTHOR_DATE", stamp),
+            ("GIT_COMMITTER_DATE", stamp),
+            ("GIT_AUTHOR_NAME", who),
+            ("GIT_AUTHOR_EMAIL", f"{who}@example.com"),
+            ("PIPECTL_TODAY", day),
+        ):
+            self.mp.setenv(var, value)
+        return self
+
+    def run(self, *args: str) -> None:
+        result = self.cli(*args)
+        assert result.exit_code == 0, result.output
+
+    def add(self, title: str, value: int, close: str | None, *more: str) -> None:
+        dated = ["--expected-close", close] if close else []
+        self.run(
+            "add", title, "--value", str(value), "--owner", "alice", "--next-step", "Call",
+            *dated, *QUALIFIED, *more,
+        )  # fmt: skip
+
+    def hand(self, rel: str, old: str, new: str, message: str) -> None:
+        path = self.root / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (rel, old, text)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        git(self.root, "commit", "-q", "-am", message)
+
+
+@pytest.fixture
+def story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    # before the window: the pipeline at the end of 2026-11-22
+    t.at("2026-11-10").run("init")
+    t.at("2026-11-10").add("Omega", 1000, None)  # undated; idle since the 10th: stale on the 25th
+    t.at("2026-11-16").add("Acme", 10000, "2026-12-15")
+    t.at("2026-11-17").add("Beta", 5000, "2026-12-20")
+    t.at("2026-11-18").add("Gamma", 8000, "2026-12-10")
+    t.at("2026-11-18").add("Delta", 3000, "2026-12-05")
+    t.at("2026-11-19").add("Eps", 2000, "2027-02-01")  # due after the quarter: outside
+    t.at("2026-11-19").add("Zeta", 4000, "2026-12-31")
+    t.at("2026-11-20").run("lost", "zeta", "--reason", "price")
+    t.at("2026-11-20").add("Theta", 500, None)
+    # the window: 2026-11-23 .. 2026-11-29
+    t.at("2026-11-23").run("move", "acme", "qualifying")
+    t.at("2026-11-23", hour=11).run(
+        "log", "acme", "call", "Discovery", "--outcome", "replied", "--date", "2026-11-23"
+    )
+    t.at("2026-11-24", "bob").run("set", "beta", "value=7000")
+    t.at("2026-11-24", "carol", 11).hand("prospecting/gamma.md", "value: 8000", "value: 6000", "-")
+    t.at("2026-11-24", "bob", 12).add("Iota", 1500, "2026-12-01")
+    t.at("2026-11-25", "bob").run("set", "delta", "expected_close=2027-01-15")
+    t.at("2026-11-25", "bob", 11).hand(
+        "prospecting/beta.md", "expected_close: 2026-12-20", "expected_close: 2026-12-10", "sooner"
+    )
+    t.at("2026-11-25", "bob", 12).run(
+        "log", "beta", "meeting", "Demo", "--outcome", "replied", "--date", "2026-11-25"
+    )
+    t.at("2026-11-26").run("won", "gamma")
+    t.at("2026-11-26", "bob", 11).run("won", "iota")
+    t.at("2026-11-26", "carol", 12)
+    git(root, "mv", "qualifying/acme.md", "prospecting/acme.md")
+    git(root, "commit", "-q", "-m", "acme back to prospecting")
+    t.at("2026-11-27", "dave").add("Kappa", 9000, "2026-12-30")
+    t.at("2026-11-27", "dave", 11).run("set", "eps", "expected_close=2026-12-28")
+    t.at("2026-11-27", "dave", 12).run("move", "zeta", "prospecting", "--reopen")
+    t.at("2026-11-28", "bob").run("set", "beta", "owner=bob")
+    t.at("2026-11-28", "bob", 11).hand(
+        "prospecting/beta.md",
+        "touchpoints:\n",
+        "touchpoints:\n  - {date: 2026-11-28, kind: email, summary: Recap, outcome: no-reply}\n",
+        "recap email",
+    )
+    t.at("2026-11-28", "dave", 12).run("log", "delta", "email", "Intro", "--date", "2026-11-20")
+    t.at("2026-11-28", "carol", 13)
+    git(root, "rm", "-q", "prospecting/theta.md")
+    git(root, "commit", "-q", "-m", "theta was a duplicate")
+    # after the window
+    t.at("2026-11-30").run("set", "acme", "value=99999")
+    t.at("2026-11-30", hour=11).run("log", "omega", "call", "Late", "--date", "2026-11-29")
+    return root
+
+
+def _json(root: Path, *args: str) -> dict:
+    result = Cli(root)("changes", *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+# (deal, kind, old, new, amount, author, by hand), in the order of the commits
+EXPECTED = [
+    ("acme", "advanced", "prospecting", "qualifying", None, "alice", False),
+    ("beta", "value_up", 5000, 7000, 2000, "bob", False),
+    ("gamma", "value_down", 8000, 6000, -2000, "carol", True),
+    ("iota", "added", None, "prospecting", 1500, "bob", False),
+    ("delta", "slipped", "2026-12-05", "2027-01-15", 41, "bob", False),
+    ("beta", "pulled_in", "2026-12-20", "2026-12-10", -10, "bob", True),
+    ("gamma", "won", "prospecting", "won", None, "alice", False),
+    ("iota", "won", "prospecting", "won", None, "bob", False),
+    ("acme", "moved_back", "qualifying", "prospecting", None, "carol", True),
+    ("kappa", "added", None, "prospecting", 9000, "dave", False),
+    ("eps", "pulled_in", "2027-02-01", "2026-12-28", -35, "dave", False),
+    ("zeta", "reopened", "lost", "prospecting", None, "dave", False),
+    ("beta", "owner", "alice", "bob", None, "bob", False),
+    ("theta", "removed", "prospecting", None, 500, "carol", True),
+]
+
+
+def _rows(data: dict) -> list[tuple]:
+    return [
+        (c["deal"], c["kind"], c["old"], c["new"], c["amount"], c["author"], c["by_hand"])
+        for c in data["changes"]
+    ]
+
+
+def test_changes_json_lists_exactly_what_the_window_did(story: Path):
+    data = _json(story, *WINDOW)
+    assert _rows(data) == EXPECTED
+    assert data["summary"]["won"] == 2 and "value_up" in data["summary"]
+    assert data["window"]["since"] == "2026-11-23" and data["window"]["until"] == "2026-11-29"
+    assert data["window"]["close_by"] == "2026-12-31"
+    # the touchpoints dated in the window, each by the author of the commit that added it
+    logged = data["touchpoints"]["logged"]
+    assert [(t["deal"], t["rep"], t["date"], t["kind"], t["by_hand"]) for t in logged] == [
+        ("acme", "alice", "2026-11-23", "call", False),
+        ("beta", "bob", "2026-11-25", "meeting", False),
+        ("beta", "bob", "2026-11-28", "email", True),
+    ]
+    assert data["touchpoints"]["by_rep"] == [
+        {"rep": "bob", "count": 2, "kinds": {"email": 1, "meeting": 1},
+         "outcomes": {"no-reply": 1, "replied": 1}},
+        {"rep": "alice", "count": 1, "kinds": {"call": 1}, "outcomes": {"replied": 1}},
+    ]  # fmt: skip
+    assert [(s["deal"], s["stale_from"]) for s in data["stale"]] == [("omega", "2026-11-25")]
+
+
+def test_the_waterfall_balances_and_equals_the_hand_computed_figures(story: Path):
+    wf = _json(story, *WINDOW)["waterfall"]
+    # at the end of 2026-11-22, open and due by 2026-12-31 (or undated): omega 1000, acme
+    # 10000, beta 5000, gamma 8000, delta 3000, theta 500 (eps is due in February, zeta lost)
+    assert wf["start"] == {"count": 6, "value": 27500}
+    buckets = {b["name"]: (sorted(b["deals"]), b["count"], b["value"]) for b in wf["buckets"]}
+    assert list(buckets) == list(BUCKETS)
+    assert buckets == {
+        "new": (["iota", "kappa"], 2, 10500),
+        "pulled_in": (["eps"], 1, 2000),
+        "reopened": (["zeta"], 1, 4000),
+        "increased": (["beta"], 0, 2000),
+        "decreased": (["gamma"], 0, -2000),
+        "won": (["gamma", "iota"], -2, -7500),
+        "lost": ([], 0, 0),
+        "slipped": (["delta"], -1, -3000),
+        "removed": (["theta"], -1, -500),
+    }
+    # omega 1000, acme 10000, beta 7000, eps 2000, zeta 4000, kappa 9000
+    assert wf["end"] == {"count": 6, "value": 33000}
+    assert wf["balanced"] is True
+    assert wf["start"]["count"] + sum(b["count"] for b in wf["buckets"]) == wf["end"]["count"]
+    assert wf["start"]["value"] + sum(b["value"] for b in wf["buckets"]) == wf["end"]["value"]
+    # every open deal (no period): nothing slips or is pulled in; eps was there all along
+    every = _json(story, *WINDOW, "--close-by", "all")["waterfall"]
+    assert every["start"] == {"count": 7, "value": 29500} and every["end"]["count"] == 7
+    names = {b["name"]: b["deals"] for b in every["buckets"]}
+    assert names["slipped"] == [] and names["pulled_in"] == [] and every["balanced"]
+
+
+def test_last_seven_days_is_the_same_window(story: Path):
+    by_dates = _json(story, *WINDOW)
+    last_week = _json(story, "--since", "7d", "--today", "2026-11-29")
+    assert last_week["window"] == by_dates["window"]
+    assert _rows(last_week) == EXPECTED
+
+
+def test_a_revision_range_compares_its_two_commits(story: Path):
+    base = git(story, "rev-list", "-1", "--before=2026-11-22T23:59:59+00:00", "HEAD").strip()
+    tip = git(story, "rev-list", "-1", "--before=2026-11-29T23:59:59+00:00", "HEAD").strip()
+    data = _json(story, f"{base}..{tip}", "--today", "2026-11-30")
+    assert data["window"]["base"] == base and data["window"]["tip"] == tip
+    assert _rows(data) == EXPECTED
+    # a range is its commits: delta's touchpoint dated before the window counts here
+    assert [t["deal"] for t in data["touchpoints"]["logged"]] == ["acme", "beta", "beta", "delta"]
+    assert data["waterfall"] == _json(story, *WINDOW)["waterfall"]
+    # A...B starts from the merge base; B defaults to HEAD
+    assert _json(story, f"{base}...{tip}")["window"]["base"] == base
+    head = _json(story, base, "--today", "2026-11-30")
+    assert head["window"]["tip"] == git(story, "rev-parse", "HEAD").strip()
+    assert ("acme", "value_up", 10000, 99999, 89999, "alice", False) in _rows(head)
+
+
+def test_markdown_renders_as_github_tables(story: Path):
+    result = Cli(story)("changes", *WINDOW, "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert text.startswith("## Pipeline changes 2026-11-23 to 2026-11-29\n")
+    headings = re.findall(r"^### (.+)$", text, re.MULTILINE)
+    assert [h.split(" (")[0].split(":")[0] for h in headings] == [
+        "Waterfall",
+        "Changes",
+        "Went stale",
+        "Touchpoints logged by rep",
+    ]
+    tables = _md_tables(text)
+    assert len(tables) == 4
+    for header, sep, rows in tables:
+        assert all(re.fullmatch(r"-{3,}", cell) for cell in sep), sep
+        assert all(len(row) == len(header) for row in rows), (header, rows)
+    waterfall, change_table, _, reps = tables
+    assert waterfall[0] == ["Step", "Deals", "Count", "Value"]
+    assert waterfall[2][0] == ["start", "", "6", "27,500"]
+    assert waterfall[2][-1] == ["end", "", "6", "33,000"]
+    assert ["- slipped out", "1", "-1", "-3,000"] in waterfall[2]
+    assert len(change_table[2]) == len(EXPECTED)
+    row = ["gamma", "value down", "8,000 → 6,000 (-2,000)", "carol (by hand)"]
+    assert change_table[2][2][1:5] == row
+    assert [r[0] for r in reps[2]] == ["bob", "alice"]
+
+
+def _md_tables(text: str) -> list[tuple[list[str], list[str], list[list[str]]]]:
+    """Each pipe table as GitHub reads it: a header row, the separator, the body rows; cells
+    split at pipes that are not escaped."""
+    blocks, current = [], []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            assert line.endswith("|"), line
+            cells = re.split(r"(?<!\\)\|", line)[1:-1]
+            current.append([c.strip().replace("\\|", "|") for c in cells])
+        elif current:
+            blocks.append((current[0], current[1], current[2:]))
+            current = []
+    return blocks
+
+
+def test_text_names_every_section(story: Path):
+    result = Cli(story)("changes", *WINDOW)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Pipeline changes 2026-11-23 to 2026-11-29" in out
+    assert "2026-12-05 → 2027-01-15 (+41 days)" in out
+    assert "Went stale (1)" in out and "Touchpoints logged by rep (3)" in out
+    assert "Waterfall: open pipeline (due by 2026-12-31 or undated), USD" in out
+
+
+def test_a_markdown_cell_keeps_its_pipes_inside(story: Path, monkeypatch: pytest.MonkeyPatch):
+    t = Timeline(story, monkeypatch)
+    t.at("2026-11-29", "eve | mallory").run("set", "omega", "owner=a|b")
+    tables = _md_tables(Cli(story)("changes", *WINDOW, "--format", "markdown").output)
+    assert ["omega", "owner", "alice → a|b", "eve | mallory"] in [r[1:5] for r in tables[1][2]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "2026-11-29", "--until", "2026-11-23"], "is before --since"),
+        (["nope..HEAD"], "names no commit"),
+        (["HEAD~1..HEAD", "--since", "7d"], "not both"),
+        (["--format", "yaml"], "is not one of"),
+        (["--until", "2026-11-01"], "before the first commit"),
+    ],
+)
+def test_mistakes_are_one_line(story: Path, args: list[str], message: str):
+    result = Cli(story)("changes", *args)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_warm_index_walks_only_the_new_commits(story: Path, monkeypatch: pytest.MonkeyPatch):
+    """`changes` reads events through the history index: after one new commit, its one git
+    log pass asks only for what is new (HEAD ^old tip)."""
+    assert _json(story, *WINDOW)["changes"]
+    from pipectl import gitlog
+
+    seen: list[list[str]] = []
+    real = gitlog.log
+
+    def spy(git_, prefix, revisions):
+        seen.append(list(revisions))
+        return real(git_, prefix, revisions)
+
+    monkeypatch.setattr(gitlog, "log", spy)
+    old_head = git(story, "rev-parse", "HEAD").strip()
+    Timeline(story, monkeypatch).at("2026-11-30", hour=12).run("set", "beta", "value=7500")
+    seen.clear()
+    assert _rows(_json(story, *WINDOW)) == EXPECTED
+    assert seen and all(f"^{old_head}" in revs or any(old_head in r for r in revs) for revs in seen)
+
+
+def test_kinds_are_the_ones_documented():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "review.md").read_text(encoding="utf-8")
+    for kind in changes.KINDS:
+        assert f"`{kind}`" in doc, kind
+    for bucket in BUCKETS:
+        assert f"`{bucket}`" in doc, bucket
