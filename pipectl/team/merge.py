@@ -128,6 +128,7 @@ class _Merger:
         schema: Schema | None = None,
     ):
         self.b = _Side.parse(base, empty_ok=True)
+        self.no_base = base == ""  # the file was added on both sides: no ancestor to count from
         self.o = _Side.parse(ours)
         self.t = _Side.parse(theirs)
         self.text_merge = text_merge
@@ -144,7 +145,7 @@ class _Merger:
         for key in _ordered_keys(o, t, b):
             bv, ov, tv = b.get(key, _MISSING), o.get(key, _MISSING), t.get(key, _MISSING)
             if key == "touchpoints" and all(_is_list(v) for v in (bv, ov, tv)):
-                merged = merge_items(_as_list(bv), _as_list(ov), _as_list(tv))
+                merged = merge_items(_as_list(bv), _as_list(ov), _as_list(tv), self.no_base)
                 if merged != _as_list(ov):
                     touchpoints = merged
                 continue
@@ -380,17 +381,28 @@ def item_key(item: Any) -> str:
     return json.dumps(item, sort_keys=True, default=str, ensure_ascii=False)
 
 
-def merge_items(base: Sequence[Any], ours: Sequence[Any], theirs: Sequence[Any]) -> list[Any]:
-    """Touchpoints of both sides united, deduplicated, ordered by date.
+def merge_items(
+    base: Sequence[Any], ours: Sequence[Any], theirs: Sequence[Any], no_base: bool = False
+) -> list[Any]:
+    """Touchpoints of both sides united, ordered by date.
 
-    Three-way per entry: one logged on either side is kept once; one deleted (or edited) on a
-    side that the other left alone is gone. Entries of the same date keep ours' order first.
+    Three-way per entry, counting equal entries: what each side logged is kept, also when both
+    logged the same entry (two people made the same call: two touchpoints, as README promises);
+    an entry of the common ancestor is never doubled; one deleted (or edited) on a side is gone,
+    and deleted on both sides is deleted once. `no_base`: the deal was added on both sides (no
+    ancestor), so an entry both have is taken as their common origin, kept once. Entries of the
+    same date keep ours' order first.
     """
     cb, co, ct = (Counter(item_key(x) for x in side) for side in (base, ours, theirs))
     want = {}
     for k in co.keys() | ct.keys():
         b, o, t = cb[k], co[k], ct[k]
-        want[k] = t if o == b else o if t == b else max(o, t)
+        if no_base:
+            want[k] = max(o, t)
+            continue
+        added = max(o - b, 0) + max(t - b, 0)
+        deleted = max(b - o, b - t, 0)  # the same base entry deleted on both sides: once
+        want[k] = b + added - deleted
     out: list[Any] = []
     for item in (*ours, *theirs):
         k = item_key(item)

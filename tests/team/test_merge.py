@@ -68,13 +68,14 @@ def test_touchpoints_from_both_sides_are_united_in_date_order(merge):
     )
 
 
-def test_the_same_touchpoint_logged_on_both_sides_is_kept_once(merge):
+def test_the_same_touchpoint_logged_on_both_sides_is_kept_on_both(merge):
     line = "  - {date: 2026-11-05, kind: call, summary: Discovery call}\n"
     ours = log(BASE, line).replace("value: 1000", "value: 2000")
     theirs = log(BASE, line)
     result = merge(BASE, ours, theirs)
     assert result.clean
-    assert result.text.count("Discovery call") == 1
+    assert result.text.count("Discovery call") == 2  # two were logged (README's promise)
+    assert result.text.count(TP) == 1  # the ancestor's entry is not doubled
 
 
 def test_a_touchpoint_deleted_on_one_side_stays_deleted(merge):
