@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipectl.deal import parse_yaml, split
+from pipectl.errors import DealError
 from pipectl.team.merge import Labels, merge_deal
 
 HEAD = "---\ntitle: Acme\nvalue: 100\ntouchpoints:\n"
@@ -110,7 +111,7 @@ MISSING = object()
 def base_is_a_deal(text: str) -> bool:
     try:
         return isinstance(parse_yaml(split(text)), dict)
-    except Exception:  # noqa: BLE001 (any way of not being a deal)
+    except DealError:
         return False
 
 
