@@ -274,9 +274,10 @@ def test_H1_report_first_stay_starts_at_created(timeline: Timeline) -> None:
     """H1: the report's first stay began at the commit that added the deal, ignoring the
     file's earlier `created` (an imported deal's stay shrank to its import day)."""
     stays = _stays(timeline)
-    # prospecting from created (01-05) to the move's commit (02-10): 36 days, not 21
+    # prospecting from created (01-05) to the day it entered qualifying as `move --date`
+    # recorded it (02-01; the move's commit is 02-10): 27 days, not 12
     assert stays["prospecting"]["count"] == 1
-    assert stays["prospecting"]["avg_days"] == 36
+    assert stays["prospecting"]["avg_days"] == 27
 
 
 def test_H2_report_current_stay_starts_at_stage_entered(timeline: Timeline) -> None:
