@@ -23,7 +23,7 @@ import marshal
 import os
 import sys
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,11 @@ class Snapshot:
     records: list[Record] | None = None  # in canonical order, when not (only) on disk
     store: stored.Store | None = None
     head: dict[str, Any] | None = None  # the stored head the records are read through
+    # `--as-of`: only the records before this position of HEAD's index count (a commit's
+    # history is a prefix of HEAD's order: see snapshot_at); nothing is written back then
+    limit: int | None = None
+    # with `limit`: segments (by their first position) whose events gained fields, not kept
+    cut: dict[int, list[Any]] = field(default_factory=dict)
 
     def segments(
         self,
@@ -71,9 +76,13 @@ class Snapshot:
                 first, last = entry[3], entry[4]
                 if (since is not None and last < since) or (until is not None and first > until):
                     continue
-                got = self.store.segment(entry)
+                if self.limit is not None and entry[1] >= self.limit:
+                    break
+                got = self.cut.get(entry[1]) or self.store.segment(entry)
                 if got is None:
                     raise IndexDamaged(entry[0])
+                if self.limit is not None and entry[1] + len(got) > self.limit:
+                    got = got[: self.limit - entry[1]]
                 chosen.append((entry, got))
         if fill is not None:
             chosen = self._filled(chosen, *fill)
@@ -97,7 +106,9 @@ class Snapshot:
         out = []
         for entry, records in chosen:
             filled = [gitlog.detailed(rec, keys, pick) for rec in records]
-            if entry is not None and self.store is not None and filled != records:
+            if entry is not None and self.limit is not None:  # `--as-of`: kept in memory only
+                self.cut[entry[1]] = filled
+            elif entry is not None and self.store is not None and filled != records:
                 self.store.write_segment(entry[1], filled, (entry[3], entry[4]))
             out.append((entry, filled))
         if self.records is not None:
@@ -108,7 +119,7 @@ class Snapshot:
         """Every event of one deal's life, in order, read from the segments that hold one;
         with `git`, every event of it comes with its fields (read once, then stored)."""
         refs = self.fold.refs.get(deal)
-        if refs is None and self.store is not None and self.head is not None:
+        if refs is None and self.store is not None and self.head is not None and not self.limit:
             lives = self.store.lives(self.head["lives"])
             if lives is None:
                 raise IndexDamaged(self.head["lives"])
@@ -157,7 +168,8 @@ class Snapshot:
         if self.records is not None:
             return self.records
         assert self.store is not None and self.head is not None
-        got = self.store.segment(self.head["segments"][at])
+        entry = self.head["segments"][at]
+        got = self.cut.get(entry[1]) or self.store.segment(entry)
         if got is None:
             raise IndexDamaged(self.head["segments"][at][0])
         return got
@@ -166,6 +178,10 @@ class Snapshot:
         """Keep records that gained fields: in memory, or stored again."""
         if self.records is not None:
             self.records[:] = records
+            return
+        if self.limit is not None:  # HEAD's segment, read for a commit before HEAD: not kept
+            assert self.head is not None
+            self.cut[self.head["segments"][at][1]] = records
             return
         assert self.store is not None and self.head is not None
         entry = self.head["segments"][at]
@@ -242,32 +258,77 @@ def snapshot_at(
     fresh: bool = False,
 ) -> Snapshot:
     """History after `commit`, a commit on HEAD's first-parent line (`--as-of`), as a
-    checkout of `commit` would read it, and nothing stored for it.
+    checkout of `commit` would read it.
 
     The canonical order walks first parents first, so the commits before `commit` in HEAD's
     order are exactly those `commit` reaches, in `commit`'s own order: HEAD's index (brought
-    up to date as any command brings it) is cut there and folded again in memory. Without an
-    index, one walk from `commit`."""
+    up to date as any command brings it) is cut there and folded again. That fold is kept
+    for the last commit asked (`asof-fold`, beside the index: a commit's history never
+    changes), so asking again after new commits reads no segment. Without an index, one
+    walk from `commit`; nothing is stored then."""
     if commit == head:
         return snapshot(git, root, prefix, boundary, head, pick, fresh)
-    ordered: list[Record] | None = None
-    if store_for(git, root, prefix) is not None:
+    store = store_for(git, root, prefix)
+    partial = bool(boundary)
+    if store is not None:
         snap = snapshot(git, root, prefix, boundary, head, pick, fresh)
+        memo_key = framed.digest(
+            store.key + marshal.dumps((commit, sorted(boundary), _grafts(git)))
+        )
+        memo = store.directory.parent / "asof-fold"
         try:
+            if snap.records is None and not fresh:
+                kept = _kept_fold(framed.read(memo, _ASOF, memo_key))
+                if kept is not None and _at(snap, kept[0]) == commit:
+                    return Snapshot(
+                        kept[1], partial, store=snap.store, head=snap.head, limit=kept[0] + 1
+                    )
             records = snap.records
             if records is None:
                 assert snap.store is not None and snap.head is not None
                 records = _all(snap.store, snap.head)
             at = next((i for i, r in enumerate(records) if r[R_SHA] == commit), None)
-            ordered = None if at is None else records[: at + 1]
+            cut = None if at is None else records[: at + 1]
         except (IndexDamaged, *_BAD):
-            ordered = None
-    if ordered is None:  # no index, one gone bad, or `commit` not on HEAD's line after all
-        ordered = _ordered(commit, gitlog.walk(git, prefix, [commit], boundary, pick))
+            cut = None
+        if cut is not None:
+            fold = _fold(cut)
+            state = (len(cut) - 1, fold.summaries, fold.stored_refs(), fold.dates, fold.hand)
+            framed.write(memo, _ASOF, memo_key, state)
+            return Snapshot(fold, partial, records=cut)
+    # no index, one gone bad, or `commit` not on HEAD's line after all
+    ordered = _ordered(commit, gitlog.walk(git, prefix, [commit], boundary, pick))
+    return Snapshot(_fold(ordered), partial, records=ordered)
+
+
+_ASOF = framed.Kind(b"PIPECTL-ASOFFOLD\x00", 1)
+
+
+def _fold(ordered: list[Record]) -> Fold:
     fold = Fold()
     for pos, rec in enumerate(ordered):
         fold.add(pos, rec)
-    return Snapshot(fold, bool(boundary), records=ordered)
+    return fold
+
+
+def _kept_fold(data: Any) -> tuple[int, Fold] | None:
+    """The (position, fold) `snapshot_at` kept, if it has the shape it writes."""
+    if not (isinstance(data, tuple) and len(data) == 5 and isinstance(data[0], int)):
+        return None
+    at, summaries, refs, dates, hand = data
+    if not all(isinstance(v, t) for v, t in ((summaries, dict), (refs, dict), (dates, dict))):
+        return None
+    return (at, Fold(summaries, refs, dates, hand)) if isinstance(hand, set) else None
+
+
+def _at(snap: Snapshot, pos: int) -> str | None:
+    """The commit at position `pos` of a stored index (one segment read), or None."""
+    assert snap.head is not None
+    for n, entry in enumerate(snap.head["segments"]):
+        if entry[1] <= pos < entry[1] + entry[2]:
+            got = snap._segment(n)
+            return str(got[pos - entry[1]][R_SHA])
+    return None
 
 
 _BAD = (KeyError, IndexError, TypeError, ValueError, AttributeError)

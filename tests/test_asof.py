@@ -384,3 +384,41 @@ def test_a_day_already_read_parses_nothing_again(story: Path, monkeypatch: pytes
     parsed.clear()
     assert _deals(asof.pipeline_at(story, git_repo, day16)) == first
     assert sorted(parsed) == ["acme", "beta", "gamma"]
+
+
+def test_a_days_history_is_kept_and_read_back_whole(
+    story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The fold of a day is kept: asked again (after a new commit too), no segment before it
+    is folded again, and every event, life and arrival is still that day's."""
+    from pipectl import histindex
+
+    folds: list[int] = []
+    real = histindex._fold
+    monkeypatch.setattr(histindex, "_fold", lambda recs: folds.append(len(recs)) or real(recs))
+    git_repo = GitRepo(story)
+    history.read(git_repo, story).arrivals  # noqa: B018  (HEAD's index stored)
+
+    def whole(h: history.History) -> tuple[object, ...]:
+        lives = {k: (list(h.of(k)), list(h.lifecycle(k))) for k in h.by_deal}
+        window = history.window(h.events, dt.date(2026, 1, 10), dt.date(2026, 1, 15))
+        return h.arrivals, lives, list(h.events), window
+
+    for n, day in enumerate(("2026-01-12", "2026-01-19", "2026-01-23")):
+        sha = last_commit_of(story, day)
+        assert sha is not None
+        wt = tmp_path / f"h{n}"
+        git(story, "worktree", "add", "-q", "--detach", str(wt), sha)
+        there = whole(history.read(GitRepo(wt), wt))
+        folds.clear()
+        assert whole(history.read(git_repo, story, at=sha)) == there, day
+        assert len(folds) == 1  # the first time: HEAD's index cut and folded
+        folds.clear()
+        assert whole(history.read(git_repo, story, at=sha)) == there, day
+        assert folds == []  # kept
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-02-01T09:00:00+00:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-02-01T09:00:00+00:00")
+    assert Cli(story)("log", "delta", "call", "Later").exit_code == 0
+    folds.clear()
+    assert whole(history.read(git_repo, story, at=sha)) == there
+    assert folds == []  # a new commit on top changes nothing of the 23rd
