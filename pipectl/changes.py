@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from pipectl import asof, blobkeys, history, yamlio
+from pipectl import asof, blobkeys, history
 from pipectl.config import Config
 from pipectl.deal import Deal, Touchpoint
 from pipectl.errors import UsageError
+from pipectl.fielddiff import fields_of, read_blobs
 from pipectl.gitrepo import GitRepo
 from pipectl.history import CREATED, DELETED, MOVED, RENAMED, Event
 from pipectl.owners import owner_key, roster_handle
@@ -213,8 +212,7 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     shas, lo, hi = _commits_between(git, w)
     hist = history.read(git, pipeline.root)
     events = [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
-    blobs = {b for e in events for b in (e.old_blob, e.new_blob) if b}
-    keys = blobkeys.read_keys(git, blobs) if blobs else {}
+    keys = read_blobs(git, events)
     end = asof.pipeline_at(pipeline.root, git, w.tip)
     start = _start(pipeline.root, git, w.base)
     start_deals = start.load().deals if start is not None else []
@@ -283,27 +281,8 @@ def _within(day: dt.date, w: Window) -> bool:
     return (w.since is None or day >= w.since) and day <= w.until
 
 
-def fields_of(chunks: Mapping[str, str] | None, names: Iterable[str] = _TRACKED) -> dict[str, Any]:
-    """These keys' values from a blob cut into keys (blobkeys.key_chunks), each parsed on
-    its own; a key whose text is no YAML reads as its text."""
-    out: dict[str, Any] = {}
-    for name in names:
-        text = (chunks or {}).get(name)
-        if text is None:
-            continue
-        if name == "body":
-            out[name] = text
-            continue
-        try:
-            data = yamlio.load(text)
-        except (yaml.YAMLError, ValueError, RecursionError):
-            data = None
-        out[name] = data.get(name) if isinstance(data, dict) and name in data else text
-    return out
-
-
 def _deal_of(e: Event, chunks: Mapping[str, str] | None) -> Deal:
-    return Deal(e.deal, e.stage or "", Path(e.path), fields_of(chunks))
+    return Deal(e.deal, e.stage or "", Path(e.path), fields_of(chunks, _TRACKED))
 
 
 def _changes_of(e: Event, old: Deal | None, new: Deal | None, config: Config) -> list[Change]:

@@ -328,3 +328,51 @@ def test_kinds_are_the_ones_documented():
         assert f"`{kind}`" in doc, kind
     for bucket in BUCKETS:
         assert f"`{bucket}`" in doc, bucket
+
+
+def test_history_of_a_deal_shows_old_and_new_values(story: Path):
+    """`history DEAL`: each changed field old → new, made by pipectl or by hand."""
+    result = Cli(story)("history", "beta")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "fields changed: value 5,000 → 7,000" in lines[2]
+    assert "edited by hand: expected_close 2026-12-20 → 2026-12-10" in lines[3]
+    assert lines[4].split("  bob  ")[1].strip().startswith("touchpoint logged: meeting — Demo  ")
+    assert "fields changed: owner alice → bob" in lines[5]
+    assert "edited by hand: touchpoints +1" in lines[6]
+    data = json.loads(Cli(story)("history", "zeta", "--json").output)
+    assert [e["changes"] for e in data["events"]] == [
+        [],  # created: the whole file is new
+        [
+            {"field": "stage_entered", "old": None, "new": "2026-11-20"},
+            {"field": "closed", "old": None, "new": "2026-11-20"},
+            {"field": "lost_reason", "old": None, "new": "price"},
+            {"field": "next_step", "old": "Call", "new": None},
+        ],
+        [
+            {"field": "stage_entered", "old": "2026-11-20", "new": "2026-11-27"},
+            {"field": "closed", "old": "2026-11-20", "new": None},
+            {"field": "lost_reason", "old": "price", "new": None},
+        ],
+    ]
+    assert data["events"][2]["text"].startswith(
+        "moved lost → prospecting (stage_entered 2026-11-20"
+    )
+
+
+def test_history_shows_a_mapping_entry_by_entry_and_the_notes_as_changed(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    t = Timeline(story, monkeypatch).at("2026-11-30", "carol", 14)
+    t.hand("prospecting/omega.md", "  need: 'yes'\n", "  need: not any more\n", "need changed")
+    with (story / "prospecting" / "omega.md").open("a", encoding="utf-8") as f:
+        f.write("\nCalled twice, no answer.\n")
+    git(story, "commit", "-q", "-am", "notes")
+    data = json.loads(Cli(story)("history", "omega", "--json").output)
+    assert data["events"][-2]["changes"] == [
+        {"field": "qualification.need", "old": "yes", "new": "not any more"}
+    ]
+    assert data["events"][-1]["changes"] == [{"field": "body", "old": None, "new": None}]
+    out = Cli(story)("history", "omega").output
+    assert "edited by hand: qualification.need yes → not any more" in out
+    assert "edited by hand: notes changed" in out

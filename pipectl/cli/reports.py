@@ -37,7 +37,8 @@ def history(
     """Show the audit trail from git: created, moved, logged, edited — who and when.
 
     Follows a deal across its moves between stage folders, and shows commits made by hand
-    (a `git mv`, an edit in an editor) as well as pipectl's own. Reads git in one pass.
+    (a `git mv`, an edit in an editor) as well as pipectl's own. Reads git in one pass. For
+    one DEAL, every changed field with its old → new value.
     """
     from pipectl import history as hist_mod
     from pipectl.errors import UsageError
@@ -65,9 +66,15 @@ def history(
             deal_id = deal
     chosen = hist.of(deal_id) if deal_id is not None else hist.events
     events = hist_mod.with_fields(pipeline.git, hist_mod.window(chosen, start, end))
+    changes = None  # one deal: each field's old → new, from its blobs (one cat-file)
+    if deal_id is not None:
+        from pipectl import fielddiff
+
+        keys = fielddiff.read_blobs(pipeline.git, events)
+        changes = [fielddiff.of_event(e, keys) for e in events]
     if as_json:
-        data = {"deal": deal_id, "partial": hist.partial, "events": [event_json(e) for e in events]}
-        typer.echo(dumps(data))
+        rows = [event_json(e, changes[i] if changes else None) for i, e in enumerate(events)]
+        typer.echo(dumps({"deal": deal_id, "partial": hist.partial, "events": rows}))
         return
     if not events:
         if deal_id:
@@ -79,7 +86,7 @@ def history(
 
             typer.echo(PARTIAL_NOTE)
         return
-    typer.echo(history_text(events, deal_id is not None, hist.partial))
+    typer.echo(history_text(events, deal_id is not None, hist.partial, changes))
 
 
 @app.command()

@@ -6,10 +6,13 @@ itself and never prints.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from pipectl.fielddiff import BODY, FieldChange
 from pipectl.history import CHANGED, CREATED, DELETED, EDITED, LOGGED, MOVED, RENAMED, Event
+from pipectl.jsonout import plain
 from pipectl.render.text import money, table, visible
 from pipectl.report import Report
 
@@ -19,9 +22,16 @@ PARTIAL_NOTE = (
 )
 
 
-def describe(e: Event) -> str:
-    """One event in words: 'moved qualifying → closing', 'edited by hand: value, owner'."""
-    fields = f": {', '.join(e.fields)}" if e.fields else ""
+def describe(e: Event, changes: Sequence[FieldChange] | None = None) -> str:
+    """One event in words: 'moved qualifying → closing', 'edited by hand: value, owner';
+    with `changes`, each field's old → new: 'edited by hand: value 8,000 → 6,000'."""
+    names = list(e.fields)
+    if changes is not None:
+        # a logged event's touchpoint is its own description
+        names = [
+            change_text(c) for c in changes if not (e.kind == LOGGED and c.field == "touchpoints")
+        ]
+    fields = f": {', '.join(names)}" if names else ""
     hand = " by hand" if e.by_hand else ""
     if e.kind == CREATED:
         text = f"created in {e.stage}"
@@ -33,7 +43,7 @@ def describe(e: Event) -> str:
         text = f"renamed from {e.old_deal}"
     elif e.kind == LOGGED:
         summary = e.subject.split(": ", 1)[1] if ": " in e.subject else e.subject
-        return f"touchpoint logged: {summary}"
+        return f"touchpoint logged: {summary}" + (f" ({', '.join(names)})" if names else "")
     elif e.kind == CHANGED:
         return f"fields changed{fields or ': ' + e.subject}"
     elif e.kind == EDITED:
@@ -42,28 +52,78 @@ def describe(e: Event) -> str:
         text = f"deleted from {e.stage}"
     else:
         text = e.kind
+    if changes is not None:
+        return text + hand + (f" ({', '.join(names)})" if names else "")
     return text + hand + (f" ({', '.join(e.fields)} changed)" if e.fields else "")
 
 
-def history_text(events: Sequence[Event], one_deal: bool, partial: bool) -> str:
-    """The audit trail as a table: date, author, (deal,) what happened, commit."""
+# values longer than this are cut in a line of history (--json has them whole)
+_SHOWN = 40
+
+
+def value_text(field: str, value: Any) -> str:
+    """A field's value in a line of history: dates ISO, amounts grouped, lists counted."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return money(value) if field == "value" else str(value)
+    if isinstance(value, list):
+        inline = "[" + ", ".join(str(v) for v in value) + "]"
+        scalar = all(not isinstance(v, list | dict) for v in value)
+        return inline if scalar and len(inline) <= _SHOWN else f"{len(value)} items"
+    if isinstance(value, dict):
+        return f"{len(value)} entries"
+    text = " ".join(visible(str(value)).split())
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def _counted(field: str, *lists: list[Any]) -> bool:
+    return any(value_text(field, v).endswith(" items") for v in lists)
+
+
+def change_text(c: FieldChange) -> str:
+    """'value 8,000 → 6,000'; a list of records by what was added and removed:
+    'touchpoints +1'; the notes: 'notes changed'."""
+    if c.field == BODY:
+        return "notes changed"
+    if isinstance(c.old, list) and isinstance(c.new, list) and _counted(c.field, c.new, c.old):
+        added = sum(1 for v in c.new if v not in c.old)
+        removed = sum(1 for v in c.old if v not in c.new)
+        parts = [f"+{added}"] * bool(added) + [f"-{removed}"] * bool(removed)
+        return f"{c.field} {' '.join(parts) or 'reordered'}"
+    return f"{c.field} {value_text(c.field, c.old)} → {value_text(c.field, c.new)}"
+
+
+def history_text(
+    events: Sequence[Event],
+    one_deal: bool,
+    partial: bool,
+    changes: Sequence[Sequence[FieldChange]] | None = None,
+) -> str:
+    """The audit trail as a table: date, author, (deal,) what happened, commit; with
+    `changes` (one per event), each field's old → new value."""
     headers = ["DATE", "AUTHOR", *([] if one_deal else ["DEAL"]), "WHAT", "COMMIT"]
     rows = [
         [
             e.date.strftime("%Y-%m-%d %H:%M"),
             e.author,
             *([] if one_deal else [e.deal]),
-            describe(e),
+            describe(e, None if changes is None else changes[i]),
             e.commit[:8],
         ]
-        for e in events
+        for i, e in enumerate(events)
     ]
     out = table(headers, rows, max_width=160)
     return out + ("\n" + PARTIAL_NOTE if partial else "")
 
 
-def event_json(e: Event) -> dict[str, Any]:
-    return {
+def event_json(e: Event, changes: Sequence[FieldChange] | None = None) -> dict[str, Any]:
+    """An event as JSON; with `changes`, each changed field's old and new value too."""
+    data: dict[str, Any] = {
         "commit": e.commit,
         "date": e.date.isoformat(),
         "author": e.author,
@@ -79,8 +139,13 @@ def event_json(e: Event) -> dict[str, Any]:
         "subject": e.subject,
         "path": e.path,
         "old_path": e.old_path,
-        "text": describe(e),
+        "text": describe(e, changes),
     }
+    if changes is not None:
+        data["changes"] = [
+            {"field": c.field, "old": plain(c.old), "new": plain(c.new)} for c in changes
+        ]
+    return data
 
 
 def _pct(value: float | None) -> str:
