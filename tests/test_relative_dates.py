@@ -188,7 +188,8 @@ def test_cli_refuses_a_bad_date_on_one_line(cli: Cli, monkeypatch) -> None:
     assert cli("add", "Acme").exit_code == 0
     r = cli("next", "acme", "call", "--due", "someday")
     assert r.exit_code == EXIT_USAGE
-    assert r.stderr.startswith("pipectl: error: --due: 'someday' is not a date (use YYYY-MM-DD")
+    assert r.stderr.startswith("pipectl: error: ")
+    assert "acme.md: --due: 'someday' is not a date (use YYYY-MM-DD, today, " in r.stderr
     assert len(r.stderr.splitlines()) == 1
 
 
