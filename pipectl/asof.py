@@ -137,21 +137,26 @@ class PipelineAt(Pipeline):
             stage, _, name = path.partition("/")
             if name.endswith(".md") and "/" not in name and not name.startswith("."):
                 by_stage.setdefault(stage, []).append(name)
-        return [
-            DealRef(name[:-3], stage, self.root / stage / name)
-            for stage in wanted
-            for name in sorted(by_stage.get(stage, ()))
-        ]
+        refs = []
+        for stage in wanted:
+            folder = self.root / stage
+            refs += [DealRef(n[:-3], stage, folder / n) for n in sorted(by_stage.get(stage, ()))]
+        return refs
 
     def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
         result = LoadResult()
+        folders: dict[str, Path] = {}
         collecting = gc.isenabled()  # as the deal cache does: many new objects, no cycles
         gc.disable()
         try:
             for ref in self.deal_refs(stages):
-                shown = ref.path.relative_to(self.root) if relative else self.display(ref.path)
-                oid = self.tree[ref.path.relative_to(self.root).as_posix()]
-                item = self._cache.parse(oid, partial(self._read_bytes, ref.path), ref, shown)
+                folder = folders.get(ref.stage)
+                if folder is None:  # shown as the deal cache shows them: the folder, then name
+                    where = Path(ref.stage) if relative else self.display(ref.path.parent)
+                    folder = folders[ref.stage] = where
+                oid = self.tree[f"{ref.stage}/{ref.path.name}"]
+                read = partial(self._read_bytes, ref.path)
+                item = self._cache.parse(oid, read, ref, folder / ref.path.name)
                 if isinstance(item, DealError):
                     result.errors.append(item)
                 else:

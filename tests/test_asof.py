@@ -374,6 +374,9 @@ def test_a_day_already_read_parses_nothing_again(story: Path, monkeypatch: pytes
     assert parsed == []
     asof.pipeline_at(story, git_repo, day21).load()  # acme won since: only its new blob
     assert parsed == ["acme"]
+    parsed.clear()
+    assert _deals(asof.pipeline_at(story, git_repo, day16)) == first  # back and forth
+    assert parsed == []
     # a cache file gone bad is a miss, never a wrong deal
     for path in (story / ".git" / "pipectl" / "cache").glob("*/blobs.bin"):
         path.write_bytes(path.read_bytes()[:-5] + b"xxxxx")

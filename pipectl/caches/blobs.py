@@ -5,7 +5,7 @@ git and parsed.
 Keyed by content (a blob id names its bytes), so an entry is never stale; the file is framed
 (pipectl/caches/framed.py) and keyed on the environment that parsed it, as the parsed-deal
 cache is, with the same plain-data payloads (`caches.deals.encode_deal`). It holds the blobs
-the last run used, so it never grows past one tree's deals. Never trusted, never prints; the
+the last runs used, at most KEEP times one tree's deals. Never trusted, never prints; the
 worktree's own caches are never touched.
 """
 
@@ -21,6 +21,8 @@ from pipectl.deal import Deal, parse_deal
 from pipectl.errors import DealError
 
 KIND = framed.Kind(b"PIPECTL-BLOBDEALS\x00", 1)
+# what one run uses, times this, is kept: a few days' trees (each day shares most blobs)
+KEEP = 3
 _STAGE = "\0blobs"  # not a stage: the key of the environment alone (caches.deals._key)
 
 
@@ -64,9 +66,19 @@ class BlobCache:
         return deal
 
     def save(self) -> None:
-        """Keep what this run used, when that is not what the file holds already."""
-        if self.path is not None and self.used.keys() != self.old.keys():
-            framed.write(self.path, KIND, _key(_STAGE), self.used)
+        """Keep what this run used and, up to KEEP times as many, what earlier runs used (a
+        manager goes back and forth between a few days), when that is news to the file."""
+        if self.path is None or self.used.keys() <= self.old.keys():
+            return
+        kept = dict(self.used)
+        room = KEEP * len(self.used) - len(kept)
+        for oid, payload in self.old.items():
+            if room <= 0:
+                break
+            if oid not in kept:
+                kept[oid] = payload
+                room -= 1
+        framed.write(self.path, KIND, _key(_STAGE), kept)
 
 
 def _valid(found: dict[object, object]) -> bool:
