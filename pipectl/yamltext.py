@@ -16,8 +16,11 @@ from pipectl import yamlio
 
 # A top-level `key:` at the start of a line: plain, "double" or 'single' quoted. A line that
 # starts with a blank, a dash or a hash never matches (list items, nested keys, comments).
+# A plain key's group holds the blanks before its colon (callers strip it): no two quantifiers
+# in a row that can match the same blank, so a long line of spaces costs its length, not its
+# square (tests/robustness/test_bounded.py)
 TOP_KEY_RE = re.compile(
-    r"""^(?:"([^"\n]+)"|'([^'\n]+)'|([^\s#'"\-?:,\[\]{}&*!|>%@`][^:\n]*?))[ \t]*:(?:[ \t]|$)"""
+    r"""^(?:"([^"\n]+)"[ \t]*|'([^'\n]+)'[ \t]*|([^\s#'"\-?:,\[\]{}&*!|>%@`][^:\n]*)):(?:[ \t]|$)"""
 )
 
 
