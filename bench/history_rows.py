@@ -151,4 +151,27 @@ def rows_p10(ctx: Bench) -> list[Row]:
     return [row]
 
 
-ROWS: dict[str, Callable[[Bench], list[Row]]] = {"P8": rows_p8, "P9": rows_p9, "P10": rows_p10}
+def _changes_row(ctx: Bench) -> Row:
+    """`changes --since 7d` over the generated history's last week, after one new commit:
+    one git log over the new commit (the index), the week's blobs, the two ends' trees."""
+    repo = _repo(ctx, LONG)
+    ctx.work.settle(repo)
+    last = _git(repo, "log", "-1", "--format=%cs", "HEAD")
+    base = sh(f"{GIT_LOG} > /dev/null", repo)
+    run_once(base)  # the page cache warm for both sides
+    argv = [*PIPECTL, "changes", "--since", "7d", "--until", last, "--json"]
+    new = NewCommit(repo)
+    try:
+        run_once(Cmd(argv, repo))  # the index made, both ends' blobs parsed
+        a, b, r = compare(Cmd(argv, repo, new, env={"PIPECTL_TODAY": TODAY}), base, ctx.runs)
+    finally:
+        new.undo()
+    what = f"pipectl changes --since 7d, {_scale(repo)}, after one new commit"
+    return Row("P9", what, GIT_LOG, 0.05).fill(a, b, r)
+
+
+def _p9(ctx: Bench) -> list[Row]:
+    return [*([_changes_row(ctx)] if has_command("changes") else []), *rows_p9(ctx)]
+
+
+ROWS: dict[str, Callable[[Bench], list[Row]]] = {"P8": rows_p8, "P9": _p9, "P10": rows_p10}

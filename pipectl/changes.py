@@ -12,9 +12,10 @@ blobs they touched (pipectl/blobkeys.py); the two ends from the commits' trees
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,10 @@ KINDS = (
     PULLED_IN, CLOSE_SET, CLOSE_CLEARED, OWNER, RENAMED_TO, REMOVED,
 )  # fmt: skip
 # the keys a change is read from (the rest of a file does not change the pipeline's figures)
-_TRACKED = ("value", "currency", "expected_close", "owner", "touchpoints")
+TOUCHPOINTS = "touchpoints"
+_TRACKED = ("value", "expected_close", "owner", TOUCHPOINTS)
+# an entry of a block list written on one line, as `pipectl log` writes it: `  - {date: …}`
+_ONE_LINE_ITEM = re.compile(r"\s*- \{.*\}\s*")
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class Changes:
     stale: tuple[Stale, ...]
     waterfall: Waterfall
     partial: bool = False
+    skipped: tuple[str, ...] = ()  # deal files that did not parse at an end, with why
 
 
 StaleFrom = Callable[[Deal, Config], "dt.date | None"]
@@ -215,17 +220,25 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     keys = read_blobs(git, events)
     end = asof.pipeline_at(pipeline.root, git, w.tip)
     start = _start(pipeline.root, git, w.base)
-    start_deals = start.load().deals if start is not None else []
-    start_config = start.config if start is not None else end.config
-    return compute(
+    before = start.load() if start is not None else None
+    after = end.load()
+    found = compute(
         w,
-        (start_deals, start_config),
-        (end.load().deals, end.config),
+        (before.deals if before else [], start.config if start else end.config),
+        (after.deals, end.config),
         events,
         keys,
         stale_from,
         hist.partial,
     )
+    # a file that does not parse at an end is neither in nor out there: said, not guessed
+    skipped = [
+        f"{e} (at {c[:8]})"
+        for c, r in ((w.base, before), (w.tip, after))
+        if c and r
+        for e in r.errors
+    ]
+    return replace(found, skipped=tuple(skipped))
 
 
 def _start(root: Path, git: GitRepo, base: str | None) -> Pipeline | None:
@@ -254,10 +267,9 @@ def compute(
     found: list[Change] = []
     logged: list[Logged] = []
     for e in events:
-        old = _deal_of(e, keys.get(e.old_blob or "")) if e.kind != CREATED else None
-        new = _deal_of(e, keys.get(e.new_blob or "")) if e.kind != DELETED else None
+        old, new, added = _pair(e, keys)
         found += _changes_of(e, old, new, config)
-        for tp in _added_touchpoints(old, new):
+        for tp in added:
             if tp.date is not None and _within(tp.date, w):
                 rep = roster_handle(config.team, e.author, e.email) or e.author
                 logged.append(Logged(e.deal, rep, tp, e.commit, e.by_hand))
@@ -281,8 +293,58 @@ def _within(day: dt.date, w: Window) -> bool:
     return (w.since is None or day >= w.since) and day <= w.until
 
 
-def _deal_of(e: Event, chunks: Mapping[str, str] | None) -> Deal:
-    return Deal(e.deal, e.stage or "", Path(e.path), fields_of(chunks, _TRACKED))
+def _pair(
+    e: Event, keys: Mapping[str, blobkeys.Keys]
+) -> tuple[Deal | None, Deal | None, list[Touchpoint]]:
+    """The deal before and after `e` (None: created, deleted), holding only the tracked keys
+    whose text `e` changed (a key whose text is the same in both files changed nothing), and
+    the touchpoints it added. A long window has thousands of events: parsing only what
+    changed is most of what `changes` costs."""
+    before = keys.get(e.old_blob or "", blobkeys.EMPTY) if e.kind != CREATED else None
+    after = keys.get(e.new_blob or "", blobkeys.EMPTY) if e.kind != DELETED else None
+    if before is None or after is None:
+        names: tuple[str, ...] = ("value", TOUCHPOINTS)
+    else:
+        names = tuple(k for k in _TRACKED if before.get(k) != after.get(k))
+    added = None
+    if TOUCHPOINTS in names and before is not None and after is not None:
+        added = _appended(before.get(TOUCHPOINTS), after.get(TOUCHPOINTS))
+        if added is not None:
+            names = tuple(k for k in names if k != TOUCHPOINTS)
+    old = None if before is None else _deal(e, fields_of(before, names))
+    new = None if after is None else _deal(e, fields_of(after, names))
+    return old, new, added if added is not None else _added_touchpoints(old, new)
+
+
+def _deal(e: Event, fields: dict[str, Any]) -> Deal:
+    return Deal(e.deal, e.stage or "", Path(e.path), fields)
+
+
+def _appended(old: str | None, new: str | None) -> list[Touchpoint] | None:
+    """The touchpoints of lines appended to a block list of one-line entries (what `log`
+    and most hand edits do), parsed alone; None when the change is any other (an entry
+    edited, removed or written over several lines): then both lists are read whole."""
+    if old is None or new is None:
+        return None
+    head, *old_lines = old.splitlines()
+    new_head, *new_lines = new.splitlines()
+    if head.strip() != f"{TOUCHPOINTS}:" or new_head.strip() != head.strip():
+        return None
+    kept = Counter(old_lines)
+    added = []
+    for line in new_lines:
+        if kept[line] > 0:
+            kept[line] -= 1
+        else:
+            added.append(line)
+    if any(kept.values()):
+        return None  # a line of the old list is gone
+    if not all(_ONE_LINE_ITEM.fullmatch(line) for line in added):
+        return None
+    if not added:
+        return []
+    text = "\n".join([f"{TOUCHPOINTS}:", *added])
+    return list(Deal("", "", Path(), fields_of({TOUCHPOINTS: text}, [TOUCHPOINTS])).touchpoints)
 
 
 def _changes_of(e: Event, old: Deal | None, new: Deal | None, config: Config) -> list[Change]:

@@ -376,3 +376,92 @@ def test_history_shows_a_mapping_entry_by_entry_and_the_notes_as_changed(
     out = Cli(story)("history", "omega").output
     assert "edited by hand: qualification.need yes → not any more" in out
     assert "edited by hand: notes changed" in out
+
+
+def test_the_waterfall_ends_are_what_report_as_of_shows(story: Path):
+    """With every open deal (no period), the start is `report --as-of` the day before the
+    window, the end `report --as-of` its last day."""
+    wf = _json(story, *WINDOW, "--close-by", "all")["waterfall"]
+    for end, day in (("start", "2026-11-22"), ("end", "2026-11-29")):
+        result = Cli(story)("report", "--as-of", day, "--json")
+        assert result.exit_code == 0, result.output
+        fig = json.loads(result.output)
+        assert (wf[end]["count"], wf[end]["value"]) == (fig["open_count"], fig["open_value"])
+
+
+def test_a_window_from_before_the_first_commit_starts_empty(story: Path):
+    data = _json(story, "--since", "2026-11-01", "--until", "2026-11-12", "--today", "2026-11-30")
+    assert data["window"]["base"] is None
+    assert [(c["deal"], c["kind"]) for c in data["changes"]] == [("omega", "added")]
+    assert data["waterfall"]["start"] == {"count": 0, "value": 0}
+    assert data["waterfall"]["end"] == {"count": 1, "value": 1000}
+    new = next(b for b in data["waterfall"]["buckets"] if b["name"] == "new")
+    assert new == {"name": "new", "deals": ["omega"], "count": 1, "value": 1000}
+
+
+def test_a_quiet_window_lists_nothing_and_its_ends_agree(story: Path):
+    data = _json(story, "--since", "2026-11-21", "--until", "2026-11-22", "--today", "2026-11-30")
+    assert data["changes"] == [] and data["touchpoints"]["logged"] == []
+    assert data["waterfall"]["start"] == data["waterfall"]["end"]
+    assert all(b["deals"] == [] for b in data["waterfall"]["buckets"])
+    out = Cli(story)("changes", "--since", "2026-11-21", "--until", "2026-11-22").output
+    assert "no changes to deals" in out
+
+
+def test_a_pipeline_in_a_subfolder_of_a_busier_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    repo = make_repo(tmp_path / "repo")
+    (repo / "sales").mkdir()
+    t = Timeline(repo / "sales", monkeypatch)
+    t.at("2026-11-02").run("init")
+    t.at("2026-11-03").add("Acme", 100, "2026-12-01")
+    (repo / "README.txt").write_text("not a deal\n", encoding="utf-8")
+    t.at("2026-11-10", "bob")
+    git(repo, "add", "README.txt")
+    git(repo, "commit", "-q", "-m", "unrelated")
+    t.at("2026-11-10", "bob", 11).run("set", "acme", "value=250")
+    data = _json(repo / "sales", "--since", "2026-11-09", "--until", "2026-11-15")
+    assert _rows(data) == [("acme", "value_up", 100, 250, 150, "bob", False)]
+    assert data["waterfall"]["start"] == {"count": 1, "value": 100}
+    assert data["waterfall"]["end"] == {"count": 1, "value": 250}
+
+
+def test_a_deal_that_does_not_parse_at_an_end_is_said(story: Path, monkeypatch: pytest.MonkeyPatch):
+    t = Timeline(story, monkeypatch).at("2026-11-30", "carol", 15)
+    t.hand("prospecting/kappa.md", "value: 9000\n", "value: [9000\n", "broken")
+    result = Cli(story)("changes", "--since", "2026-11-30", "--until", "2026-11-30")
+    assert result.exit_code == 0, result.output
+    assert "pipectl: warning: skipped" in result.output and "kappa.md" in result.output
+
+
+def test_outside_git_or_before_any_commit_there_is_nothing_to_compare(tmp_path: Path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "pipeline.yaml").write_text("currency: EUR\n")
+    result = Cli(plain)("changes")
+    assert result.exit_code == 2 and "not inside a git repository" in result.output
+    empty = make_repo(tmp_path / "empty")
+    assert Cli(empty)("init", "--no-commit").exit_code == 0
+    result = Cli(empty)("changes", "--today", "2026-11-30")
+    assert result.exit_code == 2 and "before the first commit" in result.output
+
+
+@pytest.mark.parametrize(
+    ("rules", "stale"),
+    [
+        ("rules: {stale: {days: 30}}", []),  # omega's limit is now 30 days: not stale yet
+        ("rules: {stale: {severity: 'off'}}", []),
+        # 5 days: omega went stale before the window; these three inside it
+        ("rules: {stale: {stages: {prospecting: {days: 5}}}}", ["eps", "delta", "acme"]),
+    ],
+)
+def test_went_stale_follows_the_stale_rule_of_the_end(
+    story: Path, monkeypatch: pytest.MonkeyPatch, rules: str, stale: list[str]
+):
+    """PL301's settings as pipeline.yaml has them at the window's end."""
+    Timeline(story, monkeypatch).at("2026-11-29", "carol").hand(
+        "pipeline.yaml", "rules: {}", rules, "stale rule"
+    )
+    data = _json(story, *WINDOW)
+    assert [s["deal"] for s in data["stale"]] == stale

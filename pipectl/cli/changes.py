@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import TodayOpt, open_pipeline
+from pipectl.cli.common import TodayOpt, open_pipeline, warn
 
 if TYPE_CHECKING:
     from pipectl.config import Config
@@ -81,7 +81,9 @@ def changes(
     w = changes_mod.window(pipeline.git, start, end, rev_range)
     period = _close_by(close_by, w.until, now)
     w = changes_mod.Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
-    found = changes_mod.read(pipeline, w, stale_from)
+    found = changes_mod.read(pipeline, w, _StaleRule())
+    for why in found.skipped:
+        warn(f"skipped {why}")
     if chosen == "json":
         from pipectl.jsonout import dumps
 
@@ -130,15 +132,24 @@ def _close_by(text: str | None, last: dt.date, now: dt.date) -> dt.date | None:
     return first_after - dt.timedelta(days=1)
 
 
-def stale_from(deal: Deal, config: Config) -> dt.date | None:
-    """The first day lint's PL301 calls the deal stale (idle longer than its stage's limit);
-    None when the rule is off there or the deal has no date to count from."""
-    from pipectl import lint
+class _StaleRule:
+    """The first day lint's PL301 calls a deal stale (idle longer than its stage's limit);
+    None when the rule is off there or the deal has no date to count from. The limit is
+    looked up once per stage (a pipeline has thousands of deals and a handful of stages)."""
 
-    if lint.severity(config, "PL301", deal.stage) == "off":
-        return None
-    since = lint.last_activity(deal)
-    limit = lint.setting(config, "PL301", "days", stage=deal.stage)
-    if since is None or not isinstance(limit, int) or limit <= 0:
-        return None
-    return since + dt.timedelta(days=limit + 1)
+    def __init__(self) -> None:
+        self.limits: dict[tuple[int, str], int] = {}
+
+    def __call__(self, deal: Deal, config: Config) -> dt.date | None:
+        from pipectl import lint
+
+        key = (id(config), deal.stage)
+        limit = self.limits.get(key)
+        if limit is None:
+            off = lint.severity(config, "PL301", deal.stage) == "off"
+            found = lint.setting(config, "PL301", "days", stage=deal.stage)
+            limit = self.limits[key] = 0 if off or not isinstance(found, int) else found
+        since = lint.last_activity(deal)
+        if since is None or limit <= 0:
+            return None
+        return since + dt.timedelta(days=limit + 1)

@@ -242,6 +242,7 @@ def changes_json(ch: Changes) -> dict[str, Any]:
         "currency": ch.currency,
         "other_currencies": list(ch.other_currencies),
         "partial": ch.partial,
+        "skipped": list(ch.skipped),
         "summary": dict(Counter(c.kind for c in ch.changes)),
         "changes": [
             {
