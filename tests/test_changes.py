@@ -465,3 +465,29 @@ def test_went_stale_follows_the_stale_rule_of_the_end(
     )
     data = _json(story, *WINDOW)
     assert [s["deal"] for s in data["stale"]] == stale
+
+
+def test_a_pull_request_is_what_its_branch_did_since_the_merge_base(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    t = Timeline(story, monkeypatch)
+    fork = git(story, "rev-parse", "HEAD").strip()
+    git(story, "checkout", "-q", "-b", "feature")
+    t.at("2026-12-01", "dave").run("move", "kappa", "qualifying")
+    t.at("2026-12-01", "dave", 11)
+    git(story, "mv", "prospecting/omega.md", "prospecting/omega-corp.md")
+    git(story, "commit", "-q", "-m", "omega's real name")
+    git(story, "checkout", "-q", "main")
+    t.at("2026-12-01", "bob", 12).run("set", "beta", "value=8000")
+    result = Cli(story)("changes", "main...feature")
+    assert result.exit_code == 2 and "not in HEAD's history" in result.output
+    git(story, "checkout", "-q", "feature")
+    data = _json(story, "main...feature", "--today", "2026-12-01")
+    assert data["window"]["base"] == fork
+    assert [(c["deal"], c["kind"], c["old"], c["new"]) for c in data["changes"]] == [
+        ("kappa", "advanced", "prospecting", "qualifying"),
+        ("omega-corp", "renamed", "omega", "omega-corp"),
+    ]
+    # a renamed deal is one deal: it neither left nor came in
+    assert all(b["deals"] == [] for b in data["waterfall"]["buckets"])
+    assert data["waterfall"]["start"] == data["waterfall"]["end"]

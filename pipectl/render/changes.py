@@ -8,7 +8,6 @@ figure itself and never prints.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -106,9 +105,12 @@ def _title(ch: Changes) -> str:
     return f"Pipeline changes {ends}"
 
 
+def _count(ch: Changes, kind: str) -> int:
+    return sum(1 for c in ch.changes if c.kind == kind)
+
+
 def _summary(ch: Changes) -> str:
-    counts = Counter(c.kind for c in ch.changes)
-    parts = [f"{counts[k]} {WORDS.get(k, k)}" for k in KINDS if counts[k]]
+    parts = [f"{n} {WORDS.get(k, k)}" for k in KINDS if (n := _count(ch, k))]
     return ", ".join(parts) if parts else "no changes to deals"
 
 
@@ -243,7 +245,7 @@ def changes_json(ch: Changes) -> dict[str, Any]:
         "other_currencies": list(ch.other_currencies),
         "partial": ch.partial,
         "skipped": list(ch.skipped),
-        "summary": dict(Counter(c.kind for c in ch.changes)),
+        "summary": {k: n for k in KINDS if (n := _count(ch, k))},
         "changes": [
             {
                 "deal": c.deal,
