@@ -9,15 +9,20 @@ that goes stale in the window; and commits on both sides of the window that must
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
 
 import pytest
 from conftest import Cli, git, make_repo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipectl import changes
-from pipectl.waterfall import BUCKETS
+from pipectl.config import parse_config
+from pipectl.deal import Deal
+from pipectl.waterfall import BUCKETS, waterfall
 
 QUALIFIED = [
     a
@@ -293,6 +298,8 @@ def test_a_markdown_cell_keeps_its_pipes_inside(story: Path, monkeypatch: pytest
         (["HEAD~1..HEAD", "--since", "7d"], "not both"),
         (["--format", "yaml"], "is not one of"),
         (["--until", "2026-11-01"], "before the first commit"),
+        (["--until", "2026-12-01", "--today", "2026-11-30"], "is in the future"),
+        (["--close-by", "someday"], "--close-by: 'someday' is not a date"),
     ],
 )
 def test_mistakes_are_one_line(story: Path, args: list[str], message: str):
@@ -491,3 +498,41 @@ def test_a_pull_request_is_what_its_branch_did_since_the_merge_base(
     # a renamed deal is one deal: it neither left nor came in
     assert all(b["deals"] == [] for b in data["waterfall"]["buckets"])
     assert data["waterfall"]["start"] == data["waterfall"]["end"]
+
+
+STAGES = ("prospecting", "qualifying", "connecting", "closing", "won", "lost", "elsewhere")
+amounts = st.one_of(st.none(), st.integers(0, 10**9), st.decimals(0, 10**6, places=2).map(float))
+ends = st.dictionaries(
+    st.sampled_from([f"d{i}" for i in range(12)]),
+    st.tuples(
+        st.sampled_from(STAGES),
+        amounts,
+        st.one_of(st.none(), st.dates(dt.date(2026, 10, 1), dt.date(2027, 3, 31))),
+    ),
+)
+
+
+def _deals(side: dict) -> list[Deal]:
+    return [
+        Deal(i, stage, Path(f"{stage}/{i}.md"), {"value": v, "expected_close": due})
+        for i, (stage, v, due) in side.items()
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(ends, ends, st.one_of(st.none(), st.dates(dt.date(2026, 11, 1), dt.date(2027, 1, 31))))
+def test_the_waterfall_always_balances_to_the_cent(start: dict, end: dict, close_by):
+    """Any two ends, any amounts with cents (0.1 + 0.2 is 0.3 here), any period: start plus
+    every bucket is the end exactly, each deal in the buckets its two states name."""
+    config = parse_config({}, None, "")
+    wf = waterfall((_deals(start), config), (_deals(end), config), {}, close_by)
+    assert wf.balanced
+    count = wf.start.count + sum(b.count_delta for b in wf.buckets)
+    assert count == wf.end.count
+    assert wf.start.value + sum(b.value_delta for b in wf.buckets) == wf.end.value
+    for b in wf.buckets:
+        assert b.count_delta == {"increased": 0, "decreased": 0}.get(
+            b.name, len(b.deals) if b.name in ("new", "pulled_in", "reopened") else -len(b.deals)
+        )
+        assert b.name != "increased" or b.value_delta >= 0
+        assert b.name != "decreased" or b.value_delta <= 0

@@ -75,6 +75,8 @@ def changes(
     if rev_range is not None and (since or until):
         raise UsageError("give either REV_RANGE or --since/--until, not both")
     end = dates.parse_date(until, "--until", now) if until else now
+    if end > now:  # nothing has happened there yet: a window ends today at the latest
+        raise UsageError(f"--until {end} is in the future (today is {now})")
     start = _since(since or "7d", end, now)
     if start > end:
         raise UsageError(f"--until {end} is before --since {start}")
