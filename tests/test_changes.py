@@ -536,3 +536,50 @@ def test_the_waterfall_always_balances_to_the_cent(start: dict, end: dict, close
         )
         assert b.name != "increased" or b.value_delta >= 0
         assert b.name != "decreased" or b.value_delta <= 0
+
+
+def test_reps_and_owners_are_roster_handles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """With a `team:` roster, a commit's author is the member its email or name names, and
+    `Alice Smith` → `alice` is no change of owner."""
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    t.at("2026-11-02").run("init")
+    roster = (
+        "team:\n  - {handle: alice, name: Alice Smith, emails: [a.smith@acme.example]}\n"
+        "  - {handle: bob, name: Bob Jones}\n"
+    )
+    t.at("2026-11-02", hour=11).hand("pipeline.yaml", "rules: {}\n", "rules: {}\n" + roster, "team")
+    t.at("2026-11-03").add("Acme", 100, "2026-12-01")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "a.smith@acme.example")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "A. Smith (laptop)")
+    t.run("log", "acme", "call", "Intro", "--date", "2026-11-03")
+    t.at("2026-11-04", "Bob Jones").hand(
+        "prospecting/acme.md", "owner: alice", "owner: Alice Smith", "her full name"
+    )
+    data = _json(root, "--since", "2026-11-03", "--until", "2026-11-04", "--today", "2026-11-05")
+    assert data["touchpoints"]["by_rep"][0]["rep"] == "alice"
+    assert [c["kind"] for c in data["changes"]] == ["added"]
+    bare = _json(root, "--since", "2026-11-04", "--until", "2026-11-04", "--today", "2026-11-05")
+    assert bare["changes"] == []  # the edit named the same owner
+
+
+def test_a_touchpoint_list_rewritten_by_hand_counts_only_the_new_entry(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """An edit that rewrites the list (an entry reformatted over several lines) and adds one:
+    both lists are read whole, and the entry already there is not counted again."""
+    path = story / "prospecting" / "acme.md"
+    text = path.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if "Discovery" in line)
+    rewritten = (
+        "  - date: 2026-11-23\n    kind: call\n    summary: Discovery\n    outcome: replied\n"
+        "  - date: 2026-11-29\n    kind: meeting\n    summary: Onsite\n"
+    )
+    Timeline(story, monkeypatch).at("2026-11-29", "erin").hand(
+        "prospecting/acme.md", old + "\n", rewritten, "tidy the list"
+    )
+    logged = _json(story, *WINDOW)["touchpoints"]["logged"]
+    assert [(t["deal"], t["rep"], t["summary"], t["by_hand"]) for t in logged][-1:] == [
+        ("acme", "erin", "Onsite", True)
+    ]
+    assert sum(1 for t in logged if t["summary"] == "Discovery") == 1
