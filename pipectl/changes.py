@@ -91,6 +91,8 @@ class Logged:
 
 @dataclass(frozen=True)
 class RepActivity:
+    """The touchpoints one rep logged in the window: how many, by kind and by outcome."""
+
     rep: str
     count: int
     kinds: tuple[tuple[str, int], ...]
@@ -104,12 +106,14 @@ class Stale:
     deal: str
     stage: str
     owner: str | None
-    last_activity: dt.date | None
+    last_activity: dt.date
     stale_from: dt.date
 
 
 @dataclass(frozen=True)
 class Changes:
+    """Everything `pipectl changes` shows, in the order of the commits."""
+
     window: Window
     currency: str
     other_currencies: tuple[str, ...]
@@ -122,7 +126,9 @@ class Changes:
     skipped: tuple[str, ...] = ()  # deal files that did not parse at an end, with why
 
 
-StaleFrom = Callable[[Deal, Config], "dt.date | None"]
+# lint's PL301 for a deal, told by the caller (the kernel does not import lint): the day its
+# idleness counts from and the first day it is stale; None when the rule does not apply
+StaleFrom = Callable[[Deal, Config], "tuple[dt.date, dt.date] | None"]
 
 
 # --- the two ends -------------------------------------------------------------------------
@@ -429,9 +435,11 @@ def _stale(
         stage = config.stage(d.stage)
         if stage is None or stage.closed is not None:
             continue
-        day = stale_from(d, config)
-        if day is not None and (w.since is None or day >= w.since) and day <= w.until:
-            last = d.last_touch or d.date("stage_entered") or d.date("created")
+        found = stale_from(d, config)
+        if found is None:
+            continue
+        last, day = found
+        if (w.since is None or day >= w.since) and day <= w.until:
             out.append(Stale(d.id, d.stage, d.owner, last, day))
     return tuple(sorted(out, key=lambda s: (s.stale_from, s.deal)))
 

@@ -428,7 +428,9 @@ def test_a_pipeline_in_a_subfolder_of_a_busier_repository(
     git(repo, "add", "README.txt")
     git(repo, "commit", "-q", "-m", "unrelated")
     t.at("2026-11-10", "bob", 11).run("set", "acme", "value=250")
-    data = _json(repo / "sales", "--since", "2026-11-09", "--until", "2026-11-15")
+    data = _json(
+        repo / "sales", "--since", "2026-11-09", "--until", "2026-11-15", "--today", "2026-11-16"
+    )
     assert _rows(data) == [("acme", "value_up", 100, 250, 150, "bob", False)]
     assert data["waterfall"]["start"] == {"count": 1, "value": 100}
     assert data["waterfall"]["end"] == {"count": 1, "value": 250}

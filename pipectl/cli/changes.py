@@ -135,14 +135,15 @@ def _close_by(text: str | None, last: dt.date, now: dt.date) -> dt.date | None:
 
 
 class _StaleRule:
-    """The first day lint's PL301 calls a deal stale (idle longer than its stage's limit);
-    None when the rule is off there or the deal has no date to count from. The limit is
+    """The day lint's PL301 counts a deal's idleness from, and the first day it calls it
+    stale (idle longer than its stage's limit); None when the rule is off there or the deal
+    has no date to count from. The limit is
     looked up once per stage (a pipeline has thousands of deals and a handful of stages)."""
 
     def __init__(self) -> None:
         self.limits: dict[tuple[int, str], int] = {}
 
-    def __call__(self, deal: Deal, config: Config) -> dt.date | None:
+    def __call__(self, deal: Deal, config: Config) -> tuple[dt.date, dt.date] | None:
         from pipectl import lint
 
         key = (id(config), deal.stage)
@@ -154,4 +155,4 @@ class _StaleRule:
         since = lint.last_activity(deal)
         if since is None or limit <= 0:
             return None
-        return since + dt.timedelta(days=limit + 1)
+        return since, since + dt.timedelta(days=limit + 1)

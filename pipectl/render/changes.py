@@ -156,7 +156,7 @@ def _rep_rows(ch: Changes) -> list[list[str]]:
 
 def _stale_rows(ch: Changes) -> list[list[str]]:
     return [
-        [s.deal, s.stage, s.owner or "(none)", str(s.last_activity or "-"), str(s.stale_from)]
+        [s.deal, s.stage, s.owner or "(none)", str(s.last_activity), str(s.stale_from)]
         for s in ch.stale
     ]
 
@@ -266,7 +266,7 @@ def changes_json(ch: Changes) -> dict[str, Any]:
                 "deal": s.deal,
                 "stage": s.stage,
                 "owner": s.owner,
-                "last_activity": _plain(s.last_activity),
+                "last_activity": s.last_activity.isoformat(),
                 "stale_from": s.stale_from.isoformat(),
             }
             for s in ch.stale
