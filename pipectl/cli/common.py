@@ -141,15 +141,15 @@ FormatOpt = typer.Option(
 )
 
 
-def list_format(chosen: str | None, as_json: bool) -> str:
-    """--format, with --json kept as the short way to say `--format json`."""
+def list_format(chosen: str | None, as_json: bool, allowed: tuple[str, ...] = FORMATS) -> str:
+    """--format (one of `allowed`), with --json kept as the short way to say `--format json`."""
     from pipectl.errors import UsageError
 
     if chosen is None:
         return "json" if as_json else "table"
     name = chosen.strip().lower()
-    if name not in FORMATS:
-        raise UsageError(f"--format: {chosen!r} is not one of {', '.join(FORMATS)}")
+    if name not in allowed:
+        raise UsageError(f"--format: {chosen!r} is not one of {', '.join(allowed)}")
     if as_json and name != "json":
         raise UsageError(f"--json and --format {name} ask for two formats: pick one")
     return name

@@ -38,6 +38,9 @@ def board(
         10, "--limit", min=0, help="Cards shown per stage, biggest value first (0: all)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print every stage and card as JSON."),
+    fmt: str = typer.Option(
+        None, "--format", metavar="FORMAT", help="table (default) or json (as --json)."
+    ),
 ) -> None:
     """Show the pipeline as columns: count and value per stage, a card per deal.
 
@@ -50,6 +53,7 @@ def board(
     from pipectl.daily import board as daily_board
     from pipectl.render import board as render_board
 
+    shape = list_format(fmt, as_json, ("table", "json"))
     pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
     config = pipeline.config
     stages = config.stages if all_stages else config.open_stages
@@ -69,7 +73,7 @@ def board(
     columns = daily_board.board(
         loaded.deals, stages, now, flags, who, config=config, arrivals=arrivals
     )
-    if as_json:
+    if shape == "json":
         from pipectl.jsonout import dumps
 
         typer.echo(dumps(daily_board.board_json(columns, now, who)))

@@ -256,3 +256,13 @@ def test_agenda_on_a_terminal_fits(pipeline: Path) -> None:
     out = ANSI.sub("", _in_pty(pipeline, 80, "agenda", "--owner", "all"))
     assert max(len(line) for line in out.splitlines()) <= 80
     assert all(f"  deal-00{n} " in out for n in range(6))
+
+
+def test_board_takes_format_json_and_refuses_tsv(cli: Cli, pipeline: Path) -> None:
+    _fill(pipeline, 3, long_ids=False)
+    by_flag = json.loads(cli("board", "--today", TODAY, "--json").stdout)
+    assert json.loads(cli("board", "--today", TODAY, "--format", "json").stdout) == by_flag
+    assert cli("board", "--today", TODAY, "--format", "table").stdout.startswith("PROSPECTING")
+    r = cli("board", "--format", "tsv")
+    assert r.exit_code == 2
+    assert r.stderr == "pipectl: error: --format: 'tsv' is not one of table, json\n"
