@@ -174,6 +174,9 @@ def _csv(pipeline: Pipeline, items: Sequence[_Item]) -> str:
     header = columns(pipeline, [i.deal for i in items])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    # a lone carriage return is no line end to the writer: left unquoted, the reader would end
+    # the row there; such rows are written with every cell quoted
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     for item in items:
         deal = item.deal
@@ -195,7 +198,7 @@ def _csv(pipeline: Pipeline, items: Sequence[_Item]) -> str:
                 if child:
                     value = value.get(child) if isinstance(value, Mapping) else None
                 row.append(_cell(value, tags=col == "tags"))
-        writer.writerow(row)
+        (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
     return out.getvalue()
 
 
