@@ -133,6 +133,22 @@ def main(
     version: bool = typer.Option(
         False, "--version", "-V", callback=_version, is_eager=True, help="Show the version."
     ),
+    install_completion: bool = typer.Option(
+        False,
+        "--install-completion",
+        callback=lambda value: _completion("install_option", value),
+        is_eager=True,
+        expose_value=False,
+        help="Install completion for the current shell (bash, zsh, fish).",
+    ),
+    show_completion: bool = typer.Option(
+        False,
+        "--show-completion",
+        callback=lambda value: _completion("show_option", value),
+        is_eager=True,
+        expose_value=False,
+        help="Show the completion script for the current shell, to copy or source it.",
+    ),
 ) -> None:
     """pipectl keeps each deal as a Markdown file in a folder named after its stage.
 
@@ -143,9 +159,26 @@ def main(
     ctx.obj = {"directory": directory}
 
 
+def _completion(name: str, value: bool) -> None:
+    """--show-completion, --install-completion: pipectl/cli/complete.py, imported only then."""
+    if not value:
+        return
+    from pipectl.cli import complete
+
+    try:
+        getattr(complete, name)(value)
+    except PipectlError as exc:
+        _error(_message(exc))
+        raise typer.Exit(exc.exit_code) from None
+
+
 def run(argv: list[str]) -> int:
     """Run the CLI and return its exit code (the console script's body)."""
     command = typer.main.get_command(_only_needed(argv))
+    if os.environ.get("_PIPECTL_COMPLETE"):  # a shell asking for completions (typer's protocol)
+        from pipectl.cli.complete import attach
+
+        attach(command)
     try:
         command.main(args=argv, prog_name="pipectl", standalone_mode=True)
     except SystemExit as exc:
