@@ -179,7 +179,9 @@ def import_file(
         for row in rows():  # read again: what was checked is written, one row at a time
             if isinstance(row, RowError) or row.line in skip:
                 continue
-            outcome = _outcome(pipeline, row, checked.by_id, options.create_only, now, deal_schema)
+            outcome = _outcome(
+                pipeline, row, checked.by_id, options.create_only, now, deal_schema, checked=True
+            )
             if isinstance(outcome, Incoming):
                 path = pipeline.stage_dir(row.stage) / f"{row.id}.md"
                 if path.exists() or path.is_symlink():  # as Change.create, which cannot take fields
@@ -296,15 +298,19 @@ def _outcome(
     create_only: bool,
     today: dt.date,
     deal_schema: schema.Schema,
+    checked: bool = False,
 ) -> Incoming | _Update | RowError | None:
     """The row itself (a new deal, its text made), the update of its deal, why it is invalid,
-    or None when its deal already matches it."""
+    or None when its deal already matches it. `checked`: the row passed already (the writing
+    pass), so a new deal's fields are not put to the schema again."""
     existing = by_id.get(row.id)
     if not existing:
         try:
             row.text, row.frontmatter = _new_text(row)
         except DealError as exc:
             return RowError(row.line, exc.message)
+        if checked:
+            return row
         refused = _refused(deal_schema, None, row.frontmatter, row.stage)
         return row if refused is None else RowError(row.line, refused)
     places = ", ".join(str(pipeline.display(r.path)) for r in existing)
