@@ -425,3 +425,39 @@ def test_a_days_history_is_kept_and_read_back_whole(
     folds.clear()
     assert whole(history.read(git_repo, story, at=sha)) == there
     assert folds == []  # a new commit on top changes nothing of the 23rd
+
+
+def test_a_merged_side_branch_counts_from_its_merge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """HEAD's first-parent line is the branch's story: a deal added on a side branch is not
+    in the pipeline of a day before the merge, and is from the merge on; each day is still
+    its checkout (the history of a merge commit cut out of HEAD's order)."""
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    t.at("2026-03-01T09:00:00+00:00").run("init")
+    t.add("Alpha", 100, "2026-03-01")
+    git(root, "checkout", "-q", "-b", "side")
+    t.at("2026-03-02T09:00:00+00:00").add("Bravo", 200, "2026-03-02")
+    t.at("2026-03-03T09:00:00+00:00").run("log", "bravo", "call", "Intro", "--date", "2026-03-03")
+    git(root, "checkout", "-q", "main")
+    t.at("2026-03-03T10:00:00+00:00").add("Charlie", 300, "2026-03-03")
+    t.at("2026-03-04T09:00:00+00:00")
+    git(root, "merge", "-q", "--no-ff", "-m", "merge side", "side")
+    t.at("2026-03-05T09:00:00+00:00").run("move", "alpha", "qualifying", "--date", "2026-03-05")
+    for var in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.delenv(var)
+    ids = {}
+    for n, day in enumerate(("2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05")):
+        sha = last_commit_of(root, day)
+        assert sha is not None
+        wt = tmp_path / f"m{n}"
+        git(root, "worktree", "add", "-q", "--detach", str(wt), sha)
+        for command in (("report", "--json"), ("list", "--json"), ("lint", "--exit-zero")):
+            then = _run(root, monkeypatch, *command, "--as-of", day)
+            assert then == _run(wt, monkeypatch, *command, "--today", day), (day, command)
+        listed = json.loads(_run(root, monkeypatch, "list", "--json", "--as-of", day))
+        ids[day] = sorted(d["id"] for d in listed)
+    assert ids["2026-03-02"] == ["alpha"]
+    assert ids["2026-03-03"] == ["alpha", "charlie"]  # bravo only on the side branch yet
+    assert ids["2026-03-04"] == ["alpha", "bravo", "charlie"]
