@@ -2,9 +2,10 @@
 from that day's last commit, history up to that commit only, so every figure is the one a
 checkout of that commit gives with `--today` that day.
 
-No worktree, no checkout, nothing written: ONE `git ls-tree -r -z` lists the commit's tree and
-ONE `git cat-file --batch` reads every blob wanted, never a git process per deal; the history
-is HEAD's index cut at the commit (`histindex.snapshot_at`). The API:
+No worktree, no checkout, no lock, nothing of the worktree's written: ONE `git ls-tree -r -z`
+lists the commit's tree and ONE `git cat-file --batch` reads the blobs wanted, never a git
+process per deal; deal blobs already parsed come from caches/blobs.py (keyed by blob id), the
+history is HEAD's index cut at the commit (`histindex.snapshot_at`, its fold kept). The API:
 
 - `commit_on(git, day)`: the commit on HEAD's first-parent line that ends `day`, or None.
 - `pipeline_at(root, git, commit)`: a `PipelineAt`, the `store.Pipeline` of that tree: `load`,
