@@ -44,7 +44,8 @@ class Config:
 
     path: Path | None
     stages: tuple[Stage, ...]
-    currency: str
+    currency: str  # the base currency (`base_currency`, or the older `currency`)
+    legacy_currency: str | None
     qualification_criteria: tuple[str, ...]
     qualification_gate: str | None
     touchpoint_kinds: tuple[str, ...]
@@ -194,6 +195,12 @@ def parse_config(data: Mapping[str, Any], path: Path | None, text: str) -> Confi
             raise fail(exc.key or entry.key, exc.message) from None
         if entry.key == "stages":  # the first entry: later checks name the stages
             stages = values[entry.attr]
+    # `currency` is the older name of `base_currency`: read when alone, refused when it differs
+    legacy = values["legacy_currency"]
+    if legacy is not None:
+        if _lookup(data, "base_currency")[0] and legacy != values["currency"]:
+            raise fail("currency", f"{legacy!r} disagrees with base_currency; keep one")
+        values["currency"] = legacy
     return Config(path=path, raw=dict(data), text=text, **values)
 
 
@@ -268,7 +275,7 @@ _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
 _INIT_TEMPLATE = """\
 # pipectl pipeline configuration. Every key is optional; these are the defaults.
 # Reference: `pipectl rules` for rule settings, docs/config.md for every key.
-currency: {currency}
+base_currency: {base_currency}    # totals are in it; rates.csv converts the others
 
 # Stages in order. The folder a deal sits in is its stage.
 stages:

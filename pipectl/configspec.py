@@ -133,9 +133,13 @@ def _words(value: Any, _stages: tuple[Stage, ...]) -> tuple[str, ...]:
 
 
 def _currency(value: Any, _stages: tuple[Stage, ...]) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.strip():
         raise Invalid("must be a currency code such as USD")
     return value
+
+
+def _currency_or_none(value: Any, stages: tuple[Stage, ...]) -> str | None:
+    return None if value is None else _currency(value, stages)
 
 
 def _word(value: Any, _stages: tuple[Stage, ...]) -> str:
@@ -313,12 +317,22 @@ CONFIG_SPEC: tuple[SpecEntry, ...] = (
         parse_stages,
     ),
     SpecEntry(
-        "currency",
+        "base_currency",
         "str",
         "USD",
-        "Currency of deals that do not name their own.",
+        "The currency every total is in (report, dashboard, board, lint's shape rules) and of "
+        "deals that name none. Deals in another currency are converted through the dated rate "
+        "table `rates.csv` beside this file; see docs/forecast.md.",
         "currency",
         _currency,
+    ),
+    SpecEntry(
+        "currency",
+        "str",
+        None,
+        "The older name of `base_currency`, still read; when both are set they must agree.",
+        "legacy_currency",
+        _currency_or_none,
     ),
     SpecEntry(
         "qualification.criteria",

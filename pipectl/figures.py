@@ -70,6 +70,7 @@ class StageFigures:
     probability: float
     closed: str | None
     no_value_count: int
+    unconverted_count: int = 0  # deals whose value has no rate (in no sum, nor in no_value)
 
 
 @dataclass(frozen=True)
@@ -297,11 +298,16 @@ def open_lives(all_lives: Sequence[Life], config: Config) -> list[Life]:
 # --- the figures ----------------------------------------------------------------------------
 
 
-def stage_figures(all_lives: Sequence[Life], config: Config) -> tuple[StageFigures, ...]:
-    """Per stage (config order): count, value (sum of known values), weighted value."""
+def stage_figures(
+    all_lives: Sequence[Life], config: Config, unconverted: frozenset[str] = frozenset()
+) -> tuple[StageFigures, ...]:
+    """Per stage (config order): count, value (sum of known values), weighted value; the
+    deals of `unconverted` (ids: a value without a rate) are counted apart from those
+    without a value."""
     out = []
     for stage in config.stages:
         deals = [lf.deal for lf in all_lives if lf.deal.stage == stage.name]
+        lacking = sum(1 for d in deals if d.id in unconverted)
         out.append(
             StageFigures(
                 stage=stage.name,
@@ -310,7 +316,8 @@ def stage_figures(all_lives: Sequence[Life], config: Config) -> tuple[StageFigur
                 weighted_value=weighted_value_of(deals, config),
                 probability=stage.probability,
                 closed=stage.closed,
-                no_value_count=sum(1 for d in deals if d.value is None),
+                no_value_count=sum(1 for d in deals if d.value is None) - lacking,
+                unconverted_count=lacking,
             )
         )
     return tuple(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from pipectl.config import Config
@@ -44,6 +44,7 @@ from pipectl.figures import (
 )
 from pipectl.history import History
 from pipectl.owners import owner_filter, owner_key, owner_label, owner_matches
+from pipectl.rates import Converter, Rates, deal_currency, norm
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,20 @@ class Velocity:
     win_rate: float | None
     avg_cycle_days: float | None
     per_day: float | None
+
+
+@dataclass(frozen=True)
+class Unconverted:
+    """A deal whose value has no rate into the report's currency on the day it converts at
+    (today when open, its close date when closed): counted, listed, in no sum."""
+
+    id: str
+    title: str
+    stage: str
+    owner: str | None
+    currency: str
+    value: Money
+    rate_date: dt.date
 
 
 @dataclass(frozen=True)
@@ -79,8 +94,11 @@ class Report:
     since: dt.date | None
     until: dt.date | None
     owner: str | None
-    currency: str
-    other_currencies: tuple[str, ...]
+    currency: str  # every amount is in it
+    base_currency: str
+    other_currencies: tuple[str, ...]  # the deals' other currencies
+    converted_currencies: tuple[str, ...]  # those of them some deal was converted from
+    unconverted: tuple[Unconverted, ...]
     history: bool
     partial: bool
     deal_count: int
@@ -154,29 +172,39 @@ def report(
     since: dt.date | None = None,
     until: dt.date | None = None,
     owner: str | None = None,
+    rates: Rates | None = None,
+    currency: str | None = None,
 ) -> Report:
-    """Every figure of `pipectl report`, over the deals (of `owner`, when given)."""
+    """Every figure of `pipectl report`, over the deals (of `owner`, when given), every amount
+    in `currency` (default the base currency) through the rate table `rates`."""
     all_lives = lives(deals, hist, config)
     owner = owner_filter(owner)  # `all` asks for everyone
     if owner is not None:
         all_lives = [lf for lf in all_lives if owner_matches(lf.deal, owner, config.team)]
+    target = norm(currency or config.currency)
+    currencies = sorted({deal_currency(lf.deal.fields, config.currency) for lf in all_lives})
+    converter = Converter(rates or Rates(config.currency), target)
+    all_lives, unconverted, converted = convert_lives(all_lives, config, converter, today)
     opened = [lf.deal for lf in open_lives(all_lives, config)]
     outcomes = outcome_figures(all_lives, config, since, until)
-    currencies = sorted({str(c) for lf in all_lives if (c := lf.deal.fields.get("currency"))})
+    missing = frozenset(u.id for u in unconverted)
     return Report(
         as_of=today,
         since=since,
         until=until,
         owner=owner,
-        currency=config.currency,
-        other_currencies=tuple(c for c in currencies if c != config.currency),
+        currency=target,
+        base_currency=norm(config.currency),
+        other_currencies=tuple(c for c in currencies if c != target),
+        converted_currencies=converted,
+        unconverted=unconverted,
         history=hist.available,
         partial=hist.partial,
         deal_count=len(all_lives),
         open_count=len(opened),
         open_value=value_of(opened),
         weighted_value=weighted_value_of(opened, config),
-        stages=stage_figures(all_lives, config),
+        stages=stage_figures(all_lives, config, missing),
         outcomes=outcomes,
         velocity=velocity(len(opened), outcomes),
         forecast=forecast(all_lives, config, today),
@@ -188,6 +216,42 @@ def report(
         trend=trend(all_lives, config, since, until),
         owners=owner_figures(all_lives, config, since, until),
     )
+
+
+def conversion_day(life: Life, config: Config, today: dt.date) -> dt.date:
+    """The day a deal's value converts at: today while open, its close date once closed
+    (today when that is unknown)."""
+    stage = config.stage(life.deal.stage)
+    if stage is None or stage.closed is None:
+        return today
+    return life.closed or today
+
+
+def convert_lives(
+    all_lives: Sequence[Life], config: Config, converter: Converter, today: dt.date
+) -> tuple[list[Life], tuple[Unconverted, ...], tuple[str, ...]]:
+    """Each deal with its value in the converter's currency (a deal already in it kept as it
+    is); the deals with no rate (their value None, so that no sum holds them); the
+    currencies some value was converted from."""
+    out, missing, converted_from = [], [], set()
+    target = norm(converter.target)
+    for lf in all_lives:
+        deal, value = lf.deal, lf.deal.value
+        cur = deal_currency(deal.fields, config.currency)
+        if value is None or cur == target:
+            out.append(lf)
+            continue
+        day = conversion_day(lf, config, today)
+        converted = converter.convert(value, cur, day)
+        if converted is not None:
+            converted_from.add(cur)
+        else:
+            missing.append(
+                Unconverted(deal.id, deal.title, deal.stage, deal.owner, cur, num(value), day)
+            )
+        fields_ = {**deal.fields, "value": converted, "currency": target}
+        out.append(replace(lf, deal=Deal(deal.id, deal.stage, deal.path, fields_, deal.lines)))
+    return out, tuple(missing), tuple(sorted(converted_from))
 
 
 # --- JSON -----------------------------------------------------------------------------------
@@ -215,7 +279,10 @@ def report_json(r: Report) -> dict[str, Any]:
         "until": _iso(r.until),
         "owner": r.owner,
         "currency": r.currency,
+        "base_currency": r.base_currency,
         "other_currencies": list(r.other_currencies),
+        "converted_currencies": list(r.converted_currencies),
+        "unconverted": [{**_keys(u), "rate_date": u.rate_date.isoformat()} for u in r.unconverted],
         "history": r.history,
         "partial": r.partial,
         "deal_count": r.deal_count,

@@ -47,7 +47,10 @@ FURTHEST = {
 }
 FUNNEL = ["prospecting", "qualifying", "connecting", "closing", "won"]
 # The keys of `report --json` in their order, a stable contract that docs/reports.md names.
-SCOPE_KEYS = ("as_of", "since", "until", "owner", "currency", "other_currencies")
+SCOPE_KEYS = (
+    *("as_of", "since", "until", "owner", "currency", "base_currency"),
+    *("other_currencies", "converted_currencies", "unconverted"),
+)
 OPEN_KEYS = ("open_count", "open_value", "weighted_value")
 OUTCOME_KEYS = ("won_count", "lost_count", "won_value", "lost_value", "win_rate")
 CYCLE_KEYS = ("avg_cycle_days", "median_cycle_days")
@@ -71,7 +74,10 @@ JSON_KEYS = (
 PART_KEYS = {
     "stages.NAME": (
         lambda d: d["stages"]["prospecting"],
-        ("count", "value", "weighted_value", "probability", "closed", "no_value_count"),
+        (
+            *("count", "value", "weighted_value", "probability", "closed"),
+            *("no_value_count", "unconverted_count"),
+        ),
     ),
     "velocity": (
         lambda d: d["velocity"],
@@ -194,6 +200,7 @@ def test_headline_figures_and_stages(built: Path) -> None:
         "probability": 0.1,
         "closed": None,
         "no_value_count": 0,
+        "unconverted_count": 0,
     }
     assert fig["stages"]["closing"]["weighted_value"] == 3500  # the deal's own probability
     assert fig["stages"]["won"]["value"] == 1500  # the value edited by hand

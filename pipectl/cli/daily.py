@@ -70,13 +70,16 @@ def board(
 
     who = owner_filter(owner, config.team)
     flags = daily_board.flags_by_deal(findings)
+    from pipectl.rates import read_rates
+
+    rates = read_rates(pipeline).checked()  # totals in the base currency, as the report's
     columns = daily_board.board(
-        loaded.deals, stages, now, flags, who, config=config, arrivals=arrivals
+        loaded.deals, stages, now, flags, who, config=config, arrivals=arrivals, rates=rates
     )
     if shape == "json":
         from pipectl.jsonout import dumps
 
-        typer.echo(dumps(daily_board.board_json(columns, now, who)))
+        typer.echo(dumps(daily_board.board_json(columns, now, who, config.currency)))
         return
     text = render_board.board(
         columns,

@@ -107,6 +107,12 @@ def report(
         dir_okay=False,
         help="Write a self-contained HTML dashboard (charts, lint findings) to FILE.",
     ),
+    currency: str = typer.Option(
+        None,
+        "--currency",
+        metavar="CODE",
+        help="Every amount in this currency, through rates.csv (default: base_currency).",
+    ),
 ) -> None:
     """Figures: value per stage, forecast, win rate, cycle, conversion; text, JSON or HTML.
 
@@ -115,7 +121,10 @@ def report(
 
     Stage counts, values and the forecast describe today; --since/--until narrow the figures
     about closing (won, lost, cycle), stays in a stage and conversion. --as-of DATE: every
-    figure as it stood at the end of that day, from git. See docs/reports.md.
+    figure as it stood at the end of that day, from git. Amounts are in base_currency (or
+    --currency), converted through rates.csv: open deals at today's rate, closed ones at their
+    close date's; a deal with no rate is listed and in no sum. See docs/reports.md and
+    docs/forecast.md.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -132,7 +141,16 @@ def report(
         hist = pending.result()
     for err in loaded.errors:
         warn(f"skipped {err}")
-    figures = report_mod.report(loaded.deals, pipeline.config, hist, now, start, end, owner)
+    from pipectl.rates import read_rates
+
+    rates = read_rates(pipeline).checked()  # a bad row would convert at the wrong rate
+    if currency is not None and rates.rate(currency, now) is None:
+        from pipectl.errors import UsageError
+
+        raise UsageError(f"--currency {currency}: {rates.path} has no rate for it on {now}")
+    figures = report_mod.report(
+        loaded.deals, pipeline.config, hist, now, start, end, owner, rates, currency
+    )
     if html is not None:
         from pipectl.errors import UsageError
         from pipectl.render.html import dashboard

@@ -18,6 +18,7 @@ from pipectl.deal import Deal
 from pipectl.history import Arrivals
 from pipectl.jsonout import amount
 from pipectl.owners import owner_matches
+from pipectl.rates import Converter, Rates, deal_currency, norm
 
 # Severities that put a flag on a card (info findings do not).
 FLAG_SEVERITIES = ("error", "warning")
@@ -35,6 +36,10 @@ class Card:
     warnings: int  # lint findings at warning or error
     worst: str | None  # "error", "warning" or None
     days_unknown: str | None = None  # why days_in_stage is None
+    # `value` is in the base currency; a deal in another one keeps its own amount here
+    currency: str | None = None  # the deal's currency when it is not the base
+    amount: float | None = None  # the deal's value in `currency`
+    unconverted: bool = False  # no rate on its day: `value` is None, in no total
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class Column:
     def value(self) -> float:
         """The sum of the values the cards have (a card without a value adds nothing)."""
         return float(sum(c.value for c in self.cards if c.value is not None))
+
+    @property
+    def unconverted_count(self) -> int:
+        return sum(1 for c in self.cards if c.unconverted)
 
 
 def flags_by_deal(findings: Iterable[lint.Finding]) -> dict[str, tuple[lint.Finding, ...]]:
@@ -73,11 +82,16 @@ def board(
     *,
     config: Config,
     arrivals: Arrivals,
+    rates: Rates | None = None,
 ) -> tuple[Column, ...]:
     """A column per stage in pipeline order, empty stages included, cards biggest first.
 
-    Days in stage are `stagetime`'s, as lint and the report count them."""
+    Days in stage are `stagetime`'s, as lint and the report count them. Values are in the
+    base currency through `rates`, at the report's days: today for an open deal, its close
+    date for a closed one (`closed:`, else the day it entered its stage)."""
     flags = flags or {}
+    base = norm(config.currency)
+    converter = Converter(rates or Rates(base), base)
     by_stage: dict[str, list[Card]] = {s.name: [] for s in stages}
     for d in deals:
         if d.stage not in by_stage or not owner_matches(d, owner, config.team):
@@ -87,28 +101,45 @@ def board(
         worst = next((s for s in FLAG_SEVERITIES if s in severities), None)
         entered, why = stagetime.entered(d, config, arrivals)
         days = None if entered is None else max(0, (today - entered).days)
-        by_stage[d.stage].append(
-            Card(d.id, d.company, d.owner, d.value, days, len(found), worst, why)
-        )
+        card = Card(d.id, d.company, d.owner, d.value, days, len(found), worst, why)
+        cur = deal_currency(d.fields, base)
+        if cur != base and d.value is not None:
+            closed = next((s.closed for s in stages if s.name == d.stage), None)
+            day = today if closed is None else (d.date("closed") or entered or today)
+            value = converter.convert(d.value, cur, day)
+            card = Card(
+                *(card.id, card.company, card.owner, value, days, len(found), worst, why),
+                currency=cur,
+                amount=d.value,
+                unconverted=value is None,
+            )
+        by_stage[d.stage].append(card)
     return tuple(
         Column(s.name, s.closed, tuple(sorted(by_stage[s.name], key=_card_order))) for s in stages
     )
 
 
-def board_json(columns: Sequence[Column], today: dt.date, owner: str | None) -> dict[str, Any]:
-    """The board as JSON-ready data with stable keys: every stage and every card."""
+def board_json(
+    columns: Sequence[Column], today: dt.date, owner: str | None, currency: str = ""
+) -> dict[str, Any]:
+    """The board as JSON-ready data with stable keys: every stage and every card. Values are
+    in `currency` (the base); a card in another currency has its own `amount` too."""
     stages = [
         {
             "stage": c.stage,
             "closed": c.closed,
             "count": c.count,
             "value": amount(c.value),
+            "unconverted_count": c.unconverted_count,
             "cards": [
                 {
                     "id": k.id,
                     "company": k.company,
                     "owner": k.owner,
                     "value": amount(k.value),
+                    "currency": k.currency,
+                    "amount": amount(k.amount),
+                    "unconverted": k.unconverted,
                     "days_in_stage": k.days_in_stage,
                     "days_unknown": k.days_unknown,
                     "lint_findings": k.warnings,
@@ -119,7 +150,7 @@ def board_json(columns: Sequence[Column], today: dt.date, owner: str | None) -> 
         }
         for c in columns
     ]
-    return {"today": today.isoformat(), "owner": owner, "stages": stages}
+    return {"today": today.isoformat(), "owner": owner, "currency": currency, "stages": stages}
 
 
 def _card_order(card: Card) -> tuple[float, str]:

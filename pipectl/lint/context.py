@@ -20,6 +20,7 @@ from pipectl.errors import DealError
 from pipectl.history import Arrivals, read_arrivals
 from pipectl.lint import settings, suppress
 from pipectl.lint.model import Finding, Rule
+from pipectl.rates import Rates, read_rates
 from pipectl.store import DealRef, Pipeline
 from pipectl.yamltext import item_line, line_of
 
@@ -44,6 +45,7 @@ class Context:
     # thresholds and severities are asked for once per deal and rule: remember them
     _memo: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, repr=False)
     _open: list[Deal] | None = field(default=None, repr=False)
+    _rates: Rates | None = field(default=None, repr=False)
     _suppressions: dict[int, suppress.Suppressions] = field(default_factory=dict, repr=False)
 
     @property
@@ -56,6 +58,13 @@ class Context:
             open_names = {s.name for s in self.config.open_stages}
             self._open = [d for d in self.deals if d.stage in open_names]
         return self._open
+
+    def rates(self) -> Rates:
+        """The rate table (rates.csv, of the commit for `--as-of`), read once per run; an
+        unreadable file raises its ConfigError."""
+        if self._rates is None:
+            self._rates = read_rates(self.pipeline)
+        return self._rates
 
     def suppressions(self, deal: Deal) -> suppress.Suppressions:
         """The deal's `lint-ignore` entries, parsed once per run (a rule and the runner ask)."""

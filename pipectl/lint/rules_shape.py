@@ -8,10 +8,12 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
+from pipectl.errors import ConfigError
 from pipectl.lint.context import CONFIG_PATH, Context
 from pipectl.lint.model import Finding, Option, Rule, rule
 from pipectl.lint.settings import severity
 from pipectl.money import money
+from pipectl.rates import RATES_FILE, Converter, Rates, deal_currency, norm
 
 
 def _stage_line(ctx: Context, r: Rule) -> int:
@@ -154,19 +156,25 @@ def low_coverage(ctx: Context, r: Rule) -> Iterator[Finding]:
     """With a `quota` in pipeline.yaml, the open pipeline must cover it several times over,
     because most deals will not close: by default the open value, each deal weighted by
     its probability (its own `probability`, else its stage's), must reach 3× the quota. Set
-    `weighted: false` to compare the plain open value instead. Only deals in the pipeline's
-    currency are summed. Without a quota this rule is silent. Fill the pipeline, or revisit
-    the quota."""
+    `weighted: false` to compare the plain open value instead. The quota and the sum are in
+    `base_currency`: a deal in another currency counts at today's rate from `rates.csv`, one
+    with no rate counts nothing (PL605 names it). Without a quota this rule is silent. Fill
+    the pipeline, or revisit the quota."""
     quota = ctx.config.quota
     if not quota:
         return
     weighted = ctx.setting(r, "weighted")
     ratio = ctx.setting(r, "ratio")
+    converter = Converter(_rates(ctx), ctx.config.currency)
     total = 0.0
+    lacking = 0
     for deal in ctx.open_deals:
         value = deal.value
-        currency = deal.fields.get("currency") or ctx.config.currency
-        if value is None or currency != ctx.config.currency:
+        if value is None:
+            continue
+        value = converter.convert(value, deal_currency(deal.fields, ctx.config.currency), ctx.today)
+        if value is None:
+            lacking += 1
             continue
         stage = ctx.config.stage(deal.stage)
         p = deal.probability
@@ -181,7 +189,52 @@ def low_coverage(ctx: Context, r: Rule) -> Iterator[Finding]:
             f"{kind} {money(total)} {cur} is {total / quota:.2f}× the quota of "
             f"{money(quota)} {cur} (target {ratio:g}×, {money(target)} {cur})"
         )
+        if lacking:
+            msg += f"; {lacking} open deal{'s' if lacking > 1 else ''} with no rate not counted"
         yield ctx.finding(r, CONFIG_PATH, msg, line=ctx.config_line("quota"))
 
 
-RULES = (stage_over_capacity, bottleneck, thin_funnel, low_coverage)
+def _rates(ctx: Context) -> Rates:
+    """The rate table, or an empty one when it cannot be read (PL107 says why)."""
+    try:
+        return ctx.rates()
+    except ConfigError:
+        return Rates(ctx.config.currency)
+
+
+@rule(
+    "PL605",
+    "no-rate",
+    "warning",
+    "a deal in a currency that rates.csv has no rate for on the day it converts at",
+    scope="all",
+)
+def no_rate(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """Every total is in `base_currency`; a deal in another currency is converted through
+    the dated rate table `rates.csv` beside pipeline.yaml, an open deal at today's rate and
+    a won or lost one at the rate of its close date. A deal whose currency has no rate on
+    that day (none at all, or only rates from a later day: a gap at the start of the
+    table) is counted but left out of every sum, so the totals say less than the pipeline
+    holds. Add a row `CURRENCY,FROM,RATE` (units of the base currency per unit) from that
+    day or earlier. See docs/forecast.md."""
+    rates = _rates(ctx)
+    base = norm(ctx.config.currency)
+    for deal in ctx.deals:
+        cur = deal_currency(deal.fields, base)
+        if deal.value is None or cur == base:
+            continue
+        stage = ctx.config.stage(deal.stage)
+        day = ctx.today
+        if stage is not None and stage.closed is not None:
+            day = deal.date("closed") or ctx.stage_entered(deal)[0] or ctx.today
+        if rates.rate(cur, day) is not None:
+            continue
+        first = rates.first_day(cur)
+        if first is None:
+            why = f"{RATES_FILE} has no rate for {cur}"
+        else:
+            why = f"{cur} has no rate on {day} (its first in {RATES_FILE} holds from {first})"
+        yield ctx.finding(r, deal, f"{why}: its value is in no total", key="currency")
+
+
+RULES = (stage_over_capacity, bottleneck, thin_funnel, low_coverage, no_rate)

@@ -1,5 +1,6 @@
 """Structure rules (PL1xx): files that cannot be read, missing or malformed fields, duplicate
-ids, deal files outside the stage folders, unused suppressions. Read-only; never prints.
+ids, deal files outside the stage folders, unused suppressions, bad rows of the rate table.
+Read-only; never prints.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from pathlib import Path
 from pipectl.asof import PipelineAt
 from pipectl.config import CONFIG_FILE
 from pipectl.deal import Deal
+from pipectl.errors import ConfigError
 from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Rule, rule
+from pipectl.rates import RATES_FILE
 from pipectl.schema import for_config
 
 
@@ -205,6 +208,29 @@ def unused_suppression(ctx: Context, r: Rule) -> Iterator[Finding]:
     return iter(())  # the runner reports these, after it has applied every suppression
 
 
+@rule(
+    "PL107",
+    "bad-rate",
+    "error",
+    "a row of rates.csv that cannot be used: no date, a rate that is not positive, twice",
+)
+def bad_rate(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """The rate table `rates.csv` beside pipeline.yaml holds one rate a row,
+    `currency,from,rate`: the currency's code, the day from which the rate holds (until the
+    currency's next row) and how many units of `base_currency` one unit is worth. A row
+    that is not three cells, whose day is no `YYYY-MM-DD` date, whose rate is not a
+    positive number, that names the base currency (always 1) or repeats a currency and day
+    would convert amounts at a wrong rate without a word: `report` and `board` refuse the
+    table until it is fixed, and this rule names each such row. See docs/forecast.md."""
+    try:
+        rates = ctx.rates()
+    except ConfigError as exc:
+        yield ctx.finding(r, RATES_FILE, exc.message, line=1)
+        return
+    for problem in rates.problems:
+        yield ctx.finding(r, RATES_FILE, problem.message, line=problem.line)
+
+
 RULES = (
     invalid_frontmatter,
     missing_field,
@@ -212,4 +238,5 @@ RULES = (
     duplicate_id,
     stray_file,
     unused_suppression,
+    bad_rate,
 )

@@ -57,6 +57,10 @@ def board(
     total = sum(c.count for c in columns if c.closed is None)
     value = sum(c.value for c in columns if c.closed is None)
     footer = [f"open: {_deals(total)} · {money(value)} {currency}".rstrip()]
+    lacking = [k for c in columns for k in c.cards if k.unconverted]
+    if lacking:
+        shown = ", ".join(f"{k.id} ({k.currency})" for k in lacking)
+        footer.append(visible(f"unconverted (no rate, in no total): {shown}"))
     if any(card.warnings for c in columns for card in c.cards):
         footer.append("!N: N lint warnings or errors (pipectl lint)")
     unknown = Counter(card.days_unknown for c in columns for card in c.cards if card.days_unknown)
@@ -75,7 +79,10 @@ def _column(
     col: Column, width: int, currency: str, color: bool, show_owner: bool, limit: int
 ) -> list[_Line]:
     head = clip(col.stage.upper(), width)
-    summary = clip(f"{_deals(col.count)} · {money(col.value)} {currency}".rstrip(), width)
+    summary = f"{_deals(col.count)} · {money(col.value)} {currency}".rstrip()
+    if col.unconverted_count:
+        summary += f" +{col.unconverted_count}?"  # deals with no rate, not in the value
+    summary = clip(summary, width)
     lines: list[_Line] = [
         (head, paint(head, BOLD, color)),
         _plain(summary),
@@ -100,7 +107,9 @@ def _card(card: Card, width: int, color: bool, show_owner: bool) -> list[_Line]:
     first = (ident + pad + flag, ident + pad + paint(flag, style, color)) if flag else _plain(ident)
     company = clip("  " + (card.company or "-"), width)
     days = "?" if card.days_in_stage is None else str(card.days_in_stage)
-    facts = [money(card.value), f"{days}d"]
+    # a deal in another currency shows its own amount (the column's total is in the base)
+    shown = money(card.value) if card.currency is None else f"{money(card.amount)} {card.currency}"
+    facts = [visible(shown) + ("?" if card.unconverted else ""), f"{days}d"]
     if show_owner and card.owner:
         facts.append(card.owner)
     detail = clip("  " + " · ".join(facts), width)

@@ -464,10 +464,16 @@ def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
             "No git history: days in stage come from the files only (unknown where they do "
             "not say), and conversion sees no moves."
         )
-    if fig.other_currencies:
+    if fig.converted_currencies:
         warnings.append(
-            f"Some deals are in {', '.join(fig.other_currencies)}; "
-            f"their values are summed as if in {fig.currency}."
+            f"Every amount is in {fig.currency}: deals in {', '.join(fig.converted_currencies)} "
+            "are converted through rates.csv (open deals at today's rate, closed ones at "
+            "their close date's)."
+        )
+    for u in fig.unconverted:
+        warnings.append(
+            f"Unconverted, in no sum: {u.id} ({u.stage}), {money(u.value)} {u.currency}, "
+            f"no rate into {fig.currency} on {u.rate_date}."
         )
     warn = "".join(
         f'<p class="warn" data-partial="{attr(fig.partial)}">{e(w)}</p>' for w in warnings

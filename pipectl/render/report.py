@@ -166,9 +166,7 @@ def report_text(fig: Report) -> str:
         f"Open: {fig.open_count} deals, {money(fig.open_value)} {cur}, "
         f"weighted {money(fig.weighted_value)} {cur}",
     ]
-    if fig.other_currencies:
-        shown = ", ".join(visible(c) for c in fig.other_currencies)
-        parts.append(f"note: values in {shown} are summed as is")
+    parts += conversion_lines(fig)
     rows = [[s.stage, str(s.count), money(s.value), money(s.weighted_value)] for s in fig.stages]
     parts += ["", table(["STAGE", "DEALS", "VALUE", "WEIGHTED"], rows)]
     parts += [
@@ -241,6 +239,26 @@ def report_text(fig: Report) -> str:
     if fig.partial:
         parts += ["", PARTIAL_NOTE]
     return "\n".join(parts)
+
+
+def conversion_lines(fig: Report) -> list[str]:
+    """What was converted into the report's currency, and the deals that could not be."""
+    lines = []
+    if fig.converted_currencies:
+        shown = ", ".join(visible(c) for c in fig.converted_currencies)
+        lines.append(
+            f"amounts in {visible(fig.currency)}: {shown} converted through rates.csv "
+            "(open deals at today's rate, closed ones at their close date's)"
+        )
+    if fig.unconverted:
+        n = len(fig.unconverted)
+        lines.append(f"unconverted: {n} deal{'s' if n != 1 else ''} with no rate, in no sum:")
+        lines += [
+            f"  {visible(u.id)} ({u.stage}): {money(u.value)} {visible(u.currency)}, "
+            f"no rate into {visible(fig.currency)} on {u.rate_date}"
+            for u in fig.unconverted
+        ]
+    return lines
 
 
 def _window(fig: Report) -> str:

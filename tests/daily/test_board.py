@@ -259,7 +259,7 @@ def test_json_has_every_stage_and_card(board_repo: Path) -> None:
     result = Cli(board_repo)("board", "--today", TODAY, "--json", "--limit", "1")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["today"] == TODAY and data["owner"] is None
+    assert data["today"] == TODAY and data["owner"] is None and data["currency"] == "USD"
     summary = [(s["stage"], s["count"], s["value"]) for s in data["stages"]]
     assert summary == [
         ("prospecting", 2, 15000),
@@ -273,6 +273,9 @@ def test_json_has_every_stage_and_card(board_repo: Path) -> None:
         "company": "Acme Corp",
         "owner": "alice",
         "value": 12000,
+        "currency": None,  # the base currency's: no amount of its own
+        "amount": None,
+        "unconverted": False,
         "days_in_stage": 7,
         "days_unknown": None,
         "lint_findings": 2,

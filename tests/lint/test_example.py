@@ -1,7 +1,8 @@
 """The example pipeline: every rule fires on it, and with its deals fixed it lints clean.
 
-The fixes live in tests/data/example_fixed/: replacement deal files laid over a copy of
-example_pipeline/, plus DELETE, the files a fix removes (moved to another stage or dropped).
+The fixes live in tests/data/example_fixed/: replacement deal files (and rates.csv) laid over
+a copy of example_pipeline/, plus DELETE, the files a fix removes (moved to another stage or
+dropped).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def fixed_copy(dest: Path) -> Path:
     shutil.copytree(EXAMPLE, dest)
     for line in (FIXES / "DELETE").read_text().split():
         (dest / line).unlink()
-    for src in FIXES.rglob("*.md"):
+    for src in [*FIXES.rglob("*.md"), FIXES / "rates.csv"]:  # the rate table's bad row fixed
         target = dest / src.relative_to(FIXES)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)

@@ -375,6 +375,62 @@ def test_pl604_low_coverage(lab):
     assert lab.findings("PL604") == []
 
 
+def test_pl604_counts_other_currencies_at_todays_rate(lab):
+    lab.add("closing", "a", value=10000)  # 0.7 -> 7,000 weighted
+    lab.add("closing", "eur", value=1000, currency="EUR")  # 1,000 x 1.5 x 0.7 -> 1,050
+    lab.add("closing", "jpy", value=10**6, currency="JPY")  # no rate: counted nowhere
+    (lab.root / "rates.csv").write_text(f"currency,from,rate\nEUR,{day(-30)},1.5\n")
+    lab.config("quota: 3000\n")
+    (f,) = lab.findings("PL604")
+    assert "weighted open value 8,050 USD" in f.message
+    assert "1 open deal with no rate not counted" in f.message
+
+
+def test_pl605_a_currency_without_a_rate_on_its_day(lab):
+    (lab.root / "rates.csv").write_text(f"currency,from,rate\nEUR,{day(-30)},1.1\n")
+    lab.add("prospecting", "usd")
+    lab.add("prospecting", "eur", currency="EUR")
+    lab.add("prospecting", "jpy", currency="JPY")
+    lab.add("prospecting", "novalue", currency="JPY", value=DROP)  # nothing to convert
+    lab.add("won", "early", currency="EUR", closed=day(-31))  # before EUR's first rate
+    lab.add("won", "later", currency="EUR", closed=day(-30))
+    found = {f.deal_id: f for f in lab.findings("PL605")}
+    assert sorted(found) == ["early", "jpy"]
+    assert "rates.csv has no rate for JPY" in found["jpy"].message
+    assert f"EUR has no rate on {day(-31)} (its first in rates.csv holds from {day(-30)})" in (
+        found["early"].message
+    )
+    text = (lab.root / "prospecting" / "jpy.md").read_text().splitlines()
+    assert text[found["jpy"].line - 1] == "currency: JPY"
+
+
+def test_pl107_rows_of_the_rate_table_that_cannot_be_used(lab):
+    lab.add("prospecting", "x")
+    rows = [
+        "currency,from,rate",
+        "# a comment line",
+        "EUR,2026-01-01,1.1",
+        "GBP,2026-01-01,-1.3",
+        "CHF,2026-13-01,1",
+        "SEK,2026-01-01,lots",
+        "USD,2026-01-01,1",
+        "EUR,2026-01-01,1.2",
+        "NOK,2026-01-01",
+        "DKK,2026-01-01,0",
+    ]
+    (lab.root / "rates.csv").write_text("\n".join(rows) + "\n")
+    got = [(f.path, f.line, f.message) for f in lab.findings("PL107")]
+    assert [line for _, line, _ in got] == [4, 5, 6, 7, 8, 9, 10]
+    assert {path for path, _, _ in got} == {"rates.csv"}
+    assert "rate: '-1.3' is not a positive number" in got[0][2]
+    assert "from: '2026-13-01' is no date" in got[1][2]
+    assert "USD is the base currency" in got[3][2]
+    assert "EUR from 2026-01-01 is given twice (line 3)" in got[4][2]
+    (lab.root / "rates.csv").write_text("code,day,value\n")
+    ((path, line, message),) = [(f.path, f.line, f.message) for f in lab.findings("PL107")]
+    assert (path, line) == ("rates.csv", 1) and "header must be currency,from,rate" in message
+
+
 # --- the registry and the runner ------------------------------------------------------------
 
 
