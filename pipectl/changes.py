@@ -146,7 +146,8 @@ def window(
     if rev_range is not None:
         base, tip = _range(git, rev_range)
         days = _commit_days(git, [c for c in (base, tip) if c])
-        start = days[base] + dt.timedelta(days=1) if base else None
+        # the days after base's, or its own when both ends are of one day (a quick PR)
+        start = min(days[base] + dt.timedelta(days=1), days[tip]) if base else None
         return Window(start, days[tip], base, tip, rev_range, close_by)
     tip_ = asof.commit_on(git, until)
     if tip_ is None:
