@@ -19,14 +19,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipectl import asof, blobkeys, history
+from pipectl import asof, blobkeys, history, rates
 from pipectl.config import Config
 from pipectl.deal import Deal, Touchpoint
 from pipectl.errors import UsageError
 from pipectl.fielddiff import fields_of, read_blobs
+from pipectl.figures import Life
 from pipectl.gitrepo import GitRepo
 from pipectl.history import CREATED, DELETED, MOVED, RENAMED, Event
 from pipectl.owners import owner_key, roster_handle
+from pipectl.report import convert_lives
 from pipectl.store import Pipeline
 from pipectl.waterfall import EXACT, State, Waterfall, money, waterfall
 
@@ -116,7 +118,7 @@ class Changes:
 
     window: Window
     currency: str
-    other_currencies: tuple[str, ...]
+    other_currencies: tuple[str, ...]  # the waterfall's values converted from these
     changes: tuple[Change, ...]
     logged: tuple[Logged, ...]
     reps: tuple[RepActivity, ...]
@@ -124,6 +126,7 @@ class Changes:
     waterfall: Waterfall
     partial: bool = False
     skipped: tuple[str, ...] = ()  # deal files that did not parse at an end, with why
+    unconverted: tuple[str, ...] = ()  # deals whose currency had no rate at an end
 
 
 # lint's PL301 for a deal, told by the caller (the kernel does not import lint): the day its
@@ -229,14 +232,19 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     start = _start(pipeline.root, git, w.base)
     before = start.load() if start is not None else None
     after = end.load()
-    found = compute(
-        w,
-        (before.deals if before else [], start.config if start else end.config),
-        (after.deals, end.config),
-        events,
-        keys,
-        stale_from,
-        hist.partial,
+    start_config = start.config if start else end.config
+    # each end in the base currency at that end's day and rate table, as `report --as-of`
+    start_day = w.since - dt.timedelta(days=1) if w.since else w.until
+    old, no_rate, from_old = _in_base(
+        start, before.deals if before else [], start_config, start_day
+    )
+    new, no_rate_now, from_new = _in_base(end, after.deals, end.config, w.until)
+    found = compute(w, (old, start_config), (new, end.config), events, keys, stale_from)
+    found = replace(
+        found,
+        other_currencies=tuple(sorted({*from_old, *from_new})),
+        unconverted=tuple(sorted({*no_rate, *no_rate_now})),
+        partial=hist.partial,
     )
     # a file that does not parse at an end is neither in nor out there: said, not guessed
     skipped = [
@@ -246,6 +254,20 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
         for e in r.errors
     ]
     return replace(found, skipped=tuple(skipped))
+
+
+def _in_base(
+    pipeline: Pipeline | None, deals: Sequence[Deal], config: Config, day: dt.date
+) -> tuple[list[Deal], tuple[str, ...], tuple[str, ...]]:
+    """The deals with their values in the base currency (open ones at `day`'s rate, closed
+    ones at their close date's: the report's rule), the ids of those with no rate (value
+    None: counted, in no sum), the currencies converted from."""
+    if pipeline is None or not deals:
+        return list(deals), (), ()
+    converter = rates.Converter(rates.read_rates(pipeline).checked(), config.currency)
+    lives = [Life(d, (), None, d.date("closed")) for d in deals]
+    out, missing, converted = convert_lives(lives, config, converter, day)
+    return [lf.deal for lf in out], tuple(u.id for u in missing), converted
 
 
 def _start(root: Path, git: GitRepo, base: str | None) -> Pipeline | None:

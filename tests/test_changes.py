@@ -585,3 +585,39 @@ def test_a_touchpoint_list_rewritten_by_hand_counts_only_the_new_entry(
         ("acme", "erin", "Onsite", True)
     ]
     assert sum(1 for t in logged if t["summary"] == "Discovery") == 1
+
+
+def test_the_waterfall_is_in_the_base_currency_at_each_ends_rate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A deal in EUR is worth its value at the start's rate at the start and at the end's at
+    the end (the difference is in `increased`); one with no rate is counted in no sum; both
+    ends are what `report --as-of` shows."""
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    t.at("2026-11-02").run("init")
+    (root / "rates.csv").write_text(
+        "currency,from,rate\nEUR,2026-01-01,1.10\nEUR,2026-11-25,1.20\n", encoding="utf-8"
+    )
+    git(root, "add", "rates.csv")
+    git(root, "commit", "-q", "-m", "rates")
+    t.at("2026-11-03").add("Euro", 1000, "2026-12-01", "--set", "currency=EUR")
+    t.at("2026-11-03", hour=11).add("Pound", 500, "2026-12-01", "--set", "currency=GBP")
+    t.at("2026-11-03", hour=12).add("Dollar", 300, "2026-12-01")
+    t.at("2026-11-26", "bob").run("log", "dollar", "call", "Hi", "--date", "2026-11-26")
+    window = ["--since", "2026-11-23", "--until", "2026-11-29", "--today", "2026-11-30"]
+    data = _json(root, *window)
+    wf = data["waterfall"]
+    assert wf["start"] == {"count": 3, "value": 1400}  # 1000 × 1.10 + 300; pound: no rate
+    assert wf["end"] == {"count": 3, "value": 1500}  # 1000 × 1.20 + 300
+    increased = next(b for b in wf["buckets"] if b["name"] == "increased")
+    assert increased == {"name": "increased", "deals": ["euro"], "count": 0, "value": 100}
+    assert data["other_currencies"] == ["EUR"] and data["unconverted"] == ["pound"]
+    for end, day in (("start", "2026-11-22"), ("end", "2026-11-29")):
+        monkeypatch.setenv("PIPECTL_TODAY", "2026-11-30")
+        result = Cli(root)("report", "--as-of", day, "--json")
+        assert result.exit_code == 0, result.output
+        fig = json.loads(result.output)
+        assert (wf[end]["count"], wf[end]["value"]) == (fig["open_count"], fig["open_value"])
+    out = Cli(root)("changes", *window).output
+    assert "no rate into USD, counted but in no sum: pound" in out

@@ -167,11 +167,22 @@ STALE_HEADERS = ["DEAL", "STAGE", "OWNER", "LAST ACTIVITY", "STALE FROM"]
 WATERFALL_HEADERS = ["STEP", "DEALS", "COUNT", "VALUE"]
 
 
+def _notes(ch: Changes) -> list[str]:
+    out = []
+    if ch.other_currencies:
+        shown = ", ".join(ch.other_currencies)
+        out.append(f"the waterfall's values in {shown} are in {ch.currency} at each end's rate")
+    if ch.unconverted:
+        out.append(
+            f"no rate into {ch.currency}, counted but in no sum: {', '.join(ch.unconverted)}"
+        )
+    return out
+
+
 def changes_text(ch: Changes) -> str:
     """Every section as a heading and a table; empty sections say so in one line."""
     parts = [_title(ch), _summary(ch)]
-    if ch.other_currencies:
-        parts.append(f"note: values in {', '.join(ch.other_currencies)} are summed as is")
+    parts += [f"note: {n}" for n in _notes(ch)]
     if ch.changes:
         parts += ["", table(CHANGE_HEADERS, _change_rows(ch), max_width=160)]
     parts += ["", f"Went stale ({len(ch.stale)})"]
@@ -209,8 +220,7 @@ def changes_markdown(ch: Changes) -> str:
     first (what a manager looks at), then each section's table."""
     title = f"## {_cell(_title(ch))}"
     parts = [title, "", _cell(_summary(ch))]
-    if ch.other_currencies:
-        parts += ["", f"Values in {_cell(', '.join(ch.other_currencies))} are summed as is."]
+    parts += [line for n in _notes(ch) for line in ("", _cell(n[:1].upper() + n[1:] + "."))]
     wf = ch.waterfall
     parts += ["", f"### Waterfall: open pipeline ({_period(ch.window.close_by)}), {ch.currency}"]
     parts += ["", md_table([h.title() for h in WATERFALL_HEADERS], _waterfall_rows(wf))]
@@ -243,6 +253,7 @@ def changes_json(ch: Changes) -> dict[str, Any]:
         },
         "currency": ch.currency,
         "other_currencies": list(ch.other_currencies),
+        "unconverted": list(ch.unconverted),
         "partial": ch.partial,
         "skipped": list(ch.skipped),
         "summary": {k: n for k in KINDS if (n := _count(ch, k))},
