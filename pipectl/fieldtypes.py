@@ -59,19 +59,39 @@ class FieldDecl:
 
 
 # Types only pipectl's own structured fields have; a team cannot declare them.
-STRUCTURED = ("touchpoints", "qualification", "suppressions")
+STRUCTURED = ("touchpoints", "qualification", "suppressions", "contacts")
+
+# The parts of one entry of `contacts:`, each text; an entry names a person by one of the first
+# two at least.
+CONTACT_KEYS = ("name", "email", "phone", "role")
 
 # pipectl's own fields. `lost_reason`'s values and the parts of the structured fields come
 # from pipeline.yaml (see schema.py).
 BUILTIN: tuple[FieldDecl, ...] = (
     FieldDecl("title", "text", "What the deal is, as people call it.", builtin=True),
     FieldDecl("company", "text", "The customer's company.", builtin=True),
-    FieldDecl("contact", "text", "The person pipectl's messages go to.", builtin=True),
+    FieldDecl(
+        "contact",
+        "text",
+        "The person pipectl's messages go to (one text; `contacts` lists more).",
+        builtin=True,
+    ),
+    FieldDecl(
+        "contacts",
+        "contacts",
+        "The people of the deal: a list of `{name, email, phone, role}` entries.",
+        builtin=True,
+    ),
     FieldDecl(
         "owner", "text", "The rep who answers for the deal (a `team:` handle).", builtin=True
     ),
     FieldDecl("value", "money", "What the deal is worth, in `currency`.", builtin=True),
-    FieldDecl("currency", "text", "Currency of `value`, when not the pipeline's.", builtin=True),
+    FieldDecl(
+        "currency",
+        "text",
+        "Currency of `value`, when not `base_currency`; totals convert it (docs/forecast.md).",
+        builtin=True,
+    ),
     FieldDecl(
         "probability",
         "number",

@@ -15,7 +15,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pipectl.config import Config
-from pipectl.fieldtypes import BUILTIN, TYPES, FieldDecl, as_date, from_cli, show
+from pipectl.fieldtypes import (
+    BUILTIN,
+    CONTACT_KEYS,
+    TYPES,
+    FieldDecl,
+    as_date,
+    from_cli,
+    show,
+)
 
 # The id of the deal schema (a URN: it names the schema, nothing is fetched from it).
 SCHEMA_ID = "urn:pipectl:schema:deal"
@@ -136,6 +144,8 @@ class Schema:
                 yield from self._qualification(value)
             elif decl.type == "suppressions":
                 continue  # the rule names are lint's: PL103 checks them
+            elif decl.type == "contacts":
+                yield from self._contacts(value)
             else:
                 problem = decl.problem(value)
                 if problem is not None:
@@ -185,6 +195,16 @@ class Schema:
         if isinstance(summary, Mapping | list):
             return "summary must be text"
         return None
+
+    def _contacts(self, raw: Any) -> Iterator[Problem]:
+        if not isinstance(raw, list):
+            yield Problem("contacts", (), f"contacts: must be a list of {_CONTACT} entries")
+            return
+        for i, item in enumerate(raw):
+            problem = contact_problem(item)
+            if problem:
+                msg = f"contact {i + 1}: {problem}"
+                yield Problem("contacts", (i,), msg, same=f"{_canonical(item)}: {problem}")
 
     def _qualification(self, raw: Any) -> Iterator[Problem]:
         if not isinstance(raw, Mapping):
@@ -312,6 +332,14 @@ class Schema:
                 },
             }
             return {"type": ["array", "null"], "items": item}
+        if d.type == "contacts":
+            person = {
+                "type": "object",
+                "properties": {k: text for k in CONTACT_KEYS} | {"email": {"type": "string"}},
+                "additionalProperties": False,
+                "anyOf": [{"required": ["name"]}, {"required": ["email"]}],
+            }
+            return {"type": ["array", "null"], "items": person}
         # lint-ignore: rule code or name -> reason, as a mapping or a list of them
         reasons = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
         return {"anyOf": [reasons, {"type": "array", "items": reasons}, {"type": "null"}]}
@@ -363,6 +391,21 @@ class Schema:
             "",
             "`closed`, `stage_entered` and every touchpoint's date may not be before `created`.",
             "",
+            "## Contacts",
+            "",
+            "`contact:` is one text (`Jane Doe <jane@acme.example>`); `contacts:` lists the "
+            "deal's people, each a mapping of `name`, `email`, `phone` and `role` (text, the "
+            "email an address), with a name or an email at least:",
+            "",
+            "```yaml",
+            "contacts:",
+            "  - {name: Jane Doe, email: jane@acme.example, role: champion}",
+            "  - {name: Raj Patel, phone: +1 555 0100, role: economic buyer}",
+            "```",
+            "",
+            "`pipectl show` lists them; `pipectl import` fills them from columns mapped to "
+            "`contacts.N.PART` and `pipectl export` writes them back (docs/import.md).",
+            "",
             "## Qualification",
             "",
             "`qualification:` maps each criterion of `qualification.criteria` to its evidence. A "
@@ -370,6 +413,34 @@ class Schema:
             "unknown, ?). A name that is not a criterion is refused.",
         ]
         return "\n".join(lines) + "\n"
+
+
+_CONTACT = "{" + ", ".join(CONTACT_KEYS) + "}"
+_EMAIL = FieldDecl("email", "email")
+
+
+def contact_problem(item: Any) -> str | None:
+    """Why one entry of `contacts:` is refused, or None: a mapping of the CONTACT_KEYS, each
+    text on one line (the email an address), naming the person by name or email."""
+    if not isinstance(item, Mapping):
+        return f"must be a mapping {_CONTACT}"
+    for key, value in item.items():
+        if key not in CONTACT_KEYS:
+            return f"{show(key)} is not one of {', '.join(CONTACT_KEYS)}"
+        if value is None:
+            continue
+        if isinstance(value, Mapping | list | bool) or (
+            isinstance(value, str) and ("\n" in value or "\r" in value)
+        ):
+            return f"{key}: {show(value)} is not text on one line"
+    email = item.get("email")
+    if email is not None:
+        problem = _EMAIL.problem(email)
+        if problem:
+            return f"email: {problem}"
+    if _blank(item.get("name")) and _blank(item.get("email")):
+        return "has neither a name nor an email"
+    return None
 
 
 _SCHEMAS: dict[int, tuple[Config, Schema]] = {}

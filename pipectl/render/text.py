@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipectl.deal import Deal
@@ -215,6 +215,10 @@ def deal_detail(deal: Deal, body: str, currency: str) -> str:
         lines.append(f"next step: {deal.next_step}" + (f" (due {due})" if due else ""))
     if deal.tags:
         lines.append(f"tags: {', '.join(deal.tags)}")
+    people = f.get("contacts")
+    if isinstance(people, list) and people:
+        lines.append(f"contacts ({len(people)}):")
+        lines.extend(f"  {contact_text(p)}" for p in people)
     if deal.qualification:
         lines.append("qualification:")
         lines.extend(f"  {k}: {_text(v)}" for k, v in deal.qualification.items())
@@ -222,6 +226,7 @@ def deal_detail(deal: Deal, body: str, currency: str) -> str:
         "title",
         "company",
         "contact",
+        "contacts",
         "owner",
         "value",
         "currency",
@@ -248,6 +253,20 @@ def deal_detail(deal: Deal, body: str, currency: str) -> str:
     if body.strip():
         lines.extend(["", visible(body.strip("\r\n"), lines=True)])
     return "\n".join(lines)
+
+
+def contact_text(person: Any) -> str:
+    """One entry of `contacts:` on a line: `Jane Doe <jane@acme.example>, +1 555 0100
+    (champion)`."""
+    if not isinstance(person, Mapping):
+        return _text(person)
+    name, email = person.get("name"), person.get("email")
+    text = " ".join(str(v) for v in (name, f"<{email}>" if email else None) if v)
+    if person.get("phone"):
+        text += f", {person['phone']}"
+    if person.get("role"):
+        text += f" ({person['role']})"
+    return text
 
 
 def _text(value: Any) -> str:

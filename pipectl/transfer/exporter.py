@@ -17,6 +17,7 @@ from typing import Any
 from pipectl.deal import Deal, parse_yaml
 from pipectl.dealedit import flow, scalar
 from pipectl.errors import DealError, UsageError
+from pipectl.fieldtypes import CONTACT_KEYS
 from pipectl.jsonout import dumps
 from pipectl.store import Pipeline
 from pipectl.transfer.jsonform import exact, first_difference, revive, to_json
@@ -91,6 +92,8 @@ def _keys_refused(deal: Deal, fmt: str) -> tuple[str, str] | None:
                     "(export --format json keeps it)"
                 )
             value = deal.fields[key]
+            if key == "contacts" and (why := _contacts_refused(value)) is not None:
+                return key, why
             if key == "qualification" and isinstance(value, Mapping):
                 for sub in value:
                     if not isinstance(sub, str) or not KEY_RE.match(f"{key}.{sub}"):
@@ -98,6 +101,34 @@ def _keys_refused(deal: Deal, fmt: str) -> tuple[str, str] | None:
                             f"qualification criterion {sub!r} cannot be a CSV column "
                             "(export --format json keeps it)"
                         )
+    return None
+
+
+def _contact_columns(value: Any) -> bool:
+    """Whether a `contacts:` value is written as `contacts.N.PART` columns (a list of
+    mappings); else it is one column of flow YAML, as any other list."""
+    return isinstance(value, list) and bool(value) and all(isinstance(c, Mapping) for c in value)
+
+
+def _contacts_refused(value: Any) -> str | None:
+    """Why a list of contacts cannot be CSV columns that import reads back the same: an
+    entry with parts import would put in another order, or that are not text as a cell
+    gives it back (trimmed, on one line); None when it can."""
+    if not _contact_columns(value):
+        return None
+    if len(value) > 99:
+        return "more than 99 contacts cannot be CSV columns (export --format json keeps them)"
+    for i, person in enumerate(value, 1):
+        parts = [k for k in CONTACT_KEYS if k in person]
+        texts = all(
+            isinstance(v, str) and v and v == v.strip() and "\r" not in v for v in person.values()
+        )
+        if list(person) != parts or not parts or not texts:
+            return (
+                f"contact {i} cannot be CSV columns that import reads back the same (parts "
+                f"{', '.join(CONTACT_KEYS)} in this order, each text): export --format json "
+                "keeps it"
+            )
     return None
 
 
@@ -149,6 +180,10 @@ def columns(pipeline: Pipeline, deals: Sequence[Deal]) -> list[str]:
             if isinstance(value, Mapping) and key == "qualification":
                 for sub in value:
                     present[f"{key}.{sub}"] = None
+            elif key == "contacts" and _contact_columns(value):
+                for n, person in enumerate(value, 1):
+                    for part in person:
+                        present[f"contacts.{n}.{part}"] = None
             else:
                 present[str(key)] = None
     order = {k: i for i, k in enumerate(FIELD_ORDER)}
@@ -156,9 +191,14 @@ def columns(pipeline: Pipeline, deals: Sequence[Deal]) -> list[str]:
         f"qualification.{c}": i for i, c in enumerate(pipeline.config.qualification_criteria)
     }
 
+    parts = {p: i for i, p in enumerate(CONTACT_KEYS)}
+
     def rank(key: str) -> tuple[int, int]:
         if key.startswith("qualification."):
             return order["qualification"], criteria.get(key, len(criteria))
+        if key.startswith("contacts."):
+            _, n, part = key.split(".")
+            return order["contacts"], int(n) * len(parts) + parts.get(part, 0)
         return order.get(key, len(order)), 0
 
     # `created` always: an import with no such column dates every new deal today
@@ -195,7 +235,11 @@ def _csv(pipeline: Pipeline, items: Sequence[_Item]) -> str:
             else:
                 parent, _, child = col.partition(".")
                 value = deal.fields.get(parent)
-                if child:
+                if parent == "contacts" and child:  # contacts.N.PART
+                    n, _, part = child.partition(".")
+                    people = value if isinstance(value, list) and _contact_columns(value) else []
+                    value = people[int(n) - 1].get(part) if len(people) >= int(n) else None
+                elif child:
                     value = value.get(child) if isinstance(value, Mapping) else None
                 row.append(_cell(value, tags=col == "tags"))
         (quoted if any("\r" in cell for cell in row) else writer).writerow(row)

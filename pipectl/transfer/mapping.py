@@ -16,7 +16,7 @@ from typing import Any
 
 from pipectl import yamlio
 from pipectl.errors import UsageError
-from pipectl.fieldtypes import DATE_FIELDS, FieldDecl, from_cli
+from pipectl.fieldtypes import CONTACT_KEYS, DATE_FIELDS, FieldDecl, from_cli
 
 # Fields whose cells stay text even when they look like numbers ("3M", "1999").
 TEXT_FIELDS = ("title", "company", "contact", "owner", "currency", "next_step", "lost_reason")
@@ -29,6 +29,7 @@ FIELD_ORDER = (
     "title",
     "company",
     "contact",
+    "contacts",
     "owner",
     "value",
     "currency",
@@ -45,6 +46,30 @@ FIELD_ORDER = (
 )
 
 KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)?$")
+# One part of one of the deal's `contacts:`, a column of its own: `contacts.2.email` is the
+# email of the second contact (1 to 99)
+CONTACT_KEY_RE = re.compile(r"^contacts\.([1-9][0-9]?)\.(" + "|".join(CONTACT_KEYS) + r")$")
+
+
+def is_key(key: str) -> bool:
+    """A field name a column may feed: `name`, `section.name` or `contacts.N.PART`."""
+    return bool(KEY_RE.match(key) or CONTACT_KEY_RE.match(key))
+
+
+def fold_contacts(values: dict[str, Any]) -> None:
+    """A row's `contacts.N.PART` cells, in place, as one `contacts:` list: the entries in the
+    order of N (a contact whose cells are all empty is none), each entry's parts in
+    CONTACT_KEYS order, as `pipectl export` writes them."""
+    found: dict[int, dict[str, Any]] = {}
+    for key in [k for k in values if k.startswith("contacts.")]:
+        m = CONTACT_KEY_RE.match(key)
+        if m is not None:
+            found.setdefault(int(m.group(1)), {})[m.group(2)] = values.pop(key)
+    if found:
+        values["contacts"] = [
+            {part: found[n][part] for part in CONTACT_KEYS if part in found[n]}
+            for n in sorted(found)
+        ]
 
 
 # --- where a field's value comes from -------------------------------------------------------
@@ -294,7 +319,7 @@ def convert(
         return p
     if key == "tags":
         return parse_list(text)
-    if key in TEXT_FIELDS:
+    if key in TEXT_FIELDS or CONTACT_KEY_RE.match(key):
         return text.strip()
     return infer(text, dot_groups)
 
@@ -346,8 +371,11 @@ def check_key(key: str) -> str:
         raise UsageError("touchpoints cannot come from a CSV column (import JSON for them)")
     if key in DERIVED_COLUMNS:
         raise UsageError(f"{key!r} is derived by export and cannot be imported")
-    if not KEY_RE.match(key):
-        raise UsageError(f"bad field name {key!r}: use `name` or `section.name`")
+    if not is_key(key):
+        raise UsageError(
+            f"bad field name {key!r}: use `name`, `section.name` or `contacts.N.PART` "
+            f"(N from 1, PART one of {', '.join(CONTACT_KEYS)})"
+        )
     return key
 
 
@@ -357,7 +385,7 @@ def identity(header: Sequence[str]) -> ColumnMapping:
     for col in header:
         if col in DERIVED_COLUMNS or col == "touchpoints" or not col.strip():
             continue
-        if not KEY_RE.match(col):
+        if not is_key(col):
             raise UsageError(
                 f"column {col!r} is not a field name; map the columns with --map FIELD=COLUMN "
                 "or --mapping FILE"

@@ -25,6 +25,7 @@ from pipectl.transfer.mapping import (
     ColumnMapping,
     build,
     convert,
+    fold_contacts,
     load_mapping,
     parse_assignment,
 )
@@ -113,6 +114,7 @@ def _row(
             values[key] = convert(key, raw, mapping.dates, declared.get(key), dot_groups)
         except ValueError as exc:
             raise ValueError(f"{src.label}: {exc}") from None
+    fold_contacts(values)  # several contact columns are one `contacts:` list
     stage = stage_of(special.get("stage"))
     deal_id = _deal_id(special.get("id"), values.get("title"))
     row = Incoming(line, deal_id, stage, values, special.get("body"))

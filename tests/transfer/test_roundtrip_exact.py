@@ -290,3 +290,71 @@ def test_csv_export_then_import_gives_the_same_deals_on_what_csv_holds(
 ) -> None:
     # `created` as every pipectl deal has it: a CSV without the column dates new deals today
     run_property(two, generated, "csv", {"created": dt.date(2026, 1, 1)})
+
+
+# --- several contacts per deal (issue 16): `contacts.N.PART` columns in CSV ---------------------
+
+CONTACT_TEXT = CSV_TEXT.filter(lambda s: s == s.strip() and "\n" not in s)
+CONTACT = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": CONTACT_TEXT,
+        "email": st.from_regex(r"[a-z0-9.]{1,8}@[a-z]{1,8}\.[a-z]{2,4}", fullmatch=True),
+        "phone": st.from_regex(r"\+?[0-9][0-9 ]{3,12}[0-9]", fullmatch=True),
+        "role": st.from_regex(r"[a-z][a-z ]{0,10}[a-z]", fullmatch=True),
+    },
+).filter(lambda c: "name" in c or "email" in c)
+# the parts in the order export writes them (a shuffled entry is refused by CSV export)
+ORDERED_CONTACT = CONTACT.map(
+    lambda c: {k: c[k] for k in ("name", "email", "phone", "role") if k in c}
+)
+CONTACT_DEALS = st.dictionaries(
+    st.from_regex(r"d[a-z0-9]{0,5}", fullmatch=True),
+    st.tuples(
+        st.sampled_from(STAGES),
+        st.lists(ORDERED_CONTACT, min_size=1, max_size=3),
+        st.dictionaries(KEYS, CSV_VALUES, max_size=2),
+        BODIES,
+    ),
+    max_size=3,
+)
+
+
+def with_contacts(generated: dict[str, Any]) -> dict[str, Any]:
+    """Each deal's fields in pipectl's order: contacts, created, then the user's keys."""
+    return {
+        deal_id: (stage, {"contacts": people, "created": dt.date(2026, 1, 1), **rest}, body)
+        for deal_id, (stage, people, rest, body) in generated.items()
+    }
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(generated=CONTACT_DEALS)
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_contacts_come_back_the_same_through_csv_columns_and_json(
+    two: Any, generated: Any, fmt: str
+) -> None:
+    run_property(two, with_contacts(generated), fmt, {})
+
+
+def test_contacts_are_columns_and_a_shuffled_entry_is_refused_by_csv_export(
+    tmp_path: Path,
+) -> None:
+    src_root, src = new_pipeline(tmp_path / "src")
+    people = [{"name": "Jane Doe", "email": "jane@acme.example"}, {"name": "Raj", "role": "cfo"}]
+    put(src_root, "prospecting", "acme", deal_text({"title": "Acme", "contacts": people}, ""))
+    exported = src("export", "--format", "csv")
+    assert exported.exit_code == 0, exported.output
+    header = exported.stdout.splitlines()[0].split(",")
+    assert [c for c in header if c.startswith("contacts")] == [
+        "contacts.1.name",
+        "contacts.1.email",
+        "contacts.2.name",
+        "contacts.2.role",
+    ]
+    shuffled = [{"email": "jane@acme.example", "name": "Jane Doe"}]
+    put(src_root, "prospecting", "acme", deal_text({"title": "Acme", "contacts": shuffled}, ""))
+    refused = src("export", "--format", "csv")
+    assert refused.exit_code == 2
+    assert "acme.md:3: contact 1 cannot be CSV columns" in refused.output
+    assert src("export", "--format", "json").exit_code == 0  # JSON keeps any order
