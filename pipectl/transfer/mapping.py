@@ -200,6 +200,23 @@ def _no_currency(text: str) -> str:
     return _CURRENCY_SUFFIX.sub("", text, count=1).strip()
 
 
+# the symbols that name one currency alone (`$` and `¥` name several)
+_SYMBOLS = {"€": "EUR", "£": "GBP", "₹": "INR"}
+
+
+def cell_currency(text: str) -> str | None:
+    """The currency an amount's cell names, `EUR 1,200`, `1200 EUR`, `€3.5`; None when it
+    names none or only an ambiguous symbol."""
+    s = text.strip().lstrip("-").strip()
+    for code in (s[:3], s[-3:]):
+        if len(code) == 3 and code.isascii() and code.isalpha() and code.isupper():
+            return code
+    for end in (s[:1], s[-1:]):
+        if end in _SYMBOLS:
+            return _SYMBOLS[end]
+    return None
+
+
 _NUMBER_FORMS = (
     re.compile(r"^\d+(\.\d+)?$"),
     re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$"),  # 12,000.50

@@ -24,6 +24,7 @@ from pipectl.transfer.mapping import (
     TEXT_FIELDS,
     ColumnMapping,
     build,
+    cell_currency,
     convert,
     fold_contacts,
     load_mapping,
@@ -115,6 +116,7 @@ def _row(
         except ValueError as exc:
             raise ValueError(f"{src.label}: {exc}") from None
     fold_contacts(values)  # several contact columns are one `contacts:` list
+    _value_currency(values, mapping, cells, pipeline.config.currency)
     stage = stage_of(special.get("stage"))
     deal_id = _deal_id(special.get("id"), values.get("title"))
     row = Incoming(line, deal_id, stage, values, special.get("body"))
@@ -133,6 +135,26 @@ def _row(
     ):
         row.implied["stage_entered"] = values["closed"]  # a deal enters won/lost when it closes
     return row
+
+
+def _value_currency(
+    values: dict[str, Any], mapping: ColumnMapping, cells: Mapping[str, str], base: str
+) -> None:
+    """An amount that names its currency (`20,000 EUR`, `€20,000`) is in it: the deal's
+    `currency` when no column gives one (the base currency adds nothing), refused when the
+    currency column says another; totals convert it (docs/forecast.md)."""
+    src = mapping.source("value")
+    raw = None if src is None or "value" not in values else src.value(cells)
+    code = None if raw is None else cell_currency(raw)
+    if raw is None or code is None:
+        return
+    given = values.get("currency")
+    if given is None:
+        if code != base.strip().upper():
+            values["currency"] = code
+    elif str(given).strip().upper() != code:
+        assert src is not None
+        raise ValueError(f"{src.label}: {raw.strip()!r} is in {code}, its currency is {given}")
 
 
 def _deal_id(raw: str | None, title: Any) -> str:

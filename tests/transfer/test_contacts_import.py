@@ -77,3 +77,26 @@ def test_a_bad_contact_cell_names_its_row_and_nothing_is_written(tmp_path: Path)
     assert not list((root / "prospecting").glob("*.md"))
     bad = cli("import", str(source), "--map", "contacts.0.email=Buyer Email")
     assert bad.exit_code == 2 and "contacts.N.PART" in bad.output
+
+
+def test_an_amount_that_names_its_currency_sets_the_deals(tmp_path: Path) -> None:
+    root, cli = new_pipeline(tmp_path / "p")
+    source = tmp_path / "crm.csv"
+    source.write_text('title,value\nAcme,"20,000 EUR"\nBistro,£300\nCorp,USD 1200\nDelta,$50\n')
+    assert cli("import", str(source)).exit_code == 0
+    got = {
+        p.stem: (front(p)["value"], front(p).get("currency"))
+        for p in (root / "prospecting").glob("*.md")
+    }
+    # the base currency (USD) and an ambiguous `$` add nothing
+    assert got == {
+        "acme": (20000, "EUR"),
+        "bistro": (300, "GBP"),
+        "corp": (1200, None),
+        "delta": (50, None),
+    }
+    clash = tmp_path / "clash.csv"
+    clash.write_text('title,value,currency\nEcho,"20,000 EUR",USD\n')
+    r = cli("import", str(clash))
+    assert r.exit_code == 2
+    assert "clash.csv:2: value: '20,000 EUR' is in EUR, its currency is USD" in r.output
