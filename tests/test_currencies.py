@@ -5,6 +5,7 @@ hand from the rate table's rows, never from pipectl's output."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -242,3 +243,26 @@ def test_base_currency_and_the_older_currency_key(tmp_path: Path) -> None:
     (root / "pipeline.yaml").write_text("base_currency: EUR\ncurrency: GBP\n")
     r = Cli(root)("report", "--today", TODAY)
     assert r.exit_code == 2 and "pipeline.yaml:2: currency: 'GBP' disagrees" in r.output
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(b"\xff\xfe"), "rates.csv: not UTF-8"),
+        (lambda p: os.mkfifo(p), "rates.csv: is not a regular file; not read"),
+        (lambda p: p.symlink_to("/etc/passwd"), "rates.csv: is a symbolic link to outside"),
+        (lambda p: p.mkdir(), "rates.csv: is a directory, not a rate table"),
+    ],
+    ids=["not-utf8", "fifo", "link-out", "folder"],
+)
+def test_a_rate_table_that_cannot_be_read_is_one_line_never_a_hang(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, make, message: str
+) -> None:
+    monkeypatch.chdir(repo)
+    (repo / "rates.csv").unlink()
+    make(repo / "rates.csv")
+    for command in ("report", "board"):
+        r = Cli(repo)(command, "--today", TODAY)
+        assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
+    lint = Cli(repo)("lint", "--today", TODAY, "--select", "PL107")
+    assert lint.exit_code == 1 and lint.stdout.startswith(f"rates.csv:1:1: PL107 {message[11:]}")
