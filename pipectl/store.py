@@ -388,6 +388,17 @@ class Change:
             shown = self.pipeline.display(src)
             raise DealError(f"cannot move: {exc.strerror or exc}", shown) from None
 
+    def delete(self, path: Path) -> None:
+        """Remove a file as one step to roll back; the commit records its removal."""
+        self._snapshot(path)
+        shown = self.pipeline.display(path)
+        if self.before[path] is None:
+            raise DealError("disappeared while pipectl was working", shown)
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise DealError(f"cannot delete: {exc.strerror or exc}", shown) from None
+
     def _check(
         self,
         path: Path,

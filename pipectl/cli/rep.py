@@ -1,0 +1,160 @@
+"""A rep's housekeeping: search, rename, rm, undo."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from pipectl.cli.app import app
+from pipectl.cli.common import NO_COMMIT_HELP, open_pipeline, report, warn
+
+if TYPE_CHECKING:
+    from pipectl.deal import Deal
+    from pipectl.store import Pipeline
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    words: list[str] = typer.Argument(..., help="The text to find (the words need no quotes)."),
+    field: str = typer.Option(
+        None, "--field", help="Only this field (dotted: qualification.budget) or `notes`."
+    ),
+    stage: list[str] = typer.Option(None, "--stage", "-s", help="Only this stage (repeatable)."),
+    owner: str = typer.Option(None, "--owner", help="Only deals of this owner."),
+    open_only: bool = typer.Option(False, "--open", help="Only open deals."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Find deals by text in their fields and notes, ignoring case and accents.
+
+    Ranked: a match in the id or title first, then in another field, then in the notes;
+    more matches rank higher. Each deal is shown with its matching lines.
+    """
+    from pipectl import search as kernel
+    from pipectl.owners import owner_filter, owner_matches
+    from pipectl.textsafe import visible
+
+    pipeline = open_pipeline(ctx)
+    cfg = pipeline.config
+    for s in stage or []:
+        pipeline.require_stage(s)
+    stages = list(stage) if stage else list(cfg.stage_names)
+    if open_only:
+        stages = [s.name for s in cfg.open_stages if s.name in stages]
+    loaded = pipeline.load(stages)
+    for err in loaded.errors:
+        warn(f"skipped {err}")
+    who = owner_filter(owner, cfg.team)
+    deals = [d for d in loaded.deals if owner_matches(d, who, cfg.team)]
+    query = words[0] if len(words) == 1 else " ".join(words)
+    found = kernel.search(deals, query, lambda d: _text(pipeline, d), field)
+    if as_json:
+        from pipectl.jsonout import dumps
+
+        typer.echo(dumps([_json(pipeline, f) for f in found]))
+        return
+    if not found:
+        typer.echo(f"no deal holds {visible(query)!r}", err=True)
+        raise typer.Exit(1)
+    for f in found:
+        d = f.deal
+        typer.echo(f"{visible(d.id)}  {visible(d.title)}  ({visible(d.stage)})")
+        for hit in f.hits:
+            if hit.field != "id":
+                where = f"{hit.line}: " if hit.field == "notes" else ""
+                typer.echo(f"  {where}{visible(hit.text.strip())}")
+        if f.count > len(f.hits):
+            typer.echo(f"  … and {f.count - len(f.hits)} more")
+
+
+def _text(pipeline: Pipeline, deal: Deal) -> str | None:
+    from pipectl.store import DealRef
+
+    try:
+        data = pipeline.read_bytes(
+            DealRef(deal.id, deal.stage, pipeline.stage_dir(deal.stage) / f"{deal.id}.md")
+        )
+    except Exception:  # a file gone or refused since the load: its frontmatter still counts
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _json(pipeline: Pipeline, found: object) -> dict[str, object]:
+    from pipectl.search import Found
+
+    assert isinstance(found, Found)
+    d = found.deal
+    return {
+        "id": d.id,
+        "stage": d.stage,
+        "title": d.title,
+        "path": str(pipeline.display(pipeline.stage_dir(d.stage) / f"{d.id}.md")),
+        "score": found.score,
+        "count": found.count,
+        "matches": [{"field": h.field, "line": h.line, "text": h.text} for h in found.hits],
+    }
+
+
+@app.command()
+def rename(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    new_id: str = typer.Argument(..., help="The new id (lowercase letters, digits, dashes)."),
+    no_commit: bool = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP),
+) -> None:
+    """Give a deal a new id: its file renamed (and its id: field); history follows it."""
+    from pipectl import lifecycle
+
+    pipeline = open_pipeline(ctx)
+    report(pipeline, lifecycle.rename(pipeline, deal, new_id, not no_commit), no_commit)
+
+
+@app.command("rm")
+def rm(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or unique prefix."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (needed off a terminal)."),
+    no_commit: bool = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP),
+) -> None:
+    """Delete a deal (one commit; `pipectl undo` or git brings it back). Asks first on a
+    terminal; elsewhere it needs --yes."""
+    import sys
+
+    from pipectl import lifecycle
+    from pipectl.errors import PipectlError, UsageError
+    from pipectl.textsafe import visible
+
+    pipeline = open_pipeline(ctx)
+    ref = pipeline.resolve(deal)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"not removing {ref.id} without asking: pass --yes to remove it")
+        try:
+            title = visible(pipeline.read_deal(ref).title)
+        except PipectlError:  # a broken file can be removed too
+            title = "cannot be read"
+        if not typer.confirm(f"remove {ref.id} ({title}, {ref.stage})?", default=False):
+            typer.echo("nothing removed")
+            raise typer.Exit(1)
+    report(pipeline, lifecycle.remove(pipeline, ref.id, not no_commit), no_commit)
+
+
+@app.command()
+def undo(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show what would be undone."),
+) -> None:
+    """Take back your last pipectl commit with a new commit (the files as they were before
+    it), if no commit since touched the same files. Again: the one before."""
+    from pipectl import lifecycle
+    from pipectl.textsafe import visible
+
+    pipeline = open_pipeline(ctx)
+    plan = lifecycle.plan_undo(pipeline)
+    if dry_run:
+        typer.echo(f"would undo {plan.sha[:10]} {visible(plan.subject)}")
+        for line in plan.describe(pipeline):
+            typer.echo(f"  {visible(line)}")
+        return
+    report(pipeline, lifecycle.undo(pipeline, plan), False)
