@@ -266,3 +266,11 @@ def test_a_rate_table_that_cannot_be_read_is_one_line_never_a_hang(
         assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
     lint = Cli(repo)("lint", "--today", TODAY, "--select", "PL107")
     assert lint.exit_code == 1 and lint.stdout.startswith(f"rates.csv:1:1: PL107 {message[11:]}")
+
+
+def test_list_says_a_deals_own_currency(repo: Path) -> None:
+    r = Cli(repo)("list", "--width", "200")
+    assert r.exit_code == 0, r.output
+    rows = {line.split()[0]: line for line in r.stdout.splitlines()[1:]}
+    assert "20,000 EUR" in rows["eu-open"] and "5,000,000 JPY" in rows["jp-open"]
+    assert "10,000" in rows["us-open"] and "USD" not in rows["us-open"]

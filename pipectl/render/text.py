@@ -136,6 +136,10 @@ def deal_rows(deals: Sequence[Deal]) -> list[list[str]]:
     rows = []
     for d in deals:
         due = d.date("next_step_due")
+        value = money(d.value)
+        own = d.fields.get("currency")  # a deal's own currency is said: values are not summed
+        if d.value is not None and isinstance(own, str) and own.strip():
+            value += f" {own.strip()}"
         rows.append(
             [
                 d.id,
@@ -143,7 +147,7 @@ def deal_rows(deals: Sequence[Deal]) -> list[list[str]]:
                 d.stage,
                 d.company or "",
                 d.owner or "",
-                money(d.value),
+                value,
                 d.next_step or "",
                 due.isoformat() if due else "",
             ]
