@@ -413,7 +413,8 @@ CONFIG_SPEC: tuple[SpecEntry, ...] = (
         "quota",
         "number",
         None,
-        "Sales target for the coming period; enables the coverage rule (PL604).",
+        "Sales target for the coming period, in `base_currency`; enables the coverage rule "
+        "(PL604).",
         "quota",
         _number_or_none,
     ),
