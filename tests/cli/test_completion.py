@@ -68,7 +68,13 @@ def test_bash_completes_deal_ids_by_prefix(deals: Path) -> None:
 
 def test_bash_completes_commands_options_stages_owners(deals: Path) -> None:
     assert "show" in bash(deals, "pipectl sh")
-    assert {"add", "show", "log", "lint"} <= set(bash(deals, "pipectl "))
+    assert {"add", "show", "log", "lint", "search", "rename", "rm", "undo"} <= set(
+        bash(deals, "pipectl ")
+    )
+    assert bash(deals, "pipectl rename acm") == ["acme-corp-50-seats"]
+    assert bash(deals, "pipectl rm b") == ["beta-ltd"]
+    assert bash(deals, "pipectl search x --field comp") == ["company"]
+    assert "notes" in bash(deals, "pipectl search x --field no")
     assert bash(deals, "pipectl move acme ") == [
         "prospecting",
         "qualifying",
