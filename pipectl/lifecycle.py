@@ -22,6 +22,8 @@ from pipectl.store import Pipeline
 UNDO_DEPTH = 1000
 # pipectl commits undo does not take back: an init holds the pipeline itself
 NOT_UNDONE = ("init", "merge")
+# paths given to one `git log` (the argument list has a limit)
+PATHS_PER_CALL = 500
 
 
 # --- rename ---------------------------------------------------------------------------------
@@ -61,6 +63,17 @@ def remove(pipeline: Pipeline, ref_text: str, commit: bool = True) -> Outcome:
         ref = pipeline.resolve(ref_text)
         # a file changed meanwhile is refused, as every edit is; a broken one can still go
         pipeline.read_for_edit[ref.path] = pipeline.read_bytes(ref)
+        git = pipeline.git
+        if (
+            commit
+            and git is not None
+            and git.rel(ref.path) not in git.head_blobs([ref.path.parent])
+        ):
+            raise UsageError(
+                f"not removing {ref.id}: it was never committed, so git could not bring it "
+                "back; commit it first, or delete the file yourself",
+                pipeline.display(ref.path),
+            )
         ch.delete(ref.path)
         ch.set_message(f"rm {ref.id}", "rm", ref.id)
     return Outcome(ref, ch.committed, f"removed {ref.id} ({ref.stage})")
@@ -209,7 +222,14 @@ def _later(git: GitRepo, sha: str, names: Sequence[str]) -> tuple[str, str] | No
     undid, both since (they cancel out)."""
     if not names:
         return None
-    found = list(_log(git, ["--full-history", f"{sha}..HEAD", "--", *names]))
+    found: list[tuple[str, list[str], str, str, str]] = []
+    seen: set[str] = set()
+    for at in range(0, len(names), PATHS_PER_CALL):  # an import's thousands: in chunks
+        chunk = names[at : at + PATHS_PER_CALL]
+        for entry in _log(git, ["--full-history", f"{sha}..HEAD", "--", *chunk]):
+            if entry[0] not in seen:
+                seen.add(entry[0])
+                found.append(entry)
     undone = {_trailers(m).get("Undoes") for *_x, m in found}
     for other, _parents, _email, _name, message in found:
         if other in undone or _trailers(message).get("Undoes") in {f[0] for f in found}:

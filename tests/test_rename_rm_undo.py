@@ -217,3 +217,37 @@ def test_undo_skips_hand_commits_and_refuses_init(cli: Cli, pipeline: Path, hand
     result = cli("undo")  # the hand commit of `hand` is not pipectl's; init is not undone
     assert result.exit_code == 2
     assert "undo does not take back an init" in result.output
+
+
+def test_rm_refuses_a_deal_git_never_saw(
+    cli: Cli, pipeline: Path, write_deal: Callable[..., Path]
+) -> None:
+    path = write_deal(pipeline, "prospecting", "fresh", "---\ntitle: Fresh\n---\n")
+    result = cli("rm", "fresh", "--yes")
+    assert result.exit_code == 2 and "it was never committed" in result.output
+    assert path.exists()
+
+
+def test_undo_of_a_move_puts_the_deal_back_in_its_folder(cli: Cli, pipeline: Path) -> None:
+    assert cli("add", "Delta", "--id", "delta").exit_code == 0
+    before = (pipeline / "prospecting" / "delta.md").read_bytes()
+    assert cli("move", "delta", "qualifying").exit_code == 0
+    assert cli("undo").exit_code == 0
+    assert (pipeline / "prospecting" / "delta.md").read_bytes() == before
+    assert not (pipeline / "qualifying" / "delta.md").exists()
+    assert git(pipeline, "status", "--porcelain") == ""
+
+
+def test_undo_checks_every_chunk_of_paths(
+    cli: Cli, pipeline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipectl import lifecycle
+
+    monkeypatch.setattr(lifecycle, "PATHS_PER_CALL", 1)  # one path a git log, as for imports
+    assert cli("add", "Delta", "--id", "delta").exit_code == 0
+    assert cli("move", "delta", "qualifying").exit_code == 0
+    moved = pipeline / "qualifying" / "delta.md"  # the second of the move's two paths
+    moved.write_text(moved.read_text() + "by hand\n")
+    git(pipeline, "commit", "-q", "-am", "hand note")
+    result = cli("undo")
+    assert result.exit_code == 2 and "(hand note) changed the same files" in result.output
