@@ -223,6 +223,16 @@ def _events(c: Commit, prefix: str, action: str | None) -> list[Ev]:
         else:
             kind = _modified_kind(action)
             out.append(ev(kind, deal_id, stage, path, (None, None, None, old_blob, new_blob, True)))
+    if action == "rename" and len(added) == 1 and len(deleted) == 1:
+        # `pipectl rename` of a small file whose `id:` line changed too: below git's rename
+        # similarity, still one deal (its commit says so)
+        ((new_id, (stage, path, blob)),) = added.items()
+        ((old_id, gone),) = deleted.items()
+        if new_id != old_id:
+            more = (gone[0], old_id, gone[1][n:], gone[2], blob, True)
+            out.append(ev(RENAMED, new_id, stage, path, more))
+            added.clear()
+            deleted.clear()
     for deal_id, (stage, path, blob) in added.items():
         gone = deleted.pop(deal_id, None)
         if gone is None:

@@ -251,3 +251,21 @@ def test_undo_checks_every_chunk_of_paths(
     git(pipeline, "commit", "-q", "-am", "hand note")
     result = cli("undo")
     assert result.exit_code == 2 and "(hand note) changed the same files" in result.output
+
+
+def test_history_follows_the_rename_of_a_small_file_below_gits_similarity(
+    cli: Cli, pipeline: Path, write_deal: Callable[..., Path]
+) -> None:
+    """Four lines, one of them the id: git sees a delete and an add (a test checks it); the
+    rename commit's own action ties them into one deal."""
+    write_deal(pipeline, "prospecting", "ab", "---\nid: ab\ntitle: A\n---\n")
+    git(pipeline, "add", "-A")
+    git(pipeline, "commit", "-q", "-m", "ab by hand")
+    assert cli("rename", "ab", "ab-intl-corp-x").exit_code == 0
+    status = git(pipeline, "show", "-M", "--name-status", "--format=", "HEAD").split()
+    assert status == ["A", "prospecting/ab-intl-corp-x.md", "D", "prospecting/ab.md"]
+    result = cli("history", "ab-intl-corp-x", "--json")
+    assert result.exit_code == 0, result.output
+    events = json.loads(result.output)["events"]
+    assert [e["kind"] for e in events] == ["created", "renamed"]
+    assert events[-1]["changes"][0]["field"] == "id"
