@@ -240,3 +240,21 @@ def test_real_bash_completes_a_deal_id_on_tab(deals: Path, tmp_path: Path) -> No
             proc.kill()
             proc.wait()
         os.close(main)
+
+
+def test_other_runs_never_import_the_completion_code(deals: Path) -> None:
+    """Completion costs nothing elsewhere: `pipectl/cli/complete.py` and lint's registry are
+    imported only when a shell asks; search imports nothing heavy."""
+    from tests.cli.test_startup import HEAVY
+
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pipectl", "search", "acme"],
+        cwd=deals,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = {ln.rsplit("|", 1)[1].strip() for ln in proc.stderr.splitlines() if "|" in ln}
+    assert "pipectl.search" in modules  # measured
+    assert "pipectl.cli.complete" not in modules
+    assert not {m.split(".")[0] for m in modules} & HEAVY
