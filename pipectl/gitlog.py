@@ -227,9 +227,9 @@ def _events(c: Commit, prefix: str, action: str | None) -> list[Ev]:
         # `pipectl rename` of a small file whose `id:` line changed too: below git's rename
         # similarity, still one deal (its commit says so)
         ((new_id, (stage, path, blob)),) = added.items()
-        ((old_id, gone),) = deleted.items()
+        ((old_id, (old_stage, old_path, old_blob)),) = deleted.items()
         if new_id != old_id:
-            more = (gone[0], old_id, gone[1][n:], gone[2], blob, True)
+            more = (old_stage, old_id, old_path[n:], old_blob, blob, True)
             out.append(ev(RENAMED, new_id, stage, path, more))
             added.clear()
             deleted.clear()

@@ -21,7 +21,7 @@ from pipectl.store import Pipeline
 # how far back from HEAD undo looks for this clone's last pipectl commit
 UNDO_DEPTH = 1000
 # pipectl commits undo does not take back: an init holds the pipeline itself
-NOT_UNDONE = ("init", "merge")
+NOT_UNDONE = ("init",)
 # paths given to one `git log` (the argument list has a limit)
 PATHS_PER_CALL = 500
 
@@ -87,6 +87,7 @@ class UndoPlan:
     """The commit undo takes back and, per file it touched, the bytes it had before."""
 
     sha: str
+    head: str  # HEAD when planned: undo refuses if it moved before the lock was taken
     subject: str
     action: str
     files: tuple[tuple[Path, bytes | None], ...]  # None: the commit created the file
@@ -113,7 +114,7 @@ def plan_undo(pipeline: Pipeline) -> UndoPlan:
     git = pipeline.git
     if git is None:
         raise UsageError("undo needs git: the pipeline is not in a git repository")
-    if git.head_commit() is None:
+    if _head(git) is None:
         raise UsageError("nothing to undo: the repository has no commits yet")
     who = git.identity()
     target = None
@@ -136,7 +137,8 @@ def plan_undo(pipeline: Pipeline) -> UndoPlan:
     subject = message.split("\n", 1)[0].strip()
     short = sha[:10]
     if action in NOT_UNDONE or len(parents) > 1:
-        raise UsageError(f"not undoing {short} ({subject}): undo does not take back an {action}")
+        what = "a merge" if len(parents) > 1 else f"an {action}"
+        raise UsageError(f"not undoing {short} ({subject}): undo does not take back {what}")
     names = _touched(git, sha)
     later = _later(git, sha, names)
     if later:
@@ -157,12 +159,15 @@ def plan_undo(pipeline: Pipeline) -> UndoPlan:
                 "committed since; commit or drop them first"
             )
         files.append((path, before[name]))
-    return UndoPlan(sha, subject, action, tuple(files))
+    head = _head(git) or ""
+    return UndoPlan(sha, head, subject, action, tuple(files))
 
 
 def undo(pipeline: Pipeline, plan: UndoPlan) -> Outcome:
     """Take back `plan`'s commit with a new commit writing the bytes it replaced."""
     with pipeline.change(True) as ch:
+        if pipeline.git is None or _head(pipeline.git) != plan.head:
+            raise UsageError("not undoing: a commit was made meanwhile; run pipectl undo again")
         ch.force = True  # the deal as it was: lint flags what it lacks, as it did then
         for path, data in plan.files:
             if data is None:
@@ -178,6 +183,11 @@ def undo(pipeline: Pipeline, plan: UndoPlan) -> Outcome:
             shorten=True,
         )
     return Outcome(None, ch.committed, f"undid {plan.sha[:10]} ({plan.subject})")
+
+
+def _head(git: GitRepo) -> str | None:
+    out = git.run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], check=False)
+    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 def _mine(who: tuple[str | None, str | None], email: str, name: str) -> bool:

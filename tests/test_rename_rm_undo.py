@@ -269,3 +269,25 @@ def test_history_follows_the_rename_of_a_small_file_below_gits_similarity(
     events = json.loads(result.output)["events"]
     assert [e["kind"] for e in events] == ["created", "renamed"]
     assert events[-1]["changes"][0]["field"] == "id"
+
+
+def test_undo_refuses_when_a_commit_came_between_plan_and_lock(
+    cli: Cli, pipeline: Path, hand: Path
+) -> None:
+    from pipectl import lifecycle
+    from pipectl.errors import UsageError
+    from pipectl.store import Pipeline
+
+    assert cli("set", "acme", "value=15000").exit_code == 0
+    opened = Pipeline.open(pipeline)
+    plan = lifecycle.plan_undo(opened)
+    git(pipeline, "commit", "-q", "--allow-empty", "-m", "meanwhile")
+    with pytest.raises(UsageError, match="a commit was made meanwhile"):
+        lifecycle.undo(opened, plan)
+    assert "value: 15000" in hand.read_text()
+
+
+def test_undo_with_nothing_committed_yet(repo: Path) -> None:
+    assert Cli(repo)("init", "--no-commit").exit_code == 0
+    result = Cli(repo)("undo")
+    assert result.exit_code == 2 and "no commits yet" in result.output
