@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import TodayOpt, open_pipeline, warn
+from pipectl.cli.common import TodayOpt, list_format, open_pipeline, warn
 
 if TYPE_CHECKING:
     from pipectl.config import Config
@@ -67,7 +67,7 @@ def changes(
     from pipectl.errors import UsageError
     from pipectl.render import changes as render
 
-    chosen = _format(fmt, as_json)
+    chosen = list_format(fmt, as_json, FORMATS)
     pipeline = open_pipeline(ctx)
     if pipeline.git is None:
         raise UsageError("not inside a git repository: there is no history to compare")
@@ -94,19 +94,6 @@ def changes(
         typer.echo(render.changes_markdown(found), nl=False)
     else:
         typer.echo(render.changes_text(found))
-
-
-def _format(chosen: str | None, as_json: bool) -> str:
-    from pipectl.errors import UsageError
-
-    if chosen is None:
-        return "json" if as_json else "text"
-    name = chosen.strip().lower()
-    if name not in FORMATS:
-        raise UsageError(f"--format: {chosen!r} is not one of {', '.join(FORMATS)}")
-    if as_json and name != "json":
-        raise UsageError(f"--json and --format {name} ask for two formats: pick one")
-    return name
 
 
 def _since(text: str, end: dt.date, now: dt.date) -> dt.date:

@@ -142,11 +142,12 @@ FormatOpt = typer.Option(
 
 
 def list_format(chosen: str | None, as_json: bool, allowed: tuple[str, ...] = FORMATS) -> str:
-    """--format (one of `allowed`), with --json kept as the short way to say `--format json`."""
+    """--format (one of `allowed`, the first by default), with --json kept as the short way to
+    say `--format json`."""
     from pipectl.errors import UsageError
 
     if chosen is None:
-        return "json" if as_json else "table"
+        return "json" if as_json else allowed[0]
     name = chosen.strip().lower()
     if name not in allowed:
         raise UsageError(f"--format: {chosen!r} is not one of {', '.join(allowed)}")
