@@ -59,7 +59,7 @@ class FieldDecl:
 
 
 # Types only pipectl's own structured fields have; a team cannot declare them.
-STRUCTURED = ("touchpoints", "qualification", "suppressions", "contacts")
+STRUCTURED = ("touchpoints", "qualification", "suppressions", "contacts", "tasks")
 
 # The parts of one entry of `contacts:`, each text; an entry names a person by one of the first
 # two at least.
@@ -105,6 +105,19 @@ BUILTIN: tuple[FieldDecl, ...] = (
     FieldDecl("expected_close", "date", "When the deal is expected to close.", builtin=True),
     FieldDecl("next_step", "text", "The next thing to do, agreed with the customer.", builtin=True),
     FieldDecl("next_step_due", "date", "When the next step is due.", builtin=True),
+    FieldDecl(
+        "tasks",
+        "tasks",
+        "More dated tasks: a list of `{due, summary, owner, done}` (`pipectl task`).",
+        builtin=True,
+    ),
+    FieldDecl(
+        "snoozed_until",
+        "date",
+        "The time rules are silent for the deal before this day (`pipectl snooze`).",
+        builtin=True,
+    ),
+    FieldDecl("snooze_reason", "text", "Why the deal is snoozed.", builtin=True),
     FieldDecl("closed", "date", "When the deal was won or lost.", builtin=True),
     FieldDecl(
         "lost_reason", "enum", "Why the deal was lost (one of `lost_reasons`).", builtin=True

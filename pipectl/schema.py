@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pipectl import tasks
 from pipectl.config import Config
 from pipectl.fieldtypes import (
     BUILTIN,
@@ -146,6 +147,9 @@ class Schema:
                 continue  # the rule names are lint's: PL103 checks them
             elif decl.type == "contacts":
                 yield from self._contacts(value)
+            elif decl.type == "tasks":  # tasks.py reads them, so it checks them
+                for i, msg in tasks.tasks_problems(value):
+                    yield Problem("tasks", () if i is None else (i,), msg)
             else:
                 problem = decl.problem(value)
                 if problem is not None:
@@ -332,6 +336,8 @@ class Schema:
                 },
             }
             return {"type": ["array", "null"], "items": item}
+        if d.type == "tasks":
+            return tasks.JSON_SCHEMA
         if d.type == "contacts":
             person = {
                 "type": "object",
@@ -411,6 +417,7 @@ class Schema:
             "`qualification:` maps each criterion of `qualification.criteria` to its evidence. A "
             "criterion is met when present and not false, no, empty or a placeholder (tbd, "
             "unknown, ?). A name that is not a criterion is refused.",
+            *tasks.FIELDS_DOC,
         ]
         return "\n".join(lines) + "\n"
 
