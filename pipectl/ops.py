@@ -219,17 +219,20 @@ def move_in(
     when: dt.date,
     reason: str | None = None,
     force: bool = False,
+    into: Pipeline | None = None,
 ) -> DealRef:
     """Move one deal as part of an open change (several deals can share its one commit).
 
     Sets stage_entered, and closed (and lost_reason) when the stage is closed, clearing the
     next step (git keeps it); the caller has checked the stage and reason and writes the
-    commit message. The target's gate must be met unless `force`.
+    commit message. The target's gate must be met unless `force`. `into`: the stage is
+    another pipeline's of the same repository (pipectl/crossing.py), its gate applies.
     """
     pipeline = ch.pipeline
-    target = pipeline.config.stage(pipeline.require_stage(stage))
+    dest = into or pipeline
+    target = dest.config.stage(dest.require_stage(stage))
     assert target is not None
-    if ref.stage == target.name:
+    if ref.stage == target.name and dest is pipeline:
         raise UsageError(f"{ref.id} is already in {target.name}")
     text = pipeline.read_text(ref)
     changes: dict[str, Any] = {"stage_entered": when}
@@ -245,8 +248,8 @@ def move_in(
     new = _edit(pipeline, ref, text, changes)
     if not force:
         shown = pipeline.display(ref.path)
-        _gate(pipeline, parse_yaml(new), target.name, "move --force", shown, ref.id)
-    dst = pipeline.stage_dir(target.name) / ref.path.name
+        _gate(dest, parse_yaml(new), target.name, "move --force", shown, ref.id)
+    dst = dest.stage_dir(target.name) / ref.path.name
     ch.move(ref.path, dst, new.render())
     return DealRef(ref.id, target.name, dst)
 

@@ -302,6 +302,9 @@ class Change:
         # flagging it); a value the schema refuses is never written
         self.force = False
         self._modes: dict[Path, int] = {}  # the mode a new file takes (a moved deal's own)
+        # other pipelines of the same repository this change may write into (a deal moved
+        # between pipelines, pipectl/crossing.py): their files are checked by their schema
+        self.also: list[Pipeline] = []
 
     def _snapshot(self, path: Path) -> None:
         if path in self.before:
@@ -312,7 +315,8 @@ class Change:
                 self.pipeline.display(path),
             )
         boundary = self._resolve(self.pipeline.root)  # as for reads: the pipeline, no further
-        if not _inside(self._resolve(path.parent), boundary):
+        roots = [boundary, *(self._resolve(p.root) for p in self.also)]
+        if not any(_inside(self._resolve(path.parent), r) for r in roots):
             raise DealError(
                 f"is outside {boundary} (a folder on its way is a symbolic link); not written",
                 self.pipeline.display(path),
@@ -408,7 +412,8 @@ class Change:
     ) -> None:
         source = moved_from or path
         before = self.before.get(source)
-        check_write(self.pipeline, path, text, before, source, force=self.force, fields=fields)
+        owner = next((p for p in self.also if _inside(path, p.root)), self.pipeline)
+        check_write(owner, path, text, before, source, force=self.force, fields=fields)
 
     def set_message(
         self,
