@@ -56,6 +56,8 @@ class Config:
     required_fields: tuple[str, ...]
     required_fields_by_stage: Mapping[str, tuple[str, ...]]
     quota: float | None
+    quotas: tuple[tuple[str, float], ...]
+    forecast_categories: Mapping[str, str]
     sweep_grace_days: int
     sweep_kind: str
     sweep_lost_reason: str

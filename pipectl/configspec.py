@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipectl.fieldtypes import BUILTIN_NAMES, TYPES, FieldDecl, is_number
+from pipectl.fieldtypes import BUILTIN_NAMES, TYPES, FieldDecl, is_field_name, is_number
+from pipectl.roster import Member, parse_team
+from pipectl.targets import TargetError, parse_categories, parse_quotas
 
 # A hundred years: enough for any threshold, and far from the end of the calendar.
 MAX_DAYS = 36500
@@ -36,22 +38,6 @@ class Stage:
     @property
     def is_open(self) -> bool:
         return self.closed is None
-
-
-@dataclass(frozen=True)
-class Member:
-    """One person of the team roster: the handle deals name as `owner`, and who they are.
-
-    `emails` and `aliases` are the git identities (author emails, names) that are this person;
-    `manager` is another member's handle.
-    """
-
-    handle: str
-    name: str = ""
-    emails: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    manager: str | None = None
-    active: bool = True
 
 
 class Invalid(ValueError):
@@ -208,7 +194,7 @@ def _fields(value: Any, stages: tuple[Stage, ...]) -> tuple[FieldDecl, ...]:
     out: list[FieldDecl] = []
     for name, spec in value.items():
         key = f"fields.{name}"
-        if not isinstance(name, str) or not _is_field_name(name):
+        if not isinstance(name, str) or not is_field_name(name):
             raise Invalid("a field name is a word of letters, digits, '_' or '-'", key)
         if name in BUILTIN_NAMES:
             raise Invalid("is one of pipectl's own fields; pick another name", key)
@@ -251,57 +237,26 @@ def _fields(value: Any, stages: tuple[Stage, ...]) -> tuple[FieldDecl, ...]:
     return tuple(out)
 
 
-def _is_field_name(name: str) -> bool:
-    return bool(name) and name[0].isalpha() and all(c.isalnum() or c in "_-" for c in name)
-
-
-_MEMBER_KEYS = ("handle", "name", "emails", "aliases", "manager", "active")
-
-
 def _team(value: Any, _stages: tuple[Stage, ...]) -> tuple[Member, ...]:
-    """`team:`, a list of {handle, name, emails, aliases, manager, active}."""
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise Invalid("must be a list of members {handle, name, emails, aliases, manager}")
-    members: list[Member] = []
-    for i, item in enumerate(value):
-        where = f"item {i + 1}"
-        if not isinstance(item, Mapping):
-            raise Invalid(f"{where}: must be a mapping with at least a handle")
-        for k in item:
-            if k not in _MEMBER_KEYS:
-                raise Invalid(f"{where}: unknown key {k!r} (known: {', '.join(_MEMBER_KEYS)})")
-        handle = item.get("handle")
-        if not isinstance(handle, str) or not _is_field_name(handle.strip()):
-            raise Invalid(f"{where}: handle must be a word such as alice, got {handle!r}")
-        handle = handle.strip()
-        if any(m.handle.casefold() == handle.casefold() for m in members):
-            raise Invalid(f"{handle}: listed twice")
-        name = item.get("name") or ""
-        if not isinstance(name, str):
-            raise Invalid(f"{handle}: name must be text")
-        lists = {}
-        for k in ("emails", "aliases"):
-            words = item.get(k) or []
-            words = [words] if isinstance(words, str) else words
-            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-                raise Invalid(f"{handle}: {k} must be a list of text")
-            lists[k] = tuple(w.strip() for w in words if w.strip())
-        manager = item.get("manager")
-        if manager is not None and not isinstance(manager, str):
-            raise Invalid(f"{handle}: manager must be a member's handle")
-        active = item.get("active", True)
-        if not isinstance(active, bool):
-            raise Invalid(f"{handle}: active must be true or false")
-        members.append(
-            Member(handle, name.strip(), lists["emails"], lists["aliases"], manager, active)
-        )
-    handles = {m.handle.casefold() for m in members}
-    for m in members:
-        if m.manager is not None and m.manager.strip().casefold() not in handles:
-            raise Invalid(f"{m.handle}: manager {m.manager!r} is not a handle in team")
-    return tuple(members)
+    """`team:`, the roster (roster.py reads it)."""
+    try:
+        return parse_team(value)
+    except TargetError as exc:
+        raise Invalid(exc.message, exc.key) from None
+
+
+def _quotas(value: Any, _stages: tuple[Stage, ...]) -> tuple[tuple[str, float], ...]:
+    try:
+        return parse_quotas(value)
+    except TargetError as exc:
+        raise Invalid(exc.message, exc.key) from None
+
+
+def _categories(value: Any, stages: tuple[Stage, ...]) -> Mapping[str, str]:
+    try:
+        return parse_categories(value, [s.name for s in stages if s.is_open])
+    except TargetError as exc:
+        raise Invalid(exc.message, exc.key) from None
 
 
 # --- the spec ---------------------------------------------------------------------------------
@@ -419,6 +374,26 @@ CONFIG_SPEC: tuple[SpecEntry, ...] = (
         _number_or_none,
     ),
     SpecEntry(
+        "quotas",
+        "map",
+        {},
+        "The team's quotas by period (`2026-Q4`, `2026-11` or `2026`), in `base_currency`; a "
+        "member's own go under `quotas:` in `team`. When a period has none here, the team's "
+        "quota is the sum of its reps'. Attainment and coverage: docs/forecast.md.",
+        "quotas",
+        _quotas,
+    ),
+    SpecEntry(
+        "forecast_categories",
+        "map",
+        {},
+        "Forecast category (commit, best_case, pipeline, omitted) by open stage, e.g. "
+        "`{closing: commit}`. A stage not named is commit from probability 0.7, best_case from "
+        "0.4, else pipeline (omitted at 0); a deal's own `forecast:` wins.",
+        "forecast_categories",
+        _categories,
+    ),
+    SpecEntry(
         "sweep.grace_days",
         "number",
         7,
@@ -457,7 +432,8 @@ CONFIG_SPEC: tuple[SpecEntry, ...] = (
         "team",
         "list",
         [],
-        "The roster: `- {handle, name, emails, aliases, manager, active}`. A deal's `owner` is "
+        "The roster: `- {handle, name, emails, aliases, manager, active, quotas}`. A deal's "
+        "`owner` is "
         "a handle; git identities (author name or email) listed under `name`, `emails` or "
         "`aliases` are that member, for the default owner of new deals and every `--owner`.",
         "team",

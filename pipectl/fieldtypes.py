@@ -65,6 +65,9 @@ STRUCTURED = ("touchpoints", "qualification", "suppressions", "contacts", "tasks
 # two at least.
 CONTACT_KEYS = ("name", "email", "phone", "role")
 
+# The forecast categories, surest first (targets.py says which a deal is in).
+FORECAST_CATEGORIES = ("commit", "best_case", "pipeline", "omitted")
+
 # pipectl's own fields. `lost_reason`'s values and the parts of the structured fields come
 # from pipeline.yaml (see schema.py).
 BUILTIN: tuple[FieldDecl, ...] = (
@@ -98,6 +101,13 @@ BUILTIN: tuple[FieldDecl, ...] = (
         "Chance of winning, 0 to 1, when not the stage's.",
         min=0,
         max=1,
+        builtin=True,
+    ),
+    FieldDecl(
+        "forecast",
+        "enum",
+        "Forecast category when not the stage's: " + ", ".join(FORECAST_CATEGORIES) + ".",
+        values=FORECAST_CATEGORIES,
         builtin=True,
     ),
     FieldDecl("created", "date", "When the deal was opened.", builtin=True),
@@ -151,6 +161,11 @@ def show(value: Any) -> str:
     text = repr(value) if isinstance(value, str) else str(value)
     text = " ".join(text.split())
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+def is_field_name(name: str) -> bool:
+    """A name a team may give a field or a member: a letter, then letters, digits, _ or -."""
+    return bool(name) and name[0].isalpha() and all(c.isalnum() or c in "_-" for c in name)
 
 
 def is_number(value: Any) -> bool:

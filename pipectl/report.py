@@ -44,6 +44,7 @@ from pipectl.figures import (
 )
 from pipectl.history import History
 from pipectl.owners import owner_filter, owner_key, owner_label, owner_matches
+from pipectl.quotas import Attainment, CategoryRow, category_rows, quota_rows, score
 from pipectl.rates import Converter, Rates, deal_currency, norm
 
 
@@ -116,6 +117,9 @@ class Report:
     aging: Aging
     trend: tuple[TrendMonth, ...]
     owners: tuple[OwnerFigures, ...]
+    quotas: tuple[Attainment, ...] = ()
+    categories_by_month: tuple[CategoryRow, ...] = ()
+    categories_by_quarter: tuple[CategoryRow, ...] = ()
 
 
 def velocity(open_count: int, outcomes: Outcomes) -> Velocity:
@@ -188,6 +192,12 @@ def report(
     opened = [lf.deal for lf in open_lives(all_lives, config)]
     outcomes = outcome_figures(all_lives, config, since, until)
     missing = frozenset(u.id for u in unconverted)
+    scored = score(all_lives, config)
+    base = norm(config.currency)
+
+    def quota_in(amount: float) -> float | None:
+        return amount if base == target else converter.convert(amount, base, today)
+
     return Report(
         as_of=today,
         since=since,
@@ -215,6 +225,9 @@ def report(
         aging=aging(all_lives, config, today),
         trend=trend(all_lives, config, since, until),
         owners=owner_figures(all_lives, config, since, until),
+        quotas=quota_rows(config.quotas, config.team, scored, today, owner, quota_in),
+        categories_by_month=category_rows(scored, today, "month"),
+        categories_by_quarter=category_rows(scored, today, "quarter"),
     )
 
 
@@ -306,7 +319,21 @@ def report_json(r: Report) -> dict[str, Any]:
         },
         "trend": [_keys(t) for t in r.trend],
         "owners": {o.owner: _owner_json(o) for o in r.owners},
+        "quotas": [_amounts(q) for q in r.quotas],
+        "forecast_categories": {
+            "month": [_amounts(c) for c in r.categories_by_month],
+            "quarter": [_amounts(c) for c in r.categories_by_quarter],
+        },
     }
+
+
+def _amounts(figure: Any) -> dict[str, Any]:
+    """A figure's fields with amounts as JSON shows money and ratios to four places."""
+    out = {}
+    for k, v in _keys(figure).items():
+        ratio = k in ("attainment", "coverage")
+        out[k] = v if not isinstance(v, float) else round(v, 4) if ratio else num(v)
+    return out
 
 
 def _owner_json(o: OwnerFigures) -> dict[str, Any]:

@@ -190,6 +190,7 @@ def report_text(fig: Report) -> str:
         ]
         headers = ["MONTH", "DEALS", "VALUE", "WEIGHTED", ""]
         parts += ["", "Forecast by expected close", table(headers, rows)]
+    parts += quota_lines(fig)
     note = " (partial)" if fig.partial else ""
     rows = [
         [
@@ -239,6 +240,44 @@ def report_text(fig: Report) -> str:
     if fig.partial:
         parts += ["", PARTIAL_NOTE]
     return "\n".join(parts)
+
+
+def quota_lines(fig: Report) -> list[str]:
+    """Quota attainment per period and rep, and the forecast by category per quarter."""
+    lines: list[str] = []
+    if fig.quotas:
+        rows = [
+            [
+                q.period + (" *" if q.current else ""),
+                visible(q.owner),
+                money(q.quota),
+                money(q.won),
+                _pct(q.attainment),
+                money(q.weighted_open),
+                "-" if q.coverage is None else f"{q.coverage:.2f}×",
+                money(q.gap),
+            ]
+            for q in fig.quotas
+        ]
+        headers = ["PERIOD", "OWNER", "QUOTA", "WON", "ATTAINED", "WEIGHTED OPEN", "COVERAGE"]
+        lines += [
+            "",
+            f"Quotas ({fig.currency}; * the period of today)",
+            table([*headers, "GAP"], rows),
+        ]
+    if fig.categories_by_quarter:
+        rows = [
+            [
+                c.period,
+                *(money(v) for v in (c.won, c.commit, c.best_case, c.pipeline)),
+                money(c.running_total),
+            ]
+            for c in fig.categories_by_quarter
+        ]
+        headers = ["QUARTER", "WON", "COMMIT", "BEST CASE", "PIPELINE", "RUNNING TOTAL"]
+        lines += ["", "Forecast by category (running total: won + commit + best case)"]
+        lines.append(table(headers, rows))
+    return lines
 
 
 def conversion_lines(fig: Report) -> list[str]:
