@@ -9,8 +9,6 @@ the edit is refused rather than risk a user's file.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +17,8 @@ import yaml
 
 from pipectl.deal import DealText, parse_yaml
 from pipectl.errors import DealError
+from pipectl.yamlemit import flow as flow  # re-exported: importers write with dealedit's
+from pipectl.yamlemit import scalar as scalar
 from pipectl.yamltext import content_end, find_pair, line_end, same_value
 
 REMOVE = object()  # a sentinel value: delete the key
@@ -42,6 +42,16 @@ def append_item(text: DealText, key: str, item: Mapping[str, Any]) -> DealText:
     )
 
 
+def set_item_field(text: DealText, key: str, index: int, name: str, value: Any) -> DealText:
+    """Set `name` in entry `index` of the top-level list `key` (a task's `done:`), adding or
+    changing only that pair's text."""
+    return _checked(
+        text,
+        lambda d: _apply_item(d, key, index, name, value),
+        lambda t: _text_item(t, key, index, name, value),
+    )
+
+
 def new_deal_text(fields: Mapping[str, Any], body: str, newline: str = "\n") -> str:
     """The text of a new deal file, in pipectl's own tidy style."""
     lines = ["---"]
@@ -58,57 +68,6 @@ def new_deal_text(fields: Mapping[str, Any], body: str, newline: str = "\n") -> 
             lines.append(f"{key}: {scalar(value)}")
     lines.append("---")
     return newline.join(lines) + newline + body
-
-
-# Text, ints and dates that YAML writes as they are, without the emitter: an import writes
-# thousands of files and yaml.safe_dump costs ~25 µs a value. Output is the emitter's own.
-_PLAIN_TEXT = re.compile(r"[^\W\d_](?:[\w .,()/&'+—–-]*[\w.)])?")
-_YAML_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
-
-
-def scalar(value: Any) -> str:
-    """One YAML value on one line that reads back as the same value."""
-    if type(value) is str and _PLAIN_TEXT.fullmatch(value) and value.lower() not in _YAML_WORDS:
-        return value
-    if type(value) is int:
-        return str(value)
-    if type(value) is dt.date:
-        return value.isoformat()
-    if isinstance(value, list | Mapping):
-        return flow(value)
-    out = yaml.dump(
-        value, Dumper=_OneLineDumper, allow_unicode=True, width=math.inf, default_flow_style=True
-    )
-    return out.removesuffix("\n").removesuffix("\n...").strip()
-
-
-def flow(value: Any) -> str:
-    """A list or mapping in flow style on one line, e.g. a touchpoint entry."""
-    out = yaml.dump(
-        value,
-        Dumper=_OneLineDumper,
-        allow_unicode=True,
-        width=math.inf,
-        default_flow_style=True,
-        sort_keys=False,
-    )
-    return out.strip()
-
-
-class _OneLineDumper(yaml.SafeDumper):
-    """Keeps every value on one line: text holding a line break is double-quoted, escaped.
-
-    Left to itself the emitter folds such text over several lines, and YAML takes NEL,
-    U+2028 and U+2029 for line breaks too, even inside quotes.
-    """
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    breaks = any(c in data for c in ("\n", "\r", "\x85", "\u2028", "\u2029"))
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if breaks else None)
-
-
-_OneLineDumper.add_representer(str, _represent_str)
 
 
 # --- the expected result, computed on plain data -------------------------------------------
@@ -143,6 +102,15 @@ def _apply_append(data: dict[str, Any], key: str, item: Mapping[str, Any]) -> No
             raise DealError(f"{key} holds {_brief(items)}, not a list: cannot add to it")
         items = data[key] = []
     items.append(dict(item))
+
+
+def _apply_item(data: dict[str, Any], key: str, index: int, name: str, value: Any) -> None:
+    items = data.get(key)
+    if not isinstance(items, list) or not 0 <= index < len(items):
+        raise DealError(f"{key} has no entry {index + 1}")
+    if not isinstance(items[index], dict):
+        raise DealError(f"{key} entry {index + 1} is not a mapping: cannot set {name}")
+    items[index][name] = value
 
 
 def _brief(value: Any) -> str:
@@ -305,15 +273,36 @@ def _text_set(text: DealText, key: str, value: Any) -> str:
                 return _replace_pair(s, knode, vnode, f"{parent}: {{}}{nl}")
             return _remove_pair(s, *inner)
         return _replace_value(s, inner[1], scalar(value), key)
-    if value is REMOVE:
-        return s
+    return s if value is REMOVE else _add_pair(s, vnode, child, value, nl)
+
+
+def _add_pair(s: str, vnode: Any, child: str, value: Any, nl: str) -> str:
+    """`child: value` added at the end of the mapping `vnode`, flow or block."""
     if vnode.flow_style:
         close = vnode.end_mark.index - 1
+        if s[close : close + 1] != "}":
+            raise _CannotEdit
         sep = ", " if vnode.value else ""
         return s[:close] + f"{sep}{child}: {scalar(value)}" + s[close:]
+    if not vnode.value:
+        raise _CannotEdit
     at = line_end(s, content_end(s, vnode))
     indent = " " * vnode.value[0][0].start_mark.column
     return s[:at] + f"{indent}{child}: {scalar(value)}{nl}" + s[at:]
+
+
+def _text_item(text: DealText, key: str, index: int, name: str, value: Any) -> str:
+    s = text.yaml
+    found = find_pair(_compose(s), key)
+    if found is None or not isinstance(found[1], yaml.SequenceNode):
+        raise _CannotEdit
+    items = found[1].value
+    if not 0 <= index < len(items) or not isinstance(items[index], yaml.MappingNode):
+        raise _CannotEdit
+    inner = find_pair(items[index], name)
+    if inner is not None:
+        return _replace_value(s, inner[1], scalar(value), f"{key}.{name}")
+    return _add_pair(s, items[index], name, value, text.newline)
 
 
 def _new_key_text(key: str, value: Any, nl: str) -> str:
