@@ -61,6 +61,7 @@ class Config:
     sweep_grace_days: int
     sweep_kind: str
     sweep_lost_reason: str
+    snooze_max_days: int
     fields: tuple[FieldDecl, ...]
     team: tuple[Member, ...]
     rules: Mapping[str, Any]

@@ -419,6 +419,15 @@ CONFIG_SPEC: tuple[SpecEntry, ...] = (
         _word,
     ),
     SpecEntry(
+        "snooze.max_days",
+        "number",
+        90,
+        "Longest snooze lint accepts: PL308 flags a deal snoozed more than this many days "
+        "ahead (`pipectl snooze --until`; docs/daily.md); 0: no limit.",
+        "snooze_max_days",
+        _days,
+    ),
+    SpecEntry(
         "fields",
         "map",
         {},
