@@ -33,9 +33,38 @@ def start_dir(ctx: typer.Context) -> Path:
 
 
 def open_pipeline(ctx: typer.Context) -> Pipeline:
+    """The pipeline at or above the start folder; from a workspace's root (pipelines below,
+    none above) the error says how to pick one or read them all."""
+    from pipectl.errors import UsageError
     from pipectl.store import Pipeline
 
-    return Pipeline.open(start_dir(ctx))
+    start = start_dir(ctx)
+    try:
+        return Pipeline.open(start)
+    except UsageError:
+        if not start.is_dir():
+            raise
+        from pipectl import workspace
+
+        found = workspace.find(start)
+        if found is None or not found.members:
+            raise
+        first = found.names[0]
+        raise UsageError(
+            f"{start.resolve()} is a workspace of pipelines ({found.listing}), not one: pass "
+            f"-C PIPELINE for one (`pipectl -C {first} list`), or --all to read them all "
+            f"(list, board --workspace, agenda, search, lint, report)"
+        ) from None
+
+
+# `--all` of the reading commands: every pipeline of the workspace (pipectl/workspace.py)
+AllOpt = typer.Option(
+    False,
+    "--all",
+    "--workspace",
+    help="Every pipeline of the workspace (those pipectl.yaml lists, else every pipeline.yaml "
+    "below the repository's root), each deal shown with its pipeline (docs/workspace.md).",
+)
 
 
 AsOfOpt = typer.Option(

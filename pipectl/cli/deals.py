@@ -172,7 +172,9 @@ def _whole(value: float | None) -> float | int | None:
 def move(
     ctx: typer.Context,
     deal: str = typer.Argument(..., help="Deal id or unique prefix."),
-    stage: str = typer.Argument(..., help="Target stage."),
+    stage: str = typer.Argument(
+        ..., help="Target stage, or PIPELINE/STAGE: a stage of another pipeline of the workspace."
+    ),
     reason: str = typer.Option(None, help="Lost reason, when the target is the lost stage."),
     date: str = DateOpt,
     force: bool = ForceOpt,
@@ -183,10 +185,42 @@ def move(
 
     Entering a stage needs its required fields and, from the qualification gate on, every
     criterion met; the refusal lists what is missing. A won or lost deal moves only with
-    --reopen.
+    --reopen. PIPELINE/STAGE moves it into another pipeline of the workspace: the file is
+    renamed in one commit (git and `pipectl history` follow it), the target stage's gate
+    applies, and its id must be free there (docs/workspace.md).
     """
-    from pipectl import ops
+    from pipectl import crossing, ops
+    from pipectl.cli.workspace import move_across
 
+    def across(source: Pipeline, dest: Pipeline | None, name: str) -> ops.Outcome:
+        day, commit = _when_of(source, deal, date), not no_commit
+        if dest is None:  # PIPELINE/STAGE named the deal's own pipeline
+            return ops.move(
+                source,
+                deal,
+                name,
+                when=day,
+                reason=reason,
+                reopen=reopen,
+                force=force,
+                commit=commit,
+            )
+        return crossing.move(
+            source,
+            dest,
+            deal,
+            name,
+            when=day,
+            reason=reason,
+            reopen=reopen,
+            force=force,
+            commit=commit,
+        )
+
+    crossed = move_across(ctx, deal, stage, across)
+    if crossed is not None:
+        report(crossed[0], crossed[1], no_commit)
+        return
     pipeline = open_pipeline(ctx)
     outcome = ops.move(
         pipeline,

@@ -64,6 +64,13 @@ def lint(
         metavar="FILE",
         help="Write the report to FILE (a text summary still prints).",
     ),
+    all_pipelines: bool = typer.Option(
+        False,
+        "--all",
+        "--workspace",
+        help="Every pipeline of the workspace, paths from its root, each pipeline's count and "
+        "the total; also checks that no id is in two pipelines (PL110; docs/workspace.md).",
+    ),
 ) -> None:
     """Check the pipeline against its rules; exit 1 on findings at the --fail-on level.
 
@@ -73,31 +80,46 @@ def lint(
     """
     from pipectl.errors import UsageError
     from pipectl.lint import SEVERITIES, formats, run
+    from pipectl.textsafe import for_log
 
     fmt = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     if fmt not in formats.FORMATS:
         raise UsageError(f"--format: {fmt!r} is not one of {', '.join(formats.FORMATS)}")
     if fail_on not in SEVERITIES:
         raise UsageError(f"--fail-on: {fail_on!r} is not one of {', '.join(SEVERITIES)}")
-    pipeline, only = _pipeline_for(ctx, paths or [])
-    pipeline, now = as_of(pipeline, as_of_day, today)
-    result = run(pipeline, now, select or (), ignore or ())
-    if only is not None:
-        result = _only(result, only)
     cwd = Path.cwd()
     color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    text = formats.text(result, cwd, color=color, statistics=statistics)
+    if all_pipelines:
+        from pipectl.cli.workspace import lint_all
+
+        if paths:
+            raise UsageError("--all lints every pipeline of the workspace: give no PATH")
+        result, text = lint_all(
+            ctx, today, as_of_day, select or (), ignore or (), color, statistics
+        )
+    else:
+        pipeline, only = _pipeline_for(ctx, paths or [])
+        pipeline, now = as_of(pipeline, as_of_day, today)
+        result = run(pipeline, now, select or (), ignore or ())
+        if only is not None:
+            result = _only(result, only)
+        text = formats.text(result, cwd, color=color, statistics=statistics)
     report = text if fmt == "text" else _report(result, fmt)
+    # under Actions the text report is fenced off from workflow commands: only the
+    # annotations, escaped property by property, are commands
+    shown = for_log(text)
     if output is not None:
         try:
             output.write_text(report if report.endswith("\n") else report + "\n", "utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-        typer.echo(text, nl=False)
+        typer.echo(shown, nl=False)
     elif fmt == "github":
         # annotations for the diff view, and the full report for the job log
         typer.echo(report, nl=False)
-        typer.echo(text, nl=False)
+        typer.echo(shown, nl=False)
+    elif fmt == "text":
+        typer.echo(shown, nl=False)
     else:
         typer.echo(report, nl=not report.endswith("\n"))
     if not exit_zero and result.at_least(fail_on):
@@ -220,3 +242,22 @@ def schema(
         typer.echo(fields.markdown(), nl=False)
         return
     typer.echo(json.dumps(fields.json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def lsp() -> None:
+    """Serve the Language Server Protocol over stdin and stdout, for an editor to start.
+
+    Lint's findings on the unsaved text as you type, completion, hover and code actions on
+    deal files and pipeline.yaml (docs/editors.md). It never writes a file or commits: a
+    code action is an edit the editor applies. Needs the `lsp` extra (pygls).
+    """
+    from pipectl.errors import UsageError
+
+    try:
+        from pipectl.lsp.server import main
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        raise UsageError("pipectl lsp needs the lsp extra: pip install 'pipectl[lsp]'") from None
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,8 @@ def history(
 
     Follows a deal across its moves between stage folders, and shows commits made by hand
     (a `git mv`, an edit in an editor) as well as pipectl's own. Reads git in one pass. For
-    one DEAL, every changed field with its old → new value.
+    one DEAL, every changed field with its old → new value, and its whole life across the
+    pipelines of a workspace it moved between (stages then named PIPELINE/STAGE).
     """
     from pipectl import history as hist_mod
     from pipectl.errors import UsageError
@@ -64,7 +66,11 @@ def history(
             if deal not in hist.by_deal:  # a deleted deal still has its history
                 raise
             deal_id = deal
-    chosen = hist.of(deal_id) if deal_id is not None else hist.events
+    chosen: Sequence[hist_mod.Event] = hist.of(deal_id) if deal_id is not None else hist.events
+    if deal_id is not None:  # its life in the pipelines it came from and went to, too
+        from pipectl import crossing
+
+        chosen = crossing.whole_life(pipeline, chosen)
     events = hist_mod.with_fields(pipeline.git, hist_mod.window(chosen, start, end))
     changes = None  # one deal: each field's old → new, from its blobs (one cat-file)
     if deal_id is not None:

@@ -14,6 +14,7 @@ from pipectl.lint.rules_qualify import RULES as QUALIFY_RULES
 from pipectl.lint.rules_shape import RULES as SHAPE_RULES
 from pipectl.lint.rules_structure import RULES as STRUCTURE_RULES
 from pipectl.lint.rules_time import RULES as TIME_RULES
+from pipectl.lint.rules_workspace import RULES as WORKSPACE_RULES
 
 RULES: tuple[Rule, ...] = tuple(
     sorted(
@@ -23,6 +24,7 @@ RULES: tuple[Rule, ...] = tuple(
             *TIME_RULES,
             *QUALIFY_RULES,
             *SHAPE_RULES,
+            *WORKSPACE_RULES,
         ),
         key=lambda r: r.code,
     )

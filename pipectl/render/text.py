@@ -155,13 +155,26 @@ def deal_rows(deals: Sequence[Deal]) -> list[list[str]]:
     return rows
 
 
-def deal_table(deals: Sequence[Deal], width: int | None, *, color: bool = False) -> str:
+def deal_table(
+    deals: Sequence[Deal],
+    width: int | None,
+    *,
+    color: bool = False,
+    pipelines: Sequence[str] | None = None,
+) -> str:
     """`pipectl list` as a table: titles shortened first, then next steps and companies, then
-    those columns left out; ids never cut. `width` None: every value in full."""
+    those columns left out; ids never cut. `width` None: every value in full. `pipelines`:
+    each deal's pipeline, in a first column (`list --all`), never cut either."""
     title, company, owner, step = 1, 3, 4, 6
+    headers: tuple[str, ...] = DEAL_HEADERS
+    rows = deal_rows(deals)
+    if pipelines is not None:
+        title, company, owner, step = 2, 4, 5, 7
+        headers = ("PIPELINE", *DEAL_HEADERS)
+        rows = [[name, *row] for name, row in zip(pipelines, rows, strict=True)]
     return fitted(
-        DEAL_HEADERS,
-        deal_rows(deals),
+        headers,
+        rows,
         width,
         shrink=((title, 16), (step, 12), (company, 10), (owner, 6)),
         drop=(company, step, title, owner),

@@ -1,0 +1,251 @@
+"""A workspace: one repository (or folder) holding several pipelines, each a folder with its
+own pipeline.yaml (`sales/`, `partners/`).
+
+The pipelines are those a root `pipectl.yaml` lists (`WORKSPACE_SPEC`, docs/workspace.md),
+or, when there is none, every folder holding a pipeline.yaml found below the workspace root
+(hidden folders skipped, never below a pipeline: its stage folders hold deals). A pipeline's
+name is its folder relative to the workspace root (`.` for the root itself). Never prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pipectl import yamlio
+from pipectl.config import CONFIG_FILE
+from pipectl.configspec import Invalid, SpecEntry, Stage
+from pipectl.errors import ConfigError, UsageError
+from pipectl.gitrepo import find_git_root
+from pipectl.store import Pipeline, read_regular
+from pipectl.yamltext import line_of
+
+WORKSPACE_FILE = "pipectl.yaml"
+# pipectl.yaml is a short list: anything bigger is not one
+MAX_WORKSPACE_BYTES = 1 << 20
+# discovery looks this many folders deep below the root (`teams/emea/sales/pipeline.yaml`)
+DISCOVERY_DEPTH = 4
+
+
+def _pipelines(value: Any, _stages: tuple[Stage, ...] = ()) -> tuple[str, ...] | None:
+    """The listed folders, each a relative path inside the workspace, once each."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise Invalid("must be a non-empty list of folders")
+    seen: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise Invalid(f"{item!r} is not a folder name")
+        name = PurePosixPath(item.strip().rstrip("/") or ".").as_posix()
+        parts = PurePosixPath(name).parts
+        if name.startswith("/") or ".." in parts or "\\" in name:
+            raise Invalid(f"{item!r} must be a folder inside the workspace (no /, .. or \\)")
+        if name in seen:
+            raise Invalid(f"{name!r} is listed twice")
+        seen.append(name)
+    return tuple(seen)
+
+
+# The keys of pipectl.yaml, as configspec's entries are for pipeline.yaml: the one source of
+# the check and of docs/workspace.md's table (`python -m pipectl.workspace`).
+WORKSPACE_SPEC: tuple[SpecEntry, ...] = (
+    SpecEntry(
+        "pipelines",
+        "list of folders",
+        None,
+        "The pipelines of the workspace, each a folder (relative to pipectl.yaml's folder, "
+        "`/` between parts) holding its own pipeline.yaml; listed order is the order of "
+        "`--all` output. Unset: every pipeline.yaml below the root is found.",
+        "pipelines",
+        _pipelines,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One pipeline of a workspace: its name (folder relative to the root) and folder."""
+
+    name: str
+    root: Path
+
+    def open(self) -> Pipeline:
+        return Pipeline(self.root)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The workspace root, its pipelines in order, and whether pipectl.yaml listed them."""
+
+    root: Path
+    members: tuple[Member, ...]
+    declared: bool
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.members)
+
+    def member(self, name: str) -> Member:
+        wanted = PurePosixPath(name.strip().rstrip("/") or ".").as_posix()
+        for m in self.members:
+            if m.name == wanted:
+                return m
+        raise UsageError(f"no pipeline {name!r} in this workspace (pipelines: {self.listing})")
+
+    def member_of(self, pipeline_root: Path) -> Member | None:
+        real = pipeline_root.resolve()
+        return next((m for m in self.members if m.root.resolve() == real), None)
+
+    def pipelines(self) -> Iterator[tuple[str, Pipeline]]:
+        """Each pipeline opened in order: a bad pipeline.yaml is its own error, named."""
+        for m in self.members:
+            yield m.name, m.open()
+
+    @property
+    def listing(self) -> str:
+        return ", ".join(self.names)
+
+    def split_target(self, target: str) -> tuple[Member, str] | None:
+        """`PIPELINE/STAGE` as (pipeline, stage); None when no pipeline's name is its head."""
+        head, sep, stage = target.rstrip("/").rpartition("/")
+        if not sep or not stage:
+            return None
+        for m in self.members:
+            if m.name == PurePosixPath(head).as_posix():
+                return m, stage
+        return None
+
+
+def find(start: Path) -> Workspace | None:
+    """The workspace around `start`: the nearest folder at or above it holding pipectl.yaml,
+    else the pipelines found below its git work tree's root (or below `start` outside git);
+    None when that finds no pipeline at all."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        spec = folder / WORKSPACE_FILE
+        if spec.is_symlink() or (spec.exists() and not spec.is_dir()):
+            return load(folder)
+    root = find_git_root(start) or start
+    found = discover(root)
+    return Workspace(root, found, False) if found else None
+
+
+def require(start: Path) -> Workspace:
+    """`find`, or a usage error saying what a workspace is."""
+    found = find(start)
+    if found is None:
+        raise UsageError(
+            f"no pipelines in or below {start.resolve()}: a workspace is a folder whose "
+            f"subfolders hold a {CONFIG_FILE} each, or that lists them in {WORKSPACE_FILE}"
+        )
+    return found
+
+
+def load(root: Path) -> Workspace:
+    """The workspace pipectl.yaml at `root` declares (discovery when it lists none); every
+    fault names the file and line."""
+    path = root / WORKSPACE_FILE
+    shown = _display(path)
+    data = read_regular(path, shown, follow=False, limit=MAX_WORKSPACE_BYTES, kind=WORKSPACE_FILE)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 ({exc.reason})", shown) from None
+    try:
+        parsed = yamlio.load(text) if text.strip() else {}
+    except yamlio.YAMLError as exc:
+        line, _col, problem = yamlio.error_position(exc)
+        where = None if line is None else line + 1
+        raise ConfigError(f"invalid YAML: {problem}", shown, where) from None
+    parsed = {} if parsed is None else parsed
+    if not isinstance(parsed, dict):
+        raise ConfigError("must be a mapping of keys to values", shown, 1)
+    known = {e.key for e in WORKSPACE_SPEC}
+    for key in parsed:
+        if key not in known:
+            where = line_of(text, [str(key)])
+            raise ConfigError(
+                f"{key}: unknown key (known: {', '.join(sorted(known))})", shown, where
+            )
+    values: dict[str, Any] = {}
+    for entry in WORKSPACE_SPEC:
+        try:
+            values[entry.attr] = entry.check(parsed.get(entry.key, entry.default), ())
+        except Invalid as exc:
+            where = line_of(text, [entry.key, *([] if exc.key is None else [exc.key])])
+            raise ConfigError(f"{entry.key}: {exc.message}", shown, where) from None
+    listed: tuple[str, ...] | None = values["pipelines"]
+    if listed is None:
+        return Workspace(root, discover(root), True)
+    members = []
+    for i, name in enumerate(listed):
+        folder = root / name
+        if not (folder / CONFIG_FILE).is_file():
+            where = line_of(text, ["pipelines", i])
+            raise ConfigError(f"pipelines: {name!r} holds no {CONFIG_FILE}", shown, where)
+        members.append(Member(name, folder))
+    return Workspace(root, tuple(members), True)
+
+
+def discover(root: Path, depth: int = DISCOVERY_DEPTH) -> tuple[Member, ...]:
+    """Every folder at or below `root` holding a pipeline.yaml, sorted by name; hidden
+    folders and a pipeline's own subfolders are not searched."""
+    found: list[Member] = []
+
+    def walk(folder: Path, left: int) -> None:
+        if (folder / CONFIG_FILE).is_file():
+            name = folder.relative_to(root).as_posix()
+            found.append(Member(name or ".", folder))
+            return
+        if left == 0:
+            return
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return  # a folder that cannot be listed holds no pipeline we could read
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+                continue
+            walk(Path(entry.path), left - 1)
+
+    walk(root, depth)
+    return tuple(found)
+
+
+def _display(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def base_currency(pairs: Sequence[tuple[str, Pipeline]]) -> str:
+    """The one base currency of these pipelines; a usage error naming each when they differ
+    (workspace totals add amounts: they are never converted between pipelines' bases)."""
+    bases = {name: p.config.currency for name, p in pairs}
+    if len(set(bases.values())) > 1:
+        each = ", ".join(f"{n}: {c}" for n, c in bases.items())
+        raise UsageError(
+            f"the pipelines have different base currencies ({each}): workspace totals need "
+            "one; set the same base_currency in each pipeline.yaml, or run one with -C"
+        )
+    return next(iter(bases.values()), "")
+
+
+def spec_markdown() -> str:
+    """The table of pipectl.yaml's keys, from WORKSPACE_SPEC (in docs/workspace.md)."""
+    import json
+
+    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for e in WORKSPACE_SPEC:
+        doc = e.doc.replace("|", "\\|")
+        lines.append(f"| `{e.key}` | {e.kind} | `{json.dumps(e.default)}` | {doc} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(spec_markdown(), end="")
