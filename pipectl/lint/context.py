@@ -117,7 +117,7 @@ class Context:
             rule.code, rule.name, sev, path, max(1, line or 1), max(1, column), message, deal_id
         )
 
-    def config_line(self, *keys: str) -> int:
+    def config_line(self, *keys: str | int) -> int:
         """The line of a key path in pipeline.yaml (1 when absent), for pipeline-wide findings."""
         text = settings.config_text(self.config)
         return line_of(text, list(keys)) or 1
