@@ -228,9 +228,12 @@ def life_of(deal: Deal, events: Sequence[Event], entered: stagetime.Entered) -> 
         stays[left] = replace(stays[left], end=start)
     stays.append(Stay(deal.stage, start))
     created = created_field or (events[0].day if events else None)
-    # for a closed deal without `closed:`, entering its closed stage is when it closed
-    closed = deal.date("closed") or start
-    return Life(deal, tuple(stays), created, closed, why)
+    return Life(deal, tuple(stays), created, closed_day(deal, start), why)
+
+
+def closed_day(deal: Deal, entered: dt.date | None) -> dt.date | None:
+    """When a closed deal closed: its `closed:`, else the day it entered its closed stage."""
+    return deal.date("closed") or entered
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from pipectl.lint.context import CONFIG_PATH, Context
 from pipectl.lint.model import Finding, Option, Rule, rule
 from pipectl.lint.settings import severity
 from pipectl.money import money
+from pipectl.quotas import TEAM_ROW, Attainment
 from pipectl.rates import RATES_FILE, Converter, Rates, deal_currency, norm
+from pipectl.report import quota_figures
 
 
 def _stage_line(ctx: Context, r: Rule) -> int:
@@ -151,6 +153,7 @@ def thin_funnel(ctx: Context, r: Rule) -> Iterator[Finding]:
             per_stage=False,
         ),
     ),
+    scope="all",  # a quota's period counts what was won in it
 )
 def low_coverage(ctx: Context, r: Rule) -> Iterator[Finding]:
     """With a `quota` in pipeline.yaml, the open pipeline must cover it several times over,
@@ -159,7 +162,17 @@ def low_coverage(ctx: Context, r: Rule) -> Iterator[Finding]:
     `weighted: false` to compare the plain open value instead. The quota and the sum are in
     `base_currency`: a deal in another currency counts at today's rate from `rates.csv`, one
     with no rate counts nothing (PL605 names it). Without a quota this rule is silent. Fill
-    the pipeline, or revisit the quota."""
+    the pipeline, or revisit the quota.
+
+    With quotas by period (`quotas:`, and each rep's under `team:`), the period that holds
+    today counts instead, for the team and for each rep: the open deals expected to close in
+    it must cover what is still to win of its quota (quota − won so far) by the same ratio;
+    these are the figures `pipectl report` shows (docs/forecast.md)."""
+    if ctx.config.quotas or any(m.quotas for m in ctx.config.team):
+        rows = [q for q in _quota_rows(ctx) if q.current]
+        if rows:
+            yield from _period_coverage(ctx, r, rows)
+            return
     quota = ctx.config.quota
     if not quota:
         return
@@ -192,6 +205,34 @@ def low_coverage(ctx: Context, r: Rule) -> Iterator[Finding]:
         if lacking:
             msg += f"; {lacking} open deal{'s' if lacking > 1 else ''} with no rate not counted"
         yield ctx.finding(r, CONFIG_PATH, msg, line=ctx.config_line("quota"))
+
+
+def _quota_rows(ctx: Context) -> tuple[Attainment, ...]:
+    deals = [d for d in ctx.deals if ctx.config.stage(d.stage) is not None]
+    entered = lambda d: ctx.stage_entered(d)[0]  # noqa: E731
+    return quota_figures(deals, ctx.config, _rates(ctx), ctx.today, entered)
+
+
+def _period_coverage(ctx: Context, r: Rule, rows: list[Attainment]) -> Iterator[Finding]:
+    weighted = ctx.setting(r, "weighted")
+    ratio = ctx.setting(r, "ratio")
+    cur = ctx.config.currency
+    handles = [m.handle for m in ctx.config.team]
+    for q in rows:
+        have = q.weighted_open if weighted else q.open_value
+        if not q.remaining or have >= q.remaining * ratio:
+            continue
+        kind = "weighted open value" if weighted else "open value"
+        msg = (
+            f"{q.owner}: {kind} {money(have)} {cur} expected to close in {q.period} is "
+            f"{have / q.remaining:.2f}× the {money(q.remaining)} {cur} still to win of the "
+            f"{money(q.quota)} {cur} quota (target {ratio:g}×)"
+        )
+        if q.owner == TEAM_ROW:
+            line = ctx.config_line("quotas" if ctx.config.quotas else "team")
+        else:
+            line = ctx.config_line("team", handles.index(q.owner), "quotas")
+        yield ctx.finding(r, CONFIG_PATH, msg, line=line)
 
 
 def _rates(ctx: Context) -> Rates:
