@@ -80,7 +80,6 @@ def lint(
     """
     from pipectl.errors import UsageError
     from pipectl.lint import SEVERITIES, formats, run
-    from pipectl.textsafe import for_log
 
     fmt = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     if fmt not in formats.FORMATS:
@@ -105,21 +104,16 @@ def lint(
             result = _only(result, only)
         text = formats.text(result, cwd, color=color, statistics=statistics)
     report = text if fmt == "text" else _report(result, fmt)
-    # under Actions the text report is fenced off from workflow commands: only the
-    # annotations, escaped property by property, are commands
-    shown = for_log(text)
     if output is not None:
         try:
             output.write_text(report if report.endswith("\n") else report + "\n", "utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-        typer.echo(shown, nl=False)
+        typer.echo(text, nl=False)
     elif fmt == "github":
         # annotations for the diff view, and the full report for the job log
         typer.echo(report, nl=False)
-        typer.echo(shown, nl=False)
-    elif fmt == "text":
-        typer.echo(shown, nl=False)
+        typer.echo(text, nl=False)
     else:
         typer.echo(report, nl=not report.endswith("\n"))
     if not exit_zero and result.at_least(fail_on):
@@ -242,22 +236,3 @@ def schema(
         typer.echo(fields.markdown(), nl=False)
         return
     typer.echo(json.dumps(fields.json_schema(), indent=2, ensure_ascii=False))
-
-
-@app.command()
-def lsp() -> None:
-    """Serve the Language Server Protocol over stdin and stdout, for an editor to start.
-
-    Lint's findings on the unsaved text as you type, completion, hover and code actions on
-    deal files and pipeline.yaml (docs/editors.md). It never writes a file or commits: a
-    code action is an edit the editor applies. Needs the `lsp` extra (pygls).
-    """
-    from pipectl.errors import UsageError
-
-    try:
-        from pipectl.lsp.server import main
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("pygls", "lsprotocol", "cattrs", "attrs"):
-            raise
-        raise UsageError("pipectl lsp needs the lsp extra: pip install 'pipectl[lsp]'") from None
-    main()
