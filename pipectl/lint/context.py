@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipectl import stagetime
+from pipectl import stagetime, tasks
 from pipectl.config import Config
 from pipectl.deal import Deal, decode, split
 from pipectl.errors import DealError
@@ -45,6 +45,7 @@ class Context:
     # thresholds and severities are asked for once per deal and rule: remember them
     _memo: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, repr=False)
     _open: list[Deal] | None = field(default=None, repr=False)
+    _awake: list[Deal] | None = field(default=None, repr=False)
     _rates: Rates | None = field(default=None, repr=False)
     _suppressions: dict[int, suppress.Suppressions] = field(default_factory=dict, repr=False)
 
@@ -58,6 +59,13 @@ class Context:
             open_names = {s.name for s in self.config.open_stages}
             self._open = [d for d in self.deals if d.stage in open_names]
         return self._open
+
+    @property
+    def awake_deals(self) -> list[Deal]:
+        """The open deals not snoozed today: the ones the time rules (tasks.SNOOZED_RULES) see."""
+        if self._awake is None:
+            self._awake = [d for d in self.open_deals if not tasks.is_snoozed(d, self.today)]
+        return self._awake
 
     def rates(self) -> Rates:
         """The rate table (rates.csv, of the commit for `--as-of`), read once per run; an

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pipectl import tasks
 from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Rule, rule
 from pipectl.owners import roster_problem
@@ -41,9 +42,11 @@ def no_owner(ctx: Context, r: Rule) -> Iterator[Finding]:
 def no_next_step(ctx: Context, r: Rule) -> Iterator[Finding]:
     """An open deal without a concrete next step is drifting: the practice is to end
     every touchpoint by agreeing what happens next, and to write it down with a date.
-    Set one with `pipectl next DEAL "Send the proposal" --due 2026-12-01`."""
+    Set one with `pipectl next DEAL "Send the proposal" --due 2026-12-01`; an open entry of
+    `tasks:` (`pipectl task add`) counts as one too."""
     for deal in ctx.open_deals:
-        if _absent(deal.fields.get("next_step")):
+        entries = [t for t in tasks.open_tasks(deal) if not t.is_next_step]
+        if _absent(deal.fields.get("next_step")) and not entries:
             yield ctx.finding(r, deal, "open deal has no next step", key="next_step")
 
 

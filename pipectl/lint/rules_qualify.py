@@ -101,7 +101,7 @@ def unanswered_outreach(ctx: Context, r: Rule) -> Iterator[Finding]:
     or any reply resets the count; notes are skipped."""
     kinds = set(ctx.setting(r, "attempt_kinds"))
     replies = set(ctx.config.reply_outcomes)
-    for deal in ctx.open_deals:
+    for deal in ctx.awake_deals:  # a snoozed deal is not chased
         limit = ctx.setting(r, "attempts", deal.stage)
         if limit <= 0:
             continue

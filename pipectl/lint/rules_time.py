@@ -1,5 +1,7 @@
-"""Time rules (PL3xx): stale deals, deals stuck in a stage, overdue steps, missed close
-dates, deals past the sales cycle, new leads not contacted. Read-only; never prints.
+"""Time rules (PL3xx): stale deals, deals stuck in a stage, overdue tasks, missed close
+dates, deals past the sales cycle, new leads not contacted; snoozed deals, and snoozes too
+long. A snoozed deal is silent to the time rules until its `snoozed_until` (tasks.py): they
+see `ctx.awake_deals`. Read-only; never prints.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
-from pipectl import stagetime
+from pipectl import stagetime, tasks
 from pipectl.deal import Deal
 from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Option, Rule, rule
@@ -44,7 +46,7 @@ def stale(ctx: Context, r: Rule) -> Iterator[Finding]:
     touchpoint (or, with none, from `stage_entered`, else `created`); the limit is 14 days,
     7 in closing, where silence costs most. Log the next contact with `pipectl log`; if the
     deal is dead, close it as lost."""
-    for deal in ctx.open_deals:
+    for deal in ctx.awake_deals:
         since = last_activity(deal)
         limit = ctx.setting(r, "days", deal.stage)
         if since is None or limit <= 0:
@@ -81,7 +83,7 @@ def stuck_in_stage(ctx: Context, r: Rule) -> Iterator[Finding]:
     arrival counts. When none of these can tell, for instance in a shallow CI clone, the
     rule says so as an info finding instead of guessing. Limits: 30 days per stage, 14 in
     closing. Advance the deal, or close it."""
-    for deal in ctx.open_deals:
+    for deal in ctx.awake_deals:
         limit = ctx.setting(r, "days", deal.stage)
         if limit <= 0:
             continue
@@ -105,7 +107,7 @@ def stuck_in_stage(ctx: Context, r: Rule) -> Iterator[Finding]:
     "PL303",
     "overdue-next-step",
     "warning",
-    "the next step's due date has passed",
+    "a task's due date has passed (the next step or one of `tasks:`)",
     options=(
         Option(
             "grace_days", "int", 0, "Days after the due date before the step counts as overdue."
@@ -113,25 +115,23 @@ def stuck_in_stage(ctx: Context, r: Rule) -> Iterator[Finding]:
     ),
 )
 def overdue_next_step(ctx: Context, r: Rule) -> Iterator[Finding]:
-    """A next step past its due date is a promise to the buyer that was not kept. Do it
-    and log it, or agree a new date: `pipectl next DEAL STEP --due DATE`."""
-    for deal in ctx.open_deals:
-        late = days_overdue(deal, ctx.today, ctx.setting(r, "grace_days", deal.stage))
-        if late is not None:
-            step = deal.next_step or "next step"
-            due = deal.date("next_step_due")
-            msg = f"{step!r} was due {due} ({_plural(late, 'day')} ago)"
-            yield ctx.finding(r, deal, msg, key="next_step_due")
+    """A task past its due date is a promise to the buyer that was not kept. Every open task
+    counts: the next step (`next_step_due`) and each entry of `tasks:` without a `done:`
+    date, one finding each, at its line. Do it and mark it done (`pipectl task done DEAL N
+    --log call`), or agree a new date: `pipectl next DEAL STEP --due DATE`."""
+    for deal in ctx.awake_deals:
+        for task in tasks.overdue_tasks(deal, ctx.today, ctx.setting(r, "grace_days", deal.stage)):
+            late = task.days_late(ctx.today) or 0
+            msg = f"{task.summary!r} was due {task.due} ({_plural(late, 'day')} ago)"
+            line = None if task.index is None else ctx.locate(deal, (tasks.TASKS_KEY, task.index))
+            yield ctx.finding(r, deal, msg, key=task.key, line=line)
 
 
 def days_overdue(deal: Deal, today: dt.date, grace_days: int) -> int | None:
-    """Days the deal's next step is late, when that is more than the grace; else None.
+    """Days the deal's latest open task is late, when that is more than the grace; else None.
     PL303's test, shared by `pipectl list --overdue` (through `lint.is_overdue`)."""
-    due = deal.date("next_step_due")
-    if due is None:
-        return None
-    late = (today - due).days
-    return late if late > grace_days else None
+    late = [t.days_late(today) or 0 for t in tasks.overdue_tasks(deal, today, grace_days)]
+    return max(late) if late else None
 
 
 @rule(
@@ -147,7 +147,7 @@ def missed_close_date(ctx: Context, r: Rule) -> Iterator[Finding]:
     """The expected close date drives the forecast. When it passes and the deal is still
     open, the forecast is wrong: close the deal as won or lost, or set a new date that you
     believe with `pipectl set DEAL expected_close=DATE`."""
-    for deal in ctx.open_deals:
+    for deal in ctx.awake_deals:
         close = deal.date("expected_close")
         if close is None:
             continue
@@ -171,7 +171,7 @@ def past_sales_cycle(ctx: Context, r: Rule) -> Iterator[Finding]:
     inflate the forecast. Clear out dead leads on a regular cadence: send a last-chance
     message ("should I close your file?"), and if nothing comes back, close the deal as
     lost (`pipectl sweep` does both). The cycle is 90 days from `created` by default."""
-    for deal in ctx.open_deals:
+    for deal in ctx.awake_deals:
         created = deal.date("created")
         limit = ctx.setting(r, "days", deal.stage)
         if created is None or limit <= 0:
@@ -206,7 +206,7 @@ def slow_first_contact(ctx: Context, r: Rule) -> Iterator[Finding]:
     two. An open deal with no contact (a touchpoint other than a note) more than 2 days
     after `created` fires this rule. Call or write to the lead today and log it."""
     ignore = set(ctx.setting(r, "ignore_kinds"))
-    for deal in ctx.open_deals:
+    for deal in ctx.awake_deals:
         created = deal.date("created")
         if created is None or any(t.kind not in ignore for t in deal.touchpoints):
             continue
@@ -217,6 +217,32 @@ def slow_first_contact(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, msg, key="created")
 
 
+@rule("PL307", "snoozed", "info", "snoozed: the time rules are silent for it until a date")
+def snoozed(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """A deal snoozed with `pipectl snooze DEAL --until DATE` is paused on purpose (a budget
+    frozen until January, a buyer on leave): until that day the time rules (PL301 to PL306,
+    PL501) stay silent for it, and lint says so here instead. From that day they apply
+    again. Wake it early with `pipectl unsnooze DEAL`."""
+    for deal in ctx.open_deals:
+        if tasks.is_snoozed(deal, ctx.today):
+            yield ctx.finding(r, deal, tasks.snooze_note(deal), key=tasks.SNOOZED_UNTIL)
+
+
+@rule("PL308", "long-snooze", "warning", "snoozed further ahead than `snooze.max_days` allows")
+def long_snooze(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """A snooze hides a deal from every time rule; a long one is how deals die unseen.
+    `snooze.max_days` in pipeline.yaml (90 by default, 0: no limit) is the longest a deal
+    may be snoozed ahead of today. Snooze it for less and look again then, or close it."""
+    limit = ctx.config.snooze_max_days
+    for deal in ctx.open_deals:
+        until = tasks.snoozed_until(deal)
+        if limit <= 0 or until is None or (until - ctx.today).days <= limit:
+            continue
+        ahead = (until - ctx.today).days
+        msg = f"snoozed {ahead} days ahead (until {until}), longer than snooze.max_days {limit}"
+        yield ctx.finding(r, deal, msg, key=tasks.SNOOZED_UNTIL)
+
+
 RULES = (
     stale,
     stuck_in_stage,
@@ -224,4 +250,6 @@ RULES = (
     missed_close_date,
     past_sales_cycle,
     slow_first_contact,
+    snoozed,
+    long_snooze,
 )

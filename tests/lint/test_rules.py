@@ -220,6 +220,74 @@ def test_pl302_cannot_tell_outside_git_is_info(lab):
     assert "cannot tell" in f.message and "not a git repository" in f.message
 
 
+def test_pl303_every_open_task_counts_each_at_its_line(lab):
+    tasks = [
+        {"due": day(-4), "summary": "Call legal", "done": day(-4)},  # done: never late
+        {"due": day(-2), "summary": "Send the quote"},
+        {"due": day(5), "summary": "Book the demo"},
+    ]
+    path = lab.add("qualifying", "many", next_step_due=day(-1), tasks=tasks)
+    found = lab.findings("PL303")
+    assert [f.deal_id for f in found] == ["many", "many"]
+    lines = path.read_text().splitlines()
+    assert lines[found[0].line - 1].startswith("next_step_due:")
+    assert lines[found[1].line - 1] == "- due: 2026-11-25"  # the entry's first line
+    assert "Send the quote" in lines[found[1].line]
+    assert "'Send the quote' was due 2026-11-25 (2 days ago)" == found[1].message
+
+
+def test_pl203_an_open_task_is_a_next_step(lab):
+    lab.add(
+        "qualifying",
+        "tasks",
+        next_step=DROP,
+        next_step_due=DROP,
+        tasks=[{"due": day(3), "summary": "Call"}],
+    )
+    lab.add(
+        "qualifying",
+        "alldone",
+        next_step=DROP,
+        next_step_due=DROP,
+        tasks=[{"due": day(-3), "summary": "Call", "done": day(-3)}],
+    )
+    assert only(lab, "PL203") == ["alldone"]
+
+
+def test_pl307_snoozed_deals_silence_the_time_rules_until_the_day(lab):
+    old = {
+        "created": day(-200),
+        "stage_entered": day(-200),
+        "next_step_due": day(-30),
+        "expected_close": day(-10),
+        "touchpoints": [touch(-150)],
+    }
+    lab.add("qualifying", "asleep", snoozed_until=day(10), snooze_reason="Budget frozen", **old)
+    lab.add("qualifying", "awake", **old)
+    time_rules = ("PL301", "PL302", "PL303", "PL304", "PL305", "PL501")
+    by_deal = {f.deal_id for f in lab.findings(*time_rules)}
+    assert by_deal == {"awake"}
+    (f,) = lab.findings("PL307")
+    assert f.deal_id == "asleep" and f.severity == "info"
+    assert f.message == "snoozed until 2026-12-07 (Budget frozen)"
+    # on the day it ends, the deal is awake again: every time rule sees it
+    on_the_day = {f.deal_id for f in lab.findings(*time_rules, today=day(10))}
+    assert on_the_day == {"awake", "asleep"}
+    assert lab.findings("PL307", today=day(10)) == []
+
+
+def test_pl308_a_snooze_longer_than_the_maximum(lab):
+    lab.add("qualifying", "long", snoozed_until=day(91))
+    lab.add("qualifying", "ok", snoozed_until=day(90))
+    (f,) = lab.findings("PL308")
+    assert f.deal_id == "long" and "longer than snooze.max_days 90" in f.message
+    lab.config("snooze: {max_days: 120}\n")
+    assert lab.findings("PL308") == []
+    lab.config("snooze: {max_days: 0}\n")
+    lab.add("qualifying", "forever", snoozed_until=day(3000))
+    assert lab.findings("PL308") == []
+
+
 def test_pl303_overdue_next_step_with_grace(lab):
     lab.add("qualifying", "late", next_step_due=day(-1))
     lab.add("qualifying", "today", next_step_due=day(0))
@@ -490,7 +558,7 @@ def test_a_crashing_rule_is_one_finding_and_the_others_still_run(lab, monkeypatc
 
 def test_select_by_prefix_name_and_ignore():
     codes = [r.code for r in lint.select_rules(["PL3", "unqualified"], ["PL302"])]
-    assert codes == ["PL301", "PL303", "PL304", "PL305", "PL306", "PL401"]
+    assert codes == ["PL301", "PL303", "PL304", "PL305", "PL306", "PL307", "PL308", "PL401"]
     from pipectl.errors import UsageError
 
     with pytest.raises(UsageError, match="no rule matches 'PL9'"):
