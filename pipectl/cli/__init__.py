@@ -17,5 +17,6 @@ from pipectl.cli import lint  # noqa: F401  isort: skip
 from pipectl.cli import team  # noqa: F401  isort: skip
 from pipectl.cli import daily  # noqa: F401  isort: skip
 from pipectl.cli import rep  # noqa: F401  isort: skip
+from pipectl.cli import mail  # noqa: F401  isort: skip
 
 __all__ = ["app", "run"]
