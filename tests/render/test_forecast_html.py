@@ -1,0 +1,87 @@
+"""The dashboard's quota tiles and forecast-by-category bars, opened in a real headless
+Chromium (issue 16): every number the page shows equals `report --json`'s. The pipeline is
+tests/test_quotas.py's (two reps, two quarters, a EUR deal); one browser run per module."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from conftest import Cli, git, make_repo
+from render.test_html import Dom, chromium
+from test_quotas import DEALS, PIPELINE_YAML, TODAY, _deal_text
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("forecast-dash")
+    root = make_repo(base / "repo")
+    (root / "pipeline.yaml").write_text(PIPELINE_YAML)
+    (root / "rates.csv").write_text("currency,from,rate\nEUR,2026-01-01,1.25\n")
+    for deal_id, (stage, *_rest) in DEALS.items():
+        (root / stage).mkdir(exist_ok=True)
+        (root / stage / f"{deal_id}.md").write_text(_deal_text(deal_id))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "deals")
+    out = base / "dashboard.html"
+    r = Cli(root)("report", "--html", str(out), "--today", TODAY)
+    assert r.exit_code == 0, r.output
+    figures = json.loads(Cli(root)("report", "--json", "--today", TODAY).stdout)
+    proc = subprocess.run(
+        [
+            chromium(),
+            *("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"),
+            *("--disable-background-networking", "--disable-component-update"),
+            f"--user-data-dir={base / 'chrome'}",
+            "--dump-dom",
+            out.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = Dom()
+    dom.feed(proc.stdout)
+    return {"figures": figures, "dom": dom}
+
+
+def _number(text: str) -> float | None:
+    return None if text in ("", "null") else float(json.loads(text))
+
+
+def test_quota_tiles_show_the_reports_quota_rows(page: dict) -> None:
+    tiles = [a for tag, a in page["dom"].elements if tag == "div" and "data-quota" in a]
+    rows = page["figures"]["quotas"]
+    assert len(tiles) == len(rows) == 6
+    shown = {(json.loads(t["data-owner"]), json.loads(t["data-period"])): t for t in tiles}
+    for row in rows:
+        tile = shown[(row["owner"], row["period"])]
+        for key in ("quota", "won", "attainment", "coverage", "gap"):
+            want = row[key]
+            got = _number(tile[f"data-{key}"])
+            assert got == pytest.approx(want, abs=1e-4) if want is not None else got is None, key
+        assert _number(tile["data-weighted-open"]) == row["weighted_open"]
+    text = "".join(page["dom"].text)
+    assert "won 40,000 of 100,000 USD" in text  # alice in 2026-Q4, as the page reads
+
+
+def test_category_bars_stack_the_reports_categories(page: dict) -> None:
+    dom = page["dom"]
+    svgs = [a for tag, a in dom.elements if tag == "svg"]
+    assert any(a.get("data-chart") == "forecast-categories" for a in svgs)
+    bars = [a for tag, a in dom.elements if tag == "g" and "data-label" in a]
+    rects = [a for tag, a in dom.elements if tag == "rect" and "data-part" in a]
+    quarters = page["figures"]["forecast_categories"]["quarter"]
+    assert [json.loads(b["data-label"]) for b in bars] == [q["period"] for q in quarters]
+    parts = ("won", "commit", "best_case", "pipeline")
+    assert len(rects) == len(parts) * len(quarters)
+    for i, q in enumerate(quarters):
+        mine = rects[i * len(parts) : (i + 1) * len(parts)]
+        assert [json.loads(r["data-part"]) for r in mine] == list(parts)
+        assert [float(r["data-value"]) for r in mine] == [q[p] for p in parts]
+    text = "".join(dom.text)
+    for q in quarters:
+        assert f"Σ {q['running_total']:,.0f}" in text
