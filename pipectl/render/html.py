@@ -7,13 +7,13 @@ figure or prints.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipectl.render import reasons as why_not
+from pipectl.render.forecast_html import category_bars, quota_tiles
+from pipectl.render.htmlassets import CSS, JS, csp_hash
 from pipectl.render.svg import (
     AGING_COLORS,
     PALETTE,
@@ -31,63 +31,6 @@ from pipectl.report import Report
 from pipectl.version import __version__
 
 LINT_ROWS = 200  # findings listed one by one; the per-rule table counts them all
-
-_CSS = """
-:root{--ink:#1d2630;--muted:#5b6770;--line:#d9dee3;--card:#fff;--bg:#f3f5f7}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
-color:var(--ink);background:var(--bg)}
-header,main,footer{max-width:1200px;margin:0 auto;padding:12px 16px}
-h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.05rem;margin:0 0 .6rem}
-.sub{color:var(--muted);margin:0}
-.warn{background:#fff4e0;border:1px solid #e0b12e;border-radius:6px;padding:8px 12px}
-.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px}
-.kpi{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
-.kpi b{display:block;font-size:1.35rem}.kpi span{color:var(--muted);font-size:.85rem}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));
-gap:14px;margin-top:14px}
-section.card{background:var(--card);border:1px solid var(--line);border-radius:8px;
-padding:12px 14px;min-width:0}
-section.wide{grid-column:1/-1}
-svg{display:block;width:100%;height:auto}
-svg text{font:13px system-ui,sans-serif;fill:var(--ink)}svg .muted{fill:var(--muted)}
-@media (max-width:600px){svg text{font-size:17px}}
-.scroll{overflow-x:auto}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{cursor:pointer;white-space:nowrap;color:var(--muted);font-weight:600}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-.sev-error{color:#c0392b;font-weight:600}.sev-warning{color:#a66a00}.sev-info{color:var(--muted)}
-.legend{display:flex;gap:14px;flex-wrap:wrap;font-size:.85rem;color:var(--muted)}
-svg.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px}
-.empty{color:var(--muted);font-style:italic}
-.kpi .why{display:block;font-style:italic}
-"""
-
-# Click a column heading to sort by it; numbers sort as numbers (data-sort holds them).
-_JS = """
-(function(){
-  function key(td){var s=td.getAttribute('data-sort');return s===null?td.textContent:s;}
-  document.querySelectorAll('table.sortable th').forEach(function(th,i){
-    th.addEventListener('click',function(){
-      var body=th.closest('table').tBodies[0];var rows=Array.prototype.slice.call(body.rows);
-      var asc=th.getAttribute('aria-sort')!=='ascending';
-      rows.sort(function(a,b){var x=key(a.cells[i]),y=key(b.cells[i]);
-        var nx=parseFloat(x),ny=parseFloat(y);
-        var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:String(x).localeCompare(String(y));
-        return asc?c:-c;});
-      rows.forEach(function(r){body.appendChild(r);});
-      th.parentNode.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort');});
-      th.setAttribute('aria-sort',asc?'ascending':'descending');
-    });
-  });
-  document.documentElement.setAttribute('data-ready','1');
-})();
-"""
-
-
-def _hash(text: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
 def _pct(value: float | None) -> str:
@@ -479,7 +422,13 @@ def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
         f'<p class="warn" data-partial="{attr(fig.partial)}">{e(w)}</p>' for w in warnings
     )
     hist_note = " (partial)" if fig.partial else ""
+    quota_note = f"attainment per period and rep, in {fig.currency} (docs/forecast.md)"
     cards = [
+        *(
+            [_card("Quotas", quota_tiles(fig), "quotas", wide=True, note=quota_note)]
+            if fig.quotas
+            else []
+        ),
         _card("Funnel", _funnel(fig), "funnel", note="deals that reached each stage"),
         _card(
             "Open pipeline by stage",
@@ -494,6 +443,12 @@ def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
             note="open deals by expected close month; the number is the weighted value",
         ),
         _card(
+            "Forecast by category",
+            category_bars(fig),
+            "forecast-categories",
+            note="by quarter from this one; Σ: the running total of won + commit + best case",
+        ),
+        _card(
             "Days in stage" + hist_note,
             _time_in_stage(fig),
             "time-in-stage",
@@ -506,7 +461,7 @@ def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
         _card("Lint findings", _lint(findings), "lint", wide=True),
     ]
     csp = (
-        f"default-src 'none'; style-src '{_hash(_CSS)}'; script-src '{_hash(_JS)}'; "
+        f"default-src 'none'; style-src '{csp_hash(CSS)}'; script-src '{csp_hash(JS)}'; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
     return (
@@ -514,10 +469,10 @@ def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">\n'
         f"<title>Pipeline dashboard · {e(fig.as_of)}</title>\n"
-        f"<style>{_CSS}</style></head>\n<body>\n"
+        f"<style>{CSS}</style></head>\n<body>\n"
         f'<header><h1>Pipeline dashboard</h1><p class="sub">{e(scope)}</p>{warn}</header>\n'
         f'<main>{_kpis(fig)}\n<div class="grid">{"".join(cards)}</div></main>\n'
         f'<footer><p class="sub">Made by pipectl {e(__version__)} from the pipeline\'s files and '
         "its git history.</p></footer>\n"
-        f"<script>{_JS}</script>\n</body></html>\n"
+        f"<script>{JS}</script>\n</body></html>\n"
     )

@@ -188,3 +188,59 @@ def stacked(rows: Sequence[tuple[str, Sequence[int]]], names: Sequence[str], cha
         out.append(f'<text x="{x + 6:.1f}" y="{y + 17}" class="muted">{sum(counts)}</text></g>')
     out.append("</svg>")
     return "".join(out)
+
+
+def vstacked(
+    labels: Sequence[str],
+    parts: Sequence[tuple[str, Sequence[float], str]],
+    chart: str,
+    totals: Sequence[str],
+) -> str:
+    """Vertical stacked bars per label (a quarter, a month), the parts bottom up, each bar's
+    `totals` text above it, a y-axis with its top value; every rect carries its part's name
+    and exact amount (`data-part`, `data-value`) for a reader to check."""
+    if not labels:
+        return empty()
+    height, bottom, top_pad, left = 240, 34, 24, 72
+    plot_h = height - bottom - top_pad
+    top = max((sum(v[i] for _, v, _ in parts) for i in range(len(labels))), default=0) or 1
+    group = (W - left - 8) / len(labels)
+    bar = max(4.0, min(48.0, group * 0.6))
+    base_y = height - bottom
+    out = [
+        f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
+        f'data-chart="{e(chart)}" preserveAspectRatio="xMinYMin meet">',
+        f'<line x1="{left}" x2="{W - 8}" y1="{base_y}" y2="{base_y}" stroke="#d9dee3"/>',
+        f'<line x1="{left}" x2="{left}" y1="{top_pad}" y2="{base_y}" stroke="#d9dee3"/>',
+        f'<text x="{left - 6}" y="{top_pad + 4}" text-anchor="end" class="muted">'
+        f"{e(money(top))}</text>",
+        f'<text x="{left - 6}" y="{base_y}" text-anchor="end" class="muted">0</text>',
+    ]
+    every = -(-len(labels) // 8)
+    for i, label in enumerate(labels):
+        x = left + i * group + (group - bar) / 2
+        tips = ", ".join(f"{name} {money(values[i])}" for name, values, _ in parts)
+        out.append(
+            f'<g class="bar" data-label="{attr(label)}"><title>{e(label)}: {e(tips)}</title>'
+        )
+        y = float(base_y)
+        for name, values, color in parts:
+            h = plot_h * values[i] / top
+            y -= h
+            out.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{color}" data-part="{attr(name)}" data-value="{attr(values[i])}"/>'
+            )
+        if len(labels) <= 8:
+            out.append(
+                f'<text x="{x + bar / 2:.1f}" y="{y - 6:.1f}" text-anchor="middle" '
+                f'class="muted">{e(totals[i])}</text>'
+            )
+        if i % every == 0:
+            out.append(
+                f'<text x="{x + bar / 2:.1f}" y="{base_y + 18}" text-anchor="middle" '
+                f'class="muted">{e(label)}</text>'
+            )
+        out.append("</g>")
+    out.append("</svg>")
+    return "".join(out)
