@@ -10,8 +10,9 @@ name is its folder relative to the workspace root (`.` for the root itself). Nev
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -19,7 +20,9 @@ from pipectl import yamlio
 from pipectl.config import CONFIG_FILE
 from pipectl.configspec import Invalid, SpecEntry, Stage
 from pipectl.errors import ConfigError, UsageError
+from pipectl.figures import Money, num
 from pipectl.gitrepo import find_git_root
+from pipectl.report import Report
 from pipectl.store import Pipeline, read_regular
 from pipectl.yamltext import line_of
 
@@ -223,17 +226,59 @@ def _display(path: Path) -> Path:
         return path
 
 
-def base_currency(pairs: Sequence[tuple[str, Pipeline]]) -> str:
-    """The one base currency of these pipelines; a usage error naming each when they differ
-    (workspace totals add amounts: they are never converted between pipelines' bases)."""
-    bases = {name: p.config.currency for name, p in pairs}
-    if len(set(bases.values())) > 1:
-        each = ", ".join(f"{n}: {c}" for n, c in bases.items())
+@dataclass(frozen=True)
+class Total:
+    """The workspace's figures that add up across pipelines: counts and amounts of the
+    pipelines' own reports summed (Decimal, then rounded as the report rounds), the win rate
+    of the summed counts. Stage, funnel and cycle figures stay per pipeline: their stages
+    differ."""
+
+    currency: str
+    pipelines: tuple[str, ...]
+    deal_count: int
+    open_count: int
+    open_value: Money
+    weighted_value: Money
+    won_count: int
+    won_value: Money
+    lost_count: int
+    lost_value: Money
+    win_rate: float | None
+    unconverted_count: int  # deals with no rate into `currency`: counted, in no sum
+
+
+def total(parts: Sequence[tuple[str, Report]]) -> Total:
+    """The sum of the pipelines' reports; a usage error when their currencies differ
+    (amounts are never added across currencies: `report --all --currency CODE` converts each
+    pipeline through its own rates.csv first)."""
+    currencies = {name: r.currency for name, r in parts}
+    if len(set(currencies.values())) > 1:
+        each = ", ".join(f"{n}: {c}" for n, c in currencies.items())
         raise UsageError(
-            f"the pipelines have different base currencies ({each}): workspace totals need "
-            "one; set the same base_currency in each pipeline.yaml, or run one with -C"
+            f"the pipelines report in different currencies ({each}): pass --currency CODE to "
+            "convert each through its rates.csv, or set one base_currency in every pipeline.yaml"
         )
-    return next(iter(bases.values()), "")
+
+    def add(values: Iterable[Money]) -> Money:
+        return num(float(sum((Decimal(str(v)) for v in values if v is not None), Decimal(0))))
+
+    reports = [r for _n, r in parts]
+    won = sum(r.outcomes.won_count for r in reports)
+    lost = sum(r.outcomes.lost_count for r in reports)
+    return Total(
+        currency=next(iter(currencies.values()), ""),
+        pipelines=tuple(n for n, _r in parts),
+        deal_count=sum(r.deal_count for r in reports),
+        open_count=sum(r.open_count for r in reports),
+        open_value=add(r.open_value for r in reports),
+        weighted_value=add(r.weighted_value for r in reports),
+        won_count=won,
+        won_value=add(r.outcomes.won_value for r in reports),
+        lost_count=lost,
+        lost_value=add(r.outcomes.lost_value for r in reports),
+        win_rate=won / (won + lost) if won + lost else None,  # as figures.outcome_figures
+        unconverted_count=sum(len(r.unconverted) for r in reports),
+    )
 
 
 def spec_markdown() -> str:

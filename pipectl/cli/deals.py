@@ -13,13 +13,14 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from pipectl.configspec import Member
+    from pipectl.deal import Deal
     from pipectl.store import Pipeline
 
 from pipectl.cli.app import app
 from pipectl.cli.common import (
     DATE_FORMS,
     NO_COMMIT_HELP,
-    UNCLIPPED,
+    AllOpt,
     AsOfOpt,
     FormatOpt,
     TodayOpt,
@@ -28,9 +29,7 @@ from pipectl.cli.common import (
     list_format,
     open_pipeline,
     report,
-    screen_width,
     start_dir,
-    use_color,
     warn,
     when,
 )
@@ -189,35 +188,11 @@ def move(
     renamed in one commit (git and `pipectl history` follow it), the target stage's gate
     applies, and its id must be free there (docs/workspace.md).
     """
-    from pipectl import crossing, ops
+    from pipectl import ops
     from pipectl.cli.workspace import move_across
 
-    def across(source: Pipeline, dest: Pipeline | None, name: str) -> ops.Outcome:
-        day, commit = _when_of(source, deal, date), not no_commit
-        if dest is None:  # PIPELINE/STAGE named the deal's own pipeline
-            return ops.move(
-                source,
-                deal,
-                name,
-                when=day,
-                reason=reason,
-                reopen=reopen,
-                force=force,
-                commit=commit,
-            )
-        return crossing.move(
-            source,
-            dest,
-            deal,
-            name,
-            when=day,
-            reason=reason,
-            reopen=reopen,
-            force=force,
-            commit=commit,
-        )
-
-    crossed = move_across(ctx, deal, stage, across)
+    how = (reason, reopen, force, not no_commit)
+    crossed = move_across(ctx, deal, stage, lambda p: _when_of(p, deal, date), how)
     if crossed is not None:
         report(crossed[0], crossed[1], no_commit)
         return
@@ -405,6 +380,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (as --format json)."),
     fmt: str = FormatOpt,
     width: int = typer.Option(None, "--width", help="Fit the table to this many columns."),
+    all_pipelines: bool = AllOpt,
 ) -> None:
     """List deals, one a line, filtered by stage, owner, tag or flags.
 
@@ -412,45 +388,44 @@ def list_(
     companies, then those columns left out; ids are never cut. Piped, every value is in
     full (`pipectl list | awk '{print $1}'` gives ids); --format tsv, csv or json for
     programs. --as-of DATE lists the deals as they stood at the end of that day, from git.
+    --all lists every pipeline of the workspace, a PIPELINE column first (`pipeline` in JSON).
     """
     from pipectl import lint
     from pipectl.owners import owner_filter, owner_matches
-    from pipectl.render import text as render
 
     shape = list_format(fmt, as_json)
-    pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
-    cfg = pipeline.config
-    for s in stage or []:
-        pipeline.require_stage(s)
-    stages = list(stage) if stage else list(cfg.stage_names)
-    if open_only:
-        stages = [s for s in stages if cfg.stage(s) and cfg.stage(s).is_open]  # type: ignore[union-attr]
-    if closed_only:
-        stages = [s for s in stages if cfg.stage(s) and not cfg.stage(s).is_open]  # type: ignore[union-attr]
-    loaded = pipeline.load(stages)
-    for err in loaded.errors:
-        warn(f"skipped {err}")
-    deals = [
-        d
-        for d in loaded.deals
-        if owner_matches(d, owner_filter(owner, cfg.team), cfg.team)
-        and (tag is None or tag in d.tags)
-        and (not overdue or lint.is_overdue(cfg, d, now))
-    ]
-    if shape == "json":
-        from pipectl.jsonout import deal_json, dumps
 
-        typer.echo(dumps([deal_json(d, pipeline) for d in deals]))
+    def pick(pipeline: Pipeline, now: dt.date) -> list[Deal] | None:
+        cfg = pipeline.config
+        if all_pipelines:  # each pipeline its own stages: --stage picks those it has
+            asked = [s for s in stage or [] if cfg.stage(s) is not None]
+            if stage and not asked:
+                return None
+        else:
+            asked = [pipeline.require_stage(s) for s in stage or []]
+        stages = asked or list(cfg.stage_names)
+        if open_only:
+            stages = [s for s in stages if cfg.stage(s) and cfg.stage(s).is_open]  # type: ignore[union-attr]
+        if closed_only:
+            stages = [s for s in stages if cfg.stage(s) and not cfg.stage(s).is_open]  # type: ignore[union-attr]
+        loaded = pipeline.load(stages)
+        for err in loaded.errors:
+            warn(f"skipped {err}")
+        return [
+            d
+            for d in loaded.deals
+            if owner_matches(d, owner_filter(owner, cfg.team), cfg.team)
+            and (tag is None or tag in d.tags)
+            and (not overdue or lint.is_overdue(cfg, d, now))
+        ]
+
+    from pipectl.cli.workspace import list_all, show_deals
+
+    if all_pipelines:
+        list_all(ctx, pick, shape, as_of_day, today, width, stage or [])
         return
-    if shape != "table":
-        typer.echo(render.delimited(render.DEAL_FIELDS, render.deal_records(deals), shape))
-        return
-    if not deals:
-        typer.echo("no deals")
-        return
-    fit = screen_width(width)
-    table = render.deal_table(deals, None if fit >= UNCLIPPED else fit, color=use_color())
-    typer.echo(table)
+    pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
+    show_deals([(None, pipeline, d) for d in pick(pipeline, now) or []], shape, width)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from pipectl.cli.app import app
 from pipectl.cli.common import AsOfOpt, TodayOpt, as_of, open_pipeline, warn, window
 
 if TYPE_CHECKING:
+    from pipectl import report as report_mod
     from pipectl.store import Pipeline
 
 SinceOpt = typer.Option(
@@ -119,6 +120,14 @@ def report(
         metavar="CODE",
         help="Every amount in this currency, through rates.csv (default: base_currency).",
     ),
+    all_pipelines: bool = typer.Option(
+        False,
+        "--all",
+        "--workspace",
+        help="Every pipeline of the workspace: each one's report, then the total of the "
+        "amounts and counts; their base currencies must agree, or --currency names one "
+        "(docs/workspace.md).",
+    ),
 ) -> None:
     """Figures: value per stage, forecast, win rate, cycle, conversion; text, JSON or HTML.
 
@@ -130,33 +139,23 @@ def report(
     figure as it stood at the end of that day, from git. Amounts are in base_currency (or
     --currency), converted through rates.csv: open deals at today's rate, closed ones at their
     close date's; a deal with no rate is listed and in no sum. See docs/reports.md and
-    docs/forecast.md.
+    docs/forecast.md. --all: every pipeline of the workspace, then their total
+    (docs/workspace.md).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pipectl import history as hist_mod
     from pipectl import report as report_mod
     from pipectl.jsonout import dumps
 
+    if all_pipelines:
+        from pipectl.cli.workspace import report_all
+
+        if html is not None:
+            from pipectl.errors import UsageError
+
+            raise UsageError("--html draws one pipeline's dashboard: pass -C PIPELINE, not --all")
+        report_all(ctx, figures_of, (since, until, owner, today, as_of_day, currency), as_json)
+        return
     pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
-    start, end = window(since, until, now)  # `--since -4w` counts from the report's today
-    # git walks the log on one core while this process parses the deal files
-    with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(hist_mod.read, pipeline.git, pipeline.root, None, pipeline.at)
-        loaded = pipeline.load()
-        hist = pending.result()
-    for err in loaded.errors:
-        warn(f"skipped {err}")
-    from pipectl.rates import read_rates
-
-    rates = read_rates(pipeline).checked()  # a bad row would convert at the wrong rate
-    if currency is not None and rates.rate(currency, now) is None:
-        from pipectl.errors import UsageError
-
-        raise UsageError(f"--currency {currency}: {rates.path} has no rate for it on {now}")
-    figures = report_mod.report(
-        loaded.deals, pipeline.config, hist, now, start, end, owner, rates, currency
-    )
+    figures = figures_of(pipeline, now, since, until, owner, currency)
     if html is not None:
         from pipectl.errors import UsageError
         from pipectl.render.html import dashboard
@@ -174,6 +173,40 @@ def report(
     from pipectl.render.report import report_text
 
     typer.echo(report_text(figures))
+
+
+def figures_of(
+    pipeline: Pipeline,
+    now: dt.date,
+    since: str | None,
+    until: str | None,
+    owner: str | None,
+    currency: str | None,
+) -> report_mod.Report:
+    """The report of one pipeline as `pipectl report` computes it (`report --all` too)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipectl import history as hist_mod
+    from pipectl import report as report_mod
+
+    start, end = window(since, until, now)  # `--since -4w` counts from the report's today
+    # git walks the log on one core while this process parses the deal files
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(hist_mod.read, pipeline.git, pipeline.root, None, pipeline.at)
+        loaded = pipeline.load()
+        hist = pending.result()
+    for err in loaded.errors:
+        warn(f"skipped {err}")
+    from pipectl.rates import read_rates
+
+    rates = read_rates(pipeline).checked()  # a bad row would convert at the wrong rate
+    if currency is not None and rates.rate(currency, now) is None:
+        from pipectl.errors import UsageError
+
+        raise UsageError(f"--currency {currency}: {rates.path} has no rate for it on {now}")
+    return report_mod.report(
+        loaded.deals, pipeline.config, hist, now, start, end, owner, rates, currency
+    )
 
 
 def _lint_findings(pipeline: Pipeline, today: dt.date) -> list[dict[str, Any]] | None:

@@ -34,12 +34,13 @@ def move_across(
     ctx: typer.Context,
     deal: str,
     target: str,
-    run: Callable[[Pipeline, Pipeline | None, str], Outcome],
+    when_of: Callable[[Pipeline], dt.date],
+    how: tuple[str | None, bool, bool, bool],
 ) -> tuple[Pipeline, Outcome] | None:
-    """`move DEAL PIPELINE/STAGE` when TARGET names another pipeline's stage: `run(source,
-    dest, stage)` moves (dest None: a stage of the deal's own pipeline after all); None when
-    TARGET is a plain stage of the current pipeline (ops.move's own case)."""
-    from pipectl import workspace
+    """`move DEAL PIPELINE/STAGE` when TARGET names a stage of a pipeline of the workspace
+    (`how`: reason, reopen, force, commit; `when_of`: --date read for the deal's pipeline);
+    None when TARGET is a plain stage of the current pipeline (ops.move's own case)."""
+    from pipectl import crossing, ops, workspace
     from pipectl.errors import UsageError
     from pipectl.store import Pipeline
 
@@ -58,8 +59,25 @@ def move_across(
     member, stage = split
     source = here if here is not None else _holder(space, deal)
     dest = member.open()
-    same = source.root.resolve() == dest.root.resolve()
-    return source, run(source, None if same else dest, stage)
+    reason, reopen, force, commit = how
+    day = when_of(source)
+    if source.root.resolve() == dest.root.resolve():  # PIPELINE/STAGE named its own pipeline
+        done = ops.move(
+            source, deal, stage, when=day, reason=reason, reopen=reopen, force=force, commit=commit
+        )
+    else:
+        done = crossing.move(
+            source,
+            dest,
+            deal,
+            stage,
+            when=day,
+            reason=reason,
+            reopen=reopen,
+            force=force,
+            commit=commit,
+        )
+    return source, done
 
 
 def _holder(space: Workspace, deal: str) -> Pipeline:
@@ -95,9 +113,8 @@ def list_all(
 ) -> None:
     """`list --all`: each pipeline's deals as `pick` filters them (None: the pipeline has
     none of the --stage asked for), a PIPELINE column first (a `pipeline` key in JSON)."""
-    from pipectl.cli.common import UNCLIPPED, as_of, screen_width, use_color
+    from pipectl.cli.common import as_of
     from pipectl.errors import UsageError
-    from pipectl.render import text as render
 
     rows: list[tuple[str, Pipeline, Deal]] = []
     known = False
@@ -110,26 +127,43 @@ def list_all(
         rows.extend((name, pipeline, d) for d in deals)
     if stage and not known:
         raise UsageError(f"no pipeline of the workspace has a stage {', '.join(stage)}")
+    show_deals(rows, shape, width, named=True)
+
+
+def show_deals(
+    rows: Sequence[tuple[str | None, Pipeline, Deal]],
+    shape: str,
+    width: int | None,
+    named: bool = False,
+) -> None:
+    """`pipectl list`'s output in `shape`: each row a deal with its pipeline's name; `named`:
+    a PIPELINE column first (a `pipeline` key in JSON), as `list --all` shows them."""
+    from pipectl.cli.common import UNCLIPPED, screen_width, use_color
+    from pipectl.render import text as render
+
     if shape == "json":
         from pipectl.jsonout import deal_json, dumps
 
-        typer.echo(dumps([{"pipeline": n, **deal_json(d, p)} for n, p, d in rows]))
+        data = [({"pipeline": n} if named else {}) | deal_json(d, p) for n, p, d in rows]
+        typer.echo(dumps(data))
         return
+    records = render.deal_records([d for _n, _p, d in rows])
     if shape != "table":
-        records = render.deal_records([d for _n, _p, d in rows])
-        lines = [[n, *r] for (n, _p, _d), r in zip(rows, records, strict=True)]
-        typer.echo(render.delimited(("pipeline", *render.DEAL_FIELDS), lines, shape))
+        headers = ("pipeline", *render.DEAL_FIELDS) if named else render.DEAL_FIELDS
+        lines = [[n, *r] if named else r for (n, _p, _d), r in zip(rows, records, strict=True)]
+        typer.echo(render.delimited(headers, lines, shape))
         return
     if not rows:
         typer.echo("no deals")
         return
     fit = screen_width(width)
+    names = [str(n) for n, _p, _d in rows] if named else None
     deals = [d for _n, _p, d in rows]
-    names = [n for n, _p, _d in rows]
-    table = render.deal_table(
-        deals, None if fit >= UNCLIPPED else fit, color=use_color(), pipelines=names
+    typer.echo(
+        render.deal_table(
+            deals, None if fit >= UNCLIPPED else fit, color=use_color(), pipelines=names
+        )
     )
-    typer.echo(table)
 
 
 def heading(name: str, first: bool) -> str:
@@ -181,3 +215,60 @@ def lint_all(
         lines.append(f"{name:<{width}}  and {count} across pipelines (PL110: an id in two)")
     lines += ["", formats.summary_line(done.result)]
     return done.result, "\n".join(lines) + "\n"
+
+
+def report_all(
+    ctx: typer.Context,
+    figures_of: Callable[..., Any],
+    options: tuple[str | None, str | None, str | None, str | None, str | None, str | None],
+    as_json: bool,
+) -> None:
+    """`report --all`: each pipeline's report (`figures_of`, the one `pipectl report`
+    computes), then the workspace's total (pipectl.workspace.total)."""
+    from pipectl import report as report_mod
+    from pipectl import workspace
+    from pipectl.cli.common import as_of
+    from pipectl.jsonout import dumps
+    from pipectl.render.report import report_text
+
+    since, until, owner, today, as_of_day, currency = options
+    parts = []
+    for name, opened in pipelines(ctx):
+        pipeline, now = as_of(opened, as_of_day, today)
+        parts.append((name, figures_of(pipeline, now, since, until, owner, currency)))
+    whole = workspace.total(parts)
+    if as_json:
+        from dataclasses import asdict
+
+        typer.echo(
+            dumps(
+                {
+                    "currency": whole.currency,
+                    "pipelines": {n: report_mod.report_json(r) for n, r in parts},
+                    "total": {k: v for k, v in asdict(whole).items() if k != "pipelines"},
+                }
+            )
+        )
+        return
+    out = [
+        f"{heading(name, i == 0)}\n{report_text(r).rstrip()}" for i, (name, r) in enumerate(parts)
+    ]
+    out.append(heading("total", False) + "\n" + total_text(whole))
+    typer.echo("\n".join(out))
+
+
+def total_text(t: Any) -> str:
+    """The workspace's total as text: one line a figure, amounts in its currency."""
+    from pipectl.money import money
+
+    rate = "-" if t.win_rate is None else f"{t.win_rate * 100:.0f}%"
+    lines = [
+        f"pipelines: {', '.join(t.pipelines)} (amounts in {t.currency})",
+        f"deals: {t.deal_count}, open: {t.open_count}",
+        f"open value: {money(t.open_value)}, weighted: {money(t.weighted_value)}",
+        f"won: {t.won_count} ({money(t.won_value)}), lost: {t.lost_count} "
+        f"({money(t.lost_value)}), win rate: {rate}",
+    ]
+    if t.unconverted_count:
+        lines.append(f"deals with no rate into {t.currency}: {t.unconverted_count} (in no sum)")
+    return "\n".join(lines)
