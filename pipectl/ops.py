@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipectl import owners, schema, yamlio
-from pipectl.config import CONFIG_FILE, default_config_text
+from pipectl.config import CONFIG_FILE, Config, default_config_text
 from pipectl.dates import parse_date
 from pipectl.deal import DealText, decode, is_valid_id, parse_yaml, slugify, split
 from pipectl.dealedit import REMOVE, append_item, new_deal_text, set_fields
@@ -312,7 +312,23 @@ def log(
     commit: bool = True,
 ) -> Outcome:
     """Append one touchpoint; only its line is added to the file."""
-    kinds, outcomes = pipeline.config.touchpoint_kinds, pipeline.config.touchpoint_outcomes
+    item = touchpoint(pipeline.config, kind, summary, when, outcome)
+    with pipeline.change(commit) as ch:
+        ref = pipeline.resolve(ref_text)
+        text = pipeline.read_text(ref)
+        parse_yaml(text, pipeline.display(ref.path))
+        new = _named(pipeline, ref, lambda: logged(text, item))
+        ch.write(ref.path, new.render())
+        subject = f"log {ref.id}: {kind} — {summary.strip()}"
+        ch.set_message(subject, "log", ref.id, shorten=True)
+    return Outcome(ref, ch.committed, f"logged {kind} on {ref.id}")
+
+
+def touchpoint(
+    config: Config, kind: str, summary: str, when: dt.date, outcome: str | None = None
+) -> dict[str, Any]:
+    """The touchpoint `log` appends, its kind and outcome checked against pipeline.yaml."""
+    kinds, outcomes = config.touchpoint_kinds, config.touchpoint_outcomes
     if kinds and kind not in kinds:
         raise UsageError(f"unknown touchpoint kind {kind!r} (one of: {', '.join(kinds)})")
     if outcome is not None and outcomes and outcome not in outcomes:
@@ -322,24 +338,27 @@ def log(
     item: dict[str, Any] = {"date": when, "kind": kind, "summary": summary.strip()}
     if outcome is not None:
         item["outcome"] = outcome
-    with pipeline.change(commit) as ch:
-        ref = pipeline.resolve(ref_text)
-        text = pipeline.read_text(ref)
-        parse_yaml(text, pipeline.display(ref.path))
-        new = _named(pipeline, ref, lambda: append_item(text, "touchpoints", item))
-        ch.write(ref.path, new.render())
-        subject = f"log {ref.id}: {kind} — {summary.strip()}"
-        ch.set_message(subject, "log", ref.id, shorten=True)
-    return Outcome(ref, ch.committed, f"logged {kind} on {ref.id}")
+    return item
+
+
+def logged(text: DealText, item: Mapping[str, Any]) -> DealText:
+    """A deal's text with one touchpoint appended, as `log` writes it (the editor's code
+    action too)."""
+    return append_item(text, "touchpoints", item)
+
+
+def next_step_changes(step: str, due: dt.date | None) -> dict[str, Any]:
+    """The fields `next` sets: the step, and its due date (removed when there is none)."""
+    if not step.strip():
+        raise UsageError("the next step needs a description")
+    return {"next_step": step.strip(), "next_step_due": due or REMOVE}
 
 
 def next_step(
     pipeline: Pipeline, ref_text: str, step: str, due: dt.date | None, commit: bool = True
 ) -> Outcome:
     """Set the deal's next step and its due date."""
-    if not step.strip():
-        raise UsageError("the next step needs a description")
-    changes: dict[str, Any] = {"next_step": step.strip(), "next_step_due": due or REMOVE}
+    changes = next_step_changes(step, due)
     with pipeline.change(commit) as ch:
         ref = pipeline.resolve(ref_text)
         new = _edit(pipeline, ref, pipeline.read_text(ref), changes)

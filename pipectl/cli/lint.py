@@ -236,3 +236,22 @@ def schema(
         typer.echo(fields.markdown(), nl=False)
         return
     typer.echo(json.dumps(fields.json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def lsp() -> None:
+    """Serve the Language Server Protocol over stdin and stdout, for an editor to start.
+
+    Lint's findings on the unsaved text as you type, completion, hover and code actions on
+    deal files and pipeline.yaml (docs/editors.md). It never writes a file or commits: a
+    code action is an edit the editor applies. Needs the `lsp` extra (pygls).
+    """
+    from pipectl.errors import UsageError
+
+    try:
+        from pipectl.lsp.server import main
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        raise UsageError("pipectl lsp needs the lsp extra: pip install 'pipectl[lsp]'") from None
+    main()

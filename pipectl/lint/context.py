@@ -48,6 +48,8 @@ class Context:
     _awake: list[Deal] | None = field(default=None, repr=False)
     _rates: Rates | None = field(default=None, repr=False)
     _suppressions: dict[int, suppress.Suppressions] = field(default_factory=dict, repr=False)
+    # deal files read from an editor's buffer instead of the disk, by relative posix path
+    unsaved: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def root(self) -> Path:
@@ -133,8 +135,11 @@ class Context:
     def locate(self, deal: Deal, keys: Sequence[str | int]) -> int | None:
         """The file line of a nested value, e.g. ("touchpoints", 2); read only on a finding."""
         try:
-            ref = DealRef(deal.id, deal.stage, self.root / deal.path)
-            text = split(decode(self.pipeline.read_bytes(ref)))  # from git, for `--as-of`
+            data = self.unsaved.get(deal.path.as_posix())
+            if data is None:
+                ref = DealRef(deal.id, deal.stage, self.root / deal.path)
+                data = self.pipeline.read_bytes(ref)  # from git, for `--as-of`
+            text = split(decode(data))
         except (OSError, DealError):
             return None
         first = text.yaml_first_line

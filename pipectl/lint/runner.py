@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from pipectl.caches import results as resultcache
+from pipectl.deal import Deal, parse_deal
+from pipectl.errors import DealError
 from pipectl.gitrepo import find_git_root
 from pipectl.history import Arrivals
 from pipectl.lint import settings, suppress, validation
@@ -48,9 +50,12 @@ def run(
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     arrivals: Arrivals | None = None,
+    unsaved: Mapping[str, bytes] | None = None,
 ) -> LintResult:
     """Lint a pipeline: `select`/`ignore` take codes, prefixes ("PL3") or names; `arrivals`:
-    git's, when the caller read them already (the board: one `git log` for both)."""
+    git's, when the caller read them already (the board: one `git log` for both); `unsaved`:
+    deal files read from these bytes instead of the disk, by pipeline-relative posix path (an
+    editor's buffers, `pipectl lsp`)."""
     config = pipeline.config
     validation.ensure_valid(config)
     chosen = tuple(r for r in select_rules(select, ignore) if settings.enabled_anywhere(config, r))
@@ -64,7 +69,7 @@ def run(
     memo = resultcache.for_pipeline(
         pipeline.root, pipeline.git.git_dir() if pipeline.git else None, "lint"
     )
-    if pipeline.at is not None:
+    if pipeline.at is not None or unsaved:
         memo = resultcache.ResultCache(None, "lint", pipeline.root, None)
     inputs = (today.isoformat(), [r.code for r in chosen])
     replay = memo.get(inputs)
@@ -81,7 +86,19 @@ def run(
         loaded = pipeline.load(stages, relative=True) if chosen else None
         deals, errors = (loaded.deals, loaded.errors) if loaded else ([], [])
         del loaded
-        ctx = Context(pipeline, config, today, deals, errors, tuple(stages), get_rule, arrivals)
+        if unsaved and chosen:
+            deals, errors = _with_unsaved(deals, errors, unsaved, stages)
+        ctx = Context(
+            pipeline,
+            config,
+            today,
+            deals,
+            errors,
+            tuple(stages),
+            get_rule,
+            arrivals,
+            unsaved=dict(unsaved or {}),
+        )
         findings = _check(ctx, chosen)
         checked = len(deals) + len(errors)
         del deals, errors, ctx  # the findings are all that is kept: let the deals go first
@@ -99,6 +116,38 @@ def run(
 
 
 _FREEZE_MIN = 1500  # deals; a small run's objects cost the collector nothing worth saving
+
+
+def _with_unsaved(
+    deals: list[Deal], errors: list[DealError], unsaved: Mapping[str, bytes], stages: Iterable[str]
+) -> tuple[list[Deal], list[DealError]]:
+    """The deals read from disk with each unsaved file parsed from its bytes in its place (or
+    added, when it is new), as the loader would have read it: its stage from its folder."""
+    read = set(stages)
+    parsed: dict[str, Deal | DealError] = {}
+    for rel, data in unsaved.items():
+        path = Path(rel)
+        if len(path.parts) != 2 or path.parts[0] not in read or path.suffix != ".md":
+            continue  # not a deal file of the stages this run reads
+        try:
+            parsed[rel] = parse_deal(data, path, path.parts[0])
+        except DealError as exc:
+            parsed[rel] = DealError(exc.message, path, exc.line or 1)
+    kept_deals: list[Deal] = []
+    kept_errors: list[DealError] = []
+
+    def keep(found: Deal | DealError) -> None:
+        if isinstance(found, DealError):
+            kept_errors.append(found)
+        else:
+            kept_deals.append(found)
+
+    read_items: list[Deal | DealError] = [*deals, *errors]
+    for item in read_items:
+        keep(parsed.pop(Path(str(item.path)).as_posix(), item))
+    for found in parsed.values():
+        keep(found)
+    return kept_deals, kept_errors
 
 
 def _check(ctx: Context, chosen: tuple[Rule, ...]) -> list[Finding]:

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 # Heavy or presentation-only packages no read-only command needs at start-up (docs/libraries.md).
+# The language server's pygls, lsprotocol and cattrs are only for `pipectl lsp` (issue 19).
 HEAVY = {"rich", "ruamel", "git", "frontmatter", "pydantic", "pygments", "markdown_it"}
+HEAVY |= {"pygls", "lsprotocol", "cattrs"}
 DEAL = "---\ntitle: Acme\ncreated: 2026-11-02\nowner: alice\n---\n# Acme\n"
 
 
