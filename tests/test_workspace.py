@@ -1,0 +1,268 @@
+"""A workspace of two pipelines (`sales/`, `partners/`) in one real git repository, through the
+CLI: a move across pipelines (one commit, `history` and `git log --follow` agree, the target's
+gate, ids unique), `--all` of the reading commands, and lint and report figures that equal the
+per-pipeline ones summed here by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import QUALIFIED, Cli, commit_count, git, last_commit_paths, make_repo
+
+TODAY = "2026-11-20"
+
+
+@pytest.fixture
+def space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository holding the pipelines sales/ and partners/, no pipectl.yaml."""
+    monkeypatch.setenv("PIPECTL_TODAY", TODAY)
+    root = make_repo(tmp_path / "biz")
+    for name in ("sales", "partners"):
+        r = Cli(root)("init", str(root / name))
+        assert r.exit_code == 0, r.output
+    return root
+
+
+def run(where: Path, *args: str) -> tuple[int, str]:
+    r = Cli(where)(*args)
+    return r.exit_code, r.output
+
+
+def add(where: Path, title: str, *args: str) -> None:
+    code, out = run(where, "add", title, *args)
+    assert code == 0, out
+
+
+def history(where: Path, deal: str) -> list[dict[str, object]]:
+    code, out = run(where, "history", deal, "--json")
+    assert code == 0, out
+    return json.loads(out)["events"]  # type: ignore[no-any-return]
+
+
+def test_move_across_pipelines_is_one_rename_that_history_and_git_follow(space: Path) -> None:
+    partners = space / "partners"
+    add(partners, "Acme reseller deal", "--company", "Acme", "--value", "5000", "--owner", "ann")
+    code, out = run(partners, "log", "acme", "call", "Intro call with their channel team")
+    assert code == 0, out
+    code, out = run(partners, "set", "acme", "next_step=Send the partner terms")
+    assert code == 0, out
+    before = commit_count(space)
+
+    code, out = run(partners, "move", "acme", "sales/qualifying")
+    assert code == 0, out
+    assert out.strip() == "move acme-reseller-deal: partners/prospecting -> sales/qualifying"
+    assert commit_count(space) == before + 1
+    old, new = (
+        "partners/prospecting/acme-reseller-deal.md",
+        "sales/qualifying/acme-reseller-deal.md",
+    )
+    assert last_commit_paths(space) == [old, new]
+    assert not (space / old).exists() and (space / new).exists()
+    status = git(space, "show", "-M", "--name-status", "--format=", "HEAD").split()
+    assert status[0].startswith("R") and status[1:] == [old, new]
+    message = git(space, "log", "-1", "--format=%B")
+    assert "Pipectl-From-Pipeline: partners" in message
+    assert "Pipectl-To-Pipeline: sales" in message
+
+    code, out = run(space / "sales", "move", "acme", "prospecting")
+    assert code == 0, out
+
+    # git log --follow and pipectl history name the same commits, in the same order
+    follow = git(space, "log", "--follow", "--format=%H", "--", f"sales/prospecting/{new[17:]}")
+    events = history(space / "sales", "acme")
+    assert [e["commit"] for e in events] == follow.split()[::-1]
+    assert [(e["kind"], e["from_stage"], e["stage"]) for e in events] == [
+        ("created", None, "partners/prospecting"),
+        ("logged", None, "partners/prospecting"),
+        ("changed", None, "partners/prospecting"),
+        ("moved", "partners/prospecting", "sales/qualifying"),
+        ("moved", "sales/qualifying", "sales/prospecting"),
+    ]
+    # read from the pipeline it left, the life is the same whole life
+    assert history(partners, "acme-reseller-deal") == events
+
+
+def test_move_across_applies_the_target_gate_and_keeps_ids_unique(space: Path) -> None:
+    partners, sales = space / "partners", space / "sales"
+    add(partners, "Globex", "--value", "100")
+    add(sales, "Globex", "--value", "200")
+    add(partners, "Initech", "--value", "300")
+    before = commit_count(space)
+    files = sorted(p.read_bytes() for p in space.rglob("*.md"))
+
+    code, out = run(partners, "move", "globex", "sales/qualifying")
+    assert code == 2
+    assert "sales has a deal 'globex' already" in out and "pipectl rename" in out
+    code, out = run(partners, "move", "initech", "sales/connecting")
+    assert code == 2
+    assert "initech cannot enter connecting: missing qualification.budget" in out
+    code, out = run(partners, "move", "initech", "nowhere/qualifying")
+    assert code == 2 and "no pipeline 'nowhere' in this workspace" in out
+    code, out = run(partners, "move", "initech", "sales/nosuch")
+    assert code == 2 and "unknown stage 'nosuch'" in out
+    assert commit_count(space) == before
+    assert sorted(p.read_bytes() for p in space.rglob("*.md")) == files
+
+    code, out = run(partners, "set", "initech", *[a for a in QUALIFIED if a != "--set"])
+    assert code == 0, out
+    code, out = run(space, "move", "initech", "sales/connecting")  # from the workspace root
+    assert code == 0, out
+    assert (sales / "connecting" / "initech.md").exists()
+
+
+def test_from_the_workspace_root_without_C_the_error_says_what_to_do(space: Path) -> None:
+    code, out = run(space, "list")
+    assert code == 2
+    assert out.startswith("pipectl: error: ")
+    assert "is a workspace of pipelines (partners, sales)" in out
+    assert "-C PIPELINE" in out and "--all" in out
+
+
+def test_list_all_shows_each_deal_with_its_pipeline(space: Path) -> None:
+    add(space / "sales", "Umbrella", "--value", "1000", "--owner", "bo")
+    add(space / "partners", "Hooli", "--value", "250")
+    code, out = run(space, "list", "--all", "--json")
+    assert code == 0, out
+    assert [(d["pipeline"], d["id"], d["path"]) for d in json.loads(out)] == [
+        ("partners", "hooli", "prospecting/hooli.md"),
+        ("sales", "umbrella", "prospecting/umbrella.md"),
+    ]
+    code, out = run(space / "sales", "list", "--all", "--format", "csv")
+    assert code == 0, out
+    assert out.splitlines()[0].startswith("pipeline,id,title,stage")
+    assert out.splitlines()[1:] == [
+        "partners,hooli,Hooli,prospecting,,Test User,250,,",
+        "sales,umbrella,Umbrella,prospecting,,bo,1000,,",
+    ]
+    code, out = run(space, "list", "--all")
+    assert code == 0, out
+    assert out.splitlines()[0].split()[:2] == ["PIPELINE", "ID"]
+
+
+def test_pipectl_yaml_lists_the_pipelines_and_its_faults_name_the_line(space: Path) -> None:
+    add(space / "sales", "Umbrella", "--value", "1000")
+    add(space / "partners", "Hooli", "--value", "250")
+    (space / "pipectl.yaml").write_text("pipelines:\n  - sales\n")
+    code, out = run(space, "list", "--all", "--format", "tsv")
+    assert code == 0, out
+    assert [line.split("\t")[:2] for line in out.splitlines()[1:]] == [["sales", "umbrella"]]
+    (space / "pipectl.yaml").write_text("pipelines:\n  - sales\n  - nothere\n")
+    code, out = run(space, "list", "--all")
+    assert code == 2
+    assert "pipectl.yaml:3: pipelines: 'nothere' holds no pipeline.yaml" in out
+    (space / "pipectl.yaml").write_text("pipelines:\n  - ../elsewhere\n")
+    code, out = run(space, "list", "--all")
+    assert code == 2 and "pipectl.yaml:1: pipelines:" in out and "inside the workspace" in out
+    (space / "pipectl.yaml").write_text("pipeline: [sales]\n")
+    code, out = run(space, "list", "--all")
+    assert code == 2 and "pipectl.yaml:1: pipeline: unknown key (known: pipelines)" in out
+
+
+def _findings(where: Path, *args: str) -> list[dict[str, object]]:
+    code, out = run(where, "lint", "--format", "json", "--today", TODAY, *args)
+    assert code in (0, 1), out
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def test_lint_all_is_the_pipelines_findings_summed_and_an_id_in_two(space: Path) -> None:
+    sales, partners = space / "sales", space / "partners"
+    add(sales, "Shared id", "--value", "10")
+    add(sales, "No value here")
+    add(partners, "Shared id", "--owner", "cy")
+    add(partners, "Partner two", "--value", "5", "--owner", "cy", "--next-step", "Call")
+    per = {name: _findings(space / name) for name in ("sales", "partners")}
+    whole = _findings(space, "--all")
+
+    dupes = [f for f in whole if f["code"] == "PL110"]
+    assert sorted((f["path"], f["message"]) for f in dupes) == [
+        (
+            "partners/prospecting/shared-id.md",
+            "id 'shared-id' is also used by sales/prospecting/shared-id.md",
+        ),
+        (
+            "sales/prospecting/shared-id.md",
+            "id 'shared-id' is also used by partners/prospecting/shared-id.md",
+        ),
+    ]
+    rest = [f for f in whole if f["code"] != "PL110"]
+    assert len(rest) == len(per["sales"]) + len(per["partners"])
+    assert sorted((f["path"], f["code"], f["line"]) for f in rest) == sorted(
+        (f"{name}/{f['path']}", f["code"], f["line"]) for name, found in per.items() for f in found
+    )
+    for level in ("error", "warning", "info"):
+        summed = sum(1 for found in per.values() for f in found if f["severity"] == level)
+        extra = sum(1 for f in dupes if f["severity"] == level)
+        assert sum(1 for f in whole if f["severity"] == level) == summed + extra
+
+    code, text = run(space, "lint", "--all", "--today", TODAY)
+    assert code == 1
+    lines = text.splitlines()
+    total = len(whole)
+    assert lines[-1].startswith(f"Found {total} problems (")
+    assert any(
+        line.startswith("sales ") and f"Found {len(per['sales'])} problems" in line
+        for line in lines
+    )
+    assert "sales/prospecting/no-value-here.md:1:1: PL201" in text
+    code, out = run(space, "lint", "--all", "sales")
+    assert code == 2 and "give no PATH" in out
+    # one pipeline alone never sees the other's ids
+    assert not [f for f in per["sales"] if f["code"] == "PL110"]
+
+
+def test_report_all_totals_are_the_pipelines_figures_summed(space: Path) -> None:
+    sales, partners = space / "sales", space / "partners"
+    add(sales, "S open", "--value", "1000.25", "--owner", "a")
+    add(sales, "S win", "--value", "4000", "--owner", "a")
+    add(sales, "S loss", "--value", "700", "--owner", "a")
+    add(partners, "P open", "--value", "333.33", "--owner", "b", "--stage", "qualifying")
+    add(partners, "P win", "--value", "1500", "--owner", "b")
+    add(partners, "P win two", "--value", "99.5", "--owner", "b")
+    for where, deal in ((sales, "s-win"), (partners, "p-win"), (partners, "p-win-two")):
+        assert run(where, "won", deal)[0] == 0
+    assert run(sales, "lost", "s-loss", "--reason", "price")[0] == 0
+
+    per = {}
+    for name in ("sales", "partners"):
+        code, out = run(space / name, "report", "--json")
+        assert code == 0, out
+        per[name] = json.loads(out)
+    code, out = run(space, "report", "--all", "--json")
+    assert code == 0, out
+    whole = json.loads(out)
+    assert whole["pipelines"] == per  # each pipeline's part is its own report, unchanged
+    total = whole["total"]
+    assert total["currency"] == "USD"
+    for key in ("deal_count", "open_count", "won_count", "lost_count"):
+        assert total[key] == per["sales"][key] + per["partners"][key]
+    for key in ("open_value", "weighted_value", "won_value", "lost_value"):
+        assert total[key] == pytest.approx(per["sales"][key] + per["partners"][key], abs=0.005)
+    # and from the deals themselves
+    assert total["open_value"] == 1333.58
+    assert total["won_value"] == 5599.5
+    assert total["lost_value"] == 700
+    assert (total["won_count"], total["lost_count"]) == (3, 1)
+    assert total["win_rate"] == 0.75
+    # each pipeline's weighted value is rounded to cents before the sum: within a cent each
+    assert total["weighted_value"] == pytest.approx(1000.25 * 0.1 + 333.33 * 0.2, abs=0.011)
+
+    code, text = run(space, "report", "--all")
+    assert code == 0, text
+    assert "== sales ==" in text and "== partners ==" in text and "== total ==" in text
+    assert "open value: 1,333.58, weighted: " in text
+    assert "won: 3 (5,599.50), lost: 1 (700), win rate: 75%" in text
+
+
+def test_report_all_refuses_to_add_two_base_currencies(space: Path) -> None:
+    config = space / "partners" / "pipeline.yaml"
+    text = config.read_text()
+    assert "base_currency: USD" in text
+    config.write_text(text.replace("base_currency: USD", "base_currency: EUR"))
+    code, out = run(space, "report", "--all")
+    assert code == 2
+    assert "different currencies (partners: EUR, sales: USD)" in out and "--currency" in out
+    code, out = run(space, "report", "--all", "--html", "x.html")
+    assert code == 2 and "-C PIPELINE" in out
