@@ -8,6 +8,8 @@ event's), so a second run over the same files logs nothing.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from pipectl.deal import Deal, parse_yaml
 from pipectl.dealedit import append_item, set_item_field
 from pipectl.errors import DealError, UsageError
+from pipectl.mail.invites import Event
 from pipectl.mail.matching import Book, book
 from pipectl.mail.messages import Mail
 from pipectl.store import DealRef, Pipeline
@@ -22,6 +25,7 @@ from pipectl.store import DealRef, Pipeline
 # The touchpoint keys that carry where a touchpoint came from (docs/mail.md).
 MESSAGE_ID, EVENT_ID, DIRECTION = "message_id", "event_id", "direction"
 SENT, RECEIVED = "sent", "received"
+EMAIL, MEETING = "email", "meeting"
 REPLIED, NO_REPLY = "replied", "no-reply"
 
 
@@ -59,6 +63,8 @@ class Plan:
     new: list[Entry] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
     known: int = 0
+    cancelled: int = 0
+    later: int = 0
     unmatched: list[Unmatched] = field(default_factory=list)
     errors: tuple[DealError, ...] = ()
     committed: bool = False
@@ -88,11 +94,51 @@ def logged(deals: Iterable[Deal], key: str) -> dict[str, tuple[str, int, Any]]:
     return found
 
 
-def plan_mail(pipeline: Pipeline, mails: Sequence[Mail]) -> Plan:
-    """What ingesting `mails` would do to the pipeline (nothing is written)."""
-    _check_words(pipeline, "email", (REPLIED, NO_REPLY))
+def plan(
+    pipeline: Pipeline, mails: Sequence[Mail], events: Sequence[Event], today: dt.date
+) -> Plan:
+    """What ingesting `mails` and `events` would do to the pipeline (nothing is written)."""
+    if mails:
+        _check_words(pipeline, EMAIL, (REPLIED, NO_REPLY))
+    if events:
+        _check_words(pipeline, MEETING, ())
     matcher, deals, errors = address_book(pipeline)
-    plan = Plan(errors=errors)
+    found = Plan(errors=errors)
+    _plan_mails(found, matcher, deals, mails)
+    _plan_events(found, matcher, deals, events, today)
+    found.new.sort(key=lambda e: (e.deal, e.item["date"]))
+    return found
+
+
+def _plan_events(
+    plan: Plan, matcher: Book, deals: Sequence[Deal], events: Sequence[Event], today: dt.date
+) -> None:
+    known = logged(deals, EVENT_ID)
+    seen: set[str] = set()
+    for event in events:
+        if event.event_id in seen:  # one invitation saved twice, or an update after it
+            continue
+        seen.add(event.event_id)
+        if event.cancelled:
+            plan.cancelled += 1
+            continue
+        if event.event_id in known:
+            plan.known += 1
+            continue
+        if event.day > today:  # a touchpoint is what took place: logged once it has
+            plan.later += 1
+            continue
+        label = event.summary or "(no title)"
+        found = matcher.match(event.organizer, event.parties)
+        if found.deal is None:
+            plan.unmatched.append(Unmatched(event.where, label, found.reason))
+            continue
+        item = {"date": event.day, "kind": MEETING, "summary": _summary(label)}
+        item[EVENT_ID] = event.event_id
+        plan.new.append(Entry(found.deal.id, item, event.where))
+
+
+def _plan_mails(plan: Plan, matcher: Book, deals: Sequence[Deal], mails: Sequence[Mail]) -> None:
     known = logged(deals, MESSAGE_ID)
     matched: list[tuple[Mail, Any]] = []
     seen: set[str] = set()
@@ -126,18 +172,16 @@ def plan_mail(pipeline: Pipeline, mails: Sequence[Mail]) -> Plan:
         outcome = REPLIED if not found.sent or (deal_id, mid) in answered else NO_REPLY
         item = {
             "date": mail.date.date(),
-            "kind": "email",
+            "kind": EMAIL,
             "summary": _summary(mail.subject),
             "outcome": outcome,
             DIRECTION: SENT if found.sent else RECEIVED,
             MESSAGE_ID: mid,
         }
         plan.new.append(Entry(deal_id, item, mail.where))
-    plan.new.sort(key=lambda e: (e.deal, e.item["date"]))
-    return plan
 
 
-def apply(pipeline: Pipeline, plan: Plan, what: str, commit: bool = True) -> Plan:
+def apply(pipeline: Pipeline, plan: Plan, commit: bool = True) -> Plan:
     """Write the plan: every deal it touches, in one commit (nothing when it is empty)."""
     if not plan.new and not plan.updates:
         return plan
@@ -155,10 +199,11 @@ def apply(pipeline: Pipeline, plan: Plan, what: str, commit: bool = True) -> Pla
             f"{e.deal}: {e.item['kind']} {e.item['date']} {e.item['summary']}" for e in plan.new
         ]
         lines += [f"{u.deal}: replied to {u.summary}" for u in plan.updates]
-        parts = [f"{len(plan.new)} {what}"] + (
-            [f"{len(plan.updates)} replied"] if plan.updates else []
-        )
-        subject = f"ingest: {', '.join(parts)} on {len(plan.deals)} deals"
+        kinds = Counter(str(e.item["kind"]) for e in plan.new)
+        parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(kinds.items())]
+        parts += [f"{len(plan.updates)} replied"] if plan.updates else []
+        many = "s" if len(plan.deals) != 1 else ""
+        subject = f"ingest: {', '.join(parts)} on {len(plan.deals)} deal{many}"
         ch.set_message(subject, "ingest", plan.deals, body=[lines], shorten=True)
     plan.committed = ch.committed
     return plan

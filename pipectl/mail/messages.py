@@ -79,7 +79,7 @@ def _read(path: Path) -> Iterator[Mail]:
             ):
                 yield from _read(child)
         return
-    if is_calendar(path):
+    if is_calendar(path):  # the calendar reader's (invites.py)
         return
     if _is_mbox(path):
         yield from _mbox(path)

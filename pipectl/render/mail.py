@@ -35,5 +35,9 @@ def ingest(plan: Plan, dry_run: bool) -> str:
         summary += f", {plan.known} already logged"
     if plan.unmatched:
         summary += f", {len(plan.unmatched)} unmatched"
+    if plan.cancelled:
+        summary += f", {plan.cancelled} cancelled"
+    if plan.later:
+        summary += f", {plan.later} still to come"
     lines.append(summary + (" (dry run: nothing written)" if dry_run else ""))
     return "\n".join(lines)
