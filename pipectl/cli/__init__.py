@@ -16,6 +16,7 @@ from pipectl.cli import changes  # noqa: F401  isort: skip
 from pipectl.cli import lint  # noqa: F401  isort: skip
 from pipectl.cli import team  # noqa: F401  isort: skip
 from pipectl.cli import daily  # noqa: F401  isort: skip
+from pipectl.cli import tasks  # noqa: F401  isort: skip
 from pipectl.cli import rep  # noqa: F401  isort: skip
 from pipectl.cli import mail  # noqa: F401  isort: skip
 

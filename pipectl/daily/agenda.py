@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pipectl import lint
+from pipectl import lint, tasks
 from pipectl.config import Config
 from pipectl.daily.sweep import DUE, Candidate, candidates
 from pipectl.deal import Deal
@@ -25,6 +25,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("stale", "Stale deals to nudge"),
     ("uncontacted", "New leads not yet contacted"),
     ("last-chance", "Last-chance candidates (pipectl sweep)"),
+    ("snoozed", "Snoozed (pipectl unsnooze wakes one)"),
 )
 SECTION_KEYS = tuple(k for k, _ in SECTIONS)
 
@@ -60,9 +61,11 @@ def agenda(
 ) -> Agenda:
     """Open deals that need something today, each under its most urgent section.
 
-    Stale and new-lead limits are PL301's and PL306's settings; last-chance candidates are
-    those `pipectl sweep` would send a last chance to. A rule turned off for a stage in
-    pipeline.yaml keeps its section quiet for that stage.
+    Every open task counts (the next step and the open entries of `tasks:`). Stale and
+    new-lead limits are PL301's and PL306's settings; last-chance candidates are those
+    `pipectl sweep` would send a last chance to. A rule turned off for a stage in
+    pipeline.yaml keeps its section quiet for that stage. A snoozed deal is in the snoozed
+    section only, until the day it wakes.
     """
     open_names = {s.name for s in config.open_stages}
     mine = [d for d in deals if d.stage in open_names and owner_matches(d, owner, config.team)]
@@ -70,6 +73,10 @@ def agenda(
     last_chance = {c.deal.id: c for c in candidates(mine, config, today) if c.state == DUE}
     items: list[AgendaItem] = []
     for d in mine:
+        if tasks.is_snoozed(d, today):  # silent to every time rule: listed as asleep only
+            until = tasks.snoozed_until(d)
+            items.append(AgendaItem("snoozed", d, tasks.snooze_note(d), until))
+            continue
         found = _reasons(d, config, today, closing, last_chance)
         if found:
             first, *rest = found
@@ -90,12 +97,16 @@ def _reasons(
 ) -> list[_Reason]:
     """Every section the deal belongs in, most urgent first."""
     out: list[_Reason] = []
-    step = d.next_step or "next step"
-    due = d.date("next_step_due")
-    if due is not None and due < today:
-        out.append(("overdue", f"{step} — due {due} ({_days(today - due)} late)", due))
-    elif due == today:
-        out.append(("due-today", step, due))
+    todo = tasks.open_tasks(d)  # the next step first, then the open entries of `tasks:`
+    behind = [t for t in todo if t.due is not None and t.due < today]
+    if behind:
+        first = min(behind, key=lambda t: t.due or today)
+        due = first.due or today
+        more = f" (+{len(behind) - 1} more late)" if len(behind) > 1 else ""
+        detail = f"{first.summary} — due {due} ({_days(today - due)} late){more}"
+        out.append(("overdue", detail, due))
+    elif any(t.due == today for t in todo):
+        out.append(("due-today", "; ".join(t.summary for t in todo if t.due == today), today))
     if d.stage == closing:
         close = d.date("expected_close")
         what = d.next_step or "no next step"
@@ -159,6 +170,11 @@ def agenda_json(result: Agenda) -> dict[str, object]:
             "value": amount(i.deal.value),
             "next_step": i.deal.next_step,
             "next_step_due": i.deal.date("next_step_due"),
+            "tasks": [
+                {"n": n, "due": t.due, "summary": t.summary, "owner": t.owner}
+                for n, t in enumerate(tasks.open_tasks(i.deal), 1)
+            ],
+            "snoozed_until": tasks.snoozed_until(i.deal) if i.section == "snoozed" else None,
             "detail": i.detail,
             "also": list(i.also),
         }

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from pipectl import lint, stagetime
+from pipectl import lint, stagetime, tasks
 from pipectl.config import Config, Stage
 from pipectl.deal import Deal
 from pipectl.history import Arrivals
@@ -40,6 +40,9 @@ class Card:
     currency: str | None = None  # the deal's currency when it is not the base
     amount: float | None = None  # the deal's value in `currency`
     unconverted: bool = False  # no rate on its day: `value` is None, in no total
+    snoozed_until: dt.date | None = None  # asleep until then (the time rules silent)
+    open_tasks: int = 0  # the next step and the open entries of `tasks:`
+    next_due: dt.date | None = None  # the soonest due date among them
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ def board(
 
     Days in stage are `stagetime`'s, as lint and the report count them. Values are in the
     base currency through `rates`, at the report's days: today for an open deal, its close
-    date for a closed one (`closed:`, else the day it entered its stage)."""
+    date for a closed one (`closed:`, else the day it entered its stage). A snoozed deal's
+    card says until when (lint, which gives its flags, is silent on its time rules)."""
     flags = flags or {}
     base = norm(config.currency)
     converter = Converter(rates or Rates(base), base)
@@ -113,6 +117,13 @@ def board(
                 amount=d.value,
                 unconverted=value is None,
             )
+        soonest = tasks.first_due(d)
+        card = replace(
+            card,
+            snoozed_until=tasks.snoozed_until(d) if tasks.is_snoozed(d, today) else None,
+            open_tasks=len(tasks.open_tasks(d)),
+            next_due=None if soonest is None else soonest.due,
+        )
         by_stage[d.stage].append(card)
     return tuple(
         Column(s.name, s.closed, tuple(sorted(by_stage[s.name], key=_card_order))) for s in stages
@@ -144,6 +155,9 @@ def board_json(
                     "days_unknown": k.days_unknown,
                     "lint_findings": k.warnings,
                     "worst": k.worst,
+                    "snoozed_until": None if k.snoozed_until is None else str(k.snoozed_until),
+                    "open_tasks": k.open_tasks,
+                    "next_due": None if k.next_due is None else str(k.next_due),
                 }
                 for k in c.cards
             ],

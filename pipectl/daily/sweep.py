@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pipectl import lint
+from pipectl import lint, tasks
 from pipectl.config import Config
 from pipectl.deal import Deal, Touchpoint, parse_yaml
 from pipectl.dealedit import append_item, set_fields
@@ -108,7 +108,8 @@ def candidates(deals: Iterable[Deal], config: Config, today: dt.date) -> tuple[C
 
     Thresholds and severities are lint's, per stage (a rule turned off for a stage picks
     nothing there); a rule selects exactly the deals lint reports it on. A deal with a reply
-    inside the rule's window, or whose `lint-ignore` names the rule, is listed as left alone.
+    inside the rule's window, whose `lint-ignore` names the rule, or that is snoozed
+    (`pipectl snooze`) is listed as left alone.
     """
     kinds = set(lint.setting(config, "PL501", "attempt_kinds"))
     replies = set(config.reply_outcomes)
@@ -119,6 +120,10 @@ def candidates(deals: Iterable[Deal], config: Config, today: dt.date) -> tuple[C
             continue
         selected = _selections(d, config, today, kinds, replies)
         if not selected:
+            continue
+        if tasks.is_snoozed(d, today):  # asleep: no rule acts on it before it wakes
+            why = tuple(s.reason for s in selected)
+            out.append(Candidate(d, (), why, SKIPPED, held=(tasks.snooze_note(d),)))
             continue
         silenced = _ignored(d)
         ignored = tuple((s.code, silenced[s.code]) for s in selected if s.code in silenced)

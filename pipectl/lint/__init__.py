@@ -24,6 +24,7 @@ from pipectl.lint.rules_time import days_overdue, last_activity
 from pipectl.lint.runner import LintResult, run
 from pipectl.lint.validation import ensure_valid, validate
 from pipectl.schema import criterion_met
+from pipectl.tasks import is_snoozed
 
 __all__ = [
     "RULES",
@@ -61,9 +62,10 @@ def severity(config: Config, rule: Rule | str, stage: str | None = None) -> str:
 
 
 def is_overdue(config: Config, deal: Deal, today: dt.date) -> bool:
-    """An open deal whose next step PL303 calls overdue (its grace days for the stage counted)."""
+    """An open deal with a task PL303 calls overdue (its grace days for the stage counted;
+    a snoozed deal is silent until it wakes)."""
     stage = config.stage(deal.stage)
-    if stage is None or not stage.is_open:
+    if stage is None or not stage.is_open or is_snoozed(deal, today):
         return False
     grace = setting(config, "PL303", "grace_days", deal.stage)
     return days_overdue(deal, today, grace) is not None

@@ -63,6 +63,8 @@ def board(
         footer.append(visible(f"unconverted (no rate, in no total): {shown}"))
     if any(card.warnings for c in columns for card in c.cards):
         footer.append("!N: N lint warnings or errors (pipectl lint)")
+    if any(card.snoozed_until for c in columns for card in c.cards):
+        footer.append("zz DATE: snoozed until then (pipectl unsnooze)")
     unknown = Counter(card.days_unknown for c in columns for card in c.cards if card.days_unknown)
     lines = [clip(line, width) for line in footer]
     for why, n in unknown.items():  # a reason is worth its whole words: wrapped, not clipped
@@ -113,7 +115,11 @@ def _card(card: Card, width: int, color: bool, show_owner: bool) -> list[_Line]:
     if show_owner and card.owner:
         facts.append(card.owner)
     detail = clip("  " + " · ".join(facts), width)
-    return [first, _plain(company), (detail, paint(detail, DIM, color))]
+    lines = [first, _plain(company), (detail, paint(detail, DIM, color))]
+    if card.snoozed_until is not None:
+        asleep = clip(f"  zz {card.snoozed_until}", width)
+        lines.append((asleep, paint(asleep, DIM, color)))
+    return lines
 
 
 def _side_by_side(cells: Sequence[list[_Line]], width: int) -> str:

@@ -97,6 +97,7 @@ def test_each_deal_once_under_its_most_urgent_heading(day: Path) -> None:
         "stale": 1,
         "uncontacted": 1,
         "last-chance": 1,
+        "snoozed": 0,
     }
     assert data["owner"] == "alice" and data["today"] == TODAY
 

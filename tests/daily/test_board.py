@@ -280,5 +280,8 @@ def test_json_has_every_stage_and_card(board_repo: Path) -> None:
         "days_unknown": None,
         "lint_findings": 2,
         "worst": "warning",
+        "snoozed_until": None,
+        "open_tasks": 0,
+        "next_due": None,
     }
     assert [c["id"] for c in data["stages"][3]["cards"]] == ["globex", "nova"]  # --limit: text only
