@@ -1,4 +1,5 @@
-"""Mail and calendar commands: ingest (messages and invitations into touchpoints)."""
+"""Mail and calendar commands: ingest (messages and invitations into touchpoints), calendar
+(the deals' dates as a feed), digest and draft (messages to send)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,55 @@ def ingest(
     if not dry_run:
         mail_ingest.apply(pipeline, plan, commit=not no_commit)
     typer.echo(render_mail.ingest(plan, dry_run))
+
+
+def write_out(path: Path, text: str, newline: str | None = None) -> None:
+    """Write a file the user asked for (-o, --drafts); a failure is one line, exit 2."""
+    from pipectl.errors import UsageError
+
+    try:
+        with path.open("w", encoding="utf-8", newline=newline) as f:
+            f.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+@app.command()
+def calendar(
+    ctx: typer.Context,
+    output: Path = typer.Option(
+        None, "--output", "-o", metavar="FILE.ics", help="Write the feed here (default: stdout)."
+    ),
+    owner: str = typer.Option(None, "--owner", help="Only this owner's events ('all': everyone)."),
+    today: str = TodayOpt,
+) -> None:
+    """Print the open deals' dates as an iCalendar feed (RFC 5545) for any calendar app.
+
+    One all-day event for each open task with a due date (the next step first), each
+    expected close date and each snooze's end. Every event's UID comes from the deal's id
+    and what the event is, never from its date or text, so a calendar subscribed to the
+    file moves an event when its date changes instead of adding another. The feed of one
+    day is the same bytes each time it is made (DTSTAMP is that day, --today).
+    """
+    import datetime as dt
+
+    from pipectl import dates
+    from pipectl.mail import feed
+    from pipectl.owners import owner_filter
+
+    pipeline = open_pipeline(ctx)
+    config = pipeline.config
+    loaded = pipeline.load([s.name for s in config.open_stages])
+    for err in loaded.errors:
+        warn(f"skipped {err}")
+    found, twice = feed.events(loaded.deals, owner_filter(owner, config.team), config.team)
+    for deal_id in twice:
+        warn(f"left out {deal_id}: in more than one stage (lint PL104)")
+    day = dates.today(today)
+    stamp = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    text = feed.ical(found, stamp, pipeline.root.name)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    write_out(output, text, newline="")
+    typer.echo(f"wrote {output} ({len(found)} events)")
