@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pipectl.cli.app import app
 from pipectl.cli.common import (
     NO_COMMIT_HELP,
+    AllOpt,
     AsOfOpt,
     FormatOpt,
     TodayOpt,
@@ -21,6 +22,8 @@ from pipectl.cli.common import (
 )
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from pipectl.store import Pipeline
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
@@ -41,20 +44,59 @@ def board(
     fmt: str = typer.Option(
         None, "--format", metavar="FORMAT", help="table (default) or json (as --json)."
     ),
+    workspace: bool = typer.Option(
+        False,
+        "--workspace",
+        help="Every pipeline of the workspace, one board each under its name (`pipeline` in "
+        "JSON); --all here means the closed stages (docs/workspace.md).",
+    ),
 ) -> None:
     """Show the pipeline as columns: count and value per stage, a card per deal.
 
     Each card shows the deal's id, company, value, days in its stage and `!N` when lint has
     N warnings or errors on it. Stages that do not fit the terminal's width wrap onto more
     rows. Open stages only, unless --all; at most --limit cards per stage. --as-of DATE: the
-    board as it stood at the end of that day, from git.
+    board as it stood at the end of that day, from git. --workspace: a board per pipeline.
     """
+    shape = list_format(fmt, as_json, ("table", "json"))
+    if workspace:
+        from pipectl.cli.workspace import heading, json_each, pipelines
+
+        parts = []
+        for name, opened in pipelines(ctx):
+            pipeline, now = as_of(opened, as_of_day, today)
+            parts.append((name, _board(pipeline, now, owner, all_stages, shape, width, limit)))
+        if shape == "json":
+            from pipectl.jsonout import dumps
+
+            typer.echo(dumps(json_each(parts)))
+        else:
+            typer.echo("\n".join(f"{heading(n, i == 0)}\n{t}" for i, (n, t) in enumerate(parts)))
+        return
+    pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
+    out = _board(pipeline, now, owner, all_stages, shape, width, limit)
+    if shape == "json":
+        from pipectl.jsonout import dumps
+
+        typer.echo(dumps(out))
+    else:
+        typer.echo(out)
+
+
+def _board(
+    pipeline: Pipeline,
+    now: dt.date,
+    owner: str | None,
+    all_stages: bool,
+    shape: str,
+    width: int | None,
+    limit: int,
+) -> Any:
+    """One pipeline's board: its JSON data, or its text."""
     from pipectl import lint
     from pipectl.daily import board as daily_board
     from pipectl.render import board as render_board
 
-    shape = list_format(fmt, as_json, ("table", "json"))
-    pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
     config = pipeline.config
     stages = config.stages if all_stages else config.open_stages
     loaded = pipeline.load([s.name for s in stages])
@@ -77,11 +119,8 @@ def board(
         loaded.deals, stages, now, flags, who, config=config, arrivals=arrivals, rates=rates
     )
     if shape == "json":
-        from pipectl.jsonout import dumps
-
-        typer.echo(dumps(daily_board.board_json(columns, now, who, config.currency)))
-        return
-    text = render_board.board(
+        return daily_board.board_json(columns, now, who, config.currency)
+    return render_board.board(
         columns,
         screen_width(width, piped=100),
         currency=config.currency,
@@ -89,7 +128,6 @@ def board(
         show_owner=who is None,
         limit=limit,
     )
-    typer.echo(text)
 
 
 def _default_owner(pipeline: Pipeline, owner: str | None) -> str | None:
@@ -120,39 +158,62 @@ def agenda(
     today: str = TodayOpt,
     as_json: bool = JsonOpt,
     fmt: str = FormatOpt,
+    all_pipelines: bool = AllOpt,
 ) -> None:
     """Show the day's plan, most urgent first.
 
     Overdue next steps, steps due today, deals in the closing stage, stale deals to nudge
     (lint's stale limit), new leads not yet contacted, and last-chance candidates for
     `pipectl sweep`. Each deal appears once, under its most urgent heading. --format tsv or
-    csv prints one item a line, its section first.
+    csv prints one item a line, its section first. --all: every pipeline of the workspace,
+    each plan under its pipeline's name (a pipeline column first in tsv/csv, a `pipeline`
+    key in JSON).
     """
     from pipectl import dates
     from pipectl.daily import agenda as daily_agenda
+    from pipectl.render import agenda as render_agenda
 
     shape = list_format(fmt, as_json)
-    pipeline = open_pipeline(ctx)
     now = dates.today(today)
-    who = _default_owner(pipeline, owner)
-    loaded = pipeline.load([s.name for s in pipeline.config.open_stages])
-    for err in loaded.errors:
-        warn(f"skipped {err}")
-    result = daily_agenda.agenda(loaded.deals, pipeline.config, now, who)
+    if all_pipelines:
+        from pipectl.cli.workspace import pipelines
+
+        pairs: list[tuple[str | None, Pipeline]] = list(pipelines(ctx))
+    else:
+        pairs = [(None, open_pipeline(ctx))]
+    plans = []
+    for name, pipeline in pairs:
+        who = _default_owner(pipeline, owner)
+        loaded = pipeline.load([s.name for s in pipeline.config.open_stages])
+        for err in loaded.errors:
+            warn(f"skipped {err}")
+        plans.append((name, daily_agenda.agenda(loaded.deals, pipeline.config, now, who)))
     if shape == "json":
         from pipectl.jsonout import dumps
 
-        typer.echo(dumps(daily_agenda.agenda_json(result)))
+        data = [daily_agenda.agenda_json(r) for _n, r in plans]
+        named = [{"pipeline": n, **d} for (n, _r), d in zip(plans, data, strict=True)]
+        typer.echo(dumps(named if all_pipelines else data[0]))
         return
-    from pipectl.render import agenda as render_agenda
-
     if shape != "table":
         from pipectl.render.text import delimited
 
-        records = render_agenda.agenda_records(result)
-        typer.echo(delimited(render_agenda.AGENDA_FIELDS, records, shape))
+        fields = render_agenda.AGENDA_FIELDS
+        rows = [
+            [n, *row] if all_pipelines else row
+            for n, r in plans
+            for row in render_agenda.agenda_records(r)
+        ]
+        typer.echo(delimited(("pipeline", *fields) if all_pipelines else fields, rows, shape))
         return
-    typer.echo(render_agenda.agenda(result, screen_width(None), color=use_color()))
+    width = screen_width(None)
+    texts = [(n, render_agenda.agenda(r, width, color=use_color())) for n, r in plans]
+    if not all_pipelines:
+        typer.echo(texts[0][1])
+        return
+    from pipectl.cli.workspace import heading
+
+    typer.echo("\n".join(f"{heading(str(n), i == 0)}\n{t}" for i, (n, t) in enumerate(texts)))
 
 
 @app.command()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import NO_COMMIT_HELP, open_pipeline, report, warn
+from pipectl.cli.common import NO_COMMIT_HELP, AllOpt, open_pipeline, report, warn
 
 if TYPE_CHECKING:
     from pipectl.deal import Deal
@@ -25,42 +25,61 @@ def search(
     owner: str = typer.Option(None, "--owner", help="Only deals of this owner."),
     open_only: bool = typer.Option(False, "--open", help="Only open deals."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    all_pipelines: bool = AllOpt,
 ) -> None:
     """Find deals by text in their fields and notes, ignoring case and accents.
 
     Ranked: a match in the id or title first, then in another field, then in the notes;
-    more matches rank higher. Each deal is shown with its matching lines.
+    more matches rank higher. Each deal is shown with its matching lines. --all searches
+    every pipeline of the workspace, ranked together, each deal after its pipeline's name.
     """
     from pipectl import search as kernel
     from pipectl.owners import owner_filter, owner_matches
     from pipectl.textsafe import visible
 
-    pipeline = open_pipeline(ctx)
-    cfg = pipeline.config
-    for s in stage or []:
-        pipeline.require_stage(s)
-    stages = list(stage) if stage else list(cfg.stage_names)
-    if open_only:
-        stages = [s.name for s in cfg.open_stages if s.name in stages]
-    loaded = pipeline.load(stages)
-    for err in loaded.errors:
-        warn(f"skipped {err}")
-    who = owner_filter(owner, cfg.team)
-    deals = [d for d in loaded.deals if owner_matches(d, who, cfg.team)]
+    if all_pipelines:
+        from pipectl.cli.workspace import pipelines
+
+        pairs: list[tuple[str | None, Pipeline]] = list(pipelines(ctx))
+    else:
+        pairs = [(None, open_pipeline(ctx))]
     query = words[0] if len(words) == 1 else " ".join(words)
-    folders: dict[str, str | None] = {}
-    found = kernel.search(deals, query, lambda d: _text(pipeline, d, folders), field)
+    found: list[tuple[str | None, Pipeline, kernel.Found]] = []
+    for name, pipeline in pairs:
+        cfg = pipeline.config
+        # with --all each pipeline has its own stages: --stage picks those it has
+        asked = [s for s in stage or [] if not all_pipelines or cfg.stage(s) is not None]
+        if stage and not asked:
+            continue
+        stages = [pipeline.require_stage(s) for s in asked] or list(cfg.stage_names)
+        if open_only:
+            stages = [s.name for s in cfg.open_stages if s.name in stages]
+        loaded = pipeline.load(stages)
+        for err in loaded.errors:
+            warn(f"skipped {err}")
+        who = owner_filter(owner, cfg.team)
+        deals = [d for d in loaded.deals if owner_matches(d, who, cfg.team)]
+        folders: dict[str, str | None] = {}
+
+        def read(d: Deal, p: Pipeline = pipeline, seen: dict[str, str | None] = folders) -> Any:
+            return _text(p, d, seen)
+
+        found += [(name, pipeline, f) for f in kernel.search(deals, query, read, field)]
+    # one ranking across pipelines: the kernel's order, then the pipeline's name
+    found.sort(key=lambda t: (-t[2].score, t[2].deal.id, t[2].deal.stage, t[0] or ""))
     if as_json:
         from pipectl.jsonout import dumps
 
-        typer.echo(dumps([_json(pipeline, f) for f in found]))
+        rows = [({"pipeline": n} if all_pipelines else {}) | _json(p, f) for n, p, f in found]
+        typer.echo(dumps(rows))
         return
     if not found:
         typer.echo(f"no deal holds {visible(query)!r}", err=True)
         raise typer.Exit(1)
-    for f in found:
+    for name, _p, f in found:
         d = f.deal
-        typer.echo(f"{visible(d.id)}  {visible(d.title)}  ({visible(d.stage)})")
+        head = f"{visible(name)}  " if name is not None else ""
+        typer.echo(f"{head}{visible(d.id)}  {visible(d.title)}  ({visible(d.stage)})")
         for hit in f.hits:
             if hit.field != "id":
                 where = f"{hit.line}: " if hit.field == "notes" else ""
