@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import history_rows
+from bench import history_rows, lsp_rows
 from bench.harness import (
     HERE,
     MAVEN,
@@ -243,6 +243,7 @@ ROWS: dict[str, Callable[[Bench], list[Row]]] = {
     "P6": rows_p6,
     "P7": rows_p7,
     **history_rows.ROWS,
+    **lsp_rows.ROWS,
 }
 
 

@@ -251,7 +251,7 @@ def lsp() -> None:
     try:
         from pipectl.lsp.server import main
     except ModuleNotFoundError as exc:
-        if exc.name not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
             raise
         raise UsageError("pipectl lsp needs the lsp extra: pip install 'pipectl[lsp]'") from None
     main()

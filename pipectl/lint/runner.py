@@ -21,7 +21,7 @@ from pipectl.lint import settings, suppress, validation
 from pipectl.lint.context import CONFIG_PATH, Context
 from pipectl.lint.model import INTERNAL_ERROR, SEVERITY_RANK, Finding, Rule
 from pipectl.lint.registry import get_rule, select_rules
-from pipectl.store import Pipeline
+from pipectl.store import LoadResult, Pipeline
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,14 @@ def run(
     ignore: Iterable[str] = (),
     arrivals: Arrivals | None = None,
     unsaved: Mapping[str, bytes] | None = None,
+    focus: bool = False,
 ) -> LintResult:
     """Lint a pipeline: `select`/`ignore` take codes, prefixes ("PL3") or names; `arrivals`:
     git's, when the caller read them already (the board: one `git log` for both); `unsaved`:
     deal files read from these bytes instead of the disk, by pipeline-relative posix path (an
-    editor's buffers, `pipectl lsp`)."""
+    editor's buffers, `pipectl lsp`); `focus`: read only the unsaved files and the files of
+    their ids (PL104's other copies), not the whole pipeline: their findings are the same
+    (tests/lsp/test_focus.py), the other files' and pipeline.yaml's are not those of the run."""
     config = pipeline.config
     validation.ensure_valid(config)
     chosen = tuple(r for r in select_rules(select, ignore) if settings.enabled_anywhere(config, r))
@@ -83,7 +86,10 @@ def run(
     gc.disable()
     checked = 0
     try:
-        loaded = pipeline.load(stages, relative=True) if chosen else None
+        if focus and unsaved:
+            loaded = _namesakes(pipeline, unsaved, stages) if chosen else None
+        else:
+            loaded = pipeline.load(stages, relative=True) if chosen else None
         deals, errors = (loaded.deals, loaded.errors) if loaded else ([], [])
         del loaded
         if unsaved and chosen:
@@ -116,6 +122,25 @@ def run(
 
 
 _FREEZE_MIN = 1500  # deals; a small run's objects cost the collector nothing worth saving
+
+
+def _namesakes(
+    pipeline: Pipeline, unsaved: Mapping[str, bytes], stages: Iterable[str]
+) -> LoadResult:
+    """The files of the unsaved files' ids in the stages read, as the loader reads them: one
+    stat per stage and id, no folder listed (a keystroke costs the same in any pipeline)."""
+    read = set(stages)
+    result = LoadResult()
+    for rel in unsaved:
+        for ref in pipeline.exact(Path(rel).stem):
+            if ref.stage not in read:
+                continue
+            shown = ref.path.relative_to(pipeline.root)
+            try:
+                result.deals.append(parse_deal(pipeline.read_bytes(ref), shown, ref.stage))
+            except DealError as exc:
+                result.errors.append(DealError(exc.message, shown, exc.line or 1))
+    return result
 
 
 def _with_unsaved(

@@ -69,7 +69,7 @@ def findings(where: Place, text: str, today: dt.date) -> tuple[Finding, ...]:
             config: Config = config_from_bytes(data, where.root / CONFIG_FILE)
             result = lint.run(Pipeline(where.root, config), today)
         else:
-            result = lint.run(Pipeline(where.root), today, unsaved={where.rel: data})
+            result = lint.run(Pipeline(where.root), today, unsaved={where.rel: data}, focus=True)
     except ConfigError as exc:
         return (_config_finding(where, exc),)
     return tuple(f for f in result.findings if f.path == where.rel)

@@ -1,0 +1,56 @@
+"""The language server lints a keystroke with `lint.run(..., focus=True)`: only the buffer's
+file and its id's other files are read. For every deal of the example pipeline (a duplicate
+id and every family of rule among them) and of a broken copy, the findings on that file are
+exactly those of a whole run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, git, make_repo
+
+from pipectl import lint
+from pipectl.store import Pipeline
+
+TODAY = dt.date(2026, 12, 2)
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_repo(tmp_path_factory.mktemp("focus") / "repo")
+    shutil.copytree(REPO_ROOT / "example_pipeline", root, dirs_exist_ok=True)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "example")
+    return root
+
+
+def _on(result: lint.LintResult, rel: str) -> list[lint.Finding]:
+    return [f for f in result.findings if f.path == rel]
+
+
+def test_every_deal_focused_as_in_a_whole_run(example: Path) -> None:
+    pipeline = Pipeline(example)
+    whole = lint.run(pipeline, TODAY)
+    deals = sorted(p.relative_to(example).as_posix() for p in example.glob("*/*.md"))
+    assert "closing/granite-bank.md" in deals and "qualifying/granite-bank.md" in deals
+    seen = set()
+    for rel in deals:
+        data = (example / rel).read_bytes()
+        focused = lint.run(Pipeline(example), TODAY, unsaved={rel: data}, focus=True)
+        assert _on(focused, rel) == _on(whole, rel), rel
+        seen |= {f.code for f in _on(whole, rel)}
+    assert {"PL104", "PL102", "PL303"} <= seen  # the comparison covered these rules
+
+
+def test_an_unsaved_edit_focused_as_the_saved_file_linted(example: Path, tmp_path: Path) -> None:
+    rel = "closing/granite-bank.md"
+    edited = (example / rel).read_bytes().replace(b"owner:", b"ownr:", 1)
+    copy = Path(shutil.copytree(example, tmp_path / "copy"))
+    (copy / rel).write_bytes(edited)
+    saved = lint.run(Pipeline(copy), TODAY)
+    focused = lint.run(Pipeline(example), TODAY, unsaved={rel: edited}, focus=True)
+    assert _on(focused, rel) == _on(saved, rel)
+    assert _on(saved, rel)
