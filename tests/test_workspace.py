@@ -266,3 +266,63 @@ def test_report_all_refuses_to_add_two_base_currencies(space: Path) -> None:
     assert "different currencies (partners: EUR, sales: USD)" in out and "--currency" in out
     code, out = run(space, "report", "--all", "--html", "x.html")
     assert code == 2 and "-C PIPELINE" in out
+
+
+def test_search_agenda_and_board_read_every_pipeline(space: Path) -> None:
+    add(space / "sales", "Acme renewal", "--value", "900", "--owner", "bo")
+    add(space / "partners", "Acme channel", "--value", "300", "--owner", "bo")
+    add(space / "partners", "Other", "--value", "5", "--owner", "bo")
+
+    code, out = run(space, "search", "--all", "acme", "--json")
+    assert code == 0, out
+    assert sorted((f["pipeline"], f["id"]) for f in json.loads(out)) == [
+        ("partners", "acme-channel"),
+        ("sales", "acme-renewal"),
+    ]
+    code, out = run(space, "search", "--all", "acme")
+    assert code == 0, out
+    heads = [line.split()[:2] for line in out.splitlines() if not line.startswith(" ")]
+    assert sorted(heads) == [["partners", "acme-channel"], ["sales", "acme-renewal"]]
+
+    code, out = run(space, "agenda", "--all", "--owner", "bo", "--format", "csv")
+    assert code == 0, out
+    rows = [line.split(",")[:3] for line in out.splitlines()]
+    assert rows[0] == ["pipeline", "section", "id"]
+    assert sorted(r[0] + "/" + r[2] for r in rows[1:]) == [
+        "partners/acme-channel",
+        "partners/other",
+        "sales/acme-renewal",
+    ]
+    code, out = run(space, "agenda", "--all", "--owner", "bo", "--json")
+    assert code == 0, out
+    assert [p["pipeline"] for p in json.loads(out)] == ["partners", "sales"]
+
+    code, out = run(space, "board", "--workspace", "--json")
+    assert code == 0, out
+    boards = json.loads(out)
+    assert [b["pipeline"] for b in boards] == ["partners", "sales"]
+    code, out = run(space, "board", "--workspace")
+    assert code == 0, out
+    assert out.startswith("== partners ==\n") and "\n== sales ==\n" in out
+
+
+def test_docs_table_of_pipectl_yaml_is_generated_from_the_spec() -> None:
+    from pipectl.workspace import spec_markdown
+
+    page = (Path(__file__).parent.parent / "docs" / "workspace.md").read_text(encoding="utf-8")
+    assert spec_markdown() in page
+
+
+def test_discovery_finds_nested_pipelines_but_not_inside_one_or_hidden(tmp_path: Path) -> None:
+    from pipectl import workspace
+
+    root = make_repo(tmp_path / "r")
+    for folder in ("a", "teams/emea", "a/won/nested", ".hidden/p", "deep/1/2/3/4/5"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "pipeline.yaml").write_text("")
+    found = workspace.find(root / "teams")
+    assert found is not None and not found.declared
+    assert found.names == ("a", "teams/emea")
+    assert workspace.find(root / "a" / "won") == found  # from inside a pipeline, the same
+    empty = make_repo(tmp_path / "empty")
+    assert workspace.find(empty) is None
