@@ -55,8 +55,10 @@ class ResultCache:
 
     def put(self, extra: Any, value: Any) -> None:
         """Store `value` (plain data) for these inputs, unless a file was too fresh to trust."""
+        if self.path is None:  # nothing is kept: the walk of every file for the key is spared
+            return
         key = self.key(extra)
-        if self.path is None or self._racy:
+        if self._racy:
             return
         framed.write(self.path, KIND, key, value)
 

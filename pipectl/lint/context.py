@@ -50,6 +50,9 @@ class Context:
     _suppressions: dict[int, suppress.Suppressions] = field(default_factory=dict, repr=False)
     # deal files read from an editor's buffer instead of the disk, by relative posix path
     unsaved: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # a run about the unsaved files only (`lint.run(focus=True)`): rules whose findings are
+    # never on those files (deal files in stage folders) need not look
+    focus: bool = False
 
     @property
     def root(self) -> Path:

@@ -135,6 +135,9 @@ def stray_file(ctx: Context, r: Rule) -> Iterator[Finding]:
     (folders with their own pipeline.yaml). Move the file into a stage folder with `git mv`,
     or remove its frontmatter if it is not a deal."""
     stages = set(ctx.config.stage_names)
+    if ctx.focus and all(_in_a_stage(Path(rel), stages) for rel in ctx.unsaved):
+        return  # a focused run reports on its files only, and a deal file in a stage is none
+
     tree = ctx.pipeline if isinstance(ctx.pipeline, PipelineAt) else None  # `--as-of`: git's
     found = _stray_candidates(ctx.root, stages) if tree is None else tree.stray_candidates(stages)
     for path in found:
@@ -155,6 +158,11 @@ def stray_file(ctx: Context, r: Rule) -> Iterator[Finding]:
             msg += f" and {rename}" if rename else ""
         deal = Deal(path.stem, folder or "", rel, {})
         yield ctx.finding(r, deal, msg, line=1)
+
+
+def _in_a_stage(rel: Path, stages: set[str]) -> bool:
+    """A `.md` file directly in a stage folder: where a deal file belongs, never stray."""
+    return len(rel.parts) == 2 and rel.parts[0] in stages and rel.suffix == ".md"
 
 
 def _stray_candidates(root: Path, stages: set[str], depth: int = 4) -> Iterator[Path]:

@@ -104,6 +104,7 @@ def run(
             get_rule,
             arrivals,
             unsaved=dict(unsaved or {}),
+            focus=bool(focus and unsaved),
         )
         findings = _check(ctx, chosen)
         checked = len(deals) + len(errors)
