@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from pipectl.cli.app import app
 from pipectl.cli.common import NO_COMMIT_HELP, TodayOpt, open_pipeline, warn
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
+
+    from pipectl.roster import Member
 
 
 @app.command()
@@ -104,3 +111,91 @@ def calendar(
         return
     write_out(output, text, newline="")
     typer.echo(f"wrote {output} ({len(found)} events)")
+
+
+DIGEST_FORMATS = ("text", "markdown", "email")
+
+
+@app.command()
+def digest(
+    ctx: typer.Context,
+    owner: str = typer.Option(None, "--owner", help="This owner's agenda ('all': everyone)."),
+    fmt: str = typer.Option(
+        "text", "--format", metavar="FORMAT", help="text (default), markdown or email."
+    ),
+    today: str = TodayOpt,
+) -> None:
+    """Print the day's plan and what changed since the last working day, for a cron job.
+
+    The agenda (as `pipectl agenda` shows it) then the changes from the last working day
+    (Friday on a Monday) to today (as `pipectl changes` shows them). --format email prints
+    an RFC 5322 message with a text and an HTML part, addressed to the owner's emails in
+    pipeline.yaml's team (everyone's without --owner), for `sendmail -t` or any MTA.
+    """
+    import datetime as dt
+
+    from pipectl import changes as changes_mod
+    from pipectl import dates
+    from pipectl.cli.changes import _StaleRule
+    from pipectl.daily import agenda as daily_agenda
+    from pipectl.errors import UsageError
+    from pipectl.owners import member, owner_filter
+    from pipectl.render import mail as render_mail
+
+    if fmt not in DIGEST_FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(DIGEST_FORMATS)}, not {fmt!r}")
+    pipeline = open_pipeline(ctx)
+    config = pipeline.config
+    now = dates.today(today)
+    who = owner_filter(owner, config.team)
+    to = _recipients(config.team, who) if fmt == "email" else []
+    loaded = pipeline.load([s.name for s in config.open_stages])
+    for err in loaded.errors:
+        warn(f"skipped {err}")
+    plan = daily_agenda.agenda(loaded.deals, config, now, who)
+    changed = None
+    if pipeline.git is not None and pipeline.git.head_commit() is not None:
+        since = now - dt.timedelta(days={0: 3, 6: 2}.get(now.weekday(), 1))
+        w = changes_mod.window(pipeline.git, since, now)
+        changed = changes_mod.read(pipeline, w, _StaleRule())
+        for why in changed.skipped:
+            warn(f"skipped {why}")
+    if fmt == "markdown":
+        typer.echo(render_mail.digest_markdown(plan, changed), nl=False)
+        return
+    text = render_mail.digest_text(plan, changed, 100)
+    if fmt == "text":
+        typer.echo(text, nl=False)
+        return
+    from pipectl.mail import compose
+
+    git = pipeline.git
+    me = git.identity() if git is not None else None
+    sender = member(config.team, me[1]) if me and me[1] else None
+    sender_address = compose.member_address(sender) if sender else None
+    if sender_address is None and me and me[1]:
+        sender_address = compose.address(me[0] or "", me[1])
+    msg = compose.message(
+        to,
+        render_mail.digest_subject(plan, changed),
+        text,
+        render_mail.digest_html(plan, changed),
+        sender=sender_address,
+    )
+    typer.echo(msg.as_string(), nl=False)
+
+
+def _recipients(team: Sequence[Member], who: str | None) -> list[Address]:
+    """The digest's To: the owner's first email in the roster, or every active member's."""
+    from pipectl.errors import UsageError
+    from pipectl.mail import compose
+    from pipectl.owners import TEAM, member
+
+    chosen = [m for m in team if m.active] if who is None else [member(team, who)]
+    if who is not None and chosen[0] is None:
+        raise UsageError(f"--format email: {who!r} is no one in {TEAM}: no address to send to")
+    found = [a for m in chosen if m is not None for a in [compose.member_address(m)] if a]
+    if not found:
+        whose = "anyone" if who is None else who
+        raise UsageError(f"--format email: {TEAM} lists no email for {whose}")
+    return found
