@@ -19,6 +19,7 @@ from typing import Any
 from pipectl import yamlio
 from pipectl.errors import DealError
 from pipectl.fieldtypes import MAX_AMOUNT
+from pipectl.lineitems import items_value
 from pipectl.yamltext import key_lines
 
 BOM = "\ufeff"
@@ -173,7 +174,10 @@ class Deal:
 
     @property
     def value(self) -> float | None:
+        """`value:`, else what the line items come to (lineitems.py); None when neither."""
         value = self.fields.get("value")
+        if value is None and "line_items" in self.fields:
+            value = items_value(self.fields)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
         try:  # `.nan`, `.inf` and a 401-digit integer are no amount (lint's PL103 says so)

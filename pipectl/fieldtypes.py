@@ -59,7 +59,7 @@ class FieldDecl:
 
 
 # Types only pipectl's own structured fields have; a team cannot declare them.
-STRUCTURED = ("touchpoints", "qualification", "suppressions", "contacts", "tasks")
+STRUCTURED = ("touchpoints", "qualification", "suppressions", "contacts", "line_items", "tasks")
 
 # The parts of one entry of `contacts:`, each text; an entry names a person by one of the first
 # two at least.
@@ -88,7 +88,28 @@ BUILTIN: tuple[FieldDecl, ...] = (
     FieldDecl(
         "owner", "text", "The rep who answers for the deal (a `team:` handle).", builtin=True
     ),
-    FieldDecl("value", "money", "What the deal is worth, in `currency`.", builtin=True),
+    FieldDecl(
+        "value",
+        "money",
+        "What the deal is worth, in `currency` (without it, what `line_items` come to).",
+        builtin=True,
+    ),
+    FieldDecl(
+        "line_items",
+        "line_items",
+        "What the deal sells: `{product, quantity, unit_price, discount, recurring}` entries.",
+        builtin=True,
+    ),
+    FieldDecl(
+        "mrr", "money", "Monthly recurring revenue, for a deal without line items.", builtin=True
+    ),
+    FieldDecl(
+        "term_months",
+        "integer",
+        "Months the recurring revenue runs for (12 when not given).",
+        min=1,
+        builtin=True,
+    ),
     FieldDecl(
         "currency",
         "text",

@@ -152,24 +152,35 @@ def _rate(text: str) -> Decimal | None:
 def read_rates(pipeline: Any) -> Rates:
     """The table of a pipeline (a `store.Pipeline`, or `asof`'s of a commit: its tree's file);
     an empty table when there is none. Not a table but unreadable: a ConfigError."""
-    base = pipeline.config.currency
-    path = pipeline.root / RATES_FILE
+    shown = str(pipeline.display(pipeline.root / RATES_FILE))
+    text = beside_text(pipeline, RATES_FILE, MAX_RATES_BYTES, "rate table")
+    return (
+        Rates(pipeline.config.currency, path=shown)
+        if text is None
+        else load_rates(text, pipeline.config.currency, shown)
+    )
+
+
+def beside_text(pipeline: Any, name: str, max_bytes: int, what: str) -> str | None:
+    """The text of a file beside pipeline.yaml (rates.csv, products.csv), of the worktree or
+    of the pipeline's commit; None when there is none. Unreadable, too big or not UTF-8: a
+    ConfigError naming it as `what`."""
+    path = pipeline.root / name
     shown = str(pipeline.display(path))
     tree = getattr(pipeline, "tree", None)  # a commit's pipeline: the file is in its tree or not
-    present = RATES_FILE in tree if tree is not None else (path.exists() or path.is_symlink())
+    present = name in tree if tree is not None else (path.exists() or path.is_symlink())
     if not present:
-        return Rates(base, path=shown)
+        return None
     try:
         data = pipeline._read_bytes(path)  # the careful reader: no link out, FIFO or device
     except DealError as exc:
-        raise ConfigError(exc.message.replace("deal file", "rate table"), shown) from None
-    if len(data) > MAX_RATES_BYTES:
-        raise ConfigError(f"is larger than {MAX_RATES_BYTES >> 20} MB; not read", shown)
+        raise ConfigError(exc.message.replace("deal file", what), shown) from None
+    if len(data) > max_bytes:
+        raise ConfigError(f"is larger than {max_bytes >> 20} MB; not read", shown)
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 ({exc.reason})", shown) from None
-    return load_rates(text, base, shown)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from pipectl.history import History
 from pipectl.owners import owner_filter, owner_key, owner_label, owner_matches
 from pipectl.quotas import Attainment, CategoryRow, category_rows, quota_rows, score
 from pipectl.rates import Converter, Rates, deal_currency, norm
+from pipectl.recurring import Recurring, recurring
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class Report:
     quotas: tuple[Attainment, ...] = ()
     categories_by_month: tuple[CategoryRow, ...] = ()
     categories_by_quarter: tuple[CategoryRow, ...] = ()
+    recurring: Recurring | None = None
 
 
 def velocity(open_count: int, outcomes: Outcomes) -> Velocity:
@@ -189,6 +191,14 @@ def report(
     target = norm(currency or config.currency)
     currencies = sorted({deal_currency(lf.deal.fields, config.currency) for lf in all_lives})
     converter = Converter(rates or Rates(config.currency), target)
+
+    def in_target(amount: float, lf: Life) -> float | None:
+        cur = deal_currency(lf.deal.fields, config.currency)
+        if cur == target:
+            return amount
+        return converter.convert(amount, cur, conversion_day(lf, config, today))
+
+    revenue = recurring(all_lives, config, in_target, since, until)  # before: each in its own
     all_lives, unconverted, converted = convert_lives(all_lives, config, converter, today)
     opened = [lf.deal for lf in open_lives(all_lives, config)]
     outcomes = outcome_figures(all_lives, config, since, until)
@@ -229,6 +239,7 @@ def report(
         quotas=quota_rows(config.quotas, config.team, scored, today, owner, quota_in),
         categories_by_month=category_rows(scored, today, "month"),
         categories_by_quarter=category_rows(scored, today, "quarter"),
+        recurring=revenue,
     )
 
 
@@ -337,6 +348,9 @@ def report_json(r: Report) -> dict[str, Any]:
         "trend": [_keys(t) for t in r.trend],
         "owners": {o.owner: _owner_json(o) for o in r.owners},
         "quotas": [_amounts(q) for q in r.quotas],
+        "recurring": None
+        if r.recurring is None
+        else {**_keys(r.recurring, "won"), "won": [_keys(m) for m in r.recurring.won]},
         "forecast_categories": {
             "month": [_amounts(c) for c in r.categories_by_month],
             "quarter": [_amounts(c) for c in r.categories_by_quarter],

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pipectl import tasks
+from pipectl import lineitems, tasks
 from pipectl.config import Config
 from pipectl.fieldtypes import (
     BUILTIN,
@@ -147,6 +147,9 @@ class Schema:
                 continue  # the rule names are lint's: PL103 checks them
             elif decl.type == "contacts":
                 yield from self._contacts(value)
+            elif decl.type == "line_items":  # lineitems.py reads them, so it checks them
+                for i, msg in lineitems.problems(value):
+                    yield Problem("line_items", () if i is None else (i,), msg)
             elif decl.type == "tasks":  # tasks.py reads them, so it checks them
                 for i, msg in tasks.tasks_problems(value):
                     yield Problem("tasks", () if i is None else (i,), msg)
@@ -338,6 +341,8 @@ class Schema:
             return {"type": ["array", "null"], "items": item}
         if d.type == "tasks":
             return tasks.JSON_SCHEMA
+        if d.type == "line_items":
+            return dict(lineitems.JSON_SCHEMA)
         if d.type == "contacts":
             person = {
                 "type": "object",
@@ -418,6 +423,7 @@ class Schema:
             "criterion is met when present and not false, no, empty or a placeholder (tbd, "
             "unknown, ?). A name that is not a criterion is refused.",
             *tasks.FIELDS_DOC,
+            *lineitems.FIELDS_DOC,
         ]
         return "\n".join(lines) + "\n"
 

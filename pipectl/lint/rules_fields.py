@@ -1,4 +1,5 @@
-"""Completeness rules (PL2xx): an open deal needs a value, an owner (of the team) and a next step.
+"""Completeness rules (PL2xx): an open deal needs a value, an owner (of the team) and a next
+step; a value agrees with its line items, and they with the products catalogue.
 
 Read-only checks over parsed deals; never prints.
 """
@@ -8,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pipectl import tasks
+from pipectl import lineitems, tasks
+from pipectl.errors import ConfigError
+from pipectl.lineitems import MAX_PRODUCTS_BYTES, PRODUCTS_FILE
 from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Rule, rule
 from pipectl.owners import roster_problem
+from pipectl.rates import beside_text
 
 
 def _absent(value: Any) -> bool:
@@ -23,9 +27,10 @@ def no_value(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Every opportunity needs a value, even a rough one: without it the deal counts for
     nothing in the forecast, the coverage check and the board's totals, and nobody can
     tell a big deal from a small one when choosing where to spend the day. Set an
-    estimate with `pipectl set DEAL value=12000` and refine it as you learn more."""
+    estimate with `pipectl set DEAL value=12000` and refine it as you learn more; priced
+    `line_items:` give the deal its value too."""
     for deal in ctx.open_deals:
-        if _absent(deal.fields.get("value")):
+        if _absent(deal.fields.get("value")) and lineitems.items_value(deal.fields) is None:
             yield ctx.finding(r, deal, "open deal has no value: set an estimate", key="value")
 
 
@@ -69,4 +74,53 @@ def unknown_owner(ctx: Context, r: Rule) -> Iterator[Finding]:
             yield ctx.finding(r, deal, problem, key="owner")
 
 
-RULES = (no_value, no_owner, no_next_step, unknown_owner)
+@rule(
+    "PL205",
+    "value-disagrees",
+    "warning",
+    "a deal whose value is not what its line items come to",
+    scope="all",
+)
+def value_disagrees(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """With `line_items:`, a deal is worth what its items come to (one-off items once,
+    monthly ones for `term_months`, 12 by default): a `value:` that says otherwise leaves two
+    answers to what the deal is worth, and every figure takes the stated one. Remove `value`
+    (the items then decide) or mend the items. See docs/forecast.md."""
+    for deal in ctx.deals:
+        if "line_items" in deal.fields:
+            problem = lineitems.value_problem(deal.fields, _stated(deal.fields.get("value")))
+            if problem is not None:
+                yield ctx.finding(r, deal, problem, key="value")
+
+
+def _stated(value: Any) -> float | None:
+    return None if isinstance(value, bool) or not isinstance(value, int | float) else value
+
+
+@rule(
+    "PL206",
+    "unbacked-line-item",
+    "warning",
+    "a line item with no price, or one the products catalogue does not list",
+    scope="all",
+)
+def unbacked_line_item(ctx: Context, r: Rule) -> Iterator[Finding]:
+    """An item without `unit_price` gives the deal no value (the file must say what it
+    sells for: the price agreed, not a list price that may change). With a catalogue,
+    `products.csv` beside pipeline.yaml (`product,unit_price,recurring`), every item must
+    name one of its products and be billed as it is (`monthly` or `one-off`); a row of the
+    catalogue that cannot be read is reported at its line. Add the price, or the product."""
+    try:
+        text = beside_text(ctx.pipeline, PRODUCTS_FILE, MAX_PRODUCTS_BYTES, "products catalogue")
+    except ConfigError as exc:
+        yield ctx.finding(r, PRODUCTS_FILE, exc.message, line=1)
+        return
+    products, bad = lineitems.load_products(text or "")
+    for line, message in bad:
+        yield ctx.finding(r, PRODUCTS_FILE, message, line=line)
+    for deal in ctx.deals:
+        for i, message in lineitems.catalogue_problems(deal.fields.get("line_items"), products):
+            yield ctx.finding(r, deal, message, line=ctx.locate(deal, ("line_items", i)))
+
+
+RULES = (no_value, no_owner, no_next_step, unknown_owner, value_disagrees, unbacked_line_item)

@@ -191,6 +191,7 @@ def report_text(fig: Report) -> str:
         headers = ["MONTH", "DEALS", "VALUE", "WEIGHTED", ""]
         parts += ["", "Forecast by expected close", table(headers, rows)]
     parts += quota_lines(fig)
+    parts += recurring_lines(fig)
     note = " (partial)" if fig.partial else ""
     rows = [
         [
@@ -277,6 +278,27 @@ def quota_lines(fig: Report) -> list[str]:
         headers = ["QUARTER", "WON", "COMMIT", "BEST CASE", "PIPELINE", "RUNNING TOTAL"]
         lines += ["", "Forecast by category (running total: won + commit + best case)"]
         lines.append(table(headers, rows))
+    return lines
+
+
+def recurring_lines(fig: Report) -> list[str]:
+    """Recurring revenue, when some deal states it (line items or `mrr:`)."""
+    rec = fig.recurring
+    if rec is None or (not rec.won and not rec.open_mrr and not rec.open_one_off):
+        return []
+    cur = fig.currency
+    lines = [
+        "",
+        f"Recurring ({cur}): open MRR {money(rec.open_mrr)}, ARR {money(rec.open_arr)}; "
+        f"one-off {money(rec.open_one_off)}; first year {money(rec.open_first_year)}",
+    ]
+    if rec.won:
+        rows = [
+            [m.month, str(m.deals), money(m.new_mrr), money(m.one_off), money(m.first_year)]
+            for m in rec.won
+        ]
+        headers = ["MONTH", "WON", "NEW MRR", "ONE-OFF", "FIRST YEAR"]
+        lines += ["", "Recurring revenue won", table(headers, rows)]
     return lines
 
 

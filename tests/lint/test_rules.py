@@ -563,3 +563,21 @@ def test_select_by_prefix_name_and_ignore():
 
     with pytest.raises(UsageError, match="no rule matches 'PL9'"):
         lint.select_rules(["PL9"])
+
+
+def test_pl205_a_value_must_agree_with_the_line_items(lab):
+    items = [{"product": "Seat", "quantity": 2, "unit_price": 50, "recurring": "monthly"}]
+    lab.add("qualifying", "agrees", value=1200, line_items=items)  # 2 × 50 × 12 months
+    lab.add("qualifying", "disagrees", value=1000, line_items=items)
+    lab.add("won", "closed-too", closed=day(-1), value=5, line_items=items)
+    lab.add("qualifying", "items-only", value=DROP, line_items=items)
+    assert sorted(only(lab, "PL205")) == ["closed-too", "disagrees"]
+    assert only(lab, "PL201") == []  # priced items are a value
+
+
+def test_pl206_line_items_need_a_price_and_the_catalogues_backing(lab):
+    lab.add("qualifying", "unpriced", line_items=[{"product": "Seat"}])
+    lab.add("qualifying", "priced", line_items=[{"product": "Seat", "unit_price": 9}])
+    assert only(lab, "PL206") == ["unpriced"]
+    (lab.root / "products.csv").write_text("product,unit_price,recurring\nDesk,9,one-off\n")
+    assert sorted(only(lab, "PL206")) == ["priced", "unpriced"]  # Seat is no product
