@@ -581,3 +581,24 @@ def test_pl206_line_items_need_a_price_and_the_catalogues_backing(lab):
     assert only(lab, "PL206") == ["unpriced"]
     (lab.root / "products.csv").write_text("product,unit_price,recurring\nDesk,9,one-off\n")
     assert sorted(only(lab, "PL206")) == ["priced", "unpriced"]  # Seat is no product
+
+
+def test_pl110_an_id_in_two_pipelines_of_a_workspace(tmp_path):
+    from pipectl.lint.workspace import lint_all
+    from pipectl.store import Pipeline
+
+    sales, partners = Lab(tmp_path / "ws" / "sales"), Lab(tmp_path / "ws" / "partners")
+    sales.add("prospecting", "acme")
+    sales.add("won", "solo")
+    partners.add("qualifying", "acme")
+    partners.add("prospecting", "other")
+    assert not [f for f in sales.findings("PL110")]  # one pipeline alone: nothing to compare
+    pairs = [("partners", Pipeline(partners.root)), ("sales", Pipeline(sales.root))]
+    done = lint_all(tmp_path / "ws", pairs, day(0), select=("PL110",))
+    assert [(f.path, f.line, f.message) for f in done.result.findings] == [
+        ("partners/qualifying/acme.md", 1, "id 'acme' is also used by sales/prospecting/acme.md"),
+        ("sales/prospecting/acme.md", 1, "id 'acme' is also used by partners/qualifying/acme.md"),
+    ]
+    assert done.across == (("partners", 1), ("sales", 1))
+    off = lint_all(tmp_path / "ws", pairs, day(0), ignore=("PL110",))
+    assert not [f for f in off.result.findings if f.code == "PL110"]
