@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pipectl import tasks
 from pipectl.deal import Deal
 from pipectl.money import money as money  # the renderers' formatter, from the kernel
 from pipectl.textsafe import visible as visible  # the one sanitiser, from the kernel
@@ -230,6 +231,7 @@ def deal_detail(deal: Deal, body: str, currency: str) -> str:
     if deal.next_step:
         due = deal.date("next_step_due")
         lines.append(f"next step: {deal.next_step}" + (f" (due {due})" if due else ""))
+    lines += _task_lines(deal)
     if deal.tags:
         lines.append(f"tags: {', '.join(deal.tags)}")
     people = f.get("contacts")
@@ -257,6 +259,9 @@ def deal_detail(deal: Deal, body: str, currency: str) -> str:
         "tags",
         "qualification",
         "touchpoints",
+        tasks.TASKS_KEY,
+        tasks.SNOOZED_UNTIL,
+        tasks.SNOOZE_REASON,
     }
     for key, value in f.items():
         if key not in known:
@@ -270,6 +275,25 @@ def deal_detail(deal: Deal, body: str, currency: str) -> str:
     if body.strip():
         lines.extend(["", visible(body.strip("\r\n"), lines=True)])
     return "\n".join(lines)
+
+
+def _task_lines(deal: Deal) -> list[str]:
+    """`tasks:` numbered as `task done` takes them (the next step is 1, shown above), the
+    done ones after; and the snooze, when there is one."""
+    out = []
+    entries = [t for t in tasks.all_tasks(deal) if not t.is_next_step]
+    if entries:
+        todo = tasks.open_tasks(deal)
+        first = "; 1 is the next step" if todo and todo[0].is_next_step else ""
+        out.append(f"tasks ({len(todo)} open{first}):")
+        for n, t in enumerate(todo, 1):
+            if not t.is_next_step:
+                who = f" ({t.owner})" if t.owner else ""
+                out.append(f"  {n}. {t.due or '????-??-??'}  {t.summary}{who}")
+        out += [f"  -  {t.due}  {t.summary} (done {t.done})" for t in entries if t.done]
+    if tasks.snoozed_until(deal) is not None:
+        out.append(tasks.snooze_note(deal))
+    return out
 
 
 def contact_text(person: Any) -> str:

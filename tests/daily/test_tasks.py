@@ -272,6 +272,19 @@ def test_lint_agenda_and_list_count_every_open_task(hand: Path) -> None:
     assert [ln.split("\t")[0] for ln in listed[1:]] == ["hand"]
 
 
+def test_show_numbers_the_tasks_as_done_takes_them(hand: Path) -> None:
+    assert run(hand, "task", "done", "hand", "2").exit_code == 0
+    assert run(hand, "snooze", "hand", "--until", "+1w", "--reason", "away").exit_code == 0
+    out = run(hand, "show", "hand").stdout.splitlines()
+    at = out.index("tasks (2 open; 1 is the next step):")
+    assert out[at - 1] == "next step: Call the CFO (due 2026-11-30)"
+    assert out[at + 1 : at + 4] == [
+        "  2. 2026-12-09  Legal review (carol)",
+        "  -  2026-12-01  Send the quote (done 2026-12-02)",
+        "snoozed until 2026-12-09 (away)",
+    ]
+
+
 def test_help_names_the_commands(cli: Cli) -> None:
     r = cli("task", "--help")
     assert r.exit_code == 0
