@@ -56,7 +56,8 @@ def run(
     """Lint a pipeline: `select`/`ignore` take codes, prefixes ("PL3") or names; `arrivals`:
     git's, when the caller read them already (the board: one `git log` for both); `unsaved`:
     deal files read from these bytes instead of the disk, by pipeline-relative posix path (an
-    editor's buffers, `pipectl lsp`); `focus`: read only the unsaved files and the files of
+    editor's buffers, `pipectl lsp`; pipeline.yaml among them when `pipeline`'s config was
+    read from them, which no stored result may then stand for); `focus`: read only the unsaved files and the files of
     their ids (PL104's other copies), not the whole pipeline: their findings are the same
     (tests/lsp/test_focus.py), the other files' and pipeline.yaml's are not those of the run."""
     config = pipeline.config

@@ -67,7 +67,8 @@ def findings(where: Place, text: str, today: dt.date) -> tuple[Finding, ...]:
     try:
         if where.is_config:
             config: Config = config_from_bytes(data, where.root / CONFIG_FILE)
-            result = lint.run(Pipeline(where.root, config), today)
+            # pipeline.yaml as unsaved: the findings of the config on disk are not replayed
+            result = lint.run(Pipeline(where.root, config), today, unsaved={where.rel: data})
         else:
             result = lint.run(Pipeline(where.root), today, unsaved={where.rel: data}, focus=True)
     except ConfigError as exc:

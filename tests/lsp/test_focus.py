@@ -13,6 +13,8 @@ import pytest
 from conftest import REPO_ROOT, git, make_repo
 
 from pipectl import lint
+from pipectl.caches import framed
+from pipectl.config import config_from_bytes
 from pipectl.store import Pipeline
 
 TODAY = dt.date(2026, 12, 2)
@@ -54,3 +56,16 @@ def test_an_unsaved_edit_focused_as_the_saved_file_linted(example: Path, tmp_pat
     focused = lint.run(Pipeline(example), TODAY, unsaved={rel: edited}, focus=True)
     assert _on(focused, rel) == _on(saved, rel)
     assert _on(saved, rel)
+
+
+def test_a_config_read_from_a_buffer_is_never_replayed(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pipeline.yaml's buffer: lint's stored result is of the file on disk, not of it."""
+    monkeypatch.setattr(framed, "RACY_WINDOW_NS", 0)  # the files just written may be kept
+    assert "PL303" in {f.code for f in lint.run(Pipeline(example), TODAY).findings}
+    text = (example / "pipeline.yaml").read_bytes()
+    quiet = text.replace(b"rules:\n", b"rules:\n  overdue-next-step: {severity: off}\n", 1)
+    config = config_from_bytes(quiet, example / "pipeline.yaml")
+    again = lint.run(Pipeline(example, config), TODAY, unsaved={"pipeline.yaml": quiet})
+    assert "PL303" not in {f.code for f in again.findings}

@@ -150,6 +150,10 @@ async def test_pipeline_yaml_refusal_at_its_line(client: LanguageClient, world: 
     assert found.code == "config" and "qualification.gate" in found.message, found.message
     row = next(i for i, ln in enumerate(bad.splitlines()) if ln.startswith("  gate: nowhere"))
     assert found.range.start.line == row
+    # a valid change is linted as the buffer says (tests/lsp/test_focus.py: never a replay)
+    quiet = text.replace("rules: {}", "rules: {thin-funnel: {min_deals: 1}}")
+    assert quiet != text
+    assert await change_doc(client, path, quiet) == []
     await close_doc(client, path)
 
 
