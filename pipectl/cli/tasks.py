@@ -26,7 +26,7 @@ NoCommit = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP)
 task_app = typer.Typer(
     cls=_Group,
     no_args_is_help=True,
-    help="A deal's dated tasks beside its next step: add one, mark one done, list them.",
+    help="Dated tasks beside a deal's next step: add, done, list.",
 )
 app.add_typer(task_app, name="task")
 
@@ -44,7 +44,10 @@ def task_add(
     owner: str = typer.Option(None, "--owner", help="Whose task (a handle); default the deal's."),
     no_commit: bool = NoCommit,
 ) -> None:
-    """Add a task to a deal's `tasks:` list; only its line is added, one commit."""
+    """Add a dated task to a deal.
+
+    The entry goes on one line at the end of its `tasks:` list (the key made when the deal
+    has none); nothing else in the file changes. One commit."""
     from pipectl import ops
     from pipectl.daily import tasks
 
@@ -74,8 +77,12 @@ def task_done(
     ),
     no_commit: bool = NoCommit,
 ) -> None:
-    """Mark an open task done (`done: DATE` on it; the next step is cleared), optionally
-    logging the touchpoint it was in the same commit: `task done acme 2 --log call -o replied`."""
+    """Mark a task done, optionally logging it.
+
+    N is the task's number in `task list` (the next step is 1), or give words of its summary;
+    neither is needed when the deal has one open task. An entry of `tasks:` gets `done:
+    DATE`; the next step is cleared. `--log call -o replied` appends the touchpoint the task
+    was, in the same commit."""
     from pipectl import ops
     from pipectl.daily import tasks
 
@@ -103,8 +110,10 @@ def task_list(
     fmt: str = FormatOpt,
     width: int = typer.Option(None, "--width", help="Fit the table to this many columns."),
 ) -> None:
-    """List the open tasks of open deals, soonest due first: each deal's next step (task 1)
-    and its `tasks:` entries without a `done:` date. N is the number `task done` takes."""
+    """List the open tasks, soonest due first.
+
+    Each open deal's next step (task 1) and its `tasks:` entries without a `done:` date. N is
+    the number `task done` takes; --overdue keeps what lint's PL303 reports."""
     from pipectl.cli.common import UNCLIPPED
     from pipectl.daily import tasks
     from pipectl.dates import today as today_of
@@ -149,9 +158,11 @@ def snooze(
     today: str = TodayOpt,
     no_commit: bool = NoCommit,
 ) -> None:
-    """Snooze an open deal: until --until the time rules (stale, stuck, overdue, missed close,
-    sales cycle, first contact, outreach) stay silent for it in lint, agenda, sweep and
-    board, which show it as snoozed; from that day they apply again. One commit."""
+    """Pause a deal's time rules until a date.
+
+    Until --until the time rules (stale, stuck, overdue, missed close, sales cycle, first
+    contact, outreach) stay silent for the deal in lint, agenda, sweep and board, which show
+    it as snoozed; from that day they apply again. One commit."""
     from pipectl import ops
     from pipectl.daily import tasks
     from pipectl.dates import today as today_of
@@ -171,7 +182,9 @@ def unsnooze(
     deal: str = typer.Argument(..., help="Deal id or unique prefix."),
     no_commit: bool = NoCommit,
 ) -> None:
-    """Wake a snoozed deal now (removes snoozed_until and snooze_reason); one commit."""
+    """Wake a snoozed deal now.
+
+    Removes snoozed_until and snooze_reason; one commit."""
     from pipectl.daily import tasks
 
     pipeline = open_pipeline(ctx)
