@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -237,6 +238,13 @@ def sweep(
     today: str = TodayOpt,
     as_json: bool = JsonOpt,
     no_commit: bool = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP),
+    drafts: Path = typer.Option(
+        None,
+        "--drafts",
+        metavar="DIR",
+        help="With --last-chance: write each last-chance message as an .eml draft to the "
+        "deal's contact in DIR, from templates/last-chance.md (docs/mail.md).",
+    ),
 ) -> None:
     """Clear dead leads: deals past the sales cycle or out of outreach attempts.
 
@@ -257,6 +265,16 @@ def sweep(
     from pipectl.owners import owner_filter
 
     who = owner_filter(owner)
+    write_drafts = None
+    if drafts is not None:
+        from pipectl.cli.mail import sweep_drafts
+        from pipectl.errors import UsageError
+
+        if not last_chance:
+            raise UsageError("--drafts writes the last-chance messages: add --last-chance")
+        plan = daily_sweep.sweep(pipeline, now, last_chance=True, owner=who, dry_run=True)
+        found = [c.deal for c in plan.candidates]
+        write_drafts = sweep_drafts(pipeline, drafts, plan.sent, found, dry_run)
     result = daily_sweep.sweep(
         pipeline,
         now,
@@ -279,6 +297,9 @@ def sweep(
                 result, screen_width(None), config.sweep_kind, config.sweep_lost_reason
             )
         )
+    if write_drafts is not None:
+        for line in write_drafts(result.sent):
+            typer.echo(line, err=as_json)  # --json's stdout stays one JSON document
     acted = result.sent or result.closed
     if acted and not result.dry_run and pipeline.git is None and not no_commit:
         warn(NO_GIT_WARNING)

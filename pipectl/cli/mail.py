@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,11 +11,14 @@ import typer
 
 from pipectl.cli.app import app
 from pipectl.cli.common import NO_COMMIT_HELP, TodayOpt, open_pipeline, warn
+from pipectl.errors import UsageError
 
 if TYPE_CHECKING:
     from email.headerregistry import Address
 
+    from pipectl.deal import Deal
     from pipectl.roster import Member
+    from pipectl.store import Pipeline
 
 
 @app.command()
@@ -63,8 +66,6 @@ def ingest(
 
 def write_out(path: Path, text: str, newline: str | None = None) -> None:
     """Write a file the user asked for (-o, --drafts); a failure is one line, exit 2."""
-    from pipectl.errors import UsageError
-
     try:
         with path.open("w", encoding="utf-8", newline=newline) as f:
             f.write(text)
@@ -138,7 +139,6 @@ def digest(
     from pipectl import dates
     from pipectl.cli.changes import _StaleRule
     from pipectl.daily import agenda as daily_agenda
-    from pipectl.errors import UsageError
     from pipectl.owners import member, owner_filter
     from pipectl.render import mail as render_mail
 
@@ -187,7 +187,6 @@ def digest(
 
 def _recipients(team: Sequence[Member], who: str | None) -> list[Address]:
     """The digest's To: the owner's first email in the roster, or every active member's."""
-    from pipectl.errors import UsageError
     from pipectl.mail import compose
     from pipectl.owners import TEAM, member
 
@@ -199,3 +198,70 @@ def _recipients(team: Sequence[Member], who: str | None) -> list[Address]:
         whose = "anyone" if who is None else who
         raise UsageError(f"--format email: {TEAM} lists no email for {whose}")
     return found
+
+
+@app.command()
+def draft(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="The deal (id or unique prefix)."),
+    template: str = typer.Argument(..., help="A template of the pipeline: templates/NAME.md."),
+    output: Path = typer.Option(
+        None, "--output", "-o", metavar="FILE.eml", help="Write the draft here (default: stdout)."
+    ),
+) -> None:
+    """Write a message draft (.eml) from a template, addressed to the deal's contact.
+
+    The template's first line is `Subject: …`, then a blank line and the body; `{title}`,
+    `{company}` and any other field of the deal, `{contact.name}`, `{contact.first_name}`,
+    `{rep.name}` and `{rep.first_name}` are filled in (docs/mail.md). A placeholder the deal
+    has no value for is an error naming it. A mail client opens the file as a draft to send.
+    """
+    from pipectl.mail import drafts
+
+    pipeline = open_pipeline(ctx)
+    chosen = drafts.load(pipeline, template)
+    ref = pipeline.resolve(deal)
+    found = drafts.draft(
+        chosen, pipeline.read_deal(ref), pipeline.config.team, str(pipeline.display(ref.path))
+    )
+    if output is None:
+        typer.echo(found.as_string(), nl=False)
+        return
+    write_out(output, found.as_string())
+    typer.echo(f"wrote {output}")
+
+
+def sweep_drafts(
+    pipeline: Pipeline, folder: Path, ids: Sequence[str], deals: Sequence[Deal], dry_run: bool
+) -> Callable[[Sequence[str]], list[str]]:
+    """For `sweep --last-chance --drafts DIR`: refuse before the sweep what a draft of
+    templates/last-chance.md would refuse for the deals it is about to send to (`ids` of
+    `deals`); then the function that writes each one's draft after it (and says what it
+    wrote)."""
+    from pipectl.mail import drafts
+
+    template = drafts.load(pipeline, "last-chance")
+    chosen = [d for d in deals if d.id in set(ids)]
+    # the sweep sets the next step and its due date (the deadline) before the drafts
+    drafts.check(template, chosen, pipeline.config.team, extra=("next_step", "next_step_due"))
+
+    def write(sent: Sequence[str]) -> list[str]:
+        said = []
+        if not dry_run and sent:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot make {folder}: {exc.strerror}") from None
+        for deal_id in sent:
+            path = drafts.path_in(folder, deal_id, template)
+            if dry_run:
+                said.append(f"would write {path}")
+                continue
+            ref = pipeline.resolve(deal_id)
+            where = str(pipeline.display(ref.path))
+            found = drafts.draft(template, pipeline.read_deal(ref), pipeline.config.team, where)
+            write_out(path, found.as_string())
+            said.append(f"wrote {path}")
+        return said
+
+    return write

@@ -89,20 +89,21 @@ def values(deal: Deal, rep: Member | None) -> dict[str, str]:
     return out
 
 
-def fill(template: str, known: Mapping[str, str], where: str) -> str:
+def fill(template: str, known: Mapping[str, str], where: str, first_line: int = 1) -> str:
     """`template` with each `{name}` replaced by its value; a name not in `known` (a field
-    the deal does not have) is an error naming it and the template's line."""
+    the deal does not have) is an error naming it and the template's line (`template`
+    starting on `first_line` of its file)."""
 
     def one(match: re.Match[str]) -> str:
         token = match.group(0)
         if token in ("{{", "}}"):
             return token[0]
         name = match.group(1)
-        line = template.count("\n", 0, match.start()) + 1
+        line = template.count("\n", 0, match.start()) + first_line
         if name is None:
-            raise UsageError(f"{where}:{line}: a lone {token!r} (write {token * 2} for a brace)")
+            raise UsageError(f"a lone {token!r} (write {token * 2} for a brace)", where, line)
         if name not in known:
-            raise UsageError(f"{where}:{line}: placeholder {{{name}}}: the deal has no {name}")
+            raise UsageError(f"placeholder {{{name}}}: the deal has no {name}", where, line)
         return known[name]
 
     return _PLACEHOLDER.sub(one, template)
