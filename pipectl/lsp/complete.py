@@ -25,6 +25,7 @@ from pipectl.lsp.diagnostics import Place
 # A key and the start of its value, at the end of what is left of the cursor (block or flow)
 _KEY_VALUE = re.compile(r"(?:^\s*|[{,]\s*|-\s+)([\w][\w -]*?)\s*:\s+([^,{}\[\]:]*)$")
 _LINE_KEY = re.compile(r"^(\s*)(?:-\s+)?\{?\s*([\w][\w -]*?)\s*:(?:\s|$)")
+_FLOW_PARENT = re.compile(r"^([\w][\w -]*?)\s*:\s*\{(?:[^{}]*,)?\s*$")  # a top-level key's {
 _WORD = re.compile(r"[\w+\-.]*$")
 _CODE = re.compile(r"PL\d{3}")
 # The relative dates offered as they are; any other the user types is turned too
@@ -93,7 +94,11 @@ def cursor(lines: Sequence[str], line: int, character: int, start: int = 1) -> C
         return Cursor(line, character, parent, m.group(1).strip(), m.group(2).lstrip())
     word = _WORD.search(prefix)
     typed = word.group(0) if word else ""
-    before = prefix[: len(prefix) - len(typed)].strip()
+    before = prefix[: len(prefix) - len(typed)]
+    flow = _FLOW_PARENT.match(before)
+    if flow:  # `lint-ignore: {PL`: a key of that key's flow mapping
+        return Cursor(line, character, flow.group(1), None, typed)
+    before = before.strip()
     if before not in ("", "-", "{", "- {") and not before.endswith(","):
         return None  # inside a value that is no key's start: nothing to offer
     return Cursor(line, character, parent, None, typed)

@@ -203,6 +203,11 @@ async def test_completion_of_values(client: LanguageClient, world: Path) -> None
     row = text.split("\n").index(line)
     kinds = [i.label for i in await complete_at(client, path, text, row, len(line))]
     assert kinds[:3] == ["call", "email", "meeting"]
+    line = "lint-ignore: {PL202: shared, PL3"
+    text = PROBLEMS.replace("value: 12000\n", f"value: 12000\n{line}\n")
+    row = text.split("\n").index(line)
+    codes = [i.label for i in await complete_at(client, path, text, row, len(line))]
+    assert "PL301" in codes and "PL202" in codes
     assert TODAY == "2026-12-02"
 
 
