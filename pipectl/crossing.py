@@ -24,8 +24,10 @@ from pipectl.store import Pipeline
 
 FROM_TRAILER, TO_TRAILER = "From-Pipeline", "To-Pipeline"
 _TRAILER_RE = re.compile(r"^Pipectl-(From-Pipeline|To-Pipeline):[ \t]*(\S.*?)[ \t]*$", re.M)
-# a deal crossing pipelines back and forth many times is still one walk; a loop is not
-MAX_HOPS = 64
+# the pipelines one deal's life is read from, at most (each read is a history of its own)
+MAX_PIPELINES = 64
+# the actions whose commit can move a deal between pipelines (crossing.move's)
+CROSSING_ACTIONS = frozenset({"move", "won", "lost"})
 
 
 def name_of(pipeline: Pipeline) -> str:
@@ -97,65 +99,101 @@ def move(
 
 
 def whole_life(pipeline: Pipeline, events: Sequence[Event]) -> list[Event]:
-    """One deal's events in `pipeline` (oldest first), joined with its life in the pipelines
-    it came from and went to; when it crossed, each stage and path is named with its
-    pipeline (`partners/qualifying`), and the crossing is one `moved` event."""
+    """One deal's events in `pipeline` (oldest first), joined with its events in every
+    pipeline a crossing took it to or from (found through the crossing commits' trailers).
+
+    The deal lives in one pipeline at a time: the lists are merged in their own orders, a
+    deletion in one pipeline and a creation in another by one commit (the move, or the undo
+    of one) becoming one `moved` event at that point. When it crossed, each stage and path is
+    named with its pipeline (`partners/qualifying`)."""
     git = pipeline.git
     if git is None or not events:
         return list(events)
+    deal = events[-1].deal
     here = name_of(pipeline)
-    life = [_named(e, here) for e in events]
-    crossed = False
-    for _ in range(MAX_HOPS):  # backwards: where the first event came from
-        first = life[0]
-        came = _crossing(pipeline, first, CREATED, FROM_TRAILER)
-        if came is None:
-            break
-        before = _side(git.root / came, first.deal, first.commit, DELETED)
-        if before is None:
-            break
-        *earlier, gone = [_named(e, came) for e in before]
-        life = [*earlier, _joined(gone, first), *life[1:]]
-        crossed = True
-    for _ in range(MAX_HOPS):  # forwards: where the last event went
-        last = life[-1]
-        went = _crossing(pipeline, last, DELETED, TO_TRAILER)
-        if went is None:
-            break
-        after = _side(git.root / went, last.deal, last.commit, CREATED)
-        if after is None:
-            break
-        arrived, *later = [_named(e, went) for e in after]
-        life = [*life[:-1], _joined(last, arrived), *later]
-        crossed = True
-    return life if crossed else list(events)
+    lives: dict[str, list[Event]] = {here: list(events)}
+    todo = [here]
+    while todo and len(lives) <= MAX_PIPELINES:  # every pipeline a crossing names, once
+        for e in lives[todo.pop()]:
+            if e.kind not in (CREATED, DELETED) or e.action not in CROSSING_ACTIONS:
+                continue
+            found = _trailers(pipeline, e.commit)
+            for name in (found.get(FROM_TRAILER), found.get(TO_TRAILER)):
+                if name is None or name in lives or not _safe(name):
+                    continue
+                root = git.root / name
+                if not (root / "pipeline.yaml").is_file():
+                    continue  # gone from the work tree: its part of the life cannot be read
+                other = Pipeline(root)
+                lives[name] = list(history.read(other.git, other.root).of(deal))
+                todo.append(name)
+    if len(lives) == 1:
+        return list(events)
+    return _merged({n: [_named(e, n) for e in life] for n, life in lives.items() if life})
 
 
-def _crossing(pipeline: Pipeline, e: Event, kind: str, trailer: str) -> str | None:
-    """The other pipeline a crossing event names, when `e` is one (a creation or deletion
-    by a pipectl move whose commit carries the trailer)."""
-    if e.kind != kind or e.action in (None, "add", "rm", "rename", "undo", "import"):
-        return None
+def _merged(lives: dict[str, list[Event]]) -> list[Event]:
+    """The pipelines' lists of one deal's events as one: each in its own order, a deletion
+    and a creation of one commit in two pipelines joined, the earliest free head first."""
+    at = dict.fromkeys(lives, 0)
+    pairs: dict[tuple[str, int], tuple[str, int]] = {}  # a deletion -> its creation elsewhere
+    created = {
+        (e.commit, n): i
+        for n, life in lives.items()
+        for i, e in enumerate(life)
+        if e.kind == CREATED
+    }
+    for n, life in lives.items():
+        for i, e in enumerate(life):
+            if e.kind == DELETED:
+                other = next((m for m in lives if m != n and (e.commit, m) in created), None)
+                if other is not None:
+                    pairs[(n, i)] = (other, created[(e.commit, other)])
+    waiting = {v: k for k, v in pairs.items()}  # a creation waits for its deletion
+    out: list[Event] = []
+    while any(at[n] < len(life) for n, life in lives.items()):
+        heads = [(n, at[n]) for n, life in lives.items() if at[n] < len(life)]
+        free = [h for h in heads if h not in waiting or at[waiting[h][0]] == waiting[h][1]]
+        n, i = min(free or heads, key=lambda h: lives[h[0]][h[1]].date)
+        if (n, i) in waiting and at[waiting[(n, i)][0]] == waiting[(n, i)][1]:
+            n, i = waiting[(n, i)]  # the deletion comes first: the pair is one event
+        e = lives[n][i]
+        at[n] += 1
+        pair = pairs.get((n, i))
+        if pair is not None and at[pair[0]] == pair[1]:
+            out.append(_joined(e, lives[pair[0]][pair[1]]))
+            at[pair[0]] += 1
+        else:
+            out.append(e)
+    return out
+
+
+def others(pipeline: Pipeline, sha: str) -> list[Pipeline]:
+    """The other pipelines a crossing commit moved a deal between (none for any other
+    commit): what `pipectl undo` of that move may write into besides `pipeline`."""
+    if pipeline.git is None:
+        return []
+    found = _trailers(pipeline, sha)
+    out = []
+    for key in (FROM_TRAILER, TO_TRAILER):
+        name = found.get(key)
+        if name is None or not _safe(name):
+            continue
+        root = pipeline.git.root / name
+        if (root / "pipeline.yaml").is_file() and root.resolve() != pipeline.root.resolve():
+            out.append(Pipeline(root))
+    return out
+
+
+def _trailers(pipeline: Pipeline, sha: str) -> dict[str, str]:
     assert pipeline.git is not None
-    message = pipeline.git.run(["show", "-s", "--format=%B", e.commit], check=False).stdout
-    found = {m.group(1): m.group(2) for m in _TRAILER_RE.finditer(message or "")}
-    other = found.get(trailer)
-    if other is None or ".." in Path(other).parts or Path(other).is_absolute():
-        return None
-    return other
+    message = pipeline.git.run(["show", "-s", "--format=%B", sha], check=False).stdout
+    return {m.group(1): m.group(2) for m in _TRAILER_RE.finditer(message or "")}
 
 
-def _side(root: Path, deal: str, sha: str, kind: str) -> list[Event] | None:
-    """The deal's events in the pipeline at `root`: up to its `kind` event at commit `sha`
-    (DELETED: the life before it left) or from it on (CREATED: the life after it came)."""
-    if not (root / "pipeline.yaml").is_file():
-        return None  # that pipeline is gone from the work tree: its life cannot be read here
-    other = Pipeline(root)
-    events = list(history.read(other.git, other.root).of(deal))
-    at = next((i for i, e in enumerate(events) if e.commit == sha and e.kind == kind), None)
-    if at is None:
-        return None
-    return events[: at + 1] if kind == DELETED else events[at:]
+def _safe(name: str) -> bool:
+    """A trailer's pipeline folder that stays inside the work tree."""
+    return ".." not in Path(name).parts and not Path(name).is_absolute()
 
 
 def _named(e: Event, name: str) -> Event:

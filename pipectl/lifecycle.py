@@ -169,6 +169,9 @@ def undo(pipeline: Pipeline, plan: UndoPlan) -> Outcome:
         if pipeline.git is None or _head(pipeline.git) != plan.head:
             raise UsageError("not undoing: a commit was made meanwhile; run pipectl undo again")
         ch.force = True  # the deal as it was: lint flags what it lacks, as it did then
+        from pipectl import crossing  # a move between pipelines writes back into both
+
+        ch.also.extend(crossing.others(pipeline, plan.sha))
         for path, data in plan.files:
             if data is None:
                 ch.delete(path)

@@ -326,3 +326,30 @@ def test_discovery_finds_nested_pipelines_but_not_inside_one_or_hidden(tmp_path:
     assert workspace.find(root / "a" / "won") == found  # from inside a pipeline, the same
     empty = make_repo(tmp_path / "empty")
     assert workspace.find(empty) is None
+
+
+def test_a_deal_back_and_forth_and_an_undone_crossing_are_one_life(space: Path) -> None:
+    partners, sales = space / "partners", space / "sales"
+    add(partners, "Wayne Enterprises deal", "--value", "800", "--owner", "di")
+    assert run(partners, "move", "wayne", "sales/qualifying")[0] == 0
+    code, out = run(sales, "undo")  # takes the move back in both pipelines, one commit
+    assert code == 0, out
+    assert (partners / "prospecting" / "wayne-enterprises-deal.md").exists()
+    assert not (sales / "qualifying" / "wayne-enterprises-deal.md").exists()
+    assert run(partners, "move", "wayne", "sales/qualifying")[0] == 0
+    assert run(sales, "log", "wayne", "call", "Pricing call with procurement")[0] == 0
+    assert run(sales, "move", "wayne", "partners/qualifying")[0] == 0
+
+    events = history(partners, "wayne")
+    assert [(e["kind"], e["from_stage"], e["stage"]) for e in events] == [
+        ("created", None, "partners/prospecting"),
+        ("moved", "partners/prospecting", "sales/qualifying"),
+        ("moved", "sales/qualifying", "partners/prospecting"),  # the undo
+        ("moved", "partners/prospecting", "sales/qualifying"),
+        ("logged", None, "sales/qualifying"),
+        ("moved", "sales/qualifying", "partners/qualifying"),
+    ]
+    path = "partners/qualifying/wayne-enterprises-deal.md"
+    follow = git(space, "log", "--follow", "--format=%H", "--", path).split()[::-1]
+    assert [e["commit"] for e in events] == follow
+    assert history(space / "sales", "wayne-enterprises-deal") == events
