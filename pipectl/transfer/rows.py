@@ -26,7 +26,7 @@ from pipectl.transfer.mapping import (
     build,
     cell_currency,
     convert,
-    fold_contacts,
+    fold_entries,
     load_mapping,
     parse_assignment,
 )
@@ -115,7 +115,7 @@ def _row(
             values[key] = convert(key, raw, mapping.dates, declared.get(key), dot_groups)
         except ValueError as exc:
             raise ValueError(f"{src.label}: {exc}") from None
-    fold_contacts(values)  # several contact columns are one `contacts:` list
+    fold_entries(values)  # several contact (or line item) columns are one list
     _value_currency(values, mapping, cells, pipeline.config.currency)
     stage = stage_of(special.get("stage"))
     deal_id = _deal_id(special.get("id"), values.get("title"))
