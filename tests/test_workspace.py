@@ -353,3 +353,24 @@ def test_a_deal_back_and_forth_and_an_undone_crossing_are_one_life(space: Path) 
     follow = git(space, "log", "--follow", "--format=%H", "--", path).split()[::-1]
     assert [e["commit"] for e in events] == follow
     assert history(space / "sales", "wayne-enterprises-deal") == events
+
+
+def test_a_broken_pipeline_or_no_pipeline_is_one_line_and_exit_2(
+    space: Path, tmp_path: Path
+) -> None:
+    config = space / "partners" / "pipeline.yaml"
+    config.write_text(config.read_text() + "stages: [\n")
+    for args in (
+        ("list", "--all"),
+        ("lint", "--all"),
+        ("report", "--all"),
+        ("search", "--all", "x"),
+    ):
+        code, out = run(space, *args)
+        assert code == 2, (args, out)
+        assert out.startswith("pipectl: error: ") and out.count("\n") == 1
+        assert "partners/pipeline.yaml:" in out
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()
+    code, out = run(lonely, "list", "--all")
+    assert code == 2 and "no pipelines in or below" in out and out.count("\n") == 1
