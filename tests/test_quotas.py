@@ -309,3 +309,12 @@ def test_the_worked_quota_example_in_docs_forecast_md(tmp_path: Path) -> None:
     )
     assert q4["total"] == 130000
     assert "a total of 130,000" in DOC
+
+
+def test_quotas_convert_into_the_reports_currency(built: Path) -> None:
+    # quotas are in the base currency (USD); in EUR at 1.25 USD per EUR each is 0.8 of it
+    rows = {(q["owner"], q["period"]): q for q in report(built, "--currency", "EUR")["quotas"]}
+    alice = rows[("alice", "2026-Q4")]
+    assert alice["quota"] == 80000
+    assert alice["won"] == 30000 / 1.25 + 8000  # the EUR deal is in EUR already
+    assert alice["attainment"] == round((24000 + 8000) / 80000, 4)

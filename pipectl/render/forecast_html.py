@@ -7,6 +7,9 @@ one of the report's, with its exact value in a data attribute that tests compare
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from pipectl.quotas import CategoryRow
 from pipectl.render.svg import PALETTE, attr, e, legend, vstacked
 from pipectl.render.text import money
 from pipectl.report import Report
@@ -50,14 +53,18 @@ def quota_tiles(fig: Report) -> str:
 
 
 def category_bars(fig: Report) -> str:
-    """The forecast by category per quarter as stacked bars (won, commit, best case, then
-    pipeline), the running total of won + commit + best case above each bar."""
-    rows = fig.categories_by_quarter
+    """The forecast by category per quarter, then per month, as stacked bars (won, commit,
+    best case, then pipeline), the running total of won + commit + best case above each."""
+    keys = legend([(n.replace("_", " "), c) for n, c in (*_PARTS, _PIPELINE)])
+    by_quarter = _bars(fig.categories_by_quarter, "forecast-categories")
+    by_month = _bars(fig.categories_by_month, "forecast-categories-month")
+    return f'{keys}{by_quarter}<p class="sub">by month</p>{by_month}'
+
+
+def _bars(rows: Sequence[CategoryRow], chart: str) -> str:
     parts = [
         (name, [float(getattr(r, name)) for r in rows], color)
         for name, color in (*_PARTS, _PIPELINE)
     ]
     totals = [f"Σ {money(r.running_total)}" for r in rows]
-    chart = vstacked([r.period for r in rows], parts, "forecast-categories", totals)
-    keys = legend([(n.replace("_", " "), c) for n, c in (*_PARTS, _PIPELINE)])
-    return keys + chart
+    return vstacked([r.period for r in rows], parts, chart, totals)

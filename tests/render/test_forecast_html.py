@@ -71,9 +71,17 @@ def test_quota_tiles_show_the_reports_quota_rows(page: dict) -> None:
 def test_category_bars_stack_the_reports_categories(page: dict) -> None:
     dom = page["dom"]
     svgs = [a for tag, a in dom.elements if tag == "svg"]
-    assert any(a.get("data-chart") == "forecast-categories" for a in svgs)
-    bars = [a for tag, a in dom.elements if tag == "g" and "data-label" in a]
-    rects = [a for tag, a in dom.elements if tag == "rect" and "data-part" in a]
+    charts = [a.get("data-chart") for a in svgs]
+    assert "forecast-categories" in charts and "forecast-categories-month" in charts
+    chart = None
+    bars, rects = [], []
+    for tag, a in dom.elements:  # the first chart's: by quarter
+        if tag == "svg":
+            chart = a.get("data-chart")
+        elif chart == "forecast-categories" and tag == "g" and "data-label" in a:
+            bars.append(a)
+        elif chart == "forecast-categories" and tag == "rect" and "data-part" in a:
+            rects.append(a)
     quarters = page["figures"]["forecast_categories"]["quarter"]
     assert [json.loads(b["data-label"]) for b in bars] == [q["period"] for q in quarters]
     parts = ("won", "commit", "best_case", "pipeline")
