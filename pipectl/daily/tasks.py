@@ -139,12 +139,8 @@ def snooze(
 ) -> Outcome:
     """Snooze an open deal until `until` (after today): the time rules are silent for it
     before that day. Sets `snoozed_until` and `snooze_reason` (a former reason goes)."""
-    if until <= today:
-        raise UsageError(f"--until {until} is not after today ({today}): a snooze ends later")
-    reason = (reason or "").strip() or None
-    if reason is not None and ("\n" in reason or "\r" in reason):
-        raise UsageError("--reason is one line")
-    changes: dict[str, Any] = {kernel.SNOOZED_UNTIL: until, kernel.SNOOZE_REASON: reason or REMOVE}
+    changes = snooze_changes(until, today, reason)
+    reason = changes[kernel.SNOOZE_REASON] if changes[kernel.SNOOZE_REASON] is not REMOVE else None
     with pipeline.change(commit) as ch:
         ref, _deal = _open_deal(pipeline, ref_text)
         text = pipeline.read_text(ref)
@@ -157,6 +153,17 @@ def snooze(
     if 0 < limit < (until - today).days:
         note = f"; longer than snooze.max_days ({limit}): lint flags it (PL308)"
     return Outcome(ref, ch.committed, f"snoozed {ref.id} until {until}{why}{note}")
+
+
+def snooze_changes(until: dt.date, today: dt.date, reason: str | None = None) -> dict[str, Any]:
+    """The fields `snooze` sets, checked as it checks them (the editor's "snooze" action's
+    edit too): `snoozed_until`, and `snooze_reason` or its removal."""
+    if until <= today:
+        raise UsageError(f"--until {until} is not after today ({today}): a snooze ends later")
+    reason = (reason or "").strip() or None
+    if reason is not None and ("\n" in reason or "\r" in reason):
+        raise UsageError("--reason is one line")
+    return {kernel.SNOOZED_UNTIL: until, kernel.SNOOZE_REASON: reason or REMOVE}
 
 
 def unsnooze(pipeline: Pipeline, ref_text: str, commit: bool = True) -> Outcome:

@@ -1,9 +1,9 @@
 """Code actions: the new text of a deal as pipectl's own operations would write it.
 
 Each action is the text edit of an operation (`ops.touchpoint`/`ops.logged` for log,
-`ops.next_step_changes` for next, `dealedit.set_fields` for set) run on the editor's buffer,
-so the bytes are the CLI's. Nothing is written here: the server hands the text to the
-editor as a workspace edit.
+`ops.next_step_changes` for next, `daily.tasks.snooze_changes` for snooze,
+`dealedit.set_fields` for set) run on the editor's buffer, so the bytes are the CLI's.
+Nothing is written here: the server hands the text to the editor as a workspace edit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from pipectl import ops, schema
 from pipectl.config import Config
+from pipectl.daily.tasks import snooze_changes
 from pipectl.deal import Deal, DealText, decode, parse_deal, split
 from pipectl.dealedit import set_fields
 from pipectl.errors import PipectlError
@@ -23,6 +24,7 @@ from pipectl.lint.suppress import KEY as IGNORE_KEY
 from pipectl.lsp.diagnostics import Place
 from pipectl.store import Pipeline, check_write
 
+SNOOZE_DAYS = 14  # "snooze 2 weeks": as `pipectl snooze DEAL --until +2w`
 NEXT_DUE_DAYS = 7  # "set next step due": a week from today, as `pipectl next --due +1w`
 REASON = "why this deal is an exception"  # the reason a lint-ignore starts with, to be typed over
 FOLLOW_UP = "follow-up"  # the summary of a touchpoint logged from a deal with no next step
@@ -41,7 +43,7 @@ def actions(where: Place, text: str, codes: Iterable[str], today: dt.date) -> li
     except PipectlError:
         return []  # a buffer lint cannot read: its diagnostics say why, there is nothing to edit
     found: list[Action] = []
-    for make in (_log_today, _next_due, _missing, _ignore):
+    for make in (_log_today, _next_due, _snooze, _missing, _ignore):
         for title, edit in make(pipeline.config, deal, doc, set(codes), today):
             try:  # what the operation refuses, or the write after it would, is not offered
                 new = edit().render()
@@ -76,6 +78,17 @@ def _next_due(
     due = today + dt.timedelta(days=NEXT_DUE_DAYS)
     changes = ops.next_step_changes(step, due)
     return [(f"Set next step due {due.isoformat()}", _setting(doc, changes))]
+
+
+def _snooze(
+    config: Config, deal: Deal, doc: DealText, codes: set[str], today: dt.date
+) -> list[tuple[str, Edit]]:
+    stage = config.stage(deal.stage)
+    if stage is None or not stage.is_open:
+        return []  # `snooze` refuses a won or lost deal
+    until = today + dt.timedelta(days=SNOOZE_DAYS)
+    changes = snooze_changes(until, today)
+    return [(f"Snooze 2 weeks (until {until.isoformat()})", _setting(doc, changes))]
 
 
 def _missing(

@@ -290,6 +290,9 @@ async def test_code_actions_write_the_clis_bytes(
     assert made["Add missing required field created"] == cli_writes(
         "set", "acme", "created=2026-11-20"
     )
+    assert made["Snooze 2 weeks (until 2026-12-16)"] == cli_writes(
+        "snooze", "acme", "--until", "+2w"
+    )
     reason = "lint-ignore.PL202=why this deal is an exception"
     assert made["Add lint-ignore for PL202 (no-owner)"] == cli_writes("set", "acme", reason)
     assert path.read_text(encoding="utf-8") == PROBLEMS  # applied by the editor, not the server
