@@ -124,7 +124,14 @@ def load_config(path: Path) -> Config:
 def config_from_bytes(content: bytes, path: Path) -> Config:
     """pipeline.yaml from its bytes (as git stored them, for `--as-of`), validated as
     `load_config` validates the file at `path`."""
-    shown = _display(path)
+    data, text = yaml_mapping(content, _display(path))
+    return parse_config(data, path, text)
+
+
+def yaml_mapping(content: bytes, shown: Path) -> tuple[dict[str, Any], str]:
+    """A YAML file of settings (pipeline.yaml, a workspace's pipectl.yaml) from its bytes:
+    its mapping (empty for an empty file) and its text; a ConfigError with the line when it
+    is not UTF-8, not YAML, or not a mapping."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -140,7 +147,7 @@ def config_from_bytes(content: bytes, path: Path) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError("must be a mapping of keys to values", shown, 1)
-    return parse_config(data, path, text)
+    return data, text
 
 
 def _read_capped(path: Path, shown: Path) -> bytes:

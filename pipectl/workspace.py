@@ -16,8 +16,7 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pipectl import yamlio
-from pipectl.config import CONFIG_FILE
+from pipectl.config import CONFIG_FILE, yaml_mapping
 from pipectl.configspec import Invalid, SpecEntry, Stage
 from pipectl.errors import ConfigError, UsageError
 from pipectl.figures import Money, num
@@ -154,19 +153,7 @@ def load(root: Path) -> Workspace:
     path = root / WORKSPACE_FILE
     shown = _display(path)
     data = read_regular(path, shown, follow=False, limit=MAX_WORKSPACE_BYTES, kind=WORKSPACE_FILE)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 ({exc.reason})", shown) from None
-    try:
-        parsed = yamlio.load(text) if text.strip() else {}
-    except yamlio.YAMLError as exc:
-        line, _col, problem = yamlio.error_position(exc)
-        where = None if line is None else line + 1
-        raise ConfigError(f"invalid YAML: {problem}", shown, where) from None
-    parsed = {} if parsed is None else parsed
-    if not isinstance(parsed, dict):
-        raise ConfigError("must be a mapping of keys to values", shown, 1)
+    parsed, text = yaml_mapping(data, shown)
     known = {e.key for e in WORKSPACE_SPEC}
     for key in parsed:
         if key not in known:
