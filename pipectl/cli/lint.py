@@ -140,7 +140,7 @@ def _pipeline_for(ctx: typer.Context, paths: list[Path]) -> tuple[Pipeline, set[
     from pipectl.store import Pipeline, find_root
 
     if not paths:
-        return Pipeline.open(start_dir(ctx)), None
+        return open_pipeline(ctx), None  # from a workspace's root: -C or --all
     base = start_dir(ctx)
     roots: dict[Path, list[Path]] = {}
     whole: set[Path] = set()
@@ -161,7 +161,10 @@ def _pipeline_for(ctx: typer.Context, paths: list[Path]) -> tuple[Pipeline, set[
         raise UsageError("none of the given files is inside a pipeline (no pipeline.yaml above)")
     if len(roots) > 1:
         listed = ", ".join(str(r) for r in roots)
-        raise UsageError(f"the paths belong to several pipelines ({listed}): lint one at a time")
+        raise UsageError(
+            f"the paths belong to several pipelines ({listed}): lint one at a time, or the "
+            "whole workspace with --all"
+        )
     root, files = next(iter(roots.items()))
     return Pipeline(root), (None if root in whole else set(files))
 
