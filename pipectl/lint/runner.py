@@ -55,11 +55,12 @@ def run(
 ) -> LintResult:
     """Lint a pipeline: `select`/`ignore` take codes, prefixes ("PL3") or names; `arrivals`:
     git's, when the caller read them already (the board: one `git log` for both); `unsaved`:
-    deal files read from these bytes instead of the disk, by pipeline-relative posix path (an
-    editor's buffers, `pipectl lsp`; pipeline.yaml among them when `pipeline`'s config was
-    read from them, which no stored result may then stand for); `focus`: read only the unsaved files and the files of
-    their ids (PL104's other copies), not the whole pipeline: their findings are the same
-    (tests/lsp/test_focus.py), the other files' and pipeline.yaml's are not those of the run."""
+    deal files read from these bytes instead of the disk, by pipeline-relative posix path
+    (an editor's buffers, `pipectl lsp`; pipeline.yaml among them when `pipeline`'s config
+    was read from them, which no stored result may then stand for); `focus`: read only the
+    unsaved files and the files of their ids (PL104's other copies), not the whole pipeline:
+    their findings are the same (tests/lsp/test_focus.py), the other files' and
+    pipeline.yaml's are not those of the run."""
     config = pipeline.config
     validation.ensure_valid(config)
     chosen = tuple(r for r in select_rules(select, ignore) if settings.enabled_anywhere(config, r))
@@ -135,9 +136,9 @@ def _namesakes(
     result = LoadResult()
     for rel in unsaved:
         for ref in pipeline.exact(Path(rel).stem):
-            if ref.stage not in read:
-                continue
             shown = ref.path.relative_to(pipeline.root)
+            if ref.stage not in read or shown.as_posix() in unsaved:
+                continue  # a buffer's own file is read from the buffer
             try:
                 result.deals.append(parse_deal(pipeline.read_bytes(ref), shown, ref.stage))
             except DealError as exc:

@@ -17,6 +17,7 @@ from lsprotocol import types
 from pipectl import lint
 from pipectl.config import CONFIG_FILE, Config, config_from_bytes
 from pipectl.errors import ConfigError, PipectlError
+from pipectl.history import Arrivals, read_arrivals
 from pipectl.lint.model import Finding
 from pipectl.store import Pipeline, find_root
 
@@ -70,13 +71,32 @@ def findings(where: Place, text: str, today: dt.date) -> tuple[Finding, ...]:
             # pipeline.yaml as unsaved: the findings of the config on disk are not replayed
             result = lint.run(Pipeline(where.root, config), today, unsaved={where.rel: data})
         else:
-            result = lint.run(Pipeline(where.root), today, unsaved={where.rel: data}, focus=True)
+            pipeline = Pipeline(where.root)
+            result = lint.run(
+                pipeline, today, arrivals=_arrivals(pipeline), unsaved={where.rel: data}, focus=True
+            )
     except ConfigError as exc:
         return (_config_finding(where, exc),)
     return tuple(f for f in result.findings if f.path == where.rel)
 
 
 CONFIG_CODE = "config"
+
+# When each file entered its folder, by pipeline root, for the commit HEAD was at: git's
+# history changes only with HEAD, and a keystroke must not read it again
+_ARRIVALS: dict[Path, tuple[str, Arrivals]] = {}
+
+
+def _arrivals(pipeline: Pipeline) -> Arrivals | None:
+    """The pipeline's arrivals, read again only when HEAD moved (None: lint reads them if a
+    rule asks, as when HEAD cannot be told from git's files)."""
+    head = pipeline.git.head_commit() if pipeline.git is not None else None
+    if head is None:
+        return None
+    known = _ARRIVALS.get(pipeline.root)
+    if known is None or known[0] != head:
+        known = _ARRIVALS[pipeline.root] = (head, read_arrivals(pipeline.git, pipeline.root))
+    return known[1]
 
 
 def _config_finding(where: Place, exc: ConfigError) -> Finding:

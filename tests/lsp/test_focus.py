@@ -69,3 +69,18 @@ def test_a_config_read_from_a_buffer_is_never_replayed(
     config = config_from_bytes(quiet, example / "pipeline.yaml")
     again = lint.run(Pipeline(example, config), TODAY, unsaved={"pipeline.yaml": quiet})
     assert "PL303" not in {f.code for f in again.findings}
+
+
+def test_arrivals_are_read_again_only_when_head_moves(example: Path) -> None:
+    """The server's keystrokes share git's arrivals until a commit moves HEAD."""
+    from pipectl.lsp import diagnostics
+
+    first = diagnostics._arrivals(Pipeline(example))
+    assert first is not None and diagnostics._arrivals(Pipeline(example)) is first
+    (example / "prospecting" / "new-lead.md").write_text("---\ntitle: New\n---\n", "utf-8")
+    git(example, "add", "-A")
+    git(example, "commit", "-q", "-m", "new lead")
+    again = diagnostics._arrivals(Pipeline(example))
+    assert again is not first and again is not None
+    rel = "prospecting/new-lead.md"
+    assert again.get(rel) is not None and first.get(rel) is None
