@@ -86,6 +86,12 @@ BUILTIN: tuple[FieldDecl, ...] = (
         builtin=True,
     ),
     FieldDecl(
+        "domains",
+        "list",
+        "The company's email domains (`acme.example`), for `pipectl ingest` (docs/mail.md).",
+        builtin=True,
+    ),
+    FieldDecl(
         "owner", "text", "The rep who answers for the deal (a `team:` handle).", builtin=True
     ),
     FieldDecl(

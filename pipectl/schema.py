@@ -28,6 +28,10 @@ from pipectl.fieldtypes import (
 
 # The id of the deal schema (a URN: it names the schema, nothing is fetched from it).
 SCHEMA_ID = "urn:pipectl:schema:deal"
+# What a touchpoint `pipectl ingest` logged keeps of its source (docs/mail.md): whether the
+# rep sent the message or received it, and the message's or the event's id.
+DIRECTIONS = ("sent", "received")
+SOURCE_IDS = ("message_id", "event_id")
 
 _UNMET_WORDS = {"", "no", "false", "n", "off", "none", "unknown", "?", "tbd"}
 
@@ -201,6 +205,13 @@ class Schema:
         summary = item.get("summary")
         if isinstance(summary, Mapping | list):
             return "summary must be text"
+        direction = item.get("direction")
+        if direction is not None and direction not in DIRECTIONS:
+            return f"direction {show(direction)} is not one of {', '.join(DIRECTIONS)}"
+        for key in SOURCE_IDS:
+            value = item.get(key)
+            if value is not None and (not isinstance(value, str) or not value.isprintable()):
+                return f"{key} must be text on one line"
         return None
 
     def _contacts(self, raw: Any) -> Iterator[Problem]:
@@ -333,6 +344,8 @@ class Schema:
                     "date": {"type": "string", "format": "date"},
                     "kind": words(cfg.touchpoint_kinds),
                     "summary": text,
+                    "direction": {"enum": [*DIRECTIONS, None]},
+                    **{key: text for key in SOURCE_IDS},
                     "outcome": {**words(cfg.touchpoint_outcomes)}
                     if not cfg.touchpoint_outcomes
                     else {"enum": [*cfg.touchpoint_outcomes, None]},
@@ -401,6 +414,13 @@ class Schema:
             "## Dates in order",
             "",
             "`closed`, `stage_entered` and every touchpoint's date may not be before `created`.",
+            "",
+            "## Touchpoints from mail and calendars",
+            "",
+            "A touchpoint `pipectl ingest` logs also keeps `direction` (`sent` or `received`) and "
+            "the id it came from, `message_id` (an email's Message-ID) or `event_id` (an event's "
+            "UID, `UID/RECURRENCE-ID` for one occurrence), each text on one line; `domains` lists "
+            "the company's email domains it matches messages by (docs/mail.md).",
             "",
             "## Contacts",
             "",

@@ -20,11 +20,13 @@ from pipectl.errors import DealError, UsageError
 from pipectl.mail.invites import Event
 from pipectl.mail.matching import Book, book
 from pipectl.mail.messages import Mail
+from pipectl.schema import DIRECTIONS, SOURCE_IDS
 from pipectl.store import DealRef, Pipeline
 
 # The touchpoint keys that carry where a touchpoint came from (docs/mail.md).
-MESSAGE_ID, EVENT_ID, DIRECTION = "message_id", "event_id", "direction"
-SENT, RECEIVED = "sent", "received"
+MESSAGE_ID, EVENT_ID = SOURCE_IDS
+DIRECTION = "direction"
+SENT, RECEIVED = DIRECTIONS
 EMAIL, MEETING = "email", "meeting"
 REPLIED, NO_REPLY = "replied", "no-reply"
 

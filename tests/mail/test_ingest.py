@@ -344,3 +344,18 @@ def test_bad_paths_are_one_line_errors(sales_cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1].startswith("pipectl: error:")
     assert "nope: no such file or folder" in result.output
+
+
+def test_the_schema_checks_what_ingest_keeps(sales_cli: Cli, sales: Path, write_deal) -> None:
+    write_deal(
+        sales,
+        "prospecting",
+        "odd",
+        "---\ntitle: Odd\ncreated: 2026-11-01\ndomains: [odd.example]\ntouchpoints:\n"
+        "  - {date: 2026-11-02, kind: email, summary: x, direction: sideways}\n"
+        "  - {date: 2026-11-03, kind: email, summary: y, message_id: [1, 2]}\n---\n",
+    )
+    result = sales_cli("lint", "--select", "PL103", "--today", "2026-12-01")
+    assert "touchpoint 1: direction 'sideways' is not one of sent, received" in result.output
+    assert "touchpoint 2: message_id must be text on one line" in result.output
+    assert "domains" not in result.output
