@@ -48,6 +48,7 @@ from pipectl.owners import owner_filter, owner_key, owner_label, owner_matches
 from pipectl.quotas import Attainment, CategoryRow, category_rows, quota_rows, score
 from pipectl.rates import Converter, Rates, deal_currency, norm
 from pipectl.recurring import Recurring, recurring
+from pipectl.trends import Activity, Trends, trends
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class Report:
     categories_by_month: tuple[CategoryRow, ...] = ()
     categories_by_quarter: tuple[CategoryRow, ...] = ()
     recurring: Recurring | None = None
+    trends: Trends | None = None  # with report(weeks=N): week by week (pipectl/trends.py)
 
 
 def velocity(open_count: int, outcomes: Outcomes) -> Velocity:
@@ -181,6 +183,8 @@ def report(
     owner: str | None = None,
     rates: Rates | None = None,
     currency: str | None = None,
+    weeks: int = 0,
+    activity: Activity | None = None,
 ) -> Report:
     """Every figure of `pipectl report`, over the deals (of `owner`, when given), every amount
     in `currency` (default the base currency) through the rate table `rates`."""
@@ -240,6 +244,7 @@ def report(
         categories_by_month=category_rows(scored, today, "month"),
         categories_by_quarter=category_rows(scored, today, "quarter"),
         recurring=revenue,
+        trends=trends(all_lives, config, today, weeks, activity or Activity()) if weeks else None,
     )
 
 
@@ -351,6 +356,7 @@ def report_json(r: Report) -> dict[str, Any]:
         "recurring": None
         if r.recurring is None
         else {**_keys(r.recurring, "won"), "won": [_keys(m) for m in r.recurring.won]},
+        "trends": None if r.trends is None else trends_json(r.trends),
         "forecast_categories": {
             "month": [_amounts(c) for c in r.categories_by_month],
             "quarter": [_amounts(c) for c in r.categories_by_quarter],
@@ -375,4 +381,29 @@ def _owner_json(o: OwnerFigures) -> dict[str, Any]:
         **_keys(o.outcomes, "avg_won_value", "cycle_count"),
         "lost_reasons": {x.reason: x.count for x in o.lost_reasons},
         "velocity_per_day": o.velocity_per_day,
+    }
+
+
+def trends_json(t: Trends) -> dict[str, Any]:
+    """The trends as `report --json --weeks N` prints them under `trends`."""
+    return {
+        "weeks": [
+            {
+                "week": w.start.isoformat(),
+                **_keys(w, "start", "stages"),
+                "stages": {s.stage: _keys(s, "stage") for s in w.stages},
+            }
+            for w in t.weeks
+        ],
+        "stage_time": [_keys(q) for q in t.stage_time],
+        "activity": [
+            {
+                "week": a.start.isoformat(),
+                "rep": a.rep,
+                "count": a.count,
+                "kinds": dict(a.kinds),
+                "outcomes": dict(a.outcomes),
+            }
+            for a in t.activity
+        ],
     }

@@ -71,6 +71,7 @@ JSON_KEYS = (
     "owners",
     "quotas",
     "recurring",
+    "trends",
     "forecast_categories",
 )
 # The keys of each part, picked out of the JSON by a function of it.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import AsOfOpt, TodayOpt, as_of, open_pipeline, warn, window
+from pipectl.cli.common import AllOpt, AsOfOpt, TodayOpt, as_of, open_pipeline, warn, window
 
 if TYPE_CHECKING:
     from pipectl import report as report_mod
@@ -35,20 +35,31 @@ def history(
     since: str = SinceOpt,
     until: str = UntilOpt,
     as_json: bool = JsonOpt,
+    all_pipelines: bool = AllOpt,
 ) -> None:
     """Show the audit trail from git: created, moved, logged, edited — who and when.
 
     Follows a deal across its moves between stage folders, and shows commits made by hand
     (a `git mv`, an edit in an editor) as well as pipectl's own. Reads git in one pass. For
     one DEAL, every changed field with its old → new value, and its whole life across the
-    pipelines of a workspace it moved between (stages then named PIPELINE/STAGE).
+    pipelines of a workspace it moved between (stages then named PIPELINE/STAGE). --all:
+    every pipeline's events, oldest first, each stage named PIPELINE/STAGE (with DEAL: the
+    deal looked up in every pipeline).
     """
     from pipectl import history as hist_mod
     from pipectl.errors import UsageError
     from pipectl.jsonout import dumps
     from pipectl.render.report import event_json, history_text
 
-    pipeline = open_pipeline(ctx)
+    if all_pipelines:
+        from pipectl.cli.workspace import history_all, holder
+
+        if deal is None:
+            history_all(ctx, window(since, until), as_json)
+            return
+        pipeline = holder(ctx, deal)
+    else:
+        pipeline = open_pipeline(ctx)
     if pipeline.git is None:
         raise UsageError("not inside a git repository: there is no history to show")
     start, end = window(since, until)
@@ -120,6 +131,16 @@ def report(
         metavar="CODE",
         help="Every amount in this currency, through rates.csv (default: base_currency).",
     ),
+    weeks: int = typer.Option(
+        None,
+        "--weeks",
+        metavar="N",
+        min=1,
+        max=520,
+        help="Add the trends of the last N weeks: open deals per stage, new deals, slipped "
+        "close dates, touchpoints per rep, median days in stage per quarter (the dashboard "
+        "shows 12 unless told; docs/review.md).",
+    ),
     all_pipelines: bool = typer.Option(
         False,
         "--all",
@@ -155,7 +176,11 @@ def report(
         report_all(ctx, figures_of, (since, until, owner, today, as_of_day, currency), as_json)
         return
     pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
-    figures = figures_of(pipeline, now, since, until, owner, currency)
+    if weeks is None and html is not None:
+        from pipectl.trends import DEFAULT_WEEKS
+
+        weeks = DEFAULT_WEEKS
+    figures = figures_of(pipeline, now, since, until, owner, currency, weeks or 0)
     if html is not None:
         from pipectl.errors import UsageError
         from pipectl.render.html import dashboard
@@ -182,8 +207,10 @@ def figures_of(
     until: str | None,
     owner: str | None,
     currency: str | None,
+    weeks: int = 0,
 ) -> report_mod.Report:
-    """The report of one pipeline as `pipectl report` computes it (`report --all` too)."""
+    """The report of one pipeline as `pipectl report` computes it (`report --all` too);
+    `weeks`: with the trends of that many weeks, whose slips and touchpoints git tells."""
     from concurrent.futures import ThreadPoolExecutor
 
     from pipectl import history as hist_mod
@@ -204,8 +231,31 @@ def figures_of(
         from pipectl.errors import UsageError
 
         raise UsageError(f"--currency {currency}: {rates.path} has no rate for it on {now}")
+    activity = _activity(pipeline, now, weeks) if weeks else None
     return report_mod.report(
-        loaded.deals, pipeline.config, hist, now, start, end, owner, rates, currency
+        loaded.deals, pipeline.config, hist, now, start, end, owner, rates, currency, weeks,
+        activity,
+    )  # fmt: skip
+
+
+def _activity(pipeline: Pipeline, now: dt.date, weeks: int) -> Any:
+    """The slipped close dates and the logged touchpoints of the trend window, as
+    `pipectl changes` reads them from the same commits; none without git."""
+    from pipectl import changes
+    from pipectl.errors import UsageError
+    from pipectl.trends import Activity, window
+
+    if pipeline.git is None:
+        return Activity()
+    first, last = window(now, weeks)
+    try:
+        span = changes.window(pipeline.git, first, last)
+    except UsageError:  # the weeks end before the first commit: git has nothing to tell
+        return Activity()
+    found = changes.read(pipeline, span, lambda d, c: None)
+    return Activity(
+        tuple(c.date.date() for c in found.changes if c.kind == changes.SLIPPED),
+        tuple((entry.rep, entry.touchpoint) for entry in found.logged),
     )
 
 

@@ -192,6 +192,7 @@ def report_text(fig: Report) -> str:
         parts += ["", "Forecast by expected close", table(headers, rows)]
     parts += quota_lines(fig)
     parts += recurring_lines(fig)
+    parts += trend_lines(fig)
     note = " (partial)" if fig.partial else ""
     rows = [
         [
@@ -278,6 +279,35 @@ def quota_lines(fig: Report) -> list[str]:
         headers = ["QUARTER", "WON", "COMMIT", "BEST CASE", "PIPELINE", "RUNNING TOTAL"]
         lines += ["", "Forecast by category (running total: won + commit + best case)"]
         lines.append(table(headers, rows))
+    return lines
+
+
+def trend_lines(fig: Report) -> list[str]:
+    """The weeks of `report --weeks N`, and touchpoints per rep per week."""
+    t = fig.trends
+    if t is None:
+        return []
+    rows = [
+        [
+            w.start.isoformat(),
+            str(w.open_count),
+            money(w.open_value),
+            str(w.new_count),
+            str(w.slipped),
+            str(w.touchpoints),
+        ]
+        for w in t.weeks
+    ]
+    headers = ["WEEK", "OPEN", "VALUE", "NEW", "SLIPPED", "TOUCHPOINTS"]
+    lines = ["", "Trends by week (open deals at each week's end, at their value today)"]
+    lines.append(table(headers, rows))
+    if t.activity:
+        weeks = [w.start for w in t.weeks]
+        reps = sorted({a.rep for a in t.activity})
+        count = {(a.start, a.rep): a.count for a in t.activity}
+        rows = [[visible(r), *(str(count.get((w, r), 0)) for w in weeks)] for r in reps]
+        lines += ["", "Touchpoints logged per rep and week (by the files' dates; who, from git)"]
+        lines.append(table(["REP", *(w.strftime("%m-%d") for w in weeks)], rows))
     return lines
 
 
