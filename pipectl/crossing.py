@@ -129,10 +129,10 @@ def whole_life(pipeline: Pipeline, events: Sequence[Event]) -> list[Event]:
                 todo.append(name)
     if len(lives) == 1:
         return list(events)
-    return _merged({n: [_named(e, n) for e in life] for n, life in lives.items() if life})
+    return merged({n: [named(e, n) for e in life] for n, life in lives.items() if life})
 
 
-def _merged(lives: dict[str, list[Event]]) -> list[Event]:
+def merged(lives: dict[str, list[Event]]) -> list[Event]:
     """The pipelines' lists of one deal's events as one: each in its own order, a deletion
     and a creation of one commit in two pipelines joined, the earliest free head first."""
     at = dict.fromkeys(lives, 0)
@@ -196,7 +196,8 @@ def _safe(name: str) -> bool:
     return ".." not in Path(name).parts and not Path(name).is_absolute()
 
 
-def _named(e: Event, name: str) -> Event:
+def named(e: Event, name: str) -> Event:
+    """The event with its stages and paths named with the pipeline `name` (`sales/won`)."""
     if name == ".":
         return e
     return dataclasses.replace(

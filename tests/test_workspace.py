@@ -374,3 +374,20 @@ def test_a_broken_pipeline_or_no_pipeline_is_one_line_and_exit_2(
     lonely.mkdir()
     code, out = run(lonely, "list", "--all")
     assert code == 2 and "no pipelines in or below" in out and out.count("\n") == 1
+
+
+def test_history_all_is_every_pipeline_with_each_crossing_one_move(space: Path) -> None:
+    add(space / "partners", "Soylent deal", "--value", "70")
+    add(space / "sales", "Tyrell deal", "--value", "80")
+    assert run(space / "partners", "move", "soylent", "sales/qualifying")[0] == 0
+    code, out = run(space, "history", "--all", "--json")
+    assert code == 0, out
+    rows = [(e["pipeline"], e["deal"], e["kind"], e["stage"]) for e in json.loads(out)["events"]]
+    assert rows == [
+        ("partners", "soylent-deal", "created", "partners/prospecting"),
+        ("sales", "tyrell-deal", "created", "sales/prospecting"),
+        ("sales", "soylent-deal", "moved", "sales/qualifying"),
+    ]
+    code, out = run(space, "history", "--all", "soyl")  # a deal looked up in every pipeline
+    assert code == 0, out
+    assert "moved partners/prospecting → sales/qualifying" in out

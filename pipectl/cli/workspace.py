@@ -80,6 +80,77 @@ def move_across(
     return source, done
 
 
+def holder(ctx: typer.Context, deal: str) -> Pipeline:
+    """The pipeline of the workspace holding DEAL; for a deal no pipeline holds now (deleted),
+    the one whose history knows that id."""
+    from pipectl import history
+    from pipectl.errors import UsageError
+
+    space = open_workspace(ctx)
+    try:
+        return _holder(space, deal)
+    except UsageError:
+        for _name, pipeline in space.pipelines():
+            if (
+                pipeline.git is not None
+                and deal in history.read(pipeline.git, pipeline.root).by_deal
+            ):
+                return pipeline
+        raise
+
+
+def history_all(
+    ctx: typer.Context, span: tuple[dt.date | None, dt.date | None], as_json: bool
+) -> None:
+    """`history --all`: every pipeline's events in the window, oldest first, each stage and
+    path named with its pipeline (a `pipeline` key in JSON)."""
+    from pipectl import crossing
+    from pipectl import history as hist_mod
+    from pipectl.errors import UsageError
+    from pipectl.jsonout import dumps
+    from pipectl.render.report import PARTIAL_NOTE, event_json, history_text
+
+    start, end = span
+    by_deal: dict[str, dict[str, list[hist_mod.Event]]] = {}
+    partial = False
+    git = None
+    for name, pipeline in pipelines(ctx):
+        if pipeline.git is None:
+            raise UsageError("not inside a git repository: there is no history to show")
+
+        def shown(e: hist_mod.Event) -> bool:
+            return (start is None or e.day >= start) and (end is None or e.day <= end)
+
+        git = pipeline.git  # one repository: any pipeline's git orders the commits
+        hist = hist_mod.read(pipeline.git, pipeline.root, shown)
+        partial = partial or hist.partial
+        events = hist_mod.with_fields(pipeline.git, hist_mod.window(hist.events, start, end))
+        for e in events:
+            by_deal.setdefault(e.deal, {}).setdefault(name, []).append(crossing.named(e, name))
+    # a deal's events in every pipeline as one life (a crossing: one moved event), then all
+    # deals in the order of their commits, parents first (stable: each life's order kept)
+    found = [(_pipeline_of(e), e) for lives in by_deal.values() for e in crossing.merged(lives)]
+    if found and git is not None:
+        listed = git.run(["rev-list", "--reverse", "--topo-order", "HEAD"], check=False).stdout
+        order = {sha: i for i, sha in enumerate(listed.split())}
+        found.sort(key=lambda pair: order.get(pair[1].commit, len(order)))
+    if as_json:
+        rows = [{"pipeline": n, **event_json(e)} for n, e in found]
+        typer.echo(dumps({"deal": None, "partial": partial, "events": rows}))
+        return
+    if not found:
+        typer.echo("no commits in that window" if start or end else "no commits yet")
+        if partial:
+            typer.echo(PARTIAL_NOTE)
+        return
+    typer.echo(history_text([e for _n, e in found], False, partial))
+
+
+def _pipeline_of(e: Any) -> str:
+    """The pipeline an event named by `crossing.named` happened in (where it ended up)."""
+    return str(e.path).rsplit("/", 2)[0] if str(e.path).count("/") >= 2 else "."
+
+
 def _holder(space: Workspace, deal: str) -> Pipeline:
     """The one pipeline holding DEAL (an id or unique prefix), from a workspace's root."""
     from pipectl.errors import UsageError
