@@ -233,7 +233,7 @@ def test_pl303_every_open_task_counts_each_at_its_line(lab):
     assert lines[found[0].line - 1].startswith("next_step_due:")
     assert lines[found[1].line - 1] == "- due: 2026-11-25"  # the entry's first line
     assert "Send the quote" in lines[found[1].line]
-    assert "'Send the quote' was due 2026-11-25 (2 days ago)" == found[1].message
+    assert found[1].message == "'Send the quote' was due 2026-11-25 (2 days ago)"
 
 
 def test_pl203_an_open_task_is_a_next_step(lab):
