@@ -203,6 +203,15 @@ async def test_completion_of_values(client: LanguageClient, world: Path) -> None
     row = text.split("\n").index(line)
     kinds = [i.label for i in await complete_at(client, path, text, row, len(line))]
     assert kinds[:3] == ["call", "email", "meeting"]
+    line = "  - {date: 2026-11-20, kind: call, summary: Demo, outcome: "
+    text = PROBLEMS.replace("touchpoints:\n", f"touchpoints:\n{line}\n")
+    row = text.split("\n").index(line)
+    outcomes = [i.label for i in await complete_at(client, path, text, row, len(line))]
+    assert outcomes[:2] == ["replied", "no-reply"]
+    text = PROBLEMS.replace("value: 12000\n", "value: 12000\nlost_reason: \n")
+    row = text.split("\n").index("lost_reason: ")
+    reasons = [i.label for i in await complete_at(client, path, text, row, len("lost_reason: "))]
+    assert reasons[:3] == ["price", "competitor", "no-budget"]  # the enum's values
     line = "lint-ignore: {PL202: shared, PL3"
     text = PROBLEMS.replace("value: 12000\n", f"value: 12000\n{line}\n")
     row = text.split("\n").index(line)
