@@ -237,7 +237,8 @@ def _item(
 
 
 def hover_text(where: Place, text: str, line: int, character: int) -> str | None:
-    """The docs of the rule code, field name or criterion under the cursor (Markdown)."""
+    """The docs of the rule code, field name or criterion under the cursor, or of a rule named
+    under pipeline.yaml's `rules:` (Markdown)."""
     lines = text.replace("\r\n", "\n").split("\n")
     if line >= len(lines):
         return None
@@ -248,10 +249,17 @@ def hover_text(where: Place, text: str, line: int, character: int) -> str | None
                 return "```text\n" + rule_text(get_rule(m.group(0))) + "\n```"
             except KeyError:
                 return None
-    if where.is_config:
-        return None
-    config = _config(where)
     key = _LINE_KEY.match(row)
+    if where.is_config:  # a rule's settings under `rules:`, by its name
+        if key is None or not key.start(2) <= character <= key.end(2):
+            return None
+        if _parent(lines, line, 0) != "rules":
+            return None
+        try:
+            return "```text\n" + rule_text(get_rule(key.group(2))) + "\n```"
+        except KeyError:
+            return None
+    config = _config(where)
     if config is None or key is None or not key.start(2) <= character <= key.end(2):
         return None
     name = key.group(2)

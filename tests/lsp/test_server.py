@@ -255,6 +255,20 @@ async def test_hover_on_a_rule_code_and_a_field(client: LanguageClient, world: P
     await close_doc(client, path)
 
 
+async def test_hover_on_a_rule_name_in_pipeline_yaml(client: LanguageClient, world: Path) -> None:
+    path = world / "pipeline.yaml"
+    text = path.read_text(encoding="utf-8").replace("rules: {}", "rules:\n  stale: {days: 10}")
+    await open_doc(client, path, text)
+    doc = types.TextDocumentIdentifier(uri=path.as_uri())
+    row = text.split("\n").index("  stale: {days: 10}")
+    found = await client.text_document_hover_async(
+        types.HoverParams(text_document=doc, position=types.Position(row, 4))
+    )
+    expected = pipectl(world, "rule", "stale").stdout.strip()
+    assert found is not None and expected in found.contents.value  # type: ignore[union-attr]
+    await close_doc(client, path)
+
+
 async def code_actions(
     client: LanguageClient, path: Path, text: str, diagnostics: list[types.Diagnostic]
 ) -> dict[str, str]:
