@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from pipectl import tasks
 from pipectl.caches import results as resultcache
 from pipectl.deal import Deal, parse_deal
 from pipectl.errors import DealError
@@ -212,8 +213,10 @@ def _apply_suppressions(
     unused_rule = get_rule("PL106")
     for path, reasons in table.items():
         deal = by_path[path]
+        # a snoozed deal's time rules never looked at it: their entries may well be needed
+        asleep = tasks.SNOOZED_RULES if tasks.is_snoozed(deal, ctx.today) else ()
         for code in reasons:
-            if code in ran and (path, code) not in used:
+            if code in ran and (path, code) not in used and code not in asleep:
                 name = get_rule(code).name
                 msg = f"lint-ignore: {code} ({name}) suppresses nothing here: remove it"
                 f = ctx.finding(unused_rule, deal, msg, key=suppress.KEY)

@@ -115,6 +115,15 @@ def test_pl105_stray_files(lab):
     assert lab.findings("PL105") == []
 
 
+def test_pl106_a_snoozed_deals_time_rule_entries_are_not_unused(lab):
+    ignore = {"stale": "buyer on leave", "no-value": "pilot"}
+    lab.add("qualifying", "asleep", snoozed_until=day(5), lint_ignore=ignore)
+    (f,) = lab.findings("PL106", "PL301", "PL201")
+    assert "PL201" in f.message  # the value is there: that entry is unused, snooze or not
+    woken = lab.findings("PL106", "PL301", "PL201", today=day(5))
+    assert sorted(f.message.split()[1] for f in woken) == ["PL201", "PL301"]
+
+
 def test_pl106_unused_suppression_only_when_the_rule_ran(lab):
     lab.add("prospecting", "fresh", lint_ignore={"stale": "paused"})
     lab.add(
