@@ -45,6 +45,8 @@ def calendar_files(paths: Sequence[Path]) -> list[Path]:
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*") if p.is_file() and is_calendar(p)))
         elif is_calendar(path):
+            if not path.is_file():  # opening a FIFO would wait for a writer forever
+                raise UsageError(f"{path}: not a regular file; not read")
             found.append(path)
     return found
 

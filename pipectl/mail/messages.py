@@ -23,6 +23,8 @@ _PARSER = BytesHeaderParser(policy=email.policy.default)
 _ID_RE = re.compile(r"<[^<>\s]+>")
 # How many bytes of a file tell an mbox ("From " line) from one message.
 _SNIFF = 5
+# The names a folder's message files have (an mbox may have none: it is told by its start).
+_SUFFIXES = (".eml", ".mbox", ".mbx")
 
 
 @dataclass(frozen=True)
@@ -69,16 +71,16 @@ def _read(path: Path) -> Iterator[Mail]:
         if any((path / sub).is_dir() for sub in ("cur", "new")):
             yield from _maildir(path)
             return
-        for child in sorted(path.iterdir()):
+        for child in _entries(path):
             if child.name.startswith(".") or is_calendar(child):
                 continue
-            if (
-                child.is_dir()
-                or child.suffix.lower() in (".eml", ".mbox", ".mbx")
-                or _is_mbox(child)
+            if child.is_dir() or (
+                child.is_file() and (child.suffix.lower() in _SUFFIXES or _is_mbox(child))
             ):
-                yield from _read(child)
+                yield from _read(child)  # a FIFO or a device in a folder is passed over
         return
+    if not path.is_file():  # opening a FIFO would wait for a writer forever
+        raise UsageError(f"{path}: not a regular file; not read")
     if is_calendar(path):  # the calendar reader's (invites.py)
         return
     if _is_mbox(path):
@@ -86,6 +88,13 @@ def _read(path: Path) -> Iterator[Mail]:
         return
     with _open(path) as f:
         yield _mail(_headers(f, str(path)), str(path))
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        raise UsageError(f"{folder}: cannot list ({exc.strerror})") from None
 
 
 def _open(path: Path) -> IO[bytes]:

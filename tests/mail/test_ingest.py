@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import mailbox
+import os
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -359,3 +360,18 @@ def test_the_schema_checks_what_ingest_keeps(sales_cli: Cli, sales: Path, write_
     assert "touchpoint 1: direction 'sideways' is not one of sent, received" in result.output
     assert "touchpoint 2: message_id must be text on one line" in result.output
     assert "domains" not in result.output
+
+
+def test_a_fifo_is_never_opened(sales_cli: Cli, sales: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "box"
+    folder.mkdir()
+    os.mkfifo(folder / "stuck.eml")
+    os.mkfifo(folder / "stuck.ics")
+    (folder / "ok.eml").write_bytes(ACME_REPLY_TO)
+    result = sales_cli("ingest", str(folder))  # in a folder: passed over, never a hang
+    assert result.exit_code == 0, result.output
+    assert "1 change" in result.output
+    direct = sales_cli("ingest", str(folder / "stuck.eml"))
+    assert direct.exit_code == 2 and "stuck.eml: not a regular file; not read" in direct.output
+    cal = sales_cli("ingest", str(folder / "stuck.ics"))
+    assert cal.exit_code == 2 and "stuck.ics: not a regular file; not read" in cal.output
