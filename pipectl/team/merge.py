@@ -1,4 +1,5 @@
-"""The semantic three-way merge of deal files: touchpoints united, fields three-way, body by text.
+"""The semantic three-way merge of deal files: touchpoints and tasks united, fields three-way,
+body by text.
 
 Pure functions over texts: no git, no files, no printing. The caller supplies the line-based
 text merge (git's own, in practice) used for bodies and for files that are not deals, and the
@@ -32,6 +33,9 @@ TextMerge = Callable[[str, str, str, Labels], tuple[str, bool]]
 
 DEFAULT_LABELS: Labels = ("ours", "base", "theirs")
 _MISSING: Any = object()
+# Lists whose entries both sides add to: united entry by entry (merge_items), never a
+# conflict. A task marked done on one side is that side's edit of the entry.
+UNITED = ("touchpoints", "tasks")
 
 
 @dataclass(frozen=True)
@@ -141,14 +145,14 @@ class _Merger:
 
     def run(self) -> MergeResult:
         changes: dict[str, Any] = {}
-        touchpoints: list[Any] | None = None
+        lists: dict[str, list[Any]] = {}  # touchpoints and tasks, united entry by entry
         b, o, t = self.b.fields, self.o.fields, self.t.fields
         for key in _ordered_keys(o, t, b):
             bv, ov, tv = b.get(key, _MISSING), o.get(key, _MISSING), t.get(key, _MISSING)
-            if key == "touchpoints" and all(_is_list(v) for v in (bv, ov, tv)):
+            if key in UNITED and all(_is_list(v) for v in (bv, ov, tv)):
                 merged = merge_items(_as_list(bv), _as_list(ov), _as_list(tv), self.no_base)
                 if merged != _as_list(ov):
-                    touchpoints = merged
+                    lists[key] = merged
                 continue
             pick = _three_way(bv, ov, tv)
             if pick is _KEEP:
@@ -161,7 +165,7 @@ class _Merger:
                 changes["tags"] = _merge_set(_as_list(bv), _as_list(ov), _as_list(tv))
             else:
                 self.conflicts.append((_settable(key),))
-        text = self._checked(changes, touchpoints)
+        text = self._checked(changes, lists)
         body, body_clean = self._merge_body()
         if self.conflicts:
             text = text.with_yaml(self._mark_conflicts(text))
@@ -171,17 +175,17 @@ class _Merger:
             names.append("body")
         return MergeResult(text.render(), tuple(names), tuple(self.refused))
 
-    def _apply(self, changes: dict[str, Any], touchpoints: list[Any] | None) -> DealText:
+    def _apply(self, changes: dict[str, Any], lists: dict[str, list[Any]]) -> DealText:
         text = apply_changes(self.o.text, self.t.text, changes)
-        if touchpoints is not None:
-            text = set_touchpoints(text, touchpoints, self.t.text)
+        for key, merged in lists.items():
+            text = set_touchpoints(text, merged, self.t.text, key)
         return text
 
-    def _checked(self, changes: dict[str, Any], touchpoints: list[Any] | None) -> DealText:
+    def _checked(self, changes: dict[str, Any], lists: dict[str, list[Any]]) -> DealText:
         """Ours with theirs' changes, less those that together with ours make a frontmatter
         the schema refuses and neither side had: their fields keep ours' value and become
         conflicts, so a person decides (git's line merge would take both silently)."""
-        text = self._apply(changes, touchpoints)
+        text = self._apply(changes, lists)
         if self.schema is None:
             return text
         known = {p.message for side in (self.o, self.t) for p in self.schema.problems(side.fields)}
@@ -197,13 +201,12 @@ class _Merger:
             for key in _involved(self.schema, merged, sides, problem.message) or [problem.key]:
                 for name in [k for k in changes if k == key or k.startswith(f"{key}.")]:
                     del changes[name]
-                if key == "touchpoints":
-                    touchpoints = None
+                lists.pop(key, None)
                 # the whole field is the conflict: one marked block, not one per sub-key
                 self.conflicts = [c for c in self.conflicts if c[0] != key or len(c) == 1]
                 if (key,) not in self.conflicts:
                     self.conflicts.append((_settable(key),))
-            text = self._apply(changes, touchpoints)
+            text = self._apply(changes, lists)
 
     def _merge_mapping(
         self, key: str, bm: dict[str, Any], om: dict[str, Any], tm: dict[str, Any], changes: dict

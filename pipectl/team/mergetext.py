@@ -107,23 +107,28 @@ def _by_date(items: list[Any]) -> list[Any]:
     return [item for _d, _i, item in sorted(keyed, key=lambda x: (x[0], x[1]))]
 
 
-def set_touchpoints(text: DealText, merged: list[Any], theirs: DealText) -> DealText:
-    """Write the merged touchpoints into `text`, reusing each entry's own lines where it can."""
+def set_touchpoints(
+    text: DealText, merged: list[Any], theirs: DealText, key: str = "touchpoints"
+) -> DealText:
+    """Write the merged entries of the list `key` (touchpoints, tasks) into `text`, reusing
+    each entry's own lines where it can."""
     expected = parse_yaml(text)
-    if not expected.get("touchpoints"):
+    if not expected.get(key):
         for item in merged:
-            text = append_item(text, "touchpoints", item)
+            text = append_item(text, key, item)
         return text
-    expected["touchpoints"] = merged
-    candidate = _rewrite_block(text, merged, theirs)
+    expected[key] = merged
+    candidate = _rewrite_block(text, merged, theirs, key)
     if candidate is not None and parses_to(candidate, expected):
         return candidate
     # ours has no block list to reuse (absent, empty, flow style): dealedit writes it
-    return set_fields(text, {"touchpoints": merged})
+    return set_fields(text, {key: merged})
 
 
-def _chunks(yaml_text: str) -> tuple[list[tuple[str, str, str]], int, int, str] | None:
-    """Each entry of the block `touchpoints:` list as (key, text, dash prefix).
+def _chunks(
+    yaml_text: str, key: str = "touchpoints"
+) -> tuple[list[tuple[str, str, str]], int, int, str] | None:
+    """Each entry of the block list `key` (`touchpoints:`) as (key, text, dash prefix).
 
     Also the range of the whole list and the prefix of its first entry. Comment lines after
     an entry travel with it.
@@ -131,7 +136,7 @@ def _chunks(yaml_text: str) -> tuple[list[tuple[str, str, str]], int, int, str] 
     root = compose(yaml_text)
     if root is None:
         return None
-    pair = find_pair(root, "touchpoints")
+    pair = find_pair(root, key)
     if pair is None or not isinstance(pair[1], yaml.SequenceNode) or pair[1].flow_style:
         return None
     nodes = pair[1].value
@@ -140,7 +145,7 @@ def _chunks(yaml_text: str) -> tuple[list[tuple[str, str, str]], int, int, str] 
     starts = [yaml_text.rfind("\n", 0, n.start_mark.index) + 1 for n in nodes]
     end = line_end(yaml_text, nodes[-1].end_mark.index)
     out = []
-    data = yamlio.load(yaml_text)["touchpoints"]
+    data = yamlio.load(yaml_text)[key]
     for i, node in enumerate(nodes):
         stop = starts[i + 1] if i + 1 < len(nodes) else end
         chunk = yaml_text[starts[i] : stop]
@@ -151,12 +156,14 @@ def _chunks(yaml_text: str) -> tuple[list[tuple[str, str, str]], int, int, str] 
     return out, starts[0], end, out[0][2]
 
 
-def _rewrite_block(text: DealText, merged: list[Any], theirs: DealText) -> DealText | None:
-    mine = _chunks(text.yaml)
+def _rewrite_block(
+    text: DealText, merged: list[Any], theirs: DealText, key: str
+) -> DealText | None:
+    mine = _chunks(text.yaml, key)
     if mine is None:
         return None
     entries, start, end, prefix = mine
-    other = _chunks(theirs.yaml)
+    other = _chunks(theirs.yaml, key)
     pool: dict[str, list[str]] = {}
     for k, chunk, _p in entries:
         pool.setdefault(k, []).append(chunk)
