@@ -29,6 +29,8 @@ DIRECTION = "direction"
 SENT, RECEIVED = DIRECTIONS
 EMAIL, MEETING = "email", "meeting"
 REPLIED, NO_REPLY = "replied", "no-reply"
+# The longest summary a message's subject becomes: a line to read, not a body to keep.
+SUMMARY_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,11 @@ def _plan_events(
         label = event.summary or "(no title)"
         found = matcher.match(event.organizer, event.parties)
         if found.deal is None:
-            plan.unmatched.append(Unmatched(event.where, label, found.reason))
+            plan.unmatched.append(Unmatched(event.where, _summary(label), found.reason))
+            continue
+        early = _early(found.deal, event.day)
+        if early:
+            plan.unmatched.append(Unmatched(event.where, _summary(label), early))
             continue
         item = {"date": event.day, "kind": MEETING, "summary": _summary(label)}
         item[EVENT_ID] = event.event_id
@@ -147,17 +153,17 @@ def _plan_mails(plan: Plan, matcher: Book, deals: Sequence[Deal], mails: Sequenc
     for mail in mails:
         label = mail.subject or "(no subject)"
         if mail.message_id is None:
-            plan.unmatched.append(Unmatched(mail.where, label, "no Message-ID"))
+            plan.unmatched.append(Unmatched(mail.where, _summary(label), "no Message-ID"))
             continue
         if mail.message_id in seen:  # one message in two folders (Sent and a Cc to oneself)
             continue
         seen.add(mail.message_id)
         if mail.date is None:
-            plan.unmatched.append(Unmatched(mail.where, label, "no readable Date"))
+            plan.unmatched.append(Unmatched(mail.where, _summary(label), "no readable Date"))
             continue
         found = matcher.match(mail.sender, mail.parties, mail.reply_to)
         if found.deal is None:
-            plan.unmatched.append(Unmatched(mail.where, label, found.reason))
+            plan.unmatched.append(Unmatched(mail.where, _summary(label), found.reason))
             continue
         matched.append((mail, found))
     # an answer is a message from the deal's side that names the outreach in its thread
@@ -170,6 +176,10 @@ def _plan_mails(plan: Plan, matcher: Book, deals: Sequence[Deal], mails: Sequenc
             where, index, outcome = known[mid]
             if outcome == NO_REPLY and (where, mid) in answered:
                 plan.updates.append(Update(where, index, _summary(mail.subject)))
+            continue
+        early = _early(found.deal, mail.date.date())
+        if early:
+            plan.unmatched.append(Unmatched(mail.where, _summary(mail.subject), early))
             continue
         outcome = REPLIED if not found.sent or (deal_id, mid) in answered else NO_REPLY
         item = {
@@ -218,8 +228,22 @@ def _ref(pipeline: Pipeline, deal_id: str) -> DealRef:
     return refs[0]
 
 
+def _early(deal: Deal, day: dt.date) -> str | None:
+    """Why a touchpoint on `day` cannot go on `deal`: it is before the deal was created
+    (the schema refuses that date; one old message must not stop the run)."""
+    created = deal.date("created")
+    if created is not None and day < created:
+        return f"before {deal.id} was created ({created})"
+    return None
+
+
 def _summary(subject: str) -> str:
-    text = "".join(c for c in subject if c.isprintable()).strip()
+    """A subject as a touchpoint's summary: printable, valid UTF-8 (a header's undecodable
+    bytes become U+FFFD), and no longer than a summary needs."""
+    text = subject.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = " ".join("".join(c for c in text if c.isprintable()).split())
+    if len(text) > SUMMARY_MAX:
+        text = text[: SUMMARY_MAX - 1].rstrip() + "…"
     return text or "(no subject)"
 
 

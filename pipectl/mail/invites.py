@@ -71,7 +71,10 @@ def read_calendars(paths: Sequence[Path]) -> list[Event]:
         except ValueError as exc:
             raise UsageError(f"{path}: not an iCalendar file ({exc})") from None
         off = str(calendar.get("METHOD", "")).upper() == "CANCEL"
-        events.extend(_events(calendar, str(path), off))
+        try:  # a property that does not parse is found when it is read (`2026XX01`)
+            events.extend(_events(calendar, str(path), off))
+        except ValueError as exc:
+            raise UsageError(f"{path}: not an iCalendar file ({exc})") from None
     return events
 
 

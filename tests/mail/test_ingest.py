@@ -375,3 +375,31 @@ def test_a_fifo_is_never_opened(sales_cli: Cli, sales: Path, tmp_path: Path) -> 
     assert direct.exit_code == 2 and "stuck.eml: not a regular file; not read" in direct.output
     cal = sales_cli("ingest", str(folder / "stuck.ics"))
     assert cal.exit_code == 2 and "stuck.ics: not a regular file; not read" in cal.output
+
+
+def test_hostile_headers_are_logged_safely_or_listed(
+    sales_cli: Cli, sales: Path, tmp_path: Path
+) -> None:
+    box = tmp_path / "hostile"
+    box.mkdir()
+    (box / "random.eml").write_bytes(bytes(range(256)) * 8)
+    (box / "raw.eml").write_bytes(  # an unencoded Latin-1 byte and a control character
+        b"Message-ID: <raw@acme.example>\nDate: Tue, 24 Nov 2026 09:15:00 +0100\n"
+        b"From: jane@acme.example\nTo: alice@ourco.example\nSubject: caf\xe9 \x01 "
+        + b"x" * 5000
+        + b"\n\nbody\n"
+    )
+    (box / "old.eml").write_bytes(
+        b"Message-ID: <old@acme.example>\nDate: Mon, 5 Oct 2026 09:15:00 +0000\n"
+        b"From: jane@acme.example\nTo: alice@ourco.example\nSubject: Long ago\n\n"
+    )
+    result = sales_cli("ingest", str(box))
+    assert result.exit_code == 0, result.output
+    assert "Long ago — before acme was created (2026-11-01)" in result.output
+    assert "(no subject) — no Message-ID" in result.output
+    logged = {t.get("message_id"): t for t in touchpoints(sales, "prospecting/acme.md")}
+    summary = logged["<raw@acme.example>"]["summary"]
+    assert summary.startswith("caf\ufffd x") and summary.endswith("…") and len(summary) == 200
+    assert "<old@acme.example>" not in logged
+    lint = sales_cli("lint", "--select", "PL103", "--today", "2026-12-01")
+    assert "PL103" not in lint.output

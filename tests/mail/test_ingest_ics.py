@@ -181,3 +181,35 @@ def test_a_broken_ics_is_one_line_and_nothing_written(
     assert result.output.startswith("pipectl: error:") and "bad.ics" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert commit_count(sales) == before
+
+
+def test_a_property_that_does_not_parse_is_one_line(sales_cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "date.ics"
+    bad.write_bytes(
+        ics(
+            "BEGIN:VCALENDAR",
+            "BEGIN:VEVENT",
+            "UID:u1",
+            "DTSTART:2026XX01",
+            "END:VEVENT",
+            "END:VCALENDAR",
+        )
+    )
+    result = sales_cli("ingest", str(bad))
+    assert result.exit_code == 2, result.output
+    assert (
+        result.output.startswith("pipectl: error: ")
+        and "date.ics: not an iCalendar file" in result.output
+    )
+    none = tmp_path / "nouid.ics"
+    none.write_bytes(
+        ics(
+            "BEGIN:VCALENDAR",
+            "BEGIN:VEVENT",
+            "DTSTART:20261101T100000Z",
+            "END:VEVENT",
+            "END:VCALENDAR",
+        )
+    )
+    result = sales_cli("ingest", str(none))
+    assert result.exit_code == 2 and "nouid.ics: event 1 has no UID" in result.output
