@@ -14,6 +14,8 @@ import pytest
 # The language server's pygls, lsprotocol and cattrs are only for `pipectl lsp` (issue 19).
 HEAVY = {"rich", "ruamel", "git", "frontmatter", "pydantic", "pygments", "markdown_it"}
 HEAVY |= {"pygls", "lsprotocol", "cattrs"}
+# The web app's server is only for `pipectl serve` (issue 21).
+HEAVY |= {"starlette", "uvicorn", "httpx", "httpx2", "anyio", "h11"}
 DEAL = "---\ntitle: Acme\ncreated: 2026-11-02\nowner: alice\n---\n# Acme\n"
 
 
@@ -51,7 +53,14 @@ def test_lint_imports_nothing_heavy(
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["list"], ["show", "acme"], ["log", "acme", "call", "Hi", "--no-commit"]]
+    "args",
+    [
+        ["--help"],
+        ["serve", "--help"],
+        ["list"],
+        ["show", "acme"],
+        ["log", "acme", "call", "Hi", "--no-commit"],
+    ],
 )
 def test_everyday_commands_import_nothing_heavy(
     pipeline: Path, write_deal: Callable[..., Path], args: list[str]
