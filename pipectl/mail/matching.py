@@ -9,6 +9,7 @@ and what is still not one deal is left unmatched with the reason, never guessed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import getaddresses
@@ -50,6 +51,7 @@ class Book:
     emails: Mapping[str, tuple[Deal, ...]]
     domains: Mapping[str, tuple[Deal, ...]]
     closed: Mapping[str, tuple[str, ...]]
+    twice: Mapping[str, tuple[str, ...]]
 
     def match(
         self, author: str | None, parties: Sequence[str], reply_to: Sequence[str] = ()
@@ -61,8 +63,10 @@ class Book:
         reps = [self.reps[p] for p in parties if p in self.reps]
         found = self._best(outside)
         if not found:
-            closed = sorted({d for p in outside for d in self._closed(p)})
+            closed = sorted({d for p in outside for d in _both(self.closed, p)})
+            twice = sorted({d for p in outside for d in _both(self.twice, p)})
             why = f" (closed deals only: {', '.join(closed)})" if closed else ""
+            why += f" (in two stages, lint PL104: {', '.join(twice)})" if twice else ""
             return Match(None, reason=f"no open deal's contact or domain{why}")
         if len(found) > 1 and reps:
             mine = [d for d in found if any(owners.owner_matches(d, r, self.team) for r in reps)]
@@ -81,26 +85,27 @@ class Book:
         return _unique(d for p in outside for d in self.domains.get(_domain(p), ()))
 
     def _of(self, address: str, deal: Deal) -> bool:
-        return deal in self.emails.get(address, ()) or deal in self.domains.get(
-            _domain(address), ()
-        )
-
-    def _closed(self, address: str) -> tuple[str, ...]:
-        return self.closed.get(address, ()) + self.closed.get(_domain(address), ())
+        near = (*self.emails.get(address, ()), *self.domains.get(_domain(address), ()))
+        return any(d.id == deal.id for d in near)
 
 
 def book(deals: Iterable[Deal], closed_stages: Iterable[str], team: Sequence[Member]) -> Book:
-    """The matching book of `deals`: open ones matched, closed ones only named."""
+    """The matching book of `deals`: open ones matched; closed ones, and an id in two stages
+    (which file would be "the" deal?), only named."""
     shut = set(closed_stages)
+    deals = list(deals)
+    seen = Counter(d.id for d in deals)
     emails: dict[str, list[Deal]] = {}
     domains: dict[str, list[Deal]] = {}
     closed: dict[str, list[str]] = {}
+    twice: dict[str, list[str]] = {}
     for deal in deals:
         addresses = deal_emails(deal)
         names = {_domain(a) for a in addresses} - PUBLIC_DOMAINS | set(deal_domains(deal))
-        if deal.stage in shut:
+        aside = twice if seen[deal.id] > 1 else closed if deal.stage in shut else None
+        if aside is not None:
             for key in (*addresses, *names):
-                closed.setdefault(key, []).append(deal.id)
+                aside.setdefault(key, []).append(deal.id)
             continue
         for a in addresses:
             emails.setdefault(a, []).append(deal)
@@ -113,6 +118,7 @@ def book(deals: Iterable[Deal], closed_stages: Iterable[str], team: Sequence[Mem
         {k: tuple(v) for k, v in emails.items()},
         {k: tuple(v) for k, v in domains.items()},
         {k: tuple(v) for k, v in closed.items()},
+        {k: tuple(v) for k, v in twice.items()},
     )
 
 
@@ -143,6 +149,10 @@ def deal_domains(deal: Deal) -> tuple[str, ...]:
     raw: Any = deal.fields.get("domains")
     words = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
     return tuple(str(w).strip().lstrip("@").lower() for w in words if str(w).strip())
+
+
+def _both(named: Mapping[str, tuple[str, ...]], address: str) -> tuple[str, ...]:
+    return named.get(address, ()) + named.get(_domain(address), ())
 
 
 def _domain(address: str) -> str:

@@ -403,3 +403,17 @@ def test_hostile_headers_are_logged_safely_or_listed(
     assert "<old@acme.example>" not in logged
     lint = sales_cli("lint", "--select", "PL103", "--today", "2026-12-01")
     assert "PL103" not in lint.output
+
+
+def test_a_deal_in_two_stages_is_named_not_logged_on(
+    sales_cli: Cli, sales: Path, tmp_path: Path, write_deal
+) -> None:
+    write_deal(
+        sales, "qualifying", "acme", "---\ntitle: Acme again\ncontact: jane@acme.example\n---\n"
+    )
+    mail = tmp_path / "m.eml"
+    mail.write_bytes(ACME_REPLY_TO)
+    result = sales_cli("ingest", str(mail))
+    assert result.exit_code == 0, result.output
+    assert "no open deal's contact or domain (in two stages, lint PL104: acme)" in result.output
+    assert "0 changes" in result.output
