@@ -34,11 +34,10 @@ PUBLIC_DOMAINS = frozenset(
 @dataclass(frozen=True)
 class Match:
     """The deal a message is about (`deal` None: unmatched, `reason` says why) and whether the
-    rep sent it (`sent`) or received it; `rep` is the roster handle of the team's party."""
+    rep sent it (`sent`) or received it."""
 
     deal: Deal | None
     sent: bool = False
-    rep: str | None = None
     reason: str = ""
 
 
@@ -76,7 +75,7 @@ class Book:
         deal = found[0]
         theirs = (author, *reply_to) if author and author not in self.reps else ()
         received = any(self._of(p, deal) for p in theirs if p)
-        return Match(deal, sent=not received, rep=reps[0] if reps else deal.owner)
+        return Match(deal, sent=not received)
 
     def _best(self, outside: Sequence[str]) -> list[Deal]:
         by_email = _unique(d for p in outside for d in self.emails.get(p, ()))
