@@ -174,3 +174,34 @@ def _activity(activity: Activity, first: dt.date) -> tuple[RepWeek, ...]:
             )
         )
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class Month:
+    """The weeks of one month (by their Mondays) added up: the open deals at the end of its
+    last week, and the new deals, slips and touchpoints of all of them."""
+
+    month: str
+    open_count: int
+    open_value: Money
+    new_count: int
+    slipped: int
+    touchpoints: int
+
+
+def months(t: Trends) -> tuple[Month, ...]:
+    """The weeks by the month of their Monday, for a view by month."""
+    grouped: dict[str, list[Week]] = defaultdict(list)
+    for w in t.weeks:
+        grouped[f"{w.start.year:04d}-{w.start.month:02d}"].append(w)
+    return tuple(
+        Month(
+            month,
+            ws[-1].open_count,
+            ws[-1].open_value,
+            sum(w.new_count for w in ws),
+            sum(w.slipped for w in ws),
+            sum(w.touchpoints for w in ws),
+        )
+        for month, ws in sorted(grouped.items())
+    )

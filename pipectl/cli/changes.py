@@ -13,8 +13,10 @@ from pipectl.cli.app import app
 from pipectl.cli.common import TodayOpt, list_format, open_pipeline, warn
 
 if TYPE_CHECKING:
+    from pipectl.changes import Changes
     from pipectl.config import Config
     from pipectl.deal import Deal
+    from pipectl.store import Pipeline
 
 FORMATS = ("text", "json", "markdown")
 # `--since 7d`: the last seven days, today included (`-7d`, as everywhere, is a date)
@@ -62,7 +64,6 @@ def changes(
     goes from the open pipeline at the start to the one at the end: + new, pulled in,
     reopened, increased; - decreased, won, lost, slipped out, removed. See docs/review.md.
     """
-    from pipectl import changes as changes_mod
     from pipectl import dates
     from pipectl.errors import UsageError
     from pipectl.render import changes as render
@@ -80,10 +81,7 @@ def changes(
     start = _since(since or "7d", end, now)
     if start > end:
         raise UsageError(f"--until {end} is before --since {start}")
-    w = changes_mod.window(pipeline.git, start, end, rev_range)
-    period = _close_by(close_by, w.until, now)
-    w = changes_mod.Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
-    found = changes_mod.read(pipeline, w, _StaleRule())
+    found = read_window(pipeline, start, end, rev_range, close_by, now)
     for why in found.skipped:
         warn(f"skipped {why}")
     if chosen == "json":
@@ -94,6 +92,26 @@ def changes(
         typer.echo(render.changes_markdown(found), nl=False)
     else:
         typer.echo(render.changes_text(found))
+
+
+def read_window(
+    pipeline: Pipeline,
+    start: dt.date | None,
+    end: dt.date,
+    rev_range: str | None,
+    close_by: str | None,
+    now: dt.date,
+) -> Changes:
+    """What `pipectl changes` reads for a window (the dashboard's seven days too): its two
+    ends, the waterfall's period (`--close-by`, by default the quarter's end), the deals that
+    went stale by lint's PL301."""
+    from pipectl import changes as changes_mod
+
+    assert pipeline.git is not None  # the callers have said why not, without git
+    w = changes_mod.window(pipeline.git, start, end, rev_range)
+    period = _close_by(close_by, w.until, now)
+    w = changes_mod.Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
+    return changes_mod.read(pipeline, w, _StaleRule())
 
 
 def _since(text: str, end: dt.date, now: dt.date) -> dt.date:

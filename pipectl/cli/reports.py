@@ -185,7 +185,7 @@ def report(
         from pipectl.errors import UsageError
         from pipectl.render.html import dashboard
 
-        page = dashboard(figures, _lint_findings(pipeline, now))
+        page = dashboard(figures, _lint_findings(pipeline, now), _this_week(pipeline, now))
         try:
             html.write_text(page, encoding="utf-8")
         except OSError as exc:
@@ -236,6 +236,20 @@ def figures_of(
         loaded.deals, pipeline.config, hist, now, start, end, owner, rates, currency, weeks,
         activity,
     )  # fmt: skip
+
+
+def _this_week(pipeline: Pipeline, now: dt.date) -> Any:
+    """What `pipectl changes` says of the last seven days (its waterfall over the quarter's
+    deals, as it draws it), for the dashboard; None without git or before the first commit."""
+    from pipectl.cli.changes import read_window
+    from pipectl.errors import UsageError
+
+    if pipeline.git is None:
+        return None
+    try:
+        return read_window(pipeline, now - dt.timedelta(days=6), now, None, None, now)
+    except UsageError:
+        return None
 
 
 def _activity(pipeline: Pipeline, now: dt.date, weeks: int) -> Any:

@@ -7,19 +7,21 @@ figure or prints.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pipectl.changes import Changes
 from pipectl.render import reasons as why_not
 from pipectl.render.forecast_html import category_bars, quota_tiles
 from pipectl.render.htmlassets import CSS, JS, csp_hash
+from pipectl.render.htmltable import table
+from pipectl.render.lint_html import lint_card
+from pipectl.render.review_html import changes_card, trend_card, waterfall_card
 from pipectl.render.svg import (
     AGING_COLORS,
     PALETTE,
     attr,
     e,
-    empty,
     hbars,
     legend,
     stacked,
@@ -29,8 +31,6 @@ from pipectl.render.svg import (
 from pipectl.render.text import money
 from pipectl.report import Report
 from pipectl.version import __version__
-
-LINT_ROWS = 200  # findings listed one by one; the per-rule table counts them all
 
 
 def _pct(value: float | None) -> str:
@@ -42,33 +42,6 @@ def _days(value: float | None) -> str:
 
 
 # --- tables ---------------------------------------------------------------------------------
-
-
-def table(
-    headers: Sequence[tuple[str, bool]],
-    rows: Sequence[Sequence[tuple[str, Any]]],
-    name: str,
-    row_data: Sequence[Mapping[str, Any]] | None = None,
-) -> str:
-    """A sortable table; headers are (text, numeric); cells (shown text, sort key)."""
-    if not rows:
-        return empty()
-    head = "".join(f'<th class="n">{e(h)}</th>' if n else f"<th>{e(h)}</th>" for h, n in headers)
-    body = []
-    for i, row in enumerate(rows):
-        attrs = ""
-        if row_data is not None:
-            attrs = "".join(f' data-{k}="{attr(v)}"' for k, v in row_data[i].items())
-        cells = []
-        for (text, key), (_, numeric) in zip(row, headers, strict=True):
-            sort = "" if key is None else f' data-sort="{e(key)}"'
-            cls = ' class="n"' if numeric else ""
-            cells.append(f"<td{cls}{sort}>{text}</td>")
-        body.append(f"<tr{attrs}>{''.join(cells)}</tr>")
-    return (
-        f'<div class="scroll"><table class="sortable" data-table="{e(name)}"><thead><tr>{head}'
-        f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-    )
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -351,46 +324,11 @@ def _owners(fig: Report) -> str:
     return table(heads, rows, "owners", data)
 
 
-def _lint(findings: Sequence[Mapping[str, Any]] | None) -> str:
-    if findings is None:
-        return empty("lint could not run: see `pipectl lint`")
-    if not findings:
-        return '<p class="sub">No findings: the pipeline keeps its own rules.</p>'
-    order = {"error": 0, "warning": 1, "info": 2}
-    counts = {s: sum(1 for f in findings if f["severity"] == s) for s in order}
-    summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
-    per_rule = Counter((f["code"], f["name"]) for f in findings)
-    rules = table(
-        [("Code", False), ("Rule", False), ("Findings", True)],
-        [
-            [(e(code), code), (e(name), name), (e(n), n)]
-            for (code, name), n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
-        "lint-rules",
-    )
-    ranked = sorted(findings, key=lambda f: (order.get(f["severity"], 3), f["path"], f["line"]))
-    shown = ranked[:LINT_ROWS]
-    if len(ranked) > len(shown):  # a big pipeline's thousands would bury the page
-        summary += f"; the {len(shown)} most severe below (`pipectl lint` lists all)"
-    heads = [("Severity", False), ("Code", False), ("Where", False), ("Message", False)]
-    rows = [
-        [
-            (
-                f'<span class="sev-{e(f["severity"])}">{e(f["severity"])}</span>',
-                order.get(f["severity"], 3),
-            ),
-            (f'{e(f["code"])} <span class="sub">{e(f["name"])}</span>', f["code"]),
-            (e(f"{f['path']}:{f['line']}"), f"{f['path']}:{f['line']:08d}"),
-            (e(f["message"]), None),
-        ]
-        for f in shown
-    ]
-    data = [{"code": f["code"], "deal": f.get("deal_id")} for f in shown]
-    return f'<p class="sub">{e(summary)}</p>{rules}' + table(heads, rows, "lint", data)
-
-
-def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
-    """The whole page. `findings`: current lint findings as dicts (None: lint unavailable)."""
+def dashboard(
+    fig: Report, findings: Sequence[Mapping[str, Any]] | None, review: Changes | None = None
+) -> str:
+    """The whole page. `findings`: current lint findings as dicts (None: lint unavailable);
+    `review`: `pipectl changes` over the last seven days, for the waterfall and its table."""
     scope = f"as of {fig.as_of}"
     if fig.since or fig.until:
         scope += f" · window {fig.since or '…'} to {fig.until or '…'}"
@@ -429,6 +367,22 @@ def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
             if fig.quotas
             else []
         ),
+        _card(
+            "Trends",
+            trend_card(fig.trends),
+            "trends",
+            note=f"open value ({fig.currency}) at each week's or month's end, deals at their "
+            "value today; new deals, slipped close dates, touchpoints (docs/review.md)",
+        ),
+        _card(
+            "This week's waterfall",
+            waterfall_card(review, fig.currency),
+            "waterfall",
+            note="the open pipeline seven days ago, what moved it, and now",
+        ),
+        _card(
+            "Changes this week", changes_card(review), "changes", note="from git: pipectl changes"
+        ),
         _card("Funnel", _funnel(fig), "funnel", note="deals that reached each stage"),
         _card(
             "Open pipeline by stage",
@@ -458,7 +412,7 @@ def dashboard(fig: Report, findings: Sequence[Mapping[str, Any]] | None) -> str:
         _card("Win rate and sales cycle by month", _trend(fig), "trend"),
         _card("Lost reasons", _lost(fig), "lost-reasons"),
         _card("By owner", _owners(fig), "owners", wide=True),
-        _card("Lint findings", _lint(findings), "lint", wide=True),
+        _card("Lint findings", lint_card(findings), "lint", wide=True),
     ]
     csp = (
         f"default-src 'none'; style-src '{csp_hash(CSS)}'; script-src '{csp_hash(JS)}'; "

@@ -40,6 +40,9 @@ svg.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-ali
 .empty{color:var(--muted);font-style:italic}
 .kpi .why{display:block;font-style:italic}
 .kpi.quota span{display:block}
+.toggle{display:flex;gap:6px;margin:0 0 8px}.toggle button{font:inherit;padding:2px 10px;
+border:1px solid var(--line);border-radius:6px;background:var(--card);cursor:pointer}
+.toggle button[aria-pressed=true]{background:var(--ink);color:#fff}
 """
 
 # Click a column heading to sort by it; numbers sort as numbers (data-sort holds them).
@@ -57,6 +60,15 @@ JS = """
       rows.forEach(function(r){body.appendChild(r);});
       th.parentNode.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort');});
       th.setAttribute('aria-sort',asc?'ascending':'descending');
+    });
+  });
+  document.querySelectorAll('.toggle button').forEach(function(b){
+    b.addEventListener('click',function(){
+      var card=b.closest('section');var want=b.getAttribute('data-show');
+      card.querySelectorAll('[data-granularity]').forEach(function(v){
+        v.hidden=v.getAttribute('data-granularity')!==want;});
+      card.querySelectorAll('.toggle button').forEach(function(o){
+        o.setAttribute('aria-pressed',String(o===b));});
     });
   });
   document.documentElement.setAttribute('data-ready','1');

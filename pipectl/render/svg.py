@@ -244,3 +244,93 @@ def vstacked(
         out.append("</g>")
     out.append("</svg>")
     return "".join(out)
+
+
+def line(
+    labels: Sequence[str],
+    values: Sequence[float],
+    chart: str,
+    data: Sequence[Mapping[str, Any]],
+    color: str = PALETTE[0],
+) -> str:
+    """A line over labels (weeks, months) with a y-axis (0, half, top) and each point's
+    figures in data attributes; labels thinned to eight at most."""
+    if not labels:
+        return empty()
+    height, bottom, top_pad, left, right = 220, 34, 16, 72, 16
+    plot_h = height - bottom - top_pad
+    top = max(values, default=0) or 1
+    step = (W - left - right) / max(1, len(labels) - 1) if len(labels) > 1 else 0
+    base_y = height - bottom
+    out = [
+        f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
+        f'data-chart="{e(chart)}" preserveAspectRatio="xMinYMin meet">',
+        f'<line x1="{left}" x2="{W - right}" y1="{base_y}" y2="{base_y}" stroke="#d9dee3"/>',
+        f'<line x1="{left}" x2="{left}" y1="{top_pad}" y2="{base_y}" stroke="#d9dee3"/>',
+    ]
+    for frac in (0.0, 0.5, 1.0):
+        y = base_y - plot_h * frac
+        out.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="muted">'
+            f"{e(money(top * frac))}</text>"
+        )
+        if frac:
+            out.append(
+                f'<line x1="{left}" x2="{W - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eef1f4"/>'
+            )
+    points = [
+        (
+            left + (i * step if len(labels) > 1 else (W - left - right) / 2),
+            base_y - plot_h * v / top,
+        )
+        for i, v in enumerate(values)
+    ]
+    out.append(
+        f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}" fill="none" '
+        f'stroke="{color}" stroke-width="2.5"/>'
+    )
+    every = -(-len(labels) // 7)
+    for i, ((x, y), label) in enumerate(zip(points, labels, strict=True)):
+        attrs = "".join(f' data-{k}="{attr(v)}"' for k, v in data[i].items())
+        out.append(
+            f'<g class="point"{attrs}><title>{e(label)}: {e(money(values[i]))}</title>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color}"/></g>'
+        )
+        if i % every == 0:
+            out.append(
+                f'<text x="{x:.1f}" y="{base_y + 18}" text-anchor="middle" class="muted">'
+                f"{e(label)}</text>"
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def steps(rows: Sequence[tuple[str, float, float, str]], chart: str) -> str:
+    """A waterfall: per row (label, from, to, text) a bar from one running total to the
+    next, on one scale from 0 to the largest total; rising green, falling red, ends blue."""
+    if not rows:
+        return empty()
+    top = max((max(a, b) for _l, a, b, _t in rows), default=0) or 1
+    left, right, step = 150, 90, 28
+    height = step * len(rows) + 8
+    out = [
+        f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
+        f'data-chart="{e(chart)}" preserveAspectRatio="xMinYMin meet">'
+    ]
+    span = W - left - right
+    for i, (label, a, b, text) in enumerate(rows):
+        y = 4 + i * step
+        lo, hi = sorted((a, b))
+        end = i in (0, len(rows) - 1)
+        color = PALETTE[0] if end else AGING_COLORS[0] if b >= a else AGING_COLORS[3]
+        x, w = left + span * max(lo, 0) / top, max(1.0, span * (hi - max(lo, 0)) / top)
+        out.append(
+            f'<g class="step" data-label="{attr(label)}" data-from="{attr(a)}" '
+            f'data-to="{attr(b)}"><title>{e(label)}: {e(text)}</title>'
+            f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{e(short(label))}</text>'
+            f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{step - 8}" rx="2" '
+            f'fill="{color}"/><text x="{x + w + 6:.1f}" y="{y + 17}" class="muted">{e(text)}'
+            "</text></g>"
+        )
+    out.append("</svg>")
+    return "".join(out)

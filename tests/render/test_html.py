@@ -255,6 +255,7 @@ def test_phone_width_has_a_viewport_and_fluid_charts(page: dict) -> None:
 
 def test_a_big_pipeline_lists_the_most_severe_findings_and_counts_them_all() -> None:
     from pipectl.render import html as render_html
+    from pipectl.render.lint_html import LINT_ROWS
 
     figures = _tiny_figures()
     findings = [
@@ -285,7 +286,7 @@ def test_a_big_pipeline_lists_the_most_severe_findings_and_counts_them_all() -> 
     dom = Dom()
     dom.feed(page)
     rows = [a for tag, a in dom.elements if tag == "tr" and "data-code" in a]
-    assert len(rows) == render_html.LINT_ROWS
+    assert len(rows) == LINT_ROWS
     assert json.loads(rows[0]["data-code"]) == "PL401"  # errors first
     assert "450" in "".join(dom.text) and "&lt;b&gt;not&lt;/b&gt;" in page
 
