@@ -120,11 +120,16 @@ def owner_filter(option: str | None, team: Team = ()) -> str | None:
 def owner_matches(deal: Deal, owner: str | None, team: Team = ()) -> bool:
     """No owner asked for matches every deal; `(none)` matches deals without an owner;
     otherwise the deal's owner and the one asked for compare by `owner_key`."""
+    return name_matches(deal.owner, owner, team)
+
+
+def name_matches(name: str | None, owner: str | None, team: Team = ()) -> bool:
+    """`owner_matches` for an owner's name by itself (a task's own owner, else its deal's)."""
     if owner is None:
         return True
     if owner == NO_OWNER:
-        return not _fold(deal.owner)
-    return owner_key(deal.owner, team) == owner_key(owner, team)
+        return not _fold(name)
+    return owner_key(name, team) == owner_key(owner, team)
 
 
 def roster_problem(team: Team, owner: str) -> str | None:

@@ -48,7 +48,7 @@ def events(
         about = _about(deal)
         for task in tasks.open_tasks(deal):
             who = tasks.task_owner(task, deal)
-            if task.due is None or not _mine(who, owner, team):
+            if task.due is None or not owners.name_matches(who, owner, team):
                 continue
             if task.is_next_step:
                 uid, label, cat = _uid(deal, "next-step"), "Next step", "next step"
@@ -56,7 +56,7 @@ def events(
                 uid, label, cat = _uid(deal, f"task-{task.index}"), "Task", "task"
             summary = f"{label}: {task.summary} ({deal.id})"
             out.append(FeedEvent(uid, task.due, summary, about, cat))
-        if not _mine(deal.owner, owner, team):
+        if not owners.name_matches(deal.owner, owner, team):
             continue
         close = deal.date("expected_close")
         if close is not None:
@@ -111,14 +111,6 @@ def _about(deal: Deal) -> str:
 
 def _uid(deal: Deal, what: str) -> str:
     return f"{what}.{deal.id}@{UID_DOMAIN}"
-
-
-def _mine(who: str | None, owner: str | None, team: Sequence[Member]) -> bool:
-    if owner is None:
-        return True
-    if owner == owners.NO_OWNER:
-        return not (who or "").strip()
-    return owners.owner_key(who, team) == owners.owner_key(owner, team)
 
 
 def _text(value: str) -> str:
