@@ -30,6 +30,7 @@ def shell(title: str, body: str, token: str, version: str, here: str = "") -> st
         f'<meta name="csrf-token" content="{e(token)}">\n'
         f'<meta name="pipeline-version" content="{e(version)}">\n'
         f"<title>{e(title)} · pipectl</title>\n"
+        '<link rel="icon" href="/static/icon.svg" type="image/svg+xml">\n'
         '<link rel="stylesheet" href="/static/app.css">\n'
         '<script src="/static/app.js" defer></script></head>\n<body>\n'
         f"<header><strong>pipectl</strong><nav>{links}</nav></header>\n"
