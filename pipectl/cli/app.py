@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from pipectl.errors import EXIT_INTERNAL, EXIT_USAGE, PipectlError
-from pipectl.textsafe import visible
+from pipectl.textsafe import for_log, in_github_actions, visible
 from pipectl.version import __version__
 
 # An internal error's own message can hold user text of any size (a value, a path).
@@ -75,7 +75,7 @@ def _usage(exc: Exception, command: str = "pipectl") -> Exception:
 
 
 def _error(text: str) -> None:
-    typer.echo(f"pipectl: error: {text}", err=True)
+    typer.echo(for_log(f"pipectl: error: {text}"), err=True, nl=not in_github_actions())
 
 
 def _message(exc: PipectlError) -> str:
@@ -95,10 +95,13 @@ def _internal(exc: Exception) -> None:
     if len(detail) > _MAX_INTERNAL_MESSAGE:
         detail = detail[:_MAX_INTERNAL_MESSAGE] + "…"
     typer.echo(
-        f"pipectl: internal error: {type(exc).__name__}: {detail} — a bug in pipectl; please "
-        "report it with the command that failed and `pipectl --version` "
-        "(PIPECTL_DEBUG=1 shows the traceback)",
+        for_log(
+            f"pipectl: internal error: {type(exc).__name__}: {detail} — a bug in pipectl; "
+            "please report it with the command that failed and `pipectl --version` "
+            "(PIPECTL_DEBUG=1 shows the traceback)"
+        ),
         err=True,
+        nl=not in_github_actions(),
     )
 
 

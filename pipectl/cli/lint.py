@@ -80,6 +80,7 @@ def lint(
     """
     from pipectl.errors import UsageError
     from pipectl.lint import SEVERITIES, formats, run
+    from pipectl.textsafe import for_log
 
     fmt = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     if fmt not in formats.FORMATS:
@@ -104,16 +105,21 @@ def lint(
             result = _only(result, only)
         text = formats.text(result, cwd, color=color, statistics=statistics)
     report = text if fmt == "text" else _report(result, fmt)
+    # under Actions the text report is fenced off from workflow commands: only the
+    # annotations, escaped property by property, are commands
+    shown = for_log(text)
     if output is not None:
         try:
             output.write_text(report if report.endswith("\n") else report + "\n", "utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-        typer.echo(text, nl=False)
+        typer.echo(shown, nl=False)
     elif fmt == "github":
         # annotations for the diff view, and the full report for the job log
         typer.echo(report, nl=False)
-        typer.echo(text, nl=False)
+        typer.echo(shown, nl=False)
+    elif fmt == "text":
+        typer.echo(shown, nl=False)
     else:
         typer.echo(report, nl=not report.endswith("\n"))
     if not exit_zero and result.at_least(fail_on):

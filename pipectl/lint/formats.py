@@ -17,7 +17,7 @@ from typing import Any
 
 from pipectl.lint.model import Finding
 from pipectl.lint.runner import LintResult
-from pipectl.textsafe import visible
+from pipectl.textsafe import json_for_log, visible
 
 FORMATS = ("text", "json", "github", "gitlab", "sarif")
 
@@ -118,7 +118,9 @@ def finding_json(f: Finding, path: str | None = None) -> dict[str, Any]:
 
 def json_report(result: LintResult) -> str:
     """A JSON list of findings; paths are relative to the pipeline root."""
-    return json.dumps([finding_json(f) for f in result.findings], indent=2, ensure_ascii=False)
+    return json_for_log(
+        json.dumps([finding_json(f) for f in result.findings], indent=2, ensure_ascii=False)
+    )
 
 
 # --- GitHub Actions -------------------------------------------------------------------------
@@ -183,4 +185,4 @@ def gitlab(result: LintResult) -> str:
                 "engine_name": "pipectl",
             }
         )
-    return json.dumps(issues, indent=2, ensure_ascii=False)
+    return json_for_log(json.dumps(issues, indent=2, ensure_ascii=False))

@@ -14,6 +14,7 @@ from pipectl.lint.formats import ci_base, path_from
 from pipectl.lint.model import INTERNAL_ERROR
 from pipectl.lint.registry import RULES
 from pipectl.lint.runner import LintResult
+from pipectl.textsafe import json_for_log
 from pipectl.version import __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -91,4 +92,4 @@ def sarif(result: LintResult) -> str:
             }
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return json_for_log(json.dumps(doc, indent=2, ensure_ascii=False))
