@@ -114,10 +114,12 @@ class Context:
         key: str | None = None,
         line: int | None = None,
         column: int = 1,
+        anchor: str | None = None,
     ) -> Finding:
         """A finding on a deal (at `key`'s line, or `line`) or on a path such as pipeline.yaml.
 
         Its severity is the rule's for the deal's stage; "off" findings are dropped later.
+        `anchor` (default: the key) is what it is about, for its fingerprint.
         """
         if isinstance(where, Deal):
             path, deal_id, stage = where.path.as_posix(), where.id, where.stage
@@ -126,9 +128,9 @@ class Context:
         else:
             path, deal_id, stage = where, None, None
         sev = self.severity(rule, stage)
-        return Finding(
-            rule.code, rule.name, sev, path, max(1, line or 1), max(1, column), message, deal_id
-        )
+        where_line, col = max(1, line or 1), max(1, column)
+        about = (key or "") if anchor is None else anchor
+        return Finding(rule.code, rule.name, sev, path, where_line, col, message, deal_id, about)
 
     def config_line(self, *keys: str | int) -> int:
         """The line of a key path in pipeline.yaml (1 when absent), for pipeline-wide findings."""

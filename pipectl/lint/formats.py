@@ -156,6 +156,23 @@ def github(result: LintResult) -> str:
     return "".join(line + "\n" for line in out)
 
 
+# --- fingerprints ---------------------------------------------------------------------------
+
+
+def fingerprints(result: LintResult) -> list[str]:
+    """One fingerprint per finding, in order: from what identifies it and survives time and
+    edits elsewhere (rule, deal id or else file path, the field or value it is about), never
+    its message (which counts days) nor its line; findings alike in all of that are told
+    apart by their order among themselves, which is the file's order."""
+    seen: Counter[str] = Counter()
+    out = []
+    for f in result.findings:
+        key = "\0".join((f.code, f"deal:{f.deal_id}" if f.deal_id else f"path:{f.path}", f.anchor))
+        seen[key] += 1
+        out.append(hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest())
+    return out
+
+
 # --- GitLab Code Quality --------------------------------------------------------------------
 
 _GITLAB_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
@@ -164,15 +181,9 @@ _GITLAB_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
 def gitlab(result: LintResult) -> str:
     """A GitLab Code Quality report; fingerprints are stable across runs and unique."""
     base = ci_base(result)
-    seen: Counter[str] = Counter()
     issues = []
-    for f in result.findings:
+    for f, digest in zip(result.findings, fingerprints(result), strict=True):
         path = path_from(result, f, base)
-        # content, not line, identifies a finding, so fixing an unrelated line above it
-        # does not turn it into a "new" issue in the merge request widget
-        key = "\0".join((f.code, path, f.deal_id or "", f.message))
-        seen[key] += 1
-        digest = hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()
         issues.append(
             {
                 "type": "issue",

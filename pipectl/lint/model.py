@@ -25,6 +25,9 @@ class Finding:
     column: int
     message: str
     deal_id: str | None = None
+    # what the finding is about, beyond its rule and deal, that survives time and edits
+    # elsewhere in the file: a field's key, a nested value's key path; for fingerprints
+    anchor: str = ""
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.code, self.message)

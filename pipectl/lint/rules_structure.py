@@ -5,9 +5,11 @@ Read-only; never prints.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pipectl.asof import PipelineAt
 from pipectl.config import CONFIG_FILE
@@ -60,7 +62,7 @@ def missing_field(ctx: Context, r: Rule) -> Iterator[Finding]:
             what = "criterion" if key.startswith("qualification.") else "field"
             missing = "with no evidence" if what == "criterion" else ""
             msg = f"missing required {what} {key!r}{where}" + (f" ({missing})" if missing else "")
-            yield ctx.finding(r, deal, msg, line=1)
+            yield ctx.finding(r, deal, msg, line=1, anchor=key)
 
 
 @rule(
@@ -87,7 +89,10 @@ def bad_value(ctx: Context, r: Rule) -> Iterator[Finding]:
             if problem.where:
                 line = ctx.locate(deal, (problem.key, *problem.where))
                 line = line or deal.line_of(problem.key)
-                yield ctx.finding(r, deal, problem.message, line=line)
+                # the value's key path and the value, not its index: a touchpoint added
+                # above keeps its fingerprint
+                about = _anchor(deal.fields.get(problem.key), problem.key, problem.where)
+                yield ctx.finding(r, deal, problem.message, line=line, anchor=about)
             else:
                 yield ctx.finding(r, deal, problem.message, key=problem.key)
         for message in ctx.suppressions(deal).problems:
@@ -248,3 +253,23 @@ RULES = (
     unused_suppression,
     bad_rate,
 )
+
+
+def _anchor(value: Any, key: str, where: tuple[str | int, ...]) -> str:
+    """`key`, then each step below it: a mapping's key as it is, a list item by its content
+    (its position moves when an item is added before it)."""
+    parts = [key]
+    for step in where:
+        item = value
+        if isinstance(step, int):
+            item = (
+                value[step]
+                if isinstance(value, list) and -len(value) <= step < len(value)
+                else None
+            )
+            parts.append("[" + json.dumps(item, sort_keys=True, default=str) + "]")
+        else:
+            item = value.get(step) if isinstance(value, dict) else None
+            parts.append(step)
+        value = item
+    return ".".join(parts)

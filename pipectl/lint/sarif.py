@@ -6,11 +6,10 @@ Never prints.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from pipectl.lint.formats import ci_base, path_from
+from pipectl.lint.formats import ci_base, fingerprints, path_from
 from pipectl.lint.model import INTERNAL_ERROR
 from pipectl.lint.registry import RULES
 from pipectl.lint.runner import LintResult
@@ -52,11 +51,8 @@ def sarif(result: LintResult) -> str:
     index = {d["id"]: i for i, d in enumerate(rules)}
     base = ci_base(result)
     results = []
-    for f in result.findings:
+    for f, fingerprint in zip(result.findings, fingerprints(result), strict=True):
         path = path_from(result, f, base)
-        fingerprint = hashlib.sha256(
-            "\0".join((f.code, path, f.deal_id or "", f.message)).encode()
-        ).hexdigest()
         results.append(
             {
                 "ruleId": f.code,
@@ -71,7 +67,7 @@ def sarif(result: LintResult) -> str:
                         }
                     }
                 ],
-                "partialFingerprints": {"pipectlFinding/v1": fingerprint},
+                "partialFingerprints": {"pipectlFinding/v2": fingerprint},
             }
         )
     doc = {
