@@ -416,6 +416,7 @@ def sweep_json(result: SweepResult) -> dict[str, Any]:
                 "id": c.deal.id,
                 "stage": c.deal.stage,
                 "owner": c.deal.owner,
+                "contact": c.deal.contact,  # whom the last chance goes to (or its draft)
                 "codes": list(c.codes),
                 "reasons": list(c.reasons),
                 "state": c.state,

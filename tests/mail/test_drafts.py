@@ -4,6 +4,7 @@ that email.parser reads, addressed to the deal's contact; a missing placeholder 
 from __future__ import annotations
 
 import email.policy
+import json
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -136,3 +137,11 @@ def test_sweep_drafts_refused_before_anything_is_done(
     assert commit_count(sales) == before and not (tmp_path / "d").exists()
     alone = sales_cli("sweep", "--drafts", str(tmp_path / "d"))
     assert alone.exit_code == 2 and "add --last-chance" in alone.output
+
+
+def test_sweep_json_names_the_contact(sales_cli: Cli) -> None:
+    result = sales_cli("sweep", "--json", "--today", "2027-09-01")
+    assert result.exit_code == 0, result.output
+    by_id = {c["id"]: c for c in json.loads(result.stdout)["candidates"]}
+    assert by_id["acme"]["contact"] == "Jane Doe <jane@acme.example>"
+    assert by_id["globex"]["contact"] is None
