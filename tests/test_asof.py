@@ -278,6 +278,10 @@ COMMANDS = [
     ("list",),
     ("board", "--json", "--all"),
     ("board", "--all"),
+    ("agenda", "--json", "--owner", "all"),
+    ("agenda", "--owner", "all"),
+    ("history", "--json"),
+    ("history", "acme"),
 ]
 
 
@@ -305,7 +309,8 @@ def test_every_command_as_of_a_day_is_that_days_checkout(
         git(story, "worktree", "add", "-q", "--detach", str(wt), sha)
         for command in COMMANDS:
             then = _run(story, monkeypatch, *command, "--as-of", day)
-            there = _run(wt, monkeypatch, *command, "--today", day)
+            pinned = () if command[0] == "history" else ("--today", day)  # it has no today
+            there = _run(wt, monkeypatch, *command, *pinned)
             assert then == there, (day, command)
             seen.setdefault(" ".join(command), set()).add(then)
     # the days differ from each other, so the equality above says something
@@ -461,3 +466,14 @@ def test_a_merged_side_branch_counts_from_its_merge(
     assert ids["2026-03-02"] == ["alpha"]
     assert ids["2026-03-03"] == ["alpha", "charlie"]  # bravo only on the side branch yet
     assert ids["2026-03-04"] == ["alpha", "bravo", "charlie"]
+
+
+def test_history_as_of_a_day_stops_there_and_finds_that_days_deals(story: Path):
+    r = Cli(story)("history", "beta", "--as-of", "2026-01-15", "--json")
+    assert r.exit_code == 0, r.output
+    events = json.loads(r.stdout)["events"]
+    assert [e["date"][:10] for e in events] == ["2026-01-06", "2026-01-12"]  # before its rm
+    later = json.loads(Cli(story)("history", "acme", "--as-of", "2026-01-12", "--json").stdout)
+    assert all(e["date"][:10] <= "2026-01-12" for e in later["events"])
+    bad = Cli(story)("history", "--all", "--as-of", "2026-01-15")
+    assert bad.exit_code == 2 and "--as-of" in bad.stderr

@@ -157,6 +157,7 @@ def agenda(
         "git author name).",
     ),
     today: str = TodayOpt,
+    as_of_day: str = AsOfOpt,
     as_json: bool = JsonOpt,
     fmt: str = FormatOpt,
     all_pipelines: bool = AllOpt,
@@ -168,14 +169,12 @@ def agenda(
     `pipectl sweep`. Each deal appears once, under its most urgent heading. --format tsv or
     csv prints one item a line, its section first. --all: every pipeline of the workspace,
     each plan under its pipeline's name (a pipeline column first in tsv/csv, a `pipeline`
-    key in JSON).
+    key in JSON). --as-of DATE: the plan as it stood at the end of that day, from git.
     """
-    from pipectl import dates
     from pipectl.daily import agenda as daily_agenda
     from pipectl.render import agenda as render_agenda
 
     shape = list_format(fmt, as_json)
-    now = dates.today(today)
     if all_pipelines:
         from pipectl.cli.workspace import pipelines
 
@@ -183,7 +182,8 @@ def agenda(
     else:
         pairs = [(None, open_pipeline(ctx))]
     plans = []
-    for name, pipeline in pairs:
+    for name, opened in pairs:
+        pipeline, now = as_of(opened, as_of_day, today)
         who = _default_owner(pipeline, owner)
         loaded = pipeline.load([s.name for s in pipeline.config.open_stages])
         for err in loaded.errors:

@@ -34,6 +34,7 @@ def history(
     deal: str = typer.Argument(None, help="Deal id or unique prefix (default: every deal)."),
     since: str = SinceOpt,
     until: str = UntilOpt,
+    as_of_day: str = AsOfOpt,
     as_json: bool = JsonOpt,
     all_pipelines: bool = AllOpt,
 ) -> None:
@@ -44,7 +45,8 @@ def history(
     one DEAL, every changed field with its old → new value, and its whole life across the
     pipelines of a workspace it moved between (stages then named PIPELINE/STAGE). --all:
     every pipeline's events, oldest first, each stage named PIPELINE/STAGE (with DEAL: the
-    deal looked up in every pipeline).
+    deal looked up in every pipeline). --as-of DATE: the history as it stood at the end of
+    that day (its last commit on the first-parent line; a deal of that day is found by id).
     """
     from pipectl import history as hist_mod
     from pipectl.errors import UsageError
@@ -54,6 +56,8 @@ def history(
     if all_pipelines:
         from pipectl.cli.workspace import history_all, holder
 
+        if as_of_day is not None:
+            raise UsageError("--as-of reads one pipeline's past: pass -C PIPELINE, not --all")
         if deal is None:
             history_all(ctx, window(since, until), as_json)
             return
@@ -63,13 +67,16 @@ def history(
     if pipeline.git is None:
         raise UsageError("not inside a git repository: there is no history to show")
     start, end = window(since, until)
+    if as_of_day is not None:
+        pipeline, day = as_of(pipeline, as_of_day, None)
+        end = day if end is None else min(end, day)
 
     def shown(e: hist_mod.Event) -> bool:
         return (start is None or e.day >= start) and (end is None or e.day <= end)
 
     # every deal: the fields of the events shown are read while git walks the log; one deal:
     # afterwards, only that deal's (with_fields below does nothing for events already read)
-    hist = hist_mod.read(pipeline.git, pipeline.root, shown if deal is None else None)
+    hist = hist_mod.read(pipeline.git, pipeline.root, shown if deal is None else None, pipeline.at)
     deal_id = None
     if deal is not None:
         try:
