@@ -60,7 +60,8 @@ def _fresh(pipeline: Pipeline, payload: Mapping[str, Any]) -> str:
 
 
 def apply(pipeline: Pipeline, action: str, payload: Mapping[str, Any]) -> ops.Outcome:
-    """Run one change (`move`, `won`, `lost`, `log`, `next`) on the deal the page showed."""
+    """Run one change (`move`, `won`, `lost`, `log`, `next`, `task`, `set`) on the deal the
+    page showed."""
     run = _ACTIONS.get(action)
     if run is None:
         raise Refused(f"unknown action {action!r}", 404)
@@ -116,7 +117,30 @@ def _next(pipeline: Pipeline, deal_id: str, payload: Mapping[str, Any]) -> ops.O
     return ops.next_step(pipeline, deal_id, step, due)
 
 
+def _task(pipeline: Pipeline, deal_id: str, payload: Mapping[str, Any]) -> ops.Outcome:
+    from pipectl.daily import tasks
+
+    summary = _text(payload, "summary")
+    due_text = _text(payload, "due")
+    assert summary is not None and due_text is not None
+    return tasks.add(pipeline, deal_id, summary, due=dates.parse_date(due_text, "due"))
+
+
+def _set(pipeline: Pipeline, deal_id: str, payload: Mapping[str, Any]) -> ops.Outcome:
+    """`pipectl set DEAL KEY=VALUE ...`: each value read and checked as the CLI reads it."""
+    values = payload.get("values")
+    if not isinstance(values, dict) or not values:
+        raise Refused("nothing to set: change a field first", 400)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in values.items()):
+        raise Refused("fields and values must be text", 400)
+    unset = [k for k, v in values.items() if v == ""]
+    words = [f"{k}={v}" for k, v in values.items() if v != ""]
+    return ops.set_values(pipeline, deal_id, words, unset)
+
+
 _ACTIONS = {
+    "task": _task,
+    "set": _set,
     "move": _move,
     "won": _close("won"),
     "lost": _close("lost"),

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from pipectl import schema
 from pipectl.errors import PipectlError
 from pipectl.serve import actions, pages, views
 from pipectl.store import Pipeline
@@ -120,6 +121,7 @@ def create_app(root: Path, hosts: Iterable[str]) -> Any:
                 cfg.touchpoint_kinds,
                 cfg.touchpoint_outcomes,
                 cfg.lost_reasons,
+                tuple(schema.for_config(cfg).fields.values()),
             )
 
         return page(request, ref, body, "")

@@ -6,10 +6,11 @@ assets), the CSRF token in a meta tag the script reads.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pipectl.daily.agenda import SECTIONS, Agenda
+from pipectl.fieldtypes import FieldDecl
 from pipectl.render.svg import e
 from pipectl.render.text import money
 from pipectl.serve.views import BoardView, DealView
@@ -123,11 +124,12 @@ def deal(
     kinds: Sequence[str],
     outcomes: Sequence[str],
     reasons: Sequence[str],
+    fields: Sequence[FieldDecl] = (),
 ) -> str:
     """A deal: its fields, tasks and touchpoints, notes, findings, history, and the forms."""
     d = view.deal
     skip = {"touchpoints", "tasks"}
-    fields = "".join(
+    rows = "".join(
         f"<tr><th>{e(k)}</th><td>{_value(v)}</td></tr>"
         for k, v in d.fields.items()
         if k not in skip
@@ -156,8 +158,9 @@ def deal(
     return (
         f'<article class="deal" {data}><h1>{e(d.title)} <small>{e(d.stage)}</small></h1>'
         '<div class="grid"><section><h2>Fields</h2>'
-        f'<table class="fields">{fields}</table></section>'
-        f"<section><h2>Change</h2>{_forms(stages, kinds, outcomes, reasons, d.stage)}</section>"
+        f'<table class="fields">{rows}</table></section>'
+        f"<section><h2>Change</h2>{_forms(stages, kinds, outcomes, reasons, d.stage)}"
+        f"{_edit_form(fields, d.fields)}</section>"
         "</div><section><h2>Tasks</h2>"
         f'<ul class="tasks">{task_rows or "<li>none</li>"}</ul></section>'
         '<section><h2>Touchpoints</h2><table class="touchpoints"><thead><tr><th>date</th>'
@@ -192,6 +195,9 @@ def _forms(
         '<form data-action="next" class="change"><h3>Next step</h3>'
         '<input name="step" placeholder="Next step" required aria-label="next step">'
         '<input name="due" type="date" aria-label="due"><button>Set</button></form>'
+        '<form data-action="task" class="change"><h3>Add a task</h3>'
+        '<input name="summary" placeholder="Task" required aria-label="task">'
+        '<input name="due" type="date" required aria-label="task due"><button>Add</button></form>'
         '<form data-action="move" class="change"><h3>Move</h3>'
         f'<select name="stage" aria-label="stage">{_options(others)}</select>'
         "<button>Move</button></form>"
@@ -199,6 +205,36 @@ def _forms(
         '<form data-action="lost" class="change">'
         f'<select name="reason" aria-label="lost reason">{_options(reasons)}</select>'
         '<button class="danger">Lost</button></form>'
+    )
+
+
+# the kinds of value a browser's own input edits; the structured fields stay in the file
+_INPUTS = {"date": "date", "money": "number", "number": "number", "integer": "number"}
+_SET_BY_OPERATIONS = {"stage_entered", "closed", "created", "next_step", "next_step_due"}
+
+
+def _edit_form(fields: Sequence[FieldDecl], current: Mapping[str, Any]) -> str:
+    """`pipectl set` as a form: a widget per scalar field of the schema, by its type (an
+    enum a list to pick from), holding the deal's value; only the fields changed are sent."""
+    rows = []
+    for decl in fields:
+        if decl.type not in ("text", "enum", *_INPUTS) or decl.name in _SET_BY_OPERATIONS:
+            continue
+        value = current.get(decl.name)
+        shown = "" if value is None or isinstance(value, Mapping | list) else str(value)
+        attrs = f'name="{e(decl.name)}" data-initial="{e(shown)}" aria-label="{e(decl.name)}"'
+        if decl.type == "enum":
+            picks = [v for v in decl.values if v != shown]
+            opts = _options(([shown] if shown else []) + picks, None if shown else "")
+            widget = f"<select {attrs}>{opts}</select>"
+        else:
+            kind = _INPUTS.get(decl.type, "text")
+            step = ' step="any"' if kind == "number" else ""
+            widget = f'<input type="{kind}"{step} {attrs} value="{e(shown)}">'
+        rows.append(f'<label title="{e(decl.help)}"><span>{e(decl.name)}</span>{widget}</label>')
+    return (
+        '<form data-action="set" class="change fields-form"><h3>Fields</h3>'
+        f"{''.join(rows)}<button>Save</button></form>"
     )
 
 

@@ -247,3 +247,36 @@ def test_non_loopback_needs_host_and_warns() -> None:
     assert run.check_bind("127.0.0.1", explicit=False) is None
     assert run.check_bind("localhost", explicit=False) is None
     assert run.check_bind("::1", explicit=False) is None
+
+
+def test_set_fields_and_add_a_task_are_the_cli_operations(
+    served: TestClient, pipeline: Path
+) -> None:
+    token = {"X-CSRF-Token": token_of(served)}
+    path = pipeline / "qualifying" / "acme.md"
+    page = served.get("/deal/acme").text
+    assert 'type="number" step="any" name="value" data-initial="12000"' in page
+    assert 'type="date" name="expected_close"' in page
+    body = {"deal": "acme", "version": version_of(served, "acme")}
+    res = post(served, "set", {**body, "values": {"value": "not money"}}, **token)
+    assert res.status_code == 400 and "value" in res.json()["error"]
+    res = post(
+        served, "set", {**body, "values": {"value": "15000", "company": "Acme Inc"}}, **token
+    )
+    assert res.status_code == 200, res.text
+    assert "value: 15000" in path.read_text() and "company: Acme Inc" in path.read_text()
+    assert git(pipeline, "log", "-1", "--format=%s").strip() == "set acme: value, company"
+    res = post(
+        served,
+        "task",
+        {
+            "deal": "acme",
+            "version": version_of(served, "acme"),
+            "summary": "Call legal",
+            "due": "2030-01-05",
+        },
+        **token,
+    )
+    assert res.status_code == 200, res.text
+    assert "summary: Call legal" in path.read_text()
+    assert git(pipeline, "log", "-1", "--format=%s").startswith("task acme: Call legal")

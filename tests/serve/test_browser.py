@@ -134,6 +134,20 @@ def test_log_a_touchpoint_from_the_deal_page_adds_one_line(
     assert git(root, "log", "-1", "--format=%s").startswith("log initech: call")
 
 
+def test_a_field_edited_through_its_widget_is_one_set_commit(
+    page: Page, url: str, root: Path
+) -> None:
+    before = commit_count(root)
+    page.goto(url + "/deal/acme")
+    form = page.locator('form[data-action="set"]')
+    form.locator('input[name="value"]').fill("14500")
+    form.get_by_role("button", name="Save").click()
+    expect(page.locator("#flash")).to_contain_text("updated acme (value)")
+    assert commit_count(root) == before + 1
+    assert "value: 14500\n" in (root / "qualifying" / "acme.md").read_text()
+    expect(page.locator("table.fields")).to_contain_text("14500")
+
+
 def test_a_hand_edit_appears_in_the_open_page(page: Page, url: str, root: Path) -> None:
     page.goto(url + "/")
     card = page.locator('.card[data-deal="initech"]')

@@ -87,7 +87,14 @@
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const body = { deal: article.dataset.deal, version: article.dataset.version };
-      new FormData(form).forEach((v, k) => { if (v !== "") body[k] = v; });
+      if (form.dataset.action === "set") {  // only the fields changed, "" to unset
+        body.values = {};
+        form.querySelectorAll("[data-initial]").forEach((el) => {
+          if (el.value !== el.dataset.initial) body.values[el.name] = el.value;
+        });
+      } else {
+        new FormData(form).forEach((v, k) => { if (v !== "") body[k] = v; });
+      }
       done(await post(form.dataset.action, body));
     });
   });
@@ -96,7 +103,8 @@
   if (said) { sessionStorage.removeItem("pipectl-flash"); flash(said, false); }
 
   // a hand edit, a commit or a git pull shows within seconds; not while typing
-  const typing = () => [...document.querySelectorAll("form.change input")].some((i) => i.value);
+  const typing = () => [...document.querySelectorAll("form.change input, form.change select")]
+    .some((i) => (i.dataset.initial === undefined ? i.tagName === "INPUT" && i.value : i.value !== i.dataset.initial));
   setInterval(async () => {
     if (busy || document.hidden || typing()) return;
     try {
