@@ -1,7 +1,9 @@
-"""Rule documentation generated from the registry: `pipectl rule`, `rules --json`, README.
+"""Rule documentation generated from the registry: `pipectl rule`, `rules --json`, README,
+the rule reference in docs/lint.md (one section per rule, PL000 included, which SARIF's
+`helpUri` links to).
 
-`python -m pipectl.lint.docs` rewrites README's rule section in place; `--check` exits 1 if it
-is out of date. Pure text functions, except that `main` writes README.md.
+`python -m pipectl.lint.docs` rewrites both generated sections in place; `--check` exits 1 if
+one is out of date. Pure text functions, except that `main` writes README.md and docs/lint.md.
 """
 
 from __future__ import annotations
@@ -10,12 +12,35 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipectl.lint.model import Option, Rule
+from pipectl.lint.model import INTERNAL_DOC, INTERNAL_ERROR, INTERNAL_SUMMARY, Option, Rule
 from pipectl.lint.registry import RULES
 
 BEGIN = "<!-- rules:begin"
 END = "<!-- rules:end -->"
 README = Path(__file__).resolve().parents[2] / "README.md"
+LINT_MD = README.parent / "docs" / "lint.md"
+REF_BEGIN = "<!-- rule-reference:begin"
+REF_END = "<!-- rule-reference:end -->"
+
+
+def reference_entries() -> list[tuple[str, str, str, str, str]]:
+    """(code, name, severity, summary, doc) of every rule, then PL000."""
+    code, name = INTERNAL_ERROR
+    rows = [(r.code, r.name, r.severity, r.summary, r.doc) for r in RULES]
+    return [*rows, (code, name, "error", INTERNAL_SUMMARY, INTERNAL_DOC)]
+
+
+def reference_section() -> str:
+    """The rule reference between docs/lint.md's markers: a heading per rule, its text."""
+    by_code = {r.code: r for r in RULES}
+    out: list[str] = []
+    for code, name, severity, summary, doc in reference_entries():
+        out += [f"### {code} {name}", "", f"*{severity}* — fires when {summary}.", "", doc]
+        r = by_code.get(code)
+        if r is not None and r.options:
+            out += ["", "Settings: " + "; ".join(f"`{option_default(o)}`" for o in r.options)]
+        out.append("")
+    return "\n".join(out)
 
 
 def _value(value: Any) -> str:
@@ -101,26 +126,38 @@ def readme_section() -> str:
     return "\n".join([intro, "", *rows])
 
 
+def _between(text: str, begin: str, end: str, section: str) -> str:
+    start = text.index(begin)
+    head_end = text.index("\n", start) + 1
+    stop = text.index(end, head_end)
+    return text[:head_end] + section + "\n" + text[stop:]
+
+
 def render_readme(text: str) -> str:
     """README text with the rules section regenerated (markers kept as they are)."""
-    start = text.index(BEGIN)
-    head_end = text.index("\n", start) + 1
-    end = text.index(END, head_end)
-    return text[:head_end] + readme_section() + "\n" + text[end:]
+    return _between(text, BEGIN, END, readme_section())
+
+
+def render_lint_md(text: str) -> str:
+    """docs/lint.md with its rule reference regenerated (markers kept as they are)."""
+    return _between(text, REF_BEGIN, REF_END, reference_section())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    text = README.read_text(encoding="utf-8")
-    new = render_readme(text)
-    if "--check" in args:
-        if new != text:
-            sys.stderr.write("README.md rule section is out of date: python -m pipectl.lint.docs\n")
-            return 1
-        return 0
-    if new != text:
-        README.write_text(new, encoding="utf-8")
-    return 0
+    status = 0
+    for path, render in ((README, render_readme), (LINT_MD, render_lint_md)):
+        text = path.read_text(encoding="utf-8")
+        new = render(text)
+        if "--check" in args:
+            if new != text:
+                sys.stderr.write(
+                    f"{path.name}: generated rules out of date: python -m pipectl.lint.docs\n"
+                )
+                status = 1
+        elif new != text:
+            path.write_text(new, encoding="utf-8")
+    return status
 
 
 if __name__ == "__main__":

@@ -101,3 +101,18 @@ def rule(
 
 # Findings the runner itself makes; not rules a user selects, but documented with them.
 INTERNAL_ERROR = ("PL000", "internal-error")
+# PL000's documentation (docs/lint.md, SARIF), like a rule's
+INTERNAL_SUMMARY = "a lint rule crashed; the other rules still ran"
+INTERNAL_DOC = (
+    "A bug in pipectl, never a problem in the pipeline: one rule raised an exception while "
+    "checking it, so its findings are missing from this run. Every other rule still ran and "
+    "reported. Please report it with the message (it names the rule and the exception), the "
+    "command and `pipectl --version`; meanwhile `--ignore` the crashing rule to see the rest "
+    "without this error."
+)
+
+
+def rule_anchor(code: str, name: str) -> str:
+    """The anchor of a rule's section in docs/lint.md, as GitHub and most renderers make it
+    from the heading `PL301 stale`."""
+    return f"{code.lower()}-{name}"

@@ -10,39 +10,47 @@ import json
 from typing import Any
 
 from pipectl.lint.formats import ci_base, fingerprints, path_from
-from pipectl.lint.model import INTERNAL_ERROR
+from pipectl.lint.model import INTERNAL_DOC, INTERNAL_ERROR, INTERNAL_SUMMARY, rule_anchor
 from pipectl.lint.registry import RULES
 from pipectl.lint.runner import LintResult
 from pipectl.textsafe import json_for_log
 from pipectl.version import __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+# pipectl's home, where code scanning links a rule's help. The project has no public remote
+# yet: the same placeholder as docs/ci.md's install lines; set it when it is published.
+INFORMATION_URI = "https://github.com/YOUR-ORG/pipectl"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def _rule_descriptors() -> list[dict[str, Any]]:
-    out = []
-    for r in RULES:
-        out.append(
-            {
-                "id": r.code,
-                "name": r.name,
-                "shortDescription": {"text": r.summary},
-                "fullDescription": {"text": r.doc},
-                "help": {"text": f"{r.doc}\n\nSee `pipectl rule {r.code}`."},
-                "defaultConfiguration": {"level": _LEVEL[r.severity]},
-                "properties": {"tags": ["pipeline"]},
-            }
-        )
+def _entries() -> list[tuple[str, str, str, str, str]]:
     code, name = INTERNAL_ERROR
-    out.append(
-        {
+    rows = [(r.code, r.name, r.severity, r.summary, r.doc) for r in RULES]
+    return [*rows, (code, name, "error", INTERNAL_SUMMARY, INTERNAL_DOC)]
+
+
+def _rule_descriptors() -> list[dict[str, Any]]:
+    by_code = {r.code: r for r in RULES}
+    out = []
+    for code, name, severity, summary, doc in _entries():
+        uri = f"{INFORMATION_URI}/blob/main/docs/lint.md#{rule_anchor(code, name)}"
+        r = by_code.get(code)
+        see = f"`pipectl rule {code}` prints it with its settings."
+        descriptor: dict[str, Any] = {
             "id": code,
             "name": name,
-            "shortDescription": {"text": "a lint rule crashed; the other rules still ran"},
-            "defaultConfiguration": {"level": "error"},
+            "shortDescription": {"text": f"Fires when {summary}."},
+            "fullDescription": {"text": doc},
+            "help": {
+                "text": f"{doc}\n\n{see} Reference: {uri}",
+                "markdown": f"**{code} {name}**: fires when {summary}.\n\n{doc}\n\n{see} "
+                f"[Reference]({uri})",
+            },
+            "helpUri": uri,
+            "defaultConfiguration": {"level": _LEVEL[severity]},
+            "properties": {"tags": ["pipeline"] if r is not None else ["pipectl"]},
         }
-    )
+        out.append(descriptor)
     return out
 
 
@@ -78,6 +86,7 @@ def sarif(result: LintResult) -> str:
                 "tool": {
                     "driver": {
                         "name": "pipectl",
+                        "informationUri": INFORMATION_URI,
                         "version": __version__,
                         "semanticVersion": __version__,
                         "rules": rules,
