@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipectl import dates, ops, schema
+from pipectl.deal import DealText
 from pipectl.errors import UsageError
 from pipectl.serve.views import deal_version
-from pipectl.store import Pipeline
+from pipectl.store import DealRef, Pipeline
 
 _WRITES = threading.Lock()
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: raising sets its __traceback__
 class Refused(Exception):
     """A change not made: why, the fields a gate misses, the deal's version now."""
 
@@ -59,6 +60,28 @@ def _fresh(pipeline: Pipeline, payload: Mapping[str, Any]) -> str:
     return ref.id
 
 
+class Pinned(Pipeline):
+    """The pipeline with one deal pinned to the version the page showed: the operation's
+    own read for its edit, made under the clone's lock, refuses any other version (a writer
+    that came between the page's check and the lock changes nothing)."""
+
+    def __init__(self, pipeline: Pipeline, deal_id: str, version: str):
+        super().__init__(pipeline.root, pipeline.config)
+        self.pinned = (deal_id, version)
+
+    def read_text(self, ref: DealRef) -> DealText:
+        text = super().read_text(ref)
+        deal_id, version = self.pinned
+        now = deal_version(self.read_for_edit[ref.path])
+        if ref.id == deal_id and now != version:
+            raise Refused(
+                f"{deal_id} changed while this change waited: nothing was changed",
+                version=now,
+                extra={"stale": True, "stage": ref.stage},
+            )
+        return text
+
+
 def apply(pipeline: Pipeline, action: str, payload: Mapping[str, Any]) -> ops.Outcome:
     """Run one change (`move`, `won`, `lost`, `log`, `next`, `task`, `set`) on the deal the
     page showed."""
@@ -67,8 +90,9 @@ def apply(pipeline: Pipeline, action: str, payload: Mapping[str, Any]) -> ops.Ou
         raise Refused(f"unknown action {action!r}", 404)
     with _WRITES:
         deal_id = _fresh(pipeline, payload)
+        pinned = Pinned(pipeline, deal_id, str(payload["version"]))
         try:
-            return run(pipeline, deal_id, payload)
+            return run(pinned, deal_id, payload)
         except UsageError as exc:
             raise Refused(str(exc), 400) from None
 

@@ -3,6 +3,7 @@ change is the CLI's operation (one commit), and the guards refuse what is not ou
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -280,3 +281,22 @@ def test_set_fields_and_add_a_task_are_the_cli_operations(
     assert res.status_code == 200, res.text
     assert "summary: Call legal" in path.read_text()
     assert git(pipeline, "log", "-1", "--format=%s").startswith("task acme: Call legal")
+
+
+def test_a_writer_between_the_check_and_the_lock_changes_nothing(
+    served: TestClient, pipeline: Path
+) -> None:
+    """The operation's own read, under the clone's lock, is held to the page's version."""
+    from pipectl import ops
+    from pipectl.serve.actions import Pinned, Refused
+    from pipectl.store import Pipeline
+
+    old = version_of(served, "acme")
+    path = pipeline / "qualifying" / "acme.md"
+    path.write_text(path.read_text().replace("value: 12000", "value: 13000"))
+    git(pipeline, "commit", "-qam", "another writer")
+    before, data = commit_count(pipeline), path.read_bytes()
+    pinned = Pinned(Pipeline.open(pipeline), "acme", old)
+    with pytest.raises(Refused, match="changed while this change waited"):
+        ops.log(pinned, "acme", "call", "Late", when=dt.date(2026, 12, 1))
+    assert commit_count(pipeline) == before and path.read_bytes() == data
