@@ -244,7 +244,9 @@ def test_non_loopback_needs_host_and_warns() -> None:
         run.check_bind("0.0.0.0", explicit=False)
     with pytest.raises(UsageError):
         run.serve(Path("."), "192.168.1.5", 8765, explicit=False, warn=print, started=print)
-    assert "no authentication" in (run.check_bind("0.0.0.0", explicit=True) or "")
+    assert "no authentication" in (run.check_bind("192.168.1.5", explicit=True) or "")
+    with pytest.raises(UsageError, match="answers to no name"):
+        run.check_bind("::", explicit=True)
     assert run.check_bind("127.0.0.1", explicit=False) is None
     assert run.check_bind("localhost", explicit=False) is None
     assert run.check_bind("::1", explicit=False) is None
