@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from pipectl.lint import LintResult
     from pipectl.store import Pipeline
 
-FORMAT_HELP = "Report format: text, json, github, gitlab or sarif (github when GITHUB_ACTIONS)."
+FORMAT_HELP = (
+    "Report format: text, json, github, gitlab, sarif or markdown (github when GITHUB_ACTIONS)."
+)
 
 
 @app.command()
@@ -135,6 +137,8 @@ def _report(result: LintResult, fmt: str) -> str:
         return formats.github(result)
     if fmt == "gitlab":
         return formats.gitlab(result)
+    if fmt == "markdown":
+        return formats.markdown(result)
     from pipectl.lint.sarif import sarif
 
     return sarif(result)

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ from pipectl.lint.model import Finding
 from pipectl.lint.runner import LintResult
 from pipectl.textsafe import json_for_log, visible
 
-FORMATS = ("text", "json", "github", "gitlab", "sarif")
+FORMATS = ("text", "json", "github", "gitlab", "sarif", "markdown")
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
@@ -197,3 +198,42 @@ def gitlab(result: LintResult) -> str:
             }
         )
     return json_for_log(json.dumps(issues, indent=2, ensure_ascii=False))
+
+
+# --- Markdown (a job summary, a merge request note) -----------------------------------------
+
+_MD_MAX_ROWS = 200  # a job summary holds 1 MiB; past this, the table points at the log
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:])")
+
+
+def md_text(value: str) -> str:
+    """User text as inert Markdown on one line: control characters and line breaks escaped,
+    every character Markdown or HTML would act on backslash-escaped, so a deal can make no
+    link, image, tag or table cell of its own."""
+    return _MD_SPECIAL.sub(r"\\\1", visible(" ".join(value.split(" "))))
+
+
+def markdown(result: LintResult) -> str:
+    """The findings by rule (a table of counts), then each finding, as GitHub Markdown."""
+    base = ci_base(result)
+    out = ["## pipectl lint", "", summary_line(result)]  # counts only: no user text
+    if not result.findings:
+        return "\n".join(out) + "\n"
+    by_rule = Counter((f.code, f.name, f.severity) for f in result.findings)
+    out += [
+        "",
+        "### Findings by rule",
+        "",
+        "| Rule | Name | Severity | Findings |",
+        "|---|---|---|---|",
+    ]
+    for (code, name, severity), n in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])):
+        out.append(f"| {code} | `{name}` | {severity} | {n} |")
+    shown = result.findings[:_MD_MAX_ROWS]
+    out += ["", "### Findings", "", "| File | Line | Rule | Message |", "|---|---|---|---|"]
+    for f in shown:
+        where = md_text(path_from(result, f, base))
+        out.append(f"| {where} | {f.line} | {f.code} | {md_text(f.message)} |")
+    if len(result.findings) > len(shown):
+        out += ["", f"… and {len(result.findings) - len(shown)} more: see the job log."]
+    return "\n".join(out) + "\n"
