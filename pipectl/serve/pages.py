@@ -92,7 +92,7 @@ def _card(view: BoardView, card: Any) -> str:
     return (
         f'<li class="card" draggable="true" data-deal="{e(card.id)}" '
         f'data-version="{e(view.versions.get(card.id, ""))}">'
-        f'<a href="/deal/{e(card.id)}">{e(card.company or card.id)}</a>'
+        f'<a href="/deal/{e(card.id)}">{e(card.company or view.titles.get(card.id) or card.id)}</a>'
         f'<span class="value">{e(value)}</span>'
         f'<span class="meta">{e(card.owner or "no owner")} · {e(days)}{due}</span>'
         f'<span class="marks">{"".join(marks)}</span></li>'

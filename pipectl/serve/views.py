@@ -47,6 +47,7 @@ class BoardView:
     today: dt.date
     columns: tuple[daily_board.Column, ...]
     versions: dict[str, str]  # deal id -> version of its file
+    titles: dict[str, str]  # deal id -> its title, for a card without a company
     currency: str
     owner: str | None
     owners: tuple[str, ...]
@@ -79,7 +80,8 @@ def board(pipeline: Pipeline, owner: str | None = None, all_stages: bool = False
     versions = {d.id: deal_version(pipeline.read_bytes(_ref(d))) for d in loaded.deals}
     overdue = frozenset(d.id for d in loaded.deals if tasks.overdue_tasks(d, today))
     owners = tuple(sorted({d.owner for d in loaded.deals if d.owner}))
-    return BoardView(today, columns, versions, config.currency, who, owners, overdue)
+    titles = {d.id: d.title for d in loaded.deals}
+    return BoardView(today, columns, versions, titles, config.currency, who, owners, overdue)
 
 
 def _ref(deal: Deal) -> DealRef:
