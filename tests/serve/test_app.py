@@ -302,3 +302,13 @@ def test_a_writer_between_the_check_and_the_lock_changes_nothing(
     with pytest.raises(Refused, match="changed while this change waited"):
         ops.log(pinned, "acme", "call", "Late", when=dt.date(2026, 12, 1))
     assert commit_count(pipeline) == before and path.read_bytes() == data
+
+
+def test_cards_show_snoozed_and_overdue_marks(served: TestClient, cli: Cli) -> None:
+    assert cli("snooze", "acme", "--until", "+2w").exit_code == 0
+    assert cli("next", "globex", "Call back", "--due", "-3d").exit_code == 0
+    board = served.get("/").text
+    acme = re.search(r'data-deal="acme".*?</li>', board).group(0)
+    globex = re.search(r'data-deal="globex".*?</li>', board).group(0)
+    assert "snoozed to " in acme and "overdue" not in acme
+    assert "overdue" in globex and "snoozed" not in globex
