@@ -126,6 +126,9 @@ class Touchpoint:
     outcome: str | None = None
 
 
+_UNREAD: Any = object()  # a lazily read attribute not read yet
+
+
 @dataclass(frozen=True, slots=True)  # slots: a large pipeline holds 100,000s of these
 class Deal:
     """A parsed deal: its id (file name), stage (folder), frontmatter and where keys sit."""
@@ -138,6 +141,8 @@ class Deal:
     _touchpoints: tuple[Touchpoint, ...] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # the value, read once: every figure asks for it, a dozen times a deal in a report
+    _value: Any = field(default=_UNREAD, init=False, repr=False, compare=False)
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -175,6 +180,13 @@ class Deal:
     @property
     def value(self) -> float | None:
         """`value:`, else what the line items come to (lineitems.py); None when neither."""
+        found = self._value
+        if found is _UNREAD:
+            found = self._read_value()
+            object.__setattr__(self, "_value", found)
+        return found
+
+    def _read_value(self) -> float | None:
         value = self.fields.get("value")
         if value is None and "line_items" in self.fields:
             value = items_value(self.fields)
