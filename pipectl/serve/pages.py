@@ -67,11 +67,20 @@ def board(view: BoardView) -> str:
     return (
         f"<h1>Board <small>{e(view.today.isoformat())}</small></h1>"
         f'<p class="owners">Owner: <a href="/">all</a>{owners}</p>'
+        f"{_skipped(view.skipped)}"
         f'<div class="board">{"".join(cols)}</div>'
         '<dialog id="gate"><form method="dialog"><p class="why"></p><ul class="missing"></ul>'
         '<button value="cancel">Cancel</button> <button value="force" class="danger">'
         "Move anyway (--force)</button></form></dialog>"
     )
+
+
+def _skipped(errors: Sequence[str]) -> str:
+    if not errors:
+        return ""
+    rows = "".join(f"<li>{e(err)}</li>" for err in errors)
+    head = f"<summary>{len(errors):,} files skipped</summary>"
+    return f'<details class="skipped">{head}<ul>{rows}</ul></details>'
 
 
 def _card(view: BoardView, card: Any) -> str:

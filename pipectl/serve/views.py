@@ -52,6 +52,7 @@ class BoardView:
     owner: str | None
     owners: tuple[str, ...]
     overdue: frozenset[str]  # deals with an overdue task
+    skipped: tuple[str, ...] = ()  # files that did not parse, each its error's one line
 
 
 def findings(pipeline: Pipeline, today: dt.date, arrivals: Any = None) -> list[Finding]:
@@ -81,7 +82,10 @@ def board(pipeline: Pipeline, owner: str | None = None, all_stages: bool = False
     overdue = frozenset(d.id for d in loaded.deals if tasks.overdue_tasks(d, today))
     owners = tuple(sorted({d.owner for d in loaded.deals if d.owner}))
     titles = {d.id: d.title for d in loaded.deals}
-    return BoardView(today, columns, versions, titles, config.currency, who, owners, overdue)
+    skipped = tuple(str(err) for err in loaded.errors)  # as `board` warns "skipped ..."
+    return BoardView(
+        today, columns, versions, titles, config.currency, who, owners, overdue, skipped
+    )
 
 
 def _ref(deal: Deal) -> DealRef:

@@ -312,3 +312,19 @@ def test_cards_show_snoozed_and_overdue_marks(served: TestClient, cli: Cli) -> N
     globex = re.search(r'data-deal="globex".*?</li>', board).group(0)
     assert "snoozed to " in acme and "overdue" not in acme
     assert "overdue" in globex and "snoozed" not in globex
+
+
+def test_a_broken_file_is_listed_and_bad_requests_are_one_error(
+    served: TestClient, pipeline: Path, write_deal: Callable[..., Path]
+) -> None:
+    write_deal(pipeline, "prospecting", "broken", "---\ntitle: [unclosed\n---\n")
+    board = served.get("/")
+    assert board.status_code == 200 and "1 files skipped" in board.text
+    assert "prospecting/broken.md" in board.text
+    assert served.get("/deal/broken").status_code == 404
+    token = {"X-CSRF-Token": token_of(served)}
+    res = served.post("/api/move", content=b"not json", headers={"Origin": BASE, **token})
+    assert res.status_code == 400 and "JSON" in res.json()["error"]
+    assert post(served, "explode", {"deal": "acme"}, **token).status_code == 404
+    res = post(served, "move", {"deal": "nope", "version": "x", "stage": "closing"}, **token)
+    assert res.status_code == 400 and "nope" in res.json()["error"]
