@@ -80,9 +80,15 @@ BUILTIN: tuple[FieldDecl, ...] = (
         builtin=True,
     ),
     FieldDecl(
+        "account",
+        "text",
+        "The id of the customer's account record (`accounts/ID.md`, docs/accounts.md).",
+        builtin=True,
+    ),
+    FieldDecl(
         "contacts",
         "contacts",
-        "The people of the deal: a list of `{name, email, phone, role}` entries.",
+        "The people of the deal: `{name, email, phone, role}` entries or contact ids.",
         builtin=True,
     ),
     FieldDecl(
@@ -156,6 +162,9 @@ BUILTIN: tuple[FieldDecl, ...] = (
     ),
     FieldDecl("snooze_reason", "text", "Why the deal is snoozed.", builtin=True),
     FieldDecl("closed", "date", "When the deal was won or lost.", builtin=True),
+    FieldDecl(
+        "renewal_date", "date", "When a won deal's contract comes up for renewal.", builtin=True
+    ),
     FieldDecl(
         "lost_reason", "enum", "Why the deal was lost (one of `lost_reasons`).", builtin=True
     ),

@@ -16,6 +16,7 @@ from typing import Any
 
 from pipectl import lineitems, tasks
 from pipectl.config import Config
+from pipectl.deal import is_valid_id
 from pipectl.fieldtypes import (
     BUILTIN,
     CONTACT_KEYS,
@@ -363,7 +364,8 @@ class Schema:
                 "additionalProperties": False,
                 "anyOf": [{"required": ["name"]}, {"required": ["email"]}],
             }
-            return {"type": ["array", "null"], "items": person}
+            record = {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"}  # a contact's id
+            return {"type": ["array", "null"], "items": {"anyOf": [person, record]}}
         # lint-ignore: rule code or name -> reason, as a mapping or a list of them
         reasons = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
         return {"anyOf": [reasons, {"type": "array", "items": reasons}, {"type": "null"}]}
@@ -435,7 +437,9 @@ class Schema:
             "```",
             "",
             "`pipectl show` lists them; `pipectl import` fills them from columns mapped to "
-            "`contacts.N.PART` and `pipectl export` writes them back (docs/import.md).",
+            "`contacts.N.PART` and `pipectl export` writes them back (docs/import.md). An "
+            "entry may instead be the id of a contact record (`contacts: [jane-doe]`, the file "
+            "`contacts/jane-doe.md`), as `account:` names an account record (docs/accounts.md).",
             "",
             "## Qualification",
             "",
@@ -455,8 +459,10 @@ _EMAIL = FieldDecl("email", "email")
 def contact_problem(item: Any) -> str | None:
     """Why one entry of `contacts:` is refused, or None: a mapping of the CONTACT_KEYS, each
     text on one line (the email an address), naming the person by name or email."""
+    if isinstance(item, str):  # the id of a contact record (contacts/ID.md, records.py)
+        return None if is_valid_id(item.strip()) else f"{show(item)} is not a contact's id"
     if not isinstance(item, Mapping):
-        return f"must be a mapping {_CONTACT}"
+        return f"must be a mapping {_CONTACT} or a contact's id"
     for key, value in item.items():
         if key not in CONTACT_KEYS:
             return f"{show(key)} is not one of {', '.join(CONTACT_KEYS)}"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipectl import locking, schema
+from pipectl import locking, records, schema
 from pipectl.config import CONFIG_FILE, Config, load_config
 from pipectl.deal import Deal, DealText, decode, is_valid_id, parse_deal, parse_yaml, split
 from pipectl.errors import DealError, GitError, PipectlError, UsageError
@@ -591,9 +591,11 @@ def check_write(
     """Refuse a deal write that brings in what the schema refuses (`schema.refusals`): the
     first problem, with the new text's line, as a DealError. `before` is the old bytes (None:
     a new file) at `source` (where the deal was, when it moves); `force` lets a deal lack what
-    its stage requires. Other files pass."""
+    its stage requires. An account or contact file is checked by its kind (`records.py`).
+    Other files pass."""
     stage = _stage_of(pipeline, path)
     if stage is None:
+        _check_record(pipeline, path, text, source)
         return
     shown = pipeline.display(source or path)  # a refused move leaves the deal where it was
     data = text.encode("utf-8") if isinstance(text, str) else text
@@ -611,6 +613,17 @@ def check_write(
     more = problems[1:]
     extra = f" (and {len(more)} more: {', '.join(p.key for p in more)})" if more else ""
     raise DealError(first.message + extra, shown, line)
+
+
+def _check_record(pipeline: Pipeline, path: Path, text: str | bytes, source: Path | None) -> None:
+    kind = records.kind_of_path(pipeline.root, path)
+    if kind is None:
+        return
+    shown = pipeline.display(source or path)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    found = records.parse_record(data, shown, kind)
+    for key, why in records.problems(kind, found.fields):
+        raise DealError(why, shown, found.line_of(key))
 
 
 def _is_deal(path: Path) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pipectl import records
 from pipectl.asof import PipelineAt
 from pipectl.config import CONFIG_FILE
 from pipectl.deal import Deal
@@ -136,8 +137,9 @@ def stray_file(ctx: Context, r: Rule) -> Iterator[Finding]:
     whose extension is not lower-case (`acme.MD`, `acme.Md`): deal ids and their file
     names are lower-case, and only lint looks at such a file, to name it; rename it with
     `git mv acme.MD acme.md`. Markdown files without frontmatter (a README, meeting notes)
-    are not deals and are left alone, as are hidden folders, links and nested pipelines
-    (folders with their own pipeline.yaml). Move the file into a stage folder with `git mv`,
+    are not deals and are left alone, as are hidden folders, links, nested pipelines
+    (folders with their own pipeline.yaml) and the account and contact records of
+    `accounts/` and `contacts/` (docs/accounts.md). Move the file into a stage folder with `git mv`,
     or remove its frontmatter if it is not a deal."""
     stages = set(ctx.config.stage_names)
     if ctx.focus and all(_in_a_stage(Path(rel), stages) for rel in ctx.unsaved):
@@ -148,6 +150,8 @@ def stray_file(ctx: Context, r: Rule) -> Iterator[Finding]:
     for path in found:
         rel = path.relative_to(ctx.root)
         folder = rel.parts[0] if len(rel.parts) > 1 else None
+        if folder not in stages and records.kind_of_path(ctx.root, path) is not None:
+            continue  # an account or contact record (records.py): read by its own loader
         rename = f"rename it to {path.stem}.md" if path.suffix != ".md" else None
         if folder in stages and len(rel.parts) == 2:
             msg = f"deal file ends in {path.suffix!r}, which no command reads: {rename}"
