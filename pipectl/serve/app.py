@@ -67,7 +67,24 @@ class Guard:
         if why is not None:
             await JSONResponse({"error": why}, 403, headers=_headers())(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, _with_headers(send))
+
+
+def _with_headers(send: Any) -> Any:
+    """Every response (the static assets' too) with the CSP and nosniff, unless it set its
+    own policy (the report page's, by hash)."""
+
+    async def sending(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            present = {k.lower() for k, _ in headers}
+            for key, value in _headers().items():
+                if key.lower().encode() not in present:
+                    headers.append((key.lower().encode(), value.encode()))
+            message["headers"] = headers
+        await send(message)
+
+    return sending
 
 
 def token(secret: bytes, session: str) -> str:

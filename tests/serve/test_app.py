@@ -235,7 +235,10 @@ def test_agenda_search_report_and_version(served: TestClient, pipeline: Path) ->
 
 
 def test_static_assets_come_from_the_package(served: TestClient) -> None:
-    assert "addEventListener" in served.get("/static/app.js").text
+    script = served.get("/static/app.js")
+    assert "addEventListener" in script.text
+    assert script.headers["x-content-type-options"] == "nosniff"
+    assert script.headers["content-security-policy"].startswith("default-src 'none'")
     assert served.get("/static/app.css").status_code == 200
 
 
