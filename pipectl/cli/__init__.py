@@ -19,6 +19,7 @@ from pipectl.cli import daily  # noqa: F401  isort: skip
 from pipectl.cli import tasks  # noqa: F401  isort: skip
 from pipectl.cli import rep  # noqa: F401  isort: skip
 from pipectl.cli import mail  # noqa: F401  isort: skip
+from pipectl.cli import records  # noqa: F401  isort: skip
 from pipectl.cli import serve  # noqa: F401  isort: skip
 
 __all__ = ["app", "run"]
