@@ -242,7 +242,7 @@ def rows(
             who = kernel.task_owner(t, d)
             if overdue and t not in late_ones:
                 continue
-            if not _owner_matches(who, owner, config):
+            if not owners.name_matches(who, owner, config.team):
                 continue
             out.append(TaskRow(d, n, t, who, t.days_late(today), asleep))
     out.sort(key=lambda r: (r.task.due or dt.date.max, r.deal.id, r.number))
@@ -253,14 +253,6 @@ def _grace(config: Config, stage: str) -> int:
     from pipectl import lint  # PL303's own setting, as `list --overdue` reads it
 
     return int(lint.setting(config, "PL303", "grace_days", stage))
-
-
-def _owner_matches(who: str | None, owner: str | None, config: Config) -> bool:
-    if owner is None:
-        return True
-    if owner == owners.NO_OWNER:
-        return not (who or "").strip()
-    return owners.owner_key(who, config.team) == owners.owner_key(owner, config.team)
 
 
 ROW_FIELDS = ("deal", "n", "due", "late", "owner", "summary", "stage", "snoozed_until")
