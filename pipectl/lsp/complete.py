@@ -22,10 +22,13 @@ from pipectl.lint import RULES, get_rule
 from pipectl.lint.docs import rule_text
 from pipectl.lsp.diagnostics import Place
 
-# A key and the start of its value, at the end of what is left of the cursor (block or flow)
-_KEY_VALUE = re.compile(r"(?:^\s*|[{,]\s*|-\s+)([\w][\w -]*?)\s*:\s+([^,{}\[\]:]*)$")
-_LINE_KEY = re.compile(r"^(\s*)(?:-\s+)?\{?\s*([\w][\w -]*?)\s*:(?:\s|$)")
-_FLOW_PARENT = re.compile(r"^([\w][\w -]*?)\s*:\s*\{(?:[^{}]*,)?\s*$")  # a top-level key's {
+# A key (letters, digits, _ and -, as field names are) and the start of its value, at the
+# end of what is left of the cursor (block or flow); each pattern linear (no repeat that
+# could match what its neighbour matches: tests/robustness/test_bounded.py)
+_KEY = r"[\w][\w-]*"
+_KEY_VALUE = re.compile(rf"(?<![\w-])({_KEY}): +([^,{{}}\[\]: ][^,{{}}\[\]:]*)?$")
+_LINE_KEY = re.compile(rf"^( *)(?:- +)?(?:\{{ *)?({_KEY}):(?:\s|$)")
+_FLOW_PARENT = re.compile(rf"^({_KEY}): *\{{(?:[^{{}}]*,)? *$")  # a top-level key's {
 _WORD = re.compile(r"[\w+\-.]*$")
 _CODE = re.compile(r"PL\d{3}")
 # The relative dates offered as they are; any other the user types is turned too
@@ -91,7 +94,7 @@ def cursor(lines: Sequence[str], line: int, character: int, start: int = 1) -> C
     parent = _parent(lines, line, start)
     m = _KEY_VALUE.search(prefix)
     if m:
-        return Cursor(line, character, parent, m.group(1).strip(), m.group(2).lstrip())
+        return Cursor(line, character, parent, m.group(1), m.group(2) or "")
     word = _WORD.search(prefix)
     typed = word.group(0) if word else ""
     before = prefix[: len(prefix) - len(typed)]
