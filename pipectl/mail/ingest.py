@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipectl.deal import Deal, parse_yaml
+from pipectl.deal import Deal
 from pipectl.dealedit import append_item, set_item_field
 from pipectl.errors import DealError, UsageError
 from pipectl.mail.invites import Event
@@ -49,6 +49,7 @@ class Update:
     deal: str
     index: int
     summary: str
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def _plan_mails(plan: Plan, matcher: Book, deals: Sequence[Deal], mails: Sequenc
             plan.known += 1
             where, index, outcome = known[mid]
             if outcome == NO_REPLY and (where, mid) in answered:
-                plan.updates.append(Update(where, index, _summary(mail.subject)))
+                plan.updates.append(Update(where, index, _summary(mail.subject), mid))
             continue
         early = _early(found.deal, mail.date.date())
         if early:
@@ -201,11 +202,16 @@ def apply(pipeline: Pipeline, plan: Plan, commit: bool = True) -> Plan:
         for deal_id in plan.deals:
             ref = _ref(pipeline, deal_id)
             text = pipeline.read_text(ref)
-            parse_yaml(text, pipeline.display(ref.path))  # a broken file is refused with its line
-            for u in (u for u in plan.updates if u.deal == deal_id):
-                text = set_item_field(text, "touchpoints", u.index, "outcome", REPLIED)
+            # read again under the lock (a broken file is refused with its line): a touchpoint
+            # may have moved or come since the plan was made
+            current = pipeline.read_deal(ref)
+            now = logged([current], MESSAGE_ID) | logged([current], EVENT_ID)
+            for u in (u for u in plan.updates if u.deal == deal_id and u.message_id in now):
+                index = now[u.message_id][1]
+                text = set_item_field(text, "touchpoints", index, "outcome", REPLIED)
             for e in (e for e in plan.new if e.deal == deal_id):
-                text = append_item(text, "touchpoints", e.item)
+                if str(e.item.get(MESSAGE_ID) or e.item.get(EVENT_ID)) not in now:
+                    text = append_item(text, "touchpoints", e.item)
             ch.write(ref.path, text.render())
         lines = [
             f"{e.deal}: {e.item['kind']} {e.item['date']} {e.item['summary']}" for e in plan.new
