@@ -41,9 +41,11 @@ def path_of(pipeline: Pipeline, kind: Kind, record_id: str) -> Path:
     return folder(pipeline, kind) / f"{record_id}.md"
 
 
-def load(pipeline: Pipeline, kind: Kind) -> Records:
-    """Every record of `kind`, sorted by id."""
+def load(pipeline: Pipeline, kind: Kind, relative: bool = False) -> Records:
+    """Every record of `kind`, sorted by id; paths as `display` shows them, or relative to
+    the root when `relative` (lint's)."""
     out = Records()
+    show = (lambda p: p.relative_to(pipeline.root)) if relative else pipeline.display
     where = folder(pipeline, kind)
     if not pipeline.inside(where):
         out.errors.append(DealError("is linked to outside the pipeline; not read", where, 1))
@@ -61,9 +63,9 @@ def load(pipeline: Pipeline, kind: Kind) -> Records:
         path = Path(entry.path)
         ref = DealRef(path.stem, kind.folder, path)
         try:
-            out.records.append(parse_record(pipeline.read_bytes(ref), pipeline.display(path), kind))
+            out.records.append(parse_record(pipeline.read_bytes(ref), show(path), kind))
         except DealError as exc:
-            out.errors.append(exc)
+            out.errors.append(DealError(exc.message, show(path), exc.line or 1))
     return out
 
 

@@ -114,3 +114,31 @@ def test_deal_contacts_may_name_a_record_id(cli, pipeline: Path):
     assert r.exit_code == 0, r.output
     r = cli("add", "Bad deal", "--set", "contacts=[Jane Doe]")
     assert r.exit_code != 0 and "not a contact's id" in r.output
+
+
+def test_lint_flags_dangling_links_no_owner_bad_records_and_renewals(cli, pipeline, write_deal):
+    cli("account", "add", "Acme Corp")  # no owner: PL207
+    cli("contact", "add", "Jane Doe", "--account", "acme-corp")
+    (pipeline / "contacts/ghost.md").write_text("---\nname: Ghost\naccount: nowhere\n---\n")
+    (pipeline / "accounts/broken.md").write_text("---\nname: Broken\ndomains: acme.example\n---\n")
+    _deal(write_deal, pipeline, "qualifying", "d1", "account: acme-crop\ncontacts: [jane-doe, jon]\n")
+    _deal(write_deal, pipeline, "won", "w1", "closed: 2026-01-01\nrenewal_date: 2026-04-01\n")
+    _deal(write_deal, pipeline, "won", "w2", "closed: 2026-01-01\nrenewal_date: 2026-09-01\n")
+    select = "PL108,PL109,PL207,PL309"
+    r = cli("lint", "--select", select, "--today", "2026-03-01", "--format", "json")
+    found = sorted((f["code"], f["path"], f["line"]) for f in json.loads(r.output))
+    assert found == [
+        ("PL108", "accounts/broken.md", 3),
+        ("PL109", "contacts/ghost.md", 3),
+        ("PL109", "qualifying/d1.md", 4),
+        ("PL109", "qualifying/d1.md", 5),
+        ("PL207", "accounts/acme-corp.md", 1),
+        ("PL207", "accounts/broken.md", 1),
+        ("PL309", "won/w1.md", 5),
+    ]
+    config = (pipeline / "pipeline.yaml").read_text()
+    assert "\nrules: {}\n" in config
+    config = config.replace("\nrules: {}\n", "\nrules: {renewal-due: {lead_days: 200}}\n")
+    (pipeline / "pipeline.yaml").write_text(config)
+    r = cli("lint", "--select", "PL309", "--today", "2026-03-01", "--format", "json")
+    assert sorted(f["path"] for f in json.loads(r.output)) == ["won/w1.md", "won/w2.md"]

@@ -11,6 +11,7 @@ from pipectl.errors import UsageError
 from pipectl.lint.model import Rule
 from pipectl.lint.rules_fields import RULES as FIELD_RULES
 from pipectl.lint.rules_qualify import RULES as QUALIFY_RULES
+from pipectl.lint.rules_records import RULES as RECORD_RULES
 from pipectl.lint.rules_shape import RULES as SHAPE_RULES
 from pipectl.lint.rules_structure import RULES as STRUCTURE_RULES
 from pipectl.lint.rules_time import RULES as TIME_RULES
@@ -25,6 +26,7 @@ RULES: tuple[Rule, ...] = tuple(
             *QUALIFY_RULES,
             *SHAPE_RULES,
             *WORKSPACE_RULES,
+            *RECORD_RULES,
         ),
         key=lambda r: r.code,
     )
