@@ -155,3 +155,16 @@ def test_a_hand_edit_appears_in_the_open_page(page: Page, url: str, root: Path) 
     path = root / "qualifying" / "initech.md"
     path.write_text(re.sub(r"value: 5000", "value: 7500", path.read_text()))
     expect(card).to_contain_text("7,500", timeout=10_000)
+
+
+@pytest.mark.parametrize("path", ["/", "/deal/globex", "/agenda", "/search?q=acme"])
+def test_a_phone_width_page_does_not_overflow(browser: Browser, url: str, path: str) -> None:
+    """At 390 px every page fits: no sideways scrolling, no text cut at the edge."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, width
+    finally:
+        context.close()
