@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -244,3 +245,58 @@ def customers(
     pipeline = open_pipeline(ctx)
     rows = render.customer_rows(accounts.customers(_views(pipeline, today)))
     _emit(rows, render.CUSTOMER_FIELDS, shape, width, "no customers: no account has a won deal")
+
+
+accounts_app = typer.Typer(
+    cls=_Group, no_args_is_help=True, help="Accounts and contacts from the deals' own strings."
+)
+app.add_typer(accounts_app, name="accounts")
+
+
+def extract_and_report(
+    pipeline: Pipeline, join: Path | None, dry_run: bool, no_commit: bool
+) -> None:
+    """Plan the records and links (joined with `join`, an accounts CSV), print the plan's
+    counts, and unless `dry_run` write them in one commit."""
+    from pipectl.transfer import accounts
+
+    columns = accounts.ACCOUNT_COLUMNS
+    rows = accounts.read_join(pipeline, join, columns) if join is not None else None
+    todo = accounts.plan(pipeline, rows)
+    if todo.empty:
+        typer.echo("no changes: every company and contact is a linked record already")
+        return
+    if dry_run:
+        typer.echo(f"would write {todo.summary()}")
+        for record_id in list(todo.accounts)[:20]:
+            typer.echo(f"  account {record_id}")
+        return
+    accounts.apply(pipeline, todo, commit=not no_commit)
+    typer.echo(f"wrote {todo.summary()}")
+
+
+@accounts_app.command("extract")
+def accounts_extract(
+    ctx: typer.Context,
+    join: Path = typer.Option(
+        None,
+        "--join",
+        metavar="CSV",
+        help="An accounts CSV (account, sector, employees) joined on the account's name.",
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say what would be written; write nothing."
+    ),
+    write: bool = typer.Option(False, "--write", help="Write the records and links (one commit)."),
+    no_commit: bool = NoCommit,
+) -> None:
+    """Turn the deals' `company` and `contact` strings into account and contact records and
+    link each deal to them (`account:`, `contacts:`).
+
+    A dry run by default (or --dry-run): it says what it would write. --write writes every new
+    record and link in one commit. Run again, it changes nothing."""
+    if dry_run and write:
+        from pipectl.errors import UsageError
+
+        raise UsageError("--dry-run and --write: pick one")
+    extract_and_report(open_pipeline(ctx), join, not write, no_commit)

@@ -73,6 +73,13 @@ def import_(
         False, "--dry-run", help="Check every row and say what would change; write nothing."
     ),
     no_commit: bool = typer.Option(False, "--no-commit", help=NO_COMMIT_HELP),
+    accounts_csv: Path = typer.Option(
+        None,
+        "--accounts",
+        metavar="CSV",
+        help="Then link each deal's company to an account record, made from this accounts "
+        "CSV (joined on the account name; see docs/accounts.md): a second commit.",
+    ),
 ) -> None:
     """Import deals from a CSV file: every row is checked first, then one commit.
 
@@ -121,6 +128,10 @@ def import_(
             f"no changes: {result.unchanged:,} deals in {result.source} match the pipeline"
             + skipped
         )
+        if accounts_csv is not None:
+            from pipectl.cli.records import extract_and_report
+
+            extract_and_report(pipeline, accounts_csv, dry_run, no_commit)
         return
     verb = "would import" if result.dry_run else "imported"
     counts = [f"{n:,} {what}" for n, what in result.counts()]
@@ -130,6 +141,10 @@ def import_(
         typer.echo(f"  {stage:<{width}}  {n:>6,}")
     if pipeline.git is None and not no_commit and not dry_run:
         warn(NO_GIT_WARNING)
+    if accounts_csv is not None:
+        from pipectl.cli.records import extract_and_report
+
+        extract_and_report(pipeline, accounts_csv, dry_run, no_commit)
 
 
 class _Progress:
