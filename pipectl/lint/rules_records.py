@@ -118,7 +118,7 @@ def renewal_due(ctx: Context, r: Rule) -> Iterator[Finding]:
     well before (60 days by default; `rules: {renewal-due: {lead_days: 90}}` in
     pipeline.yaml). A won deal whose renewal date is within the lead time, or has passed,
     is flagged: open the renewal deal, then move the renewal date on (`pipectl set DEAL
-    renewal_date=…`), or close the lost renewal in a `churned` stage (docs/accounts.md)."""
+    renewal_date=…`), or remove it once the customer has left (docs/accounts.md)."""
     won = {s.name for s in ctx.config.stages if s.closed == "won"}
     lead = ctx.setting(r, "lead_days")
     for deal in ctx.deals:
