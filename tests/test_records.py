@@ -46,7 +46,9 @@ def _deal(write_deal, root: Path, stage: str, deal_id: str, extra: str) -> None:
 def test_account_show_sums_won_and_open_in_the_base_currency(cli, pipeline: Path, write_deal):
     assert cli("account", "add", "Acme Corp", "--owner", "alice").exit_code == 0
     (pipeline / "rates.csv").write_text("currency,from,rate\nEUR,2026-01-01,1.5\n")
-    _deal(write_deal, pipeline, "won", "a1", "account: acme-corp\nvalue: 1000\nclosed: 2026-02-01\n")
+    _deal(
+        write_deal, pipeline, "won", "a1", "account: acme-corp\nvalue: 1000\nclosed: 2026-02-01\n"
+    )
     _deal(
         write_deal,
         pipeline,
@@ -55,7 +57,9 @@ def test_account_show_sums_won_and_open_in_the_base_currency(cli, pipeline: Path
         "account: acme-corp\nvalue: 100\ncurrency: EUR\nclosed: 2026-02-03\n"
         "renewal_date: 2027-02-03\n",
     )
-    _deal(write_deal, pipeline, "lost", "a3", "account: acme-corp\nvalue: 9999\nclosed: 2026-02-01\n")
+    _deal(
+        write_deal, pipeline, "lost", "a3", "account: acme-corp\nvalue: 9999\nclosed: 2026-02-01\n"
+    )
     _deal(
         write_deal,
         pipeline,
@@ -121,7 +125,9 @@ def test_lint_flags_dangling_links_no_owner_bad_records_and_renewals(cli, pipeli
     cli("contact", "add", "Jane Doe", "--account", "acme-corp")
     (pipeline / "contacts/ghost.md").write_text("---\nname: Ghost\naccount: nowhere\n---\n")
     (pipeline / "accounts/broken.md").write_text("---\nname: Broken\ndomains: acme.example\n---\n")
-    _deal(write_deal, pipeline, "qualifying", "d1", "account: acme-crop\ncontacts: [jane-doe, jon]\n")
+    _deal(
+        write_deal, pipeline, "qualifying", "d1", "account: acme-crop\ncontacts: [jane-doe, jon]\n"
+    )
     _deal(write_deal, pipeline, "won", "w1", "closed: 2026-01-01\nrenewal_date: 2026-04-01\n")
     _deal(write_deal, pipeline, "won", "w2", "closed: 2026-01-01\nrenewal_date: 2026-09-01\n")
     select = "PL108,PL109,PL207,PL309"
@@ -142,3 +148,42 @@ def test_lint_flags_dangling_links_no_owner_bad_records_and_renewals(cli, pipeli
     (pipeline / "pipeline.yaml").write_text(config)
     r = cli("lint", "--select", "PL309", "--today", "2026-03-01", "--format", "json")
     assert sorted(f["path"] for f in json.loads(r.output)) == ["won/w1.md", "won/w2.md"]
+
+
+def test_accounts_extract_dry_run_then_one_commit_then_nothing(cli, pipeline: Path, write_deal):
+    deal = (
+        "---\ntitle: Big one\ncompany: Acme Corp  # the buyer\n"
+        "contact: Jane Doe <jane@acme.example>\n"
+        "created: 2026-01-05\n---\n# Notes\r\nkept\n"
+    )
+    write_deal(pipeline, "qualifying", "big", deal)
+    write_deal(
+        pipeline, "won", "old", "---\ntitle: Old\ncompany: acme corp\ncreated: 2026-01-01\n---\n"
+    )
+    git(pipeline, "add", ".")
+    git(pipeline, "commit", "-qm", "deals")
+    before = commit_count(pipeline)
+    r = cli("accounts", "extract")
+    assert r.exit_code == 0, r.output
+    assert "would write 1 new accounts, 1 new contacts, 2 deals linked" in r.output
+    assert commit_count(pipeline) == before and not (pipeline / "accounts").exists()
+    r = cli("accounts", "extract", "--write")
+    assert r.exit_code == 0, r.output
+    assert commit_count(pipeline) == before + 1
+    assert last_commit_paths(pipeline) == [
+        "accounts/acme-corp.md",
+        "contacts/jane-doe.md",
+        "qualifying/big.md",
+        "won/old.md",
+    ]
+    text = (pipeline / "qualifying/big.md").read_bytes().decode()
+    assert text == deal.replace(
+        "created: 2026-01-05\n", "created: 2026-01-05\naccount: acme-corp\ncontacts: [jane-doe]\n"
+    )
+    jane = (pipeline / "contacts/jane-doe.md").read_text()
+    assert "emails: [jane@acme.example]" in jane and "account: acme-corp" in jane
+    assert "account: acme-corp" in (pipeline / "won/old.md").read_text()
+    r = cli("accounts", "extract", "--write")
+    assert "no changes" in r.output and commit_count(pipeline) == before + 1
+    r = cli("lint", "--select", "PL108,PL109", "--format", "json")
+    assert json.loads(r.output) == []
