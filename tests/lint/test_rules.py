@@ -567,7 +567,9 @@ def test_a_crashing_rule_is_one_finding_and_the_others_still_run(lab, monkeypatc
 
 def test_select_by_prefix_name_and_ignore():
     codes = [r.code for r in lint.select_rules(["PL3", "unqualified"], ["PL302"])]
-    assert codes == ["PL301", "PL303", "PL304", "PL305", "PL306", "PL307", "PL308", "PL401"]
+    assert codes == [
+        "PL301", "PL303", "PL304", "PL305", "PL306", "PL307", "PL308", "PL309", "PL401"
+    ]  # fmt: skip
     from pipectl.errors import UsageError
 
     with pytest.raises(UsageError, match="no rule matches 'PL9'"):
@@ -611,3 +613,45 @@ def test_pl110_an_id_in_two_pipelines_of_a_workspace(tmp_path):
     assert done.across == (("partners", 1), ("sales", 1))
     off = lint_all(tmp_path / "ws", pairs, day(0), ignore=("PL110",))
     assert not [f for f in off.result.findings if f.code == "PL110"]
+
+
+# --- accounts and contacts (lint/rules_records.py; the whole story in tests/test_records.py) --
+
+
+def _records_lint(cli, pipeline, code: str) -> list[tuple[str, int]]:
+    import json
+
+    r = cli("lint", "--select", code, "--today", "2026-03-01", "--format", "json")
+    return sorted((f["path"], f["line"]) for f in json.loads(r.stdout))
+
+
+def test_pl108_a_record_file_with_a_refused_value(cli, pipeline):
+    (pipeline / "accounts").mkdir()
+    (pipeline / "accounts/a.md").write_text("---\nname: A\ndomains: a.example\nowner: x\n---\n")
+    (pipeline / "accounts/b.md").write_text("---\nname: B\nowner: x\n---\n")
+    (pipeline / "contacts").mkdir()
+    (pipeline / "contacts/c.md").write_text("---\nrole: CTO\n---\n")
+    assert _records_lint(cli, pipeline, "PL108") == [("accounts/a.md", 3), ("contacts/c.md", 1)]
+
+
+def test_pl109_a_link_to_no_record(cli, pipeline, write_deal):
+    (pipeline / "accounts").mkdir()
+    (pipeline / "accounts/a.md").write_text("---\nname: A\nowner: x\n---\n")
+    write_deal(pipeline, "qualifying", "ok", "---\ntitle: ok\naccount: a\n---\n")
+    write_deal(pipeline, "qualifying", "bad", "---\ntitle: bad\naccount: b\n---\n")
+    assert _records_lint(cli, pipeline, "PL109") == [("qualifying/bad.md", 3)]
+
+
+def test_pl207_an_account_without_an_owner(cli, pipeline):
+    (pipeline / "accounts").mkdir()
+    (pipeline / "accounts/a.md").write_text("---\nname: A\nowner: x\n---\n")
+    (pipeline / "accounts/b.md").write_text("---\nname: B\nowner: ''\n---\n")
+    assert _records_lint(cli, pipeline, "PL207") == [("accounts/b.md", 1)]
+
+
+def test_pl309_a_renewal_within_the_lead_time(cli, pipeline, write_deal):
+    for name, renewal in (("soon", "2026-04-15"), ("late", "2026-02-01"), ("far", "2026-12-01")):
+        text = f"---\ntitle: {name}\nclosed: 2025-04-15\nrenewal_date: {renewal}\n---\n"
+        write_deal(pipeline, "won", name, text)
+    write_deal(pipeline, "qualifying", "open", "---\ntitle: o\nrenewal_date: 2026-03-02\n---\n")
+    assert _records_lint(cli, pipeline, "PL309") == [("won/late.md", 4), ("won/soon.md", 4)]
