@@ -95,8 +95,13 @@ def problems(kind: Kind, fields: Mapping[str, Any]) -> Iterator[tuple[str, str]]
                 yield decl.name, f"{kind.name} has no {decl.name}"
             continue
         why = decl.problem(value)
+        if why is None and decl.name == "emails":  # a list of words, each an address
+            why = next(filter(None, (_EMAIL.problem(v) for v in value)), None)
         if why:
             yield decl.name, f"{decl.name}: {why}"
+
+
+_EMAIL = FieldDecl("email", "email")
 
 
 def kind_of_path(root: Path, path: Path) -> Kind | None:

@@ -187,3 +187,9 @@ def test_accounts_extract_dry_run_then_one_commit_then_nothing(cli, pipeline: Pa
     assert "no changes" in r.output and commit_count(pipeline) == before + 1
     r = cli("lint", "--select", "PL108,PL109", "--format", "json")
     assert json.loads(r.output) == []
+
+
+def test_a_contact_email_must_be_an_address(cli, pipeline: Path):
+    r = cli("contact", "add", "X", "--email", "not-an-address")
+    assert r.exit_code == 2 and "is not an email address" in r.output
+    assert not (pipeline / "contacts").exists()
