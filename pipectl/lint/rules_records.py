@@ -6,21 +6,34 @@ Read-only; never prints.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from pipectl import recordstore
 from pipectl.asof import PipelineAt
+from pipectl.errors import DealError
 from pipectl.lint.context import Context
 from pipectl.lint.model import Finding, Option, Rule, rule
-from pipectl.records import ACCOUNT, CONTACT, Kind, link_ids, problems
+from pipectl.records import ACCOUNT, CONTACT, Kind, kind_of_path, link_ids, parse_record, problems
 from pipectl.recordstore import Records
 
 
 def _records(ctx: Context, kind: Kind) -> Records | None:
-    """The records of the run's pipeline; None for `--as-of` (records are read from the
-    worktree only) and for a run about an editor's unsaved deals."""
-    if isinstance(ctx.pipeline, PipelineAt) or ctx.focus:
+    """The records of the run's pipeline, an editor's unsaved record files read from their
+    buffers; None for `--as-of` (records are read from the worktree only)."""
+    if isinstance(ctx.pipeline, PipelineAt):
         return None
-    return recordstore.load(ctx.pipeline, kind, relative=True)
+    found = recordstore.load(ctx.pipeline, kind, relative=True)
+    for rel, data in ctx.unsaved.items():
+        path = Path(rel)
+        if kind_of_path(Path(), path) is not kind:
+            continue
+        found.records = [r for r in found.records if r.path != path]
+        found.errors = [e for e in found.errors if Path(str(e.path)) != path]
+        try:
+            found.records.append(parse_record(data, path, kind))
+        except DealError as exc:
+            found.errors.append(exc)
+    return found
 
 
 @rule(
