@@ -66,12 +66,30 @@ class KeyReader:
 
 
 def read_keys(git: GitRepo, shas: Iterable[str]) -> dict[str, Keys]:
-    """These blobs cut into keys, by their ids, read at once by ONE `git cat-file --batch`."""
+    """These blobs cut into keys, by their ids: those earlier runs cut from the key cache
+    (pipectl/caches/keys.py), the rest read at once by ONE `git cat-file --batch`."""
+    from pipectl.caches.keys import KeyCache
+
+    try:
+        cache = KeyCache(git.git_dir())
+    except GitError:  # no git dir to keep a cache in: cut every blob, as ever
+        cache = KeyCache(None)
     keys: dict[str, Keys] = {}
+    missing = []
+    for sha in sorted(set(shas)):
+        found = cache.get(sha)
+        if found is None:
+            missing.append(sha)
+        else:
+            keys[sha] = found
     rest = b""
-    for chunk in git.stream(["cat-file", "--batch"], input_bytes="\n".join(sorted(shas)).encode()):
-        found, rest = _cut(rest + chunk)
-        keys.update(found)
+    if missing:
+        for chunk in git.stream(["cat-file", "--batch"], input_bytes="\n".join(missing).encode()):
+            cut, rest = _cut(rest + chunk)
+            for sha, found in cut:
+                keys[sha] = found
+                cache.put(sha, found)
+    cache.save()
     return keys
 
 

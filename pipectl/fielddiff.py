@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -40,15 +41,19 @@ def fields_of(chunks: Mapping[str, str] | None, names: Iterable[str]) -> dict[st
         text = (chunks or {}).get(name)
         if text is None:
             continue
-        if name == BODY:
-            out[name] = text
-            continue
-        try:
-            data = yamlio.load(text)
-        except (yaml.YAMLError, ValueError, RecursionError):
-            data = None
-        out[name] = data.get(name) if isinstance(data, dict) and name in data else text
+        out[name] = text if name == BODY else _parsed(name, text)
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _parsed(name: str, text: str) -> Any:
+    """One key's text parsed. Kept for the run: an event's file after is the next event's
+    file before, so most texts come twice (the values are read, never changed)."""
+    try:
+        data = yamlio.load(text)
+    except (yaml.YAMLError, ValueError, RecursionError):
+        data = None
+    return data.get(name) if isinstance(data, dict) and name in data else text
 
 
 def read_blobs(git: GitRepo | None, events: Sequence[Event]) -> dict[str, blobkeys.Keys]:

@@ -1,0 +1,64 @@
+"""Deal blobs cut into their keys (blobkeys.key_chunks), by git blob id, across runs: a weekly
+`pipectl changes` or `history DEAL` after one new commit cuts only the new commit's blobs.
+
+Keyed by content (a blob id names its bytes), so an entry is never stale; one framed file in
+the git dir (blob ids are the repository's, not a pipeline's), keyed on the environment that
+cut them. It keeps the blobs the last run used and, up to KEEP times as many, earlier ones.
+Never trusted, never prints.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pipectl.caches import framed
+from pipectl.caches.deals import _key
+
+KIND = framed.Kind(b"PIPECTL-BLOBKEYS\x00", 1)
+KEEP = 3
+_WHAT = "\0keys"  # not a stage: the key of the environment alone (caches.deals._key)
+
+Keys = dict[str, str]  # as blobkeys.Keys: a top-level key (or "body") -> its text
+
+
+class KeyCache:
+    """`get` what earlier runs cut, `put` what this one cut, `save` once."""
+
+    def __init__(self, git_dir: Path | None):
+        off = git_dir is None or os.environ.get(framed.DISABLE_ENV)
+        self.path = None if off or git_dir is None else git_dir / "pipectl" / "cache" / "keys.bin"
+        found = None if self.path is None else framed.read(self.path, KIND, _key(_WHAT))
+        self.old: dict[str, dict[str, str]] = found if type(found) is dict and _valid(found) else {}
+        self.used: dict[str, dict[str, str]] = {}
+
+    def get(self, oid: str) -> Keys | None:
+        found = self.old.get(oid)
+        if found is not None:
+            self.used[oid] = found
+        return found
+
+    def put(self, oid: str, keys: Keys) -> None:
+        self.used[oid] = keys
+
+    def save(self) -> None:
+        if self.path is None or self.used.keys() <= self.old.keys():
+            return
+        kept = dict(self.used)
+        room = KEEP * len(self.used) - len(kept)
+        for oid, keys in self.old.items():
+            if room <= 0:
+                break
+            if oid not in kept:
+                kept[oid] = keys
+                room -= 1
+        framed.write(self.path, KIND, _key(_WHAT), kept)
+
+
+def _valid(found: dict[object, object]) -> bool:
+    return all(
+        type(k) is str
+        and type(v) is dict
+        and all(type(a) is str and type(b) is str for a, b in v.items())
+        for k, v in found.items()
+    )
