@@ -109,7 +109,10 @@ class Workspace:
 
     @property
     def listing(self) -> str:
-        return ", ".join(self.names)
+        """The pipelines' names for a message: the first eight, then how many more."""
+        names = self.names
+        more = f", and {len(names) - 8} more" if len(names) > 8 else ""
+        return ", ".join(names[:8]) + more
 
     def split_target(self, target: str) -> tuple[Member, str] | None:
         """`PIPELINE/STAGE` as (pipeline, stage); None when no pipeline's name is its head."""
@@ -124,14 +127,16 @@ class Workspace:
 
 def find(start: Path) -> Workspace | None:
     """The workspace around `start`: the nearest folder at or above it holding pipectl.yaml,
-    else the pipelines found below its git work tree's root (or below `start` outside git);
-    None when that finds no pipeline at all."""
+    else the pipelines found below its git work tree's root (none outside git); None when
+    that finds no pipeline at all."""
     start = start.resolve()
     for folder in (start, *start.parents):
         spec = folder / WORKSPACE_FILE
         if spec.is_symlink() or (spec.exists() and not spec.is_dir()):
             return load(folder)
-    root = find_git_root(start) or start
+    root = find_git_root(start)
+    if root is None:  # a folder outside git is a workspace only by its pipectl.yaml: no walk
+        return None  # of a home or `/` for every pipeline.yaml it holds
     found = discover(root)
     return Workspace(root, found, False) if found else None
 
@@ -187,7 +192,11 @@ def discover(root: Path, depth: int = DISCOVERY_DEPTH) -> tuple[Member, ...]:
     found: list[Member] = []
 
     def walk(folder: Path, left: int) -> None:
-        if (folder / CONFIG_FILE).is_file():
+        try:
+            holds = (folder / CONFIG_FILE).is_file()
+        except OSError:  # a folder we may not look into (`/proc/1/fdinfo`) holds none we read
+            holds = False
+        if holds:
             name = folder.relative_to(root).as_posix()
             found.append(Member(name or ".", folder))
             return
