@@ -63,6 +63,12 @@ def import_(
         metavar="CHAR",
         help="Cell separator (default: ',' or what the header uses).",
     ),
+    safe_csv: bool = typer.Option(
+        True,
+        "--safe-csv/--no-safe-csv",
+        help="Drop the ' that `export --safe-csv` puts before a cell starting =, +, -, @, "
+        "tab, CR or ' (default); --no-safe-csv keeps every cell as it is.",
+    ),
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Import the valid rows and list the invalid ones."
     ),
@@ -99,6 +105,7 @@ def import_(
         date_format=date_format,
         encoding=encoding,
         delimiter=delimiter,
+        safe_csv=safe_csv,
         skip_invalid=skip_invalid,
         create_only=new_only,
         dry_run=dry_run,
@@ -203,6 +210,13 @@ def export(
     stage: list[str] = typer.Option(
         None, "--stage", metavar="STAGE", help="Only deals in STAGE (repeatable)."
     ),
+    safe_csv: bool = typer.Option(
+        None,
+        "--safe-csv/--no-safe-csv",
+        help="Write a ' before each cell starting =, +, -, @, tab or CR, so a spreadsheet "
+        "never runs it as a formula (import drops it). Default: on for -o FILE.csv.",
+        show_default=False,
+    ),
 ) -> None:
     """Export every deal with its stage, fields and notes as CSV or JSON.
 
@@ -213,7 +227,9 @@ def export(
     from pipectl.transfer.exporter import export as run_export
 
     pipeline = open_pipeline(ctx)
-    result = run_export(pipeline, fmt.lower(), list(stage) if stage else None)
+    if safe_csv is None:  # a .csv file is for a spreadsheet; a pipe is for a program
+        safe_csv = output is not None and output.suffix.lower() == ".csv"
+    result = run_export(pipeline, fmt.lower(), list(stage) if stage else None, safe_csv)
     for err in result.errors:
         # a file that cannot be read at all is wrong as a whole: its first line
         warn(f"skipped {err.path}:{err.line or 1}: {err.message}")

@@ -19,6 +19,29 @@ Record = tuple[int, "dict[str, str] | str"]
 """(line, cells by column) or (line, why the row cannot be read)."""
 
 
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV
+# injection"); a safe export writes it after a `'`, which spreadsheets show as nothing.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(cell: str, formulas: bool = True) -> str:
+    """A cell as a safe export writes it: `'` before a formula's first character (`formulas`)
+    and always before a cell that starts `'` followed by such a character or another `'`, so
+    that `restore` gives every cell back exactly."""
+    if cell[:1] == "'" and cell[1:2] in (*FORMULA_START, "'"):
+        return "'" + cell
+    if formulas and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def restore(cell: str) -> str:
+    """The cell `defuse` was given: one `'` dropped before a formula character or a `'`."""
+    if cell[:1] == "'" and cell[1:2] in (*FORMULA_START, "'"):
+        return cell[1:]
+    return cell
+
+
 def sniff_delimiter(first_line: str) -> str:
     """`,` unless the header clearly uses `;` or a tab (spreadsheets in many locales)."""
     if "," in first_line:
@@ -38,6 +61,7 @@ class CsvFile:
     encoding: str
     delimiter: str
     header: list[str]
+    restore: bool = True  # undo a safe export's `'` (see `defuse`)
 
     def records(self) -> Iterator[Record]:
         """Every non-blank row, read as it is used (a file of a million rows is never held);
@@ -61,6 +85,8 @@ class CsvFile:
                         yield start, f"{len(cells)} cells but the header has {len(header)} columns"
                         continue
                     cells = (cells + [""] * (len(header) - len(cells)))[: len(header)]
+                    if self.restore:
+                        cells = [restore(c) for c in cells]
                     yield start, dict(zip(header, cells, strict=True))
         except UnicodeDecodeError as exc:
             raise _undecodable(exc, self.path, self.encoding, self.shown) from None
@@ -69,9 +95,14 @@ class CsvFile:
 
 
 def open_csv(
-    path: Path, encoding: str, delimiter: str | None, shown: Path | str | None = None
+    path: Path,
+    encoding: str,
+    delimiter: str | None,
+    shown: Path | str | None = None,
+    restore: bool = True,
 ) -> CsvFile:
-    """The file's header (checked) and delimiter: given, or sniffed from the header line."""
+    """The file's header (checked) and delimiter: given, or sniffed from the header line;
+    `restore`: cells read as a safe export wrote them (`'` before a formula dropped)."""
     import csv
 
     shown = shown or path
@@ -95,7 +126,7 @@ def open_csv(
     while header and not header[-1]:
         header.pop()  # spreadsheets often end the header with empty cells
     _check_header(header, shown)
-    return CsvFile(path, shown, encoding, delimiter, header)
+    return CsvFile(path, shown, encoding, delimiter, header, restore)
 
 
 def _open(path: Path, encoding: str, shown: Path | str) -> TextIO:

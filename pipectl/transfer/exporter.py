@@ -20,6 +20,7 @@ from pipectl.errors import DealError, UsageError
 from pipectl.fieldtypes import CONTACT_KEYS
 from pipectl.jsonout import dumps
 from pipectl.store import Pipeline
+from pipectl.transfer.csvread import defuse
 from pipectl.transfer.jsonform import exact, first_difference, revive, to_json
 from pipectl.transfer.mapping import DERIVED_COLUMNS, FIELD_ORDER, KEY_RE
 from pipectl.yamltext import key_lines
@@ -42,8 +43,12 @@ class _Item:
     body: str
 
 
-def export(pipeline: Pipeline, fmt: str, stages: Sequence[str] | None = None) -> Export:
-    """Every deal of the given (default: all) stages in pipeline order, as CSV or JSON."""
+def export(
+    pipeline: Pipeline, fmt: str, stages: Sequence[str] | None = None, safe_csv: bool = False
+) -> Export:
+    """Every deal of the given (default: all) stages in pipeline order, as CSV or JSON;
+    `safe_csv`: a cell a spreadsheet would run as a formula written after a `'` (import
+    drops it again)."""
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     for stage in stages or ():
@@ -65,7 +70,7 @@ def export(pipeline: Pipeline, fmt: str, stages: Sequence[str] | None = None) ->
             errors.append(DealError(message, shown, _line(deal, key)))
             continue
         items.append(_Item(deal, text.body))
-    out = _json(pipeline, items) if fmt == "json" else _csv(pipeline, items)
+    out = _json(pipeline, items) if fmt == "json" else _csv(pipeline, items, safe_csv)
     return Export(out, len(items), tuple(errors))
 
 
@@ -207,7 +212,7 @@ def columns(pipeline: Pipeline, deals: Sequence[Deal]) -> list[str]:
     return ["id", "stage", *keys, "touchpoint_count", "last_touch", "body"]
 
 
-def _csv(pipeline: Pipeline, items: Sequence[_Item]) -> str:
+def _csv(pipeline: Pipeline, items: Sequence[_Item], safe: bool) -> str:
     import csv
     import io
 
@@ -242,6 +247,7 @@ def _csv(pipeline: Pipeline, items: Sequence[_Item]) -> str:
                 elif child:
                     value = value.get(child) if isinstance(value, Mapping) else None
                 row.append(_cell(value, tags=col == "tags"))
+        row = [defuse(cell, safe) for cell in row]
         (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
     return out.getvalue()
 

