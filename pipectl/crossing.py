@@ -23,7 +23,7 @@ from pipectl.history import CREATED, DELETED, MOVED, Event
 from pipectl.store import Pipeline
 
 FROM_TRAILER, TO_TRAILER = "From-Pipeline", "To-Pipeline"
-_TRAILER_RE = re.compile(r"^Pipectl-(From-Pipeline|To-Pipeline):[ \t]*(\S.*?)[ \t]*$", re.M)
+_TRAILER_RE = re.compile(r"^Pipectl-(From-Pipeline|To-Pipeline):(.*)$", re.M)  # as gitlog's
 # the pipelines one deal's life is read from, at most (each read is a history of its own)
 MAX_PIPELINES = 64
 # the actions whose commit can move a deal between pipelines (crossing.move's)
@@ -188,7 +188,8 @@ def others(pipeline: Pipeline, sha: str) -> list[Pipeline]:
 def _trailers(pipeline: Pipeline, sha: str) -> dict[str, str]:
     assert pipeline.git is not None
     message = pipeline.git.run(["show", "-s", "--format=%B", sha], check=False).stdout
-    return {m.group(1): m.group(2) for m in _TRAILER_RE.finditer(message or "")}
+    found = ((m.group(1), m.group(2).strip()) for m in _TRAILER_RE.finditer(message or ""))
+    return {name: value for name, value in found if value}
 
 
 def _safe(name: str) -> bool:
