@@ -166,6 +166,12 @@ BUILTIN: tuple[FieldDecl, ...] = (
         "renewal_date", "date", "When a won deal's contract comes up for renewal.", builtin=True
     ),
     FieldDecl(
+        "renewal_of",
+        "text",
+        "The won deal this one renews (its id): a renewal, lost is churn (docs/accounts.md).",
+        builtin=True,
+    ),
+    FieldDecl(
         "lost_reason", "enum", "Why the deal was lost (one of `lost_reasons`).", builtin=True
     ),
     FieldDecl(

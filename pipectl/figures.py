@@ -293,6 +293,12 @@ def _kind(config: Config, stage: str) -> str | None:
     return None if s is None else s.closed
 
 
+def is_renewal(deal: Deal) -> bool:
+    """A deal that renews a won one (`renewal_of:` names it)."""
+    mark = deal.fields.get("renewal_of")
+    return isinstance(mark, str) and bool(mark.strip())
+
+
 def open_lives(all_lives: Sequence[Life], config: Config) -> list[Life]:
     """The deals in open (not won or lost) stages."""
     return [lf for lf in all_lives if _kind(config, lf.deal.stage) is None]
@@ -329,9 +335,11 @@ def stage_figures(
 def outcome_figures(
     all_lives: Sequence[Life], config: Config, since: dt.date | None, until: dt.date | None
 ) -> Outcomes:
-    """Won and lost deals closed in the window: counts, values, win rate, sales cycle."""
-    won = [lf for lf in all_lives if _kind(config, lf.deal.stage) == "won"]
-    lost = [lf for lf in all_lives if _kind(config, lf.deal.stage) == "lost"]
+    """Won and lost deals closed in the window: counts, values, win rate, sales cycle. New
+    business only: a renewal (`renewal_of:`) is retention's, and a lost one churn."""
+    new = [lf for lf in all_lives if not is_renewal(lf.deal)]
+    won = [lf for lf in new if _kind(config, lf.deal.stage) == "won"]
+    lost = [lf for lf in new if _kind(config, lf.deal.stage) == "lost"]
     won = [lf for lf in won if _in(lf.closed, since, until)]
     lost = [lf for lf in lost if _in(lf.closed, since, until)]
     cycles = cycle_days(won)

@@ -48,6 +48,7 @@ from pipectl.owners import owner_filter, owner_key, owner_label, owner_matches
 from pipectl.quotas import Attainment, CategoryRow, category_rows, quota_rows, score
 from pipectl.rates import Converter, Rates, deal_currency, norm
 from pipectl.recurring import Recurring, recurring
+from pipectl.retention import Retention, retention
 from pipectl.trends import Activity, Trends, trends
 
 
@@ -125,6 +126,7 @@ class Report:
     categories_by_quarter: tuple[CategoryRow, ...] = ()
     recurring: Recurring | None = None
     trends: Trends | None = None  # with report(weeks=N): week by week (pipectl/trends.py)
+    retention: Retention | None = None  # renewals renewed and churned (pipectl/retention.py)
 
 
 def velocity(open_count: int, outcomes: Outcomes) -> Velocity:
@@ -244,6 +246,7 @@ def report(
         categories_by_month=category_rows(scored, today, "month"),
         categories_by_quarter=category_rows(scored, today, "quarter"),
         recurring=revenue,
+        retention=retention(all_lives, config, since, until),
         trends=trends(all_lives, config, today, weeks, activity or Activity()) if weeks else None,
     )
 
@@ -356,6 +359,7 @@ def report_json(r: Report) -> dict[str, Any]:
         "recurring": None
         if r.recurring is None
         else {**_keys(r.recurring, "won"), "won": [_keys(m) for m in r.recurring.won]},
+        "retention": None if r.retention is None else _amounts(r.retention),
         "trends": None if r.trends is None else trends_json(r.trends),
         "forecast_categories": {
             "month": [_amounts(c) for c in r.categories_by_month],

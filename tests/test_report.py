@@ -71,6 +71,7 @@ JSON_KEYS = (
     "owners",
     "quotas",
     "recurring",
+    "retention",
     "trends",
     "forecast_categories",
 )
@@ -406,6 +407,7 @@ def test_report_is_frozen_values_all_the_way_down(built: Path) -> None:
         "TrendMonth",
         "OwnerFigures",
         "CategoryRow",  # and Attainment, with quotas set (tests/test_quotas.py)
+        "Retention",
         "Recurring",  # and RecurringMonth, with recurring revenue won (tests/test_lineitems.py)
     }
     for value in seen:

@@ -191,6 +191,7 @@ def report_text(fig: Report) -> str:
         headers = ["MONTH", "DEALS", "VALUE", "WEIGHTED", ""]
         parts += ["", "Forecast by expected close", table(headers, rows)]
     parts += quota_lines(fig)
+    parts += retention_lines(fig)
     parts += recurring_lines(fig)
     parts += trend_lines(fig)
     note = " (partial)" if fig.partial else ""
@@ -309,6 +310,20 @@ def trend_lines(fig: Report) -> list[str]:
         lines += ["", "Touchpoints logged per rep and week (by the files' dates; who, from git)"]
         lines.append(table(["REP", *(w.strftime("%m-%d") for w in weeks)], rows))
     return lines
+
+
+def retention_lines(fig: Report) -> list[str]:
+    """Renewals renewed and churned, when there are any (not in the won and lost above)."""
+    r = fig.retention
+    if r is None or not (r.renewed_count or r.churned_count or r.open_count):
+        return []
+    cur = fig.currency
+    return [
+        "",
+        f"Retention: renewed {r.renewed_count} ({money(r.renewed_value)} {cur}), churned "
+        f"{r.churned_count} ({money(r.churned_value)} {cur}), gross retention "
+        f"{_pct(r.gross_retention)}; {r.open_count} renewals open ({money(r.open_value)} {cur})",
+    ]
 
 
 def recurring_lines(fig: Report) -> list[str]:
