@@ -17,7 +17,7 @@ from pipectl.cli.app import app
 from pipectl.cli.common import AsOfOpt, TodayOpt, as_of, open_pipeline, start_dir
 
 if TYPE_CHECKING:
-    from pipectl.lint import LintResult
+    from pipectl.lint import Finding, LintResult
     from pipectl.store import Pipeline
 
 FORMAT_HELP = (
@@ -73,6 +73,14 @@ def lint(
         help="Every pipeline of the workspace, paths from its root, each pipeline's count and "
         "the total; also checks that no id is in two pipelines (PL110; docs/workspace.md).",
     ),
+    changed_since: str = typer.Option(
+        None,
+        "--changed-since",
+        metavar="REV",
+        help="Report only the findings on deal files changed since REV (committed, staged or "
+        "not, new), and those on pipeline.yaml and the files beside it (the pipeline's "
+        "shape): a large pipeline's pull request (`--changed-since origin/main`).",
+    ),
 ) -> None:
     """Check the pipeline against its rules; exit 1 on findings at the --fail-on level.
 
@@ -96,6 +104,8 @@ def lint(
 
         if paths:
             raise UsageError("--all lints every pipeline of the workspace: give no PATH")
+        if changed_since is not None:
+            raise UsageError("--changed-since reads one pipeline: pass -C PIPELINE, not --all")
         result, text = lint_all(
             ctx, today, as_of_day, select or (), ignore or (), color, statistics
         )
@@ -105,6 +115,8 @@ def lint(
         result = run(pipeline, now, select or (), ignore or ())
         if only is not None:
             result = _only(result, only)
+        if changed_since is not None:
+            result = _changed(result, pipeline, changed_since)
         text = formats.text(result, cwd, color=color, statistics=statistics)
     report = text if fmt == "text" else _report(result, fmt)
     # under Actions the text report is fenced off from workflow commands: only the
@@ -177,6 +189,25 @@ def _pipeline_for(ctx: typer.Context, paths: list[Path]) -> tuple[Pipeline, set[
         )
     root, files = next(iter(roots.items()))
     return Pipeline(root), (None if root in whole else set(files))
+
+
+def _changed(result: LintResult, pipeline: Pipeline, rev: str) -> LintResult:
+    """The findings on files changed since `rev`, and the pipeline-wide ones (on the files
+    beside pipeline.yaml and itself: the shape rules, the settings, the tables)."""
+    import dataclasses
+
+    from pipectl.errors import UsageError
+    from pipectl.since import changed_since
+
+    if pipeline.git is None:
+        raise UsageError("--changed-since needs git: this pipeline is in no repository")
+    changed = changed_since(pipeline.git, rev)
+
+    def kept(f: Finding) -> bool:
+        path = Path(f.path)
+        return len(path.parts) == 1 or (result.root / path).resolve() in changed
+
+    return dataclasses.replace(result, findings=tuple(f for f in result.findings if kept(f)))
 
 
 def _only(result: LintResult, files: set[Path]) -> LintResult:
