@@ -49,13 +49,13 @@ def _days(value: float | None) -> str:
 
 def _kpis(fig: Report) -> str:
     cur, out = fig.currency, fig.outcomes
-    won_lost = f"{out.won_count} won / {out.lost_count} lost"
+    won_lost = f"{out.won_count:,} won / {out.lost_count:,} lost"
     # (data-key: the `report --json` key, label, shown text, exact value)
     tiles: list[tuple[str, str, str, Any]] = [
-        ("open_count", "open deals", str(fig.open_count), fig.open_count),
+        ("open_count", "open deals", f"{fig.open_count:,}", fig.open_count),
         ("open_value", f"open value ({cur})", money(fig.open_value), fig.open_value),
         ("weighted_value", f"weighted ({cur})", money(fig.weighted_value), fig.weighted_value),
-        ("won_value", f"won ({cur}), {out.won_count} deals", money(out.won_value), out.won_value),
+        ("won_value", f"won ({cur}), {out.won_count:,} deals", money(out.won_value), out.won_value),
         ("win_rate", f"win rate ({won_lost})", _pct(out.win_rate), out.win_rate),
         ("avg_cycle_days", "average sales cycle", _days(out.avg_cycle_days), out.avg_cycle_days),
         (
@@ -95,7 +95,7 @@ def _funnel(fig: Report) -> str:
         (
             f.stage,
             float(f.reached),
-            f"{f.reached} · {money(f.value)}",
+            f"{f.reached:,} · {money(f.value)}",
             {"stage": f.stage, "reached": f.reached, "value": f.value},
         )
         for f in fig.funnel
@@ -123,7 +123,7 @@ def _stages(fig: Report) -> str:
         (
             s.stage,
             float(s.value or 0),
-            f"{s.count} · {money(s.value)} · w {money(s.weighted_value)}",
+            f"{s.count:,} · {money(s.value)} · w {money(s.weighted_value)}",
             {
                 "stage": s.stage,
                 "count": s.count,
@@ -188,7 +188,7 @@ def _time_in_stage(fig: Report) -> str:
         (
             t.stage,
             t.open_avg_days or 0.0,
-            text(t.open_avg_days, None, t.open_unknown_count) + f" · {t.open_count} deals",
+            text(t.open_avg_days, None, t.open_unknown_count) + f" · {t.open_count:,} deals",
             {
                 "stage": t.stage,
                 "open-avg-days": t.open_avg_days,
@@ -275,7 +275,7 @@ def _lost(fig: Report) -> str:
         (
             r.reason,
             float(r.count),
-            f"{r.count} · {money(r.value)}",
+            f"{r.count:,} · {money(r.value)}",
             {"reason": r.reason, "count": r.count, "value": r.value},
         )
         for r in fig.lost_reasons

@@ -28,6 +28,7 @@ padding:12px 14px;min-width:0}
 section.wide{grid-column:1/-1}
 svg{display:block;width:100%;height:auto}
 svg text{font:13px system-ui,sans-serif;fill:var(--ink)}svg .muted{fill:var(--muted)}
+svg .inside{fill:#fff}
 @media (max-width:600px){svg text{font-size:17px}}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.9rem}

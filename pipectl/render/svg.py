@@ -53,7 +53,9 @@ def hbars(
     if not rows:
         return empty()
     top = full or max((r[1] for r in rows), default=0) or 1
-    left, right, step = BAR_LEFT, BAR_RIGHT, 28
+    # room after the longest bar for the longest figure, at a phone's larger font: no clipping
+    longest = max((len(r[2]) for r in rows), default=0)
+    left, right, step = BAR_LEFT, min(max(BAR_RIGHT, longest * _CHAR + 8), W // 2), 28
     height = step * len(rows) + 8
     out = [
         f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
@@ -68,7 +70,7 @@ def hbars(
             f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{e(short(label))}</text>'
             f'<rect x="{left}" y="{y + 3}" width="{width:.1f}" height="{step - 8}" rx="3" '
             f'fill="{color}"/>'
-            f'<text x="{left + width + 6:.1f}" y="{y + 17}" class="muted">{e(text)}</text></g>'
+            f"{_end_text(left, width, y + 17, text)}</g>"
         )
     out.append("</svg>")
     return "".join(out)
@@ -86,16 +88,17 @@ def vbars(
     there is room; an optional line on a 0-100% scale with its 50% mark."""
     if not labels:
         return empty()
-    height, bottom, top_pad, left = 240, 34, 24, 8
+    height, bottom, top_pad, left, right = 240, 34, 24, 64, 8
     plot_h = height - bottom - top_pad
     top = max((v for _, values, _ in series for v in values), default=0) or 1
-    group = (W - left * 2) / len(labels)
+    group = (W - left - right) / len(labels)
     bar = max(2.0, min(36.0, group * 0.8 / max(1, len(series))))
     out = [
         f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
         f'data-chart="{e(chart)}" preserveAspectRatio="xMinYMin meet">',
-        f'<line x1="{left}" x2="{W - left}" y1="{height - bottom}" y2="{height - bottom}" '
+        f'<line x1="{left}" x2="{W - right}" y1="{height - bottom}" y2="{height - bottom}" '
         f'stroke="#d9dee3"/>',
+        *_y_axis(left, W - right, height - bottom, plot_h, top),
     ]
     every = -(-len(labels) // 8)  # at most 8 labels: a month's name needs the room
     for i, label in enumerate(labels):
@@ -133,9 +136,9 @@ def vbars(
         if points:
             mid = top_pad + plot_h / 2
             out.append(
-                f'<line x1="{left}" x2="{W - left}" y1="{mid:.1f}" y2="{mid:.1f}" '
+                f'<line x1="{left}" x2="{W - right}" y1="{mid:.1f}" y2="{mid:.1f}" '
                 f'stroke="{color}" stroke-dasharray="4 4" stroke-opacity=".5"/>'
-                f'<text x="{W - left}" y="{mid - 4:.1f}" text-anchor="end" class="muted">'
+                f'<text x="{W - right}" y="{mid - 4:.1f}" text-anchor="end" class="muted">'
                 f"50%</text>"
             )
             out.append(
@@ -148,6 +151,45 @@ def vbars(
             )
     out.append("</svg>")
     return "".join(out)
+
+
+_CHAR = 9.5  # user units a character of a figure takes at the phone's larger font (17px)
+
+
+def _end_text(left: float, width: float, y: float, text: str) -> str:
+    """A bar's figure after its end, or inside it when the room after would clip it (a
+    phone's narrow card scales the chart down and its text up)."""
+    room = W - (left + width + 6)
+    if room >= len(text) * _CHAR or width < len(text) * _CHAR:
+        return f'<text x="{left + width + 6:.1f}" y="{y}" class="muted">{e(text)}</text>'
+    return (
+        f'<text x="{left + width - 6:.1f}" y="{y}" text-anchor="end" fill="#fff" '
+        f'class="inside">{e(text)}</text>'
+    )
+
+
+def _short(amount: float) -> str:
+    """An axis figure in a few characters: 552k, 1.2M (the bars' own labels are exact)."""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(amount) >= size:
+            return f"{amount / size:.1f}".removesuffix(".0") + unit
+    return f"{amount:,.0f}"
+
+
+def _y_axis(left: float, right: float, base_y: float, plot_h: float, top: float) -> list[str]:
+    """A y-axis: its line, and 0, half and the top value at their heights, with guides."""
+    out = [f'<line x1="{left}" x2="{left}" y1="{base_y - plot_h}" y2="{base_y}" stroke="#d9dee3"/>']
+    for frac in (0.0, 0.5, 1.0):
+        y = base_y - plot_h * frac
+        out.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="muted">'
+            f"{e(_short(top * frac))}</text>"
+        )
+        if frac:
+            out.append(
+                f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eef1f4"/>'
+            )
+    return out
 
 
 def legend(items: Sequence[tuple[str, str]]) -> str:
@@ -173,7 +215,7 @@ def stacked(rows: Sequence[tuple[str, Sequence[int]]], names: Sequence[str], cha
     for i, (label, counts) in enumerate(rows):
         y = 4 + i * step
         x = float(left)
-        tip = ", ".join(f"{n} days: {c}" for n, c in zip(names, counts, strict=True))
+        tip = ", ".join(f"{n} days: {c:,}" for n, c in zip(names, counts, strict=True))
         out.append(f'<g class="bar" data-stage="{attr(label)}" data-counts="{attr(list(counts))}">')
         out.append(f"<title>{e(label)}: {e(tip)}</title>")
         out.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{e(short(label))}</text>')
@@ -185,7 +227,7 @@ def stacked(rows: Sequence[tuple[str, Sequence[int]]], names: Sequence[str], cha
                     f'fill="{AGING_COLORS[j % len(AGING_COLORS)]}"/>'
                 )
             x += w
-        out.append(f'<text x="{x + 6:.1f}" y="{y + 17}" class="muted">{sum(counts)}</text></g>')
+        out.append(f'<text x="{x + 6:.1f}" y="{y + 17}" class="muted">{sum(counts):,}</text></g>')
     out.append("</svg>")
     return "".join(out)
 
@@ -211,10 +253,7 @@ def vstacked(
         f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
         f'data-chart="{e(chart)}" preserveAspectRatio="xMinYMin meet">',
         f'<line x1="{left}" x2="{W - 8}" y1="{base_y}" y2="{base_y}" stroke="#d9dee3"/>',
-        f'<line x1="{left}" x2="{left}" y1="{top_pad}" y2="{base_y}" stroke="#d9dee3"/>',
-        f'<text x="{left - 6}" y="{top_pad + 4}" text-anchor="end" class="muted">'
-        f"{e(money(top))}</text>",
-        f'<text x="{left - 6}" y="{base_y}" text-anchor="end" class="muted">0</text>',
+        *_y_axis(left, W - 8, base_y, plot_h, top),
     ]
     every = -(-len(labels) // 8)
     for i, label in enumerate(labels):
@@ -266,18 +305,8 @@ def line(
         f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '
         f'data-chart="{e(chart)}" preserveAspectRatio="xMinYMin meet">',
         f'<line x1="{left}" x2="{W - right}" y1="{base_y}" y2="{base_y}" stroke="#d9dee3"/>',
-        f'<line x1="{left}" x2="{left}" y1="{top_pad}" y2="{base_y}" stroke="#d9dee3"/>',
+        *_y_axis(left, W - right, base_y, plot_h, top),
     ]
-    for frac in (0.0, 0.5, 1.0):
-        y = base_y - plot_h * frac
-        out.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="muted">'
-            f"{e(money(top * frac))}</text>"
-        )
-        if frac:
-            out.append(
-                f'<line x1="{left}" x2="{W - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eef1f4"/>'
-            )
     points = [
         (
             left + (i * step if len(labels) > 1 else (W - left - right) / 2),
@@ -311,7 +340,8 @@ def steps(rows: Sequence[tuple[str, float, float, str]], chart: str) -> str:
     if not rows:
         return empty()
     top = max((max(a, b) for _l, a, b, _t in rows), default=0) or 1
-    left, right, step = 150, 90, 28
+    longest = max((len(t) for _l, _a, _b, t in rows), default=0)
+    left, right, step = 150, min(max(90, longest * _CHAR + 8), W // 2), 28
     height = step * len(rows) + 8
     out = [
         f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{e(chart)}" '

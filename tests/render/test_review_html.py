@@ -91,3 +91,32 @@ def test_waterfall_and_changes_equal_pipectl_changes(story: Path, page) -> None:
     )
     assert rows == [c["kind"] for c in data["changes"]]
     assert "won" in rows
+
+
+CLIPPED = """() => { const out = [];
+  document.querySelectorAll('svg[data-chart] text').forEach(t => {
+    const s = t.ownerSVGElement.getBoundingClientRect(), r = t.getBoundingClientRect();
+    if (r.width && (r.right > s.right + 0.5 || r.left < s.left - 0.5))
+      out.push(t.ownerSVGElement.dataset.chart + ': ' + t.textContent); });
+  return out; }"""
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_no_chart_text_is_clipped_and_nothing_scrolls_sideways(
+    story: Path,  # noqa: F811
+    browser,
+    tmp_path: Path,
+    width: int,
+) -> None:
+    out = tmp_path / "dashboard.html"
+    assert Cli(story)("report", "--html", str(out), "--today", TODAY).exit_code == 0
+    tab = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        tab.goto(out.as_uri())
+        tab.wait_for_selector("html[data-ready='1']")
+        assert tab.evaluate(CLIPPED) == []
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width
+        # counts carry thousands separators as money does; the worst files come first
+        assert tab.locator("table[data-table='lint-files']").count() == 1
+    finally:
+        tab.close()
