@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipectl.changes import Changes
+from pipectl.owners import owner_label
 from pipectl.render import reasons as why_not
 from pipectl.render.forecast_html import category_bars, quota_tiles
 from pipectl.render.htmlassets import CSS, JS, csp_hash
@@ -45,6 +46,29 @@ def _days(value: float | None) -> str:
 
 
 # --- the page -------------------------------------------------------------------------------
+
+
+def _filters(fig: Report) -> str:
+    """Owner and stage pickers the page's own script works, offline: they hide the rows, bars
+    and tiles of other owners and stages; the totals stay the pipeline's (one owner's own
+    figures: `report --owner`)."""
+    owners = [o.owner for o in fig.owners]
+    stages = [s.stage for s in fig.stages if s.closed is None]
+
+    def pick(name: str, label: str, values: list[str]) -> str:
+        options = "".join(f'<option value="{attr(v)}">{e(v)}</option>' for v in values)
+        return (
+            f'<label>{e(label)} <select data-filter="{e(name)}"><option value="">all</option>'
+            f"{options}</select></label>"
+        )
+
+    return (
+        '<form class="filters" aria-label="filters">'
+        + pick("owner", "Owner", owners)
+        + pick("stage", "Stage", stages)
+        + '<span class="sub">hides the rows and bars of the others; totals stay the '
+        "pipeline's</span></form>"
+    )
 
 
 def _kpis(fig: Report) -> str:
@@ -231,7 +255,8 @@ def _aging(fig: Report) -> str:
         ]
         for r in aging.oldest
     ]
-    oldest = table(heads, cells, "oldest", [{"deal": r.id} for r in aging.oldest])
+    data = [{"deal": r.id, "owner": owner_label(r.owner), "stage": r.stage} for r in aging.oldest]
+    oldest = table(heads, cells, "oldest", data)
     said = why_not.aging(fig)
     reason = why(said) if said else ""
     chart = stacked(rows, names, "aging")
@@ -425,7 +450,7 @@ def dashboard(
         f"<title>Pipeline dashboard · {e(fig.as_of)}</title>\n"
         f"<style>{CSS}</style></head>\n<body>\n"
         f'<header><h1>Pipeline dashboard</h1><p class="sub">{e(scope)}</p>{warn}</header>\n'
-        f'<main>{_kpis(fig)}\n<div class="grid">{"".join(cards)}</div></main>\n'
+        f'<main>{_kpis(fig)}\n{_filters(fig)}<div class="grid">{"".join(cards)}</div></main>\n'
         f'<footer><p class="sub">Made by pipectl {e(__version__)} from the pipeline\'s files and '
         "its git history.</p></footer>\n"
         f"<script>{JS}</script>\n</body></html>\n"

@@ -41,6 +41,8 @@ svg.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-ali
 .empty{color:var(--muted);font-style:italic}
 .kpi .why{display:block;font-style:italic}
 .kpi.quota span{display:block}
+.filters{display:flex;gap:14px;flex-wrap:wrap;align-items:center;margin:12px 0 0}
+.off-owner,.off-stage{display:none}
 .toggle{display:flex;gap:6px;margin:0 0 8px}.toggle button{font:inherit;padding:2px 10px;
 border:1px solid var(--line);border-radius:6px;background:var(--card);cursor:pointer}
 .toggle button[aria-pressed=true]{background:var(--ink);color:#fff}
@@ -72,6 +74,18 @@ JS = """
         o.setAttribute('aria-pressed',String(o===b));});
     });
   });
+  var picks=document.querySelectorAll('select[data-filter]');
+  function apply(){
+    var want={};picks.forEach(function(p){want[p.getAttribute('data-filter')]=p.value;});
+    ['owner','stage'].forEach(function(k){
+      document.querySelectorAll('tr[data-'+k+'],g.bar[data-'+k+'],.kpi[data-'+k+']')
+        .forEach(function(el){
+          var mine=el.getAttribute('data-'+k);
+          el.classList.toggle('off-'+k,!!want[k]&&mine!==want[k]);
+        });
+    });
+  }
+  picks.forEach(function(p){p.addEventListener('change',apply);});
   document.documentElement.setAttribute('data-ready','1');
 })();
 """

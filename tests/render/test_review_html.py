@@ -120,3 +120,26 @@ def test_no_chart_text_is_clipped_and_nothing_scrolls_sideways(
         assert tab.locator("table[data-table='lint-files']").count() == 1
     finally:
         tab.close()
+
+
+def test_the_owner_and_stage_filters_work_offline(page) -> None:
+    tab, errors = page
+    owners = tab.eval_on_selector_all(
+        "table[data-table='owners'] tbody tr", "els => els.map(e => JSON.parse(e.dataset.owner))"
+    )
+    assert len(owners) >= 1
+    visible = (
+        "els => els.filter(e => getComputedStyle(e).display !== 'none')"
+        ".map(e => JSON.parse(e.dataset.%s))"
+    )
+    tab.select_option("select[data-filter='owner']", label=owners[0])
+    shown = tab.eval_on_selector_all("table[data-table='owners'] tbody tr", visible % "owner")
+    assert shown == [owners[0]]
+    tab.select_option("select[data-filter='owner']", label="all")
+    tab.select_option("select[data-filter='stage']", label="prospecting")
+    stages = tab.eval_on_selector_all("table[data-table='oldest'] tbody tr", visible % "stage")
+    assert stages and set(stages) == {"prospecting"}
+    bars = tab.eval_on_selector_all("svg[data-chart='stages'] g.bar", visible % "stage")
+    assert bars == ["prospecting"]
+    tab.select_option("select[data-filter='stage']", label="all")
+    assert errors == []
