@@ -68,7 +68,12 @@ rules:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = make_repo(tmp_path_factory.mktemp("quotas") / "repo")
+    return build(tmp_path_factory.mktemp("quotas") / "repo")
+
+
+def build(path: Path) -> Path:
+    """The two reps' pipeline, committed (the dashboard's test opens it too)."""
+    root = make_repo(path)
     (root / "pipeline.yaml").write_text(PIPELINE_YAML)
     (root / "rates.csv").write_text("currency,from,rate\nEUR,2026-01-01,1.25\n")
     for deal_id, (stage, *_rest) in DEALS.items():

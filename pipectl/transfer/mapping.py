@@ -18,6 +18,12 @@ from pipectl import yamlio
 from pipectl.errors import UsageError
 from pipectl.fieldtypes import CONTACT_KEYS, DATE_FIELDS, FieldDecl, from_cli
 from pipectl.lineitems import LINE_ITEM_KEYS
+from pipectl.transfer.entries import (
+    CONTACT_KEY_RE,
+    ENTRY_COLUMNS,
+    LINE_ITEM_KEY_RE,
+    NUMBER_PARTS,
+)
 
 # Fields whose cells stay text even when they look like numbers ("3M", "1999").
 TEXT_FIELDS = ("title", "company", "contact", "owner", "currency", "next_step", "lost_reason")
@@ -50,38 +56,12 @@ FIELD_ORDER = (
 )
 
 KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)?$")
-# One part of one of the deal's `contacts:`, a column of its own: `contacts.2.email` is the
-# email of the second contact (1 to 99); `line_items.1.product` alike, for `line_items:`
-CONTACT_KEY_RE = re.compile(r"^contacts\.([1-9][0-9]?)\.(" + "|".join(CONTACT_KEYS) + r")$")
-LINE_ITEM_KEY_RE = re.compile(r"^line_items\.([1-9][0-9]?)\.(" + "|".join(LINE_ITEM_KEYS) + r")$")
-# the lists of mappings whose entries' parts may each come from a column of their own
-_ENTRY_COLUMNS = (
-    ("contacts", CONTACT_KEY_RE, CONTACT_KEYS),
-    ("line_items", LINE_ITEM_KEY_RE, LINE_ITEM_KEYS),
-)
-_NUMBER_PARTS = ("quantity", "unit_price", "discount")
 
 
 def is_key(key: str) -> bool:
     """A field name a column may feed: `name`, `section.name`, `contacts.N.PART` or
     `line_items.N.PART`."""
-    return bool(KEY_RE.match(key) or any(rx.match(key) for _n, rx, _p in _ENTRY_COLUMNS))
-
-
-def fold_entries(values: dict[str, Any]) -> None:
-    """A row's `contacts.N.PART` and `line_items.N.PART` cells, in place, as one list each:
-    the entries in the order of N (an entry whose cells are all empty is none), each entry's
-    parts in the order of its keys (CONTACT_KEYS, LINE_ITEM_KEYS), as export writes them."""
-    for name, rx, parts in _ENTRY_COLUMNS:
-        found: dict[int, dict[str, Any]] = {}
-        for key in [k for k in values if k.startswith(name + ".")]:
-            m = rx.match(key)
-            if m is not None:
-                found.setdefault(int(m.group(1)), {})[m.group(2)] = values.pop(key)
-        if found:
-            values[name] = [
-                {part: found[n][part] for part in parts if part in found[n]} for n in sorted(found)
-            ]
+    return bool(KEY_RE.match(key) or any(rx.match(key) for _n, rx, _p in ENTRY_COLUMNS))
 
 
 # --- where a field's value comes from -------------------------------------------------------
@@ -360,7 +340,7 @@ def _item_part(part: str, text: str, dot_groups: bool) -> Any:
     """One cell of a line item: its product and billing as text, its numbers as numbers (a
     discount also as a percentage, `10%`)."""
     s = text.strip()
-    if part not in _NUMBER_PARTS:
+    if part not in NUMBER_PARTS:
         return s
     percent = part == "discount" and s.endswith("%")
     number = parse_number(s.removesuffix("%"), dot_groups)

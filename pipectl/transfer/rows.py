@@ -18,6 +18,7 @@ from pipectl.dealedit import scalar
 from pipectl.errors import UsageError
 from pipectl.fieldtypes import DATE_FIELDS, FieldDecl
 from pipectl.store import Pipeline
+from pipectl.transfer.entries import fold_entries
 from pipectl.transfer.jsonform import read_paths, revive
 from pipectl.transfer.mapping import (
     SPECIAL_FIELDS,
@@ -26,7 +27,6 @@ from pipectl.transfer.mapping import (
     build,
     cell_currency,
     convert,
-    fold_entries,
     load_mapping,
     parse_assignment,
 )

@@ -5,44 +5,22 @@ tests/test_quotas.py's (two reps, two quarters, a EUR deal); one browser run per
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
-from conftest import Cli, git, make_repo
-from render.test_html import Dom, chromium
-from test_quotas import DEALS, PIPELINE_YAML, TODAY, _deal_text
+from conftest import Cli
+from render.test_html import Dom, dump_dom
+from test_quotas import TODAY, build
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("forecast-dash")
-    root = make_repo(base / "repo")
-    (root / "pipeline.yaml").write_text(PIPELINE_YAML)
-    (root / "rates.csv").write_text("currency,from,rate\nEUR,2026-01-01,1.25\n")
-    for deal_id, (stage, *_rest) in DEALS.items():
-        (root / stage).mkdir(exist_ok=True)
-        (root / stage / f"{deal_id}.md").write_text(_deal_text(deal_id))
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "deals")
+    root = build(base / "repo")
     out = base / "dashboard.html"
     r = Cli(root)("report", "--html", str(out), "--today", TODAY)
     assert r.exit_code == 0, r.output
     figures = json.loads(Cli(root)("report", "--json", "--today", TODAY).stdout)
-    proc = subprocess.run(
-        [
-            chromium(),
-            *("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"),
-            *("--disable-background-networking", "--disable-component-update"),
-            f"--user-data-dir={base / 'chrome'}",
-            "--dump-dom",
-            out.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = dump_dom(out, base / "chrome")
     dom = Dom()
     dom.feed(proc.stdout)
     return {"figures": figures, "dom": dom}

@@ -51,6 +51,26 @@ class Dom(HTMLParser):
         return [a for _, a in self.elements if name in a]
 
 
+def dump_dom(page: Path, profile: Path) -> subprocess.CompletedProcess[str]:
+    """The DOM of `page` after its script ran, from one headless Chromium run."""
+    proc = subprocess.run(
+        [
+            chromium(),
+            *("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"),
+            *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
+            f"--user-data-dir={profile}",
+            *("--enable-logging=stderr", "--v=0", "--dump-dom"),
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
 def chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
@@ -120,29 +140,7 @@ def build_page(base: Path) -> dict:
     out = base / "dashboard.html"
     assert f"wrote {out}" in run(cli, "report", "--html", str(out), "--today", TODAY)
     lint_json = run(cli, "lint", "--format", "json", "--today", TODAY)
-    proc = subprocess.run(
-        [
-            chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={base / 'chrome'}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-            out.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = dump_dom(out, base / "chrome")
     dom = Dom()
     dom.feed(proc.stdout)
     return {

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from conftest import Cli, make_repo
+from transfer.test_contacts_import import front, new_pipeline
 
 CRM = (
     "Deal,Product,Seats,Price,Off,Billing,Setup\n"
@@ -20,17 +19,6 @@ MAPS = (
     *("--map", "line_items.1.discount=Off", "--map", "line_items.1.recurring=Billing"),
     *("--map", "line_items.2.product=Setup"),
 )
-
-
-def front(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8").split("---\n")[1])
-
-
-def new_pipeline(path: Path) -> tuple[Path, Cli]:
-    root = make_repo(path)
-    cli = Cli(root)
-    assert cli("init").exit_code == 0
-    return root, cli
 
 
 def test_product_columns_become_line_items_and_come_back_the_same(tmp_path: Path) -> None:
