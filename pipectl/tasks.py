@@ -200,7 +200,7 @@ JSON_SCHEMA: dict[str, Any] = {
     },
 }
 
-# The section of docs/fields.md on these fields (schema.markdown includes it).
+# The section of docs/fields.md on these fields (fielddoc.fields_markdown includes it).
 FIELDS_DOC = (
     "",
     "## Tasks and snooze",

@@ -277,7 +277,9 @@ def schema(
         config = default_config()
     fields = for_config(config)
     if markdown:
-        typer.echo(fields.markdown(), nl=False)
+        from pipectl.fielddoc import fields_markdown
+
+        typer.echo(fields_markdown(fields), nl=False)
         return
     typer.echo(json.dumps(fields.json_schema(), indent=2, ensure_ascii=False))
 
