@@ -19,14 +19,7 @@ from pipectl.config import Config
 from pipectl.deal import Deal
 from pipectl.history import CREATED, DELETED, MOVED, Event, History
 
-AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
-    ("0-7", 7),
-    ("8-30", 30),
-    ("31-90", 90),
-    ("91+", None),
-)
 NO_REASON = "(none)"
-OLDEST_SHOWN = 10
 # why a finished stay has no start: git's history of it was cut
 CUT_STAY = "began before the first commit of this shallow clone"
 
@@ -144,38 +137,6 @@ class LostReason:
     reason: str
     count: int
     value: Money
-
-
-@dataclass(frozen=True)
-class AgedDeal:
-    """An open deal and how long it has waited in its current stage."""
-
-    id: str
-    title: str
-    stage: str
-    owner: str | None
-    value: Money
-    days_in_stage: int | None
-    age_days: int | None
-
-
-@dataclass(frozen=True)
-class StageAging:
-    """One open stage's deals counted per aging bucket (in `AGING_BUCKETS` order)."""
-
-    stage: str
-    counts: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Aging:
-    """Open deals by days in their current stage, and the ones waiting longest."""
-
-    buckets: tuple[str, ...]
-    stages: tuple[StageAging, ...]
-    oldest: tuple[AgedDeal, ...]
-    unknown_count: int = 0  # open deals whose days in stage are unknown (in no bucket)
-    why_unknown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -438,13 +399,13 @@ def _why_days(cut: int, unknown: Sequence[str]) -> str | None:
     """Why a stage's days cannot be told: counts and reasons, most frequent reason first."""
     parts = []
     if cut:
-        parts.append(f"{_count(cut, 'finished stay')} {CUT_STAY}")
+        parts.append(f"{count_of(cut, 'finished stay')} {CUT_STAY}")
     for why, n in Counter(unknown).most_common():
-        parts.append(f"{_count(n, 'deal')} there now: {why}")
+        parts.append(f"{count_of(n, 'deal')} there now: {why}")
     return "; ".join(parts) or None
 
 
-def _count(n: int, word: str) -> str:
+def count_of(n: int, word: str) -> str:  # `1 deal`, `3 deals`
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
@@ -512,45 +473,6 @@ def lost_reasons(
             counts[lf.deal.lost_reason or NO_REASON].append(lf.deal)
     rows = [LostReason(r, len(ds), value_of(ds)) for r, ds in counts.items()]
     return tuple(sorted(rows, key=lambda r: (-r.count, r.reason)))
-
-
-def aging(all_lives: Sequence[Life], config: Config, today: dt.date) -> Aging:
-    """Open deals by days in their current stage, per stage, and the longest-waiting ones."""
-    per_stage: dict[str, list[int]] = {s.name: [0] * len(AGING_BUCKETS) for s in config.open_stages}
-    rows = []
-    unknown: list[str] = []
-    for lf in all_lives:
-        cur = lf.current
-        if cur is None or lf.deal.stage not in per_stage:
-            continue
-        days = None if cur.start is None else max(0, (today - cur.start).days)
-        age = None if lf.created is None else max(0, (today - lf.created).days)
-        if days is not None:
-            per_stage[lf.deal.stage][_bucket(days)] += 1
-        else:
-            unknown.append(lf.why_unknown or "unknown")
-        deal = lf.deal
-        rows.append(
-            AgedDeal(deal.id, deal.title, deal.stage, deal.owner, num(deal.value), days, age)
-        )
-    rows.sort(key=lambda r: (-(r.days_in_stage or 0), r.id))
-    return Aging(
-        buckets=tuple(name for name, _ in AGING_BUCKETS),
-        stages=tuple(StageAging(stage, tuple(counts)) for stage, counts in per_stage.items()),
-        oldest=tuple(rows[:OLDEST_SHOWN]),
-        unknown_count=len(unknown),
-        why_unknown="; ".join(
-            f"{_count(n, 'deal')}: {why}" for why, n in Counter(unknown).most_common()
-        )
-        or None,
-    )
-
-
-def _bucket(days: int) -> int:
-    for i, (_, limit) in enumerate(AGING_BUCKETS):
-        if limit is None or days <= limit:
-            return i
-    return len(AGING_BUCKETS) - 1
 
 
 def trend(

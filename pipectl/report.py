@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from pipectl.aging import Aging, aging
 from pipectl.config import Config
 from pipectl.deal import Deal
 from pipectl.figures import (
-    Aging,
     ConversionStep,
     ForecastMonth,
     FunnelStage,
@@ -27,7 +27,6 @@ from pipectl.figures import (
     StageFigures,
     StageTime,
     TrendMonth,
-    aging,
     closed_day,
     conversion,
     forecast,

@@ -114,7 +114,7 @@ def test_dashboard_says_zero_days_in_closing(hand_moved: Path, tmp_path: Path) -
         page,
     )
     assert now is not None and json.loads(now.group(1).replace("&quot;", '"')) == 0
-    row = re.search(r'<tr data-deal="&quot;acme&quot;">(.*?)</tr>', page)
+    row = re.search(r'<tr data-deal="&quot;acme&quot;"[^>]*>(.*?)</tr>', page)
     assert row is not None
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
     assert cells[1:4] == ["closing", "alice", "0"]  # stage, owner, days in stage
