@@ -11,13 +11,13 @@ import datetime as dt
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from pipectl import stagetime
 from pipectl.config import Config
 from pipectl.deal import Deal
-from pipectl.history import CREATED, DELETED, MOVED, Event, History
+from pipectl.history import CREATED, DELETED, MOVED, History, Stop
 
 NO_REASON = "(none)"
 # why a finished stay has no start: git's history of it was cut
@@ -155,12 +155,12 @@ def lives(deals: Iterable[Deal], hist: History, config: Config) -> list[Life]:
     """Each deal with its stays from git moves; the current stay starts when `stagetime`
     says the deal entered its stage (over the same history: git is read once)."""
     arrivals = stagetime.arrivals_of(hist)
-    return [life_of(d, hist.lifecycle(d.id), stagetime.entered(d, config, arrivals)) for d in deals]
+    return [life_of(d, hist.stops(d.id), stagetime.entered(d, config, arrivals)) for d in deals]
 
 
-def life_of(deal: Deal, events: Sequence[Event], entered: stagetime.Entered) -> Life:
-    """The deal's stays: finished ones from its git moves, the current one from `entered`.
-
+def life_of(deal: Deal, events: Sequence[Stop], entered: stagetime.Entered) -> Life:
+    """The deal's stays: finished ones from its git moves (`History.stops`), the current one
+    from `entered`.
     The stay the deal left for its current one ends when the current one began, as
     `stagetime` tells it: a move recorded later than it happened (`move --date`, a backdated
     `stage_entered`) ends the stay before it on that day, not on its commit's."""
@@ -168,27 +168,27 @@ def life_of(deal: Deal, events: Sequence[Event], entered: stagetime.Entered) -> 
     open_stay: Stay | None = None
     left: int | None = None  # the stay the deal left by the move into `open_stay`
     created_field = deal.date("created")
-    for e in events:
-        if e.kind == CREATED and e.stage is not None:
+    for kind, stage, from_stage, day in events:
+        if kind == CREATED and stage is not None:
             # the file's `created` says when the deal began (an import commits it later)
-            began = created_field if created_field and created_field <= e.day else e.day
-            open_stay, left = Stay(e.stage, began), None
-        elif e.kind == MOVED and e.stage is not None:
+            began = created_field if created_field and created_field <= day else day
+            open_stay, left = Stay(stage, began), None
+        elif kind == MOVED and stage is not None:
             left = len(stays)
             if open_stay is not None:
-                stays.append(Stay(open_stay.stage, open_stay.start, e.day))
-            elif e.from_stage is not None:  # the stay began before the history git has
-                stays.append(Stay(e.from_stage, None, e.day))
+                stays.append(Stay(open_stay.stage, open_stay.start, day))
+            elif from_stage is not None:  # the stay began before the history git has
+                stays.append(Stay(from_stage, None, day))
             else:
                 left = None
-            open_stay = Stay(e.stage, e.day)
-        elif e.kind == DELETED:
+            open_stay = Stay(stage, day)
+        elif kind == DELETED:
             open_stay = left = None  # a deleted file did not leave its stage, as the funnel sees it
     start, why = entered
     if start is not None and left is not None and open_stay and open_stay.stage == deal.stage:
-        stays[left] = replace(stays[left], end=start)
+        stays[left] = Stay(stays[left].stage, stays[left].start, start)
     stays.append(Stay(deal.stage, start))
-    created = created_field or (events[0].day if events else None)
+    created = created_field or (events[0][3] if events else None)
     return Life(deal, tuple(stays), created, closed_day(deal, start), why)
 
 

@@ -263,6 +263,8 @@ def test_the_fold_gives_what_the_events_give(t: Timeline) -> None:
     assert set(plain.by_deal) == set(hist.by_deal)
     for deal in hist.by_deal:
         assert hist.lifecycle(deal) == plain.lifecycle(deal), deal
+        # the report's tuples, read from the index's rows, say what the events say
+        assert hist.stops(deal) == plain.stops(deal), deal
     assert [e for d in sorted(hist.by_deal) for e in hist.of(d)] == [
         e for d in sorted(plain.by_deal) for e in plain.of(d)
     ]
