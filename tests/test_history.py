@@ -419,3 +419,30 @@ def test_arrivals_say_why_they_are_unknown(tmp_path: Path) -> None:
     assert history.read(GitRepo(clone), clone).partial is True
     shallow = history.read_arrivals(GitRepo(clone), clone)
     assert (shallow.dates, shallow.unavailable) == ({}, "shallow git clone")
+
+
+def test_history_table_aligns_wide_text_and_clips_the_widest_column() -> None:
+    # the ASCII rows take table's fast path, the others the per-cell one: one layout for all
+    from pipectl.render.text import table
+
+    rows = [
+        ["2026-01-02 10:11", "Ana", "moved a → b"],
+        ["2026-01-03 09:00", "山田太郎", "created in a"],
+        ["x\x1by", "Bo", "edited by hand: " + "v" * 40],
+        ["2026-01-04 08:00", "Cy", "logged"],
+    ]
+    assert table(["DATE", "AUTHOR", "WHAT"], rows, max_width=40).split("\n") == [
+        "DATE              AUTHOR    WHAT",
+        "2026-01-02 10:11  Ana       moved a → b",
+        "2026-01-03 09:00  山田太郎  created in a",
+        "x\\x1by            Bo        edited by h…",
+        "2026-01-04 08:00  Cy        logged",
+    ]
+
+
+def test_history_text_dates_to_the_minute_as_strftime() -> None:
+    from pipectl.render.report import _minute
+
+    zone = dt.timezone(dt.timedelta(hours=-5))
+    for when in (dt.datetime(2026, 1, 2, 3, 4, 59, tzinfo=zone), dt.datetime(999, 12, 31, 23, 5)):
+        assert _minute(when) == when.strftime("%Y-%m-%d %H:%M")

@@ -109,7 +109,7 @@ def history_text(
     headers = ["DATE", "AUTHOR", *([] if one_deal else ["DEAL"]), "WHAT", "COMMIT"]
     rows = [
         [
-            e.date.strftime("%Y-%m-%d %H:%M"),
+            _minute(e.date),
             e.author,
             *([] if one_deal else [e.deal]),
             describe(e, None if changes is None else changes[i]),
@@ -119,6 +119,12 @@ def history_text(
     ]
     out = table(headers, rows, max_width=160)
     return out + ("\n" + PARTIAL_NOTE if partial else "")
+
+
+def _minute(when: dt.datetime) -> str:
+    """`%Y-%m-%d %H:%M`: cut from isoformat, a third of strftime's cost on ~120,000 lines
+    (strftime's %Y pads no year before 1000)."""
+    return when.isoformat(" ", "minutes")[:16] if when.year >= 1000 else f"{when:%Y-%m-%d %H:%M}"
 
 
 def event_json(e: Event, changes: Sequence[FieldChange] | None = None) -> dict[str, Any]:
