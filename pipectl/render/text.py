@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,14 +21,22 @@ from pipectl.textsafe import visible as visible  # the one sanitiser, from the k
 def width_of(text: str) -> int:
     if text.isascii():  # the common case, without a table lookup per character
         return len(text)
-    return len(text) + _wide(text)
+    return len(text) + _wide(_ASCII.sub("", text))
+
+
+_ASCII = re.compile(r"[\x00-\x7f]+")
 
 
 @functools.lru_cache(maxsize=4096)
-def _wide(text: str) -> int:
-    """The wide characters of a text: kept, since the texts that hold one recur (history's
-    `moved a → b` on ~120,000 lines)."""
-    return sum(1 for c in text if not c.isascii() and unicodedata.east_asian_width(c) in "WF")
+def _wide(rest: str) -> int:
+    """The wide characters among a text's non-ASCII ones: kept, since those recur (the `→`
+    of history's `moved a → b` on ~120,000 lines)."""
+    return sum(1 for c in rest if unicodedata.east_asian_width(c) in "WF")
+
+
+def _narrow(text: str) -> bool:
+    """Whether every character of the text takes one column."""
+    return text.isascii() or not _wide(_ASCII.sub("", text))
 
 
 def clip(text: str, width: int) -> str:
@@ -47,7 +56,7 @@ def clip(text: str, width: int) -> str:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 120) -> str:
     """Columns padded to fit; the widest text column is clipped to keep within max_width."""
     cols = len(headers)
-    rows = [[visible(str(c)) for c in row] for row in rows]
+    rows = [_visible_row(row) for row in rows]
     widths = [max(width_of(headers[i]), _widest([r[i] for r in rows])) for i in range(cols)]
     total = sum(widths) + 2 * (cols - 1)
     if total > max_width and cols:
@@ -55,12 +64,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int 
         widths[widest] = max(8, widths[widest] - (total - max_width))
     lines = []
     for row in [[visible(str(h)) for h in headers], *rows]:
-        # the usual row (`history` has ~120,000): all ASCII and fitting, padded by str.ljust
-        if (
-            len(row) == cols
-            and "".join(row).isascii()
-            and all(map(int.__ge__, widths, map(len, row)))
-        ):
+        # the usual row (`history` has ~120,000): no wide character, fitting: str.ljust pads
+        fits = all(map(int.__ge__, widths, map(len, row)))
+        if len(row) == cols and fits and _narrow("".join(row)):
             lines.append("  ".join(map(str.ljust, row, widths)).rstrip())
             continue
         pads = []
@@ -74,9 +80,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int 
     return "\n".join(lines)
 
 
+def _visible_row(row: Sequence[Any]) -> list[str]:
+    """The row's cells made visible: one look at the whole row when none needs it (a
+    control character is one character, in one cell of the row or none)."""
+    cells = list(map(str, row))
+    joined = "".join(cells)
+    return cells if visible(joined) == joined else [visible(c) for c in cells]
+
+
 def _widest(column: list[str]) -> int:
-    """The widest cell of a column (0 if none); an all-ASCII column by len alone."""
-    if "".join(column).isascii():
+    """The widest cell of a column (0 if none); one of no wide character by len alone."""
+    if _narrow("".join(column)):
         return max(map(len, column), default=0)
     return max(map(width_of, column), default=0)
 
