@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pipectl.errors import DealError
 from pipectl.gitrepo import GitRepo
-from pipectl.store import Change, read_regular
+from pipectl.store import read_regular
+from pipectl.writes import Change
 
 DRIVER = "pipectl"
 # Every Markdown file one folder down: the stage folders, including stages added later.

@@ -23,7 +23,8 @@ from pipectl.dealedit import REMOVE, append_item, new_deal_text, set_fields
 from pipectl.errors import DealError, PipectlError, UsageError
 from pipectl.fieldtypes import DATE_FIELDS
 from pipectl.gitrepo import GitRepo, find_git_root
-from pipectl.store import Change, DealRef, Pipeline, check_write
+from pipectl.store import DealRef, Pipeline
+from pipectl.writes import Change, check_write
 
 
 @dataclass(frozen=True)

@@ -531,7 +531,8 @@ def test_an_unopenable_lock_is_a_clean_error(cli: Cli, pipeline: Path):
 
 
 def test_change_builds_and_sanitises_every_commit_message(pipeline: Path):
-    from pipectl.store import Change, Pipeline
+    from pipectl.store import Pipeline
+    from pipectl.writes import Change
 
     ch = Change(Pipeline(pipeline), commit=False)
     ch.set_message("log  acme:\n\ncall", "log", "acme")

@@ -22,7 +22,8 @@ from pipectl.errors import ConfigError, DealError, UsageError
 from pipectl.lint import suppress
 from pipectl.ops import closing_stage, move_in
 from pipectl.owners import owner_matches
-from pipectl.store import Change, DealRef, Pipeline
+from pipectl.store import DealRef, Pipeline
+from pipectl.writes import Change
 
 # A touchpoint whose summary starts with these words is a last-chance message, whether
 # sweep logged it or a rep did by hand.

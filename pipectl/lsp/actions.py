@@ -22,7 +22,8 @@ from pipectl.errors import PipectlError
 from pipectl.lint import get_rule
 from pipectl.lint.suppress import KEY as IGNORE_KEY
 from pipectl.lsp.diagnostics import Place
-from pipectl.store import Pipeline, check_write
+from pipectl.store import Pipeline
+from pipectl.writes import check_write
 
 SNOOZE_DAYS = 14  # "snooze 2 weeks": as `pipectl snooze DEAL --until +2w`
 NEXT_DUE_DAYS = 7  # "set next step due": a week from today, as `pipectl next --due +1w`

@@ -19,11 +19,12 @@ from pipectl import schema
 from pipectl.deal import DealText, decode, parse_yaml, split
 from pipectl.dealedit import REMOVE, new_deal_text, set_fields
 from pipectl.errors import DealError, UsageError
-from pipectl.store import Change, DealRef, Pipeline
+from pipectl.store import DealRef, Pipeline
 from pipectl.transfer.jsonform import exact
 from pipectl.transfer.mapping import FIELD_ORDER
 from pipectl.transfer.options import STEP, Options, Progress
 from pipectl.transfer.rows import Incoming, RowError, csv_rows, json_rows
+from pipectl.writes import Change
 from pipectl.yamltext import same_value
 
 

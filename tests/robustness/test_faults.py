@@ -20,6 +20,7 @@ from conftest import REPO_ROOT, Cli, commit_count, git, last_commit_paths
 from test_hostile import Frozen, commit_all, snapshot
 
 import pipectl.store
+import pipectl.writes
 from pipectl import gitrepo
 from pipectl.errors import GitError
 
@@ -145,8 +146,8 @@ class Injector:
                 injector.step(f"git {args[0]}")
             return real_run(repo, args, **kwargs)
 
-        monkeypatch.setattr(pipectl.store, "os", OsProxy())
-        monkeypatch.setattr(pipectl.store, "open", proxied_open, raising=False)
+        monkeypatch.setattr(pipectl.writes, "os", OsProxy())
+        monkeypatch.setattr(pipectl.writes, "open", proxied_open, raising=False)
         monkeypatch.setattr(Path, "unlink", unlink)
         monkeypatch.setattr(gitrepo.GitRepo, "run", run)
 
@@ -317,7 +318,7 @@ def test_success_commits_only_the_touched_paths(busy):
 KILLER = """
 import os, sys
 from pathlib import Path
-import pipectl.store as store
+import pipectl.writes as writes
 from pipectl import gitrepo
 from pipectl.cli import run
 
@@ -350,7 +351,7 @@ def git_run(repo, args, **kwargs):
     if args[0] == "commit":
         step()
     return real_run(repo, args, **kwargs)
-store.os, Path.unlink, gitrepo.GitRepo.run = Os(), unlink, git_run
+writes.os, Path.unlink, gitrepo.GitRepo.run = Os(), unlink, git_run
 code = run(sys.argv[2:])
 print(f"steps={steps[0]}", file=sys.stderr)
 sys.exit(code)

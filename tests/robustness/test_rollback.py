@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli, commit_count, git
 
-import pipectl.store
+import pipectl.writes
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_a_rollback_that_cannot_restore_a_file_says_what_is_left(
     cli: Cli, pipeline: Path, acme: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     refuse_commits(pipeline)
-    real = pipectl.store._atomic_write
+    real = pipectl.writes._atomic_write
     calls = []
 
     def full_disk_after_the_first_write(path, data, *args):
@@ -39,7 +39,7 @@ def test_a_rollback_that_cannot_restore_a_file_says_what_is_left(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real(path, data, *args)
 
-    monkeypatch.setattr(pipectl.store, "_atomic_write", full_disk_after_the_first_write)
+    monkeypatch.setattr(pipectl.writes, "_atomic_write", full_disk_after_the_first_write)
     commits = commit_count(pipeline)
     r = cli("set", "acme", "value=5")
     assert r.exit_code == 3, r.output
