@@ -302,6 +302,16 @@ def test_text_report(built: Path) -> None:
     assert "partial" not in out
 
 
+def test_report_and_history_give_the_cyclic_collector_back(built: Path) -> None:
+    # off while they run (cli/reports._acyclic), on again after, an error too
+    import gc
+
+    assert gc.isenabled()
+    for args in (["report", "--today", TODAY], ["history"], ["history", "no-such-deal"]):
+        Cli(built)(*args)
+        assert gc.isenabled(), args
+
+
 def test_shallow_clone_report_says_partial(built: Path, tmp_path: Path) -> None:
     clone = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth", "3", f"file://{built}", str(clone))

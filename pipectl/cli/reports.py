@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,15 @@ UntilOpt = typer.Option(
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 
+def _acyclic(ctx: typer.Context) -> None:
+    """The cyclic collector off until the command ends: history and report make hundreds of
+    thousands of objects in no cycle (events, rows, lives), which it walked again and again
+    (a sixth of a warm `history`'s time on 120,000 commits, a tenth of `report`'s)."""
+    if gc.isenabled():
+        gc.disable()
+        ctx.call_on_close(gc.enable)
+
+
 @app.command()
 def history(
     ctx: typer.Context,
@@ -48,6 +58,7 @@ def history(
     deal looked up in every pipeline). --as-of DATE: the history as it stood at the end of
     that day (its last commit on the first-parent line; a deal of that day is found by id).
     """
+    _acyclic(ctx)
     from pipectl import history as hist_mod
     from pipectl.errors import UsageError
     from pipectl.jsonout import dumps
@@ -170,6 +181,7 @@ def report(
     docs/forecast.md. --all: every pipeline of the workspace, then their total
     (docs/workspace.md).
     """
+    _acyclic(ctx)
     from pipectl import report as report_mod
     from pipectl.jsonout import dumps
 
