@@ -421,3 +421,25 @@ def test_an_index_that_cannot_be_stored_changes_nothing(
     monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
     assert outputs(t.cli) == warm
     assert folder.read_text() == "not a folder"
+
+
+def test_the_keys_cache_uses_only_entries_of_its_shape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each entry is checked when used (caches/keys.py): one of another shape reads as missing
+    # and is not written back, the others are used as they are
+    from pipectl.caches import framed, keys
+    from pipectl.caches.deals import _key
+
+    monkeypatch.delenv(framed.DISABLE_ENV, raising=False)
+    (tmp_path / "pipectl" / "cache").mkdir(parents=True)
+    good = {"stage": "won", "body": "notes"}
+    stored = {"a" * 40: good, "b" * 40: {"stage": 3}, "c" * 40: ["x"], "d" * 40: good}
+    framed.write(tmp_path / "pipectl" / "cache" / "keys.bin", keys.KIND, _key(keys._WHAT), stored)
+    cache = keys.KeyCache(tmp_path)
+    assert cache.get("a" * 40) == good
+    assert cache.get("b" * 40) is None and cache.get("c" * 40) is None
+    cache.put("e" * 40, {"body": ""})
+    cache.save()
+    again = keys.KeyCache(tmp_path)
+    assert set(again.old) == {"a" * 40, "d" * 40, "e" * 40}

@@ -29,13 +29,16 @@ class KeyCache:
         off = git_dir is None or os.environ.get(framed.DISABLE_ENV)
         self.path = None if off or git_dir is None else git_dir / "pipectl" / "cache" / "keys.bin"
         found = None if self.path is None else framed.read(self.path, KIND, _key(_WHAT))
-        self.old: dict[str, dict[str, str]] = found if type(found) is dict and _valid(found) else {}
+        # each entry is checked when it is used, not all of them here: a run uses a few of
+        # the file's tens of thousands (checking them all cost as much as reading them)
+        self.old: dict[str, dict[str, str]] = found if type(found) is dict else {}
         self.used: dict[str, dict[str, str]] = {}
 
     def get(self, oid: str) -> Keys | None:
         found = self.old.get(oid)
-        if found is not None:
-            self.used[oid] = found
+        if found is None or not _valid(oid, found):
+            return None
+        self.used[oid] = found
         return found
 
     def put(self, oid: str, keys: Keys) -> None:
@@ -49,16 +52,15 @@ class KeyCache:
         for oid, keys in self.old.items():
             if room <= 0:
                 break
-            if oid not in kept:
+            if oid not in kept and _valid(oid, keys):
                 kept[oid] = keys
                 room -= 1
         framed.write(self.path, KIND, _key(_WHAT), kept)
 
 
-def _valid(found: dict[object, object]) -> bool:
-    return all(
-        type(k) is str
-        and type(v) is dict
-        and all(type(a) is str and type(b) is str for a, b in v.items())
-        for k, v in found.items()
+def _valid(oid: object, keys: object) -> bool:
+    return (
+        type(oid) is str
+        and type(keys) is dict
+        and all(type(a) is str and type(b) is str for a, b in keys.items())
     )
