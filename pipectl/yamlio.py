@@ -151,7 +151,7 @@ def load(text: str) -> Any:
     try:
         if len(text) > _PRESCAN_CHARS:
             _check_nesting(text)
-        data = yaml.load(text, Loader=_Loader)
+        data = _load(text)
     except RecursionError:
         raise TooComplexError(f"nested deeper than {MAX_DEPTH} levels") from None
     except yaml.YAMLError as exc:
@@ -162,6 +162,68 @@ def load(text: str) -> Any:
         raise yaml.YAMLError(f"a value does not fit its tag ({exc})") from None
     _check_size(data, "&" in text)
     return data
+
+
+def _load(text: str) -> Any:
+    """`yaml.load(text, Loader=_Loader)`, with a plain tree built by `_plain` (see there)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "&" not in text:  # no anchor, so no alias: every node is built once
+            try:
+                return _plain(loader, node)
+            except Exception:  # anything unusual: PyYAML's own way, below
+                pass
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+_Safe = yaml.constructor.SafeConstructor
+# The scalar constructors of plain data; `str` is the node's own text.
+_PLAIN_SCALARS: dict[str, Any] = {
+    "tag:yaml.org,2002:null": _Safe.construct_yaml_null,
+    "tag:yaml.org,2002:bool": _Safe.construct_yaml_bool,
+    "tag:yaml.org,2002:int": _Safe.construct_yaml_int,
+    "tag:yaml.org,2002:float": _Safe.construct_yaml_float,
+    "tag:yaml.org,2002:timestamp": _construct_timestamp,
+}
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+class _NotPlain(Exception):
+    """A node `_plain` leaves to PyYAML's constructor."""
+
+
+def _plain(loader: Any, node: Any) -> Any:
+    """The data of an alias-free tree of maps, lists and plain scalars with scalar keys, built
+    directly: PyYAML's `construct_object` keeps books (constructed and recursive objects, state
+    generators) per node for aliases and deep construction, about a third of a deal's parse.
+    Raises on anything else (a merge key, a repeated key, another tag, a value that does not
+    fit its tag), and the caller builds the tree again PyYAML's way, errors and all."""
+    kind = node.__class__
+    if kind is _ScalarNode:
+        if node.tag == _STR:
+            return node.value
+        return _PLAIN_SCALARS[node.tag](loader, node)
+    if kind is _MappingNode and node.tag == _MAP:
+        data: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not _ScalarNode:
+                raise _NotPlain
+            key = _plain(loader, key_node)
+            if key in data:  # the loader's own path names the duplicate
+                raise _NotPlain
+            data[key] = _plain(loader, value_node)
+        return data
+    if kind is _SequenceNode and node.tag == _SEQ:
+        return [_plain(loader, item) for item in node.value]
+    raise _NotPlain
+
+
+_ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 
 
 def _check_nesting(text: str) -> None:
