@@ -24,6 +24,9 @@ from pipectl.yamltext import key_lines
 
 BOM = "\ufeff"
 _FENCE_RE = re.compile(r"(---|\.\.\.)[ \t]*(\r\n|\n|$)")
+# The closing fence: the first later line that is a whole fence line, found by one search
+# instead of a match per line (a line ends at "\n" only, as everywhere in pipectl).
+_CLOSING_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r\n|\n|\Z)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -67,19 +70,13 @@ def split(text: str, path: Path | str | None = None) -> DealText:
         raise DealError("no frontmatter: a deal file starts with a '---' line", path, 1)
     newline = first.group(2)
     head = rest[: first.end()]
-    pos = first.end()
-    while pos <= len(rest):
-        end = rest.find("\n", pos)
-        line_end = len(rest) if end == -1 else end + 1
-        fence = _FENCE_RE.match(rest, pos)
-        if fence and fence.end() == line_end:
-            return DealText(
-                bom, head, rest[first.end() : pos], rest[pos:line_end], rest[line_end:], newline
-            )
-        if end == -1:
-            break
-        pos = line_end
-    raise DealError("frontmatter never closed: add a '---' line after it", path, 1)
+    fence = _CLOSING_RE.search(rest, first.end())
+    if fence is None:
+        raise DealError("frontmatter never closed: add a '---' line after it", path, 1)
+    pos, line_end = fence.span()
+    return DealText(
+        bom, head, rest[first.end() : pos], rest[pos:line_end], rest[line_end:], newline
+    )
 
 
 def parse_yaml(text: DealText, path: Path | str | None = None) -> dict[str, Any]:

@@ -23,6 +23,9 @@ TOP_KEY_RE = re.compile(
     r"""^(?:"([^"\n]+)"[ \t]*|'([^'\n]+)'[ \t]*|([^\s#'"\-?:,\[\]{}&*!|>%@`][^:\n]*)):(?:[ \t]|$)"""
 )
 
+# First characters with which TOP_KEY_RE can never match: the cheap test before the regex.
+_NEVER_KEY = frozenset(" \t\f\v#-?:,[]{}&*!|>%@`")
+
 
 def key_lines(yaml_text: str, first_line: int = 1) -> dict[str, int]:
     """The line of each top-level key's first occurrence, found without parsing.
@@ -32,6 +35,8 @@ def key_lines(yaml_text: str, first_line: int = 1) -> dict[str, int]:
     """
     lines: dict[str, int] = {}
     for i, line in enumerate(yaml_text.splitlines()):
+        if not line or line[0] in _NEVER_KEY:  # most lines of a deal are indented
+            continue
         m = TOP_KEY_RE.match(line)
         if m:
             key = next(g for g in m.groups() if g is not None).strip()
