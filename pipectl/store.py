@@ -35,13 +35,49 @@ NO_GIT_WARNING = "not inside a git repository: changes are saved but there is no
 MAX_DEAL_BYTES = 32 << 20
 
 
-@dataclass(frozen=True)
 class DealRef:
-    """Where a deal lives: its id, stage folder and file."""
+    """Where a deal lives: its id, stage folder and file.
 
+    The loader makes one per file of the pipeline and holds them all while it reads, so a
+    listed one (`listed`) is light: its stage folder's text, shared by the stage, and the file's
+    name; its `Path` is made when first asked for. Compared as (id, stage, path).
+    """
+
+    __slots__ = ("_path", "folder", "id", "name", "stage")
     id: str
     stage: str
-    path: Path
+    folder: str
+    name: str
+    _path: Path | None
+
+    def __init__(self, id: str, stage: str, path: Path):
+        self.id, self.stage, self._path = id, stage, path
+        self.folder, self.name = str(path.parent), path.name
+
+    @classmethod
+    def listed(cls, stage: str, folder: str, name: str) -> DealRef:
+        """The ref of `name` (a `*.md` file) as listed in `folder`, the stage folder's text."""
+        ref = cls.__new__(cls)
+        ref.id, ref.stage, ref._path, ref.folder, ref.name = name[:-3], stage, None, folder, name
+        return ref
+
+    @property
+    def path(self) -> Path:
+        found = self._path
+        if found is None:
+            found = self._path = Path(self.folder, self.name)
+        return found
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DealRef):
+            return NotImplemented
+        return (self.id, self.stage, self.path) == (other.id, other.stage, other.path)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.stage, self.path))
+
+    def __repr__(self) -> str:
+        return f"DealRef(id={self.id!r}, stage={self.stage!r}, path={self.path!r})"
 
 
 @dataclass
@@ -105,9 +141,10 @@ class Pipeline:
                 entries = list(os.scandir(folder))
             except (FileNotFoundError, NotADirectoryError):
                 continue
-            for entry in sorted(entries, key=lambda e: e.name):
-                if entry.name.endswith(".md") and not entry.name.startswith("."):
-                    refs.append(DealRef(entry.name[:-3], stage, Path(entry.path)))
+            text = os.fspath(folder)
+            for name in sorted(e.name for e in entries):
+                if name.endswith(".md") and not name.startswith("."):
+                    refs.append(DealRef.listed(stage, text, name))
         return refs
 
     def load(self, stages: Sequence[str] | None = None, relative: bool = False) -> LoadResult:

@@ -48,6 +48,10 @@ class Ref(Protocol):
     def stage(self) -> str: ...
     @property
     def path(self) -> Path: ...
+    @property
+    def folder(self) -> str: ...  # the stage folder's text (`path`'s parent)
+    @property
+    def name(self) -> str: ...  # the file's name (`path`'s)
 
 
 R = TypeVar("R", bound=Ref)
@@ -60,7 +64,7 @@ def _careful(fallback: Callable[[R], Deal], ref: R, folder: Path) -> Deal | Deal
     except DealError as exc:
         return exc
     except (RecursionError, ValueError, TypeError) as exc:
-        return DealError(f"cannot parse: {type(exc).__name__}", folder / ref.path.name, 1)
+        return DealError(f"cannot parse: {type(exc).__name__}", folder / ref.name, 1)
 
 
 def _key(stage: str) -> bytes:
@@ -114,11 +118,11 @@ class DealCache:
         stages: dict[str, tuple[dict[str, Any], dict[str, Any], Path]] = {}
         for i, ref in enumerate(refs):
             if ref.stage not in stages:
-                stages[ref.stage] = (self._load(ref.stage), {}, display(ref.path.parent))
+                stages[ref.stage] = (self._load(ref.stage), {}, display(Path(ref.folder)))
             old, new, folder = stages[ref.stage]
-            name = ref.path.name
+            name = ref.name
             try:
-                st = os.lstat(ref.path)
+                st = os.lstat(os.path.join(ref.folder, name))
             except OSError:
                 slow.append(i)
                 continue
@@ -150,7 +154,7 @@ class DealCache:
             else:
                 out[i] = item
                 if payload is not None and max(key[0], key[1]) < racy_after:
-                    stages[stage][1][refs[i].path.name] = (key, payload)
+                    stages[stage][1][refs[i].name] = (key, payload)
             if last[stage] == n:
                 folder = stages[stage][2]
                 self._save_if_changed(stage, stages.pop(stage)[:2])
@@ -179,7 +183,8 @@ class DealCache:
                     yield _from_worker(kind, data, refs[i], shown)
                 return
         for i, _key, shown in todo:
-            kind, data, item = _parse_one((str(refs[i].path), shown, refs[i].stage), store, True)
+            job = (os.path.join(refs[i].folder, refs[i].name), shown, refs[i].stage)
+            kind, data, item = _parse_one(job, store, True)
             yield (data if kind in (0, 2) else None), item
 
     # --- the files ---------------------------------------------------------------------
@@ -399,7 +404,7 @@ class _Jobs(Sequence[Job]):
 
     def _job(self, item: tuple[int, StatKey, Path]) -> Job:
         ref = self.refs[item[0]]
-        return (str(ref.path), str(item[2]), ref.stage)
+        return (os.path.join(ref.folder, ref.name), str(item[2]), ref.stage)
 
 
 def _parse_parallel(jobs: Sequence[Job], workers: int, store: bool) -> Iterator[Any] | None:
