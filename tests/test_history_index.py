@@ -434,12 +434,24 @@ def test_the_keys_cache_uses_only_entries_of_its_shape(
     monkeypatch.delenv(framed.DISABLE_ENV, raising=False)
     (tmp_path / "pipectl" / "cache").mkdir(parents=True)
     good = {"stage": "won", "body": "notes"}
-    stored = {"a" * 40: good, "b" * 40: {"stage": 3}, "c" * 40: ["x"], "d" * 40: good}
+    import marshal
+
+    stored = {
+        "a" * 40: marshal.dumps(good),
+        "b" * 40: marshal.dumps({"stage": 3}),
+        "c" * 40: ["x"],
+        "d" * 40: marshal.dumps(good),
+        "f" * 40: b"\xff not marshal",
+    }
     framed.write(tmp_path / "pipectl" / "cache" / "keys.bin", keys.KIND, _key(keys._WHAT), stored)
     cache = keys.KeyCache(tmp_path)
     assert cache.get("a" * 40) == good
     assert cache.get("b" * 40) is None and cache.get("c" * 40) is None
+    assert cache.get("f" * 40) is None
     cache.put("e" * 40, {"body": ""})
     cache.save()
     again = keys.KeyCache(tmp_path)
-    assert set(again.old) == {"a" * 40, "d" * 40, "e" * 40}
+    # the entries not decoded this run are kept as they were, decoded when a run asks
+    assert set(again.old) == {"a" * 40, "b" * 40, "d" * 40, "e" * 40, "f" * 40}
+    assert again.get("d" * 40) == good and again.get("e" * 40) == {"body": ""}
+    assert again.get("b" * 40) is None
