@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from pipectl.deal import decode, split
 from pipectl.errors import DealError, GitError
-from pipectl.gitrepo import GitRepo, Pipes
+from pipectl.gitrepo import BOUNDED_PACK, GitRepo, Pipes
 from pipectl.yamltext import TOP_KEY_RE
 
 Keys = dict[str, str]  # a top-level key (or "body") -> its text in the file
@@ -84,7 +84,9 @@ def read_keys(git: GitRepo, shas: Iterable[str]) -> dict[str, Keys]:
             keys[sha] = found
     rest = b""
     if missing:
-        for chunk in git.stream(["cat-file", "--batch"], input_bytes="\n".join(missing).encode()):
+        for chunk in git.stream(
+            [*BOUNDED_PACK, "cat-file", "--batch"], input_bytes="\n".join(missing).encode()
+        ):
             cut, rest = _cut(rest + chunk)
             for sha, found in cut:
                 keys[sha] = found

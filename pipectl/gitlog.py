@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipectl import blobkeys
-from pipectl.gitrepo import GitRepo
+from pipectl.gitrepo import BOUNDED_PACK, GitRepo
 
 # Kinds of event, in the words `pipectl history` prints.
 CREATED, MOVED, LOGGED, CHANGED, EDITED, RENAMED, DELETED = (
@@ -75,26 +75,13 @@ class Commit:
         return when(self.date)
 
 
-BOUNDED_PACK = (
-    "-c",
-    "core.packedGitWindowSize=16m",
-    "-c",
-    "core.packedGitLimit=64m",
-    "-c",
-    "core.deltaBaseCacheLimit=32m",
-)
-
-
 def log(git: GitRepo, prefix: str, revisions: Sequence[str]) -> Iterator[Commit]:
     """Every commit reachable from `revisions`, newest first as git walks, with its entries
     under the pipeline `prefix` (renames found there), parsed while git is still walking."""
     # the user's log settings must not change what is read: no --follow, the root commit's
     # files shown, paths unquoted
     config = ["-c", "log.follow=false", "-c", "log.showRoot=true", "-c", "core.quotePath=false"]
-    # git maps its pack files in windows of up to 1 GiB (8 GiB in all) and keeps 96 MB of
-    # delta bases: its resident set followed the pack (445 MB at 120,000 commits); these keep
-    # it near 140 MB at the same CPU time (docs/performance.md, P13)
-    config += [*BOUNDED_PACK]
+    config += [*BOUNDED_PACK]  # its memory does not follow the pack's size
     shape = ["-M", "--raw", "--no-abbrev", "-z", "--diff-merges=off", "--no-color"]
     header = ["--no-show-signature", "--encoding=UTF-8", f"--format={_FORMAT}"]
     # a pathspec limits git's diffs to the pipeline; --full-history --sparse keep every commit
@@ -297,7 +284,7 @@ def walk(
             wanted = [e for e in rec[R_EVENTS] if needs_diff(rec[R_ACTION], e) and pick(rec, e)]
             if wanted:
                 if blobs is None:  # started at the first blob wanted: often none is
-                    pipes = stack.enter_context(git.pipes(["cat-file", "--batch"]))
+                    pipes = stack.enter_context(git.pipes([*BOUNDED_PACK, "cat-file", "--batch"]))
                     blobs = blobkeys.KeyReader(pipes)
                 blobs.want(b for e in wanted for b in (e[E_OLD_BLOB], e[E_NEW_BLOB]))
         if blobs is not None and pick is not None:
