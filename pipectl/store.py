@@ -291,7 +291,7 @@ class Pipeline:
         return self._real(self.root) / ".pipectl.lock"
 
     @contextmanager
-    def change(self, commit: bool = True) -> Iterator[Change]:
+    def change(self, commit: bool = True) -> Iterator[Change[Pipeline]]:
         """A unit of work: locked, all-or-nothing, one commit."""
         from pipectl.writes import Change, RollbackError  # the write side needs the read side
 

@@ -17,16 +17,33 @@ import secrets
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from pipectl import records, schema
+from pipectl.config import Config
 from pipectl.deal import DealText, decode, parse_yaml, split
 from pipectl.errors import DealError, GitError, PipectlError, UsageError
 from pipectl.gitrepo import GitRepo
 from pipectl.yamltext import key_lines, line_of
 
-if TYPE_CHECKING:  # the read side hands out a Change (Pipeline.change), never the reverse
-    from pipectl.store import Pipeline
+
+class Pipeline(Protocol):
+    """What the write side needs of `store.Pipeline`, named here so that the read side hands
+    out a Change (`Pipeline.change`) without this module importing it back: no import cycle,
+    not even one for the type checker (tests/test_layers.py)."""
+
+    root: Path
+    config: Config
+    git: GitRepo | None
+    read_for_edit: dict[Path, bytes]
+
+    def display(self, path: Path) -> Path: ...
+
+    def stage_dir(self, stage: str) -> Path: ...
+
+
+# the pipeline a Change was handed out by: its callers get back their own (store's) type
+P = TypeVar("P", bound=Pipeline)
 
 # Commit subjects `shorten`ed to this many characters (log, next, set: free text from users).
 SUBJECT_MAX = 100
@@ -37,10 +54,10 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _TRAILER_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 
 
-class Change:
+class Change(Generic[P]):
     """The files one command touches, with their previous bytes, and its commit."""
 
-    def __init__(self, pipeline: Pipeline, commit: bool):
+    def __init__(self, pipeline: P, commit: bool):
         self.pipeline = pipeline
         self.commit = commit
         self.before: dict[Path, bytes | None] = {}
