@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 
 from pipectl.deal import decode, split
 from pipectl.errors import DealError, GitError
-from pipectl.gitrepo import BOUNDED_PACK, GitRepo, Pipes
+from pipectl.gitpipes import Pipes
+from pipectl.gitrepo import BOUNDED_PACK, GitRepo
 from pipectl.yamltext import TOP_KEY_RE
 
 Keys = dict[str, str]  # a top-level key (or "body") -> its text in the file

@@ -12,20 +12,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import select
 import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pipectl.errors import GitError
-
-try:
-    import fcntl
-except ImportError:  # not on every system: pipes keep their size there
-    fcntl = None  # type: ignore[assignment]
+from pipectl.gitidentity import GitIdentity, resolve
+from pipectl.gitpipes import Pipes, feed, widen
 
 _MANY = 200  # more paths than this go to git through stdin or a file, not as arguments
 # for the git processes that read much of the history (log, cat-file --batch): git maps its
@@ -45,28 +41,6 @@ IDENTITY_HINT = (
     'git does not know who you are; set it once with: git config --global user.name "Your Name"'
     " && git config --global user.email you@example.com (or run with --no-commit)"
 )
-
-
-class GitIdentity(tuple[str | None, str | None]):
-    """A git author identity, (name, email) as git resolves each of them on its own;
-    `name_first` when the name was set more specifically than the email (say
-    $GIT_AUTHOR_NAME over a configured user.email): the two may then be two people, and
-    the name is the one meant."""
-
-    name_first: bool
-
-    def __new__(cls, name: str | None, email: str | None, name_first: bool = False) -> GitIdentity:
-        made = super().__new__(cls, (name, email))
-        made.name_first = name_first
-        return made
-
-
-def _first(*values: str | None) -> tuple[str | None, int]:
-    """The first value set, and its level (1 for the first place asked); None if none is."""
-    for level, value in enumerate(values, 1):
-        if value:
-            return value, level
-    return None, len(values) + 1
 
 
 class GitNotFound(GitError):
@@ -166,10 +140,10 @@ class GitRepo:
         with tempfile.TemporaryFile() as err:
             stdin = subprocess.DEVNULL if input_bytes is None else subprocess.PIPE
             proc = self._start(args, stdin=stdin, stderr=err)
-            _widen(proc.stdout)
+            widen(proc.stdout)
             feeder = None
             if input_bytes is not None:
-                feeder = threading.Thread(target=_feed, args=(proc.stdin, input_bytes))
+                feeder = threading.Thread(target=feed, args=(proc.stdin, input_bytes))
                 feeder.start()
             assert proc.stdout is not None
             done = False
@@ -353,30 +327,18 @@ class GitRepo:
         return found
 
     def identity(self) -> GitIdentity:
-        """Who commits here, (name, email), as git picks its author: $GIT_AUTHOR_NAME and
-        $GIT_AUTHOR_EMAIL before the config's author.* and then user.* ($EMAIL last for the
-        email); None for what none of them gives. Git is started only when an env var is unset.
-        Git picks the two apart, so it also says which of them was set more specifically.
-        """
-        name = os.environ.get("GIT_AUTHOR_NAME", "").strip() or None
-        email = os.environ.get("GIT_AUTHOR_EMAIL", "").strip() or None
-        name_level = email_level = 0  # 0: the environment, 1: author.*, 2: user.*, 3: $EMAIL
-        if name is None or email is None:
-            keys = r"^(author|user)\.(name|email)$"
-            proc = self.run(["config", "-z", "--get-regexp", keys], check=False)  # 1: none set
-            values: dict[str, str] = {}
-            for entry in proc.stdout.split("\0"):  # the last value of a key wins, as in git
-                key, _, value = entry.partition("\n")
-                values[key.lower()] = value.strip()
-            if name is None:
-                name, name_level = _first(values.get("author.name"), values.get("user.name"))
-            if email is None:
-                email, email_level = _first(
-                    values.get("author.email"),
-                    values.get("user.email"),
-                    os.environ.get("EMAIL", "").strip(),
-                )
-        return GitIdentity(name, email, name_first=name_level < email_level)
+        """Who commits here, as git picks its author (gitidentity.resolve). Git is started
+        only when $GIT_AUTHOR_NAME or $GIT_AUTHOR_EMAIL is unset."""
+        env = os.environ
+        if env.get("GIT_AUTHOR_NAME", "").strip() and env.get("GIT_AUTHOR_EMAIL", "").strip():
+            return resolve(env, {})
+        keys = r"^(author|user)\.(name|email)$"
+        proc = self.run(["config", "-z", "--get-regexp", keys], check=False)  # 1: none set
+        values: dict[str, str] = {}
+        for entry in proc.stdout.split("\0"):  # the last value of a key wins, as in git
+            key, _, value = entry.partition("\n")
+            values[key.lower()] = value.strip()
+        return resolve(env, values)
 
     def git_dir(self) -> Path:
         """The git directory: `.git`, or where a `.git` file's `gitdir:` line points (a linked
@@ -485,52 +447,6 @@ _UNFINISHED = (
 )
 
 
-class Pipes:
-    """A running git's stdin and stdout, both non-blocking: only `wait_ready` and `wait` wait.
-
-    Made by `GitRepo.pipes`, which also reaps the process; a reader thread would wait on the
-    GIL and stall whatever the caller does between reads.
-    """
-
-    def __init__(self, proc: subprocess.Popen[bytes]):
-        assert proc.stdin is not None and proc.stdout is not None
-        self._proc, self._stdin = proc, proc.stdin
-        self._in, self._out = proc.stdin.fileno(), proc.stdout.fileno()
-        for fd in (self._in, self._out):
-            os.set_blocking(fd, False)
-
-    def write(self, data: bytes | bytearray) -> int:
-        """How many bytes of `data` git took now: 0 when its pipe is full (BrokenPipeError
-        once git has gone)."""
-        try:
-            return os.write(self._in, data)
-        except BlockingIOError:
-            return 0
-
-    def read(self) -> bytes | None:
-        """Up to 64 KiB of what git wrote: b"" at its end, None when nothing is there yet."""
-        try:
-            return os.read(self._out, 1 << 16)
-        except BlockingIOError:
-            return None
-
-    @property
-    def input_closed(self) -> bool:
-        return self._stdin.closed
-
-    def close_input(self) -> None:
-        """Nothing more to ask: git exits once it has answered."""
-        self._stdin.close()
-
-    def wait_ready(self, *, to_write: bool) -> None:
-        """Sleep until git has written something, or (`to_write`) has room for more input."""
-        select.select([self._out], [self._in] if to_write else [], [])
-
-    def wait(self) -> int:
-        """git's exit status, once it has exited."""
-        return self._proc.wait()
-
-
 # Variables that tell git where a repository, its index, objects or config file are: git's own
 # list of what belongs to one repository (`git rev-parse --local-env-vars`), less the `-c`
 # settings (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT: the user's options, not a place), plus the
@@ -580,20 +496,3 @@ def _packed_ref(path: Path, ref: str) -> str | None:
     except OSError:
         pass
     return None
-
-
-def _widen(pipe: IO[bytes] | None) -> None:
-    """A pipe from git of 1 MiB instead of 64 KiB where the system allows (Linux): git writes
-    on while the reader works on what came before, instead of waiting for it (a long
-    `git log` ran about a tenth faster so)."""
-    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
-    if pipe is not None and setsize is not None:
-        with contextlib.suppress(OSError, ValueError):
-            fcntl.fcntl(pipe.fileno(), setsize, 1 << 20)
-
-
-def _feed(pipe: IO[bytes], data: bytes) -> None:
-    """Write stdin for `GitRepo.stream`, tolerating a git that exits before reading it all."""
-    with contextlib.suppress(OSError):
-        pipe.write(data)
-        pipe.close()

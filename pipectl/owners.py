@@ -15,7 +15,7 @@ from typing import Any
 from pipectl.configspec import Member
 from pipectl.deal import Deal
 from pipectl.errors import UsageError
-from pipectl.gitrepo import GitIdentity
+from pipectl.gitidentity import GitIdentity
 
 # How figures and filters name the deals that have no owner (`--owner "(none)"`).
 NO_OWNER = "(none)"
