@@ -111,7 +111,7 @@ def read_window(
     w = changes_mod.window(pipeline.git, start, end, rev_range)
     period = _close_by(close_by, w.until, now)
     w = changes_mod.Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
-    return changes_mod.read(pipeline, w, _StaleRule())
+    return changes_mod.read(pipeline, w, StaleRule())
 
 
 def _since(text: str, end: dt.date, now: dt.date) -> dt.date:
@@ -139,11 +139,14 @@ def _close_by(text: str | None, last: dt.date, now: dt.date) -> dt.date | None:
     return first_after - dt.timedelta(days=1)
 
 
-class _StaleRule:
+class StaleRule:
     """The day lint's PL301 counts a deal's idleness from, and the first day it calls it
     stale (idle longer than its stage's limit); None when the rule is off there or the deal
     has no date to count from. The limit is
-    looked up once per stage (a pipeline has thousands of deals and a handful of stages)."""
+    looked up once per stage (a pipeline has thousands of deals and a handful of stages).
+
+    Public: `pipectl changes` and the mail digest (cli/mail.py) both pass one to
+    `changes.read`, so a digest counts a deal stale on the same day `changes` does."""
 
     def __init__(self) -> None:
         self.limits: dict[tuple[int, str], int] = {}

@@ -137,7 +137,7 @@ def digest(
 
     from pipectl import changes as changes_mod
     from pipectl import dates
-    from pipectl.cli.changes import _StaleRule
+    from pipectl.cli.changes import StaleRule
     from pipectl.daily import agenda as daily_agenda
     from pipectl.owners import member, owner_filter
     from pipectl.render import mail as render_mail
@@ -157,7 +157,7 @@ def digest(
     if pipeline.git is not None and pipeline.git.head_commit() is not None:
         since = now - dt.timedelta(days={0: 3, 6: 2}.get(now.weekday(), 1))
         w = changes_mod.window(pipeline.git, since, now)
-        changed = changes_mod.read(pipeline, w, _StaleRule())
+        changed = changes_mod.read(pipeline, w, StaleRule())
         for why in changed.skipped:
             warn(f"skipped {why}")
     if fmt == "markdown":
