@@ -4,26 +4,26 @@ deals that went stale, and the waterfall from the open pipeline at the start to 
 the end, which balances exactly by construction (docs/review.md defines every bucket).
 
 The events come from the history index (pipectl/history.py: one `git log` over the commits
-new since the last run); their old and new values from ONE `git cat-file --batch` over the
-blobs they touched (pipectl/blobkeys.py); the two ends from the commits' trees
-(pipectl/asof.py). `read` gathers those; `compute` is a pure function of them. Never prints.
+new since the last run); what each did from pipectl/eventfacts.py (kept across runs by its two
+blob ids; the rest from ONE `git cat-file --batch` over the blobs they touched); the two ends
+from the commits' trees (pipectl/asof.py). `read` gathers those; `compute` is a pure function
+of them. Never prints.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipectl import asof, blobkeys, history, rates
+from pipectl import asof, history, rates
 from pipectl.config import Config
 from pipectl.deal import Deal, Touchpoint
 from pipectl.errors import UsageError
-from pipectl.fielddiff import fields_of, read_blobs
+from pipectl.eventfacts import Facts, Side, facts_of
 from pipectl.figures import Life
 from pipectl.gitrepo import GitRepo
 from pipectl.history import CREATED, DELETED, MOVED, RENAMED, Event
@@ -44,11 +44,6 @@ KINDS = (
     ADDED, ADVANCED, MOVED_BACK, MOVED_TO, WON, LOST, REOPENED, VALUE_UP, VALUE_DOWN, SLIPPED,
     PULLED_IN, CLOSE_SET, CLOSE_CLEARED, OWNER, RENAMED_TO, REMOVED,
 )  # fmt: skip
-# the keys a change is read from (the rest of a file does not change the pipeline's figures)
-TOUCHPOINTS = "touchpoints"
-_TRACKED = ("value", "expected_close", "owner", TOUCHPOINTS)
-# an entry of a block list written on one line, as `pipectl log` writes it: `  - {date: …}`
-_ONE_LINE_ITEM = re.compile(r"\s*- \{.*\}\s*")
 
 
 @dataclass(frozen=True)
@@ -227,7 +222,7 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     shas, lo, hi = _commits_between(git, w)
     hist = history.read(git, pipeline.root)
     events = [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
-    keys = read_blobs(git, events)
+    facts = facts_of(git, events)
     end = asof.pipeline_at(pipeline.root, git, w.tip)
     start = _start(pipeline.root, git, w.base)
     before = start.load() if start is not None else None
@@ -239,7 +234,7 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
         start, before.deals if before else [], start_config, start_day
     )
     new, no_rate_now, from_new = _in_base(end, after.deals, end.config, w.until)
-    found = compute(w, (old, start_config), (new, end.config), events, keys, stale_from)
+    found = compute(w, (old, start_config), (new, end.config), events, facts, stale_from)
     found = replace(
         found,
         other_currencies=tuple(sorted({*from_old, *from_new})),
@@ -287,16 +282,16 @@ def compute(
     start: State,
     end: State,
     events: Sequence[Event],
-    keys: Mapping[str, blobkeys.Keys],
+    facts: Sequence[Facts],
     stale_from: StaleFrom,
     partial: bool = False,
 ) -> Changes:
-    """The changes of the window's events, the stale deals and the waterfall."""
+    """The changes of the window's events (`facts`: what each did, eventfacts.facts_of), the
+    stale deals and the waterfall."""
     end_deals, config = end
     found: list[Change] = []
     logged: list[Logged] = []
-    for e in events:
-        old, new, added = _pair(e, keys)
+    for e, (old, new, added) in zip(events, facts, strict=True):
         found += _changes_of(e, old, new, config)
         for tp in added:
             if tp.date is not None and _within(tp.date, w):
@@ -322,61 +317,7 @@ def _within(day: dt.date, w: Window) -> bool:
     return (w.since is None or day >= w.since) and day <= w.until
 
 
-def _pair(
-    e: Event, keys: Mapping[str, blobkeys.Keys]
-) -> tuple[Deal | None, Deal | None, list[Touchpoint]]:
-    """The deal before and after `e` (None: created, deleted), holding only the tracked keys
-    whose text `e` changed (a key whose text is the same in both files changed nothing), and
-    the touchpoints it added. A long window has thousands of events: parsing only what
-    changed is most of what `changes` costs."""
-    before = keys.get(e.old_blob or "", blobkeys.EMPTY) if e.kind != CREATED else None
-    after = keys.get(e.new_blob or "", blobkeys.EMPTY) if e.kind != DELETED else None
-    if before is None or after is None:
-        names: tuple[str, ...] = ("value", TOUCHPOINTS)
-    else:
-        names = tuple(k for k in _TRACKED if before.get(k) != after.get(k))
-    added = None
-    if TOUCHPOINTS in names and before is not None and after is not None:
-        added = _appended(before.get(TOUCHPOINTS), after.get(TOUCHPOINTS))
-        if added is not None:
-            names = tuple(k for k in names if k != TOUCHPOINTS)
-    old = None if before is None else _deal(e, fields_of(before, names))
-    new = None if after is None else _deal(e, fields_of(after, names))
-    return old, new, added if added is not None else _added_touchpoints(old, new)
-
-
-def _deal(e: Event, fields: dict[str, Any]) -> Deal:
-    return Deal(e.deal, e.stage or "", Path(e.path), fields)
-
-
-def _appended(old: str | None, new: str | None) -> list[Touchpoint] | None:
-    """The touchpoints of lines appended to a block list of one-line entries (what `log`
-    and most hand edits do), parsed alone; None when the change is any other (an entry
-    edited, removed or written over several lines): then both lists are read whole."""
-    if old is None or new is None:
-        return None
-    head, *old_lines = old.splitlines()
-    new_head, *new_lines = new.splitlines()
-    if head.strip() != f"{TOUCHPOINTS}:" or new_head.strip() != head.strip():
-        return None
-    kept = Counter(old_lines)
-    added = []
-    for line in new_lines:
-        if kept[line] > 0:
-            kept[line] -= 1
-        else:
-            added.append(line)
-    if any(kept.values()):
-        return None  # a line of the old list is gone
-    if not all(_ONE_LINE_ITEM.fullmatch(line) for line in added):
-        return None
-    if not added:
-        return []
-    text = "\n".join([f"{TOUCHPOINTS}:", *added])
-    return list(Deal("", "", Path(), fields_of({TOUCHPOINTS: text}, [TOUCHPOINTS])).touchpoints)
-
-
-def _changes_of(e: Event, old: Deal | None, new: Deal | None, config: Config) -> list[Change]:
+def _changes_of(e: Event, old: Side | None, new: Side | None, config: Config) -> list[Change]:
     def made(kind: str, was: Any = None, now: Any = None, amount: Any = None) -> Change:
         return Change(e.deal, kind, e.date, e.author, e.commit, e.by_hand, was, now, amount)
 
@@ -396,7 +337,7 @@ def _changes_of(e: Event, old: Deal | None, new: Deal | None, config: Config) ->
     if old.value != new.value:
         delta = float(EXACT.subtract(money(new.value), money(old.value)))
         out.append(made(VALUE_UP if delta > 0 else VALUE_DOWN, old.value, new.value, delta))
-    was, now = old.date("expected_close"), new.date("expected_close")
+    was, now = old.expected_close, new.expected_close
     if was != now:
         if was is None or now is None:
             out.append(made(CLOSE_SET if was is None else CLOSE_CLEARED, was, now))
@@ -418,20 +359,6 @@ def move_kind(config: Config, before: str, after: str) -> str:
     if to is None or frm is None:
         return MOVED_TO
     return ADVANCED if config.stage_index(after) > config.stage_index(before) else MOVED_BACK
-
-
-def _added_touchpoints(old: Deal | None, new: Deal | None) -> list[Touchpoint]:
-    """The touchpoints the new file has that the old one had not (as many times as added)."""
-    if new is None:
-        return []
-    before = Counter(old.touchpoints if old is not None else ())
-    out = []
-    for tp in new.touchpoints:
-        if before[tp] > 0:
-            before[tp] -= 1
-        else:
-            out.append(tp)
-    return out
 
 
 def _reps(logged: Sequence[Logged]) -> tuple[RepActivity, ...]:

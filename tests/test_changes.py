@@ -71,6 +71,11 @@ class Timeline:
 
 @pytest.fixture
 def story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return build_story(tmp_path, monkeypatch)
+
+
+def build_story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The backdated history the module's docstring tells."""
     root = make_repo(tmp_path / "repo")
     t = Timeline(root, monkeypatch)
     # before the window: the pipeline at the end of 2026-11-22
