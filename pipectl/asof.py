@@ -86,20 +86,21 @@ def as_of(pipeline: Pipeline, day: dt.date) -> PipelineAt:
     return pipeline_at(pipeline.root, pipeline.git, commit)
 
 
-def pipeline_at(root: Path, git: GitRepo, commit: str) -> PipelineAt:
+def pipeline_at(
+    root: Path, git: GitRepo, commit: str, cache: BlobCache | None = None
+) -> PipelineAt:
     """The pipeline at `root` as `commit`'s tree holds it: its pipeline.yaml and every deal
     file, from one `git ls-tree` and one `git cat-file --batch` (for the blobs the blob-keyed
     parse cache, caches/blobs.py, does not know; a second one, only if a command then wants
-    the bytes of a blob the cache knew, as lint's line lookups may)."""
+    the bytes of a blob the cache knew, as lint's line lookups may). Two trees read with one
+    `cache` (`blob_cache`) share it: a deal whose blob and place both hold is decoded once."""
     rel = git.rel(root)
     prefix = "" if rel == "." else rel + "/"
     tree = _tree(git, commit, prefix)
     if CONFIG_FILE not in tree:
         raise UsageError(f"{commit[:12]} has no {prefix}{CONFIG_FILE}: the pipeline began later")
-    try:
-        cache = BlobCache(framed.default_dir(root, git.git_dir()))
-    except GitError:  # a `.git` file naming no git directory: nothing is kept there
-        cache = BlobCache(None)
+    if cache is None:
+        cache = blob_cache(root, git)
     first = {
         oid
         for path, oid in tree.items()
@@ -108,6 +109,14 @@ def pipeline_at(root: Path, git: GitRepo, commit: str) -> PipelineAt:
     blobs = _blobs(git, first)
     config = config_from_bytes(blobs.get(tree[CONFIG_FILE], b""), root / CONFIG_FILE)
     return PipelineAt(root, git, commit, config, tree, blobs, cache)
+
+
+def blob_cache(root: Path, git: GitRepo) -> BlobCache:
+    """The blob-keyed parse cache of the pipeline at `root`, for one or more trees."""
+    try:
+        return BlobCache(framed.default_dir(root, git.git_dir()))
+    except GitError:  # a `.git` file naming no git directory: nothing is kept there
+        return BlobCache(None)
 
 
 class PipelineAt(Pipeline):
@@ -140,8 +149,8 @@ class PipelineAt(Pipeline):
                 by_stage.setdefault(stage, []).append(name)
         refs = []
         for stage in wanted:
-            folder = self.root / stage
-            refs += [DealRef(n[:-3], stage, folder / n) for n in sorted(by_stage.get(stage, ()))]
+            folder = str(self.root / stage)
+            refs += [DealRef.listed(stage, folder, n) for n in sorted(by_stage.get(stage, ()))]
         return refs
 
     def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
@@ -155,9 +164,9 @@ class PipelineAt(Pipeline):
                 if folder is None:  # shown as the deal cache shows them: the folder, then name
                     where = Path(ref.stage) if relative else self.display(ref.path.parent)
                     folder = folders[ref.stage] = where
-                oid = self.tree[f"{ref.stage}/{ref.path.name}"]
+                oid = self.tree[f"{ref.stage}/{ref.name}"]
                 read = partial(self._read_bytes, ref.path)
-                item = self._cache.parse(oid, read, ref, folder / ref.path.name)
+                item = self._cache.parse(oid, read, ref, folder / ref.name)
                 if isinstance(item, DealError):
                     result.errors.append(item)
                 else:

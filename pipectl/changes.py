@@ -223,8 +223,9 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     hist = history.read(git, pipeline.root)
     events = [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
     facts = facts_of(git, events)
-    end = asof.pipeline_at(pipeline.root, git, w.tip)
-    start = _start(pipeline.root, git, w.base)
+    cache = asof.blob_cache(pipeline.root, git)  # both ends: most deals are decoded once
+    end = asof.pipeline_at(pipeline.root, git, w.tip, cache)
+    start = _start(pipeline.root, git, w.base, cache)
     before = start.load() if start is not None else None
     after = end.load()
     start_config = start.config if start else end.config
@@ -265,11 +266,11 @@ def _in_base(
     return [lf.deal for lf in out], tuple(u.id for u in missing), converted
 
 
-def _start(root: Path, git: GitRepo, base: str | None) -> Pipeline | None:
+def _start(root: Path, git: GitRepo, base: str | None, cache: asof.BlobCache) -> Pipeline | None:
     if base is None:
         return None
     try:
-        return asof.pipeline_at(root, git, base)
+        return asof.pipeline_at(root, git, base, cache)
     except UsageError:  # the commit is older than the pipeline: it starts empty
         return None
 

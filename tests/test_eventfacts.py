@@ -98,3 +98,22 @@ _touchpoints = st.builds(Touchpoint, _days, _text, _text, st.none() | _text)
 def test_an_entry_reads_back_as_it_was_written(facts: Facts):
     stored = marshal.loads(marshal.dumps(eventfacts._encode(facts)))
     assert eventfacts._decode(stored) == facts
+
+
+def test_the_two_ends_share_the_deals_that_did_not_change(history: Path):
+    """`changes` reads its two ends with one blob cache: a deal whose file and place hold at
+    both is decoded once (the same object), one that changed is decoded at each end."""
+    from pipectl import asof
+    from pipectl.gitrepo import GitRepo
+
+    repo = GitRepo(history)
+    cache = asof.blob_cache(history, repo)
+    base = asof.commit_on(repo, dt.date(2026, 11, 22))
+    tip = asof.commit_on(repo, dt.date(2026, 11, 29))
+    assert base and tip
+    start = {d.id: d for d in asof.pipeline_at(history, repo, base, cache).load().deals}
+    end = {d.id: d for d in asof.pipeline_at(history, repo, tip, cache).load().deals}
+    assert start["omega"] is end["omega"]  # untouched in the window
+    assert start["beta"] is not end["beta"] and start["beta"].value != end["beta"].value
+    alone = {d.id: d for d in asof.pipeline_at(history, repo, tip).load().deals}
+    assert alone == end
