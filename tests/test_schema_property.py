@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipectl import lint, ops
+from pipectl import fieldinput, lint, ops
 from pipectl.config import CONFIG_FILE
 from pipectl.dealedit import scalar
 from pipectl.errors import PipectlError
@@ -129,7 +129,7 @@ def test_set_agrees_with_the_schema_and_lint(pipeline: Pipeline, key: str, word:
     ref = pipeline.resolve(deal_id)
     old = pipeline.read_bytes(ref)
     rules = for_config(pipeline.config)
-    meant = rules.cli_value(key, word, ops.parse_cli_value(word))
+    meant = rules.cli_value(key, word, fieldinput.parse_cli_value(word))
     ok = rules.fields[key].problem(meant) is None
     try:
         ops.set_values(pipeline, deal_id, [f"{key}={word}"])

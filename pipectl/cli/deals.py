@@ -100,7 +100,7 @@ def add(
     """
     import os
 
-    from pipectl import ops
+    from pipectl import fieldinput, ops
 
     pipeline = open_pipeline(ctx)
     if owner is None:
@@ -121,7 +121,7 @@ def add(
             "next_step": next_step,
             "next_step_due": date_option(due, "--due"),
             "tags": list(tag) if tag else None,
-            **ops.assigned(pipeline, assignments or ()),
+            **fieldinput.assigned(pipeline, assignments or ()),
         }
         day = when(date)
     with ExitStack() as stack:

@@ -35,7 +35,7 @@ from hypothesis.stateful import (
 
 from pipectl.config import default_config
 from pipectl.deal import parse_deal, slugify, split
-from pipectl.ops import parse_cli_value
+from pipectl.fieldinput import parse_cli_value
 from pipectl.schema import criterion_met, for_config
 
 EXAMPLES = int(os.environ.get("PIPECTL_STATEFUL_EXAMPLES", "6"))
