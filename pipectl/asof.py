@@ -165,8 +165,13 @@ class PipelineAt(Pipeline):
                     where = Path(ref.stage) if relative else self.display(ref.path.parent)
                     folder = folders[ref.stage] = where
                 oid = self.tree[f"{ref.stage}/{ref.name}"]
-                read = partial(self._read_bytes, ref.path)
-                item = self._cache.parse(oid, read, ref, folder / ref.name)
+                # a blob at the same place in a tree read before is that tree's deal
+                place = (oid, ref.stage, ref.name, "." if relative else "")
+                item = self._cache.seen.get(place)
+                if item is None:
+                    read = partial(self._read_ref, ref)
+                    item = self._cache.parse(oid, read, ref, folder / ref.name)
+                    self._cache.seen[place] = item
                 if isinstance(item, DealError):
                     result.errors.append(item)
                 else:
@@ -176,6 +181,9 @@ class PipelineAt(Pipeline):
                 gc.enable()
         self._cache.save()
         return result
+
+    def _read_ref(self, ref: DealRef) -> bytes:
+        return self._read_bytes(ref.path)
 
     def _read_bytes(self, path: Path) -> bytes:
         try:

@@ -35,9 +35,9 @@ class BlobCache:
         found = None if self.path is None else framed.read(self.path, KIND, _key(_STAGE))
         self.old: dict[str, bytes] = found if type(found) is dict and _valid(found) else {}
         self.used: dict[str, bytes] = {}
-        # what this run decoded, by blob and place: two trees of one run (`changes`'s two
-        # ends) share most deals, and a Deal is never changed once made
-        self.seen: dict[tuple[str, Path], Deal | DealError] = {}
+        # what this run decoded, by blob and place (the reader's key): two trees of one run
+        # (`changes`'s two ends) share many deals, and a Deal is never changed once made
+        self.seen: dict[tuple[str, ...], Deal | DealError] = {}
 
     def known(self, oid: str) -> bool:
         return oid in self.old
@@ -45,16 +45,6 @@ class BlobCache:
     def parse(self, oid: str, read: Callable[[], bytes], ref: Ref, shown: Path) -> Deal | DealError:
         """The deal (or why it is not one) in blob `oid` at `ref`, shown as `shown`; `read()`
         gives the blob's bytes when the cache does not know it."""
-        seen = self.seen.get((oid, shown))
-        if seen is not None and _same_place(seen, ref):
-            return seen
-        item = self._parse(oid, read, ref, shown)
-        self.seen[(oid, shown)] = item
-        return item
-
-    def _parse(
-        self, oid: str, read: Callable[[], bytes], ref: Ref, shown: Path
-    ) -> Deal | DealError:
         payload = self.old.get(oid) or self.used.get(oid)
         if payload is not None:
             item = _decode(payload, ref, shown)
@@ -92,12 +82,6 @@ class BlobCache:
                 kept[oid] = payload
                 room -= 1
         framed.write(self.path, KIND, _key(_STAGE), kept)
-
-
-def _same_place(item: Deal | DealError, ref: Ref) -> bool:
-    """A deal decoded before stands for `ref` too when it has its id and stage (an error
-    says only where: the place alone decides)."""
-    return isinstance(item, DealError) or (item.id == ref.id and item.stage == ref.stage)
 
 
 def _valid(found: dict[object, object]) -> bool:
