@@ -52,12 +52,12 @@ class Facts(NamedTuple):
 
 def facts_of(git: GitRepo | None, events: Sequence[Event]) -> list[Facts]:
     """Each event's facts, in order: kept ones from the cache, the rest from their blobs."""
-    from pipectl.caches.facts import FactCache
+    from pipectl.caches.facts import EntryCache
 
     try:
-        cache = FactCache(git.git_dir() if git is not None else None)
+        cache = EntryCache(git.git_dir() if git is not None else None)
     except GitError:  # no git dir to keep a cache in: every event is read from its blobs
-        cache = FactCache(None)
+        cache = EntryCache(None)
     out: list[Facts | None] = []
     missing: list[int] = []
     for i, e in enumerate(events):
