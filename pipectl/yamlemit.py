@@ -33,7 +33,8 @@ def scalar(value: Any) -> str:
     out = yaml.dump(
         value, Dumper=_OneLineDumper, allow_unicode=True, width=math.inf, default_flow_style=True
     )
-    return out.removesuffix("\n").removesuffix("\n...").strip()
+    # only the dump's own line end and spaces: str.strip() would eat a value's no-break space
+    return out.removesuffix("\n").removesuffix("\n...").strip(" \n")
 
 
 def flow(value: Any) -> str:
