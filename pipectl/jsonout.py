@@ -41,7 +41,65 @@ def deal_json(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    """`json.dumps(data, indent=2, ensure_ascii=False)`, byte for byte, in half its time:
+    with an indent the standard library takes its pure-Python encoder (a generator per
+    value; 0.35 s for the 6 MB of a busy week's `changes --json`). Anything but plain JSON
+    data (a subclass, a non-string key, a cycle) gets the standard encoder whole."""
+    out: list[str] = []
+    try:
+        _write(data, out, "\n")
+    except (_NotPlain, RecursionError):
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    return "".join(out)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_text = json.encoder.encode_basestring  # the C one where there is one, as json.dumps uses
+_SCALARS: dict[type, Any] = {
+    int: int.__repr__,
+    bool: lambda v: "true" if v else "false",
+    type(None): lambda v: "null",
+    float: lambda v: float.__repr__(v) if math.isfinite(v) else _NOT_FINITE[str(v)],
+}
+_NOT_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _write(value: Any, out: list[str], nl: str) -> None:
+    kind = type(value)
+    if kind is str:
+        out.append(_text(value))
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = nl + "  "
+        sep = "{" + inner
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _NotPlain
+            out.append(sep + _text(k) + ": ")
+            _write(v, out, inner)
+            sep = "," + inner
+        out.append(nl + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        sep = "[" + inner
+        for v in value:
+            out.append(sep)
+            _write(v, out, inner)
+            sep = "," + inner
+        out.append(nl + "]")
+    else:
+        scalar = _SCALARS.get(kind)
+        if scalar is None:
+            raise _NotPlain
+        out.append(scalar(value))
 
 
 def amount(value: float | None) -> float | int | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import re
 from collections import Counter
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipectl.jsonout import dumps
 from pipectl.lint.model import Finding
 from pipectl.lint.runner import LintResult
 from pipectl.textsafe import json_for_log, visible
@@ -119,9 +119,7 @@ def finding_json(f: Finding, path: str | None = None) -> dict[str, Any]:
 
 def json_report(result: LintResult) -> str:
     """A JSON list of findings; paths are relative to the pipeline root."""
-    return json_for_log(
-        json.dumps([finding_json(f) for f in result.findings], indent=2, ensure_ascii=False)
-    )
+    return json_for_log(dumps([finding_json(f) for f in result.findings]))
 
 
 # --- GitHub Actions -------------------------------------------------------------------------
@@ -197,7 +195,7 @@ def gitlab(result: LintResult) -> str:
                 "engine_name": "pipectl",
             }
         )
-    return json_for_log(json.dumps(issues, indent=2, ensure_ascii=False))
+    return json_for_log(dumps(issues))
 
 
 # --- Markdown (a job summary, a merge request note) -----------------------------------------

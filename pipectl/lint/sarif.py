@@ -6,9 +6,9 @@ Never prints.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from pipectl.jsonout import dumps
 from pipectl.lint.formats import ci_base, fingerprints, path_from
 from pipectl.lint.model import INTERNAL_DOC, INTERNAL_ERROR, INTERNAL_SUMMARY, rule_anchor
 from pipectl.lint.registry import RULES
@@ -97,4 +97,4 @@ def sarif(result: LintResult) -> str:
             }
         ],
     }
-    return json_for_log(json.dumps(doc, indent=2, ensure_ascii=False))
+    return json_for_log(dumps(doc))
