@@ -58,13 +58,13 @@ class _NotPlain(Exception):
 
 
 _text = json.encoder.encode_basestring  # the C one where there is one, as json.dumps uses
+_NOT_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 _SCALARS: dict[type, Any] = {
     int: int.__repr__,
     bool: lambda v: "true" if v else "false",
     type(None): lambda v: "null",
     float: lambda v: float.__repr__(v) if math.isfinite(v) else _NOT_FINITE[str(v)],
 }
-_NOT_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
 def _write(value: Any, out: list[str], nl: str) -> None:
