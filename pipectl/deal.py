@@ -247,7 +247,14 @@ class Deal:
 
     @property
     def last_touch(self) -> dt.date | None:
-        dates = [t.date for t in self.touchpoints if t.date is not None]
+        found = self._touchpoints
+        if found is not None:
+            dates = [t.date for t in found if t.date is not None]
+        else:  # the stale rule over every open deal wants only this: no Touchpoint built
+            raw = self.fields.get("touchpoints")
+            items = raw if isinstance(raw, list) else ()
+            on = [yamlio.to_date(i.get("date")) for i in items if isinstance(i, Mapping)]
+            dates = [d for d in on if d is not None]
         return max(dates) if dates else None
 
 
