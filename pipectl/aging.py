@@ -6,6 +6,7 @@ longest (the report's `aging`, the dashboard's chart). Pure, over the deals' liv
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,27 +58,33 @@ class Aging:
 def aging(all_lives: Sequence[Life], config: Config, today: dt.date) -> Aging:
     """Open deals by days in their current stage, per stage, and the longest-waiting ones."""
     per_stage: dict[str, list[int]] = {s.name: [0] * len(AGING_BUCKETS) for s in config.open_stages}
-    rows = []
+    # (longest first, id, place) of every open deal: only the few shown become rows (the
+    # place keeps a stable sort's order between equal keys)
+    waiting: list[tuple[int, str, int, int | None]] = []
     unknown: list[str] = []
-    for lf in all_lives:
+    for i, lf in enumerate(all_lives):
         cur = lf.current
-        if cur is None or lf.deal.stage not in per_stage:
+        stage = lf.deal.stage
+        if cur is None or stage not in per_stage:
             continue
         days = None if cur.start is None else max(0, (today - cur.start).days)
-        age = None if lf.created is None else max(0, (today - lf.created).days)
         if days is not None:
-            per_stage[lf.deal.stage][_bucket(days)] += 1
+            per_stage[stage][_bucket(days)] += 1
         else:
             unknown.append(lf.why_unknown or "unknown")
+        waiting.append((-(days or 0), lf.deal.id, i, days))
+    oldest = []
+    for _key, _id, i, days in heapq.nsmallest(OLDEST_SHOWN, waiting):
+        lf = all_lives[i]
         deal = lf.deal
-        rows.append(
+        age = None if lf.created is None else max(0, (today - lf.created).days)
+        oldest.append(
             AgedDeal(deal.id, deal.title, deal.stage, deal.owner, num(deal.value), days, age)
         )
-    rows.sort(key=lambda r: (-(r.days_in_stage or 0), r.id))
     return Aging(
         buckets=tuple(name for name, _ in AGING_BUCKETS),
         stages=tuple(StageAging(stage, tuple(counts)) for stage, counts in per_stage.items()),
-        oldest=tuple(rows[:OLDEST_SHOWN]),
+        oldest=tuple(oldest),
         unknown_count=len(unknown),
         why_unknown="; ".join(
             f"{count_of(n, 'deal')}: {why}" for why, n in Counter(unknown).most_common()

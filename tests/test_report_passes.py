@@ -1,0 +1,90 @@
+"""The report's figures computed in fewer passes (issue 14, P8) give what the plain definition
+gives: each figure here is recomputed the long way (every row made, sorted, summed in the
+deals' order) over many generated lives with ties, unknown starts, odd fields and duplicate
+ids, and must be equal to the last digit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipectl.aging import OLDEST_SHOWN, AgedDeal, aging
+from pipectl.config import default_config
+from pipectl.deal import Deal
+from pipectl.figures import Life, Stay, num
+
+TODAY = dt.date(2026, 11, 27)
+CONFIG = default_config()
+STAGES = [*CONFIG.stage_names, "archived"]  # a folder pipeline.yaml does not name
+
+
+def _fields(rnd: random.Random, i: int) -> dict[str, Any]:
+    fields: dict[str, Any] = {"title": f"Deal {i % 7}"}
+    if rnd.random() < 0.8:
+        fields["value"] = rnd.choice([1000, 2500.5, 0.1, 0.2, 1e6 / 3, 7, "lots", True])
+    if rnd.random() < 0.5:
+        fields["owner"] = rnd.choice(["alice", "Alice ", "bob", "", None, 3, ["x"]])
+    if rnd.random() < 0.3:
+        fields["probability"] = rnd.choice([0.15, 0.5, 1, 2, -1, "high", False])
+    day = TODAY - dt.timedelta(days=rnd.randrange(0, 400))
+    for key in ("expected_close", "closed", "created"):
+        if rnd.random() < 0.5:
+            fields[key] = rnd.choice([day, day.isoformat(), "soon", None])
+    if rnd.random() < 0.2:
+        fields["renewal_of"] = rnd.choice(["old-deal", " ", 5])
+    if rnd.random() < 0.2:
+        fields["forecast"] = rnd.choice(["commit", "best_case", "pipeline", "omitted", "x"])
+    if rnd.random() < 0.2:
+        fields["lost_reason"] = rnd.choice(["price", "timing", None])
+    return fields
+
+
+def generated_lives(seed: int, n: int = 600) -> list[Life]:
+    """Lives with few distinct days (ties on every sort key), some ids twice."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        stage = rnd.choice(STAGES)
+        deal_id = f"d{rnd.randrange(n // 2)}"  # ids repeat, as a deal copied into two folders
+        deal = Deal(deal_id, stage, Path(f"{stage}/{deal_id}.md"), _fields(rnd, i))
+        stays = []
+        start: dt.date | None = TODAY - dt.timedelta(days=rnd.randrange(0, 200, 10))
+        for _ in range(rnd.randrange(0, 3)):
+            end = start + dt.timedelta(days=rnd.randrange(0, 40)) if start else TODAY
+            stays.append(Stay(rnd.choice(STAGES), start, end))
+            start = end
+        current = None if rnd.random() < 0.1 else start
+        if rnd.random() < 0.05:
+            current = TODAY + dt.timedelta(days=3)  # a pinned past --today
+        stays.append(Stay(stage, current))
+        created = rnd.choice([None, TODAY - dt.timedelta(days=rnd.randrange(0, 300, 30))])
+        closed = rnd.choice([None, TODAY - dt.timedelta(days=rnd.randrange(0, 300, 15))])
+        why = None if current is not None else rnd.choice([None, "shallow git clone"])
+        out.append(Life(deal, tuple(stays), created, closed, why))
+    return out
+
+
+SEEDS = range(6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_aging_oldest_are_the_first_rows_of_all_sorted(seed: int) -> None:
+    all_lives = generated_lives(seed)
+    open_names = {s.name for s in CONFIG.open_stages}
+    rows = []
+    for lf in all_lives:
+        cur = lf.current
+        if cur is None or lf.deal.stage not in open_names:
+            continue
+        days = None if cur.start is None else max(0, (TODAY - cur.start).days)
+        age = None if lf.created is None else max(0, (TODAY - lf.created).days)
+        d = lf.deal
+        rows.append(AgedDeal(d.id, d.title, d.stage, d.owner, num(d.value), days, age))
+    rows.sort(key=lambda r: (-(r.days_in_stage or 0), r.id))
+    got = aging(all_lives, CONFIG, TODAY)
+    assert got.oldest == tuple(rows[:OLDEST_SHOWN])
+    assert sum(sum(s.counts) for s in got.stages) + got.unknown_count == len(rows)
