@@ -16,7 +16,7 @@ from pipectl.deal import Deal
 from pipectl.figures import Life, probability
 from pipectl.owners import owner_key, owner_matches
 from pipectl.roster import Member
-from pipectl.targets import CATEGORIES, Period, category, period, quarter_of
+from pipectl.targets import CATEGORIES, Period, category, period, quarter_of, stage_category
 
 TEAM_ROW = "team"  # the name the whole team's row goes by in figures and JSON
 
@@ -107,30 +107,23 @@ def score(lives: Iterable[Life], config: Config) -> list[Scored]:
     """Each deal as the quota and category figures see it; a deal with no value (or none
     converted) or in no known stage counts nothing."""
     out = []
+    explicit = config.forecast_categories
+    defaults: dict[str, str] = {}  # an open stage's own category, found once
     for lf in lives:
         deal = lf.deal
         stage = config.stage(deal.stage)
-        if deal.value is None or stage is None or stage.closed == "lost":
+        value = deal.value
+        if value is None or stage is None or stage.closed == "lost":
             continue
-        won = stage.closed == "won"
-        out.append(
-            Scored(
-                deal,
-                float(deal.value),
-                1.0 if won else probability(deal, config),
-                None
-                if won
-                else category(
-                    deal.fields.get("forecast"),
-                    stage.name,
-                    stage.probability,
-                    config.forecast_categories,
-                ),
-                won,
-                lf.closed if won else None,
-                None if won else deal.date("expected_close"),
-            )
-        )
+        if stage.closed == "won":
+            out.append(Scored(deal, float(value), 1.0, None, True, lf.closed, None))
+            continue
+        default = defaults.get(stage.name)
+        if default is None:
+            default = defaults[stage.name] = stage_category(stage.name, stage.probability, explicit)
+        cat = category(deal.fields.get("forecast"), default)
+        p = probability(deal, config)
+        out.append(Scored(deal, float(value), p, cat, False, None, deal.date("expected_close")))
     return out
 
 
@@ -199,12 +192,15 @@ def category_rows(scored: Sequence[Scored], today: dt.date, by: str) -> tuple[Ca
     """
     start = quarter_of(today).start
     sums: dict[str, dict[str, float]] = {}
+    rows_of: dict[dt.date, dict[str, float]] = {}  # a day's row, found once: days repeat
     for s in scored:
         day = s.closed if s.won else s.expected
         if day is None or (s.won and day < start):
             continue
-        key = _bucket(max(day, start), by)
-        row = sums.setdefault(key, dict.fromkeys(("won", *CATEGORIES), 0.0))
+        row = rows_of.get(day)
+        if row is None:
+            key = _bucket(max(day, start), by)
+            row = rows_of[day] = sums.setdefault(key, dict.fromkeys(("won", *CATEGORIES), 0.0))
         row["won" if s.won else s.category or "omitted"] += s.value
     out, running = [], 0.0
     for key in sorted(sums):

@@ -114,6 +114,7 @@ def stage_category(name: str, probability: float, explicit: Mapping[str, str]) -
     return next((c for p, c in _BY_PROBABILITY if probability >= p), "omitted")
 
 
-def category(own: Any, name: str, probability: float, explicit: Mapping[str, str]) -> str:
-    """An open deal's category: its own `forecast:` when it names one, else its stage's."""
-    return own if own in CATEGORIES else stage_category(name, probability, explicit)
+def category(own: Any, stage_default: str) -> str:
+    """An open deal's category: its own `forecast:` when it names one, else its stage's
+    (`stage_category`, found once per stage by the caller: the report asks for every deal)."""
+    return own if own in CATEGORIES else stage_default

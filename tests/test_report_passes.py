@@ -15,7 +15,9 @@ import pytest
 from pipectl.aging import OLDEST_SHOWN, AgedDeal, aging
 from pipectl.config import default_config
 from pipectl.deal import Deal
-from pipectl.figures import Life, Stay, num
+from pipectl.figures import Life, Stay, num, probability
+from pipectl.quotas import Scored, category_rows, score
+from pipectl.targets import CATEGORIES, quarter_of, stage_category
 
 TODAY = dt.date(2026, 11, 27)
 CONFIG = default_config()
@@ -88,3 +90,55 @@ def test_aging_oldest_are_the_first_rows_of_all_sorted(seed: int) -> None:
     got = aging(all_lives, CONFIG, TODAY)
     assert got.oldest == tuple(rows[:OLDEST_SHOWN])
     assert sum(sum(s.counts) for s in got.stages) + got.unknown_count == len(rows)
+
+
+def _scored_long_way(all_lives: list[Life]) -> list[Scored]:
+    out = []
+    for lf in all_lives:
+        deal, stage = lf.deal, CONFIG.stage(lf.deal.stage)
+        if deal.value is None or stage is None or stage.closed == "lost":
+            continue
+        won = stage.closed == "won"
+        own = deal.fields.get("forecast")
+        default = stage_category(stage.name, stage.probability, CONFIG.forecast_categories)
+        out.append(
+            Scored(
+                deal,
+                float(deal.value),
+                1.0 if won else probability(deal, CONFIG),
+                None if won else own if own in CATEGORIES else default,
+                won,
+                lf.closed if won else None,
+                None if won else deal.date("expected_close"),
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_scores_and_category_rows_as_the_long_way(seed: int) -> None:
+    all_lives = generated_lives(seed)
+    scored = score(all_lives, CONFIG)
+    assert scored == _scored_long_way(all_lives)
+    start = quarter_of(TODAY).start
+    for by in ("month", "quarter"):
+        sums: dict[str, dict[str, float]] = {}
+        for s in scored:
+            day = s.closed if s.won else s.expected
+            if day is None or (s.won and day < start):
+                continue
+            day = max(day, start)
+            key = quarter_of(day).name if by == "quarter" else f"{day:%Y-%m}"
+            row = sums.setdefault(key, dict.fromkeys(("won", *CATEGORIES), 0.0))
+            row["won" if s.won else s.category or "omitted"] += s.value
+        rows = category_rows(scored, TODAY, by)
+        assert [r.period for r in rows] == sorted(sums)
+        for r in rows:
+            want = sums[r.period]
+            assert (r.won, r.commit, r.best_case, r.pipeline, r.omitted) == (
+                want["won"],
+                want["commit"],
+                want["best_case"],
+                want["pipeline"],
+                want["omitted"],
+            )
