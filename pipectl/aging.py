@@ -1,6 +1,6 @@
 """Aging: the open deals by days in their current stage, per stage, and the ones waiting
 longest (the report's `aging`, the dashboard's chart). Pure, over the deals' lives
-(figures.Life); never prints.
+(lives.Life); never prints.
 """
 
 from __future__ import annotations

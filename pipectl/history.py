@@ -91,7 +91,7 @@ class Event:
         return self.action not in SELF_DESCRIBING
 
 
-# A lifecycle event as `figures.life_of` reads it: (kind, stage, from_stage, day). A report
+# A lifecycle event as `lives.life_of` reads it: (kind, stage, from_stage, day). A report
 # reads the lives of every deal (20,000 of them, ~50,000 events), and a tuple is a tenth of
 # the cost of an Event
 Stop = tuple[str, str | None, str | None, dt.date]
@@ -132,7 +132,7 @@ class History:
 
     def lifecycle(self, deal_id: str) -> Sequence[Event]:
         """The deal's first event, then every creation, move and deletion of its life: all
-        that `figures.life_of` reads of it (the index keeps these per deal)."""
+        that `lives.life_of` reads of it (the index keeps these per deal)."""
         if self.lifecycles is not None:
             return self.lifecycles.get(deal_id, ())
         life = self.of(deal_id)

@@ -20,18 +20,15 @@ from pipectl.figures import (
     ConversionStep,
     ForecastMonth,
     FunnelStage,
-    Life,
     LostReason,
     Money,
     Outcomes,
     StageFigures,
     StageTime,
     TrendMonth,
-    closed_day,
     conversion,
     forecast,
     funnel,
-    lives,
     lost_reasons,
     num,
     open_lives,
@@ -43,6 +40,7 @@ from pipectl.figures import (
     weighted_value_of,
 )
 from pipectl.history import History
+from pipectl.lives import Life, closed_day, lives
 from pipectl.owners import owner_filter, owner_key, owner_label, owner_matches
 from pipectl.quotas import Attainment, CategoryRow, category_rows, quota_rows, score
 from pipectl.rates import Converter, Rates, deal_currency, norm

@@ -3,7 +3,7 @@
 Per week (Monday to Sunday, the last one holding today): the open deals in each stage at the
 week's end and their value, the deals created in it, the close dates slipped in it and the
 touchpoints dated in it, per rep; per quarter: the median days of the stays in each stage
-that ended in it. Stays come from the history index (figures.Life), slips and who logged a
+that ended in it. Stays come from the history index (lives.Life), slips and who logged a
 touchpoint from `pipectl changes`' reading of the same commits (the caller brings them as an
 `Activity`, so this stays a pure function). docs/review.md defines each figure. Never prints.
 """

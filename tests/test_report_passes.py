@@ -15,7 +15,8 @@ import pytest
 from pipectl.aging import OLDEST_SHOWN, AgedDeal, aging
 from pipectl.config import default_config
 from pipectl.deal import Deal
-from pipectl.figures import Life, Stay, num, probability
+from pipectl.figures import num, probability
+from pipectl.lives import Life, Stay
 from pipectl.quotas import Scored, category_rows, score
 from pipectl.targets import CATEGORIES, quarter_of, stage_category
 
