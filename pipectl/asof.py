@@ -10,7 +10,8 @@ history is HEAD's index cut at the commit (`histindex.snapshot_at`, its fold kep
 - `commit_on(git, day)`: the commit on HEAD's first-parent line that ends `day`, or None.
 - `pipeline_at(root, git, commit)`: a `PipelineAt`, the `store.Pipeline` of that tree: `load`,
   `resolve`, `read_bytes` answer from the blobs; `change` is refused; `at` names the commit
-  (the history readers take it: `history.read(git, root, at=pipeline.at)`).
+  (the history readers take it: `history.read(git, root, at=pipeline.at)`); `load_briefs`
+  gives the light deals `changes` reads at an end (caches/briefs.py).
 - `as_of(pipeline, day)`: both, for the commands (one-line errors for a day before the first
   commit or in the future).
 
@@ -29,8 +30,9 @@ from typing import NoReturn, cast
 from pipectl import dates
 from pipectl.caches import framed
 from pipectl.caches.blobs import BlobCache
+from pipectl.caches.briefs import BriefCache, brief, light
 from pipectl.config import CONFIG_FILE, Config, config_from_bytes
-from pipectl.deal import is_valid_id
+from pipectl.deal import Deal, is_valid_id
 from pipectl.errors import DealError, GitError, UsageError
 from pipectl.gitrepo import GitRepo
 from pipectl.store import MAX_DEAL_BYTES, DealRef, LoadResult, Pipeline
@@ -154,6 +156,17 @@ class PipelineAt(Pipeline):
         return refs
 
     def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
+        return self._read_deals(stages, relative, None)
+
+    def load_briefs(self, briefs: BriefCache) -> LoadResult:
+        """Every deal as `changes` reads an end: light deals from their briefs
+        (caches/briefs.py), a deal read whole only when its blob has none yet; `briefs.save()`
+        is the caller's, once for both ends."""
+        return self._read_deals(list(self.config.stage_names), False, briefs)
+
+    def _read_deals(
+        self, stages: Sequence[str], relative: bool, briefs: BriefCache | None
+    ) -> LoadResult:
         result = LoadResult()
         folders: dict[str, Path] = {}
         collecting = gc.isenabled()  # as the deal cache does: many new objects, no cycles
@@ -165,22 +178,33 @@ class PipelineAt(Pipeline):
                     where = Path(ref.stage) if relative else self.display(ref.path.parent)
                     folder = folders[ref.stage] = where
                 oid = self.tree[f"{ref.stage}/{ref.name}"]
-                # a blob at the same place in a tree read before is that tree's deal
-                place = (oid, ref.stage, ref.name, "." if relative else "")
-                item = self._cache.seen.get(place)
-                if item is None:
-                    read = partial(self._read_ref, ref)
-                    item = self._cache.parse(oid, read, ref, folder / ref.name)
-                    self._cache.seen[place] = item
+                found = None if briefs is None else briefs.get(oid)
+                if found is not None:
+                    self._cache.keep(oid)  # still wanted: a later `--as-of` reads it whole
+                    result.deals.append(light(found, ref.id, ref.stage, folder / ref.name))
+                    continue
+                item = self._deal(oid, ref, folder, relative)
                 if isinstance(item, DealError):
                     result.errors.append(item)
-                else:
-                    result.deals.append(item)
+                    continue
+                if briefs is not None and (made := brief(item)) is not None:
+                    briefs.put(oid, made)
+                result.deals.append(item)
         finally:
             if collecting:
                 gc.enable()
         self._cache.save()
         return result
+
+    def _deal(self, oid: str, ref: DealRef, folder: Path, relative: bool) -> Deal | DealError:
+        # a blob at the same place in a tree read before is that tree's deal
+        place = (oid, ref.stage, ref.name, "." if relative else "")
+        item = self._cache.seen.get(place)
+        if item is None:
+            read = partial(self._read_ref, ref)
+            item = self._cache.parse(oid, read, ref, folder / ref.name)
+            self._cache.seen[place] = item
+        return item
 
     def _read_ref(self, ref: DealRef) -> bytes:
         return self._read_bytes(ref.path)

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from pipectl import asof, history, rates
+from pipectl.caches.briefs import BriefCache
 from pipectl.config import Config
 from pipectl.deal import Deal, Touchpoint
-from pipectl.errors import UsageError
+from pipectl.errors import GitError, UsageError
 from pipectl.eventfacts import Facts, Side, facts_of
 from pipectl.figures import Life
 from pipectl.gitrepo import GitRepo
@@ -226,8 +227,10 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     cache = asof.blob_cache(pipeline.root, git)  # both ends: most deals are decoded once
     end = asof.pipeline_at(pipeline.root, git, w.tip, cache)
     start = _start(pipeline.root, git, w.base, cache)
-    before = start.load() if start is not None else None
-    after = end.load()
+    briefs = _briefs(git)  # what the two ends' figures read of a deal, kept by blob
+    before = start.load_briefs(briefs) if start is not None else None
+    after = end.load_briefs(briefs)
+    briefs.save()
     start_config = start.config if start else end.config
     # each end in the base currency at that end's day and rate table, as `report --as-of`
     start_day = w.since - dt.timedelta(days=1) if w.since else w.until
@@ -266,7 +269,16 @@ def _in_base(
     return [lf.deal for lf in out], tuple(u.id for u in missing), converted
 
 
-def _start(root: Path, git: GitRepo, base: str | None, cache: asof.BlobCache) -> Pipeline | None:
+def _briefs(git: GitRepo) -> BriefCache:
+    try:
+        return BriefCache(git.git_dir())
+    except GitError:  # no git dir to keep a cache in: every deal is read whole
+        return BriefCache(None)
+
+
+def _start(
+    root: Path, git: GitRepo, base: str | None, cache: asof.BlobCache
+) -> asof.PipelineAt | None:
     if base is None:
         return None
     try:

@@ -42,6 +42,12 @@ class BlobCache:
     def known(self, oid: str) -> bool:
         return oid in self.old
 
+    def keep(self, oid: str) -> None:
+        """A blob this run wants kept without reading it (`changes` read its brief)."""
+        payload = self.old.get(oid)
+        if payload is not None:
+            self.used.setdefault(oid, payload)
+
     def parse(self, oid: str, read: Callable[[], bytes], ref: Ref, shown: Path) -> Deal | DealError:
         """The deal (or why it is not one) in blob `oid` at `ref`, shown as `shown`; `read()`
         gives the blob's bytes when the cache does not know it."""
