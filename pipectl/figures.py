@@ -178,9 +178,11 @@ def _month(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def _kind(config: Config, stage: str) -> str | None:
-    s = config.stage(stage)
-    return None if s is None else s.closed
+def stage_kinds(config: Config) -> dict[str, str | None]:
+    """Each stage's kind by name: `won`, `lost`, None for an open one; a stage pipeline.yaml
+    does not name is in none (`.get` gives None, as for an open stage). Made once per figure:
+    a report asks it of every deal a dozen times."""
+    return {s.name: s.closed for s in config.stages}
 
 
 def is_renewal(deal: Deal) -> bool:
@@ -191,7 +193,8 @@ def is_renewal(deal: Deal) -> bool:
 
 def open_lives(all_lives: Sequence[Life], config: Config) -> list[Life]:
     """The deals in open (not won or lost) stages."""
-    return [lf for lf in all_lives if _kind(config, lf.deal.stage) is None]
+    kinds = stage_kinds(config)
+    return [lf for lf in all_lives if kinds.get(lf.deal.stage) is None]
 
 
 # --- the figures ----------------------------------------------------------------------------
@@ -228,8 +231,9 @@ def outcome_figures(
     """Won and lost deals closed in the window: counts, values, win rate, sales cycle. New
     business only: a renewal (`renewal_of:`) is retention's, and a lost one churn."""
     new = [lf for lf in all_lives if not is_renewal(lf.deal)]
-    won = [lf for lf in new if _kind(config, lf.deal.stage) == "won"]
-    lost = [lf for lf in new if _kind(config, lf.deal.stage) == "lost"]
+    kinds = stage_kinds(config)
+    won = [lf for lf in new if kinds.get(lf.deal.stage) == "won"]
+    lost = [lf for lf in new if kinds.get(lf.deal.stage) == "lost"]
     won = [lf for lf in won if _in(lf.closed, since, until)]
     lost = [lf for lf in lost if _in(lf.closed, since, until)]
     cycles = cycle_days(won)
@@ -260,8 +264,10 @@ def forecast(
 ) -> tuple[ForecastMonth, ...]:
     """Open deals by expected-close month; deals without a date last (month None)."""
     buckets: dict[str | None, list[Deal]] = defaultdict(list)
+    kinds = stage_kinds(config)
     for lf in all_lives:
-        if _kind(config, lf.deal.stage) is None and config.stage(lf.deal.stage) is not None:
+        stage = lf.deal.stage
+        if stage in kinds and kinds[stage] is None:  # open, and a stage pipeline.yaml names
             close = lf.deal.date("expected_close")
             buckets[_month(close) if close else None].append(lf.deal)
     this_month = _month(today)
@@ -397,8 +403,9 @@ def lost_reasons(
 ) -> tuple[LostReason, ...]:
     """Lost deals closed in the window, by reason, most frequent first."""
     counts: dict[str, list[Deal]] = defaultdict(list)
+    kinds = stage_kinds(config)
     for lf in all_lives:
-        if _kind(config, lf.deal.stage) == "lost" and _in(lf.closed, since, until):
+        if kinds.get(lf.deal.stage) == "lost" and _in(lf.closed, since, until):
             counts[lf.deal.lost_reason or NO_REASON].append(lf.deal)
     rows = [LostReason(r, len(ds), value_of(ds)) for r, ds in counts.items()]
     return tuple(sorted(rows, key=lambda r: (-r.count, r.reason)))
@@ -409,8 +416,9 @@ def trend(
 ) -> tuple[TrendMonth, ...]:
     """Per month of closing: won, lost, win rate and average sales cycle of the won."""
     months: dict[str, dict[str, list[Life]]] = defaultdict(lambda: {"won": [], "lost": []})
+    kinds = stage_kinds(config)
     for lf in all_lives:
-        kind = _kind(config, lf.deal.stage)
+        kind = kinds.get(lf.deal.stage)
         if kind in ("won", "lost") and lf.closed is not None and _in(lf.closed, since, until):
             months[_month(lf.closed)][kind].append(lf)
     rows = []

@@ -15,7 +15,7 @@ import pytest
 from pipectl.aging import OLDEST_SHOWN, AgedDeal, aging
 from pipectl.config import default_config
 from pipectl.deal import Deal
-from pipectl.figures import num, probability
+from pipectl.figures import forecast, lost_reasons, num, open_lives, probability, trend
 from pipectl.lives import Life, Stay
 from pipectl.quotas import Scored, category_rows, score
 from pipectl.targets import CATEGORIES, quarter_of, stage_category
@@ -143,3 +143,23 @@ def test_scores_and_category_rows_as_the_long_way(seed: int) -> None:
                 want["pipeline"],
                 want["omitted"],
             )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_stage_kinds_as_the_config_tells_them(seed: int) -> None:
+    all_lives = generated_lives(seed)
+
+    def kind(lf: Life) -> str | None:
+        stage = CONFIG.stage(lf.deal.stage)
+        return None if stage is None else stage.closed
+
+    assert open_lives(all_lives, CONFIG) == [lf for lf in all_lives if kind(lf) is None]
+    known_open = [
+        lf for lf in all_lives if kind(lf) is None and lf.deal.stage in CONFIG.stage_names
+    ]
+    assert sum(m.count for m in forecast(all_lives, CONFIG, TODAY)) == len(known_open)
+    lost = [lf for lf in all_lives if kind(lf) == "lost"]
+    assert sum(r.count for r in lost_reasons(all_lives, CONFIG, None, None)) == len(lost)
+    closed = [lf for lf in all_lives if kind(lf) in ("won", "lost") and lf.closed is not None]
+    rows = trend(all_lives, CONFIG, None, None)
+    assert sum(t.won_count + t.lost_count for t in rows) == len(closed)
