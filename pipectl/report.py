@@ -149,9 +149,13 @@ def owner_figures(
     # one rep however the name is spelt (the one owner rule), shown as first spelt
     by_owner: dict[str, list[Life]] = defaultdict(list)
     shown: dict[str, str] = {}
+    keys: dict[str | None, str] = {}  # each spelling's key, found once: names repeat
     for lf in all_lives:
-        key = owner_key(lf.deal.owner, config.team)
-        shown.setdefault(key, owner_label(lf.deal.owner, config.team))
+        name = lf.deal.owner
+        key = keys.get(name)
+        if key is None:
+            key = keys[name] = owner_key(name, config.team)
+            shown.setdefault(key, owner_label(name, config.team))
         by_owner[key].append(lf)
     out = []
     for key in sorted(by_owner, key=lambda k: (k == "", shown[k].lower())):

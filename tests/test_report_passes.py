@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,20 @@ import pytest
 from pipectl.aging import OLDEST_SHOWN, AgedDeal, aging
 from pipectl.config import default_config
 from pipectl.deal import Deal
-from pipectl.figures import forecast, lost_reasons, num, open_lives, probability, trend
+from pipectl.figures import (
+    forecast,
+    lost_reasons,
+    num,
+    open_lives,
+    outcome_figures,
+    probability,
+    trend,
+)
 from pipectl.lives import Life, Stay
+from pipectl.owners import owner_key, owner_label
 from pipectl.quotas import Scored, category_rows, score
+from pipectl.report import owner_figures
+from pipectl.roster import Member
 from pipectl.targets import CATEGORIES, quarter_of, stage_category
 
 TODAY = dt.date(2026, 11, 27)
@@ -163,3 +175,24 @@ def test_stage_kinds_as_the_config_tells_them(seed: int) -> None:
     closed = [lf for lf in all_lives if kind(lf) in ("won", "lost") and lf.closed is not None]
     rows = trend(all_lives, CONFIG, None, None)
     assert sum(t.won_count + t.lost_count for t in rows) == len(closed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_owner_groups_as_the_owner_rule_makes_them(seed: int) -> None:
+    all_lives = generated_lives(seed)
+    team = (Member("alice", name="Alice Smith", aliases=("al",)),)
+    config = replace(CONFIG, team=team)
+    groups: dict[str, list[Life]] = {}
+    shown: dict[str, str] = {}
+    for lf in all_lives:
+        key = owner_key(lf.deal.owner, team)
+        shown.setdefault(key, owner_label(lf.deal.owner, team))
+        groups.setdefault(key, []).append(lf)
+    rows = owner_figures(all_lives, config, None, None)
+    order = sorted(shown, key=lambda k: (k == "", shown[k].lower()))  # no owner last
+    assert [o.owner for o in rows] == [shown[k] for k in order]
+    for o in rows:
+        (key,) = [k for k, label in shown.items() if label == o.owner]
+        mine = groups[key]
+        assert o.open_count == len(open_lives(mine, config))
+        assert o.outcomes == outcome_figures(mine, config, None, None)
