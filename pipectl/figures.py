@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -352,10 +352,30 @@ def funnel_stages(config: Config) -> list[str]:
     return names
 
 
-def furthest(life: Life, funnel: Sequence[str]) -> int:
-    """Index in the funnel of the furthest stage a deal reached (0 when it never showed one)."""
-    seen = [funnel.index(s.stage) for s in life.stays if s.stage in funnel]
-    return max(seen) if seen else 0
+def furthest(life: Life, places: Mapping[str, int]) -> int:
+    """Index in the funnel of the furthest stage a deal reached (0 when it never showed one);
+    `places`: each funnel stage's index by name (`funnel_places`), made once per figure."""
+    top = 0
+    for stay in life.stays:
+        place = places.get(stay.stage, 0)
+        if place > top:
+            top = place
+    return top
+
+
+def funnel_places(config: Config) -> dict[str, int]:
+    """Each funnel stage's index by name (stage names are unique: pipeline.yaml is checked)."""
+    return {name: i for i, name in enumerate(funnel_stages(config))}
+
+
+def _reached(reach: Iterable[int], stages: int) -> list[int]:
+    """How many of the deals reached each funnel stage or further, from their furthest."""
+    counts = Counter(reach)
+    out, total = [0] * stages, 0
+    for i in reversed(range(stages)):
+        total += counts[i]
+        out[i] = total
+    return out
 
 
 def conversion(
@@ -364,21 +384,20 @@ def conversion(
     """Stage to next stage: of the deals (created in the window) that reached a stage, how
     many reached the next one or went further."""
     names = funnel_stages(config)
+    places = funnel_places(config)
     cohort = [lf for lf in all_lives if _in(lf.created, since, until)]
-    reach = [furthest(lf, names) for lf in cohort]
+    reached = _reached((furthest(lf, places) for lf in cohort), len(names))
     # a stage no deal was ever seen in (an import puts deals past it) converts nothing: all
     # that "reached" it skipped it, and 100% would be a figure about no one
     seen = {s.stage for lf in cohort for s in lf.stays}
     rows = []
     for i in range(len(names) - 1):
-        reached = sum(1 for f in reach if f >= i)
-        advanced = sum(1 for f in reach if f >= i + 1)
-        rate, why = _ratio(advanced, reached), None
-        if not reached:
+        rate, why = _ratio(reached[i + 1], reached[i]), None
+        if not reached[i]:
             why = f"no deal reached {names[i]}" + (" in the window" if since or until else "")
         elif names[i] not in seen:
             rate, why = None, f"no deal passed through {names[i]}"
-        rows.append(ConversionStep(names[i], names[i + 1], reached, advanced, rate, why))
+        rows.append(ConversionStep(names[i], names[i + 1], reached[i], reached[i + 1], rate, why))
     return tuple(rows)
 
 
@@ -387,11 +406,13 @@ def funnel(
 ) -> tuple[FunnelStage, ...]:
     """How many deals (created in the window) reached each funnel stage, and their value."""
     names = funnel_stages(config)
-    cohort = [(furthest(lf, names), lf.deal) for lf in all_lives if _in(lf.created, since, until)]
+    places = funnel_places(config)
+    cohort = [(furthest(lf, places), lf.deal) for lf in all_lives if _in(lf.created, since, until)]
+    reached = _reached((f for f, _ in cohort), len(names))
     return tuple(
         FunnelStage(
             stage=name,
-            reached=sum(1 for f, _ in cohort if f >= i),
+            reached=reached[i],
             value=value_of(d for f, d in cohort if f >= i),
         )
         for i, name in enumerate(names)

@@ -17,7 +17,10 @@ from pipectl.aging import OLDEST_SHOWN, AgedDeal, aging
 from pipectl.config import default_config
 from pipectl.deal import Deal
 from pipectl.figures import (
+    conversion,
     forecast,
+    funnel,
+    funnel_stages,
     lost_reasons,
     num,
     open_lives,
@@ -196,3 +199,33 @@ def test_owner_groups_as_the_owner_rule_makes_them(seed: int) -> None:
         mine = groups[key]
         assert o.open_count == len(open_lives(mine, config))
         assert o.outcomes == outcome_figures(mine, config, None, None)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_funnel_and_conversion_as_the_long_way(seed: int) -> None:
+    all_lives = generated_lives(seed)
+    names = funnel_stages(CONFIG)
+    since, until = TODAY - dt.timedelta(days=200), TODAY
+    for window in ((None, None), (since, until)):
+        cohort = [lf for lf in all_lives if in_window(lf.created, *window)]
+        reach = []
+        for lf in cohort:
+            seen = [names.index(s.stage) for s in lf.stays if s.stage in names]
+            reach.append(max(seen) if seen else 0)
+        got = funnel(all_lives, CONFIG, *window)
+        assert [f.reached for f in got] == [sum(1 for r in reach if r >= i) for i in range(5)]
+        values = [
+            sum(lf.deal.value or 0.0 for lf, r in zip(cohort, reach, strict=True) if r >= i)
+            for i in range(5)
+        ]
+        assert [f.value for f in got] == [num(v) for v in values]
+        steps = conversion(all_lives, CONFIG, *window)
+        assert [(c.reached, c.advanced) for c in steps] == [
+            (sum(1 for r in reach if r >= i), sum(1 for r in reach if r > i)) for i in range(4)
+        ]
+
+
+def in_window(day: dt.date | None, since: dt.date | None, until: dt.date | None) -> bool:
+    if since is None and until is None:
+        return True
+    return day is not None and since is not None and until is not None and since <= day <= until
