@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -169,9 +169,29 @@ def value_of(deals: Iterable[Deal]) -> Money:
     return num(sum(d.value or 0.0 for d in deals))
 
 
-def weighted_value_of(deals: Iterable[Deal], config: Config) -> Money:
-    """The sum of each deal's value times its probability."""
-    return num(sum((d.value or 0.0) * probability(d, config) for d in deals))
+Weigh: TypeAlias = Callable[[Deal], float]  # a deal's probability, as `probability` finds it
+
+
+class Weights:
+    """`probability` of each deal, found once: a report weighs an open deal five times (its
+    stage, the open total, the forecast, its owner, the quotas), and reading a deal's own
+    `probability:` is most of the cost. Lives as long as one report; the deals are kept, so
+    no id is reused while it does."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self._found: dict[int, tuple[Deal, float]] = {}
+
+    def __call__(self, deal: Deal) -> float:
+        found = self._found.get(id(deal))
+        if found is None:
+            found = self._found[id(deal)] = (deal, probability(deal, self.config))
+        return found[1]
+
+
+def weighted_value_of(deals: Iterable[Deal], weigh: Weigh) -> Money:
+    """The sum of each deal's value times its probability (`weigh`: `Weights`)."""
+    return num(sum((d.value or 0.0) * weigh(d) for d in deals))
 
 
 def _month(day: dt.date) -> str:
@@ -201,21 +221,31 @@ def open_lives(all_lives: Sequence[Life], config: Config) -> list[Life]:
 
 
 def stage_figures(
-    all_lives: Sequence[Life], config: Config, unconverted: frozenset[str] = frozenset()
+    all_lives: Sequence[Life],
+    config: Config,
+    unconverted: frozenset[str] = frozenset(),
+    weigh: Weigh | None = None,
 ) -> tuple[StageFigures, ...]:
     """Per stage (config order): count, value (sum of known values), weighted value; the
     deals of `unconverted` (ids: a value without a rate) are counted apart from those
     without a value."""
+    weigh = weigh or Weights(config)
+    # the deals of each stage in one pass over the lives, not one pass a stage
+    in_stage: dict[str, list[Deal]] = {s.name: [] for s in config.stages}
+    for lf in all_lives:
+        found = in_stage.get(lf.deal.stage)
+        if found is not None:
+            found.append(lf.deal)
     out = []
     for stage in config.stages:
-        deals = [lf.deal for lf in all_lives if lf.deal.stage == stage.name]
+        deals = in_stage[stage.name]
         lacking = sum(1 for d in deals if d.id in unconverted)
         out.append(
             StageFigures(
                 stage=stage.name,
                 count=len(deals),
                 value=value_of(deals),
-                weighted_value=weighted_value_of(deals, config),
+                weighted_value=weighted_value_of(deals, weigh),
                 probability=stage.probability,
                 closed=stage.closed,
                 no_value_count=sum(1 for d in deals if d.value is None) - lacking,
@@ -260,9 +290,10 @@ def cycle_days(won: Iterable[Life]) -> list[float]:
 
 
 def forecast(
-    all_lives: Sequence[Life], config: Config, today: dt.date
+    all_lives: Sequence[Life], config: Config, today: dt.date, weigh: Weigh | None = None
 ) -> tuple[ForecastMonth, ...]:
     """Open deals by expected-close month; deals without a date last (month None)."""
+    weigh = weigh or Weights(config)
     buckets: dict[str | None, list[Deal]] = defaultdict(list)
     kinds = stage_kinds(config)
     for lf in all_lives:
@@ -276,7 +307,7 @@ def forecast(
             month=month,
             count=len(buckets[month]),
             value=value_of(buckets[month]),
-            weighted_value=weighted_value_of(buckets[month], config),
+            weighted_value=weighted_value_of(buckets[month], weigh),
             past=month is not None and month < this_month,
         )
         for month in sorted(buckets, key=lambda m: (m is None, m or ""))

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from pipectl.config import Config
 from pipectl.deal import Deal
-from pipectl.figures import Life, probability
+from pipectl.figures import Weigh, Weights
+from pipectl.lives import Life
 from pipectl.owners import owner_key, owner_matches
 from pipectl.roster import Member
 from pipectl.targets import CATEGORIES, Period, category, period, quarter_of, stage_category
@@ -103,9 +104,10 @@ def _same(handle: str, owner: str, team: Sequence[Member]) -> bool:
     return owner_key(handle, team) == owner_key(owner, team)
 
 
-def score(lives: Iterable[Life], config: Config) -> list[Scored]:
+def score(lives: Iterable[Life], config: Config, weigh: Weigh | None = None) -> list[Scored]:
     """Each deal as the quota and category figures see it; a deal with no value (or none
     converted) or in no known stage counts nothing."""
+    weigh = weigh or Weights(config)
     out = []
     explicit = config.forecast_categories
     defaults: dict[str, str] = {}  # an open stage's own category, found once
@@ -122,8 +124,9 @@ def score(lives: Iterable[Life], config: Config) -> list[Scored]:
         if default is None:
             default = defaults[stage.name] = stage_category(stage.name, stage.probability, explicit)
         cat = category(deal.fields.get("forecast"), default)
-        p = probability(deal, config)
-        out.append(Scored(deal, float(value), p, cat, False, None, deal.date("expected_close")))
+        out.append(
+            Scored(deal, float(value), weigh(deal), cat, False, None, deal.date("expected_close"))
+        )
     return out
 
 

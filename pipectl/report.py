@@ -26,6 +26,8 @@ from pipectl.figures import (
     StageFigures,
     StageTime,
     TrendMonth,
+    Weigh,
+    Weights,
     conversion,
     forecast,
     funnel,
@@ -143,9 +145,14 @@ def velocity(open_count: int, outcomes: Outcomes) -> Velocity:
 
 
 def owner_figures(
-    all_lives: Sequence[Life], config: Config, since: dt.date | None, until: dt.date | None
+    all_lives: Sequence[Life],
+    config: Config,
+    since: dt.date | None,
+    until: dt.date | None,
+    weigh: Weigh | None = None,
 ) -> tuple[OwnerFigures, ...]:
     """The headline figures again for each owner's deals, owners in name order."""
+    weigh = weigh or Weights(config)
     # one rep however the name is spelt (the one owner rule), shown as first spelt
     by_owner: dict[str, list[Life]] = defaultdict(list)
     shown: dict[str, str] = {}
@@ -167,7 +174,7 @@ def owner_figures(
                 owner=owner,
                 open_count=len(opened),
                 open_value=value_of(opened),
-                weighted_value=weighted_value_of(opened, config),
+                weighted_value=weighted_value_of(opened, weigh),
                 outcomes=outcomes,
                 lost_reasons=lost_reasons(mine, config, since, until),
                 velocity_per_day=velocity(len(opened), outcomes).per_day,
@@ -210,7 +217,8 @@ def report(
     opened = [lf.deal for lf in open_lives(all_lives, config)]
     outcomes = outcome_figures(all_lives, config, since, until)
     missing = frozenset(u.id for u in unconverted)
-    scored = score(all_lives, config)
+    weigh = Weights(config)  # each deal's probability found once, for every figure
+    scored = score(all_lives, config, weigh)
     base = norm(config.currency)
 
     def quota_in(amount: float) -> float | None:
@@ -231,18 +239,18 @@ def report(
         deal_count=len(all_lives),
         open_count=len(opened),
         open_value=value_of(opened),
-        weighted_value=weighted_value_of(opened, config),
-        stages=stage_figures(all_lives, config, missing),
+        weighted_value=weighted_value_of(opened, weigh),
+        stages=stage_figures(all_lives, config, missing, weigh),
         outcomes=outcomes,
         velocity=velocity(len(opened), outcomes),
-        forecast=forecast(all_lives, config, today),
+        forecast=forecast(all_lives, config, today, weigh),
         funnel=funnel(all_lives, config, since, until),
         conversion=conversion(all_lives, config, since, until),
         time_in_stage=time_in_stage(all_lives, config, today, since, until),
         lost_reasons=lost_reasons(all_lives, config, since, until),
         aging=aging(all_lives, config, today),
         trend=trend(all_lives, config, since, until),
-        owners=owner_figures(all_lives, config, since, until),
+        owners=owner_figures(all_lives, config, since, until, weigh),
         quotas=quota_rows(config.quotas, config.team, scored, today, owner, quota_in),
         categories_by_month=category_rows(scored, today, "month"),
         categories_by_quarter=category_rows(scored, today, "quarter"),

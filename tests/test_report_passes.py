@@ -17,6 +17,7 @@ from pipectl.aging import OLDEST_SHOWN, AgedDeal, aging
 from pipectl.config import default_config
 from pipectl.deal import Deal
 from pipectl.figures import (
+    Weights,
     conversion,
     forecast,
     funnel,
@@ -26,6 +27,7 @@ from pipectl.figures import (
     open_lives,
     outcome_figures,
     probability,
+    stage_figures,
     trend,
 )
 from pipectl.lives import Life, Stay
@@ -229,3 +231,20 @@ def in_window(day: dt.date | None, since: dt.date | None, until: dt.date | None)
     if since is None and until is None:
         return True
     return day is not None and since is not None and until is not None and since <= day <= until
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_one_weights_for_every_figure_weighs_as_probability(seed: int) -> None:
+    all_lives = generated_lives(seed)
+    weigh = Weights(CONFIG)
+    for _ in range(2):  # found, then kept
+        assert [weigh(lf.deal) for lf in all_lives] == [
+            probability(lf.deal, CONFIG) for lf in all_lives
+        ]
+    shared = stage_figures(all_lives, CONFIG, frozenset(), weigh)
+    assert shared == stage_figures(all_lives, CONFIG)
+    for st in shared:
+        deals = [lf.deal for lf in all_lives if lf.deal.stage == st.stage]
+        weighted = sum((d.value or 0.0) * probability(d, CONFIG) for d in deals)
+        assert (st.count, st.weighted_value) == (len(deals), num(weighted))
+    assert forecast(all_lives, CONFIG, TODAY, weigh) == forecast(all_lives, CONFIG, TODAY)
