@@ -6,15 +6,26 @@ Full size is 20,000 deals and about 120,000 commits (`bench/gen.py OUT --deals 1
 --history-deals 20000 --events-per-deal 5`); `--quick` takes a tenth. A warm run is timed
 after one new commit made by `pipectl log` (not timed); the commits made are taken back
 after the row (the generated repository is reused by the next run of the benchmark).
+
+"P9 on the CRM" (key P9CRM, `--rows P9CRM`): the same two commands over the Maven CRM export
+replayed as its own dated history (bench/crm_history.py: 8,800 deals, about 15,500 commits over
+2016-2017; `--quick` its first 1,000 rows), `changes --since 30d` up to the export's last day
+and `report --as-of` a month before it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench import crm_history
 from bench.harness import PIPECTL, TODAY, Bench, Cmd, Row, compare, has_command, run_once, sh
 
 # (open deals, deals with their own history): the long history, and the same deals with a
@@ -36,11 +47,15 @@ def drop_index(repo: Path) -> Callable[[], None]:
 
 
 class NewCommit:
-    """Before each run: one new commit, `pipectl log` on the next open deal."""
+    """Before each run: one new commit, `pipectl log` on the next open deal (of prospecting,
+    or of connecting where prospecting has none: the CRM's first rows)."""
 
     def __init__(self, repo: Path):
         self.repo = repo
-        self.deals = sorted(p.stem for p in (repo / "prospecting").glob("*.md"))[:50]
+        for stage in ("prospecting", "connecting"):
+            self.deals = sorted(p.stem for p in (repo / stage).glob("*.md"))[:50]
+            if self.deals:
+                break
         self.n = 0
         self.tip = _git(repo, "rev-parse", "HEAD")
 
@@ -112,8 +127,6 @@ def _as_of_row(ctx: Bench) -> Row:
     """`report --as-of` a week before the last generated commit, after one new commit: the
     index is brought up to HEAD and cut at that day's commit, the day's deals parsed before
     (the run that made the index read them)."""
-    import datetime as dt
-
     repo = _repo(ctx, LONG)
     ctx.work.settle(repo)
     last = dt.date.fromisoformat(_git(repo, "log", "-1", "--format=%cs", "HEAD"))
@@ -174,4 +187,69 @@ def _p9(ctx: Bench) -> list[Row]:
     return [*([_changes_row(ctx)] if has_command("changes") else []), *rows_p9(ctx)]
 
 
-ROWS: dict[str, Callable[[Bench], list[Row]]] = {"P8": rows_p8, "P9": _p9, "P10": rows_p10}
+def crm_repo(ctx: Bench) -> Path:
+    """The CRM export replayed as a dated history (bench/crm_history.py), made once per
+    version of the replay and kept in the work folder like the generated pipelines."""
+    rows = ctx.size("p7")
+    path = ctx.work.root / f"crm-history-{rows}-v{crm_history.VERSION}"
+    stamp = path / ".git" / "bench-complete"
+    if not stamp.exists():
+        shutil.rmtree(path, ignore_errors=True)
+        t0 = time.monotonic()
+        print(f"  replaying the CRM ({rows:,} rows) ...", end="", flush=True, file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="crm-cut-") as tmp:
+            csv = crm_history.CSV
+            if rows < 8_800:
+                csv = crm_history.cut_csv(rows, Path(tmp) / "cut.csv")
+            stats = crm_history.build(path, csv)
+        print(f" {stats} ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+        stamp.write_text(json.dumps(stats))
+        ctx.work.made[path] = time.time()
+    return path
+
+
+def rows_p9_crm(ctx: Bench) -> list[Row]:
+    """P9 on the CRM: `changes --since 30d` up to the export's last day and `report --as-of`
+    a month before it, each after one new commit, against the same git log."""
+    if not has_command("changes"):
+        return [Row("P9", "pipectl changes on the CRM", GIT_LOG, 0.05, note="not available yet")]
+    repo = crm_repo(ctx)
+    ctx.work.settle(repo)
+    last = dt.date.fromisoformat(json.loads((repo / ".git" / "bench-complete").read_text())["last"])
+    month_back = _month_before(last).isoformat()
+    scale = f"the CRM replayed, {_scale(repo)}"
+    base = sh(f"{GIT_LOG} > /dev/null", repo)
+    run_once(base)  # the page cache warm for both sides
+    out = []
+    for argv, what in (
+        (
+            ["changes", "--since", "30d", "--until", last.isoformat(), "--json"],
+            "changes --since 30d",
+        ),
+        (["report", "--as-of", month_back, "--json"], "report --as-of (a month back)"),
+    ):
+        cmd = [*PIPECTL, *argv]
+        new = NewCommit(repo)
+        try:
+            run_once(Cmd(cmd, repo))  # the index made, the ends' blobs parsed
+            a, b, r = compare(Cmd(cmd, repo, new, env={"PIPECTL_TODAY": TODAY}), base, ctx.runs)
+        finally:
+            new.undo()
+        row = Row("P9", f"pipectl {what}, {scale}, after one new commit", GIT_LOG, 0.05)
+        out.append(row.fill(a, b, r))
+    return out
+
+
+def _month_before(day: dt.date) -> dt.date:
+    """The same day of the month before (its last day when shorter: 31 Mar -> 28/29 Feb)."""
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    first_after = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, min(day.day, (first_after - dt.timedelta(days=1)).day))
+
+
+ROWS: dict[str, Callable[[Bench], list[Row]]] = {
+    "P8": rows_p8,
+    "P9": _p9,
+    "P9CRM": rows_p9_crm,  # bench/run.py upper-cases --rows: `--rows P9crm` works too
+    "P10": rows_p10,
+}
