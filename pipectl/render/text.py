@@ -56,17 +56,23 @@ def clip(text: str, width: int) -> str:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 120) -> str:
     """Columns padded to fit; the widest text column is clipped to keep within max_width."""
     cols = len(headers)
-    rows = [_visible_row(row) for row in rows]
-    widths = [max(width_of(headers[i]), _widest([r[i] for r in rows])) for i in range(cols)]
+    cells = [list(map(str, row)) for row in rows]
+    # one look at the whole table for what is rare (a control character, a wide one), not
+    # one per row: `history` has ~120,000 rows
+    whole = "".join(map("".join, cells))
+    if visible(whole) != whole:
+        cells = [_visible_row(row) for row in cells]
+    narrow = _narrow(whole)
+    widths = [max(width_of(headers[i]), _widest([r[i] for r in cells])) for i in range(cols)]
     total = sum(widths) + 2 * (cols - 1)
     if total > max_width and cols:
         widest = max(range(cols), key=lambda i: widths[i])
         widths[widest] = max(8, widths[widest] - (total - max_width))
     lines = []
-    for row in [[visible(str(h)) for h in headers], *rows]:
-        # the usual row (`history` has ~120,000): no wide character, fitting: str.ljust pads
+    for row in [[visible(str(h)) for h in headers], *cells]:
+        # the usual row: no wide character, fitting: str.ljust pads
         fits = all(map(int.__ge__, widths, map(len, row)))
-        if len(row) == cols and fits and _narrow("".join(row)):
+        if len(row) == cols and fits and (narrow or _narrow("".join(row))):
             lines.append("  ".join(map(str.ljust, row, widths)).rstrip())
             continue
         pads = []
