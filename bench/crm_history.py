@@ -119,6 +119,7 @@ def _import(repo: Path, csv_path: Path) -> str:
         ["config", "user.name", BENCH[0]],
         ["config", "user.email", BENCH[1]],
         ["config", "gc.auto", "0"],
+        ["config", "commit.gpgsign", "false"],
     ):
         _git(repo, *args)
     for argv in (["init"], ["import", str(csv_path), "--mapping", str(MAPPING)]):
