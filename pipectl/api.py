@@ -11,7 +11,6 @@ anything). Read-only; the changing operations are `pipectl.ops`. Never prints.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
@@ -52,7 +51,7 @@ class OpenPipeline:
         """One deal by id or unique id prefix (UsageError when unknown or ambiguous); its path
         is relative to the pipeline's folder, as in `deals()`."""
         found = self.pipeline.read_deal(self.pipeline.resolve(ref))
-        return dataclasses.replace(found, path=found.path.resolve().relative_to(self.root))
+        return found.moved(found.path.resolve().relative_to(self.root))
 
     def lint(
         self,

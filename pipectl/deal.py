@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import FrozenInstanceError, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ def conflict_line(text: DealText) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a deal's rules build them all, 100,000s in a lint
 class Touchpoint:
     """One recorded call, email, meeting or note."""
 
@@ -126,20 +126,114 @@ class Touchpoint:
 _UNREAD: Any = object()  # a lazily read attribute not read yet
 
 
-@dataclass(frozen=True, slots=True)  # slots: a large pipeline holds 100,000s of these
 class Deal:
-    """A parsed deal: its id (file name), stage (folder), frontmatter and where keys sit."""
+    """A parsed deal: its id (file name), stage (folder), frontmatter and where keys sit.
 
+    Immutable, compared, hashed and shown as (id, stage, path, fields, lines). A large
+    pipeline holds 100,000s of these for a whole lint, so one read through the parse cache
+    (`Deal.at`) keeps its stage folder's `Path`, shared by the stage, instead of a `Path` of
+    its own; `path` makes that when asked (a `Path` is about 300 bytes, a fifth of a deal).
+    """
+
+    __slots__ = ("_path", "_touchpoints", "_value", "fields", "folder", "id", "lines", "stage")
     id: str
     stage: str
-    path: Path
     fields: Mapping[str, Any]
-    lines: Mapping[str, int] = field(default_factory=dict)
-    _touchpoints: tuple[Touchpoint, ...] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    lines: Mapping[str, int]
+    # the folder shared by the deals of a stage (its file is `<id>.md` there), or None when
+    # the path was given whole
+    folder: Path | None
+    _path: Path | None
+    _touchpoints: tuple[Touchpoint, ...] | None
     # the value, read once: every figure asks for it, a dozen times a deal in a report
-    _value: Any = field(default=_UNREAD, init=False, repr=False, compare=False)
+    _value: Any
+
+    def __init__(
+        self,
+        id: str,
+        stage: str,
+        path: Path,
+        fields: Mapping[str, Any],
+        lines: Mapping[str, int] | None = None,
+    ):
+        put = object.__setattr__
+        put(self, "id", id)
+        put(self, "stage", stage)
+        put(self, "_path", path)
+        put(self, "folder", None)
+        put(self, "fields", fields)
+        put(self, "lines", {} if lines is None else lines)
+        put(self, "_touchpoints", None)
+        put(self, "_value", _UNREAD)
+
+    @classmethod
+    def at(
+        cls, id: str, stage: str, folder: Path, fields: Mapping[str, Any], lines: Mapping[str, int]
+    ) -> Deal:
+        """The deal of the file `<id>.md` in `folder` (shared by its stage's deals)."""
+        deal = cls.__new__(cls)
+        put = object.__setattr__
+        put(deal, "id", id)
+        put(deal, "stage", stage)
+        put(deal, "_path", None)
+        put(deal, "folder", folder)
+        put(deal, "fields", fields)
+        put(deal, "lines", lines)
+        put(deal, "_touchpoints", None)
+        put(deal, "_value", _UNREAD)
+        return deal
+
+    @property
+    def path(self) -> Path:
+        """The file as the loader shows it (made anew each time for a deal read `at` a folder:
+        kept, it would cost the memory it saves)."""
+        found = self._path
+        if found is None:
+            assert self.folder is not None
+            return self.folder / f"{self.id}.md"
+        return found
+
+    @property
+    def posix(self) -> str:
+        """`path.as_posix()`, without making the `Path` when the deal was read at a folder."""
+        folder = self.folder
+        if folder is None:
+            return self.path.as_posix()
+        text = folder.as_posix()
+        if text == "." or text.endswith("/"):
+            return (folder / f"{self.id}.md").as_posix()
+        return f"{text}/{self.id}.md"
+
+    def moved(self, path: Path) -> Deal:
+        """The same deal shown at `path`."""
+        return Deal(self.id, self.stage, path, self.fields, self.lines)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.id, self.stage, self.path, self.fields, self.lines)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Deal)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Deal(id={self.id!r}, stage={self.stage!r}, path={self.path!r}, "
+            f"fields={self.fields!r}, lines={self.lines!r})"
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Deal, (self.id, self.stage, self.path, self.fields, self.lines))
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)

@@ -113,7 +113,7 @@ class DealCache:
     ) -> list[Deal | DealError]:
         start_ns = time.time_ns()
         out: list[Deal | DealError | None] = [None] * len(refs)
-        todo: list[tuple[int, StatKey, Path]] = []
+        todo: list[tuple[int, StatKey]] = []
         slow: list[int] = []
         stages: dict[str, tuple[dict[str, Any], dict[str, Any], Path]] = {}
         for i, ref in enumerate(refs):
@@ -132,22 +132,23 @@ class DealCache:
             key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
             entry = old.get(name)
             if entry is not None and entry[0] == key:
-                item = _decode(entry[1], ref, folder / name)
+                item = _decode_at(entry[1], ref, folder)
                 if item is not None:
                     out[i] = item
                     new[name] = entry
                     self.stats["hits"] += 1
                     continue
-            todo.append((i, key, folder / name))
+            todo.append((i, key))
         racy_after = start_ns - framed.RACY_WINDOW_NS
         # a stage's file is written as soon as its last file is parsed, and its payloads let go
-        last = {refs[i].stage: n for n, (i, _key, _shown) in enumerate(todo)}
+        last = {refs[i].stage: n for n, (i, _key) in enumerate(todo)}
         for stage in stages.keys() - last.keys():
             old, new, folder = stages[stage]
             self._save_if_changed(stage, (old, new))
             stages[stage] = ({}, {}, folder)  # the folder, for slow files' messages
-        parsed = self._parse(refs, todo)
-        for n, ((i, key, _shown), (payload, item)) in enumerate(zip(todo, parsed, strict=True)):
+        folders = {stage: where for stage, (_old, _new, where) in stages.items()}
+        parsed = self._parse(refs, todo, folders)
+        for n, ((i, key), (payload, item)) in enumerate(zip(todo, parsed, strict=True)):
             stage = refs[i].stage
             if item is None:
                 slow.append(i)
@@ -170,21 +171,27 @@ class DealCache:
             self._save(stage, new)
 
     def _parse(
-        self, refs: Sequence[Ref], todo: list[tuple[int, StatKey, Path]]
+        self, refs: Sequence[Ref], todo: list[tuple[int, StatKey]], folders: Mapping[str, Path]
     ) -> Iterator[tuple[bytes | None, Deal | DealError | None]]:
+        """Each file of `todo` parsed; `folders`: each stage's folder as shown."""
         store = self.directory is not None
         workers = _workers(len(todo))
         if workers > 1:
-            jobs = _Jobs(refs, todo)
+            jobs = _Jobs(refs, todo, folders)
             pooled = _parse_parallel(jobs, workers, True)  # the compact form travels best
             if pooled is not None:
                 self.stats["workers"] = workers
-                for (i, _key, shown), (kind, data, _) in zip(todo, pooled, strict=True):
-                    yield _from_worker(kind, data, refs[i], shown)
+                for (i, _key), (kind, data, _) in zip(todo, pooled, strict=True):
+                    ref = refs[i]
+                    yield _from_worker(kind, data, ref, folders[ref.stage])
                 return
-        for i, _key, shown in todo:
-            job = (os.path.join(refs[i].folder, refs[i].name), shown, refs[i].stage)
+        for i, _key in todo:
+            ref = refs[i]
+            folder = folders[ref.stage]
+            job = (os.path.join(ref.folder, ref.name), folder / ref.name, ref.stage)
             kind, data, item = _parse_one(job, store, True)
+            if isinstance(item, Deal):  # held at its folder, as the cache's deals are
+                item = Deal.at(ref.id, ref.stage, folder, item.fields, item.lines)
             yield (data if kind in (0, 2) else None), item
 
     # --- the files ---------------------------------------------------------------------
@@ -294,14 +301,35 @@ def encode_error(exc: DealError) -> bytes:
 
 
 def _decode(payload: bytes, ref: Ref, shown: Path) -> Deal | DealError | None:
-    """The Deal (or DealError) a payload stands for; None when it does not decode cleanly."""
+    """The Deal (or DealError) a payload stands for, at `shown`; None when it does not decode
+    cleanly."""
+    data = _unpack(payload)
+    if data is None or isinstance(data, DealError):
+        return None if data is None else DealError(data.message, shown, data.line)
+    fields, lines = data
+    return Deal(ref.id, ref.stage, shown, fields, lines)
+
+
+def _decode_at(payload: bytes, ref: Ref, folder: Path) -> Deal | DealError | None:
+    """`_decode` of a deal listed in a stage folder shown as `folder`: the Deal keeps the
+    folder (shared by the stage), not a `Path` of its own."""
+    data = _unpack(payload)
+    if data is None or isinstance(data, DealError):
+        return None if data is None else DealError(data.message, folder / ref.name, data.line)
+    fields, lines = data
+    return Deal.at(ref.id, ref.stage, folder, fields, lines)
+
+
+def _unpack(payload: bytes) -> tuple[dict[str, Any], Mapping[str, int]] | DealError | None:
+    """A payload's (fields, lines), or its DealError (without a path); None when it does not
+    decode cleanly."""
     try:
         data = marshal.loads(payload)
         if data[0] == 1:
             _kind, message, line = data
             if type(message) is not str or not (line is None or type(line) is int):
                 return None
-            return DealError(message, shown, line)
+            return DealError(message, None, line)
         _kind, fields, dates, lines = data
         if type(fields) is not dict or type(lines) is not dict:
             return None
@@ -319,7 +347,7 @@ def _decode(payload: bytes, ref: Ref, shown: Path) -> Deal | DealError | None:
         shared = _LAYOUTS.get(layout)
         if shared is None:
             shared = _LAYOUTS[layout] = MappingProxyType(lines)
-        return Deal(id=ref.id, stage=ref.stage, path=shown, fields=fields, lines=shared)
+        return fields, shared
     except Exception:
         return None
 
@@ -362,14 +390,14 @@ def _parse_chunk(jobs: Sequence[Job], store: bool) -> list[tuple[int, Any, Any]]
     return [_parse_one(job, store, False) for job in jobs]
 
 
-def _from_worker(kind: int, data: Any, ref: Ref, shown: Path) -> tuple[bytes | None, Any]:
+def _from_worker(kind: int, data: Any, ref: Ref, folder: Path) -> tuple[bytes | None, Any]:
     """A parse result as (payload to store or None, Deal or DealError or None: read carefully)."""
     if kind == 3:
         return None, None
     if kind == 1:
         fields, lines = data
-        return None, Deal(id=ref.id, stage=ref.stage, path=shown, fields=fields, lines=lines)
-    return data, _decode(data, ref, shown)
+        return None, Deal.at(ref.id, ref.stage, folder, fields, lines)
+    return data, _decode_at(data, ref, folder)
 
 
 def _workers(jobs: int) -> int:
@@ -386,8 +414,10 @@ class _Jobs(Sequence[Job]):
     """The jobs of a pool, made a chunk at a time as the pool sends them (100,000 at once
     would sit in memory beside the deals)."""
 
-    def __init__(self, refs: Sequence[Ref], todo: list[tuple[int, StatKey, Path]]):
-        self.refs, self.todo = refs, todo
+    def __init__(
+        self, refs: Sequence[Ref], todo: list[tuple[int, StatKey]], folders: Mapping[str, Path]
+    ):
+        self.refs, self.todo, self.folders = refs, todo, folders
 
     def __len__(self) -> int:
         return len(self.todo)
@@ -402,9 +432,10 @@ class _Jobs(Sequence[Job]):
             return [self._job(t) for t in self.todo[index]]
         return self._job(self.todo[index])
 
-    def _job(self, item: tuple[int, StatKey, Path]) -> Job:
+    def _job(self, item: tuple[int, StatKey]) -> Job:
         ref = self.refs[item[0]]
-        return (os.path.join(ref.folder, ref.name), str(item[2]), ref.stage)
+        shown = str(self.folders[ref.stage] / ref.name)
+        return (os.path.join(ref.folder, ref.name), shown, ref.stage)
 
 
 def _parse_parallel(jobs: Sequence[Job], workers: int, store: bool) -> Iterator[Any] | None:

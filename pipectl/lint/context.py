@@ -122,7 +122,7 @@ class Context:
         `anchor` (default: the key) is what it is about, for its fingerprint.
         """
         if isinstance(where, Deal):
-            path, deal_id, stage = where.path.as_posix(), where.id, where.stage
+            path, deal_id, stage = where.posix, where.id, where.stage
             if line is None:
                 line = where.line_of(key) if key else 1
         else:
@@ -140,7 +140,7 @@ class Context:
     def locate(self, deal: Deal, keys: Sequence[str | int]) -> int | None:
         """The file line of a nested value, e.g. ("touchpoints", 2); read only on a finding."""
         try:
-            data = self.unsaved.get(deal.path.as_posix())
+            data = self.unsaved.get(deal.posix)
             if data is None:
                 ref = DealRef(deal.id, deal.stage, self.root / deal.path)
                 data = self.pipeline.read_bytes(ref)  # from git, for `--as-of`

@@ -199,7 +199,7 @@ def _apply_suppressions(
     ctx: Context, chosen: tuple[Rule, ...], findings: list[Finding]
 ) -> list[Finding]:
     ran = {r.code for r in chosen}
-    by_path = {d.path.as_posix(): d for d in ctx.deals}
+    by_path = {d.posix: d for d in ctx.deals}
     table = {p: ctx.suppressions(d).reasons for p, d in by_path.items()}
     used: set[tuple[str, str]] = set()
     kept: list[Finding] = []
