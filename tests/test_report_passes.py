@@ -28,6 +28,7 @@ from pipectl.figures import (
     outcome_figures,
     probability,
     stage_figures,
+    time_in_stage,
     trend,
 )
 from pipectl.lives import Life, Stay
@@ -248,3 +249,26 @@ def test_one_weights_for_every_figure_weighs_as_probability(seed: int) -> None:
         weighted = sum((d.value or 0.0) * probability(d, CONFIG) for d in deals)
         assert (st.count, st.weighted_value) == (len(deals), num(weighted))
     assert forecast(all_lives, CONFIG, TODAY, weigh) == forecast(all_lives, CONFIG, TODAY)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_time_in_stage_as_the_long_way(seed: int) -> None:
+    all_lives = generated_lives(seed)
+    since = TODAY - dt.timedelta(days=120)
+    for window in ((None, None), (since, TODAY), (since, None), (None, since)):
+        got = {t.stage: t for t in time_in_stage(all_lives, CONFIG, TODAY, *window)}
+        for name in got:
+            stays = [s for lf in all_lives for s in lf.stays if s.stage == name]
+            ended = [s for s in stays if s.end is not None]
+            if window != (None, None):
+                lo, hi = window
+                ended = [
+                    s for s in ended if (lo is None or s.end >= lo) and (hi is None or s.end <= hi)
+                ]
+            cut = sum(1 for s in ended if s.start is None)
+            days = [max(0, (s.end - s.start).days) for s in ended if s.start is not None]
+            now = [s for s in stays if s.end is None and s.start is not None and s.start <= TODAY]
+            assert (got[name].count, got[name].unknown_count) == (len(days) + cut, cut)
+            if not cut and days:
+                assert got[name].avg_days == sum(days) / len(days)
+            assert got[name].open_count - got[name].open_unknown_count == len(now)
