@@ -89,8 +89,7 @@ def build(out: Path, csv_path: Path = CSV, teams: Path = TEAMS) -> dict[str, obj
     _git(out, "update-ref", f"refs/tags/{TAG}", imported)
     with tempfile.TemporaryDirectory(prefix="crm-open-") as tmp:
         scratch = Path(tmp) / "open"
-        engaged = _import(scratch, _open_csv(rows, Path(tmp) / "open.csv"))
-        assert engaged
+        _import(scratch, _open_csv(rows, Path(tmp) / "open.csv"))
         opened = _files(scratch)  # closed deals as they stood engaged
     final = _files(out)
     agents = {r[AGENT] for r in read_rows(teams)}
