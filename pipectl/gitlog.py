@@ -273,12 +273,29 @@ def walk(
     among those that need a diff come with their fields, read by ONE `git cat-file --batch`
     while git is still walking the log (non-blocking pipes, no thread)."""
     out: list[Record] = []
+    keys = walk_into(out.append, git, prefix, revisions, boundary, pick)
+    if keys is not None and pick is not None:
+        out = [detailed(rec, keys, pick) for rec in out]
+    return out
+
+
+def walk_into(
+    put: Callable[[Record], object],
+    git: GitRepo,
+    prefix: str,
+    revisions: Sequence[str],
+    boundary: frozenset[str],
+    pick: Pick | None = None,
+) -> Mapping[str, blobkeys.Keys] | None:
+    """`walk`, each record handed to `put` as git gives it (none held here) and without the
+    fields `pick` wants: those come back as the blobs' keys, for `detailed`; None when no
+    event wanted any."""
     with contextlib.ExitStack() as stack:
         blobs: blobkeys.KeyReader | None = None
         for c in log(git, prefix, revisions):
             # turned into a record at once: this work overlaps git's walk to the next commit
             rec = record(c, prefix, c.sha in boundary)
-            out.append(rec)
+            put(rec)
             if pick is None:
                 continue
             wanted = [e for e in rec[R_EVENTS] if needs_diff(rec[R_ACTION], e) and pick(rec, e)]
@@ -287,10 +304,7 @@ def walk(
                     pipes = stack.enter_context(git.pipes([*BOUNDED_PACK, "cat-file", "--batch"]))
                     blobs = blobkeys.KeyReader(pipes)
                 blobs.want(b for e in wanted for b in (e[E_OLD_BLOB], e[E_NEW_BLOB]))
-        if blobs is not None and pick is not None:
-            keys = blobs.finish()
-            out = [detailed(rec, keys, pick) for rec in out]
-    return out
+        return blobs.finish() if blobs is not None else None
 
 
 def detailed(rec: Record, keys: Mapping[str, blobkeys.Keys], pick: Pick) -> Record:

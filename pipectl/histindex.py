@@ -9,7 +9,7 @@ longer descends from the tip along first parents) is found from the new commits'
 the indexed commits HEAD still reaches are kept, the new ones walked (the same one pass),
 and all of them folded again in the order of the new graph, with no more git. A new shallow
 boundary, changed grafts, or an index that does not check out (pipectl/caches/history.py)
-is read afresh.
+is read afresh: built in bounded memory by pipectl/histbuild.py, straight into the store.
 
 The same order and the same fold make the answer without an index (PIPECTL_NO_CACHE, no
 place to store one), so the figures are the same either way. Never prints.
@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipectl import blobkeys, gitlog, histfold
+from pipectl import blobkeys, gitlog, histbuild, histfold
 from pipectl.caches import framed
 from pipectl.caches import history as stored
 from pipectl.errors import GitError
-from pipectl.gitlog import R_ACTION, R_DATE, R_EVENTS, R_PARENTS, R_SHA, Ev, Pick, Record
+from pipectl.gitlog import R_ACTION, R_EVENTS, R_PARENTS, R_SHA, Ev, Pick, Record
 from pipectl.gitrepo import GitRepo
 from pipectl.histfold import Fold, order, unref
 from pipectl.version import __version__
@@ -237,14 +237,13 @@ def snapshot(
                 return _update(store, meta, new, head, boundary, grafts)
             except (IndexDamaged, *_BAD):
                 pass
-    records = gitlog.walk(git, prefix, [head], boundary, pick)
-    ordered = _ordered(head, records)
-    fold = Fold()
-    for pos, rec in enumerate(ordered):
-        fold.add(pos, rec)
-    if store is not None:
-        _store(store, head, boundary, grafts, fold, ordered, [], 0)
-    return Snapshot(fold, partial, records=ordered)
+    if store is not None:  # built in bounded memory, straight into the store
+        fold, meta, records = histbuild.build(store, git, prefix, head, boundary, grafts, pick)
+        if meta is not None:
+            return Snapshot(fold, partial, store=store, head=meta)
+        return Snapshot(fold, partial, records=records)
+    ordered = _ordered(head, gitlog.walk(git, prefix, [head], boundary, pick))
+    return Snapshot(_fold(ordered), partial, records=ordered)
 
 
 def snapshot_at(
@@ -427,32 +426,11 @@ def _store(
     size = stored.SEGMENT_COMMITS
     for at in range(0, len(records), size):
         chunk = records[at : at + size]
-        entry = store.write_segment(start + at, chunk, _days(chunk), kept)
+        entry = store.write_segment(start + at, chunk, histbuild.days(chunk), kept)
         if entry is None:
             return None
         segments.append(entry)
-    count = start + len(records)
-    lives = store.write_lives(tip, count, fold.stored_refs())
-    if lives is None:
-        return None
-    head = {
-        "tip": tip,
-        "boundary": sorted(boundary),
-        "grafts": grafts,
-        "count": count,
-        "segments": segments,
-        "lives": lives,
-        "summaries": fold.summaries,
-        "dates": fold.dates,
-        "hand": fold.hand,
-    }
-    return head if store.write_head(head) else None
-
-
-def _days(records: list[Record]) -> tuple[int, int]:
-    """The first and last day of an event among these records (ordinals; (0, 0) if none)."""
-    days = [gitlog.when(r[R_DATE]).date().toordinal() for r in records if r[R_EVENTS]]
-    return (min(days), max(days)) if days else (0, 0)
+    return histbuild.write_head(store, tip, boundary, grafts, fold, segments, start + len(records))
 
 
 def _grafts(git: GitRepo) -> tuple[Any, ...]:

@@ -1,0 +1,211 @@
+"""The history index built from nothing, in bounded memory: a million commits must not be
+held at once (they were: about 1.2 KB a commit, the walk's list, then the order's, then the
+fold over all).
+
+Three passes. The walk (ONE `git log`, as always) hands each record to a spill file as git
+gives it, keeping only each commit's number by id. The parents are then read back from the
+spill, as numbers, and the canonical order (histfold.order, the same function as any other
+path) computed over them. Last, the records are read back in that order, a few chunks of the
+spill at a time, folded, and written out segment by segment as they fill; what stays in
+memory is the fold's state (the same as any warm run holds) and one segment.
+
+`write_head` and `days` are shared with histindex's other writers, so an index built here is
+byte for byte the one the in-memory build writes. Never prints.
+"""
+
+from __future__ import annotations
+
+import marshal
+import tempfile
+from array import array
+from collections.abc import Iterator, Mapping
+from typing import IO, Any
+
+from pipectl import gitlog, histfold
+from pipectl.caches import history as stored
+from pipectl.gitlog import R_DATE, R_EVENTS, R_PARENTS, R_SHA, Pick, Record
+from pipectl.gitrepo import GitRepo
+from pipectl.histfold import Fold
+
+CHUNK = 4096  # records a chunk of the spill holds
+_CACHED = 4  # chunks read back at once: the canonical order mostly runs down the spill
+
+
+def build(
+    store: stored.Store,
+    git: GitRepo,
+    prefix: str,
+    head: str,
+    boundary: frozenset[str],
+    grafts: tuple[Any, ...],
+    pick: Pick | None,
+) -> tuple[Fold, dict[str, Any] | None, list[Record] | None]:
+    """The index of everything `head` reaches, written to `store`: the fold and the head.
+    When the store cannot take it all (a read-only or full disk), the head is None and the
+    records come back in order instead, to be held as a run without an index holds them."""
+    with _spill_file(store) as file:
+        spill = _Spill(file)
+        keys = gitlog.walk_into(spill.add, git, prefix, [head], boundary, pick)
+        spill.close()
+        shas = _order(head, spill)
+
+        def read(n: int) -> Record:
+            rec = spill.get(n)
+            return gitlog.detailed(rec, keys, pick) if keys is not None and pick else rec
+
+        fold = Fold()
+        segments: list[Any] = []
+        chunk: list[Record] = []
+        stored_all = True
+        for pos, n in enumerate(shas):
+            rec = read(n)
+            fold.add(pos, rec)
+            chunk.append(rec)
+            if len(chunk) == stored.SEGMENT_COMMITS or pos == len(shas) - 1:
+                stored_all = stored_all and _write(store, segments, pos + 1 - len(chunk), chunk)
+                chunk = []
+        meta = write_head(store, head, boundary, grafts, fold, segments, len(shas))
+        if stored_all and meta is not None:
+            return fold, meta, None
+        return fold, None, [read(n) for n in shas]
+
+
+def _spill_file(store: stored.Store) -> IO[bytes]:
+    """A temporary file beside the index (the disk the index is written to, where /tmp may
+    be memory), else in the system's temporary folder."""
+    try:
+        store.directory.mkdir(parents=True, exist_ok=True)
+        return tempfile.TemporaryFile(prefix=".spill-", dir=store.directory)
+    except OSError:
+        return tempfile.TemporaryFile(prefix="pipectl-history-")
+
+
+def _write(store: stored.Store, segments: list[Any], start: int, chunk: list[Record]) -> bool:
+    entry = store.write_segment(start, chunk, days(chunk))
+    if entry is None:
+        return False
+    segments.append(entry)
+    return True
+
+
+def _order(head: str, spill: _Spill) -> array[int]:
+    """The canonical order of the spilled commits, as their numbers in the spill."""
+    first = array("q")  # each commit's first parent's number, -1 for none walked
+    more: dict[int, tuple[int, ...]] = {}  # a merge's other parents
+    number = spill.numbers
+    for n, parents in enumerate(spill.parents()):
+        known = [got for p in parents if (got := number.get(bytes.fromhex(p))) is not None]
+        first.append(known[0] if known else -1)
+        if len(known) > 1:
+            more[n] = tuple(known[1:])
+    top = number.get(bytes.fromhex(head))
+    spill.numbers = {}  # not needed any more: the largest thing held
+    if top is None:
+        return array("q")
+    return array("q", histfold.order(top, _Parents(first, more)))  # type: ignore[arg-type]
+
+
+class _Parents(Mapping[int, tuple[int, ...]]):
+    """Commits by number -> their walked parents' numbers, for histfold.order: a parent
+    outside the walk is left out, as `order` leaves out a parent it was not given."""
+
+    def __init__(self, first: array[int], more: dict[int, tuple[int, ...]]):
+        self.first, self.more = first, more
+
+    def __getitem__(self, n: int) -> tuple[int, ...]:
+        p = self.first[n]
+        return () if p < 0 else (p, *self.more.get(n, ()))
+
+    def __contains__(self, n: object) -> bool:
+        return isinstance(n, int) and 0 <= n < len(self.first)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.first)))
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+
+class _Spill:
+    """Records in walk order on a temporary file, in marshal chunks; read back by number."""
+
+    def __init__(self, file: IO[bytes]):
+        self.file = file
+        self.numbers: dict[bytes, int] = {}  # commit id (20 or 32 bytes) -> its number
+        self.count = 0
+        self.spans: list[tuple[int, int]] = []  # each chunk's (offset, length)
+        self.pending: list[Record] = []
+        self.cached: dict[int, list[Record]] = {}
+
+    def add(self, rec: Record) -> None:
+        # the last record of an id is its record, as in histindex._ordered's dict
+        self.numbers[bytes.fromhex(rec[R_SHA])] = self.count
+        self.count += 1
+        self.pending.append(rec)
+        if len(self.pending) == CHUNK:
+            self._flush()
+
+    def close(self) -> None:
+        if self.pending:
+            self._flush()
+
+    def _flush(self) -> None:
+        data = marshal.dumps(self.pending)
+        self.spans.append((self.file.tell(), len(data)))
+        self.file.write(data)
+        self.pending = []
+
+    def _chunk(self, at: int) -> list[Record]:
+        got = self.cached.get(at)
+        if got is None:
+            if len(self.cached) >= _CACHED:
+                del self.cached[next(iter(self.cached))]  # the oldest read
+            offset, size = self.spans[at]
+            self.file.seek(offset)
+            got = self.cached[at] = marshal.loads(self.file.read(size))
+        return got
+
+    def parents(self) -> Iterator[tuple[str, ...]]:
+        for at in range(len(self.spans)):
+            for rec in self._chunk(at):
+                yield rec[R_PARENTS]
+
+    def get(self, n: int) -> Record:
+        rec: Record = self._chunk(n // CHUNK)[n % CHUNK]
+        return rec
+
+
+# --- the head, shared by every writer of the index ------------------------------------------
+
+
+def write_head(
+    store: stored.Store,
+    tip: str,
+    boundary: frozenset[str],
+    grafts: tuple[Any, ...],
+    fold: Fold,
+    segments: list[Any],
+    count: int,
+) -> dict[str, Any] | None:
+    """The lives and the head, after the segments; the head, or None if not all stored."""
+    lives = store.write_lives(tip, count, fold.stored_refs())
+    if lives is None:
+        return None
+    head = {
+        "tip": tip,
+        "boundary": sorted(boundary),
+        "grafts": grafts,
+        "count": count,
+        "segments": segments,
+        "lives": lives,
+        "summaries": fold.summaries,
+        "dates": fold.dates,
+        "hand": fold.hand,
+    }
+    return head if store.write_head(head) else None
+
+
+def days(records: list[Record]) -> tuple[int, int]:
+    """The first and last day of an event among these records (ordinals; (0, 0) if none)."""
+    found = [gitlog.when(r[R_DATE]).date().toordinal() for r in records if r[R_EVENTS]]
+    return (min(found), max(found)) if found else (0, 0)

@@ -1,0 +1,102 @@
+"""The history index built from nothing in bounded memory (pipectl/histbuild.py): records
+spilled as git gives them, ordered by number, folded and written segment by segment. The
+index it writes is the one the in-memory build writes, also when the spill is read back one
+chunk at a time out of order (merges, commits dated before their parents) and the segments are
+many; the walk's whole list is never made."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import git
+from test_history import Timeline
+from test_history_index import (  # noqa: F401  (template, t: fixtures)
+    index_of,
+    merge,
+    merged_into_side,
+    new_commits,
+    outputs,
+    rebase,
+    run,
+    t,
+    template,
+)
+
+from pipectl import gitlog, histbuild, histindex
+from pipectl.caches import history as stored
+from pipectl.gitrepo import GitRepo
+
+
+def skewed(t: Timeline) -> None:
+    """Commits dated before their parents: git's log order is not the graph's."""
+    t.on("2026-01-03").run("log", "gamma", "call", "Late entry", "--date", "2026-02-26")
+    t.on("2026-02-25").run("log", "acme", "email", "Follow-up", "--date", "2026-02-26")
+    t.on("2026-01-02").run("log", "beta", "note", "Backdated", "--date", "2026-02-26")
+
+
+def _drop(t: Timeline) -> None:
+    for folder in (t.root / ".git" / "pipectl" / "cache").glob("*/history"):
+        shutil.rmtree(folder)
+
+
+def _in_memory_index(t: Timeline) -> object:
+    """The index as the in-memory build stores it (the walk's list, ordered, folded)."""
+    _drop(t)
+    repo = GitRepo(t.root)
+    head = git(t.root, "rev-parse", "HEAD").strip()
+    store = histindex.store_for(repo, t.pipe, "")
+    assert store is not None
+    ordered = histindex._ordered(head, gitlog.walk(repo, "", [head], frozenset()))
+    fold = histindex._fold(ordered)
+    grafts = histindex._grafts(repo)
+    assert histindex._store(store, head, frozenset(), grafts, fold, ordered, [], 0)
+    return index_of(t)
+
+
+@pytest.mark.parametrize("change", [new_commits, merge, merged_into_side, rebase, skewed])
+def test_the_streamed_index_is_the_in_memory_one(
+    change: Callable[[Timeline], None], t: Timeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    change(t)
+    # chunks of 3 records, one held at a time, segments of 4 commits: every path taken
+    monkeypatch.setattr(histbuild, "CHUNK", 3)
+    monkeypatch.setattr(histbuild, "_CACHED", 1)
+    monkeypatch.setattr(stored, "SEGMENT_COMMITS", 4)
+    want = _in_memory_index(t)
+    assert want[0] is not None and len(want[0]["segments"]) > 3
+    _drop(t)
+
+    real_walk = gitlog.walk
+
+    def whole_list(*args: object) -> None:
+        raise AssertionError("the cold build made the walk's whole list")
+
+    monkeypatch.setattr(gitlog, "walk", whole_list)
+    run(t.cli, "report", "--json")  # the first command builds the index, streamed
+    assert index_of(t) == want
+    monkeypatch.setattr(gitlog, "walk", real_walk)
+    warm = outputs(t.cli)
+    monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
+    assert outputs(t.cli) == warm
+
+
+def test_the_spill_sits_beside_the_index_and_is_gone_after(
+    t: Timeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    real = histbuild._spill_file
+
+    def spy(store: stored.Store):  # type: ignore[no-untyped-def]
+        f = real(store)
+        seen.append(str(Path(f.name).parent) if isinstance(f.name, str) else str(store.directory))
+        return f
+
+    monkeypatch.setattr(histbuild, "_spill_file", spy)
+    _drop(t)
+    run(t.cli, "report", "--json")
+    (folder,) = (t.root / ".git" / "pipectl" / "cache").glob("*/history")
+    assert len(seen) == 1
+    assert not [p for p in folder.iterdir() if p.name.startswith(".spill-")]
