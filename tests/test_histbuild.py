@@ -4,6 +4,7 @@ index it writes is the one the in-memory build writes, also when the spill is re
 chunk at a time out of order (merges, commits dated before their parents) and the segments are
 many; the walk's whole list is never made."""
 
+# ruff: noqa: F811  (the fixture `t`, imported, is each test's parameter)
 from __future__ import annotations
 
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import git
 from test_history import Timeline
-from test_history_index import (  # noqa: F401  (template, t: fixtures)
+from test_history_index import (  # noqa: F401  (its fixtures, used by name)
     index_of,
     merge,
     merged_into_side,
