@@ -53,6 +53,9 @@ class Context:
     # a run about the unsaved files only (`lint.run(focus=True)`): rules whose findings are
     # never on those files (deal files in stage folders) need not look
     focus: bool = False
+    # each message text once: a large run's findings repeat a few thousand texts (163,000
+    # findings of 100,000 deals, 3,300 texts)
+    _texts: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def root(self) -> Path:
@@ -130,6 +133,7 @@ class Context:
         sev = self.severity(rule, stage)
         where_line, col = max(1, line or 1), max(1, column)
         about = (key or "") if anchor is None else anchor
+        message = self._texts.setdefault(message, message)
         return Finding(rule.code, rule.name, sev, path, where_line, col, message, deal_id, about)
 
     def config_line(self, *keys: str | int) -> int:

@@ -13,7 +13,7 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a lint of 100,000 deals holds 160,000 of these
 class Finding:
     """One problem: where it is (pipeline-relative posix path, 1-based line/column) and what."""
 

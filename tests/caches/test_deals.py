@@ -3,6 +3,7 @@ finds, re-parsing only what changed; a corrupt or foreign cache is ignored, neve
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import subprocess
@@ -87,7 +88,7 @@ def findings(root: Path, today: dt.date = TODAY, cold: bool = False) -> list[tup
     if cold:
         os.environ[framed.DISABLE_ENV] = "1"
     try:
-        return [tuple(f.__dict__.values()) for f in lint(Pipeline(root), today).findings]
+        return [dataclasses.astuple(f) for f in lint(Pipeline(root), today).findings]
     finally:
         os.environ.pop(framed.DISABLE_ENV, None)
 

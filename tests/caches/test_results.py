@@ -4,6 +4,7 @@ chosen, pipectl's code) makes it run again and agree with a cold run."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -41,7 +42,7 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def lint(root: Path, today: dt.date = TODAY, select: tuple[str, ...] = ()) -> list[tuple]:
-    return [tuple(vars(f).values()) for f in runner.run(Pipeline(root), today, select).findings]
+    return [dataclasses.astuple(f) for f in runner.run(Pipeline(root), today, select).findings]
 
 
 def cold(root: Path, today: dt.date = TODAY, select: tuple[str, ...] = ()) -> list[tuple]:
