@@ -347,8 +347,8 @@ def _changes_of(e: Event, old: Side | None, new: Side | None, config: Config) ->
         out.append(made(RENAMED_TO, e.old_deal, e.deal))
     if old is None or new is None:
         return out
-    if old.value != new.value:
-        delta = float(EXACT.subtract(money(new.value), money(old.value)))
+    delta = float(EXACT.subtract(money(new.value), money(old.value)))
+    if delta:  # none -> 0 moves no money (the waterfall counts none as 0): no change
         out.append(made(VALUE_UP if delta > 0 else VALUE_DOWN, old.value, new.value, delta))
     was, now = old.expected_close, new.expected_close
     if was != now:

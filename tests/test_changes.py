@@ -626,3 +626,19 @@ def test_the_waterfall_is_in_the_base_currency_at_each_ends_rate(
         assert (wf[end]["count"], wf[end]["value"]) == (fig["open_count"], fig["open_value"])
     out = Cli(root)("changes", *window).output
     assert "no rate into USD, counted but in no sum: pound" in out
+
+
+def test_a_value_set_from_none_to_zero_moves_no_money(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """None and 0 are the same amount (the waterfall counts none as 0): neither up nor down."""
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    t.at("2026-11-20").run("init")
+    t.at("2026-11-20").run("add", "Acme", "--owner", "alice")
+    t.at("2026-11-24").run("set", "acme", "value=0")
+    t.at("2026-11-25").run("set", "acme", "value=1200")
+    t.at("2026-11-26").run("set", "acme", "value=0")
+    data = _json(root, "--since", "2026-11-23", "--until", "2026-11-29", "--today", "2026-11-30")
+    moves = [(c["kind"], c["old"], c["new"], c["amount"]) for c in data["changes"]]
+    assert moves == [("value_up", 0, 1200, 1200), ("value_down", 1200, 0, -1200)]
