@@ -116,36 +116,23 @@ class DealCache:
         todo: list[tuple[int, StatKey]] = []
         slow: list[int] = []
         stages: dict[str, tuple[dict[str, Any], dict[str, Any], Path]] = {}
+        # where each stage's refs end: there its stage file's entries are let go (a warm run
+        # held every stage's file until the last deal was decoded, a third of its peak)
+        ends = {ref.stage: i for i, ref in enumerate(refs)}
+        parsing: set[str] = set()
         for i, ref in enumerate(refs):
             if ref.stage not in stages:
                 stages[ref.stage] = (self._load(ref.stage), {}, display(Path(ref.folder)))
             old, new, folder = stages[ref.stage]
-            name = ref.name
-            try:
-                st = os.lstat(os.path.join(ref.folder, name))
-            except OSError:
-                slow.append(i)
-                continue
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
-                slow.append(i)
-                continue
-            key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-            entry = old.get(name)
-            if entry is not None and entry[0] == key:
-                item = _decode_at(entry[1], ref, folder)
-                if item is not None:
-                    out[i] = item
-                    new[name] = entry
-                    self.stats["hits"] += 1
-                    continue
-            todo.append((i, key))
+            key = self._look(i, ref, old, new, folder, out, slow)
+            if key is not None:
+                todo.append((i, key))
+                parsing.add(ref.stage)
+            if ends[ref.stage] == i:
+                stages[ref.stage] = self._settle(ref.stage, stages[ref.stage], ref.stage in parsing)
         racy_after = start_ns - framed.RACY_WINDOW_NS
         # a stage's file is written as soon as its last file is parsed, and its payloads let go
         last = {refs[i].stage: n for n, (i, _key) in enumerate(todo)}
-        for stage in stages.keys() - last.keys():
-            old, new, folder = stages[stage]
-            self._save_if_changed(stage, (old, new))
-            stages[stage] = ({}, {}, folder)  # the folder, for slow files' messages
         folders = {stage: where for stage, (_old, _new, where) in stages.items()}
         parsed = self._parse(refs, todo, folders)
         for n, ((i, key), (payload, item)) in enumerate(zip(todo, parsed, strict=True)):
@@ -165,9 +152,53 @@ class DealCache:
         self.stats["parsed"] = len(todo) + len(slow)
         return [item for item in out if item is not None]
 
+    def _look(
+        self,
+        i: int,
+        ref: Ref,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        folder: Path,
+        out: list[Any],
+        slow: list[int],
+    ) -> StatKey | None:
+        """None when ref `i` is answered here (from its stage file's entry into `out`, or
+        sent to the careful reader by `slow`); else the stat key of the file to parse."""
+        name = ref.name
+        try:
+            st = os.lstat(os.path.join(ref.folder, name))
+        except OSError:
+            slow.append(i)
+            return None
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+            slow.append(i)
+            return None
+        key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        entry = old.get(name)
+        if entry is not None and entry[0] == key:
+            item = _decode_at(entry[1], ref, folder)
+            if item is not None:
+                out[i] = item
+                new[name] = entry
+                self.stats["hits"] += 1
+                return None
+        return key
+
+    def _settle(
+        self, stage: str, state: tuple[dict[str, Any], dict[str, Any], Path], parsing: bool
+    ) -> tuple[dict[str, Any], dict[str, Any], Path]:
+        """A stage whose refs are all seen: with nothing to parse, its file is written if it
+        changed and its entries let go; else only the old entries go, the file's fate kept
+        (unchanged so far when every old entry was used)."""
+        old, new, folder = state
+        if not parsing:
+            self._save_if_changed(stage, (old, new))
+            return {}, {}, folder  # the folder, for slow files' messages
+        return (dict(new) if len(new) == len(old) else _STALE), new, folder
+
     def _save_if_changed(self, stage: str, old_new: tuple[dict[str, Any], dict[str, Any]]) -> None:
         old, new = old_new
-        if new.keys() != old.keys() or any(old[k] is not new[k] for k in new):
+        if old is _STALE or new.keys() != old.keys() or any(old[k] is not new[k] for k in new):
             self._save(stage, new)
 
     def _parse(
@@ -216,6 +247,10 @@ class DealCache:
         path = self._file(stage)
         if path is not None and framed.write(path, KIND, _key(stage), entries):
             self.stats["stored"] += len(entries)
+
+
+# the old entries of a stage that are not all used: its file is written whatever is parsed
+_STALE: dict[str, Any] = {}
 
 
 def _valid_entry(entry: Any) -> bool:
