@@ -50,6 +50,9 @@ class Facts(NamedTuple):
     added: tuple[Touchpoint, ...]
 
 
+_NONE = Facts(None, None, ())  # a place held in facts_of until the blobs are read
+
+
 def facts_of(git: GitRepo | None, events: Sequence[Event]) -> list[Facts]:
     """Each event's facts, in order: kept ones from the cache, the rest from their blobs."""
     from pipectl.caches.facts import EntryCache
@@ -58,22 +61,22 @@ def facts_of(git: GitRepo | None, events: Sequence[Event]) -> list[Facts]:
         cache = EntryCache(git.git_dir() if git is not None else None)
     except GitError:  # no git dir to keep a cache in: every event is read from its blobs
         cache = EntryCache(None)
-    out: list[Facts | None] = []
-    missing: list[int] = []
+    out: list[Facts] = []
+    missing: list[tuple[int, str]] = []  # (place in `out`, cache key)
     for i, e in enumerate(events):
         key = _key(e)
         found = _decode(cache.get(key))
-        out.append(found)
         if found is None:
-            missing.append(i)
+            missing.append((i, key))
+            found = _NONE  # its place, filled below
+        out.append(found)
     if missing:
-        keys = read_blobs(git, [events[i] for i in missing])
-        for i in missing:
-            found = pair(events[i], keys)
-            out[i] = found
-            cache.put(_key(events[i]), _encode(found))
+        keys = read_blobs(git, [events[i] for i, _key_ in missing])
+        for i, key in missing:
+            out[i] = pair(events[i], keys)
+            cache.put(key, _encode(out[i]))
     cache.save()
-    return [f for f in out if f is not None]
+    return out
 
 
 def _key(e: Event) -> str:
