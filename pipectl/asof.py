@@ -181,7 +181,7 @@ class PipelineAt(Pipeline):
                 found = None if briefs is None else briefs.get(oid)
                 if found is not None:
                     self._cache.keep(oid)  # still wanted: a later `--as-of` reads it whole
-                    result.deals.append(light(found, ref.id, ref.stage, folder / ref.name))
+                    result.deals.append(light(found, ref.id, ref.stage, folder))
                     continue
                 item = self._deal(oid, ref, folder, relative)
                 if isinstance(item, DealError):

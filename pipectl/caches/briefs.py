@@ -15,7 +15,9 @@ never stale; checked for shape when read). Never trusted, never prints.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pipectl.caches import framed
@@ -51,8 +53,9 @@ def brief(deal: Deal) -> Brief | None:
     )
 
 
-def light(found: Brief, deal_id: str, stage: str, path: Path) -> Deal:
-    """A deal that answers the brief's readers as the deal it was made from."""
+def light(found: Brief, deal_id: str, stage: str, folder: Path) -> Deal:
+    """A deal that answers the brief's readers as the deal it was made from, its file
+    `<deal_id>.md` in `folder` (shared by the stage's deals: no Path made per deal)."""
     title, owner, currency, value, *days, last = found
     fields: dict[str, Any] = {"value": value}
     if title is not None:
@@ -66,7 +69,10 @@ def light(found: Brief, deal_id: str, stage: str, path: Path) -> Deal:
             fields[key] = _day(day)
     if last is not None:
         fields["touchpoints"] = [{"date": _day(last)}]
-    return Deal(deal_id, stage, path, fields)
+    return Deal.at(deal_id, stage, folder, fields, _NO_LINES)
+
+
+_NO_LINES: Mapping[str, int] = MappingProxyType({})
 
 
 _days: dict[int, dt.date] = {}  # a pipeline's dates are a few hundred days: each made once
