@@ -189,7 +189,8 @@ def write_head(
 ) -> dict[str, Any] | None:
     """The lives and the head, after the segments; the head, or None if not all stored."""
     lives = store.write_lives(tip, count, fold.stored_refs())
-    if lives is None:
+    summaries = store.write_summaries(tip, count, fold.summaries)
+    if lives is None or summaries is None:
         return None
     head = {
         "tip": tip,
@@ -198,7 +199,7 @@ def write_head(
         "count": count,
         "segments": segments,
         "lives": lives,
-        "summaries": fold.summaries,
+        "summaries": summaries,
         "dates": fold.dates,
         "hand": fold.hand,
     }

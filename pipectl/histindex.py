@@ -36,7 +36,7 @@ from pipectl.gitrepo import GitRepo
 from pipectl.histfold import Fold, order, unref
 from pipectl.version import __version__
 
-FORMAT = 1  # a new number for each change in what a record or the fold's state holds
+FORMAT = 2  # a new number for each change in what a record or the fold's state holds
 
 
 # --- a snapshot: the index after HEAD, on disk or in memory ---------------------------------
@@ -56,6 +56,18 @@ class Snapshot:
     limit: int | None = None
     # with `limit`: segments (by their first position) whose events gained fields, not kept
     cut: dict[int, list[Any]] = field(default_factory=dict)
+    # the stored summaries not read yet (`changes`, `history DEAL` want none of them)
+    pending: str | None = None
+
+    def summaries(self) -> dict[str, list[Any]]:
+        """Each deal's summary (the fold's), read from the store on first use."""
+        if self.pending is not None:
+            assert self.store is not None
+            got = self.store.summaries(self.pending)
+            if got is None:
+                raise IndexDamaged(self.pending)
+            self.fold.summaries, self.pending = got, None
+        return self.fold.summaries
 
     def segments(
         self,
@@ -334,8 +346,8 @@ _BAD = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 
 def _from_head(store: stored.Store, meta: dict[str, Any], partial: bool) -> Snapshot:
-    fold = Fold(meta["summaries"], {}, meta["dates"], meta["hand"])
-    return Snapshot(fold, partial, store=store, head=meta)
+    fold = Fold({}, {}, meta["dates"], meta["hand"])
+    return Snapshot(fold, partial, store=store, head=meta, pending=meta["summaries"])
 
 
 def _ordered(head: str, records: list[Record]) -> list[Record]:
@@ -357,10 +369,10 @@ def _update(
     if new and histfold.extends(head, meta["tip"], by_sha):
         # the usual case: commits on top of the tip, appended; the fold goes on from its state
         added = _ordered(head, new)
-        lives = store.lives(meta["lives"])
-        if lives is None:
-            raise IndexDamaged(meta["lives"])
-        fold = Fold(meta["summaries"], dict(lives), meta["dates"], meta["hand"])
+        lives, summaries = store.lives(meta["lives"]), store.summaries(meta["summaries"])
+        if lives is None or summaries is None:
+            raise IndexDamaged(meta["lives"] if lives is None else meta["summaries"])
+        fold = Fold(summaries, dict(lives), meta["dates"], meta["hand"])
         for pos, rec in enumerate(added, meta["count"]):
             fold.add(pos, rec)
         segments = list(meta["segments"])

@@ -336,7 +336,9 @@ class _Lives(Mapping[str, Sequence[Event]]):
 
     @property
     def ids(self) -> dict[str, Any]:
-        return self.source.snap.fold.summaries  # every deal with a life has its summary
+        # every deal with a life has its summary; read from the index on first use
+        found: dict[str, Any] = self.source.use(lambda s: s.summaries())
+        return found
 
     def __getitem__(self, deal: str) -> tuple[Event, ...]:
         got = self.done.get(deal)
@@ -344,7 +346,7 @@ class _Lives(Mapping[str, Sequence[Event]]):
             if deal not in self.ids:
                 raise KeyError(deal)
             if self.summary:
-                rows = self.source.snap.fold.summaries[deal]
+                rows = self.ids[deal]
             else:
                 # with every event's fields: one deal's are few, read once and stored
                 rows = self.source.use(lambda s: s.life(deal, self.source.git))

@@ -101,3 +101,25 @@ def test_the_spill_sits_beside_the_index_and_is_gone_after(
     (folder,) = (t.root / ".git" / "pipectl" / "cache").glob("*/history")
     assert len(seen) == 1
     assert not [p for p in folder.iterdir() if p.name.startswith(".spill-")]
+
+
+def test_only_what_wants_the_summaries_reads_them(
+    t: Timeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head names each deal's summary in a file of its own: the week's review and a
+    window of history read none of it (12 MB at 120,000 commits), the report reads it."""
+    new_commits(t)
+    run(t.cli, "report", "--json")  # the index up to date
+    calls: list[str] = []
+    real = stored.Store.summaries
+
+    def spy(self: stored.Store, name: str):  # type: ignore[no-untyped-def]
+        calls.append(name)
+        return real(self, name)
+
+    monkeypatch.setattr(stored.Store, "summaries", spy)
+    run(t.cli, "history", "--since", "2026-02-01")
+    run(t.cli, "changes", "--since", "2026-02-15", "--until", "2026-02-28", "--json")
+    assert calls == []
+    run(t.cli, "report", "--json")
+    assert len(calls) == 1

@@ -82,7 +82,9 @@ def index_of(t: Timeline) -> tuple[Any, list[Any]]:
         return None, []
     records = [rec for entry in head["segments"] for rec in (store.segment(entry) or [None])]
     lives = store.lives(head["lives"])
-    summaries = {k: [(h, _bare(e)) for h, e in rows] for k, rows in head["summaries"].items()}
+    stored = store.summaries(head["summaries"])
+    assert stored is not None
+    summaries = {k: [(h, _bare(e)) for h, e in rows] for k, rows in stored.items()}
     state = {**head, "summaries": summaries, "lives": lives}
     return state, [(*r[:-1], tuple(_bare(e) for e in r[-1])) for r in records]
 
@@ -220,6 +222,11 @@ def _foreign_lives(folder: Path) -> None:
     lives.write_bytes(b"PIPECTL-DEALCACHE\x00" + lives.read_bytes()[18:])
 
 
+def _truncate_summaries(folder: Path) -> None:
+    sums = next(folder.glob("sums-*"))
+    sums.write_bytes(sums.read_bytes()[:-3])
+
+
 def _head_is_a_folder(folder: Path) -> None:
     (folder / "head").unlink()
     (folder / "head").mkdir()
@@ -231,7 +238,14 @@ def _group_writable_head(folder: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    [_damage_head, _truncate_segment, _foreign_lives, _head_is_a_folder, _group_writable_head],
+    [
+        _damage_head,
+        _truncate_segment,
+        _foreign_lives,
+        _truncate_summaries,
+        _head_is_a_folder,
+        _group_writable_head,
+    ],
 )
 def test_a_damaged_or_foreign_index_is_ignored_and_rebuilt(
     damage: Callable[[Path], None], t: Timeline, monkeypatch: pytest.MonkeyPatch

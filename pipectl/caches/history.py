@@ -32,6 +32,7 @@ from pipectl.caches import framed
 HEAD = framed.Kind(b"PIPECTL-HISTORY\x00", 1)
 SEGMENT = framed.Kind(b"PIPECTL-HISTSEG\x00", 1)
 LIVES = framed.Kind(b"PIPECTL-HISTLIV\x00", 1)
+SUMMARIES = framed.Kind(b"PIPECTL-HISTSUM\x00", 1)
 SEGMENT_COMMITS = 4096  # commits per segment: a warm run rewrites at most one of them
 _STALE_S = 60
 _HEAD_KEYS = {
@@ -41,7 +42,7 @@ _HEAD_KEYS = {
     "count": int,
     "segments": list,
     "lives": str,
-    "summaries": dict,
+    "summaries": str,  # the file of each deal's summary, read only by what wants them
     "dates": dict,
     "hand": set,
 }
@@ -83,6 +84,10 @@ class Store:
         data = framed.read(self.directory / name, LIVES, self._key(name))
         return data if isinstance(data, dict) else None
 
+    def summaries(self, name: str) -> dict[str, Any] | None:
+        data = framed.read(self.directory / name, SUMMARIES, self._key(name))
+        return data if isinstance(data, dict) else None
+
     def write_segment(
         self,
         start: int,
@@ -105,11 +110,16 @@ class Store:
         name = f"lives-{tip[:16]}-{count}"
         return name if framed.write(self.directory / name, LIVES, self._key(name), lives) else None
 
+    def write_summaries(self, tip: str, count: int, summaries: dict[str, Any]) -> str | None:
+        name = f"sums-{tip[:16]}-{count}"
+        done = framed.write(self.directory / name, SUMMARIES, self._key(name), summaries)
+        return name if done else None
+
     def write_head(self, head: dict[str, Any]) -> bool:
         """Store the head (last: it names the rest), then remove what no head names."""
         if not framed.write(self.directory / "head", HEAD, self._key("head"), head):
             return False
-        named = {"head", head["lives"], *(seg[0] for seg in head["segments"])}
+        named = {"head", head["lives"], head["summaries"], *(seg[0] for seg in head["segments"])}
         now = time.time()
         with contextlib.suppress(OSError), os.scandir(self.directory) as it:
             for entry in it:
