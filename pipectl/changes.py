@@ -264,9 +264,18 @@ def _in_base(
     if pipeline is None or not deals:
         return list(deals), (), ()
     converter = rates.Converter(rates.read_rates(pipeline).checked(), config.currency)
-    lives = [Life(d, (), None, d.date("closed")) for d in deals]
+    target = rates.norm(converter.target)
+    # most deals are in the base currency already: only the others go through convert_lives
+    # (which keeps one in the target as it is, so the answer is the same)
+    at = [
+        i for i, d in enumerate(deals) if rates.deal_currency(d.fields, config.currency) != target
+    ]
+    lives = [Life(deals[i], (), None, deals[i].date("closed")) for i in at]
     out, missing, converted = convert_lives(lives, config, converter, day)
-    return [lf.deal for lf in out], tuple(u.id for u in missing), converted
+    found = list(deals)
+    for i, lf in zip(at, out, strict=True):
+        found[i] = lf.deal
+    return found, tuple(u.id for u in missing), converted
 
 
 def _briefs(git: GitRepo) -> BriefCache:
