@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import marshal
 import os
 import sys
 from array import array
@@ -215,7 +214,8 @@ def store_for(git: GitRepo, root: Path, prefix: str) -> stored.Store | None:
         directory = framed.default_dir(root, git.git_dir()) / "history"
     except GitError:  # a `.git` file naming no git directory: nothing is stored there
         return None
-    key = framed.digest(marshal.dumps((FORMAT, __version__, _code(), prefix, sys.version)))
+    parts = (FORMAT, __version__, _code(), prefix, sys.version)
+    key = framed.digest_of(parts)
     return stored.Store(directory, key)
 
 
@@ -284,7 +284,7 @@ def snapshot_at(
     if store is not None:
         snap = snapshot(git, root, prefix, boundary, head, pick, fresh)
         memo_key = framed.digest(
-            store.key + marshal.dumps((commit, sorted(boundary), _grafts(git)))
+            store.key + framed.digest_of((commit, sorted(boundary), _grafts(git)))
         )
         memo = store.directory.parent / "asof-fold"
         try:

@@ -73,7 +73,7 @@ def _key(stage: str) -> bytes:
     import yaml
 
     env = (sys.version, marshal.version, yaml.__version__, hasattr(yaml, "CSafeLoader"))
-    return framed.digest(marshal.dumps((env, __version__, stage)))
+    return framed.digest_of((env, __version__, stage))
 
 
 class DealCache:

@@ -45,6 +45,14 @@ def digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=DIGEST).digest()
 
 
+def digest_of(value: Any) -> bytes:
+    """The key of plain data: its marshal bytes' digest, in marshal version 2, which has no
+    back-references (their flags follow each object's refcount, so the default encoding of
+    the same value differs from one caller to the next: a cache written by one command was
+    missed by the next)."""
+    return digest(marshal.dumps(value, 2))
+
+
 def default_dir(pipeline_root: Path, git_dir: Path | None) -> Path:
     """Where a pipeline's caches live: inside the git dir, else the user's cache dir."""
     root = pipeline_root.resolve()

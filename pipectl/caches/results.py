@@ -12,7 +12,6 @@ Never trusted, never prints.
 
 from __future__ import annotations
 
-import marshal
 import os
 import stat
 import time
@@ -44,7 +43,7 @@ class ResultCache:
             entries.append(_code_state())
             entries.append(extra)
             self._racy = newest >= start - framed.RACY_WINDOW_NS
-            self._key = framed.digest(marshal.dumps(entries))
+            self._key = framed.digest_of(entries)
         return self._key
 
     def get(self, extra: Any) -> Any | None:
