@@ -21,7 +21,6 @@ check out reads as None; nothing here raises over a file, prints, or knows git.
 from __future__ import annotations
 
 import contextlib
-import marshal
 import os
 import time
 from pathlib import Path
@@ -97,8 +96,8 @@ class Store:
     ) -> tuple[Any, ...] | None:
         """Store one segment, unless it is one of `kept` (read whole just now: the same
         commits at the same place); its entry for the head, None if it could not be stored."""
-        ids = marshal.dumps((start, [r[0] for r in records]))
-        name = f"seg-{start}-{framed.digest(ids)[:10].hex()}"
+        ids = framed.digest_of((start, [r[0] for r in records]))
+        name = f"seg-{start}-{ids[:10].hex()}"
         # otherwise written again even when a file of that name exists: it may be damaged
         if name not in kept and not framed.write(
             self.directory / name, SEGMENT, self._key(name), records
