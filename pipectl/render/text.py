@@ -56,34 +56,64 @@ def clip(text: str, width: int) -> str:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 120) -> str:
     """Columns padded to fit; the widest text column is clipped to keep within max_width."""
     cols = len(headers)
-    cells = [list(map(str, row)) for row in rows]
     # one look at the whole table for what is rare (a control character, a wide one), not
-    # one per row: `history` has ~120,000 rows
-    whole = "".join(map("".join, cells))
+    # one per row: `history` has ~120,000 rows. Rows of str only (join says) are used as they
+    # are: a copy of each was a fifth of the table's cost; nothing here changes a row
+    cells: Sequence[Sequence[str]]
+    try:
+        whole, cells = "".join(map("".join, rows)), rows
+    except TypeError:
+        cells = [list(map(str, row)) for row in rows]
+        whole = "".join(map("".join, cells))
     if visible(whole) != whole:
         cells = [_visible_row(row) for row in cells]
     narrow = _narrow(whole)
-    widths = [max(width_of(headers[i]), _widest([r[i] for r in cells])) for i in range(cols)]
+    if narrow:  # no wide character in any cell: a column is as wide as its longest cell
+        widths = [
+            max(width_of(headers[i]), max(map(len, [r[i] for r in cells]), default=0))
+            for i in range(cols)
+        ]
+    else:
+        widths = [max(width_of(headers[i]), _widest([r[i] for r in cells])) for i in range(cols)]
     total = sum(widths) + 2 * (cols - 1)
+    clipped = None
     if total > max_width and cols:
-        widest = max(range(cols), key=lambda i: widths[i])
-        widths[widest] = max(8, widths[widest] - (total - max_width))
-    lines = []
-    for row in [[visible(str(h)) for h in headers], *cells]:
-        # the usual row: no wide character, fitting: str.ljust pads
-        fits = all(map(int.__ge__, widths, map(len, row)))
-        if len(row) == cols and fits and (narrow or _narrow("".join(row))):
-            lines.append("  ".join(map(str.ljust, row, widths)).rstrip())
-            continue
-        pads = []
-        for w, c in zip(widths, row, strict=True):  # each cell visible already: clip a wide one
+        clipped = max(range(cols), key=lambda i: widths[i])
+        widths[clipped] = max(8, widths[clipped] - (total - max_width))
+    head = [visible(str(h)) for h in headers]
+    if cols and narrow and all(len(row) == cols for row in cells):
+        # every cell one column a character and, but in a clipped column, no wider than its
+        # column: padded by one %-format a line (a per-cell check was half the table's cost)
+        fmt = "  ".join(f"%-{w}s" for w in widths)
+        lines = [_line(head, widths, narrow, cols)]
+        if clipped is None:
+            lines += [(fmt % tuple(row)).rstrip() for row in cells]
+        else:
+            cut = widths[clipped]
+            lines += [
+                (fmt % tuple(row)).rstrip()
+                if len(row[clipped]) <= cut
+                else _line(row, widths, narrow, cols)
+                for row in cells
+            ]
+        return "\n".join(lines)
+    return "\n".join([_line(row, widths, narrow, cols) for row in [head, *cells]])
+
+
+def _line(row: Sequence[str], widths: list[int], narrow: bool, cols: int) -> str:
+    """One row of `table`, its cells visible already, padded to `widths`."""
+    # the usual row: no wide character, fitting: str.ljust pads
+    fits = all(map(int.__ge__, widths, map(len, row)))
+    if len(row) == cols and fits and (narrow or _narrow("".join(row))):
+        return "  ".join(map(str.ljust, row, widths)).rstrip()
+    pads = []
+    for w, c in zip(widths, row, strict=True):  # each cell visible already: clip a wide one
+        n = width_of(c)
+        if n > w:
+            c = clip(c, w)
             n = width_of(c)
-            if n > w:
-                c = clip(c, w)
-                n = width_of(c)
-            pads.append(c + " " * (w - n))
-        lines.append("  ".join(pads).rstrip())
-    return "\n".join(lines)
+        pads.append(c + " " * (w - n))
+    return "  ".join(pads).rstrip()
 
 
 def _visible_row(row: Sequence[Any]) -> list[str]:
