@@ -156,15 +156,7 @@ class Deal:
         fields: Mapping[str, Any],
         lines: Mapping[str, int] | None = None,
     ):
-        put = object.__setattr__
-        put(self, "id", id)
-        put(self, "stage", stage)
-        put(self, "_path", path)
-        put(self, "folder", None)
-        put(self, "fields", fields)
-        put(self, "lines", {} if lines is None else lines)
-        put(self, "_touchpoints", None)
-        put(self, "_value", _UNREAD)
+        self._fill(id, stage, path, None, fields, {} if lines is None else lines)
 
     @classmethod
     def at(
@@ -172,16 +164,29 @@ class Deal:
     ) -> Deal:
         """The deal of the file `<id>.md` in `folder` (shared by its stage's deals)."""
         deal = cls.__new__(cls)
-        put = object.__setattr__
-        put(deal, "id", id)
-        put(deal, "stage", stage)
-        put(deal, "_path", None)
-        put(deal, "folder", folder)
-        put(deal, "fields", fields)
-        put(deal, "lines", lines)
-        put(deal, "_touchpoints", None)
-        put(deal, "_value", _UNREAD)
+        deal._fill(id, stage, None, folder, fields, lines)
         return deal
+
+    def _fill(
+        self,
+        id: str,
+        stage: str,
+        path: Path | None,
+        folder: Path | None,
+        fields: Mapping[str, Any],
+        lines: Mapping[str, int],
+    ) -> None:
+        """Every slot set once, past the frozen `__setattr__`: a deal has its path, or its
+        folder."""
+        put = object.__setattr__
+        put(self, "id", id)
+        put(self, "stage", stage)
+        put(self, "_path", path)
+        put(self, "folder", folder)
+        put(self, "fields", fields)
+        put(self, "lines", lines)
+        put(self, "_touchpoints", None)
+        put(self, "_value", _UNREAD)
 
     @property
     def path(self) -> Path:
