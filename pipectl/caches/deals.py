@@ -8,50 +8,39 @@ timestamp tick would look unchanged). Only parse results are cached, never findi
 keyed on the stage and the environment that parsed them; the entries are plain data (marshal of
 str, int, bytes; dates as ISO text). Anything that does not check out is ignored and rebuilt.
 It must never be trusted, never hold pickles, never print.
-Large cold loads parse in a process pool across the machine's cores.
+The parsing itself, and the payloads' encoding, are `caches/dealparse.py`'s.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import marshal
 import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, TypeVar
 
-from pipectl.caches import framed
-from pipectl.deal import Deal, parse_deal
+from pipectl.caches import dealparse, framed
+from pipectl.caches.dealparse import (  # the payloads' encoding, also for the blob cache
+    MAX_BYTES,
+    Ref,
+    StatKey,
+    _decode,
+    _decode_at,
+    encode_deal,
+    encode_error,
+)
+from pipectl.deal import Deal
 from pipectl.errors import DealError
 from pipectl.version import __version__
 
+__all__ = ["DealCache", "Ref", "_decode", "_key", "encode_deal", "encode_error"]
+
 MAGIC = b"PIPECTL-DEALCACHE\x00"
 KIND = framed.Kind(MAGIC, 2)  # a new version for each new payload layout
-MAX_BYTES = 32 << 20  # larger files take the store's reader, which refuses them
-# Below this many files to parse, a process pool costs more than it saves.
-PARALLEL_MIN = 1500
-
-StatKey = tuple[int, int, int, int]
-
-
-class Ref(Protocol):
-    """What the cache needs of a deal reference (store.DealRef)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def stage(self) -> str: ...
-    @property
-    def path(self) -> Path: ...
-    @property
-    def folder(self) -> str: ...  # the stage folder's text (`path`'s parent)
-    @property
-    def name(self) -> str: ...  # the file's name (`path`'s)
 
 
 R = TypeVar("R", bound=Ref)
@@ -134,7 +123,7 @@ class DealCache:
         # a stage's file is written as soon as its last file is parsed, and its payloads let go
         last = {refs[i].stage: n for n, (i, _key) in enumerate(todo)}
         folders = {stage: where for stage, (_old, _new, where) in stages.items()}
-        parsed = self._parse(refs, todo, folders)
+        parsed = dealparse.parse(refs, todo, folders, self.directory is not None, self.stats)
         for n, ((i, key), (payload, item)) in enumerate(zip(todo, parsed, strict=True)):
             stage = refs[i].stage
             if item is None:
@@ -201,30 +190,6 @@ class DealCache:
         if old is _STALE or new.keys() != old.keys() or any(old[k] is not new[k] for k in new):
             self._save(stage, new)
 
-    def _parse(
-        self, refs: Sequence[Ref], todo: list[tuple[int, StatKey]], folders: Mapping[str, Path]
-    ) -> Iterator[tuple[bytes | None, Deal | DealError | None]]:
-        """Each file of `todo` parsed; `folders`: each stage's folder as shown."""
-        store = self.directory is not None
-        workers = _workers(len(todo))
-        if workers > 1:
-            jobs = _Jobs(refs, todo, folders)
-            pooled = _parse_parallel(jobs, workers, True)  # the compact form travels best
-            if pooled is not None:
-                self.stats["workers"] = workers
-                for (i, _key), (kind, data, _) in zip(todo, pooled, strict=True):
-                    ref = refs[i]
-                    yield _from_worker(kind, data, ref, folders[ref.stage])
-                return
-        for i, _key in todo:
-            ref = refs[i]
-            folder = folders[ref.stage]
-            job = (os.path.join(ref.folder, ref.name), folder / ref.name, ref.stage)
-            kind, data, item = _parse_one(job, store, True)
-            if isinstance(item, Deal):  # held at its folder, as the cache's deals are
-                item = Deal.at(ref.id, ref.stage, folder, item.fields, item.lines)
-            yield (data if kind in (0, 2) else None), item
-
     # --- the files ---------------------------------------------------------------------
 
     def _file(self, stage: str) -> Path | None:
@@ -262,236 +227,3 @@ def _valid_entry(entry: Any) -> bool:
         and len(entry[0]) == 4
         and all(type(v) is int for v in entry[0])
     )
-
-
-# --- encoding: plain data only; dates travel as ISO text with the paths to them ---------------
-
-_PLAIN = (str, int, float, bool, type(None), bytes)
-_SCALAR = frozenset(_PLAIN) - {str}
-_SHARED_LEN = 24
-_LAYOUTS: dict[tuple[Any, ...], Mapping[str, int]] = {}
-_DAYS: dict[str, dt.date] = {}  # one object per distinct date: a pipeline repeats them a lot
-_KINDS = {dt.date: 0, dt.datetime: 1}
-
-
-class _NotPlain(Exception):
-    """A value the cache does not store (sets, pairs, dates as keys): parse it every time."""
-
-
-def _encode(value: Any, path: tuple[Any, ...], dates: list[tuple[Any, ...]]) -> Any:
-    kind = type(value)
-    if kind is str:
-        # interned text is stored once per payload and loaded as one shared object: keys and
-        # short words (kinds, outcomes, owners, currencies) repeat across every deal
-        return sys.intern(value) if len(value) <= _SHARED_LEN else value
-    if kind is dict:
-        out = {}
-        for k, v in value.items():
-            if type(k) not in _PLAIN:
-                raise _NotPlain
-            kind = type(v)  # plain values inline: no path is built for them
-            if kind is str:
-                v = sys.intern(v) if len(v) <= _SHARED_LEN else v
-            elif kind in _SCALAR:
-                pass
-            else:
-                v = _encode(v, (*path, k), dates)
-            out[sys.intern(k) if type(k) is str else k] = v
-        return out
-    if kind is list:
-        items = []
-        for i, v in enumerate(value):
-            kind = type(v)
-            if kind is str:
-                v = sys.intern(v) if len(v) <= _SHARED_LEN else v
-            elif kind not in _SCALAR:
-                v = _encode(v, (*path, i), dates)
-            items.append(v)
-        return items
-    if kind in _KINDS:
-        dates.append((*path, _KINDS[kind]))
-        return value.isoformat()
-    if kind in _PLAIN:
-        return value
-    raise _NotPlain
-
-
-def _day(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-def encode_deal(deal: Deal) -> bytes | None:
-    """A deal's parse result as marshal bytes, or None when it holds a value we do not store."""
-    dates: list[tuple[Any, ...]] = []
-    try:
-        fields = _encode(dict(deal.fields), (), dates)
-    except (_NotPlain, RecursionError):
-        return None
-    lines = {sys.intern(k): v for k, v in deal.lines.items()}
-    return marshal.dumps((0, fields, tuple(dates), lines))
-
-
-def encode_error(exc: DealError) -> bytes:
-    return marshal.dumps((1, exc.message, exc.line))
-
-
-def _decode(payload: bytes, ref: Ref, shown: Path) -> Deal | DealError | None:
-    """The Deal (or DealError) a payload stands for, at `shown`; None when it does not decode
-    cleanly."""
-    data = _unpack(payload)
-    if data is None or isinstance(data, DealError):
-        return None if data is None else DealError(data.message, shown, data.line)
-    fields, lines = data
-    return Deal(ref.id, ref.stage, shown, fields, lines)
-
-
-def _decode_at(payload: bytes, ref: Ref, folder: Path) -> Deal | DealError | None:
-    """`_decode` of a deal listed in a stage folder shown as `folder`: the Deal keeps the
-    folder (shared by the stage), not a `Path` of its own."""
-    data = _unpack(payload)
-    if data is None or isinstance(data, DealError):
-        return None if data is None else DealError(data.message, folder / ref.name, data.line)
-    fields, lines = data
-    return Deal.at(ref.id, ref.stage, folder, fields, lines)
-
-
-def _unpack(payload: bytes) -> tuple[dict[str, Any], Mapping[str, int]] | DealError | None:
-    """A payload's (fields, lines), or its DealError (without a path); None when it does not
-    decode cleanly."""
-    try:
-        data = marshal.loads(payload)
-        if data[0] == 1:
-            _kind, message, line = data
-            if type(message) is not str or not (line is None or type(line) is int):
-                return None
-            return DealError(message, None, line)
-        _kind, fields, dates, lines = data
-        if type(fields) is not dict or type(lines) is not dict:
-            return None
-        for *keys, last, kind in dates:
-            node = fields
-            for k in keys:
-                node = node[k]
-            text = node[last]
-            if kind:
-                node[last] = dt.datetime.fromisoformat(text)
-            else:
-                day = _DAYS.get(text)
-                node[last] = day if day is not None else _DAYS.setdefault(text, _day(text))
-        layout = tuple(lines.items())  # most deals share a key layout: share one read-only map
-        shared = _LAYOUTS.get(layout)
-        if shared is None:
-            shared = _LAYOUTS[layout] = MappingProxyType(lines)
-        return fields, shared
-    except Exception:
-        return None
-
-
-# --- parsing, in this process or a pool ------------------------------------------------------
-
-Job = tuple[str, "str | Path", str]  # file path, path as shown, stage
-
-
-def _parse_one(job: Job, store: bool, keep: bool) -> tuple[int, Any, Deal | DealError | None]:
-    """Parse one file into (kind, data, the Deal or DealError when `keep`). Kinds: 0 a payload
-    to store, 1 (fields, lines) that cannot be stored, 2 an error payload (the same bytes give
-    the same error), 3 the store's careful reader must look (not a plain file, unreadable)."""
-    path, shown, stage = job
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        with open(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                return 3, None, None
-            data = f.read(MAX_BYTES + 1)
-    except OSError:
-        return 3, None, None
-    if len(data) > MAX_BYTES:
-        return 3, None, None
-    try:
-        deal = parse_deal(data, shown if isinstance(shown, Path) else Path(shown), stage)
-    except DealError as exc:
-        return 2, encode_error(exc), exc if keep else None
-    except (RecursionError, ValueError, TypeError) as exc:
-        # a pathological file must become an error for this file, never a crash of the run
-        error = DealError(f"cannot parse: {type(exc).__name__}", shown, 1)
-        return 2, encode_error(error), error if keep else None
-    payload = encode_deal(deal) if store else None
-    if payload is None:
-        return 1, None if keep else (deal.fields, deal.lines), deal if keep else None
-    return 0, payload, deal if keep else None
-
-
-def _parse_chunk(jobs: Sequence[Job], store: bool) -> list[tuple[int, Any, Any]]:
-    return [_parse_one(job, store, False) for job in jobs]
-
-
-def _from_worker(kind: int, data: Any, ref: Ref, folder: Path) -> tuple[bytes | None, Any]:
-    """A parse result as (payload to store or None, Deal or DealError or None: read carefully)."""
-    if kind == 3:
-        return None, None
-    if kind == 1:
-        fields, lines = data
-        return None, Deal.at(ref.id, ref.stage, folder, fields, lines)
-    return data, _decode_at(data, ref, folder)
-
-
-def _workers(jobs: int) -> int:
-    if jobs < PARALLEL_MIN:
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, jobs // (PARALLEL_MIN // 2)))
-
-
-class _Jobs(Sequence[Job]):
-    """The jobs of a pool, made a chunk at a time as the pool sends them (100,000 at once
-    would sit in memory beside the deals)."""
-
-    def __init__(
-        self, refs: Sequence[Ref], todo: list[tuple[int, StatKey]], folders: Mapping[str, Path]
-    ):
-        self.refs, self.todo, self.folders = refs, todo, folders
-
-    def __len__(self) -> int:
-        return len(self.todo)
-
-    @overload
-    def __getitem__(self, index: int) -> Job: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Job]: ...
-
-    def __getitem__(self, index: int | slice) -> Job | list[Job]:
-        if isinstance(index, slice):
-            return [self._job(t) for t in self.todo[index]]
-        return self._job(self.todo[index])
-
-    def _job(self, item: tuple[int, StatKey]) -> Job:
-        ref = self.refs[item[0]]
-        shown = str(self.folders[ref.stage] / ref.name)
-        return (os.path.join(ref.folder, ref.name), shown, ref.stage)
-
-
-def _parse_parallel(jobs: Sequence[Job], workers: int, store: bool) -> Iterator[Any] | None:
-    """Parse in `workers` forked processes, results in order as chunks finish; None when a
-    pool cannot be had here."""
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    size = max(1, min(500, -(-len(jobs) // (workers * 4))))
-    chunks = (jobs[i : i + size] for i in range(0, len(jobs), size))  # made as sent
-    try:
-        pool = multiprocessing.get_context("fork").Pool(workers)
-    except (OSError, ImportError):
-        return None
-    return _stream(pool, chunks, store)
-
-
-def _stream(pool: Any, chunks: Iterable[Sequence[Job]], store: bool) -> Iterator[Any]:
-    from functools import partial
-
-    with pool:
-        for part in pool.imap(partial(_parse_chunk, store=store), chunks):
-            yield from part

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import git
 
+from pipectl.caches import dealparse, framed
 from pipectl.caches import deals as cache
-from pipectl.caches import framed
 from pipectl.caches import results as resultcache
 from pipectl.lint.runner import run as lint
 from pipectl.store import Pipeline
@@ -66,13 +66,13 @@ def _no_result_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every file the cache had to parse, by name."""
     seen: list[str] = []
-    real = cache.parse_deal
+    real = dealparse.parse_deal
 
     def counting(data: bytes, path: Path, stage: str):  # type: ignore[no-untyped-def]
         seen.append(path.name)
         return real(data, path, stage)
 
-    monkeypatch.setattr(cache, "parse_deal", counting)
+    monkeypatch.setattr(dealparse, "parse_deal", counting)
     return seen
 
 
@@ -311,15 +311,15 @@ def test_pool_parses_the_same_as_one_process(
     make(pipeline, write_deal, n=40)
     write_deal(pipeline, "closing", "broken", "---\ntitle: [x\n---\n")
     expected = findings(pipeline, cold=True)
-    monkeypatch.setattr(cache, "PARALLEL_MIN", 4)
+    monkeypatch.setattr(dealparse, "PARALLEL_MIN", 4)
     used: list[int] = []
-    real = cache._parse_parallel
+    real = dealparse._parse_parallel
 
     def spy(jobs: list, workers: int, store: bool):  # type: ignore[no-untyped-def]
         used.append(workers)
         return real(jobs, workers, store)
 
-    monkeypatch.setattr(cache, "_parse_parallel", spy)
+    monkeypatch.setattr(dealparse, "_parse_parallel", spy)
     monkeypatch.setattr(cache.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     assert findings(pipeline, cold=True) == expected
     assert used and used[0] == 2
