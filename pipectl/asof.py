@@ -96,11 +96,11 @@ def pipeline_at(
     parse cache, caches/blobs.py, does not know; a second one, only if a command then wants
     the bytes of a blob the cache knew, as lint's line lookups may). Two trees read with one
     `cache` (`blob_cache`) share it: a deal whose blob and place both hold is decoded once."""
-    rel = git.rel(root)
-    prefix = "" if rel == "." else rel + "/"
-    tree = _tree(git, commit, prefix)
+    tree = tree_of(root, git, commit)
     if CONFIG_FILE not in tree:
-        raise UsageError(f"{commit[:12]} has no {prefix}{CONFIG_FILE}: the pipeline began later")
+        rel = git.rel(root)
+        where = "" if rel == "." else rel + "/"
+        raise UsageError(f"{commit[:12]} has no {where}{CONFIG_FILE}: the pipeline began later")
     if cache is None:
         cache = blob_cache(root, git)
     first = {
@@ -111,6 +111,20 @@ def pipeline_at(
     blobs = _blobs(git, first)
     config = config_from_bytes(blobs.get(tree[CONFIG_FILE], b""), root / CONFIG_FILE)
     return PipelineAt(root, git, commit, config, tree, blobs, cache)
+
+
+def narrow(
+    root: Path, git: GitRepo, commit: str, tree: Mapping[str, str], wanted: Sequence[str]
+) -> PipelineAt:
+    """The pipeline of `commit` (its `tree`, as `_tree` lists it) for reading only the deal
+    files `wanted`: their blobs and pipeline.yaml's read by one cat-file, any other file read
+    when asked, no parse cache read or kept (`changes` re-reads the few deals a new commit
+    touched, caches/windows.py)."""
+    blobs = _blobs(git, {tree[p] for p in (CONFIG_FILE, *wanted) if p in tree})
+    config = config_from_bytes(blobs.get(tree.get(CONFIG_FILE, ""), b""), root / CONFIG_FILE)
+    found = PipelineAt(root, git, commit, config, tree, blobs, BlobCache(None))
+    found.bulk = False
+    return found
 
 
 def blob_cache(root: Path, git: GitRepo) -> BlobCache:
@@ -141,19 +155,11 @@ class PipelineAt(Pipeline):
         self.at = commit
         self.tree = tree  # pipeline-relative path -> blob id
         self._blobs, self._cache = blobs, cache
+        self.bulk = True  # a blob read reads every unread deal blob with it (`narrow`: not)
 
     def deal_refs(self, stages: Sequence[str] | None = None) -> list[DealRef]:
         wanted = list(stages) if stages is not None else list(self.config.stage_names)
-        by_stage: dict[str, list[str]] = {}
-        for path in self.tree:
-            stage, _, name = path.partition("/")
-            if name.endswith(".md") and "/" not in name and not name.startswith("."):
-                by_stage.setdefault(stage, []).append(name)
-        refs = []
-        for stage in wanted:
-            folder = str(self.root / stage)
-            refs += [DealRef.listed(stage, folder, n) for n in sorted(by_stage.get(stage, ()))]
-        return refs
+        return refs_of(self.root, deal_names(self.tree, wanted))
 
     def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
         return self._read_deals(stages, relative, None)
@@ -168,11 +174,26 @@ class PipelineAt(Pipeline):
         self, stages: Sequence[str], relative: bool, briefs: BriefCache | None
     ) -> LoadResult:
         result = LoadResult()
+        for item in self._items(self.deal_refs(stages), relative, briefs):
+            if isinstance(item, DealError):
+                result.errors.append(item)
+            else:
+                result.deals.append(item)
+        return result
+
+    def brief_items(self, refs: Sequence[DealRef], briefs: BriefCache) -> list[Deal | DealError]:
+        """These deals as `load_briefs` reads them, in order, or why each did not parse."""
+        return self._items(refs, False, briefs)
+
+    def _items(
+        self, refs: Sequence[DealRef], relative: bool, briefs: BriefCache | None
+    ) -> list[Deal | DealError]:
+        out: list[Deal | DealError] = []
         folders: dict[str, Path] = {}
         collecting = gc.isenabled()  # as the deal cache does: many new objects, no cycles
         gc.disable()
         try:
-            for ref in self.deal_refs(stages):
+            for ref in refs:
                 folder = folders.get(ref.stage)
                 if folder is None:  # shown as the deal cache shows them: the folder, then name
                     where = Path(ref.stage) if relative else self.display(ref.path.parent)
@@ -181,20 +202,17 @@ class PipelineAt(Pipeline):
                 found = None if briefs is None else briefs.get(oid)
                 if found is not None:
                     self._cache.keep(oid)  # still wanted: a later `--as-of` reads it whole
-                    result.deals.append(light(found, ref.id, ref.stage, folder))
+                    out.append(light(found, ref.id, ref.stage, folder))
                     continue
                 item = self._deal(oid, ref, folder, relative)
-                if isinstance(item, DealError):
-                    result.errors.append(item)
-                    continue
-                if briefs is not None and (made := brief(item)) is not None:
+                if briefs is not None and isinstance(item, Deal) and (made := brief(item)):
                     briefs.put(oid, made)
-                result.deals.append(item)
+                out.append(item)
         finally:
             if collecting:
                 gc.enable()
         self._cache.save()
-        return result
+        return out
 
     def _deal(self, oid: str, ref: DealRef, folder: Path, relative: bool) -> Deal | DealError:
         # a blob at the same place in a tree read before is that tree's deal
@@ -215,7 +233,11 @@ class PipelineAt(Pipeline):
         except (KeyError, ValueError):
             raise DealError("cannot read: No such file or directory", self.display(path)) from None
         if oid not in self._blobs:  # every blob still unread at once: one more cat-file
-            unread = {o for p, o in self.tree.items() if _maybe_deal(p) and o not in self._blobs}
+            unread = {
+                o
+                for p, o in self.tree.items()
+                if self.bulk and _maybe_deal(p) and o not in self._blobs
+            }
             self._blobs.update(_blobs(self._git, unread | {oid}))
         data = self._blobs.get(oid)
         if data is None:  # gone from a partial clone
@@ -263,9 +285,39 @@ class PipelineAt(Pipeline):
         return out
 
 
+def deal_names(tree: Mapping[str, str], stages: Sequence[str]) -> list[tuple[str, str]]:
+    """The deal files of a tree (`tree_of`) in these stages: (stage, file name), in the order
+    the stages are given, by name within each."""
+    by_stage: dict[str, list[str]] = {}
+    for path in tree:
+        stage, _, name = path.partition("/")
+        if name.endswith(".md") and "/" not in name and not name.startswith("."):
+            by_stage.setdefault(stage, []).append(name)
+    return [(stage, n) for stage in stages for n in sorted(by_stage.get(stage, ()))]
+
+
+def refs_of(root: Path, names: Sequence[tuple[str, str]]) -> list[DealRef]:
+    """The refs of `deal_names`' files of the pipeline at `root` (one folder string a stage)."""
+    folders: dict[str, str] = {}
+    refs = []
+    for stage, name in names:
+        folder = folders.get(stage)
+        if folder is None:
+            folder = folders[stage] = str(root / stage)
+        refs.append(DealRef.listed(stage, folder, name))
+    return refs
+
+
 def _maybe_deal(path: str) -> bool:
     """A file the commands or lint may read: any `.md` within lint's depth."""
     return path.lower().endswith(".md") and path.count("/") < _STRAY_DEPTH
+
+
+def tree_of(root: Path, git: GitRepo, commit: str) -> dict[str, str]:
+    """Every regular file of the pipeline at `root` in `commit`'s tree, by its path relative
+    to the pipeline: its blob id (ONE `git ls-tree`)."""
+    rel = git.rel(root)
+    return _tree(git, commit, "" if rel == "." else rel + "/")
 
 
 def _tree(git: GitRepo, commit: str, prefix: str) -> dict[str, str]:

@@ -14,24 +14,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipectl import asof, history, rates
+from pipectl import asof, changeends, history
+from pipectl.caches import framed
 from pipectl.caches.briefs import BriefCache
+from pipectl.caches.windows import WindowMemo
+from pipectl.changeends import CONVERTED, ID, IDLE, NO_RATE, STAGE, STALE, STATE, VALUE
 from pipectl.config import Config
-from pipectl.deal import Deal, Touchpoint
+from pipectl.deal import Touchpoint
 from pipectl.errors import GitError, UsageError
 from pipectl.eventfacts import Facts, Side, facts_of
-from pipectl.figures import Life
 from pipectl.gitrepo import GitRepo
 from pipectl.history import CREATED, DELETED, MOVED, RENAMED, Event
 from pipectl.owners import owner_key, roster_handle
-from pipectl.report import convert_lives
 from pipectl.store import Pipeline
-from pipectl.waterfall import EXACT, State, Waterfall, money, waterfall
+from pipectl.waterfall import EXACT, Waterfall, money, of_marks
 
 # Kinds of change, in the words JSON and the tables use; KINDS in the order summaries list them.
 ADDED, ADVANCED, MOVED_BACK, MOVED_TO, WON, LOST, REOPENED = (
@@ -40,6 +41,12 @@ ADDED, ADVANCED, MOVED_BACK, MOVED_TO, WON, LOST, REOPENED = (
 VALUE_UP, VALUE_DOWN, OWNER, RENAMED_TO, REMOVED = (
     "value_up", "value_down", "owner", "renamed", "removed"
 )  # fmt: skip
+# the layout of the parts a window's run keeps (caches/windows.py): bump when it changes
+FORMAT = 1
+# what `read` gathers of a window, as plain data: tip, stages, env (a digest of the end's other
+# files), currency, start (rows, changeends.py), end (names, blob ids, rows), changes, logged,
+# renames
+Parts = dict[str, Any]
 SLIPPED, PULLED_IN, CLOSE_SET, CLOSE_CLEARED = "slipped", "pulled_in", "close_set", "close_cleared"
 KINDS = (
     ADDED, ADVANCED, MOVED_BACK, MOVED_TO, WON, LOST, REOPENED, VALUE_UP, VALUE_DOWN, SLIPPED,
@@ -125,9 +132,7 @@ class Changes:
     unconverted: tuple[str, ...] = ()  # deals whose currency had no rate at an end
 
 
-# lint's PL301 for a deal, told by the caller (the kernel does not import lint): the day its
-# idleness counts from and the first day it is stale; None when the rule does not apply
-StaleFrom = Callable[[Deal, Config], "tuple[dt.date, dt.date] | None"]
+StaleFrom = changeends.StaleFrom
 
 
 # --- the two ends -------------------------------------------------------------------------
@@ -216,73 +221,156 @@ def _commits_between(git: GitRepo, w: Window) -> tuple[set[str], dt.date | None,
 
 def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     """Everything `compute` needs, read from git: the history index's events of the commits
-    in the window, the blobs they touched (one cat-file), the two ends' trees."""
+    in the window, the blobs they touched (one cat-file), the two ends' trees; from what the
+    last run over the same window kept (caches/windows.py) when the tip has only moved on."""
     git = pipeline.git
     if git is None:
         raise UsageError("not inside a git repository: there is no history to compare")
-    shas, lo, hi = _commits_between(git, w)
     hist = history.read(git, pipeline.root)
+    memo = WindowMemo(_git_dir(git), _memo_key(git, pipeline.root, w))
+    kept = memo.read()
+    parts = None
+    if kept is not None:
+        try:
+            parts = _onward(pipeline, w, hist, kept, stale_from)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            parts = None  # not the shape this code writes: read the window whole
+    if parts is None:
+        parts = _whole(pipeline, w, hist, stale_from)
+    if parts is not kept:
+        memo.write(parts)
+    return compute(w, parts, hist.partial)
+
+
+def _whole(pipeline: Pipeline, w: Window, hist: history.History, stale_from: StaleFrom) -> Parts:
+    git = pipeline.git
+    assert git is not None
+    shas, lo, hi = _commits_between(git, w)
     events = [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
     facts = facts_of(git, events)
     cache = asof.blob_cache(pipeline.root, git)  # both ends: most deals are decoded once
     end = asof.pipeline_at(pipeline.root, git, w.tip, cache)
     start = _start(pipeline.root, git, w.base, cache)
     briefs = _briefs(git)  # what the two ends' figures read of a deal, kept by blob
-    before = start.load_briefs(briefs) if start is not None else None
-    after = end.load_briefs(briefs)
-    briefs.save()
-    start_config = start.config if start else end.config
     # each end in the base currency at that end's day and rate table, as `report --as-of`
     start_day = w.since - dt.timedelta(days=1) if w.since else w.until
-    old, no_rate, from_old = _in_base(
-        start, before.deals if before else [], start_config, start_day
-    )
-    new, no_rate_now, from_new = _in_base(end, after.deals, end.config, w.until)
-    found = compute(w, (old, start_config), (new, end.config), events, facts, stale_from)
-    found = replace(
-        found,
-        other_currencies=tuple(sorted({*from_old, *from_new})),
-        unconverted=tuple(sorted({*no_rate, *no_rate_now})),
-        partial=hist.partial,
-    )
-    # a file that does not parse at an end is neither in nor out there: said, not guessed
-    skipped = [
-        f"{e} (at {c[:8]})"
-        for c, r in ((w.base, before), (w.tip, after))
-        if c and r
-        for e in r.errors
-    ]
-    return replace(found, skipped=tuple(skipped))
+    before = None
+    if start is not None:
+        before = changeends.rows(
+            start, start.deal_refs(), briefs, start_day, w.close_by, stale_from
+        )
+    refs = end.deal_refs()
+    after = changeends.rows(end, refs, briefs, w.until, w.close_by, stale_from)
+    briefs.save()
+    names = [f"{r.stage}/{r.name}" for r in refs]
+    return {
+        "tip": w.tip,
+        "stages": list(end.config.stage_names),
+        "env": _env(end.tree, names),
+        "currency": end.config.currency,
+        "start": before,
+        "end": [names, [end.tree[n] for n in names], after],
+        **_of_events(events, facts, end.config, w),
+    }
 
 
-def _in_base(
-    pipeline: Pipeline | None, deals: Sequence[Deal], config: Config, day: dt.date
-) -> tuple[list[Deal], tuple[str, ...], tuple[str, ...]]:
-    """The deals with their values in the base currency (open ones at `day`'s rate, closed
-    ones at their close date's: the report's rule), the ids of those with no rate (value
-    None: counted, in no sum), the currencies converted from."""
-    if pipeline is None or not deals:
-        return list(deals), (), ()
-    converter = rates.Converter(rates.read_rates(pipeline).checked(), config.currency)
-    target = rates.norm(converter.target)
-    # most deals are in the base currency already: only the others go through convert_lives
-    # (which keeps one in the target as it is, so the answer is the same)
-    at = [
-        i for i, d in enumerate(deals) if rates.deal_currency(d.fields, config.currency) != target
-    ]
-    lives = [Life(deals[i], (), None, deals[i].date("closed")) for i in at]
-    out, missing, converted = convert_lives(lives, config, converter, day)
-    found = list(deals)
-    for i, lf in zip(at, out, strict=True):
-        found[i] = lf.deal
-    return found, tuple(u.id for u in missing), converted
+def _onward(
+    pipeline: Pipeline, w: Window, hist: history.History, kept: Parts, stale_from: StaleFrom
+) -> Parts | None:
+    """The parts of this run from those of the last run over the same window, whose tip this
+    one's first-parent line passes through: its events and the new commits', its start, its
+    end with the deal files whose blobs changed re-read. None when that cannot be."""
+    git = pipeline.git
+    assert git is not None
+    if kept["tip"] == w.tip:
+        return kept
+    new = _new_commits(git, w, kept["tip"])
+    if new is None:
+        return None
+    tree = asof.tree_of(pipeline.root, git, w.tip)
+    stages = kept["stages"]
+    names = [f"{s}/{n}" for s, n in asof.deal_names(tree, stages)]
+    if _env(tree, names) != kept["env"]:
+        return None  # pipeline.yaml, the rates or any other file changed: read it whole
+    old_names, old_oids, old_rows = kept["end"]
+    was = {n: (o, r) for n, o, r in zip(old_names, old_oids, old_rows, strict=True)}
+    changed = [n for n in names if was.get(n, ("",))[0] != tree[n]]
+    end = asof.narrow(pipeline.root, git, w.tip, tree, changed)
+    if list(end.config.stage_names) != stages:
+        return None
+    fresh = dict(zip(changed, _rows_of(end, changed, w, stale_from), strict=True))
+    shas, lo, hi = new
+    events = [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
+    more = _of_events(events, facts_of(git, events), end.config, w)
+    return {
+        **kept,
+        "tip": w.tip,
+        "end": [names, [tree[n] for n in names], [fresh.get(n) or was[n][1] for n in names]],
+        "changes": kept["changes"] + more["changes"],
+        "logged": kept["logged"] + more["logged"],
+        "renames": kept["renames"] + more["renames"],
+    }
+
+
+def _rows_of(
+    end: asof.PipelineAt, names: Sequence[str], w: Window, stale_from: StaleFrom
+) -> list[changeends.Row]:
+    refs = asof.refs_of(end.root, [tuple(n.split("/", 1)) for n in names])  # type: ignore[misc]
+    return changeends.rows(end, refs, BriefCache(None), w.until, w.close_by, stale_from)
+
+
+def _new_commits(
+    git: GitRepo, w: Window, old_tip: str
+) -> tuple[set[str], dt.date | None, dt.date | None] | None:
+    """The commits `w.tip` adds to `old_tip`'s window, with their first and last author day,
+    when old_tip is on w.tip's first-parent line through them (then the window's events are
+    old_tip's and theirs after); else None."""
+    revs = [w.tip, "^" + old_tip, *(["^" + w.base] if w.base else [])]
+    fmt = "--format=%H %aI %P"
+    out = git.run(["log", "--no-show-signature", fmt, *revs, "--"], check=False)
+    if out.returncode != 0:
+        return None  # the old tip is gone (a gc after a rewrite)
+    first: dict[str, str | None] = {}
+    days = []
+    for line in out.stdout.splitlines():
+        sha, when, *parents = line.split(" ")
+        first[sha] = parents[0] if parents else None
+        days.append(dt.date.fromisoformat(when[:10]))
+    at: str | None = w.tip
+    while at in first:
+        at = first[at]
+    if at != old_tip:
+        return None
+    return set(first), min(days, default=None), max(days, default=None)
+
+
+def _env(tree: Mapping[str, str], deal_names: Sequence[str]) -> bytes:
+    """A digest of every file of an end's tree that is not one of its deal files."""
+    deals = set(deal_names)
+    return framed.digest_of(sorted((p, o) for p, o in tree.items() if p not in deals))
+
+
+def _memo_key(git: GitRepo, root: Path, w: Window) -> tuple[Any, ...]:
+    """What the kept parts of a window depend on besides what they name: the window, where
+    the pipeline is in the repository, the shallow boundary (a deepened clone's oldest commit
+    has other changes)."""
+    ordinal = [None if d is None else d.toordinal() for d in (w.since, w.until, w.close_by)]
+    try:
+        shallow = (git.git_dir() / "shallow").read_bytes()
+    except (OSError, GitError):
+        shallow = b""
+    return (FORMAT, git.rel(root), w.base, w.rev_range, *ordinal, shallow)
+
+
+def _git_dir(git: GitRepo) -> Path | None:
+    try:
+        return git.git_dir()
+    except GitError:  # no git dir to keep a cache in
+        return None
 
 
 def _briefs(git: GitRepo) -> BriefCache:
-    try:
-        return BriefCache(git.git_dir())
-    except GitError:  # no git dir to keep a cache in: every deal is read whole
-        return BriefCache(None)
+    return BriefCache(_git_dir(git))
 
 
 def _start(
@@ -299,18 +387,11 @@ def _start(
 # --- the pure part ------------------------------------------------------------------------
 
 
-def compute(
-    w: Window,
-    start: State,
-    end: State,
-    events: Sequence[Event],
-    facts: Sequence[Facts],
-    stale_from: StaleFrom,
-    partial: bool = False,
-) -> Changes:
-    """The changes of the window's events (`facts`: what each did, eventfacts.facts_of), the
-    stale deals and the waterfall."""
-    end_deals, config = end
+def _of_events(
+    events: Sequence[Event], facts: Sequence[Facts], config: Config, w: Window
+) -> dict[str, list[Any]]:
+    """What the window's events did (`facts`: eventfacts.facts_of), as parts: the changes,
+    the touchpoints logged in the window, the ids renamed."""
     found: list[Change] = []
     logged: list[Logged] = []
     for e, (old, new, added) in zip(events, facts, strict=True):
@@ -319,17 +400,43 @@ def compute(
             if tp.date is not None and _within(tp.date, w):
                 rep = roster_handle(config.team, e.author, e.email) or e.author
                 logged.append(Logged(e.deal, rep, tp, e.commit, e.by_hand))
-    currencies = {str(c) for d in (*start[0], *end_deals) if (c := d.fields.get("currency"))}
+    return {
+        "changes": [_plain_change(c) for c in found],
+        "logged": [_plain_logged(g) for g in logged],
+        "renames": [[e.old_deal, e.deal] for e in events if e.old_deal and e.old_deal != e.deal],
+    }
+
+
+def compute(w: Window, parts: Parts, partial: bool = False) -> Changes:
+    """The changes, touchpoints, stale deals and waterfall of a window's parts (`read`)."""
+    before = [r for r in parts["start"] or () if type(r) is tuple]
+    after = [r for r in parts["end"][2] if type(r) is tuple]
+    renames = _renames(parts["renames"])
+    logged = tuple(_logged(g) for g in parts["logged"])
+    wf = of_marks(
+        {renames.get(r[ID]) or r[ID]: (r[STATE], r[VALUE]) for r in before},
+        {r[ID]: (r[STATE], r[VALUE]) for r in after},
+    )
+    ends = ((w.base, parts["start"]), (w.tip, parts["end"][2]))
     return Changes(
         window=w,
-        currency=config.currency,
-        other_currencies=tuple(sorted(currencies - {config.currency})),
-        changes=tuple(found),
-        logged=tuple(logged),
+        currency=parts["currency"],
+        other_currencies=tuple(sorted({r[CONVERTED] for r in (*before, *after) if r[CONVERTED]})),
+        changes=_changes(parts["changes"]),
+        logged=logged,
         reps=_reps(logged),
-        stale=_stale(end_deals, config, w, stale_from),
-        waterfall=waterfall(start, end, _renames(events), w.close_by),
+        stale=_stale(after, w),
+        waterfall=wf,
         partial=partial,
+        # a file that does not parse at an end is neither in nor out there: said, not guessed
+        skipped=tuple(
+            f"{r} (at {c[:8]})"
+            for c, rs in ends
+            if c and rs is not None
+            for r in rs
+            if type(r) is str
+        ),
+        unconverted=tuple(sorted({r[ID] for r in (*before, *after) if r[NO_RATE]})),
     )
 
 
@@ -398,31 +505,75 @@ def _reps(logged: Sequence[Logged]) -> tuple[RepActivity, ...]:
     )
 
 
-def _stale(
-    deals: Sequence[Deal], config: Config, w: Window, stale_from: StaleFrom
-) -> tuple[Stale, ...]:
+def _stale(rows: Sequence[tuple[Any, ...]], w: Window) -> tuple[Stale, ...]:
     """Open deals at the end whose first stale day (lint's PL301) lies in the window."""
     out = []
-    for d in deals:
-        stage = config.stage(d.stage)
-        if stage is None or stage.closed is not None:
+    for r in rows:
+        if r[STALE] is None:
             continue
-        found = stale_from(d, config)
-        if found is None:
-            continue
-        last, day = found
+        day = _day(r[STALE])
         if (w.since is None or day >= w.since) and day <= w.until:
-            out.append(Stale(d.id, d.stage, d.owner, last, day))
+            out.append(Stale(r[ID], r[STAGE], r[changeends.OWNER], _day(r[IDLE]), day))
     return tuple(sorted(out, key=lambda s: (s.stale_from, s.deal)))
 
 
-def _renames(events: Sequence[Event]) -> dict[str, str]:
+# --- the parts as plain data (caches/windows.py keeps them) ---------------------------------
+
+_DATE = "\0date"  # an old/new value that is a date: (_DATE, ordinal); no value is such a pair
+
+
+def _plain_change(c: Change) -> tuple[Any, ...]:
+    return (
+        c.deal, c.kind, c.date.isoformat(), c.author, c.commit, c.by_hand,
+        _plain(c.old), _plain(c.new), c.amount,
+    )  # fmt: skip
+
+
+def _changes(plain: Sequence[Sequence[Any]]) -> tuple[Change, ...]:
+    when: dict[str, dt.datetime] = {}  # a commit's changes share its date
+    out = []
+    for deal, kind, date, author, commit, by_hand, old, new, amount in plain:
+        stamp = when.get(date)
+        if stamp is None:
+            stamp = when[date] = dt.datetime.fromisoformat(date)
+        out.append(
+            Change(deal, kind, stamp, author, commit, by_hand, _value(old), _value(new), amount)
+        )
+    return tuple(out)
+
+
+def _plain_logged(g: Logged) -> tuple[Any, ...]:
+    tp = g.touchpoint
+    return (g.deal, g.rep, _plain(tp.date), tp.kind, tp.summary, tp.outcome, g.commit, g.by_hand)
+
+
+def _logged(plain: Sequence[Any]) -> Logged:
+    deal, rep, date, kind, summary, outcome, commit, by_hand = plain
+    return Logged(deal, rep, Touchpoint(_value(date), kind, summary, outcome), commit, by_hand)
+
+
+def _plain(value: Any) -> Any:
+    if type(value) is dt.date:
+        return (_DATE, value.toordinal())
+    return value  # stages, ids, amounts, owners: marshal keeps them as they are
+
+
+def _value(plain: Any) -> Any:
+    if type(plain) is tuple:
+        return _day(plain[1])
+    return plain
+
+
+def _day(ordinal: int) -> dt.date:
+    return dt.date.fromordinal(ordinal)
+
+
+def _renames(pairs: Sequence[Sequence[str]]) -> dict[str, str]:
     """Each id the window renamed, to the id it ended as."""
     to: dict[str, str] = {}
-    for e in events:
-        if e.old_deal and e.old_deal != e.deal:
-            to[e.old_deal] = e.deal
-            for k, v in list(to.items()):
-                if v == e.old_deal:
-                    to[k] = e.deal
+    for old, new in pairs:
+        to[old] = new
+        for k, v in list(to.items()):
+            if v == old:
+                to[k] = new
     return to

@@ -26,6 +26,10 @@ BUCKETS = (
 EXACT = decimal.Context(prec=60)
 # (the deals at one end, the pipeline.yaml of that end)
 State = tuple[Sequence[Deal], Config]
+# a deal at one end as the waterfall sees it: absent, in, out, won or lost (`_state`), and its
+# value (None: none, counted as 0)
+Mark = tuple[str, "float | None"]
+_ABSENT: Mark = ("absent", None)
 
 
 @dataclass(frozen=True)
@@ -94,19 +98,28 @@ def waterfall(
       at the start), `reopened` (closed at the start) add its end value;
     - in at neither, but closed in the window: it came in and left (`new` then `won`...).
     """
-    with decimal.localcontext(EXACT):
-        return _waterfall(start, end, renames, close_by)
-
-
-def _waterfall(
-    start: State, end: State, renames: Mapping[str, str], close_by: dt.date | None
-) -> Waterfall:
     start_deals, start_config = start
     end_deals, end_config = end
     # by id at both ends (a duplicate id is lint's PL104): each deal counted once, so the ends
     # are the sums of what the buckets move
-    before = {renames.get(d.id, d.id): d for d in start_deals}
-    after = {d.id: d for d in end_deals}
+    before = {renames.get(d.id, d.id): mark(d, start_config, close_by) for d in start_deals}
+    after = {d.id: mark(d, end_config, close_by) for d in end_deals}
+    return of_marks(before, after)
+
+
+def mark(deal: Deal, config: Config, close_by: dt.date | None) -> Mark:
+    """What the waterfall reads of a deal at one end: its state and its value."""
+    return _state(deal, config, close_by), deal.value
+
+
+def of_marks(before: Mapping[str, Mark], after: Mapping[str, Mark]) -> Waterfall:
+    """The waterfall of the deals' marks at the two ends, by id (the start's ids already as
+    the window renamed them)."""
+    with decimal.localcontext(EXACT):
+        return _waterfall(before, after)
+
+
+def _waterfall(before: Mapping[str, Mark], after: Mapping[str, Mark]) -> Waterfall:
     moves: dict[str, list[tuple[str, int, Decimal]]] = {b: [] for b in BUCKETS}
 
     def put(bucket: str, deal: str, count: int, value: Decimal) -> None:
@@ -114,10 +127,10 @@ def _waterfall(
 
     entry = {"absent": "new", "out": "pulled_in", "won": "reopened", "lost": "reopened"}
     for deal in sorted(before.keys() | after.keys()):
-        s = _state(before.get(deal), start_config, close_by)
-        e = _state(after.get(deal), end_config, close_by)
-        v_s = money(before[deal].value) if s == "in" else Decimal(0)
-        v_e = money(after[deal].value) if e != "absent" else Decimal(0)
+        s, was = before.get(deal, _ABSENT)
+        e, now = after.get(deal, _ABSENT)
+        v_s = money(was) if s == "in" else Decimal(0)
+        v_e = money(now) if e != "absent" else Decimal(0)
         if s == "in":
             if e == "absent":
                 put("removed", deal, -1, -v_s)
@@ -141,13 +154,9 @@ def _waterfall(
         )
         for name in BUCKETS
     )
-    return Waterfall(
-        _ends(before.values(), start_config, close_by),
-        buckets,
-        _ends(after.values(), end_config, close_by),
-    )
+    return Waterfall(_ends(before.values()), buckets, _ends(after.values()))
 
 
-def _ends(deals: Iterable[Deal], config: Config, close_by: dt.date | None) -> Ends:
-    inside = [d for d in deals if _state(d, config, close_by) == "in"]
-    return Ends(len(inside), sum((money(d.value) for d in inside), Decimal()))
+def _ends(marks: Iterable[Mark]) -> Ends:
+    inside = [value for state, value in marks if state == "in"]
+    return Ends(len(inside), sum((money(v) for v in inside), Decimal()))

@@ -1,0 +1,155 @@
+"""`pipectl changes` over a window it has read before (pipectl/caches/windows.py): the next
+run keeps the last run's events, start and end rows, adds what the new commits did and
+re-reads only the deal files whose blobs changed. Whatever happened in between, its answer is
+the one a run with no cache at all gives, byte for byte; and it really does keep them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Cli, git
+from test_changes import Timeline, build_story
+
+from pipectl import changes
+
+WINDOW = ["--since", "2026-11-24", "--until", "2026-12-02", "--today", "2026-12-02"]
+
+
+@pytest.fixture
+def story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return build_story(tmp_path, monkeypatch)
+
+
+def _both(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    """The warm run's output, after checking that a run with no cache says the same."""
+    warm = Cli(root)("changes", *WINDOW, *args)
+    assert warm.exit_code == 0, warm.output
+    monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
+    cold = Cli(root)("changes", *WINDOW, *args)
+    monkeypatch.delenv("PIPECTL_NO_CACHE")
+    assert warm.output == cold.output
+    return warm.output
+
+
+def _memos(root: Path) -> list[Path]:
+    return sorted((root / ".git" / "pipectl" / "cache").glob("window-*.bin"))
+
+
+class Onward:
+    """Counts how runs of `changes.read` were answered: from the kept parts or whole."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.kept = self.whole = 0
+        onward, whole = changes._onward, changes._whole
+
+        def counted_onward(*a):  # type: ignore[no-untyped-def]
+            found = onward(*a)
+            self.kept += found is not None
+            return found
+
+        def counted_whole(*a):  # type: ignore[no-untyped-def]
+            self.whole += 1
+            return whole(*a)
+
+        monkeypatch.setattr(changes, "_onward", counted_onward)
+        monkeypatch.setattr(changes, "_whole", counted_whole)
+
+
+def test_every_kind_of_new_commit_gives_the_answer_of_a_cold_run(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    t = Timeline(story, monkeypatch)
+    runs = Onward(monkeypatch)
+    first = _both(story, monkeypatch, "--json")
+    assert runs.whole == 2 and len(_memos(story)) == 1  # the warm run kept its parts
+    steps = [
+        lambda: t.at("2026-12-01").run("log", "beta", "call", "Follow", "--date", "2026-12-01"),
+        lambda: t.at("2026-12-01", "bob", 11).run("set", "kappa", "value=12000"),
+        lambda: t.at("2026-12-01", "carol", 12).hand(
+            "prospecting/kappa.md", "value: 12000", "value: 11000", "by hand"
+        ),
+        lambda: t.at("2026-12-01", "dave", 13).run("add", "Lambda", "--value", "700"),
+        lambda: t.at("2026-12-02").run("move", "kappa", "qualifying"),
+        lambda: t.at("2026-12-02", "bob", 11).run("lost", "delta", "--reason", "timing"),
+        lambda: t.at("2026-12-02", "bob", 12).run("set", "eps", "expected_close=2027-03-01"),
+    ]
+    outputs = [first]
+    for step in steps:
+        step()
+        outputs.append(_both(story, monkeypatch, "--json"))
+    assert runs.kept == len(steps)  # each warm run went on from the last one's parts
+    assert len(set(outputs)) == len(outputs)  # and each step showed
+
+
+def test_renames_merges_and_hand_deletions_go_on_from_the_kept_parts(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    t = Timeline(story, monkeypatch)
+    _both(story, monkeypatch, "--json")
+    runs = Onward(monkeypatch)
+    t.at("2026-12-01")
+    git(story, "mv", "prospecting/beta.md", "prospecting/beta-corp.md")
+    git(story, "commit", "-q", "-m", "beta is beta-corp")
+    _both(story, monkeypatch, "--json")
+    # a side branch merged: its commits come in through the merge's second parent
+    git(story, "checkout", "-q", "-b", "side")
+    t.at("2026-12-01", "bob", 11).run("set", "kappa", "value=9500")
+    git(story, "checkout", "-q", "-")
+    t.at("2026-12-01", "carol", 12).run("log", "eps", "email", "Hi", "--date", "2026-12-01")
+    t.at("2026-12-01", "carol", 13)
+    git(story, "merge", "-q", "--no-edit", "--no-ff", "side")
+    _both(story, monkeypatch, "--json")
+    t.at("2026-12-02")
+    git(story, "rm", "-q", "prospecting/omega.md")
+    git(story, "commit", "-q", "-m", "omega is gone")
+    _both(story, monkeypatch, "--json")
+    assert runs.kept == 3
+
+
+def test_what_the_parts_cannot_follow_is_read_whole(story: Path, monkeypatch: pytest.MonkeyPatch):
+    t = Timeline(story, monkeypatch)
+    _both(story, monkeypatch, "--json")
+    runs = Onward(monkeypatch)
+    # pipeline.yaml changed: every row may be another (here the stale limits)
+    config = story / "pipeline.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    t.at("2026-12-01").hand("pipeline.yaml", "# a comment", "# another", "config")
+    _both(story, monkeypatch, "--json")
+    assert (runs.kept, runs.whole) == (0, 2)
+    # the history rewritten under the kept tip: the tip's line no longer passes through it
+    t.at("2026-12-01", hour=11).run("set", "kappa", "value=1")
+    _both(story, monkeypatch)
+    git(story, "reset", "-q", "--hard", "HEAD~1")
+    t.at("2026-12-01", hour=12).run("set", "kappa", "value=2")
+    _both(story, monkeypatch)
+    assert runs.kept == 1 and runs.whole == 5
+    # a deal file that no longer parses at the end is said, from the kept parts too
+    t.at("2026-12-02").hand("prospecting/kappa.md", "value: 2", "value: [2", "broken")
+    out = _both(story, monkeypatch)
+    assert "kappa" in out and runs.kept == 2
+
+
+def test_a_damaged_or_foreign_memo_is_read_whole(story: Path, monkeypatch: pytest.MonkeyPatch):
+    t = Timeline(story, monkeypatch)
+    _both(story, monkeypatch, "--json")
+    (memo,) = _memos(story)
+    data = bytearray(memo.read_bytes())
+    data[-5] ^= 0xFF
+    memo.write_bytes(bytes(data))
+    runs = Onward(monkeypatch)
+    t.at("2026-12-01").run("log", "beta", "call", "Follow", "--date", "2026-12-01")
+    _both(story, monkeypatch, "--json")
+    assert runs.kept == 0 and runs.whole == 2
+    # parts of another shape (an older pipectl's, a hand's): read whole, never a traceback
+    monkeypatch.setattr(changes.WindowMemo, "read", lambda self: {"tip": 1, "end": "x"})
+    t.at("2026-12-01", hour=11).run("log", "beta", "call", "Again", "--date", "2026-12-01")
+    _both(story, monkeypatch, "--json")
+    assert runs.kept == 0 and runs.whole == 4
+
+
+def test_only_a_few_windows_are_kept(story: Path, monkeypatch: pytest.MonkeyPatch):
+    for since in ("2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"):
+        result = Cli(story)("changes", "--since", since, "--until", "2026-11-29", "--json")
+        assert result.exit_code == 0, result.output
+    assert len(_memos(story)) == 4
