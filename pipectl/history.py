@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, overload
 
 from pipectl import blobkeys, gitlog, histfold, histindex
+from pipectl.caches import framed
 from pipectl.errors import GitError
 from pipectl.gitlog import (
     CHANGED,
@@ -48,6 +50,7 @@ __all__ = [
     "Stop",
     "read",
     "read_arrivals",
+    "rendered",
     "window",
     "with_fields",
 ]
@@ -384,6 +387,83 @@ def _history(source: _Source) -> History:
         arrivals,
         _Lives(source, True),
     )
+
+
+# --- what a command makes of the events, kept per segment -----------------------------------
+
+
+def rendered(
+    history: History,
+    since: dt.date | None,
+    until: dt.date | None,
+    make: Callable[[list[Event]], list[Any]],
+    made_by: bytes,
+) -> list[Any] | None:
+    """What `make` makes of the events of days `since` to `until` (plain data, one item an
+    event, in order: `history`'s rows), kept per segment of the index: a run reads only the
+    segments that changed since (the newest, a rewritten one) and what was kept of the rest.
+    `made_by` digests the code of `make`. None when the history is not a stored index (none,
+    `--as-of`): make it from `window(history.events, ...)` then, as this does for a segment."""
+    events = history.events
+    if not isinstance(events, _Events):
+        return None
+    lo = since.toordinal() if since else None
+    hi = until.toordinal() if until else None
+    key = framed.digest(made_by + _source_code())
+
+    def of(records: list[Record]) -> tuple[list[int], list[Any]]:
+        found = _events(records, None, None)
+        return [e.date.date().toordinal() for e in found], make(found)
+
+    fill = events.source.fill
+    return events.source.use(lambda s: _made(s, lo, hi, fill, of, key))
+
+
+def _made(
+    snap: histindex.Snapshot,
+    lo: int | None,
+    hi: int | None,
+    fill: tuple[GitRepo, gitlog.Pick] | None,
+    make: Callable[[list[Record]], tuple[list[int], list[Any]]],
+    key: bytes,
+) -> list[Any] | None:
+    # the segments `Snapshot.segments` reads for the window; a segment is kept only when no
+    # event of it lacks its fields: what is kept is then the same whatever `fill` picks
+    if snap.records is not None or snap.store is None or snap.head is None or snap.limit:
+        return None
+    store = snap.store
+    entries = [
+        entry
+        for entry in snap.head["segments"]
+        if not ((lo is not None and entry[4] < lo) or (hi is not None and entry[3] > hi))
+    ]
+    kept = {entry[0]: store.rows(entry, key) for entry in entries}
+    missing = []
+    for entry in entries:
+        if kept[entry[0]] is None:
+            records = store.segment(entry)
+            if records is None:
+                raise histindex.IndexDamaged(entry[0])
+            missing.append((entry, records, store.segment_digest(entry)))
+    chosen = [(entry, records) for entry, records, _seg in missing]
+    filled = chosen if fill is None else snap._filled(chosen, *fill)
+    for (entry, records), (_entry, before, seg) in zip(filled, missing, strict=True):
+        days, items = kept[entry[0]] = make(records)
+        whole = not any(gitlog.needs_diff(r[gitlog.R_ACTION], e) for r in records for e in r[7])
+        if records is before and whole and seg is not None:
+            store.write_rows(entry, seg, key, days, items)
+    out: list[Any] = []
+    for entry in entries:
+        days, items = kept[entry[0]] or ([], [])
+        pairs = zip(days, items, strict=True)
+        out.extend(i for d, i in pairs if (lo is None or d >= lo) and (hi is None or d <= hi))
+    return out
+
+
+@functools.cache
+def _source_code() -> bytes:
+    """This module's code (it turns records into events): what other code made is not used."""
+    return framed.digest(Path(__file__).read_bytes())
 
 
 # --- narrowing and detail -------------------------------------------------------------------

@@ -94,6 +94,26 @@ def read(path: Path, kind: Kind, key: bytes) -> Any | None:
         return None
 
 
+def stored_digest(path: Path, kind: Kind, key: bytes) -> bytes | None:
+    """The digest of the payload a frame at `path` of this kind and key says it holds, from
+    its header alone (the payload is neither read nor checked): what another cache made from
+    that payload is keyed by, without reading it. None when the header does not match."""
+    head = kind.header
+    size = len(head) + 2 * DIGEST
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        with open(fd, "rb", buffering=0) as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                return None
+            frame = f.read(size)
+    except OSError:
+        return None
+    if len(frame) != size or frame[: len(head) + DIGEST] != head + key:
+        return None
+    return frame[size - DIGEST :]
+
+
 def write(path: Path, kind: Kind, key: bytes, value: Any) -> bool:
     """Store `value` (plain data) at `path` atomically; False when it could not be stored."""
     if len(key) != DIGEST:

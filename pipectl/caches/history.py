@@ -10,7 +10,10 @@ code and version that made it, the pipeline's place in the repository) and to it
   fold's state (each deal's summary, each path's arrival), O(deals), not O(commits);
 - `seg-*`: the records of one run of commits in the index's order, written once and never
   changed (named by their position and their commits), read one at a time;
-- `lives-*`: each deal's events, as references into the segments (for one deal's history).
+- `lives-*`: each deal's events, as references into the segments (for one deal's history);
+- `rows-*`: what a command made of one segment's events (`history`'s table rows), keyed by
+  the segment's payload digest and the code that made them, so a segment whose records are
+  the same is not read again to make them; remade when either changes.
 
 Writers write segments and lives first and the head last (an atomic rename), so a reader
 sees one whole index or the one before; files no head names are removed once they are a
@@ -32,6 +35,7 @@ HEAD = framed.Kind(b"PIPECTL-HISTORY\x00", 1)
 SEGMENT = framed.Kind(b"PIPECTL-HISTSEG\x00", 1)
 LIVES = framed.Kind(b"PIPECTL-HISTLIV\x00", 1)
 SUMMARIES = framed.Kind(b"PIPECTL-HISTSUM\x00", 1)
+ROWS = framed.Kind(b"PIPECTL-HISTROW\x00", 1)
 SEGMENT_COMMITS = 4096  # commits per segment: a warm run rewrites at most one of them
 _STALE_S = 60
 _HEAD_KEYS = {
@@ -79,6 +83,34 @@ class Store:
             return None
         return data
 
+    def segment_digest(self, entry: tuple[Any, ...]) -> bytes | None:
+        """The digest of a segment's records, from its file's header (nothing else read)."""
+        name = entry[0]
+        return framed.stored_digest(self.directory / name, SEGMENT, self._key(name))
+
+    def rows(self, entry: tuple[Any, ...], made_by: bytes) -> tuple[list[int], list[Any]] | None:
+        """(days, rows) kept for a segment with the records it has now, made by `made_by`."""
+        name = "rows-" + entry[0]
+        seg = self.segment_digest(entry)
+        if seg is None:
+            return None
+        data = framed.read(
+            self.directory / name, ROWS, framed.digest(self._key(name) + seg + made_by)
+        )
+        if not (isinstance(data, tuple) and len(data) == 2):
+            return None
+        days, rows = data
+        ok = isinstance(days, list) and isinstance(rows, list) and len(days) == len(rows)
+        return (days, rows) if ok else None
+
+    def write_rows(
+        self, entry: tuple[Any, ...], seg: bytes, made_by: bytes, days: list[int], rows: list[Any]
+    ) -> bool:
+        """Keep what `made_by` made of a segment whose header said digest `seg`."""
+        name = "rows-" + entry[0]
+        key = framed.digest(self._key(name) + seg + made_by)
+        return framed.write(self.directory / name, ROWS, key, (days, rows))
+
     def lives(self, name: str) -> dict[str, bytes] | None:
         data = framed.read(self.directory / name, LIVES, self._key(name))
         return data if isinstance(data, dict) else None
@@ -118,7 +150,9 @@ class Store:
         """Store the head (last: it names the rest), then remove what no head names."""
         if not framed.write(self.directory / "head", HEAD, self._key("head"), head):
             return False
-        named = {"head", head["lives"], head["summaries"], *(seg[0] for seg in head["segments"])}
+        segments = [seg[0] for seg in head["segments"]]
+        named = {"head", head["lives"], head["summaries"], *segments}
+        named.update("rows-" + seg for seg in segments)
         now = time.time()
         with contextlib.suppress(OSError), os.scandir(self.directory) as it:
             for entry in it:

@@ -96,6 +96,16 @@ def history(
             if deal not in hist.by_deal:  # a deleted deal still has its history
                 raise
             deal_id = deal
+    if deal_id is None and not as_json:  # every deal's rows: those of unchanged segments kept
+        from pipectl.render.report import history_rows, history_table, rows_made_by
+
+        def make(found: list[hist_mod.Event]) -> list[list[str]]:
+            return history_rows(found, False)
+
+        rows = hist_mod.rendered(hist, start, end, make, rows_made_by())
+        if rows:
+            typer.echo(history_table(rows, False, hist.partial))
+            return
     chosen: Sequence[hist_mod.Event] = hist.of(deal_id) if deal_id is not None else hist.events
     if deal_id is not None:  # its life in the pipelines it came from and went to, too
         from pipectl import crossing

@@ -7,7 +7,10 @@ itself and never prints.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pipectl.fielddiff import BODY, FieldChange
@@ -106,8 +109,17 @@ def history_text(
 ) -> str:
     """The audit trail as a table: date, author, (deal,) what happened, commit; with
     `changes` (one per event), each field's old → new value."""
-    headers = ["DATE", "AUTHOR", *([] if one_deal else ["DEAL"]), "WHAT", "COMMIT"]
-    rows = [
+    return history_table(history_rows(events, one_deal, changes), one_deal, partial)
+
+
+def history_rows(
+    events: Sequence[Event],
+    one_deal: bool,
+    changes: Sequence[Sequence[FieldChange]] | None = None,
+) -> list[list[str]]:
+    """The cells of `history_text`'s table, one row an event (plain data: the history index
+    keeps those of every deal's events, `rows_made_by` says by which code)."""
+    return [
         [
             _minute(e.date),
             e.author,
@@ -117,8 +129,19 @@ def history_text(
         ]
         for i, e in enumerate(events)
     ]
+
+
+def history_table(rows: Sequence[Sequence[str]], one_deal: bool, partial: bool) -> str:
+    """`history_text` of the rows `history_rows` made."""
+    headers = ["DATE", "AUTHOR", *([] if one_deal else ["DEAL"]), "WHAT", "COMMIT"]
     out = table(headers, rows, max_width=160)
     return out + ("\n" + PARTIAL_NOTE if partial else "")
+
+
+@functools.cache
+def rows_made_by() -> bytes:
+    """A digest of the code of `history_rows` (this module: the rows it made are kept with it)."""
+    return hashlib.blake2b(Path(__file__).read_bytes(), digest_size=32).digest()
 
 
 def _minute(when: dt.datetime) -> str:
