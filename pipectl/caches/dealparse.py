@@ -169,12 +169,12 @@ def _unpack(payload: bytes) -> tuple[dict[str, Any], Mapping[str, int]] | DealEr
 
 def parse(
     refs: Sequence[Ref],
-    todo: list[tuple[int, StatKey]],
+    todo: Sequence[int],
     folders: Mapping[str, Path],
     store: bool,
     stats: dict[str, int],
 ) -> Iterator[tuple[bytes | None, Deal | DealError | None]]:
-    """Each file of `todo` (ref index, stat key) parsed, as (payload to store or None, Deal or
+    """Each file of `todo` (by ref index) parsed, as (payload to store or None, Deal or
     DealError or None: read carefully); `folders`: each stage's folder as shown; `store`:
     payloads wanted; `stats["workers"]`: the pool's size, when one parsed them."""
     workers = _workers(len(todo))
@@ -183,11 +183,11 @@ def parse(
         pooled = _parse_parallel(jobs, workers, True)  # the compact form travels best
         if pooled is not None:
             stats["workers"] = workers
-            for (i, _key), (kind, data, _) in zip(todo, pooled, strict=True):
+            for i, (kind, data, _) in zip(todo, pooled, strict=True):
                 ref = refs[i]
                 yield _from_worker(kind, data, ref, folders[ref.stage])
             return
-    for i, _key in todo:
+    for i in todo:
         ref = refs[i]
         folder = folders[ref.stage]
         job = (os.path.join(ref.folder, ref.name), folder / ref.name, ref.stage)
@@ -257,9 +257,7 @@ class _Jobs(Sequence[Job]):
     """The jobs of a pool, made a chunk at a time as the pool sends them (100,000 at once
     would sit in memory beside the deals)."""
 
-    def __init__(
-        self, refs: Sequence[Ref], todo: list[tuple[int, StatKey]], folders: Mapping[str, Path]
-    ):
+    def __init__(self, refs: Sequence[Ref], todo: Sequence[int], folders: Mapping[str, Path]):
         self.refs, self.todo, self.folders = refs, todo, folders
 
     def __len__(self) -> int:
@@ -275,8 +273,8 @@ class _Jobs(Sequence[Job]):
             return [self._job(t) for t in self.todo[index]]
         return self._job(self.todo[index])
 
-    def _job(self, item: tuple[int, StatKey]) -> Job:
-        ref = self.refs[item[0]]
+    def _job(self, index: int) -> Job:
+        ref = self.refs[index]
         shown = str(self.folders[ref.stage] / ref.name)
         return (os.path.join(ref.folder, ref.name), shown, ref.stage)
 
@@ -294,12 +292,20 @@ def _parse_parallel(jobs: Sequence[Job], workers: int, store: bool) -> Iterator[
         pool = multiprocessing.get_context("fork").Pool(workers)
     except (OSError, ImportError):
         return None
-    return _stream(pool, chunks, store)
+    return _stream(pool, chunks, store, 2 * workers)
 
 
-def _stream(pool: Any, chunks: Iterable[Sequence[Job]], store: bool) -> Iterator[Any]:
-    from functools import partial
+def _stream(pool: Any, chunks: Iterable[Sequence[Job]], store: bool, ahead: int) -> Iterator[Any]:
+    """The chunks' results in order, at most `ahead` chunks sent and not yet taken: the
+    pool's own `imap` keeps every result that comes in before it is taken, and the workers ran
+    ahead by tens of thousands of payloads while this process wrote a stage's file."""
+    from collections import deque
 
+    waiting: deque[Any] = deque()
     with pool:
-        for part in pool.imap(partial(_parse_chunk, store=store), chunks):
-            yield from part
+        for chunk in chunks:
+            waiting.append(pool.apply_async(_parse_chunk, (chunk, store)))
+            if len(waiting) >= ahead:
+                yield from waiting.popleft().get()
+        while waiting:
+            yield from waiting.popleft().get()

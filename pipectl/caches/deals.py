@@ -19,6 +19,7 @@ import os
 import stat
 import sys
 import time
+from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -102,7 +103,11 @@ class DealCache:
     ) -> list[Deal | DealError]:
         start_ns = time.time_ns()
         out: list[Deal | DealError | None] = [None] * len(refs)
-        todo: list[tuple[int, StatKey]] = []
+        # the files to parse, by ref index, and their stat keys packed four numbers a file:
+        # as tuples of ints they were about 270 bytes a file, held for the whole load
+        todo = array("q")
+        keys = array("q")  # mtime_ns, ctime_ns (signed)
+        places = array("Q")  # size, inode (unsigned: an inode may pass 2**63)
         slow: list[int] = []
         stages: dict[str, tuple[dict[str, Any], dict[str, Any], Path]] = {}
         # where each stage's refs end: there its stage file's entries are let go (a warm run
@@ -115,31 +120,75 @@ class DealCache:
             old, new, folder = stages[ref.stage]
             key = self._look(i, ref, old, new, folder, out, slow)
             if key is not None:
-                todo.append((i, key))
+                todo.append(i)
+                keys.extend(key[:2])
+                places.extend(key[2:])
                 parsing.add(ref.stage)
             if ends[ref.stage] == i:
                 stages[ref.stage] = self._settle(ref.stage, stages[ref.stage], ref.stage in parsing)
-        racy_after = start_ns - framed.RACY_WINDOW_NS
-        # a stage's file is written as soon as its last file is parsed, and its payloads let go
-        last = {refs[i].stage: n for n, (i, _key) in enumerate(todo)}
-        folders = {stage: where for stage, (_old, _new, where) in stages.items()}
-        parsed = dealparse.parse(refs, todo, folders, self.directory is not None, self.stats)
-        for n, ((i, key), (payload, item)) in enumerate(zip(todo, parsed, strict=True)):
-            stage = refs[i].stage
-            if item is None:
-                slow.append(i)
-            else:
-                out[i] = item
-                if payload is not None and max(key[0], key[1]) < racy_after:
-                    stages[stage][1][refs[i].name] = (key, payload)
-            if last[stage] == n:
-                folder = stages[stage][2]
-                self._save_if_changed(stage, stages.pop(stage)[:2])
-                stages[stage] = ({}, {}, folder)  # the folder, for slow files' messages
+        self._take(refs, todo, (keys, places), stages, out, slow, start_ns - framed.RACY_WINDOW_NS)
         for i in slow:
             out[i] = _careful(fallback, refs[i], stages[refs[i].stage][2])
         self.stats["parsed"] = len(todo) + len(slow)
         return [item for item in out if item is not None]
+
+    def _take(
+        self,
+        refs: Sequence[Ref],
+        todo: Sequence[int],
+        keys: tuple[Sequence[int], Sequence[int]],
+        stages: dict[str, tuple[dict[str, Any], dict[str, Any], Path]],
+        out: list[Any],
+        slow: list[int],
+        racy_after: int,
+    ) -> None:
+        """The files of `todo` parsed into `out` (or sent to `slow`), each stage's file
+        written as its payloads come: a stage with one to store streams them into its new
+        file (its kept entries first) and holds none; the file goes in place when the stage's
+        last file is parsed, and a stage with none to store is written only if it changed."""
+        last = {refs[i].stage: n for n, i in enumerate(todo)}
+        times, places = keys
+        folders = {stage: where for stage, (_old, _new, where) in stages.items()}
+        writers: dict[str, framed.DictWriter] = {}
+        store = self.directory is not None
+        parsed = dealparse.parse(refs, todo, folders, store, self.stats)
+        try:
+            for n, (i, (payload, item)) in enumerate(zip(todo, parsed, strict=True)):
+                ref = refs[i]
+                stage = ref.stage
+                if item is None:
+                    slow.append(i)
+                else:
+                    out[i] = item
+                    key = (*times[2 * n : 2 * n + 2], *places[2 * n : 2 * n + 2])
+                    # a pool sends payloads even when there is no cache: they travel best
+                    if store and payload is not None and max(key[0], key[1]) < racy_after:
+                        self._writer(stage, stages[stage][1], writers).add(ref.name, (key, payload))
+                if last[stage] == n:
+                    folder = stages[stage][2]
+                    done = writers.pop(stage, None)
+                    if done is not None:
+                        if done.close():
+                            self.stats["stored"] += done.count
+                    else:
+                        self._save_if_changed(stage, stages[stage][:2])
+                    stages[stage] = ({}, {}, folder)  # the folder, for slow files' messages
+        finally:
+            for left in writers.values():  # an error on the way: no half-written file
+                left.abort()
+
+    def _writer(
+        self, stage: str, kept: dict[str, Any], writers: dict[str, framed.DictWriter]
+    ) -> framed.DictWriter:
+        """The stage's new file being written, opened with the entries it keeps."""
+        found = writers.get(stage)
+        if found is None:
+            path = self._file(stage)
+            assert path is not None  # only stored when there is a cache
+            found = writers[stage] = framed.DictWriter(path, KIND, _key(stage))
+            for name, entry in kept.items():
+                found.add(name, entry)
+        return found
 
     def _look(
         self,

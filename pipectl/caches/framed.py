@@ -114,6 +114,71 @@ def stored_digest(path: Path, kind: Kind, key: bytes) -> bytes | None:
     return frame[size - DIGEST :]
 
 
+class DictWriter:
+    """A frame holding one dict, written entry by entry as the entries come: none is held once
+    written, and no copy of the whole payload is made (a stage of 30,000 deals held its
+    payloads and then their marshal copy, the peak of a cold load). The entries are marshal
+    version 2, which has no back-references, so each one's bytes stand alone in the stream;
+    the digest goes into the header last. `close` puts the file in place; a writer never
+    closed (or one that met an error) leaves nothing behind, and never raises over it."""
+
+    def __init__(self, path: Path, kind: Kind, key: bytes):
+        if len(key) != DIGEST:
+            raise ValueError(f"a cache key is a {DIGEST}-byte digest, not {len(key)} bytes")
+        self.path, self.count = path, 0
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.hash = hashlib.blake2b(digest_size=DIGEST)
+        self.at = len(kind.header) + DIGEST  # where the payload's digest goes
+        self.file: Any = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self.file = os.fdopen(fd, "wb")
+            self.file.write(kind.header + key + bytes(DIGEST))
+            self._put(b"{")  # marshal's dict: its pairs, then the null that ends them
+        except OSError:
+            self.abort()
+
+    def _put(self, data: bytes) -> None:
+        self.hash.update(data)
+        self.file.write(data)
+
+    def add(self, name: Any, value: Any) -> None:
+        """One entry (plain data); one that marshal refuses spoils the file, not the run."""
+        if self.file is None:
+            return
+        try:
+            self._put(marshal.dumps(name, 2) + marshal.dumps(value, 2))
+            self.count += 1
+        except (OSError, ValueError):
+            self.abort()
+
+    def close(self) -> bool:
+        """The file put in place; False when it could not be written."""
+        if self.file is None:
+            return False
+        try:
+            self._put(b"0")
+            self.file.seek(self.at)
+            self.file.write(self.hash.digest())
+            self.file.close()
+            self.file = None
+            os.replace(self.tmp, self.path)
+        except OSError:
+            self.abort()
+            return False
+        return True
+
+    def abort(self) -> None:
+        """Nothing written after all: the temp file removed."""
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+            self.file = None
+        with contextlib.suppress(OSError):  # e.g. a folder we may not even search
+            self.tmp.unlink(missing_ok=True)
+
+
 def write(path: Path, kind: Kind, key: bytes, value: Any) -> bool:
     """Store `value` (plain data) at `path` atomically; False when it could not be stored."""
     if len(key) != DIGEST:
