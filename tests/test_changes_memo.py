@@ -11,7 +11,7 @@ import pytest
 from conftest import Cli, git
 from test_changes import Timeline, build_story
 
-from pipectl import changes
+from pipectl import changesread
 
 WINDOW = ["--since", "2026-11-24", "--until", "2026-12-02", "--today", "2026-12-02"]
 
@@ -37,11 +37,11 @@ def _memos(root: Path) -> list[Path]:
 
 
 class Onward:
-    """Counts how runs of `changes.read` were answered: from the kept parts or whole."""
+    """Counts how runs of `changesread.read` were answered: from the kept parts or whole."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.kept = self.whole = 0
-        onward, whole = changes._onward, changes._whole
+        onward, whole = changesread._onward, changesread._whole
 
         def counted_onward(*a):  # type: ignore[no-untyped-def]
             found = onward(*a)
@@ -52,8 +52,8 @@ class Onward:
             self.whole += 1
             return whole(*a)
 
-        monkeypatch.setattr(changes, "_onward", counted_onward)
-        monkeypatch.setattr(changes, "_whole", counted_whole)
+        monkeypatch.setattr(changesread, "_onward", counted_onward)
+        monkeypatch.setattr(changesread, "_whole", counted_whole)
 
 
 def test_every_kind_of_new_commit_gives_the_answer_of_a_cold_run(
@@ -142,7 +142,7 @@ def test_a_damaged_or_foreign_memo_is_read_whole(story: Path, monkeypatch: pytes
     _both(story, monkeypatch, "--json")
     assert runs.kept == 0 and runs.whole == 2
     # parts of another shape (an older pipectl's, a hand's): read whole, never a traceback
-    monkeypatch.setattr(changes.WindowMemo, "read", lambda self: {"tip": 1, "end": "x"})
+    monkeypatch.setattr(changesread.WindowMemo, "read", lambda self: {"tip": 1, "end": "x"})
     t.at("2026-12-01", hour=11).run("log", "beta", "call", "Again", "--date", "2026-12-01")
     _both(story, monkeypatch, "--json")
     assert runs.kept == 0 and runs.whole == 4

@@ -105,13 +105,14 @@ def read_window(
     """What `pipectl changes` reads for a window (the dashboard's seven days too): its two
     ends, the waterfall's period (`--close-by`, by default the quarter's end), the deals that
     went stale by lint's PL301."""
-    from pipectl import changes as changes_mod
+    from pipectl import changesread
+    from pipectl.changes import Window
 
     assert pipeline.git is not None  # the callers have said why not, without git
-    w = changes_mod.window(pipeline.git, start, end, rev_range)
+    w = changesread.window(pipeline.git, start, end, rev_range)
     period = _close_by(close_by, w.until, now)
-    w = changes_mod.Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
-    return changes_mod.read(pipeline, w, StaleRule())
+    w = Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
+    return changesread.read(pipeline, w, StaleRule())
 
 
 def _since(text: str, end: dt.date, now: dt.date) -> dt.date:
@@ -146,7 +147,7 @@ class StaleRule:
     looked up once per stage (a pipeline has thousands of deals and a handful of stages).
 
     Public: `pipectl changes` and the mail digest (cli/mail.py) both pass one to
-    `changes.read`, so a digest counts a deal stale on the same day `changes` does."""
+    `changesread.read`, so a digest counts a deal stale on the same day `changes` does."""
 
     def __init__(self) -> None:
         self.limits: dict[tuple[int, str], int] = {}

@@ -135,8 +135,7 @@ def digest(
     """
     import datetime as dt
 
-    from pipectl import changes as changes_mod
-    from pipectl import dates
+    from pipectl import changesread, dates
     from pipectl.cli.changes import StaleRule
     from pipectl.daily import agenda as daily_agenda
     from pipectl.owners import member, owner_filter
@@ -156,8 +155,8 @@ def digest(
     changed = None
     if pipeline.git is not None and pipeline.git.head_commit() is not None:
         since = now - dt.timedelta(days={0: 3, 6: 2}.get(now.weekday(), 1))
-        w = changes_mod.window(pipeline.git, since, now)
-        changed = changes_mod.read(pipeline, w, StaleRule())
+        w = changesread.window(pipeline.git, since, now)
+        changed = changesread.read(pipeline, w, StaleRule())
         for why in changed.skipped:
             warn(f"skipped {why}")
     if fmt == "markdown":

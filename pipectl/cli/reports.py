@@ -284,7 +284,7 @@ def _this_week(pipeline: Pipeline, now: dt.date) -> Any:
 def _activity(pipeline: Pipeline, now: dt.date, weeks: int) -> Any:
     """The slipped close dates and the logged touchpoints of the trend window, as
     `pipectl changes` reads them from the same commits; none without git."""
-    from pipectl import changes
+    from pipectl import changes, changesread
     from pipectl.errors import UsageError
     from pipectl.trends import Activity, window
 
@@ -292,10 +292,10 @@ def _activity(pipeline: Pipeline, now: dt.date, weeks: int) -> Any:
         return Activity()
     first, last = window(now, weeks)
     try:
-        span = changes.window(pipeline.git, first, last)
+        span = changesread.window(pipeline.git, first, last)
     except UsageError:  # the weeks end before the first commit: git has nothing to tell
         return Activity()
-    found = changes.read(pipeline, span, lambda d, c: None)
+    found = changesread.read(pipeline, span, lambda d, c: None)
     return Activity(
         tuple(c.date.date() for c in found.changes if c.kind == changes.SLIPPED),
         tuple((entry.rep, entry.touchpoint) for entry in found.logged),

@@ -31,6 +31,7 @@ def _no_window_memo(monkeypatch: pytest.MonkeyPatch) -> None:
     tests are about the briefs, so each run reads its ends."""
     monkeypatch.setattr(windows.WindowMemo, "read", lambda self: None)
 
+
 _odd = st.sampled_from([None, "", "  ", 0, 7, True, 1.5, ["x"], {"a": 1}, dt.date(2026, 1, 2)])
 _days = (
     st.dates()

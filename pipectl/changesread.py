@@ -1,0 +1,276 @@
+"""Reading a window of `pipectl changes` from git (pipectl/changes.py holds what it becomes):
+the window's two ends (`window`), then `read`: the events of its commits from the history
+index (pipectl/history.py: one `git log` over the commits new since the last run), what each
+did from pipectl/eventfacts.py (kept across runs by its two blob ids; the rest from ONE
+`git cat-file --batch` over the blobs they touched), the two ends' rows from the commits'
+trees (pipectl/asof.py, pipectl/changeends.py). A run over a window read before goes on from
+what the last one kept (caches/windows.py). Never prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipectl import asof, changeends, history
+from pipectl.caches import framed
+from pipectl.caches.briefs import BriefCache
+from pipectl.caches.windows import WindowMemo
+from pipectl.changes import FORMAT, Changes, Parts, Window, compute, of_events
+from pipectl.errors import GitError, UsageError
+from pipectl.eventfacts import facts_of
+from pipectl.gitrepo import GitRepo
+from pipectl.store import Pipeline
+
+StaleFrom = changeends.StaleFrom
+
+
+# --- the two ends -------------------------------------------------------------------------
+
+
+def window(
+    git: GitRepo,
+    since: dt.date | None,
+    until: dt.date,
+    rev_range: str | None = None,
+    close_by: dt.date | None = None,
+) -> Window:
+    """The ends of a date window (the last commit of the day before `since`, the last of
+    `until`) or of a revision range `A..B` / `A...B` (from their merge base) / `A` (A..HEAD)."""
+    if rev_range is not None:
+        base, tip = _range(git, rev_range)
+        days = _commit_days(git, [c for c in (base, tip) if c])
+        # the days after base's, or its own when both ends are of one day (a quick PR)
+        start = min(days[base] + dt.timedelta(days=1), days[tip]) if base else None
+        return Window(start, days[tip], base, tip, rev_range, close_by)
+    tip_ = asof.commit_on(git, until)
+    if tip_ is None:
+        raise UsageError(f"--until {until.isoformat()} is before the first commit")
+    base_ = asof.commit_on(git, since - dt.timedelta(days=1)) if since else None
+    return Window(since, until, base_, tip_, None, close_by)
+
+
+def _range(git: GitRepo, text: str) -> tuple[str | None, str]:
+    left, dots, right = text.partition("...")
+    if not dots:
+        left, dots, right = text.partition("..")
+    if not dots:
+        left, right = text, "HEAD"
+    base, tip = _commit(git, left or "HEAD"), _commit(git, right or "HEAD")
+    if dots == "...":
+        proc = git.run(["merge-base", base, tip], check=False)
+        base = proc.stdout.strip()
+        if proc.returncode != 0 or not base:
+            raise UsageError(f"{text}: its two sides have no commit in common")
+    on_head = git.run(["merge-base", "--is-ancestor", tip, "HEAD"], check=False)
+    if on_head.returncode != 0:
+        raise UsageError(
+            f"{text}: {right or 'HEAD'} is not in HEAD's history (check it out, then run again)"
+        )
+    return base, tip
+
+
+def _commit(git: GitRepo, rev: str) -> str:
+    if rev.startswith("-"):
+        raise UsageError(f"{rev!r} is not a revision")
+    proc = git.run(
+        ["rev-parse", "--verify", "-q", "--end-of-options", rev + "^{commit}"], check=False
+    )
+    if proc.returncode != 0:
+        raise UsageError(f"{rev!r} names no commit here")
+    return proc.stdout.strip()
+
+
+def _commit_days(git: GitRepo, shas: Sequence[str]) -> dict[str, dt.date]:
+    """Each commit's committer day, in its own zone (as `asof.commit_on` reads days)."""
+    out = git.run(["show", "-s", "--no-show-signature", "--format=%H %cI", *shas]).stdout
+    found = {}
+    for line in out.splitlines():
+        sha, _, when = line.partition(" ")
+        if sha in shas and when:
+            found[sha] = dt.date.fromisoformat(when[:10])
+    return found
+
+
+def _commits_between(git: GitRepo, w: Window) -> tuple[set[str], dt.date | None, dt.date | None]:
+    """The commits `base..tip` and the first and last author day among them (the segments of
+    the history index to read)."""
+    revs = [w.tip] if w.base is None else [w.tip, "^" + w.base]
+    out = git.run(["log", "--no-show-signature", "--format=%H %aI", *revs, "--"]).stdout
+    shas, days = set(), []
+    for line in out.splitlines():
+        sha, _, when = line.partition(" ")
+        if when:
+            shas.add(sha)
+            days.append(dt.date.fromisoformat(when[:10]))
+    return shas, min(days, default=None), max(days, default=None)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
+    """Everything `compute` needs, read from git: the history index's events of the commits
+    in the window, the blobs they touched (one cat-file), the two ends' trees; from what the
+    last run over the same window kept (caches/windows.py) when the tip has only moved on."""
+    git = pipeline.git
+    if git is None:
+        raise UsageError("not inside a git repository: there is no history to compare")
+    hist = history.read(git, pipeline.root)
+    memo = WindowMemo(_git_dir(git), _memo_key(git, pipeline.root, w))
+    kept = memo.read()
+    parts = None
+    if kept is not None:
+        try:
+            parts = _onward(pipeline, w, hist, kept, stale_from)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            parts = None  # not the shape this code writes: read the window whole
+    if parts is None:
+        parts = _whole(pipeline, w, hist, stale_from)
+    if parts is not kept:
+        memo.write(parts)
+    return compute(w, parts, hist.partial)
+
+
+def _whole(pipeline: Pipeline, w: Window, hist: history.History, stale_from: StaleFrom) -> Parts:
+    git = pipeline.git
+    assert git is not None
+    shas, lo, hi = _commits_between(git, w)
+    events = [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
+    facts = facts_of(git, events)
+    cache = asof.blob_cache(pipeline.root, git)  # both ends: most deals are decoded once
+    end = asof.pipeline_at(pipeline.root, git, w.tip, cache)
+    start = _start(pipeline.root, git, w.base, cache)
+    briefs = _briefs(git)  # what the two ends' figures read of a deal, kept by blob
+    # each end in the base currency at that end's day and rate table, as `report --as-of`
+    start_day = w.since - dt.timedelta(days=1) if w.since else w.until
+    before = None
+    if start is not None:
+        before = changeends.rows(
+            start, start.deal_refs(), briefs, start_day, w.close_by, stale_from
+        )
+    refs = end.deal_refs()
+    after = changeends.rows(end, refs, briefs, w.until, w.close_by, stale_from)
+    briefs.save()
+    names = [f"{r.stage}/{r.name}" for r in refs]
+    return {
+        "tip": w.tip,
+        "stages": list(end.config.stage_names),
+        "env": _env(end.tree, names),
+        "currency": end.config.currency,
+        "start": before,
+        "end": [names, [end.tree[n] for n in names], after],
+        **of_events(events, facts, end.config, w),
+    }
+
+
+def _onward(
+    pipeline: Pipeline, w: Window, hist: history.History, kept: Parts, stale_from: StaleFrom
+) -> Parts | None:
+    """The parts of this run from those of the last run over the same window, whose tip this
+    one's first-parent line passes through: its events and the new commits', its start, its
+    end with the deal files whose blobs changed re-read. None when that cannot be."""
+    git = pipeline.git
+    assert git is not None
+    if kept["tip"] == w.tip:
+        return kept
+    new = _new_commits(git, w, kept["tip"])
+    if new is None:
+        return None
+    tree = asof.tree_of(pipeline.root, git, w.tip)
+    stages = kept["stages"]
+    names = [f"{s}/{n}" for s, n in asof.deal_names(tree, stages)]
+    if _env(tree, names) != kept["env"]:
+        return None  # pipeline.yaml, the rates or any other file changed: read it whole
+    old_names, old_oids, old_rows = kept["end"]
+    was = {n: (o, r) for n, o, r in zip(old_names, old_oids, old_rows, strict=True)}
+    changed = [n for n in names if was.get(n, ("",))[0] != tree[n]]
+    end = asof.narrow(pipeline.root, git, w.tip, tree, changed)
+    if list(end.config.stage_names) != stages:
+        return None
+    fresh = dict(zip(changed, _rows_of(end, changed, w, stale_from), strict=True))
+    shas, lo, hi = new
+    events = [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
+    more = of_events(events, facts_of(git, events), end.config, w)
+    return {
+        **kept,
+        "tip": w.tip,
+        "end": [names, [tree[n] for n in names], [fresh.get(n) or was[n][1] for n in names]],
+        "changes": kept["changes"] + more["changes"],
+        "logged": kept["logged"] + more["logged"],
+        "renames": kept["renames"] + more["renames"],
+    }
+
+
+def _rows_of(
+    end: asof.PipelineAt, names: Sequence[str], w: Window, stale_from: StaleFrom
+) -> list[changeends.Row]:
+    refs = asof.refs_of(end.root, [tuple(n.split("/", 1)) for n in names])  # type: ignore[misc]
+    return changeends.rows(end, refs, BriefCache(None), w.until, w.close_by, stale_from)
+
+
+def _new_commits(
+    git: GitRepo, w: Window, old_tip: str
+) -> tuple[set[str], dt.date | None, dt.date | None] | None:
+    """The commits `w.tip` adds to `old_tip`'s window, with their first and last author day,
+    when old_tip is on w.tip's first-parent line through them (then the window's events are
+    old_tip's and theirs after); else None."""
+    revs = [w.tip, "^" + old_tip, *(["^" + w.base] if w.base else [])]
+    fmt = "--format=%H %aI %P"
+    out = git.run(["log", "--no-show-signature", fmt, *revs, "--"], check=False)
+    if out.returncode != 0:
+        return None  # the old tip is gone (a gc after a rewrite)
+    first: dict[str, str | None] = {}
+    days = []
+    for line in out.stdout.splitlines():
+        sha, when, *parents = line.split(" ")
+        first[sha] = parents[0] if parents else None
+        days.append(dt.date.fromisoformat(when[:10]))
+    at: str | None = w.tip
+    while at in first:
+        at = first[at]
+    if at != old_tip:
+        return None
+    return set(first), min(days, default=None), max(days, default=None)
+
+
+def _env(tree: Mapping[str, str], deal_names: Sequence[str]) -> bytes:
+    """A digest of every file of an end's tree that is not one of its deal files."""
+    deals = set(deal_names)
+    return framed.digest_of(sorted((p, o) for p, o in tree.items() if p not in deals))
+
+
+def _memo_key(git: GitRepo, root: Path, w: Window) -> tuple[Any, ...]:
+    """What the kept parts of a window depend on besides what they name: the window, where
+    the pipeline is in the repository, the shallow boundary (a deepened clone's oldest commit
+    has other changes)."""
+    ordinal = [None if d is None else d.toordinal() for d in (w.since, w.until, w.close_by)]
+    try:
+        shallow = (git.git_dir() / "shallow").read_bytes()
+    except (OSError, GitError):
+        shallow = b""
+    return (FORMAT, git.rel(root), w.base, w.rev_range, *ordinal, shallow)
+
+
+def _git_dir(git: GitRepo) -> Path | None:
+    try:
+        return git.git_dir()
+    except GitError:  # no git dir to keep a cache in
+        return None
+
+
+def _briefs(git: GitRepo) -> BriefCache:
+    return BriefCache(_git_dir(git))
+
+
+def _start(
+    root: Path, git: GitRepo, base: str | None, cache: asof.BlobCache
+) -> asof.PipelineAt | None:
+    if base is None:
+        return None
+    try:
+        return asof.pipeline_at(root, git, base, cache)
+    except UsageError:  # the commit is older than the pipeline: it starts empty
+        return None
