@@ -346,13 +346,16 @@ class _Lives(Mapping[str, Sequence[Event]]):
     def __getitem__(self, deal: str) -> tuple[Event, ...]:
         got = self.done.get(deal)
         if got is None:
-            if deal not in self.ids:
-                raise KeyError(deal)
             if self.summary:
+                if deal not in self.ids:
+                    raise KeyError(deal)
                 rows = self.ids[deal]
             else:
-                # with every event's fields: one deal's are few, read once and stored
+                # with every event's fields: one deal's are few, read once and stored; no
+                # life, no summary (the fold keeps both by id): all summaries are not read
                 rows = self.source.use(lambda s: s.life(deal, self.source.git))
+                if not rows:
+                    raise KeyError(deal)
             got = self.done[deal] = tuple(_event(rec, e) for rec, e in rows)
         return got
 
@@ -399,11 +402,11 @@ def rendered(
     make: Callable[[list[Event]], list[Any]],
     made_by: bytes,
 ) -> list[Any] | None:
-    """What `make` makes of the events of days `since` to `until` (plain data, one item an
-    event, in order: `history`'s rows), kept per segment of the index: a run reads only the
-    segments that changed since (the newest, a rewritten one) and what was kept of the rest.
-    `made_by` digests the code of `make`. None when the history is not a stored index (none,
-    `--as-of`): make it from `window(history.events, ...)` then, as this does for a segment."""
+    """What `make` (its code digested in `made_by`) makes of the events of days `since` to
+    `until` (plain data, an item an event, in order: `history`'s rows), kept per segment of
+    the index: only the segments that changed (the newest, a rewritten one) are read and
+    made again. None when the history is no stored index (none, `--as-of`): make it from
+    `window(history.events, ...)` then."""
     events = history.events
     if not isinstance(events, _Events):
         return None
@@ -415,8 +418,7 @@ def rendered(
         found = _events(records, None, None)
         return [e.date.date().toordinal() for e in found], make(found)
 
-    fill = events.source.fill
-    return events.source.use(lambda s: _made(s, lo, hi, fill, of, key))
+    return events.source.use(lambda s: _made(s, lo, hi, events.source.fill, of, key))
 
 
 def _made(
@@ -429,22 +431,18 @@ def _made(
 ) -> list[Any] | None:
     # the segments `Snapshot.segments` reads for the window; a segment is kept only when no
     # event of it lacks its fields: what is kept is then the same whatever `fill` picks
-    if snap.records is not None or snap.store is None or snap.head is None or snap.limit:
-        return None
     store = snap.store
+    if snap.records is not None or store is None or snap.head is None or snap.limit:
+        return None
     entries = [
         entry
         for entry in snap.head["segments"]
         if not ((lo is not None and entry[4] < lo) or (hi is not None and entry[3] > hi))
     ]
     kept = {entry[0]: store.rows(entry, key) for entry in entries}
-    missing = []
-    for entry in entries:
-        if kept[entry[0]] is None:
-            records = store.segment(entry)
-            if records is None:
-                raise histindex.IndexDamaged(entry[0])
-            missing.append((entry, records, store.segment_digest(entry)))
+    missing = [(e, store.segment(e), store.segment_digest(e)) for e in entries if not kept[e[0]]]
+    if any(records is None for _e, records, _seg in missing):
+        raise histindex.IndexDamaged("segment")
     chosen = [(entry, records) for entry, records, _seg in missing]
     filled = chosen if fill is None else snap._filled(chosen, *fill)
     for (entry, records), (_entry, before, seg) in zip(filled, missing, strict=True):

@@ -188,3 +188,25 @@ def test_no_rows_are_kept_without_the_index(
     monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
     run(t.cli, "history")
     assert not list((t.root / ".git").glob("pipectl/cache/*/history/rows-*"))
+
+
+def test_one_deals_history_reads_no_summary(
+    t: Timeline, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the summaries of every deal are what a report reads; one deal's life is found by its
+    # references into the segments alone (a deal has one exactly when it has a summary)
+    run(t.cli, "history")
+    want = {deal: cold(t, monkeypatch, deal) for deal in ("acme", "gamma")}
+    summaries = stored.Store.summaries
+    asked: list[str] = []
+
+    def counted(self: stored.Store, name: str) -> dict[str, Any] | None:
+        asked.append(name)
+        return summaries(self, name)
+
+    monkeypatch.setattr(stored.Store, "summaries", counted)
+    for deal, text in want.items():
+        assert run(t.cli, "history", deal) == text
+    assert asked == []
+    r = t.cli("history", "no-such-deal")
+    assert r.exit_code != 0 and "no-such-deal" in r.output
