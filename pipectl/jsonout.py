@@ -80,8 +80,15 @@ def _write(value: Any, out: list[str], nl: str) -> None:
         for k, v in value.items():
             if type(k) is not str:
                 raise _NotPlain
-            out.append(sep + _text(k) + ": ")
-            _write(v, out, inner)
+            # a string or null value written in place: one call less for most values (the
+            # 120,000 events of `history --json` hold 2,000,000 of them)
+            if type(v) is str:
+                out.append(sep + _text(k) + ": " + _text(v))
+            elif v is None:
+                out.append(sep + _text(k) + ": null")
+            else:
+                out.append(sep + _text(k) + ": ")
+                _write(v, out, inner)
             sep = "," + inner
         out.append(nl + "}")
     elif kind is list or kind is tuple:
