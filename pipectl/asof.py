@@ -53,7 +53,11 @@ def commit_on(git: GitRepo, day: dt.date) -> str | None:
     wherever it was made. The committer date is when the commit joined the branch (a rebase
     or a cherry-pick dates it anew). One `git log` pass, stopped at the first commit found.
     """
-    args = ["log", "--first-parent", "--no-show-signature", "--format=%H %cI", "HEAD", "--"]
+    # git skips the commits too new to be the day's in any zone (more than a day later in
+    # UTC): only the candidates come through the pipe, the first is mostly the answer
+    bound = f"--until={day + dt.timedelta(days=2)} 00:00:00 +0000"
+    args = ["log", "--first-parent", "--no-show-signature", "--format=%H %cI", bound, "HEAD"]
+    args.append("--")
     wanted = day.isoformat()
     rest = b""
     # stopped early, git is killed at once (the stream's own cleanup), not read to the end
