@@ -303,8 +303,14 @@ def _value(plain: Any) -> Any:
     return plain
 
 
+_days: dict[int, dt.date] = {}  # a window's dates are a few hundred days: each made once
+
+
 def _day(ordinal: int) -> dt.date:
-    return dt.date.fromordinal(ordinal)
+    day = _days.get(ordinal)
+    if day is None:
+        day = _days[ordinal] = dt.date.fromordinal(ordinal)
+    return day
 
 
 def _renames(pairs: Sequence[Sequence[str]]) -> dict[str, str]:
