@@ -35,6 +35,7 @@ from pipectl.gitlog import (
     Record,
 )
 from pipectl.gitrepo import GitNotFound, GitRepo
+from pipectl.version import __version__
 
 __all__ = [
     "CHANGED",
@@ -405,8 +406,7 @@ def rendered(
     """What `make` (its code digested in `made_by`) makes of the events of days `since` to
     `until` (plain data, an item an event, in order: `history`'s rows), kept per segment of
     the index: only the segments that changed (the newest, a rewritten one) are read and
-    made again. None when the history is no stored index (none, `--as-of`): make it from
-    `window(history.events, ...)` then."""
+    made again. None for no stored index (none, `--as-of`): make it from `window` then."""
     events = history.events
     if not isinstance(events, _Events):
         return None
@@ -460,8 +460,11 @@ def _made(
 
 @functools.cache
 def _source_code() -> bytes:
-    """This module's code (it turns records into events): what other code made is not used."""
-    return framed.digest(Path(__file__).read_bytes())
+    """This module's code (it turns records into events); unreadable, the version's."""
+    try:
+        return framed.digest(Path(__file__).read_bytes())
+    except OSError:
+        return framed.digest(__version__.encode())
 
 
 # --- narrowing and detail -------------------------------------------------------------------

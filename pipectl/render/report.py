@@ -18,6 +18,7 @@ from pipectl.history import CHANGED, CREATED, DELETED, EDITED, LOGGED, MOVED, RE
 from pipectl.jsonout import plain
 from pipectl.render.text import money, table, visible
 from pipectl.report import Report
+from pipectl.version import __version__
 
 PARTIAL_NOTE = (
     "partial: this is a shallow clone, so history-based figures miss the oldest commits "
@@ -140,8 +141,13 @@ def history_table(rows: Sequence[Sequence[str]], one_deal: bool, partial: bool) 
 
 @functools.cache
 def rows_made_by() -> bytes:
-    """A digest of the code of `history_rows` (this module: the rows it made are kept with it)."""
-    return hashlib.blake2b(Path(__file__).read_bytes(), digest_size=32).digest()
+    """A digest of the code of `history_rows` (this module: the rows it made are kept with it);
+    the version's when the module cannot be read (a packed install)."""
+    try:
+        code = Path(__file__).read_bytes()
+    except OSError:
+        code = __version__.encode()
+    return hashlib.blake2b(code, digest_size=32).digest()
 
 
 def _minute(when: dt.datetime) -> str:
