@@ -475,5 +475,11 @@ def _code() -> bytes:
     return _CODE[0]
 
 
+_DAYS: dict[int, dt.date] = {}  # a history's days are a few thousand: each date made once
+
+
 def day(ordinal: int) -> dt.date:
-    return dt.date.fromordinal(ordinal)
+    found = _DAYS.get(ordinal)
+    if found is None:
+        found = _DAYS[ordinal] = dt.date.fromordinal(ordinal)
+    return found
