@@ -12,6 +12,7 @@ from conftest import Cli, git
 from test_changes import Timeline, build_story
 
 from pipectl import changesread
+from pipectl.gitrepo import GitRepo
 
 WINDOW = ["--since", "2026-11-24", "--until", "2026-12-02", "--today", "2026-12-02"]
 
@@ -153,3 +154,34 @@ def test_only_a_few_windows_are_kept(story: Path, monkeypatch: pytest.MonkeyPatc
         result = Cli(story)("changes", "--since", since, "--until", "2026-11-29", "--json")
         assert result.exit_code == 0, result.output
     assert len(_memos(story)) == 4
+
+
+def test_a_run_after_one_commit_reads_one_tree_and_the_blobs_it_changed(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The kept parts spare the start's tree and every deal whose blob held: one `ls-tree`
+    (the tip's), and cat-file asked for the changed deal's blobs and pipeline.yaml only."""
+    t = Timeline(story, monkeypatch)
+    _both(story, monkeypatch, "--json")
+    t.at("2026-12-01").run("log", "beta", "call", "Follow", "--date", "2026-12-01")
+    calls: list[tuple[str, ...]] = []
+    asked: list[str] = []
+    run, stream = GitRepo.run, GitRepo.stream
+
+    def spy_run(self, args, **kw):  # type: ignore[no-untyped-def]
+        calls.append(tuple(args))
+        return run(self, args, **kw)
+
+    def spy_stream(self, args, *, input_bytes=None):  # type: ignore[no-untyped-def]
+        calls.append(tuple(args))
+        if input_bytes:
+            asked.extend(input_bytes.decode().split())
+        return stream(self, args, input_bytes=input_bytes)
+
+    monkeypatch.setattr(GitRepo, "run", spy_run)
+    monkeypatch.setattr(GitRepo, "stream", spy_stream)
+    result = Cli(story)("changes", *WINDOW, "--json")
+    assert result.exit_code == 0, result.output
+    assert sum("ls-tree" in c for c in calls) == 1
+    # beta's new blob and pipeline.yaml for the end; beta's old and new for what the commit did
+    assert len(set(asked)) <= 3, asked
