@@ -119,7 +119,7 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     if git is None:
         raise UsageError("not inside a git repository: there is no history to compare")
     hist = history.read(git, pipeline.root)
-    memo = WindowMemo(_git_dir(git), _memo_key(git, pipeline.root, w))
+    memo = WindowMemo(_git_dir(git), _memo_key(pipeline, git, w))
     kept = memo.read()
     parts = None
     if kept is not None:
@@ -242,16 +242,18 @@ def _env(tree: Mapping[str, str], deal_names: Sequence[str]) -> bytes:
     return framed.digest_of(sorted((p, o) for p, o in tree.items() if p not in deals))
 
 
-def _memo_key(git: GitRepo, root: Path, w: Window) -> tuple[Any, ...]:
+def _memo_key(pipeline: Pipeline, git: GitRepo, w: Window) -> tuple[Any, ...]:
     """What the kept parts of a window depend on besides what they name: the window, where
-    the pipeline is in the repository, the shallow boundary (a deepened clone's oldest commit
-    has other changes)."""
+    the pipeline is in the repository and how its paths are shown from here (a file that
+    does not parse is named so), the shallow boundary (a deepened clone's oldest commit has
+    other changes)."""
     ordinal = [None if d is None else d.toordinal() for d in (w.since, w.until, w.close_by)]
     try:
         shallow = (git.git_dir() / "shallow").read_bytes()
     except (OSError, GitError):
         shallow = b""
-    return (FORMAT, git.rel(root), w.base, w.rev_range, *ordinal, shallow)
+    shown = str(pipeline.display(pipeline.root / "pipeline.yaml"))
+    return (FORMAT, git.rel(pipeline.root), shown, w.base, w.rev_range, *ordinal, shallow)
 
 
 def _git_dir(git: GitRepo) -> Path | None:

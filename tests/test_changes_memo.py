@@ -185,3 +185,15 @@ def test_a_run_after_one_commit_reads_one_tree_and_the_blobs_it_changed(
     assert sum("ls-tree" in c for c in calls) == 1
     # beta's new blob and pipeline.yaml for the end; beta's old and new for what the commit did
     assert len(set(asked)) <= 3, asked
+
+
+def test_a_file_that_does_not_parse_is_named_as_seen_from_where_pipectl_runs(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    t = Timeline(story, monkeypatch)
+    t.at("2026-12-01").hand("prospecting/kappa.md", "value: 9000", "value: [9", "broken")
+    monkeypatch.chdir(story)
+    here = _both(story, monkeypatch)
+    monkeypatch.chdir(story / "prospecting")
+    below = _both(story, monkeypatch)
+    assert "prospecting/kappa.md" in here and "prospecting/kappa.md" not in below
