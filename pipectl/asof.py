@@ -177,13 +177,7 @@ class PipelineAt(Pipeline):
     def _read_deals(
         self, stages: Sequence[str], relative: bool, briefs: BriefCache | None
     ) -> LoadResult:
-        result = LoadResult()
-        for item in self._items(self.deal_refs(stages), relative, briefs):
-            if isinstance(item, DealError):
-                result.errors.append(item)
-            else:
-                result.deals.append(item)
-        return result
+        return LoadResult.of(self._items(self.deal_refs(stages), relative, briefs))
 
     def brief_items(self, refs: Sequence[DealRef], briefs: BriefCache) -> list[Deal | DealError]:
         """These deals as `load_briefs` reads them, in order, or why each did not parse."""

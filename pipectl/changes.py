@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipectl import changeends
+from pipectl import changeends, dates
 from pipectl.changeends import CONVERTED, ID, IDLE, NO_RATE, STAGE, STALE, STATE, VALUE
 from pipectl.config import Config
 from pipectl.deal import Touchpoint
@@ -303,14 +303,7 @@ def _value(plain: Any) -> Any:
     return plain
 
 
-_days: dict[int, dt.date] = {}  # a window's dates are a few hundred days: each made once
-
-
-def _day(ordinal: int) -> dt.date:
-    day = _days.get(ordinal)
-    if day is None:
-        day = _days[ordinal] = dt.date.fromordinal(ordinal)
-    return day
+_day = dates.from_ordinal
 
 
 def _renames(pairs: Sequence[Sequence[str]]) -> dict[str, str]:

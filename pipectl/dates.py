@@ -119,3 +119,15 @@ def recorded(value: str | None, what: str = "--date") -> dt.date:
             f"{now.isoformat()})"
         )
     return date
+
+
+_BY_ORDINAL: dict[int, dt.date] = {}  # a pipeline's dates are a few thousand days at most
+
+
+def from_ordinal(ordinal: int) -> dt.date:
+    """The date of a proleptic ordinal, each made once: caches and the history index keep
+    days as ordinals, and a run turns tens of thousands back into dates."""
+    day = _BY_ORDINAL.get(ordinal)
+    if day is None:
+        day = _BY_ORDINAL[ordinal] = dt.date.fromordinal(ordinal)
+    return day

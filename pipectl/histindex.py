@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipectl import blobkeys, gitlog, histbuild, histfold
+from pipectl import blobkeys, dates, gitlog, histbuild, histfold
 from pipectl.caches import framed
 from pipectl.caches import history as stored
 from pipectl.errors import GitError
@@ -475,11 +475,5 @@ def _code() -> bytes:
     return _CODE[0]
 
 
-_DAYS: dict[int, dt.date] = {}  # a history's days are a few thousand: each date made once
-
-
 def day(ordinal: int) -> dt.date:
-    found = _DAYS.get(ordinal)
-    if found is None:
-        found = _DAYS[ordinal] = dt.date.fromordinal(ordinal)
-    return found
+    return dates.from_ordinal(ordinal)

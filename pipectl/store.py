@@ -11,7 +11,7 @@ import difflib
 import errno
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +86,17 @@ class LoadResult:
 
     deals: list[Deal] = field(default_factory=list)
     errors: list[DealError] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, items: Iterable[Deal | DealError]) -> LoadResult:
+        """The deals and the errors of a reader's items, each in its order."""
+        result = cls()
+        for item in items:
+            if isinstance(item, DealError):
+                result.errors.append(item)
+            else:
+                result.deals.append(item)
+        return result
 
 
 def find_root(start: Path) -> Path:
@@ -193,13 +204,7 @@ class Pipeline:
                     raise
                 raise DealError(exc.message, show(ref.path), exc.line or 1) from None
 
-        result = LoadResult()
-        for item in cache.read(self.deal_refs(stages), show, careful):
-            if isinstance(item, DealError):
-                result.errors.append(item)
-            else:
-                result.deals.append(item)
-        return result
+        return LoadResult.of(cache.read(self.deal_refs(stages), show, careful))
 
     def read_deal(self, ref: DealRef) -> Deal:
         return parse_deal(self._read_bytes(ref.path), self.display(ref.path), ref.stage)

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from pipectl import dates
 from pipectl.caches import framed
 from pipectl.caches.facts import EntryCache
 from pipectl.deal import Deal
@@ -75,14 +76,7 @@ def light(found: Brief, deal_id: str, stage: str, folder: Path) -> Deal:
 _NO_LINES: Mapping[str, int] = MappingProxyType({})
 
 
-_days: dict[int, dt.date] = {}  # a pipeline's dates are a few hundred days: each made once
-
-
-def _day(ordinal: int) -> dt.date:
-    day = _days.get(ordinal)
-    if day is None:
-        day = _days[ordinal] = dt.date.fromordinal(ordinal)
-    return day
+_day = dates.from_ordinal
 
 
 def _ordinal(day: dt.date | None) -> int | None:
