@@ -127,3 +127,12 @@ def commit_count(cwd: Path) -> int:
 def last_commit_paths(cwd: Path) -> list[str]:
     out = git(cwd, "show", "--name-only", "--no-renames", "--format=", "HEAD")
     return sorted(line for line in out.splitlines() if line)
+
+
+@pytest.fixture
+def no_window_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pipectl changes` reads every window whole: a window run before is otherwise answered
+    from what its last run kept (caches/windows.py) before the caches below it are asked."""
+    from pipectl.caches import windows
+
+    monkeypatch.setattr(windows.WindowMemo, "read", lambda self: None)

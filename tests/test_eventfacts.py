@@ -21,6 +21,9 @@ from pipectl.caches.facts import _WHAT, KIND
 from pipectl.deal import Touchpoint
 from pipectl.eventfacts import Facts, Side
 
+# these tests are about a cache the kept window (caches/windows.py) would answer before
+pytestmark = pytest.mark.usefixtures("no_window_memo")
+
 
 @pytest.fixture
 def history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -17,19 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_changes import WINDOW, Timeline, _json, build_story
 
-from pipectl.caches import blobs, framed, windows
+from pipectl.caches import blobs, framed
 from pipectl.caches.briefs import _WHAT, KIND, brief, light
 from pipectl.caches.deals import _key
 from pipectl.deal import Deal
 from pipectl.lint.rules_time import last_activity
 from pipectl.rates import deal_currency
 
-
-@pytest.fixture(autouse=True)
-def _no_window_memo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A window run before is answered from caches/windows.py before any brief is read: these
-    tests are about the briefs, so each run reads its ends."""
-    monkeypatch.setattr(windows.WindowMemo, "read", lambda self: None)
+# these tests are about a cache the kept window (caches/windows.py) would answer before
+pytestmark = pytest.mark.usefixtures("no_window_memo")
 
 
 _odd = st.sampled_from([None, "", "  ", 0, 7, True, 1.5, ["x"], {"a": 1}, dt.date(2026, 1, 2)])
