@@ -70,23 +70,18 @@ def default_dir(pipeline_root: Path, git_dir: Path | None) -> Path:
 
 def read(path: Path, kind: Kind, key: bytes) -> Any | None:
     """The payload stored at `path` for exactly this kind and key, or None."""
-    head = kind.header
-    size = len(head) + 2 * DIGEST
     try:
         # no following links, no waiting on a FIFO; unbuffered, so the payload is read
         # straight into one bytes object (a buffered read would copy it once more)
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         with open(fd, "rb", buffering=0) as f:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                return None
-            frame = f.read(size)
-            if len(frame) != size or frame[: len(head) + DIGEST] != head + key:
+            frame = _header(f, kind, key)
+            if frame is None:
                 return None
             body = f.readall()
     except OSError:
         return None
-    if digest(body) != frame[size - DIGEST :]:
+    if digest(body) != frame[-DIGEST:]:
         return None
     try:
         return marshal.loads(body)
@@ -98,20 +93,27 @@ def stored_digest(path: Path, kind: Kind, key: bytes) -> bytes | None:
     """The digest of the payload a frame at `path` of this kind and key says it holds, from
     its header alone (the payload is neither read nor checked): what another cache made from
     that payload is keyed by, without reading it. None when the header does not match."""
-    head = kind.header
-    size = len(head) + 2 * DIGEST
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         with open(fd, "rb", buffering=0) as f:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                return None
-            frame = f.read(size)
+            frame = _header(f, kind, key)
     except OSError:
         return None
+    return None if frame is None else frame[-DIGEST:]
+
+
+def _header(f: Any, kind: Kind, key: bytes) -> bytes | None:
+    """The frame's header (magic, version, key, payload digest) of an open file of ours that
+    no one else may write, when it is this kind's with this key; else None."""
+    st = os.fstat(f.fileno())
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        return None
+    head = kind.header
+    size = len(head) + 2 * DIGEST
+    frame = f.read(size)
     if len(frame) != size or frame[: len(head) + DIGEST] != head + key:
         return None
-    return frame[size - DIGEST :]
+    return bytes(frame)
 
 
 class DictWriter:
