@@ -93,20 +93,3 @@ def _in_base(
         lives, missing, converted = convert_lives([life], config, converter, day)
         out.append((lives[0].deal, converted[0] if converted else None, bool(missing)))
     return out
-
-
-def is_row(row: Any) -> bool:
-    """Whether a row read back from a cache has a row's shape."""
-    if type(row) is str:
-        return True
-    if type(row) is not tuple or len(row) != 9:
-        return False
-    return (
-        type(row[ID]) is str
-        and type(row[STAGE]) is str
-        and row[STATE] in ("absent", "in", "out", "won", "lost")
-        and type(row[VALUE]) in (float, int, type(None))
-        and all(type(row[i]) in (int, type(None)) for i in (IDLE, STALE))
-        and type(row[CONVERTED]) in (str, type(None))
-        and type(row[NO_RATE]) is bool
-    )

@@ -137,8 +137,7 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
 def _whole(pipeline: Pipeline, w: Window, hist: history.History, stale_from: StaleFrom) -> Parts:
     git = pipeline.git
     assert git is not None
-    shas, lo, hi = _commits_between(git, w)
-    events = [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
+    events = _events(hist, *_commits_between(git, w))
     facts = facts_of(git, events)
     cache = asof.blob_cache(pipeline.root, git)  # both ends: most deals are decoded once
     end = asof.pipeline_at(pipeline.root, git, w.tip, cache)
@@ -191,8 +190,7 @@ def _onward(
     if list(end.config.stage_names) != stages:
         return None
     fresh = dict(zip(changed, _rows_of(end, changed, w, stale_from), strict=True))
-    shas, lo, hi = new
-    events = [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
+    events = _events(hist, *new)
     more = of_events(events, facts_of(git, events), end.config, w)
     return {
         **kept,
@@ -204,10 +202,18 @@ def _onward(
     }
 
 
+def _events(
+    hist: history.History, shas: set[str], lo: dt.date | None, hi: dt.date | None
+) -> list[history.Event]:
+    """The index's events of these commits (of the segments holding their days only)."""
+    return [e for e in history.window(hist.events, lo, hi) if e.commit in shas] if shas else []
+
+
 def _rows_of(
     end: asof.PipelineAt, names: Sequence[str], w: Window, stale_from: StaleFrom
 ) -> list[changeends.Row]:
-    refs = asof.refs_of(end.root, [tuple(n.split("/", 1)) for n in names])  # type: ignore[misc]
+    pairs = [(stage, name) for stage, _, name in (n.partition("/") for n in names)]
+    refs = asof.refs_of(end.root, pairs)
     return changeends.rows(end, refs, BriefCache(None), w.until, w.close_by, stale_from)
 
 

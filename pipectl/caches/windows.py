@@ -1,5 +1,5 @@
 """What `pipectl changes` made of a window, kept for the next run over the same window
-(pipectl/changes.py): a busy week holds tens of thousands of events and two ends of some
+(pipectl/changesread.py): a busy week holds tens of thousands of events and two ends of some
 20,000 deals each, and a manager runs the review again after each few commits. The next run
 with the same start (same base commit, days and period) reads this, adds what the new commits
 did and re-reads only the deal files whose blobs changed at the end.
@@ -8,8 +8,9 @@ One framed file per window (`window-<key>.bin` in the git dir's cache folder), t
 most recently written kept. The key is every input the parts depend on that the parts do not
 name themselves (the window, the pipeline's place, the clone's shallow boundary, pipectl and
 Python); the tip, the tree's other files and each deal's blob are in the parts, and
-changes.py checks them. Plain marshal data, never trusted (the reader checks its shape and
-falls back to a whole read), never prints.
+pipectl/changesread.py checks them. Plain marshal data; a file that fails its frame check reads
+as none, and parts that are not of the shape the reader takes apart make it read the window
+whole. Never prints.
 """
 
 from __future__ import annotations
