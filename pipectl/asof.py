@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import NoReturn, cast
+from typing import NoReturn
 
 from pipectl import dates
 from pipectl.caches import framed
 from pipectl.caches.blobs import BlobCache
 from pipectl.caches.briefs import BriefCache, brief, light
+from pipectl.commitdays import commit_on
 from pipectl.config import CONFIG_FILE, Config, config_from_bytes
 from pipectl.deal import Deal, is_valid_id
 from pipectl.errors import DealError, GitError, UsageError
@@ -41,41 +42,6 @@ from pipectl.store import MAX_DEAL_BYTES, DealRef, LoadResult, Pipeline
 # (rules_structure._stray_candidates walks as deep)
 _STRAY_DEPTH = 4
 _READ_ONLY = "--as-of shows the pipeline of another day: nothing can be changed in it"
-
-
-def commit_on(git: GitRepo, day: dt.date) -> str | None:
-    """The last commit of `day`: the newest on HEAD's first-parent line (the branch's own
-    story, not a side branch's) whose committer date is `day` or earlier, read in the
-    commit's own time zone; None when HEAD has none (no commit yet, or all are later).
-
-    The commit's own zone, not UTC: pipectl dates every event by its local day (an event
-    at 23:30 +02:00 is that day's), so a commit made in the evening of `day` belongs to it
-    wherever it was made. The committer date is when the commit joined the branch (a rebase
-    or a cherry-pick dates it anew). One `git log` pass, stopped at the first commit found.
-    """
-    # git skips the commits too new to be the day's in any zone (more than a day later in
-    # UTC): only the candidates come through the pipe, the first is mostly the answer
-    bound = f"--until={day + dt.timedelta(days=2)} 00:00:00 +0000"
-    args = ["log", "--first-parent", "--no-show-signature", "--format=%H %cI", bound, "HEAD"]
-    args.append("--")
-    wanted = day.isoformat()
-    rest = b""
-    # stopped early, git is killed at once (the stream's own cleanup), not read to the end
-    chunks = cast(Generator[bytes, None, None], git.stream(args))
-    try:
-        for chunk in chunks:
-            lines = (rest + chunk).split(b"\n")
-            rest = lines.pop()
-            for line in lines:
-                sha, _, when = line.decode("ascii", "replace").partition(" ")
-                if when[:10] <= wanted:
-                    return sha
-    except GitError:  # no commit yet: HEAD names nothing
-        return None
-    finally:
-        chunks.close()
-    sha, _, when = rest.decode("ascii", "replace").partition(" ")
-    return sha if sha and when[:10] <= wanted else None
 
 
 def as_of(pipeline: Pipeline, day: dt.date) -> PipelineAt:

@@ -19,6 +19,7 @@ from pipectl.caches import framed
 from pipectl.caches.briefs import BriefCache
 from pipectl.caches.windows import WindowMemo
 from pipectl.changes import FORMAT, Changes, Parts, Window, compute, of_events
+from pipectl.commitdays import git_dir_of
 from pipectl.errors import GitError, UsageError
 from pipectl.eventfacts import facts_of
 from pipectl.gitrepo import GitRepo
@@ -119,7 +120,7 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     if git is None:
         raise UsageError("not inside a git repository: there is no history to compare")
     hist = history.read(git, pipeline.root)
-    memo = WindowMemo(_git_dir(git), _memo_key(pipeline, git, w))
+    memo = WindowMemo(git_dir_of(git), _memo_key(pipeline, git, w))
     kept = memo.read()
     parts = None
     if kept is not None:
@@ -262,15 +263,8 @@ def _memo_key(pipeline: Pipeline, git: GitRepo, w: Window) -> tuple[Any, ...]:
     return (FORMAT, git.rel(pipeline.root), shown, w.base, w.rev_range, *ordinal, shallow)
 
 
-def _git_dir(git: GitRepo) -> Path | None:
-    try:
-        return git.git_dir()
-    except GitError:  # no git dir to keep a cache in
-        return None
-
-
 def _briefs(git: GitRepo) -> BriefCache:
-    return BriefCache(_git_dir(git))
+    return BriefCache(git_dir_of(git))
 
 
 def _start(

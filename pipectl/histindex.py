@@ -29,6 +29,7 @@ from typing import Any
 from pipectl import blobkeys, dates, gitlog, histbuild, histfold
 from pipectl.caches import framed
 from pipectl.caches import history as stored
+from pipectl.commitdays import grafts_of
 from pipectl.errors import GitError
 from pipectl.gitlog import R_ACTION, R_EVENTS, R_PARENTS, R_SHA, Ev, Pick, Record
 from pipectl.gitrepo import GitRepo
@@ -234,7 +235,7 @@ def snapshot(
     store = store_for(git, root, prefix)
     partial = bool(boundary)
     meta = store.head() if store is not None and not fresh else None
-    grafts = _grafts(git) if store is not None else ()
+    grafts = grafts_of(git) if store is not None else ()
     if meta is not None and (meta["boundary"] != sorted(boundary) or meta["grafts"] != grafts):
         meta = None  # a deepened or cut clone, other grafts: parents changed under the index
     if meta is not None and store is not None:
@@ -284,7 +285,7 @@ def snapshot_at(
     if store is not None:
         snap = snapshot(git, root, prefix, boundary, head, pick, fresh)
         memo_key = framed.digest(
-            store.key + framed.digest_of((commit, sorted(boundary), _grafts(git)))
+            store.key + framed.digest_of((commit, sorted(boundary), grafts_of(git)))
         )
         memo = store.directory.parent / "asof-fold"
         try:
@@ -443,20 +444,6 @@ def _store(
             return None
         segments.append(entry)
     return histbuild.write_head(store, tip, boundary, grafts, fold, segments, start + len(records))
-
-
-def _grafts(git: GitRepo) -> tuple[Any, ...]:
-    """What may give commits other parents than they were made with: git's grafts file and
-    replace refs (loose ones; packed ones are not seen, a documented limit)."""
-    git_dir = git.git_dir()
-    out: list[Any] = []
-    for path in (git_dir / "info" / "grafts", git_dir / "refs" / "replace"):
-        try:
-            st = path.stat()
-            out.append((st.st_mtime_ns, st.st_size))
-        except OSError:
-            out.append(None)
-    return tuple(out)
 
 
 _CODE: list[bytes] = []

@@ -21,6 +21,7 @@ from typing import Any, overload
 
 from pipectl import blobkeys, gitlog, histfold, histindex
 from pipectl.caches import framed
+from pipectl.commitdays import head_of as _head
 from pipectl.errors import GitError
 from pipectl.gitlog import (
     CHANGED,
@@ -205,15 +206,6 @@ def read_arrivals(git: GitRepo | None, root: Path, at: str | None = None) -> Arr
         return Arrivals(unavailable="git history could not be read")
     assert found is not None
     return replace(found, unavailable=why)
-
-
-def _head(git: GitRepo) -> str | None:
-    """The commit HEAD is at, from git's files, else from git; None before the first commit."""
-    sha = git.head_commit()
-    if sha is None:
-        proc = git.run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], check=False)
-        sha = proc.stdout.strip() if proc.returncode == 0 else None
-    return sha or None
 
 
 def _prefix(git: GitRepo, root: Path) -> str:

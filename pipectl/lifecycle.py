@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipectl.commitdays import head_of as _head
 from pipectl.deal import is_valid_id, parse_yaml
 from pipectl.dealedit import set_fields
 from pipectl.errors import UsageError
@@ -186,11 +187,6 @@ def undo(pipeline: Pipeline, plan: UndoPlan) -> Outcome:
             shorten=True,
         )
     return Outcome(None, ch.committed, f"undid {plan.sha[:10]} ({plan.subject})")
-
-
-def _head(git: GitRepo) -> str | None:
-    out = git.run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], check=False)
-    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 def _mine(who: tuple[str | None, str | None], email: str, name: str) -> bool:

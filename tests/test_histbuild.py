@@ -52,7 +52,7 @@ def _in_memory_index(t: Timeline) -> object:
     assert store is not None
     ordered = histindex._ordered(head, gitlog.walk(repo, "", [head], frozenset()))
     fold = histindex._fold(ordered)
-    grafts = histindex._grafts(repo)
+    grafts = histindex.grafts_of(repo)
     assert histindex._store(store, head, frozenset(), grafts, fold, ordered, [], 0)
     return index_of(t)
 

@@ -1,16 +1,20 @@
-"""What `pipectl changes` made of a window, kept for the next run over the same window
-(pipectl/changesread.py): a busy week holds tens of thousands of events and two ends of some
-20,000 deals each, and a manager runs the review again after each few commits. The next run
-with the same start (same base commit, days and period) reads this, adds what the new commits
-did and re-reads only the deal files whose blobs changed at the end.
+"""What a run made of the past, kept for the next run that asks the same (a few framed files in
+the git dir's cache folder, each kind's most recently written kept):
 
-One framed file per window (`window-<key>.bin` in the git dir's cache folder), the KEEP
-most recently written kept. The key is every input the parts depend on that the parts do not
-name themselves (the window, the pipeline's place, the clone's shallow boundary, pipectl and
-Python); the tip, the tree's other files and each deal's blob are in the parts, and
-pipectl/changesread.py checks them. Plain marshal data; a file that fails its frame check reads
-as none, and parts that are not of the shape the reader takes apart make it read the window
-whole. Never prints.
+- `WindowMemo`: what `pipectl changes` made of a window (pipectl/changesread.py). A busy week
+  holds tens of thousands of events and two ends of some 20,000 deals each, and a manager
+  runs the review again after each few commits. The next run with the same start (same base
+  commit, days and period) reads this, adds what the new commits did and re-reads only the
+  deal files whose blobs changed at the end.
+- `Memo(git_dir, "days-", 1, key)` and the others: any other such part (pipectl/commitdays.py
+  keeps the commit that ends each day asked, pipectl/pastreport.py a past day's report).
+
+The key is every input the parts depend on that the parts do not name themselves (for a
+window: the window, the pipeline's place, the clone's shallow boundary, pipectl and Python);
+what the parts name (a window's tip, the tree's other files, each deal's blob) their reader
+checks. Plain marshal data; a file that fails its frame check reads as none, and parts that
+are not of the shape the reader takes apart make it work the answer out afresh. Never
+prints.
 """
 
 from __future__ import annotations
@@ -25,16 +29,17 @@ from pipectl.caches.deals import _key
 
 KIND = framed.Kind(b"PIPECTL-WINDOW\x00", 1)
 KEEP = 4  # windows: this week's, last week's, the dashboard's, a pull request's
-_PREFIX = "window-"
 
 
-class WindowMemo:
-    """`read` the parts an earlier run stored for this window's key, `write` this run's."""
+class Memo:
+    """`read` the parts an earlier run stored under `key` (with this file-name `prefix`),
+    `write` this run's; only the `keep` files of the prefix written last stay."""
 
-    def __init__(self, git_dir: Path | None, key: Any):
+    def __init__(self, git_dir: Path | None, prefix: str, keep: int, key: Any):
         off = git_dir is None or os.environ.get(framed.DISABLE_ENV)
-        self.key = framed.digest_of((_key("\0window"), key))
-        name = f"{_PREFIX}{self.key[:12].hex()}.bin"
+        self.prefix, self.keep = prefix, keep
+        self.key = framed.digest_of((_key("\0" + prefix), key))
+        name = f"{prefix}{self.key[:12].hex()}.bin"
         self.path = None if off or git_dir is None else git_dir / "pipectl" / "cache" / name
 
     def read(self) -> dict[str, Any] | None:
@@ -46,16 +51,22 @@ class WindowMemo:
     def write(self, parts: dict[str, Any]) -> None:
         if self.path is None or not framed.write(self.path, KIND, self.key, parts):
             return
-        _prune(self.path.parent)
+        self._prune(self.path.parent)
+
+    def _prune(self, folder: Path) -> None:
+        """Only the newest `keep` stay: a window a manager left is not kept forever."""
+        try:
+            found = [p for p in folder.iterdir() if p.name.startswith(self.prefix)]
+            found.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        except OSError:
+            return
+        for old in found[self.keep :]:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
-def _prune(folder: Path) -> None:
-    """Only the KEEP windows written last stay: a window a manager left is not kept forever."""
-    try:
-        found = [p for p in folder.iterdir() if p.name.startswith(_PREFIX)]
-        found.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    except OSError:
-        return
-    for old in found[KEEP:]:
-        with contextlib.suppress(OSError):
-            old.unlink()
+class WindowMemo(Memo):
+    """The parts of one `changes` window (pipectl/changesread.py)."""
+
+    def __init__(self, git_dir: Path | None, key: Any):
+        super().__init__(git_dir, "window-", KEEP, key)
