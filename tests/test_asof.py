@@ -477,3 +477,35 @@ def test_history_as_of_a_day_stops_there_and_finds_that_days_deals(story: Path):
     assert all(e["date"][:10] <= "2026-01-12" for e in later["events"])
     bad = Cli(story)("history", "--all", "--as-of", "2026-01-15")
     assert bad.exit_code == 2 and "--as-of" in bad.stderr
+
+
+def test_a_past_days_report_is_kept(story: Path, monkeypatch: pytest.MonkeyPatch):
+    """`report --as-of` of a day asked before (pipectl/pastmemo.py): after a new commit, the
+    same bytes without working them out again; other options, or no cache, work them out."""
+    from pipectl.cli import reports
+
+    asked = [("report", "--as-of", "2026-01-16", "--json"), ("report", "--as-of", "2026-01-16")]
+    first = [_run(story, monkeypatch, *args) for args in asked]
+    (story / "note.txt").write_text("later\n", encoding="utf-8")
+    git(story, "add", "note.txt")
+    git(story, "commit", "-q", "-m", "a later commit")
+
+    def never(*_args: object, **_kw: object) -> None:
+        raise AssertionError("worked out again")
+
+    with monkeypatch.context() as m:
+        m.setattr(reports, "figures_of", never)
+        assert [_run(story, monkeypatch, *args) for args in asked] == first
+    made: list[object] = []
+    real = reports.figures_of
+
+    def counted(*args: object, **kw: object) -> object:
+        made.append(args)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reports, "figures_of", counted)
+    _run(story, monkeypatch, "report", "--as-of", "2026-01-16", "--json", "--owner", "ana")
+    assert len(made) == 1
+    monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
+    assert [_run(story, monkeypatch, *args) for args in asked] == first
+    assert len(made) == 3

@@ -40,7 +40,7 @@ class ResultCache:
             entries: list[Any] = []
             newest = _walk(str(self.root), entries, 0)
             entries.append(_git_state(self.git_dir))
-            entries.append(_code_state())
+            entries.append(code_state())
             entries.append(extra)
             self._racy = newest >= start - framed.RACY_WINDOW_NS
             self._key = framed.digest_of(entries)
@@ -161,7 +161,7 @@ def _stat(path: Path) -> Any:
 _CODE: list[Any] = []
 
 
-def _code_state() -> Any:
+def code_state() -> Any:
     """pipectl's own version and source files: a changed rule must not replay old findings."""
     if not _CODE:
         from pipectl.version import __version__

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -209,6 +209,11 @@ def report(
         from pipectl.trends import DEFAULT_WEEKS
 
         weeks = DEFAULT_WEEKS
+    if html is None and pipeline.at is not None and not (today and weeks):
+        # a commit's report is the same every time: kept (pipectl/pastmemo.py), unless
+        # --today judges trends of a later day, from commits after it
+        _past_report(pipeline, now, (since, until, owner, currency, weeks or 0), as_json)
+        return
     figures = figures_of(pipeline, now, since, until, owner, currency, weeks or 0)
     if html is not None:
         from pipectl.errors import UsageError
@@ -229,6 +234,40 @@ def report(
     typer.echo(report_text(figures))
 
 
+def _past_report(pipeline: Pipeline, now: dt.date, options: tuple[Any, ...], as_json: bool) -> None:
+    """`report` of a commit's pipeline (--as-of), printed as made or as kept."""
+    from pipectl import pastmemo
+
+    def make() -> dict[str, Any]:
+        said: list[str] = []
+        since, until, owner, currency, weeks = options
+        figures = figures_of(pipeline, now, since, until, owner, currency, weeks, said.append)
+        if as_json:
+            from pipectl import report as report_mod
+            from pipectl.jsonout import dumps
+
+            return {"out": dumps(report_mod.report_json(figures)), "said": said}
+        from pipectl.render.report import report_text
+
+        return {"out": report_text(figures), "said": said}
+
+    what = ("report", as_json, now.toordinal(), options)
+    done = pastmemo.past(pipeline, what, make, _printable)
+    for message in done["said"]:
+        warn(message)
+    typer.echo(done["out"])
+
+
+def _printable(kept: dict[str, Any]) -> bool:
+    said = kept.get("said")
+    return (
+        kept.keys() == {"out", "said"}
+        and isinstance(kept["out"], str)
+        and isinstance(said, list)
+        and all(isinstance(m, str) for m in said)
+    )
+
+
 def figures_of(
     pipeline: Pipeline,
     now: dt.date,
@@ -237,9 +276,11 @@ def figures_of(
     owner: str | None,
     currency: str | None,
     weeks: int = 0,
+    said: Callable[[str], None] = warn,
 ) -> report_mod.Report:
     """The report of one pipeline as `pipectl report` computes it (`report --all` too);
-    `weeks`: with the trends of that many weeks, whose slips and touchpoints git tells."""
+    `weeks`: with the trends of that many weeks, whose slips and touchpoints git tells;
+    `said`: where its warnings go."""
     from concurrent.futures import ThreadPoolExecutor
 
     from pipectl import history as hist_mod
@@ -252,7 +293,7 @@ def figures_of(
         loaded = pipeline.load()
         hist = pending.result()
     for err in loaded.errors:
-        warn(f"skipped {err}")
+        said(f"skipped {err}")
     from pipectl.rates import read_rates
 
     rates = read_rates(pipeline).checked()  # a bad row would convert at the wrong rate

@@ -168,6 +168,6 @@ def test_a_damaged_result_file_is_ignored(
 def test_the_code_key_covers_every_module_of_pipectl(monkeypatch: pytest.MonkeyPatch) -> None:
     """An edited rule must not replay the findings of the old one, wherever its module sits."""
     monkeypatch.setattr(resultcache, "_CODE", [])
-    _version, files = resultcache._code_state()
+    _version, files = resultcache.code_state()
     names = {name for name, _stat in files}
     assert {"store.py", "lint/runner.py", "caches/results.py"} <= names

@@ -1,0 +1,58 @@
+"""Answers about a past commit, kept: `report --as-of DAY` reads that day's commit whole (every
+deal blob, its history cut and folded), 2-3 s on 20,000 deals, and gets the same answer
+every time, because a commit never changes. So the answer is kept (caches/windows.py's
+`Memo`, the KEEP asked last) under everything it is a function of:
+
+- the commit, and how git reaches its past: the clone's shallow boundary and its grafts or
+  replace refs (a deepened clone or a graft gives the same commit another history);
+- where the pipeline sits in the repository and how its paths are shown from the working
+  directory (a file that does not parse is named so in a warning);
+- pipectl's own version and source files (caches/results.py's `code_state`), and Python's;
+- what the caller says the answer depends on besides (`what`: the command, its options, its
+  day).
+
+The caller must not pass anything that reads past the commit: the worktree, HEAD's newer
+commits (so `report --as-of` keeps nothing when `--today` judges the trends of a later day
+from commits after it). Nothing is kept for a pipeline that is not a commit's, or without git.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pipectl.caches.results import code_state
+from pipectl.caches.windows import Memo
+from pipectl.commitdays import git_dir_of, grafts_of
+from pipectl.config import CONFIG_FILE
+from pipectl.errors import GitError
+from pipectl.store import Pipeline
+
+KEEP = 8  # answers: a review's few days, each as text and as JSON
+_FORMAT = 1
+
+
+def past(
+    pipeline: Pipeline,
+    what: tuple[Any, ...],
+    make: Callable[[], dict[str, Any]],
+    valid: Callable[[dict[str, Any]], bool],
+) -> dict[str, Any]:
+    """`make()` (plain data: marshal's types) for `pipeline`, a commit's, and `what`; from
+    the last run that made it when it was kept and `valid` takes it."""
+    git = pipeline.git
+    if pipeline.at is None or git is None:
+        return make()
+    try:
+        boundary = sorted(git.shallow_boundary())
+        where = (git.rel(pipeline.root), str(pipeline.display(pipeline.root / CONFIG_FILE)))
+        key = (_FORMAT, pipeline.at, boundary, grafts_of(git), where, code_state(), what)
+    except (GitError, OSError):
+        return make()
+    memo = Memo(git_dir_of(git), "past-", KEEP, key)
+    found = memo.read()
+    if found is not None and valid(found):
+        return found
+    made = make()
+    memo.write(made)
+    return made
