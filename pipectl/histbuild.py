@@ -189,7 +189,7 @@ def write_head(
 ) -> dict[str, Any] | None:
     """The lives and the head, after the segments; the head, or None if not all stored."""
     lives = store.write_lives(tip, count, fold.stored_refs())
-    summaries = store.write_summaries(tip, count, fold.summaries)
+    summaries = store.write_summaries(tip, count, fold.stored_summaries())
     if lives is None or summaries is None:
         return None
     head = {

@@ -12,6 +12,7 @@ its folder (time in stage). Never reads files, runs git, or prints.
 
 from __future__ import annotations
 
+import marshal
 from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,10 +23,12 @@ from pipectl.gitlog import (
     CREATED,
     DELETED,
     E_DEAL,
+    E_FROM,
     E_KIND,
     E_OLD_DEAL,
     E_OLD_PATH,
     E_PATH,
+    E_STAGE,
     MOVED,
     R_ACTION,
     R_DATE,
@@ -39,6 +42,11 @@ from pipectl.gitlog import (
 LIFECYCLE = frozenset({CREATED, MOVED, DELETED})
 _REF_BITS = 24  # an event's reference: its commit's position << 24 | its place in the commit
 Row = tuple[tuple[Any, ...], Ev]  # (the commit's header, the event): a summary's item
+# a summary's stops: (kind, stage, from stage, day as an ordinal), all the report reads of it
+Stops = tuple[tuple[str, "str | None", "str | None", int], ...]
+# a summary as stored: its stops, and its rows' marshal bytes, decoded only when asked for (a
+# report reads every deal's stops and no row; a new commit changes a few deals' rows)
+Stored = tuple[Stops, bytes]
 
 
 # --- the canonical order --------------------------------------------------------------------
@@ -84,10 +92,33 @@ def extends(head: str, tip: str, new: Mapping[str, Record]) -> bool:
 class Fold:
     """Each deal's life and each path's arrival after a prefix of the canonical order."""
 
-    summaries: dict[str, list[Row]] = field(default_factory=dict)
+    # id -> its rows, or (as stored) its stops and the rows' bytes, decoded when first used
+    summaries: dict[str, list[Row] | Stored] = field(default_factory=dict)
     refs: dict[str, Any] = field(default_factory=dict)  # id -> array('q') (bytes when stored)
     dates: dict[str, int] = field(default_factory=dict)  # path -> day of arrival (ordinal)
     hand: set[str] = field(default_factory=set)  # paths that arrived by a move made by hand
+
+    def summary(self, deal: str) -> list[Row] | None:
+        """The deal's summary rows (decoded from their stored bytes the first time)."""
+        got = self.summaries.get(deal)
+        if isinstance(got, tuple):
+            rows = self.summaries[deal] = _rows(got[1])
+            return rows
+        return got
+
+    def stops(self, deal: str) -> Stops:
+        """The deal's stops: as stored, or from its rows (a deal the new commits touched)."""
+        got = self.summaries.get(deal)
+        if got is None:
+            return ()
+        return got[0] if isinstance(got, tuple) else stops_of(got)
+
+    def stored_summaries(self) -> dict[str, Stored]:
+        """Every summary as stored: the ones never decoded as they were read."""
+        return {
+            k: v if isinstance(v, tuple) else (stops_of(v), marshal.dumps(v, 2))
+            for k, v in self.summaries.items()
+        }
 
     def _refs(self, deal: str) -> array[int]:
         got = self.refs.get(deal)
@@ -108,9 +139,10 @@ class Fold:
         for i, e in enumerate(events):
             deal, old = e[E_DEAL], e[E_OLD_DEAL]
             if old is not None:
-                carried = summaries.pop(old, None)
+                carried = self.summary(old)
+                summaries.pop(old, None)
                 if carried:
-                    mine = summaries.get(deal)
+                    mine = self.summary(deal)
                     if mine:
                         mine.extend(r for r in carried if r[1][E_KIND] in LIFECYCLE)
                     else:
@@ -120,7 +152,7 @@ class Fold:
                     del self.refs[old]
                     self._refs(deal).extend(moved)
             self._refs(deal).append(pos << _REF_BITS | i)
-            summary = summaries.get(deal)
+            summary = self.summary(deal)
             if not summary:
                 summaries[deal] = [(header, e)]
             elif e[E_KIND] in LIFECYCLE:
@@ -154,6 +186,25 @@ class Fold:
 
     def stored_refs(self) -> dict[str, bytes]:
         return {k: v.tobytes() if isinstance(v, array) else v for k, v in self.refs.items()}
+
+
+def stops_of(rows: list[Row]) -> Stops:
+    """What the report reads of a summary: each row's kind, stages and day."""
+    when = gitlog.when
+    return tuple(
+        (e[E_KIND], e[E_STAGE], e[E_FROM], when(h[R_DATE]).date().toordinal()) for h, e in rows
+    )
+
+
+def _rows(data: bytes) -> list[Row]:
+    """A stored summary's rows; what does not decode to a list is a damaged index."""
+    try:
+        rows = marshal.loads(data)
+    except Exception as exc:  # EOFError, ValueError, TypeError: all mean the same here
+        raise ValueError("a stored summary does not decode") from exc
+    if type(rows) is not list:
+        raise ValueError("a stored summary is not a list")
+    return rows
 
 
 def unref(ref: int) -> tuple[int, int]:

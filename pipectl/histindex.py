@@ -36,7 +36,7 @@ from pipectl.gitrepo import GitRepo
 from pipectl.histfold import Fold, order, unref
 from pipectl.version import __version__
 
-FORMAT = 2  # a new number for each change in what a record or the fold's state holds
+FORMAT = 3  # a new number for each change in what a record or the fold's state holds
 
 
 # --- a snapshot: the index after HEAD, on disk or in memory ---------------------------------
@@ -59,15 +59,15 @@ class Snapshot:
     # the stored summaries not read yet (`changes`, `history DEAL` want none of them)
     pending: str | None = None
 
-    def summaries(self) -> dict[str, list[Any]]:
-        """Each deal's summary (the fold's), read from the store on first use."""
+    def summarised(self) -> Fold:
+        """The fold with each deal's summary, read from the store on first use."""
         if self.pending is not None:
             assert self.store is not None
             got = self.store.summaries(self.pending)
             if got is None:
                 raise IndexDamaged(self.pending)
             self.fold.summaries, self.pending = got, None
-        return self.fold.summaries
+        return self.fold
 
     def segments(
         self,
@@ -305,7 +305,8 @@ def snapshot_at(
             cut = None
         if cut is not None:
             fold = _fold(cut)
-            state = (len(cut) - 1, fold.summaries, fold.stored_refs(), fold.dates, fold.hand)
+            summaries = fold.stored_summaries()
+            state = (len(cut) - 1, summaries, fold.stored_refs(), fold.dates, fold.hand)
             framed.write(memo, _ASOF, memo_key, state)
             return Snapshot(fold, partial, records=cut)
     # no index, one gone bad, or `commit` not on HEAD's line after all
@@ -313,7 +314,7 @@ def snapshot_at(
     return Snapshot(_fold(ordered), partial, records=ordered)
 
 
-_ASOF = framed.Kind(b"PIPECTL-ASOFFOLD\x00", 1)
+_ASOF = framed.Kind(b"PIPECTL-ASOFFOLD\x00", 2)  # 2: summaries as stored
 
 
 def _fold(ordered: list[Record]) -> Fold:

@@ -333,7 +333,11 @@ class _Lives(Mapping[str, Sequence[Event]]):
     @property
     def ids(self) -> dict[str, Any]:
         # every deal with a life has its summary; read from the index on first use
-        found: dict[str, Any] = self.source.use(lambda s: s.summaries())
+        return self.fold.summaries
+
+    @property
+    def fold(self) -> histfold.Fold:
+        found: histfold.Fold = self.source.use(lambda s: s.summarised())
         return found
 
     def __getitem__(self, deal: str) -> tuple[Event, ...]:
@@ -342,7 +346,7 @@ class _Lives(Mapping[str, Sequence[Event]]):
             if self.summary:
                 if deal not in self.ids:
                     raise KeyError(deal)
-                rows = self.ids[deal]
+                rows = self.source.use(lambda s: s.summarised().summary(deal))
             else:
                 # with every event's fields: one deal's are few, read once and stored; no
                 # life, no summary (the fold keeps both by id): all summaries are not read
@@ -353,9 +357,10 @@ class _Lives(Mapping[str, Sequence[Event]]):
         return got
 
     def stops(self, deal: str) -> tuple[Stop, ...]:
-        """The summary's events as `History.stops` gives them, read from the rows as they are."""
-        when = gitlog.when
-        return tuple((e[0], e[2], e[3], when(rec[4]).date()) for rec, e in self.ids.get(deal, ()))
+        """The summary's events as `History.stops` gives them, from the stops stored with it
+        (its rows are not decoded)."""
+        day = histindex.day
+        return tuple((kind, stage, came, day(n)) for kind, stage, came, n in self.fold.stops(deal))
 
     def __contains__(self, deal: object) -> bool:
         return deal in self.ids

@@ -6,6 +6,7 @@ that are new, in one `git log` (processes counted, never timed)."""
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import re
 import shutil
@@ -84,7 +85,11 @@ def index_of(t: Timeline) -> tuple[Any, list[Any]]:
     lives = store.lives(head["lives"])
     stored = store.summaries(head["summaries"])
     assert stored is not None
-    summaries = {k: [(h, _bare(e)) for h, e in rows] for k, rows in stored.items()}
+    # each as stored: its stops and its rows' bytes, here decoded
+    summaries = {
+        k: (stops, [(h, _bare(e)) for h, e in marshal.loads(rows)])
+        for k, (stops, rows) in stored.items()
+    }
     state = {**head, "summaries": summaries, "lives": lives}
     return state, [(*r[:-1], tuple(_bare(e) for e in r[-1])) for r in records]
 

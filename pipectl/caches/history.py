@@ -34,7 +34,7 @@ from pipectl.caches import framed
 HEAD = framed.Kind(b"PIPECTL-HISTORY\x00", 1)
 SEGMENT = framed.Kind(b"PIPECTL-HISTSEG\x00", 1)
 LIVES = framed.Kind(b"PIPECTL-HISTLIV\x00", 1)
-SUMMARIES = framed.Kind(b"PIPECTL-HISTSUM\x00", 1)
+SUMMARIES = framed.Kind(b"PIPECTL-HISTSUM\x00", 2)  # 2: (stops, rows' bytes) a deal
 ROWS = framed.Kind(b"PIPECTL-HISTROW\x00", 1)
 SEGMENT_COMMITS = 4096  # commits per segment: a warm run rewrites at most one of them
 _STALE_S = 60
@@ -116,8 +116,19 @@ class Store:
         return data if isinstance(data, dict) else None
 
     def summaries(self, name: str) -> dict[str, Any] | None:
+        """Each deal's summary as stored: (its stops, its rows' marshal bytes)."""
         data = framed.read(self.directory / name, SUMMARIES, self._key(name))
-        return data if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return None
+        for value in data.values():
+            if not (
+                type(value) is tuple
+                and len(value) == 2
+                and type(value[0]) is tuple
+                and type(value[1]) is bytes
+            ):
+                return None
+        return data
 
     def write_segment(
         self,
