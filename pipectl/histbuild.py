@@ -28,6 +28,7 @@ from pipectl.gitrepo import GitRepo
 from pipectl.histfold import Fold
 
 CHUNK = 4096  # records a chunk of the spill holds
+MAX_LAYERS = 8  # summary files a head names at most: a base and the layers of changes after it
 _CACHED = 4  # chunks read back at once: the canonical order mostly runs down the spill
 
 
@@ -186,10 +187,23 @@ def write_head(
     fold: Fold,
     segments: list[Any],
     count: int,
+    read_from: list[str] | None = None,
 ) -> dict[str, Any] | None:
-    """The lives and the head, after the segments; the head, or None if not all stored."""
+    """The lives and the head, after the segments; the head, or None if not all stored.
+    `read_from`: the summary files the fold went on from (its `touched` deals are then what
+    changed): those changes are one more layer after them, until the layers are many or the
+    changes large, when all the summaries are written again as a new base."""
     lives = store.write_lives(tip, count, fold.stored_refs())
-    summaries = store.write_summaries(tip, count, fold.stored_summaries())
+    layered = (
+        read_from is not None
+        and len(read_from) < MAX_LAYERS
+        and len(fold.touched) * 8 <= len(fold.summaries)
+    )
+    summaries = (
+        store.write_summaries(tip, count, fold.stored_summaries(fold.touched), read_from)
+        if layered
+        else store.write_summaries(tip, count, fold.stored_summaries())
+    )
     if lives is None or summaries is None:
         return None
     head = {

@@ -97,6 +97,8 @@ class Fold:
     refs: dict[str, Any] = field(default_factory=dict)  # id -> array('q') (bytes when stored)
     dates: dict[str, int] = field(default_factory=dict)  # path -> day of arrival (ordinal)
     hand: set[str] = field(default_factory=set)  # paths that arrived by a move made by hand
+    # the deals whose summaries the commits folded in may have changed (stored as a layer)
+    touched: set[str] = field(default_factory=set)
 
     def summary(self, deal: str) -> list[Row] | None:
         """The deal's summary rows (decoded from their stored bytes the first time)."""
@@ -113,11 +115,13 @@ class Fold:
             return ()
         return got[0] if isinstance(got, tuple) else stops_of(got)
 
-    def stored_summaries(self) -> dict[str, Stored]:
-        """Every summary as stored: the ones never decoded as they were read."""
+    def stored_summaries(self, only: set[str] | None = None) -> dict[str, Stored | None]:
+        """Every summary as stored (the ones never decoded as they were read); `only`: just
+        those deals', None for a deal that has none any more."""
+        chosen = self.summaries if only is None else {d: self.summaries.get(d) for d in only}
         return {
-            k: v if isinstance(v, tuple) else (stops_of(v), marshal.dumps(v, 2))
-            for k, v in self.summaries.items()
+            k: v if v is None or isinstance(v, tuple) else (stops_of(v), marshal.dumps(v, 2))
+            for k, v in chosen.items()
         }
 
     def _refs(self, deal: str) -> array[int]:
@@ -135,10 +139,12 @@ class Fold:
         header = (rec[0], (), *rec[2:R_EVENTS])  # a record without parents or events
         by_hand = rec[R_ACTION] is None
         day = gitlog.when(rec[R_DATE]).date().toordinal()
-        summaries = self.summaries
+        summaries, touched = self.summaries, self.touched
         for i, e in enumerate(events):
             deal, old = e[E_DEAL], e[E_OLD_DEAL]
+            touched.add(deal)
             if old is not None:
+                touched.add(old)
                 carried = self.summary(old)
                 summaries.pop(old, None)
                 if carried:

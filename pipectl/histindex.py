@@ -57,7 +57,7 @@ class Snapshot:
     # with `limit`: segments (by their first position) whose events gained fields, not kept
     cut: dict[int, list[Any]] = field(default_factory=dict)
     # the stored summaries not read yet (`changes`, `history DEAL` want none of them)
-    pending: str | None = None
+    pending: list[str] | None = None
 
     def summarised(self) -> Fold:
         """The fold with each deal's summary, read from the store on first use."""
@@ -65,7 +65,7 @@ class Snapshot:
             assert self.store is not None
             got = self.store.summaries(self.pending)
             if got is None:
-                raise IndexDamaged(self.pending)
+                raise IndexDamaged(self.pending[-1])
             self.fold.summaries, self.pending = got, None
         return self.fold
 
@@ -373,7 +373,7 @@ def _update(
         added = _ordered(head, new)
         lives, summaries = store.lives(meta["lives"]), store.summaries(meta["summaries"])
         if lives is None or summaries is None:
-            raise IndexDamaged(meta["lives"] if lives is None else meta["summaries"])
+            raise IndexDamaged(meta["lives"] if lives is None else meta["summaries"][-1])
         fold = Fold(summaries, dict(lives), meta["dates"], meta["hand"])
         for pos, rec in enumerate(added, meta["count"]):
             fold.add(pos, rec)
@@ -386,7 +386,10 @@ def _update(
             carry = last
             segments.pop()
         start = meta["count"] - len(carry)
-        head_meta = _store(store, head, boundary, grafts, fold, carry + added, segments, start)
+        head_meta = _store(
+            store, head, boundary, grafts, fold, carry + added, segments, start,
+            read_from=meta["summaries"],
+        )  # fmt: skip
         if head_meta is None:
             return Snapshot(fold, partial, records=_all(store, meta) + added)
         return Snapshot(fold, partial, store=store, head=head_meta)
@@ -433,9 +436,11 @@ def _store(
     segments: list[Any],
     start: int,
     kept: frozenset[str] = frozenset(),
+    read_from: list[str] | None = None,
 ) -> dict[str, Any] | None:
     """Write `records` (from position `start`, after `segments`) and the head; the head, or
-    None when it could not all be stored."""
+    None when it could not all be stored. `read_from`: the summary files the fold went on
+    from (histbuild.write_head)."""
     segments = list(segments)
     size = stored.SEGMENT_COMMITS
     for at in range(0, len(records), size):
@@ -444,7 +449,8 @@ def _store(
         if entry is None:
             return None
         segments.append(entry)
-    return histbuild.write_head(store, tip, boundary, grafts, fold, segments, start + len(records))
+    count = start + len(records)
+    return histbuild.write_head(store, tip, boundary, grafts, fold, segments, count, read_from)
 
 
 _CODE: list[bytes] = []

@@ -20,7 +20,7 @@ import pytest
 from conftest import Cli, git, make_repo
 from test_history import Timeline, build_scenario
 
-from pipectl import gitlog, histindex, history, stagetime
+from pipectl import gitlog, histbuild, histindex, history, stagetime
 from pipectl.gitrepo import GitRepo
 
 TODAY = "2026-03-01"
@@ -209,6 +209,48 @@ def test_a_shallow_clone_deepened_and_unshallowed(
     c.git("fetch", "-q", "--unshallow")
     same_with_and_without_index(c, monkeypatch)
     assert json.loads(run(c.cli, "history", "--json"))["partial"] is False
+
+
+def summary_files(t: Timeline) -> list[str]:
+    """The summary files the stored head names: a base, then the layers after it."""
+    store = histindex.store_for(GitRepo(t.root), t.pipe, "")
+    assert store is not None
+    head = store.head()
+    assert head is not None
+    names: list[str] = head["summaries"]
+    return names
+
+
+def test_summaries_change_in_layers_and_equal_a_cold_walk(
+    t: Timeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # enough deals that one commit's changes are a small part of them: each warm run then
+    # stores only the summaries that changed, as a layer after the files it read
+    gamma = (t.root / "prospecting" / "gamma.md").read_text()
+    for i in range(40):
+        name = f"filler{i:02d}"
+        (t.root / "prospecting" / f"{name}.md").write_text(gamma.replace("gamma", name))
+    t.git("add", "-A")
+    t.on("2026-02-18").git("commit", "-q", "-m", "forty deals by hand")
+    run(t.cli, "report", "--json")
+    assert len(summary_files(t)) == 1  # forty changed of 45: a new base
+    t.on("2026-02-19").run("log", "filler01", "call", "Asked", "--date", "2026-02-19")
+    run(t.cli, "report", "--json")
+    t.git("mv", "prospecting/filler02.md", "prospecting/filler-two.md")  # a new id: the old
+    t.on("2026-02-20").git("commit", "-q", "-m", "filler02 renamed")  # one's summary goes
+    run(t.cli, "report", "--json")
+    t.git("rm", "-q", "prospecting/filler03.md")
+    t.on("2026-02-21").git("commit", "-q", "-m", "filler03 deleted")
+    run(t.cli, "history")
+    assert len(summary_files(t)) == 4  # the base and three layers
+    same_with_and_without_index(t, monkeypatch)  # each a cold walk's (and rebuilt as one)
+    assert len(summary_files(t)) == 1
+    for n in range(histbuild.MAX_LAYERS + 1):  # then a new base again, never more layers
+        t.on("2026-02-22").run("log", f"filler{10 + n}", "call", "Again", "--date", "2026-02-22")
+        run(t.cli, "report", "--json")
+        # a layer more each time, until a head would name more than MAX_LAYERS files
+        assert len(summary_files(t)) == (n + 1) % histbuild.MAX_LAYERS + 1
+    same_with_and_without_index(t, monkeypatch)
 
 
 def _damage_head(folder: Path) -> None:

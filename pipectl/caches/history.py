@@ -45,7 +45,7 @@ _HEAD_KEYS = {
     "count": int,
     "segments": list,
     "lives": str,
-    "summaries": str,  # the file of each deal's summary, read only by what wants them
+    "summaries": list,  # the files of each deal's summary (a base, then layers of changes)
     "dates": dict,
     "hand": set,
 }
@@ -67,6 +67,8 @@ class Store:
         if not isinstance(data, dict) or data.keys() != _HEAD_KEYS.keys():
             return None
         if not all(isinstance(data[k], t) for k, t in _HEAD_KEYS.items()):
+            return None
+        if not (data["summaries"] and all(type(n) is str for n in data["summaries"])):
             return None
         start = 0
         for seg in data["segments"]:  # (name, start, count, first day, last day)
@@ -115,20 +117,30 @@ class Store:
         data = framed.read(self.directory / name, LIVES, self._key(name))
         return data if isinstance(data, dict) else None
 
-    def summaries(self, name: str) -> dict[str, Any] | None:
-        """Each deal's summary as stored: (its stops, its rows' marshal bytes)."""
-        data = framed.read(self.directory / name, SUMMARIES, self._key(name))
-        if not isinstance(data, dict):
-            return None
-        for value in data.values():
-            if not (
-                type(value) is tuple
-                and len(value) == 2
-                and type(value[0]) is tuple
-                and type(value[1]) is bytes
-            ):
+    def summaries(self, names: list[str]) -> dict[str, Any] | None:
+        """Each deal's summary as stored, (its stops, its rows' marshal bytes), from the base
+        file and the layers after it (in a layer, None: the deal has no summary any more)."""
+        out: dict[str, Any] = {}
+        for n, name in enumerate(names):
+            data = framed.read(self.directory / name, SUMMARIES, self._key(name))
+            if not isinstance(data, dict):
                 return None
-        return data
+            for value in data.values():
+                if not (
+                    (value is None and n)
+                    or (
+                        type(value) is tuple
+                        and len(value) == 2
+                        and type(value[0]) is tuple
+                        and type(value[1]) is bytes
+                    )
+                ):
+                    return None
+            out.update(data)
+        if len(names) > 1:
+            for deal in [k for k, v in out.items() if v is None]:
+                del out[deal]
+        return out
 
     def write_segment(
         self,
@@ -152,17 +164,25 @@ class Store:
         name = f"lives-{tip[:16]}-{count}"
         return name if framed.write(self.directory / name, LIVES, self._key(name), lives) else None
 
-    def write_summaries(self, tip: str, count: int, summaries: dict[str, Any]) -> str | None:
+    def write_summaries(
+        self, tip: str, count: int, summaries: dict[str, Any], after: list[str] | None = None
+    ) -> list[str] | None:
+        """Store the summaries: all of them in a new base, or, `after` the files they were
+        read from, only those that changed, as one more layer (a new commit changes a few of
+        20,000: the whole file was most of a warm report's writing). The names to read them
+        by, or None when they could not be stored."""
         name = f"sums-{tip[:16]}-{count}"
         done = framed.write(self.directory / name, SUMMARIES, self._key(name), summaries)
-        return name if done else None
+        if not done:
+            return None
+        return [*after, name] if after is not None else [name]
 
     def write_head(self, head: dict[str, Any]) -> bool:
         """Store the head (last: it names the rest), then remove what no head names."""
         if not framed.write(self.directory / "head", HEAD, self._key("head"), head):
             return False
         segments = [seg[0] for seg in head["segments"]]
-        named = {"head", head["lives"], head["summaries"], *segments}
+        named = {"head", head["lives"], *head["summaries"], *segments}
         named.update("rows-" + seg for seg in segments)
         now = time.time()
         with contextlib.suppress(OSError), os.scandir(self.directory) as it:
