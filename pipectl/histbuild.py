@@ -199,11 +199,12 @@ def write_head(
         and len(read_from) < MAX_LAYERS
         and len(fold.touched) * 8 <= len(fold.summaries)
     )
-    summaries = (
-        store.write_summaries(tip, count, fold.stored_summaries(fold.touched), read_from)
-        if layered
-        else store.write_summaries(tip, count, fold.stored_summaries())
-    )
+    if layered:
+        summaries = store.write_summaries(
+            tip, count, fold.stored_summaries(fold.touched).items(), read_from
+        )
+    else:  # streamed, the rows let go as they are stored: no second copy of them all
+        summaries = store.write_summaries(tip, count, fold.storing())
     if lives is None or summaries is None:
         return None
     head = {

@@ -124,6 +124,15 @@ class Fold:
             for k, v in chosen.items()
         }
 
+    def storing(self) -> Iterator[tuple[str, Stored]]:
+        """Every summary as stored, each deal's decoded rows replaced by their stored form as
+        it goes (a cold build's summaries, written out, are let go one by one)."""
+        summaries = self.summaries
+        for k, v in summaries.items():  # only values change: the dict may be walked meanwhile
+            if not isinstance(v, tuple):
+                v = summaries[k] = (stops_of(v), marshal.dumps(v, 2))
+            yield k, v
+
     def _refs(self, deal: str) -> array[int]:
         got = self.refs.get(deal)
         if not isinstance(got, array):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -165,15 +166,21 @@ class Store:
         return name if framed.write(self.directory / name, LIVES, self._key(name), lives) else None
 
     def write_summaries(
-        self, tip: str, count: int, summaries: dict[str, Any], after: list[str] | None = None
+        self,
+        tip: str,
+        count: int,
+        summaries: Iterable[tuple[str, Any]],
+        after: list[str] | None = None,
     ) -> list[str] | None:
-        """Store the summaries: all of them in a new base, or, `after` the files they were
-        read from, only those that changed, as one more layer (a new commit changes a few of
-        20,000: the whole file was most of a warm report's writing). The names to read them
-        by, or None when they could not be stored."""
+        """Store the summaries, (deal, summary) pairs: all of them in a new base, or, `after`
+        the files they were read from, only those that changed, as one more layer (a new
+        commit changes a few of 20,000: the whole file was most of a warm report's writing).
+        Written as the pairs come. The names to read them by, or None if not stored."""
         name = f"sums-{tip[:16]}-{count}"
-        done = framed.write(self.directory / name, SUMMARIES, self._key(name), summaries)
-        if not done:
+        writer = framed.DictWriter(self.directory / name, SUMMARIES, self._key(name))
+        for deal, summary in summaries:
+            writer.add(deal, summary)
+        if not writer.close():
             return None
         return [*after, name] if after is not None else [name]
 
