@@ -2,15 +2,17 @@
 kept beside the parsed-deal cache (`<git dir>/pipectl/cache/<pipeline>/history/`), never
 committed, never trusted.
 
-Three kinds of framed file (pipectl/caches/framed.py), each bound to the index's key (the
+Five kinds of framed file (pipectl/caches/framed.py), each bound to the index's key (the
 code and version that made it, the pipeline's place in the repository) and to its own name:
 
 - `head`: what every command reads first: the commit it was made for (tip), the shallow
-  boundary and grafts it saw, the segments in order, the name of the lives file, and the
-  fold's state (each deal's summary, each path's arrival), O(deals), not O(commits);
+  boundary and grafts it saw, the segments in order, the names of the lives and summary
+  files, and the rest of the fold's state (each path's arrival), O(deals), not O(commits);
 - `seg-*`: the records of one run of commits in the index's order, written once and never
   changed (named by their position and their commits), read one at a time;
 - `lives-*`: each deal's events, as references into the segments (for one deal's history);
+- `sums-*`: each deal's summary (the report's stops, and the rows' bytes), a base and then
+  layers of the summaries later runs changed (None: gone), read in order;
 - `rows-*`: what a command made of one segment's events (`history`'s table rows), keyed by
   the segment's payload digest and the code that made them, so a segment whose records are
   the same is not read again to make them; remade when either changes.
