@@ -93,14 +93,18 @@ def _order(head: str, spill: _Spill) -> array[int]:
     """The canonical order of the spilled commits, as their numbers in the spill."""
     first = array("q")  # each commit's first parent's number, -1 for none walked
     more: dict[int, tuple[int, ...]] = {}  # a merge's other parents
-    number = spill.numbers
+    number = spill.numbers(bytes.fromhex(head))
+    following = spill.following
     for n, parents in enumerate(spill.parents()):
-        known = [got for p in parents if (got := number.get(bytes.fromhex(p))) is not None]
+        known = []
+        for i, p in enumerate(parents):
+            got = n + 1 if i == 0 and following[n] else number.get(bytes.fromhex(p))
+            if got is not None:
+                known.append(got)
         first.append(known[0] if known else -1)
         if len(known) > 1:
             more[n] = tuple(known[1:])
     top = number.get(bytes.fromhex(head))
-    spill.numbers = {}  # not needed any more: the largest thing held
     if top is None:
         return array("q")
     return array("q", histfold.order(top, _Parents(first, more)))  # type: ignore[arg-type]
@@ -132,23 +136,68 @@ class _Spill:
 
     def __init__(self, file: IO[bytes]):
         self.file = file
-        self.numbers: dict[bytes, int] = {}  # commit id (20 or 32 bytes) -> its number
+        # Each commit's number is its place in the walk; what names a commit is its parents.
+        # A dict of every id was the largest thing a million commits' build held (~130 MB),
+        # so only the ids are kept, packed, and the numbers looked up are those of the ids
+        # named as a parent by any but the commit just before them: git walks a line of
+        # history parent after child, so most first parents are simply the next commit.
+        self.ids = bytearray()  # the ids (20 or 32 bytes: one width a repository), in order
+        self.width = 0
+        self.following = bytearray()  # 1 where a commit's first parent is the next commit
+        self.wanted: set[bytes] = set()  # the other parents named
+        self.last: tuple[str, ...] = ()  # the parents of the commit walked last
         self.count = 0
         self.spans: list[tuple[int, int]] = []  # each chunk's (offset, length)
         self.pending: list[Record] = []
         self.cached: dict[int, list[Record]] = {}
 
     def add(self, rec: Record) -> None:
-        # the last record of an id is its record, as in histindex._ordered's dict
-        self.numbers[bytes.fromhex(rec[R_SHA])] = self.count
+        sha = bytes.fromhex(rec[R_SHA])
+        if not self.width:
+            self.width = len(sha)
+        elif len(sha) != self.width:  # never from one repository; kept findable all the same
+            self.width = -1
+        if self.count:
+            self._named(sha)
+        self.last = tuple(rec[R_PARENTS])
+        self.ids += sha
         self.count += 1
         self.pending.append(rec)
         if len(self.pending) == CHUNK:
             self._flush()
 
+    def _named(self, next_id: bytes | None) -> None:
+        """The previous commit's parents: the first is the commit after it, or is wanted."""
+        parents = [bytes.fromhex(p) for p in self.last]
+        follows = bool(parents) and parents[0] == next_id
+        self.following.append(follows)
+        self.wanted.update(parents[1:] if follows else parents)
+
     def close(self) -> None:
+        if self.count:
+            self._named(None)
         if self.pending:
             self._flush()
+
+    def numbers(self, also: bytes) -> dict[bytes, int]:
+        """The numbers of the ids wanted as parents, and of `also`; an id walked twice is its
+        last record, as in histindex._ordered's dict (git's walk shows a commit once)."""
+        wanted = self.wanted | {also}
+        ids, self.ids = bytes(self.ids), bytearray()
+        width = self.width
+        found: dict[bytes, int] = {}
+        if width > 0:
+            for n in range(self.count):
+                one = ids[n * width : (n + 1) * width]
+                if one in wanted:
+                    found[one] = n
+            return found
+        # ids of more than one width: read back from the records themselves
+        for n in range(self.count):
+            one = bytes.fromhex(self.get(n)[R_SHA])
+            if one in wanted:
+                found[one] = n
+        return found
 
     def _flush(self) -> None:
         data = marshal.dumps(self.pending)

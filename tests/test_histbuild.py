@@ -8,11 +8,14 @@ many; the walk's whole list is never made."""
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import git
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_history import Timeline
 from test_history_index import (  # noqa: F401  (its fixtures, used by name)
     index_of,
@@ -123,3 +126,47 @@ def test_only_what_wants_the_summaries_reads_them(
     assert calls == []
     run(t.cli, "report", "--json")
     assert len(calls) == 1
+
+
+@st.composite
+def walks(draw: st.DrawFn) -> tuple[str, list[tuple[object, ...]]]:
+    """A commit graph (merges, parents outside the walk) as git might walk it: in any order,
+    each record (id, parents) shaped as gitlog's; ids of SHA-1's or SHA-256's width."""
+    width = draw(st.sampled_from([20, 32]))
+    n = draw(st.integers(1, 25))
+    ids = [bytes([i + 1]) * width for i in range(n)]
+    outside = [bytes([200 + i]) * width for i in range(3)]
+    records = []
+    for i in range(n):
+        earlier = ids[:i] + outside
+        parents = draw(st.lists(st.sampled_from(earlier), max_size=3, unique=True)) if i else []
+        named = tuple(p.hex() for p in parents)
+        records.append((ids[i].hex(), named, "A", "a@x", "d", "log", "s", ()))
+    walk = draw(st.permutations(records))
+    # git walks parent after child along a line, mostly: often keep that order
+    if draw(st.booleans()):
+        walk = list(reversed(records))
+    return ids[-1].hex(), list(walk)
+
+
+@settings(max_examples=300, deadline=None)
+@given(walks(), st.integers(1, 4))
+def test_the_spills_order_is_the_dicts(
+    case: tuple[str, list[tuple[object, ...]]], chunk: int
+) -> None:
+    # the numbers kept packed, only the parents named out of line looked up: the same order
+    # as the dict of every id the in-memory build uses
+    head, walk = case
+    want = histindex._ordered(head, walk)  # type: ignore[arg-type]
+    with tempfile.TemporaryFile() as file:
+        spill = histbuild._Spill(file)
+        old_chunk = histbuild.CHUNK
+        histbuild.CHUNK = chunk
+        try:
+            for rec in walk:
+                spill.add(rec)  # type: ignore[arg-type]
+            spill.close()
+            got = [spill.get(n) for n in histbuild._order(head, spill)]
+        finally:
+            histbuild.CHUNK = old_chunk
+    assert got == want
