@@ -145,16 +145,24 @@ def _unpack(payload: bytes) -> tuple[dict[str, Any], Mapping[str, int]] | DealEr
         _kind, fields, dates, lines = data
         if type(fields) is not dict or type(lines) is not dict:
             return None
-        for *keys, last, kind in dates:
-            node = fields
-            for k in keys:
-                node = node[k]
+        days = _DAYS
+        for path in dates:  # (*keys, last key, kind)
+            size = len(path)
+            if size == 2:  # a top-level date: created, expected_close, …
+                node, last = fields, path[0]
+            elif size == 4:  # one in a list of mappings: a touchpoint's, a task's
+                node, last = fields[path[0]][path[1]], path[2]
+            else:
+                node = fields
+                for k in path[:-2]:
+                    node = node[k]
+                last = path[-2]
             text = node[last]
-            if kind:
+            if path[-1]:
                 node[last] = dt.datetime.fromisoformat(text)
             else:
-                day = _DAYS.get(text)
-                node[last] = day if day is not None else _DAYS.setdefault(text, _day(text))
+                day = days.get(text)
+                node[last] = day if day is not None else days.setdefault(text, _day(text))
         layout = tuple(lines.items())  # most deals share a key layout: share one read-only map
         shared = _LAYOUTS.get(layout)
         if shared is None:

@@ -114,18 +114,26 @@ class DealCache:
         # held every stage's file until the last deal was decoded, a third of its peak)
         ends = {ref.stage: i for i, ref in enumerate(refs)}
         parsing: set[str] = set()
-        for i, ref in enumerate(refs):
-            if ref.stage not in stages:
-                stages[ref.stage] = (self._load(ref.stage), {}, display(Path(ref.folder)))
-            old, new, folder = stages[ref.stage]
-            key = self._look(i, ref, old, new, folder, out, slow)
-            if key is not None:
-                todo.append(i)
-                keys.extend(key[:2])
-                places.extend(key[2:])
-                parsing.add(ref.stage)
-            if ends[ref.stage] == i:
-                stages[ref.stage] = self._settle(ref.stage, stages[ref.stage], ref.stage in parsing)
+        # each stage folder opened once, its files' stat read by name within it: no path
+        # joined and walked again for each of 20,000 files (a third of the stat calls' time)
+        where = _Folders()
+        try:
+            for i, ref in enumerate(refs):
+                if ref.stage not in stages:
+                    stages[ref.stage] = (self._load(ref.stage), {}, display(Path(ref.folder)))
+                old, new, folder = stages[ref.stage]
+                key = self._look(i, ref, old, new, folder, out, slow, where.stat)
+                if key is not None:
+                    todo.append(i)
+                    keys.extend(key[:2])
+                    places.extend(key[2:])
+                    parsing.add(ref.stage)
+                if ends[ref.stage] == i:
+                    stages[ref.stage] = self._settle(
+                        ref.stage, stages[ref.stage], ref.stage in parsing
+                    )
+        finally:
+            where.close()
         self._take(refs, todo, (keys, places), stages, out, slow, start_ns - framed.RACY_WINDOW_NS)
         for i in slow:
             out[i] = _careful(fallback, refs[i], stages[refs[i].stage][2])
@@ -199,12 +207,13 @@ class DealCache:
         folder: Path,
         out: list[Any],
         slow: list[int],
+        lstat: Callable[[str, str], os.stat_result],
     ) -> StatKey | None:
         """None when ref `i` is answered here (from its stage file's entry into `out`, or
         sent to the careful reader by `slow`); else the stat key of the file to parse."""
         name = ref.name
         try:
-            st = os.lstat(os.path.join(ref.folder, name))
+            st = lstat(ref.folder, name)
         except OSError:
             slow.append(i)
             return None
@@ -261,6 +270,36 @@ class DealCache:
         path = self._file(stage)
         if path is not None and framed.write(path, KIND, _key(stage), entries):
             self.stats["stored"] += len(entries)
+
+
+_AT = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+_OPEN_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class _Folders:
+    """`lstat` of a file by its folder and name, through the folder opened once (the last
+    one asked: refs come folder by folder); by its whole path where that cannot be."""
+
+    def __init__(self) -> None:
+        self.folder: str | None = None
+        self.fd: int | None = None
+
+    def stat(self, folder: str, name: str) -> os.stat_result:
+        if folder != self.folder:
+            self.close()
+            self.folder = folder
+            try:
+                self.fd = os.open(folder, _OPEN_FOLDER) if _AT else None
+            except OSError:  # not a folder we may open: each file by its path
+                self.fd = None
+        if self.fd is None:
+            return os.lstat(os.path.join(folder, name))
+        return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 # the old entries of a stage that are not all used: its file is written whatever is parsed
