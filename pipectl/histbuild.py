@@ -248,7 +248,9 @@ def write_head(
         and len(read_from) < MAX_LAYERS
         and len(fold.touched) * 8 <= len(fold.summaries)
     )
-    if layered:
+    if layered and not fold.touched:
+        summaries = read_from  # no summary changed (touchpoints logged): the same files
+    elif layered:
         summaries = store.write_summaries(
             tip, count, fold.stored_summaries(fold.touched).items(), read_from
         )

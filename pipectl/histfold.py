@@ -97,7 +97,7 @@ class Fold:
     refs: dict[str, Any] = field(default_factory=dict)  # id -> array('q') (bytes when stored)
     dates: dict[str, int] = field(default_factory=dict)  # path -> day of arrival (ordinal)
     hand: set[str] = field(default_factory=set)  # paths that arrived by a move made by hand
-    # the deals whose summaries the commits folded in may have changed (stored as a layer)
+    # the deals whose summaries the commits folded in changed (stored as a layer)
     touched: set[str] = field(default_factory=set)
 
     def summary(self, deal: str) -> list[Row] | None:
@@ -151,12 +151,12 @@ class Fold:
         summaries, touched = self.summaries, self.touched
         for i, e in enumerate(events):
             deal, old = e[E_DEAL], e[E_OLD_DEAL]
-            touched.add(deal)
             if old is not None:
-                touched.add(old)
                 carried = self.summary(old)
-                summaries.pop(old, None)
+                if summaries.pop(old, None) is not None:
+                    touched.add(old)
                 if carried:
+                    touched.add(deal)
                     mine = self.summary(deal)
                     if mine:
                         mine.extend(r for r in carried if r[1][E_KIND] in LIFECYCLE)
@@ -167,11 +167,17 @@ class Fold:
                     del self.refs[old]
                     self._refs(deal).extend(moved)
             self._refs(deal).append(pos << _REF_BITS | i)
-            summary = self.summary(deal)
-            if not summary:
+            # a summary changes with a deal's first event and its creations, moves and
+            # deletions; a stored one is decoded only then (most commits log a touchpoint)
+            summary = summaries.get(deal)
+            if not (summary[0] if isinstance(summary, tuple) else summary):
                 summaries[deal] = [(header, e)]
+                touched.add(deal)
             elif e[E_KIND] in LIFECYCLE:
-                summary.append((header, e))
+                rows = self.summary(deal)
+                assert rows is not None
+                rows.append((header, e))
+                touched.add(deal)
             self._arrive(e, day, by_hand)
 
     def _arrive(self, e: Ev, day: int, by_hand: bool) -> None:

@@ -233,24 +233,51 @@ def test_summaries_change_in_layers_and_equal_a_cold_walk(
     t.git("add", "-A")
     t.on("2026-02-18").git("commit", "-q", "-m", "forty deals by hand")
     run(t.cli, "report", "--json")
-    assert len(summary_files(t)) == 1  # forty changed of 45: a new base
+    base = summary_files(t)
+    assert len(base) == 1  # forty changed of 45: a new base
+    # a touchpoint changes no summary: the head names the same files
     t.on("2026-02-19").run("log", "filler01", "call", "Asked", "--date", "2026-02-19")
+    run(t.cli, "report", "--json")
+    assert summary_files(t) == base
+    # a move, a rename, a deletion: each a layer of what it changed
+    t.on("2026-02-19").run("move", "filler01", "qualifying", "--date", "2026-02-19")
+    run(t.cli, "report", "--json")
+    t.on("2026-02-20").run("move", "filler01", "connecting", "--date", "2026-02-20")  # again
     run(t.cli, "report", "--json")
     t.git("mv", "prospecting/filler02.md", "prospecting/filler-two.md")  # a new id: the old
     t.on("2026-02-20").git("commit", "-q", "-m", "filler02 renamed")  # one's summary goes
     run(t.cli, "report", "--json")
+    t.git("mv", "prospecting/filler-two.md", "prospecting/filler02.md")  # and comes back
+    t.on("2026-02-21").git("commit", "-q", "-m", "filler02 named back")
+    run(t.cli, "report", "--json")
     t.git("rm", "-q", "prospecting/filler03.md")
     t.on("2026-02-21").git("commit", "-q", "-m", "filler03 deleted")
     run(t.cli, "history")
-    assert len(summary_files(t)) == 4  # the base and three layers
+    assert len(summary_files(t)) == 6 and summary_files(t)[0] == base[0]
     same_with_and_without_index(t, monkeypatch)  # each a cold walk's (and rebuilt as one)
     assert len(summary_files(t)) == 1
     for n in range(histbuild.MAX_LAYERS + 1):  # then a new base again, never more layers
-        t.on("2026-02-22").run("log", f"filler{10 + n}", "call", "Again", "--date", "2026-02-22")
+        deal = f"filler{10 + n}"
+        t.on("2026-02-22").run("move", deal, "qualifying", "--date", "2026-02-22")
         run(t.cli, "report", "--json")
         # a layer more each time, until a head would name more than MAX_LAYERS files
         assert len(summary_files(t)) == (n + 1) % histbuild.MAX_LAYERS + 1
     same_with_and_without_index(t, monkeypatch)
+
+
+def test_a_base_and_layers_at_one_tip_are_files_of_their_own(t: Timeline) -> None:
+    # two writers at one tip, one from older files than the other, or one writing a new
+    # base: none may replace another's file, which a head of the other names
+    store = histindex.store_for(GitRepo(t.root), t.pipe, "")
+    assert store is not None
+    tip, stored_one = "ab" * 20, ((("moved", "won", "closing", 739000),), b"rows")
+    base = store.write_summaries(tip, 9, [("acme", stored_one)])
+    after_base = store.write_summaries(tip, 9, [("acme", None)], base)
+    after_more = store.write_summaries(tip, 9, [], [*(base or []), "sums-older"])
+    assert base and after_base and after_more
+    assert len({base[-1], after_base[-1], after_more[-1]}) == 3
+    assert store.summaries(base) == {"acme": stored_one}
+    assert store.summaries(after_base) == {}
 
 
 def _damage_head(folder: Path) -> None:

@@ -178,7 +178,10 @@ class Store:
         the files they were read from, only those that changed, as one more layer (a new
         commit changes a few of 20,000: the whole file was most of a warm report's writing).
         Written as the pairs come. The names to read them by, or None if not stored."""
-        name = f"sums-{tip[:16]}-{count}"
+        # named by what it is and what it follows: two writers at one tip may write a base
+        # and a layer, or layers after different files, and must not replace each other's
+        role = "base" if after is None else framed.digest_of(after)[:6].hex()
+        name = f"sums-{tip[:16]}-{count}-{role}"
         writer = framed.DictWriter(self.directory / name, SUMMARIES, self._key(name))
         for deal, summary in summaries:
             writer.add(deal, summary)
