@@ -220,6 +220,17 @@ def store_for(git: GitRepo, root: Path, prefix: str) -> stored.Store | None:
     return stored.Store(directory, key)
 
 
+def kept(git: GitRepo, root: Path) -> bool:
+    """Whether the pipeline at `root` has a history index on disk (its head file; whether it
+    checks out is known only once read): a run then most likely walks only new commits."""
+    if os.environ.get(framed.DISABLE_ENV):
+        return False
+    try:
+        return (framed.default_dir(root, git.git_dir()) / "history" / "head").is_file()
+    except (GitError, OSError):
+        return False
+
+
 def snapshot(
     git: GitRepo,
     root: Path,

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -167,3 +168,44 @@ def test_a_deal_named_exactly_is_found_without_listing_the_stages(
     with pytest.raises(UsageError, match="ambiguous"):  # prefixes still work, by listing
         pipeline.resolve("deal-00")
     assert listed
+
+
+def test_a_long_historys_first_report_reads_the_deals_after_building_its_index(
+    large: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the first report of a long history builds the index before it reads the deals (the
+    # build's state and the deals are not held at once); any other reads them while git
+    # walks: the same report either way
+    from conftest import Cli
+
+    from pipectl import history
+    from pipectl.cli import reports
+
+    repo = tmp_path / "repo"
+    shutil.copytree(large, repo, symlinks=True)
+    monkeypatch.setenv("PIPECTL_TODAY", "2026-11-27")
+    order: list[tuple[str, bool]] = []
+    real_read, real_load = history.read, store.Pipeline.load
+
+    def read(*args: object, **kw: object) -> object:
+        order.append(("history", threading.current_thread() is threading.main_thread()))
+        return real_read(*args, **kw)  # type: ignore[arg-type]
+
+    def load(self: store.Pipeline, *args: object, **kw: object) -> object:
+        order.append(("deals", threading.current_thread() is threading.main_thread()))
+        return real_load(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(history, "read", read)
+    monkeypatch.setattr(store.Pipeline, "load", load)
+    cli = Cli(repo)
+    overlapped = cli("report", "--json").stdout  # short: read while git walks
+    assert ("history", False) in order and ("deals", True) in order
+    for index in (repo / ".git" / "pipectl" / "cache").glob("*/history"):
+        shutil.rmtree(index)
+    monkeypatch.setattr(reports, "LONG_HISTORY_BYTES", -1)  # any history is long now
+    order.clear()
+    assert cli("report", "--json").stdout == overlapped
+    assert order == [("history", True), ("deals", True)]  # built first, then the deals
+    order.clear()
+    assert cli("report", "--json").stdout == overlapped  # an index kept: overlapped again
+    assert ("history", False) in order

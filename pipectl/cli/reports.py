@@ -287,11 +287,14 @@ def figures_of(
     from pipectl import report as report_mod
 
     start, end = window(since, until, now)  # `--since -4w` counts from the report's today
-    # git walks the log on one core while this process parses the deal files
-    with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(hist_mod.read, pipeline.git, pipeline.root, None, pipeline.at)
+    if _long_first_walk(pipeline):  # the walk's state and the deals not held at once
+        hist = hist_mod.read(pipeline.git, pipeline.root, None, pipeline.at)
         loaded = pipeline.load()
-        hist = pending.result()
+    else:  # git walks the log on one core while this process parses the deal files
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(hist_mod.read, pipeline.git, pipeline.root, None, pipeline.at)
+            loaded = pipeline.load()
+            hist = pending.result()
     for err in loaded.errors:
         said(f"skipped {err}")
     from pipectl.rates import read_rates
@@ -306,6 +309,26 @@ def figures_of(
         loaded.deals, pipeline.config, hist, now, start, end, owner, rates, currency, weeks,
         activity,
     )  # fmt: skip
+
+
+# Packs past this size hold a long history (a generated one of 120,000 commits packs to
+# 0.3 GB, one of a million to about 3 GB)
+LONG_HISTORY_BYTES = 1 << 30
+
+
+def _long_first_walk(pipeline: Pipeline) -> bool:
+    """Whether this run builds the history index of a long history from nothing. Its deals
+    are then read after the build, not while git walks: the build's state (every commit's
+    id, the order, each deal's summary) grows with the commits, and held beside 40,000
+    deals it was the peak of a million-commit report, while reading them meanwhile saves a
+    second or two of a build of minutes. Otherwise the walk is short, or only new
+    commits', and the two overlap."""
+    from pipectl import histindex
+
+    git = pipeline.git
+    if git is None or histindex.kept(git, pipeline.root):
+        return False
+    return git.pack_bytes() > LONG_HISTORY_BYTES
 
 
 def _this_week(pipeline: Pipeline, now: dt.date) -> Any:
