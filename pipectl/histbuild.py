@@ -2,12 +2,12 @@
 held at once (they were: about 1.2 KB a commit, the walk's list, then the order's, then the
 fold over all).
 
-Three passes. The walk (ONE `git log`, as always) hands each record to a spill file as git
-gives it, keeping only each commit's number by id. The parents are then read back from the
-spill, as numbers, and the canonical order (histfold.order, the same function as any other
-path) computed over them. Last, the records are read back in that order, a few chunks of the
-spill at a time, folded, and written out segment by segment as they fill; what stays in
-memory is the fold's state (the same as any warm run holds) and one segment.
+Two passes. The walk (ONE `git log`, as always) hands each record to a spill file as git
+gives it, keeping only the commits' ids, packed, and which parent each names (mostly just
+"the next commit walked"). The canonical order (histfold.order, the same function as any
+other path) is computed over their numbers. Then the records are read back in that order, a
+few chunks of the spill at a time, folded, and written out segment by segment as they fill;
+what stays in memory is the fold's state (the same as any warm run holds) and one segment.
 
 `write_head` and `days` are shared with histindex's other writers, so an index built here is
 byte for byte the one the in-memory build writes. Never prints.
@@ -90,15 +90,16 @@ def _write(store: stored.Store, segments: list[Any], start: int, chunk: list[Rec
 
 
 def _order(head: str, spill: _Spill) -> array[int]:
-    """The canonical order of the spilled commits, as their numbers in the spill."""
+    """The canonical order of the spilled commits, as their numbers in the spill (the spill
+    itself is not read: the parents were kept as the walk went)."""
     first = array("q")  # each commit's first parent's number, -1 for none walked
     more: dict[int, tuple[int, ...]] = {}  # a merge's other parents
     number = spill.numbers(bytes.fromhex(head))
-    following = spill.following
-    for n, parents in enumerate(spill.parents()):
-        known = []
-        for i, p in enumerate(parents):
-            got = n + 1 if i == 0 and following[n] else number.get(bytes.fromhex(p))
+    following, named = spill.following, spill.named
+    for n in range(spill.count):
+        known = [n + 1] if following[n] else []
+        for p in named.get(n, ()):
+            got = number.get(p)
             if got is not None:
                 known.append(got)
         first.append(known[0] if known else -1)
@@ -144,7 +145,8 @@ class _Spill:
         self.ids = bytearray()  # the ids (20 or 32 bytes: one width a repository), in order
         self.width = 0
         self.following = bytearray()  # 1 where a commit's first parent is the next commit
-        self.wanted: set[bytes] = set()  # the other parents named
+        self.named: dict[int, tuple[bytes, ...]] = {}  # by number: the other parents named
+        self.wanted: set[bytes] = set()  # all of those
         self.last: tuple[str, ...] = ()  # the parents of the commit walked last
         self.count = 0
         self.spans: list[tuple[int, int]] = []  # each chunk's (offset, length)
@@ -171,7 +173,10 @@ class _Spill:
         parents = [bytes.fromhex(p) for p in self.last]
         follows = bool(parents) and parents[0] == next_id
         self.following.append(follows)
-        self.wanted.update(parents[1:] if follows else parents)
+        others = tuple(parents[1:] if follows else parents)
+        if others:
+            self.named[self.count - 1] = others
+            self.wanted.update(others)
 
     def close(self) -> None:
         if self.count:
@@ -214,11 +219,6 @@ class _Spill:
             self.file.seek(offset)
             got = self.cached[at] = marshal.loads(self.file.read(size))
         return got
-
-    def parents(self) -> Iterator[tuple[str, ...]]:
-        for at in range(len(self.spans)):
-            for rec in self._chunk(at):
-                yield rec[R_PARENTS]
 
     def get(self, n: int) -> Record:
         rec: Record = self._chunk(n // CHUNK)[n % CHUNK]
