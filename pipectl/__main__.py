@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,5 +21,32 @@ def main(argv: list[str] | None = None) -> int:
     return run(args)
 
 
+def cli() -> NoReturn:
+    """The `pipectl` command: `main`, then the end of the process."""
+    leave(main())
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with `code`, without the interpreter's teardown when nothing is left
+    running: freeing a large run's objects one by one (a report holds 20,000 deals and their
+    lives) took ~0.05 s of a 1.2 s command. The exit handlers run and the output is flushed
+    first, as at any exit; with another thread alive, or output that cannot be flushed (a
+    closed pipe), the usual exit instead."""
+    import threading
+
+    if threading.active_count() == 1:
+        import atexit
+        import os
+
+        atexit._run_exitfuncs()
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()
