@@ -83,3 +83,16 @@ def test_the_deny_list_would_catch_a_heavy_import(tmp_path: Path) -> None:
         if ln.startswith("import time:")
     }
     assert "ruamel" in names
+
+
+def test_the_command_ends_at_once_yet_a_profiler_still_writes(tmp_path: Path) -> None:
+    # `pipectl` skips the interpreter's teardown at its end, but not under a profiler, whose
+    # numbers are written after the run returns (cProfile's own exit code is its own)
+    out = tmp_path / "run.prof"
+    argv = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "pipectl", "nosuch"]
+    profiled = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path)
+    assert "no such command" in profiled.stderr and out.stat().st_size > 0
+    plain = subprocess.run(
+        [sys.executable, "-m", "pipectl", "nosuch"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert plain.returncode == 2 and "no such command 'nosuch'" in plain.stderr
