@@ -394,17 +394,6 @@ class GitRepo:
             return target if target.is_absolute() else (git_dir / target).resolve()
         return git_dir
 
-    def pack_bytes(self) -> int:
-        """The size of the repository's object packs: how long its history is, told by
-        `stat` alone (a generated history of 120,000 commits packs to about 0.5 GB)."""
-        total = 0
-        with contextlib.suppress(OSError), os.scandir(self.common_dir() / "objects" / "pack") as it:
-            for entry in it:
-                if entry.name.endswith(".pack"):
-                    with contextlib.suppress(OSError):
-                        total += entry.stat(follow_symlinks=False).st_size
-        return total
-
     def shallow_boundary(self) -> frozenset[str]:
         """The commits whose parents a shallow clone lacks; empty when the clone is whole.
 

@@ -120,8 +120,7 @@ class Fold:
         those deals', None for a deal that has none any more."""
         chosen = self.summaries if only is None else {d: self.summaries.get(d) for d in only}
         return {
-            k: v if v is None or isinstance(v, tuple) else (stops_of(v), marshal.dumps(v, 2))
-            for k, v in chosen.items()
+            k: v if v is None or isinstance(v, tuple) else _stored(v) for k, v in chosen.items()
         }
 
     def storing(self) -> Iterator[tuple[str, Stored]]:
@@ -130,7 +129,7 @@ class Fold:
         summaries = self.summaries
         for k, v in summaries.items():  # only values change: the dict may be walked meanwhile
             if not isinstance(v, tuple):
-                v = summaries[k] = (stops_of(v), marshal.dumps(v, 2))
+                v = summaries[k] = _stored(v)
             yield k, v
 
     def _refs(self, deal: str) -> array[int]:
@@ -215,6 +214,11 @@ def stops_of(rows: list[Row]) -> Stops:
     return tuple(
         (e[E_KIND], e[E_STAGE], e[E_FROM], when(h[R_DATE]).date().toordinal()) for h, e in rows
     )
+
+
+def _stored(rows: list[Row]) -> Stored:
+    """A summary as stored (marshal version 2: the same bytes for the same rows)."""
+    return stops_of(rows), marshal.dumps(rows, 2)
 
 
 def _rows(data: bytes) -> list[Row]:

@@ -220,15 +220,27 @@ def store_for(git: GitRepo, root: Path, prefix: str) -> stored.Store | None:
     return stored.Store(directory, key)
 
 
-def kept(git: GitRepo, root: Path) -> bool:
-    """Whether the pipeline at `root` has a history index on disk (its head file; whether it
-    checks out is known only once read): a run then most likely walks only new commits."""
-    if os.environ.get(framed.DISABLE_ENV):
-        return False
+# Packs past this size hold a long history (a generated one of 120,000 commits packs to
+# 0.3 GB, one of a million to 2.2 GB)
+LONG_HISTORY_BYTES = 1 << 30
+
+
+def long_first_walk(git: GitRepo, root: Path) -> bool:
+    """Whether the next run builds the index of a long history from nothing: no index of
+    the pipeline at `root` on disk (its head file; whether it checks out is known only once
+    read) and object packs past LONG_HISTORY_BYTES, told by `stat` alone. A run that knows
+    can keep its other large reads apart from the build (`cli/reports.figures_of`)."""
     try:
-        return (framed.default_dir(root, git.git_dir()) / "history" / "head").is_file()
+        head = framed.default_dir(root, git.git_dir()) / "history" / "head"
+        if not os.environ.get(framed.DISABLE_ENV) and head.is_file():
+            return False
+        with os.scandir(git.common_dir() / "objects" / "pack") as found:
+            packs = [
+                e.stat(follow_symlinks=False).st_size for e in found if e.name.endswith(".pack")
+            ]
     except (GitError, OSError):
         return False
+    return sum(packs) > LONG_HISTORY_BYTES
 
 
 def snapshot(

@@ -178,8 +178,7 @@ def test_a_long_historys_first_report_reads_the_deals_after_building_its_index(
     # walks: the same report either way
     from conftest import Cli
 
-    from pipectl import history
-    from pipectl.cli import reports
+    from pipectl import histindex, history
 
     repo = tmp_path / "repo"
     shutil.copytree(large, repo, symlinks=True)
@@ -202,7 +201,7 @@ def test_a_long_historys_first_report_reads_the_deals_after_building_its_index(
     assert ("history", False) in order and ("deals", True) in order
     for index in (repo / ".git" / "pipectl" / "cache").glob("*/history"):
         shutil.rmtree(index)
-    monkeypatch.setattr(reports, "LONG_HISTORY_BYTES", -1)  # any history is long now
+    monkeypatch.setattr(histindex, "LONG_HISTORY_BYTES", -1)  # any history is long now
     order.clear()
     assert cli("report", "--json").stdout == overlapped
     assert order == [("history", True), ("deals", True)]  # built first, then the deals

@@ -311,11 +311,6 @@ def figures_of(
     )  # fmt: skip
 
 
-# Packs past this size hold a long history (a generated one of 120,000 commits packs to
-# 0.3 GB, one of a million to about 3 GB)
-LONG_HISTORY_BYTES = 1 << 30
-
-
 def _long_first_walk(pipeline: Pipeline) -> bool:
     """Whether this run builds the history index of a long history from nothing. Its deals
     are then read after the build, not while git walks: the build's state (every commit's
@@ -325,10 +320,7 @@ def _long_first_walk(pipeline: Pipeline) -> bool:
     commits', and the two overlap."""
     from pipectl import histindex
 
-    git = pipeline.git
-    if git is None or histindex.kept(git, pipeline.root):
-        return False
-    return git.pack_bytes() > LONG_HISTORY_BYTES
+    return pipeline.git is not None and histindex.long_first_walk(pipeline.git, pipeline.root)
 
 
 def _this_week(pipeline: Pipeline, now: dt.date) -> Any:
