@@ -311,11 +311,10 @@ def detailed(rec: Record, keys: Mapping[str, blobkeys.Keys], pick: Pick) -> Reco
     """The record with the fields of the events `pick` chooses among those needing them."""
     events = rec[R_EVENTS]
     action = rec[R_ACTION]
-    if not any(needs_diff(action, e) and pick(rec, e) for e in events):
+    chosen = [needs_diff(action, e) and pick(rec, e) for e in events]  # `pick` once an event
+    if not any(chosen):
         return rec
-    new = tuple(
-        with_fields(e, keys) if needs_diff(action, e) and pick(rec, e) else e for e in events
-    )
+    new = tuple(with_fields(e, keys) if c else e for e, c in zip(events, chosen, strict=True))
     return (*rec[:R_EVENTS], new)
 
 

@@ -46,13 +46,26 @@ def build(
     records come back in order instead, to be held as a run without an index holds them."""
     with _spill_file(store) as file:
         spill = _Spill(file)
-        keys = gitlog.walk_into(spill.add, git, prefix, [head], boundary, pick)
+        picked = bytearray()  # 1 for a commit with an event `pick` chose: only those detailed
+
+        def picking(rec: Record, e: gitlog.Ev) -> bool:
+            assert pick is not None
+            if not pick(rec, e):
+                return False
+            n = spill.count - 1  # walk_into asks after handing the record to the spill
+            picked.extend(bytes(n + 1 - len(picked)))
+            picked[n] = 1
+            return True
+
+        keys = gitlog.walk_into(spill.add, git, prefix, [head], boundary, pick and picking)
         spill.close()
         shas = _order(head, spill)
 
         def read(n: int) -> Record:
             rec = spill.get(n)
-            return gitlog.detailed(rec, keys, pick) if keys is not None and pick else rec
+            if keys is None or pick is None or n >= len(picked) or not picked[n]:
+                return rec
+            return gitlog.detailed(rec, keys, pick)
 
         fold = Fold()
         segments: list[Any] = []
