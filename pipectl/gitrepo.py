@@ -25,16 +25,15 @@ from pipectl.gitpipes import Pipes, feed, widen
 
 _MANY = 200  # more paths than this go to git through stdin or a file, not as arguments
 # for the git processes that read much of the history (log, cat-file --batch): git maps its
-# packs in windows of up to 1 GiB (8 GiB in all) and keeps 96 MB of delta bases, so their
-# resident set followed the pack (git log: 445 MB at 120,000 commits, 136 MB with these, the
-# same CPU time; docs/performance.md, P13)
+# packs in windows of up to 1 GiB (8 GiB in all), so their resident set followed the pack
+# (git log: 445 MB at 120,000 commits, 210 MB with these, the same time). Its cache of delta
+# bases keeps git's own default (96 MB): at 32 MB the same walk took 5% longer (docs/
+# performance.md, P8 and P13)
 BOUNDED_PACK = (
     "-c",
     "core.packedGitWindowSize=16m",
     "-c",
     "core.packedGitLimit=64m",
-    "-c",
-    "core.deltaBaseCacheLimit=32m",
 )
 
 IDENTITY_HINT = (

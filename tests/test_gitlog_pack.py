@@ -1,6 +1,6 @@
 """The git processes that read much of the history (the walk's git log, the cat-file --batch
-of blobs) keep their pack windows and delta cache bounded (their resident set followed the
-pack's size: git log 445 MB at 120,000 commits), and read the same with them."""
+of blobs) keep their pack windows bounded (their resident set followed the pack's size: git
+log 445 MB at 120,000 commits), and read the same with them."""
 
 from __future__ import annotations
 
