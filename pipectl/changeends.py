@@ -8,7 +8,7 @@ the waterfall's state (`waterfall.mark`: absent, in, out, won, lost) and the val
 currency (the report's rule: an open deal at the end's day's rate, a closed one at its close
 date's), lint's PL301 days of an open deal as ordinals (None: the rule does not apply), the
 currency its value was converted from, whether no rate was found. A file that did not parse
-has for its row the error's text. Never prints.
+has for its row a list: its id and the error's text. Never prints.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pipectl.report import convert_lives
 from pipectl.store import DealRef
 from pipectl.waterfall import mark
 
-Row = tuple[Any, ...] | str
+Row = tuple[Any, ...] | list[str]
 # lint's PL301 for a deal, told by the caller (the kernel does not import lint): the day its
 # idleness counts from and the first day it is stale; None when the rule does not apply
 StaleFrom = Callable[[Deal, Config], "tuple[dt.date, dt.date] | None"]
@@ -48,9 +48,9 @@ def rows(
     deals = [d for d in items if isinstance(d, Deal)]
     based = iter(_in_base(end, deals, end.config, day))
     out: list[Row] = []
-    for item in items:
+    for ref, item in zip(refs, items, strict=True):
         if isinstance(item, DealError):
-            out.append(str(item))
+            out.append([ref.id, str(item)])
             continue
         deal, converted, no_rate = next(based)
         state, value = mark(deal, end.config, close_by)

@@ -152,11 +152,18 @@ def compute(w: Window, parts: Parts, partial: bool = False) -> Changes:
     after = [r for r in parts["end"][2] if type(r) is tuple]
     renames = _renames(parts["renames"])
     logged = tuple(_logged(g) for g in parts["logged"])
-    wf = of_marks(
-        {renames.get(r[ID]) or r[ID]: (r[STATE], r[VALUE]) for r in before},
-        {r[ID]: (r[STATE], r[VALUE]) for r in after},
-    )
     ends = ((w.base, parts["start"]), (w.tip, parts["end"][2]))
+    # a deal whose file does not parse at an end is in neither end's waterfall: not removed
+    # (or added) for a typo, its figures unknown there
+    unread = {renames.get(r[0]) or r[0] for _c, rs in ends for r in rs or () if type(r) is list}
+    wf = of_marks(
+        {
+            k: (r[STATE], r[VALUE])
+            for r in before
+            if (k := renames.get(r[ID]) or r[ID]) not in unread
+        },
+        {r[ID]: (r[STATE], r[VALUE]) for r in after if r[ID] not in unread},
+    )
     return Changes(
         window=w,
         currency=parts["currency"],
@@ -169,11 +176,11 @@ def compute(w: Window, parts: Parts, partial: bool = False) -> Changes:
         partial=partial,
         # a file that does not parse at an end is neither in nor out there: said, not guessed
         skipped=tuple(
-            f"{r} (at {c[:8]})"
+            f"{r[1]} (at {c[:8]})"
             for c, rs in ends
             if c and rs is not None
             for r in rs
-            if type(r) is str
+            if type(r) is list
         ),
         unconverted=tuple(sorted({r[ID] for r in (*before, *after) if r[NO_RATE]})),
     )
@@ -186,8 +193,10 @@ def _within(day: dt.date, w: Window) -> bool:
 
 
 def _changes_of(e: Event, old: Side | None, new: Side | None, config: Config) -> list[Change]:
+    by = roster_handle(config.team, e.author, e.email) or e.author  # as the reps' table
+
     def made(kind: str, was: Any = None, now: Any = None, amount: Any = None) -> Change:
-        return Change(e.deal, kind, e.date, e.author, e.commit, e.by_hand, was, now, amount)
+        return Change(e.deal, kind, e.date, by, e.commit, e.by_hand, was, now, amount)
 
     if e.kind == CREATED:
         return [made(ADDED, None, e.stage, new.value if new else None)]

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from pipectl import blobkeys
 from pipectl.deal import Deal, Touchpoint
 from pipectl.errors import GitError
-from pipectl.fielddiff import fields_of, read_blobs
+from pipectl.fielddiff import fields_of, read_blobs, unreadable
 from pipectl.gitrepo import GitRepo
 from pipectl.history import CREATED, DELETED, Event
 
@@ -93,6 +93,9 @@ def pair(e: Event, keys: Mapping[str, blobkeys.Keys]) -> Facts:
         names: tuple[str, ...] = ("value", TOUCHPOINTS)
     else:
         names = tuple(k for k in TRACKED if before.get(k) != after.get(k))
+    # a key whose text is no YAML on either side (a file broken by hand) says nothing of
+    # what changed: the file is reported as skipped, not as a value gone
+    names = tuple(k for k in names if not (unreadable(before, k) or unreadable(after, k)))
     added = None
     if TOUCHPOINTS in names and before is not None and after is not None:
         added = _appended(before.get(TOUCHPOINTS), after.get(TOUCHPOINTS))

@@ -23,6 +23,19 @@ from pipectl.yamltext import same_value
 BODY = "body"  # the notes below the frontmatter: shown as changed, never as a value
 
 
+class _Unparsed:
+    """A key's text that is no YAML (a file broken by hand): said so, never shown as its
+    raw text as though that were the value."""
+
+    def __str__(self) -> str:
+        return "(does not parse)"
+
+    __repr__ = __str__
+
+
+UNPARSED = _Unparsed()
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One field one commit changed: its value before and after (None: absent). A mapping
@@ -45,15 +58,28 @@ def fields_of(chunks: Mapping[str, str] | None, names: Iterable[str]) -> dict[st
     return out
 
 
-@lru_cache(maxsize=1 << 16)
+def unreadable(chunks: Mapping[str, str] | None, name: str) -> bool:
+    """Whether this key's text in a blob cut into keys is no YAML (a file broken by hand)."""
+    text = (chunks or {}).get(name)
+    return text is not None and name != BODY and not _load(name, text)[0]
+
+
 def _parsed(name: str, text: str) -> Any:
-    """One key's text parsed. Kept for the run: an event's file after is the next event's
-    file before, so most texts come twice (the values are read, never changed)."""
+    """One key's text parsed; a text that is no YAML reads as itself."""
+    ok, value = _load(name, text)
+    return value if ok else text
+
+
+@lru_cache(maxsize=1 << 16)
+def _load(name: str, text: str) -> tuple[bool, Any]:
+    """(whether the text is YAML holding the key, its value). Kept for the run: an event's
+    file after is the next event's file before, so most texts come twice (the values are
+    read, never changed)."""
     try:
         data = yamlio.load(text)
     except (yaml.YAMLError, ValueError, RecursionError):
-        data = None
-    return data.get(name) if isinstance(data, dict) and name in data else text
+        return False, None
+    return (True, data[name]) if isinstance(data, dict) and name in data else (False, None)
 
 
 def read_blobs(git: GitRepo | None, events: Sequence[Event]) -> dict[str, blobkeys.Keys]:
@@ -78,7 +104,8 @@ def of_event(e: Event, keys: Mapping[str, blobkeys.Keys]) -> tuple[FieldChange, 
         if name == BODY:
             out.append(FieldChange(BODY, None, None))
             continue
-        was, now = before.get(name), after.get(name)
+        was = UNPARSED if unreadable(old, name) else before.get(name)
+        now = UNPARSED if unreadable(new, name) else after.get(name)
         if isinstance(was, Mapping) and isinstance(now, Mapping):
             out += _entries(name, was, now)
         elif not same_value(was, now):

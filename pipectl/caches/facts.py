@@ -21,7 +21,7 @@ from typing import Any
 from pipectl.caches import framed
 from pipectl.caches.deals import _key
 
-KIND = framed.Kind(b"PIPECTL-PAIRFACTS\x00", 1)
+KIND = framed.Kind(b"PIPECTL-PAIRFACTS\x00", 2)  # 2: unparsable keys change nothing
 KEEP = 3
 _WHAT = "\0facts"  # not a stage: the key of the environment alone (caches.deals._key)
 

@@ -27,7 +27,7 @@ from typing import Any
 from pipectl.caches import framed
 from pipectl.caches.deals import _key
 
-KIND = framed.Kind(b"PIPECTL-WINDOW\x00", 1)
+KIND = framed.Kind(b"PIPECTL-WINDOW\x00", 2)  # 2: a skipped file's row names its id
 KEEP = 4  # windows: this week's, last week's, the dashboard's, a pull request's
 
 
