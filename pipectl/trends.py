@@ -10,6 +10,7 @@ touchpoint from `pipectl changes`' reading of the same commits (the caller bring
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import statistics
 from collections import Counter, defaultdict
@@ -78,10 +79,25 @@ class RepWeek:
 
 
 @dataclass(frozen=True)
+class Month:
+    """One calendar month of the trend window (the first from the window's first Monday):
+    the open deals at its end (today for today's month), and the new deals, slips and
+    touchpoints dated in it."""
+
+    month: str
+    open_count: int
+    open_value: Money
+    new_count: int
+    slipped: int
+    touchpoints: int
+
+
+@dataclass(frozen=True)
 class Trends:
     weeks: tuple[Week, ...]
     stage_time: tuple[QuarterStage, ...]
     activity: tuple[RepWeek, ...]
+    months: tuple[Month, ...] = ()  # the same figures by calendar month, for a view by month
 
 
 def monday(day: dt.date) -> dt.date:
@@ -99,12 +115,51 @@ def trends(
     """Every trend over `weeks` weeks up to today, from the lives (values converted)."""
     first, _ = window(today, weeks)
     starts = [first + dt.timedelta(weeks=i) for i in range(weeks)]
-    open_names = [s.name for s in config.open_stages]
-    slipped = Counter(monday(d) for d in activity.slipped)
-    touched = Counter(monday(tp.date) for _rep, tp in activity.logged if tp.date is not None)
+    ends = [start + dt.timedelta(days=6) for start in starts]
+    out = tuple(_periods(lives, config, starts, ends, activity, today))
+    # by calendar month, from the same lives and activity (a week across a month's end is
+    # counted in both months, each its own days): the first month from the window's Monday
+    month_starts = [first]
+    while (nxt := _next_month(month_starts[-1])) <= today:
+        month_starts.append(nxt)
+    month_ends = [_next_month(m) - dt.timedelta(days=1) for m in month_starts]
+    by_month = tuple(
+        Month(f"{w.start.year:04d}-{w.start.month:02d}", w.open_count, w.open_value,
+              w.new_count, w.slipped, w.touchpoints)
+        for w in _periods(lives, config, month_starts, month_ends, activity, today)
+    )  # fmt: skip
+    return Trends(
+        out, _stage_time(lives, open_names_of(config), first), _activity(activity, first),
+        by_month,
+    )  # fmt: skip
+
+
+def open_names_of(config: Config) -> list[str]:
+    return [s.name for s in config.open_stages]
+
+
+def _next_month(day: dt.date) -> dt.date:
+    """The first day of the month after `day`'s."""
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _periods(
+    lives: Sequence[Life],
+    config: Config,
+    starts: Sequence[dt.date],
+    ends: Sequence[dt.date],
+    activity: Activity,
+    today: dt.date,
+) -> list[Week]:
+    """Each period from its start to its last day: the open deals at its end (today, for
+    the period holding today), the deals created to then, the close dates slipped and the
+    touchpoints dated in it."""
+    open_names = open_names_of(config)
+    slips = sorted(activity.slipped)
+    touched = sorted(tp.date for _rep, tp in activity.logged if tp.date is not None)
     out = []
-    for start in starts:
-        end = min(start + dt.timedelta(days=6), today)
+    for start, last in zip(starts, ends, strict=True):
+        end = min(last, today)
         per: dict[str, list[Life]] = {n: [] for n in open_names}
         for lf in lives:
             stage = _stage_on(lf, end)
@@ -120,11 +175,16 @@ def trends(
                 stages=stages,
                 new_count=len(new),
                 new_value=_value(new),
-                slipped=slipped[start],
-                touchpoints=touched[start],
+                slipped=_within(slips, start, last),
+                touchpoints=_within(touched, start, last),
             )
         )
-    return Trends(tuple(out), _stage_time(lives, open_names, first), _activity(activity, first))
+    return out
+
+
+def _within(days: Sequence[dt.date], start: dt.date, end: dt.date) -> int:
+    """How many of the sorted `days` fall from `start` to `end`, both included."""
+    return bisect.bisect_right(days, end) - bisect.bisect_left(days, start)
 
 
 def _stage_on(lf: Life, day: dt.date) -> str | None:
@@ -174,34 +234,3 @@ def _activity(activity: Activity, first: dt.date) -> tuple[RepWeek, ...]:
             )
         )
     return tuple(out)
-
-
-@dataclass(frozen=True)
-class Month:
-    """The weeks of one month (by their Mondays) added up: the open deals at the end of its
-    last week, and the new deals, slips and touchpoints of all of them."""
-
-    month: str
-    open_count: int
-    open_value: Money
-    new_count: int
-    slipped: int
-    touchpoints: int
-
-
-def months(t: Trends) -> tuple[Month, ...]:
-    """The weeks by the month of their Monday, for a view by month."""
-    grouped: dict[str, list[Week]] = defaultdict(list)
-    for w in t.weeks:
-        grouped[f"{w.start.year:04d}-{w.start.month:02d}"].append(w)
-    return tuple(
-        Month(
-            month,
-            ws[-1].open_count,
-            ws[-1].open_value,
-            sum(w.new_count for w in ws),
-            sum(w.slipped for w in ws),
-            sum(w.touchpoints for w in ws),
-        )
-        for month, ws in sorted(grouped.items())
-    )

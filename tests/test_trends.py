@@ -104,3 +104,41 @@ def test_without_weeks_there_are_no_trends(story: Path) -> None:
     assert json.loads(r.stdout)["trends"] is None
     bad = Cli(story)("report", "--weeks", "0")
     assert bad.exit_code == 2 and "--weeks" in bad.stderr
+
+
+def test_the_month_view_counts_each_calendar_month_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A week across a month's end is counted in each month for its own days (the months had
+    been the weeks grouped by their Mondays: December's deal and touchpoint under November)."""
+    import html
+    import re
+
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    t.at("2026-11-02").run("init")
+    t.at("2026-11-02").add("Acme", 1000, None)
+    t.at("2026-12-01").add("Beta", 500, None)  # Tuesday: the week of Monday 11-30
+    t.at("2026-12-02").run("log", "acme", "call", "hi", "--outcome", "replied")
+    page = tmp_path / "r.html"
+    r = Cli(root)("report", "--html", str(page), "--today", "2026-12-04", "--weeks", "6")
+    assert r.exit_code == 0, r.output
+    points = re.findall(r'<g class="point"([^>]*)>', page.read_text(encoding="utf-8"))
+    months = {}
+    for attrs in points:
+        data = {
+            k: json.loads(html.unescape(v))
+            for k, v in re.findall(r'data-([\w-]+)="([^"]*)"', attrs)
+        }
+        if str(data.get("period", "")).count("-") == 1:  # "2026-11", not a week's Monday
+            months[data["period"]] = (
+                data["open-count"],
+                data["open-value"],
+                data["new"],
+                data["touchpoints"],
+            )
+    assert months == {
+        "2026-10": (0, 0, 0, 0),
+        "2026-11": (1, 1000, 1, 0),
+        "2026-12": (2, 1500, 1, 1),
+    }

@@ -15,7 +15,7 @@ from pipectl.changes import Changes
 from pipectl.render.changes import STEP, WORDS, detail
 from pipectl.render.svg import PALETTE, e, empty, line, steps
 from pipectl.render.text import money
-from pipectl.trends import Trends, months
+from pipectl.trends import Trends
 
 
 def trend_card(t: Trends | None) -> str:
@@ -29,7 +29,7 @@ def trend_card(t: Trends | None) -> str:
     ]
     monthly = [
         (m.month, m.open_count, m.open_value, m.new_count, m.slipped, m.touchpoints)
-        for m in months(t)
+        for m in t.months
     ]
     toggle = (
         '<div class="toggle" role="group" aria-label="granularity">'
