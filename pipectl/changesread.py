@@ -37,19 +37,29 @@ def window(
     until: dt.date,
     rev_range: str | None = None,
     close_by: dt.date | None = None,
+    at: str | None = None,
 ) -> Window:
     """The ends of a date window (the last commit of the day before `since`, the last of
-    `until`) or of a revision range `A..B` / `A...B` (from their merge base) / `A` (A..HEAD)."""
+    `until`) or of a revision range `A..B` / `A...B` (from their merge base) / `A` (A..HEAD).
+    `at` (`--as-of`: a commit on HEAD's first-parent line): no end later than it, as in a
+    checkout of it, whatever day `until` is (`--today` after the as-of day)."""
     if rev_range is not None:
         base, tip = _range(git, rev_range)
         days = _commit_days(git, [c for c in (base, tip) if c])
         # the days after base's, or its own when both ends are of one day (a quick PR)
         start = min(days[base] + dt.timedelta(days=1), days[tip]) if base else None
         return Window(start, days[tip], base, tip, rev_range, close_by)
-    tip_ = asof.commit_on(git, until)
+    last = _commit_days(git, [at])[at] if at is not None else None
+
+    def on(day: dt.date) -> str | None:
+        return (
+            at if at is not None and last is not None and day >= last else asof.commit_on(git, day)
+        )
+
+    tip_ = on(until)
     if tip_ is None:
         raise UsageError(f"--until {until.isoformat()} is before the first commit")
-    base_ = asof.commit_on(git, since - dt.timedelta(days=1)) if since else None
+    base_ = on(since - dt.timedelta(days=1)) if since else None
     return Window(since, until, base_, tip_, None, close_by)
 
 

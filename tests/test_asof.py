@@ -319,6 +319,28 @@ def test_every_command_as_of_a_day_is_that_days_checkout(
     assert status == git(story, "status", "--porcelain") == ""
 
 
+def test_a_past_day_judged_later_reads_no_commit_after_it(
+    story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`--as-of D --today T`, T later: the trends' slips and touchpoints and the dashboard's
+    week of changes come from D's commits only, as in a checkout of D judged on T (they had
+    counted the commits after D up to T)."""
+    day, later = DAYS[1], DAYS[-1]
+    sha = last_commit_of(story, day)
+    assert sha is not None and sha != last_commit_of(story, later)
+    wt = tmp_path / "then"
+    git(story, "worktree", "add", "-q", "--detach", str(wt), sha)
+    for args in (("report", "--weeks", "4", "--json"), ("report", "--weeks", "4")):
+        then = _run(story, monkeypatch, *args, "--as-of", day, "--today", later)
+        assert then == _run(wt, monkeypatch, *args, "--today", later), args
+    pages = []
+    for where, extra in ((story, ("--as-of", day)), (wt, ())):
+        page = tmp_path / f"{where.name}.html"
+        _run(where, monkeypatch, "report", "--html", str(page), "--today", later, *extra)
+        pages.append(page.read_text(encoding="utf-8"))
+    assert pages[0] == pages[1]
+
+
 def test_as_of_a_day_judges_that_day(story: Path, monkeypatch: pytest.MonkeyPatch):
     """The 16th: beta still there at its hand-edited value, gamma moved by hand, the old
     probability; acme not yet won."""

@@ -109,7 +109,7 @@ def read_window(
     from pipectl.changes import Window
 
     assert pipeline.git is not None  # the callers have said why not, without git
-    w = changesread.window(pipeline.git, start, end, rev_range)
+    w = changesread.window(pipeline.git, start, end, rev_range, at=pipeline.at)
     period = _close_by(close_by, w.until, now)
     w = Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
     return changesread.read(pipeline, w, StaleRule())

@@ -348,7 +348,7 @@ def _activity(pipeline: Pipeline, now: dt.date, weeks: int) -> Any:
         return Activity()
     first, last = window(now, weeks)
     try:
-        span = changesread.window(pipeline.git, first, last)
+        span = changesread.window(pipeline.git, first, last, at=pipeline.at)
     except UsageError:  # the weeks end before the first commit: git has nothing to tell
         return Activity()
     found = changesread.read(pipeline, span, lambda d, c: None)
