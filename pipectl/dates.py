@@ -85,6 +85,11 @@ def _from(text: str, now: dt.date) -> dt.date | None:
     return _add_months(now, n * (12 if unit == "y" else 1))
 
 
+def weekday(text: str) -> int | None:
+    """The weekday a text names (`mon`, `Friday`: 0 for Monday), or None."""
+    return _weekday(" ".join(text.lower().split()))
+
+
 def _weekday(text: str) -> int | None:
     for number, name in enumerate(_WEEKDAYS):
         if text in (name, name[:3]):

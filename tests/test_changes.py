@@ -219,6 +219,23 @@ def test_last_seven_days_is_the_same_window(story: Path):
     assert _rows(last_week) == EXPECTED
 
 
+@pytest.mark.parametrize(
+    ("since", "first"),
+    [
+        ("mon", "2026-11-23"),  # the last Monday up to --until, not the next one
+        ("sun", "2026-11-29"),  # --until's own day when it is that weekday
+        ("Thursday", "2026-11-26"),
+        ("2w", "2026-11-16"),
+        ("1m", "2026-10-30"),  # a month of days ending on --until, as 7d is a week
+        ("1y", "2025-11-30"),
+        ("-1m", "2026-10-30"),  # a date, from today (2026-11-30), as everywhere
+    ],
+)
+def test_since_counts_back_from_the_windows_last_day(story: Path, since: str, first: str):
+    data = _json(story, "--since", since, "--until", "2026-11-29", "--today", "2026-11-30")
+    assert (data["window"]["since"], data["window"]["until"]) == (first, "2026-11-29")
+
+
 def test_a_revision_range_compares_its_two_commits(story: Path):
     base = git(story, "rev-list", "-1", "--before=2026-11-22T23:59:59+00:00", "HEAD").strip()
     tip = git(story, "rev-list", "-1", "--before=2026-11-29T23:59:59+00:00", "HEAD").strip()

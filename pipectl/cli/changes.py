@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from pipectl.store import Pipeline
 
 FORMATS = ("text", "json", "markdown")
-# `--since 7d`: the last seven days, today included (`-7d`, as everywhere, is a date)
-_LAST = re.compile(r"\s*([0-9]{1,4})\s*([dw])\s*", re.IGNORECASE)
+# `--since 7d`: the last seven days, today included (`-7d`, as everywhere, is a date); so
+# `1m`, `1y`: the last month, year
+_LAST = re.compile(r"\s*([0-9]{1,4})\s*([dwmy])\s*", re.IGNORECASE)
 
 
 @app.command()
@@ -36,8 +37,9 @@ def changes(
         None,
         "--since",
         metavar="DATE",
-        help="The first day of the window: a date, or 7d / 2w for the last 7 days / 2 weeks "
-        "up to --until, that day included (default 7d).",
+        help="The first day of the window: a date, 7d / 2w / 1m for the last 7 days / 2 "
+        "weeks / month up to --until, that day included (default 7d), or a weekday (mon: "
+        "the last Monday, --until's day if it is one).",
     ),
     until: str = typer.Option(
         None, "--until", metavar="DATE", help="The last day of the window (default today)."
@@ -116,15 +118,22 @@ def read_window(
 
 
 def _since(text: str, end: dt.date, now: dt.date) -> dt.date:
-    """`7d`, `2w`: that many days, the window's last day (`end`) the last of them, so weekly
-    runs neither overlap nor miss a day; anything else as any date (relative to `now`)."""
+    """`7d`, `2w`, `1m`: that many days (weeks, months), the window's last day (`end`) the
+    last of them, so weekly runs neither overlap nor miss a day; a weekday, the last one up
+    to `end` (everywhere else `mon` is the next Monday: a window cannot start after it
+    ends); anything else as any date (relative to `now`)."""
     from pipectl import dates
 
+    weekday = dates.weekday(text)
+    if weekday is not None:
+        return end - dt.timedelta(days=(end.weekday() - weekday) % 7)
     last = _LAST.fullmatch(text)
     if last is None:
         return dates.parse_date(text, "--since", now)
-    n = int(last.group(1)) * (7 if last.group(2).lower() == "w" else 1)
-    return end - dt.timedelta(days=max(n, 1) - 1)
+    count, unit = max(int(last.group(1)), 1), last.group(2).lower()
+    if unit in "my":
+        return dates.parse_date(f"-{count}{unit}", "--since", end) + dt.timedelta(days=1)
+    return end - dt.timedelta(days=count * (7 if unit == "w" else 1) - 1)
 
 
 def _close_by(text: str | None, last: dt.date, now: dt.date) -> dt.date | None:
