@@ -286,11 +286,11 @@ class Deal:
             value = items_value(self.fields)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
-        try:  # `.nan`, `.inf` and a 401-digit integer are no amount (lint's PL103 says so)
-            amount = float(value)
+        try:  # `.nan`, `.inf`, a 401-digit integer and a negative are no amount (lint's PL103
+            amount = float(value)  # says so), as `value: lots` is none: in no sum, counted apart
         except OverflowError:
             return None
-        return amount if math.isfinite(amount) and abs(amount) <= MAX_AMOUNT else None
+        return amount if math.isfinite(amount) and 0 <= amount <= MAX_AMOUNT else None
 
     @property
     def probability(self) -> float | None:

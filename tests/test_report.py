@@ -349,6 +349,22 @@ def test_report_outside_git_and_with_a_broken_file(tmp_path: Path, write_deal) -
     assert "no git history here" in text
 
 
+def test_a_value_lint_refuses_is_in_no_sum(pipeline: Path, write_deal) -> None:
+    """A negative value (PL103), like `value: lots` or `.nan`, is no amount: counted as a
+    deal without a value, never summed into the pipeline (a -5 had lowered every total)."""
+    for name, value in (("good", "1000"), ("neg", "-5"), ("word", "lots"), ("nan", ".nan")):
+        write_deal(pipeline, "prospecting", name, f"---\ntitle: {name}\nvalue: {value}\n---\n")
+    fig = json.loads(Cli(pipeline)("report", "--json", "--today", TODAY).stdout)
+    stage = fig["stages"]["prospecting"]
+    assert (stage["count"], stage["value"], stage["no_value_count"]) == (4, 1000, 3)
+    assert "Open: 4 deals, 1,000 USD" in Cli(pipeline)("report", "--today", TODAY).stdout
+    found = Cli(pipeline)("lint", "--format", "json", "--today", TODAY).stdout
+    assert "neg.md" in found and "must be 0 or more" in found
+    for name in ("neg", "word", "nan"):
+        (pipeline / "prospecting" / f"{name}.md").unlink()
+    assert "Open: 1 deal, 1,000 USD" in Cli(pipeline)("report", "--today", TODAY).stdout
+
+
 def test_bad_dates_are_usage_errors(built: Path) -> None:
     r = Cli(built)("report", "--since", "last week")
     assert r.exit_code == 2 and "--since" in r.stderr

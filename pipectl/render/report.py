@@ -198,7 +198,8 @@ def report_text(fig: Report) -> str:
     parts = [
         f"Pipeline report as of {fig.as_of}{_window(fig)}"
         + (f", owner {visible(fig.owner)}" if fig.owner else ""),
-        f"Open: {fig.open_count} deals, {money(fig.open_value)} {cur}, "
+        f"Open: {fig.open_count} deal{'' if fig.open_count == 1 else 's'}, "
+        f"{money(fig.open_value)} {cur}, "
         f"weighted {money(fig.weighted_value)} {cur}",
     ]
     parts += conversion_lines(fig)
