@@ -106,8 +106,8 @@ def of_event(e: Event, keys: Mapping[str, blobkeys.Keys]) -> tuple[FieldChange, 
             continue
         was = UNPARSED if unreadable(old, name) else before.get(name)
         now = UNPARSED if unreadable(new, name) else after.get(name)
-        if isinstance(was, Mapping) and isinstance(now, Mapping):
-            out += _entries(name, was, now)
+        if isinstance(was, Mapping | None) and isinstance(now, Mapping | None):
+            out += _entries(name, was or {}, now or {})  # a mapping added or gone: each entry
         elif not same_value(was, now):
             out.append(FieldChange(name, was, now))
     return tuple(out)

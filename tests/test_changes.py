@@ -405,6 +405,15 @@ def test_history_shows_a_mapping_entry_by_entry_and_the_notes_as_changed(
     out = Cli(story)("history", "omega").output
     assert "edited by hand: qualification.need yes → not any more" in out
     assert "edited by hand: notes changed" in out
+    # a mapping added where there was none: entry by entry too, not "(none) → 2 entries"
+    t.at("2026-11-30", "carol", 16).run("add", "Pi", "--value", "100")
+    qualified = "title: Pi\nqualification:\n  budget: ok\n  need: 'yes'\n"
+    t.hand("prospecting/pi.md", "title: Pi\n", qualified, "qualified")
+    data = json.loads(Cli(story)("history", "pi", "--json").output)
+    assert data["events"][-1]["changes"] == [
+        {"field": "qualification.budget", "old": None, "new": "ok"},
+        {"field": "qualification.need", "old": None, "new": "yes"},
+    ]
 
 
 def test_the_waterfall_ends_are_what_report_as_of_shows(story: Path):
