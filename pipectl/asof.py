@@ -34,7 +34,7 @@ from pipectl.caches.briefs import BriefCache, brief, light
 from pipectl.commitdays import commit_on
 from pipectl.config import CONFIG_FILE, Config, config_from_bytes
 from pipectl.deal import Deal, is_valid_id
-from pipectl.errors import DealError, GitError, UsageError
+from pipectl.errors import ConfigError, DealError, GitError, UsageError
 from pipectl.gitrepo import GitRepo
 from pipectl.store import MAX_DEAL_BYTES, DealRef, LoadResult, Pipeline
 
@@ -79,7 +79,10 @@ def pipeline_at(
         if path == CONFIG_FILE or (_maybe_deal(path) and not cache.known(oid))
     }
     blobs = _blobs(git, first)
-    config = config_from_bytes(blobs.get(tree[CONFIG_FILE], b""), root / CONFIG_FILE)
+    try:
+        config = config_from_bytes(blobs.get(tree[CONFIG_FILE], b""), root / CONFIG_FILE)
+    except ConfigError as exc:  # that commit's file, not the one on disk: say which
+        raise ConfigError(f"{exc.message} (at {commit[:8]})", exc.path, exc.line) from None
     return PipelineAt(root, git, commit, config, tree, blobs, cache)
 
 

@@ -677,3 +677,20 @@ def test_a_value_set_from_none_to_zero_moves_no_money(
     data = _json(root, "--since", "2026-11-23", "--until", "2026-11-29", "--today", "2026-11-30")
     moves = [(c["kind"], c["old"], c["new"], c["amount"]) for c in data["changes"]]
     assert moves == [("value_up", 0, 1200, 1200), ("value_down", 1200, 0, -1200)]
+
+
+def test_a_past_commits_bad_pipeline_yaml_names_that_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The file on disk is fine: the message says the broken one is an older commit's."""
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    t.at("2026-11-02").run("init")
+    t.at("2026-11-03").hand("pipeline.yaml", "rules: {}\n", "rules: {\n", "broken")
+    broken = git(root, "rev-parse", "HEAD").strip()
+    t.at("2026-11-04").hand("pipeline.yaml", "rules: {\n", "rules: {}\n", "mended")
+    result = Cli(root)("changes", "HEAD~2..HEAD~1")
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert "pipeline.yaml" in result.output and f"(at {broken[:8]})" in result.output
+    assert Cli(root)("changes", "HEAD~1..HEAD").exit_code == 2  # its start is that commit too
