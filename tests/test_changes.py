@@ -694,3 +694,20 @@ def test_a_past_commits_bad_pipeline_yaml_names_that_commit(
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
     assert "pipeline.yaml" in result.output and f"(at {broken[:8]})" in result.output
     assert Cli(root)("changes", "HEAD~1..HEAD").exit_code == 2  # its start is that commit too
+
+
+def test_history_into_a_pipe_is_never_clipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A pipe (or a script) gets each line whole, as `list` gives its values; a width is
+    asked for with $COLUMNS."""
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    t.at("2026-11-02").run("init")
+    t.at("2026-11-03").add("Acme", 100, None)
+    added = "".join(f"extra_{n}: the {n}th note of a long edit\n" for n in range(6))
+    t.at("2026-11-04").hand("prospecting/acme.md", "title: Acme\n", "title: Acme\n" + added, "-")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = Cli(root)("history", "acme").output
+    assert "extra_5 (none) → the 5th note of a long edit" in out and "…" not in out
+    assert max(map(len, out.splitlines())) > 200
+    monkeypatch.setenv("COLUMNS", "100")
+    assert "…" in Cli(root)("history", "acme").output

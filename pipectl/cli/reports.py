@@ -104,7 +104,7 @@ def history(
 
         rows = hist_mod.rendered(hist, start, end, make, rows_made_by())
         if rows:
-            typer.echo(history_table(rows, False, hist.partial))
+            typer.echo(history_table(rows, False, hist.partial, _width()))
             return
     chosen: Sequence[hist_mod.Event] = hist.of(deal_id) if deal_id is not None else hist.events
     if deal_id is not None:  # its life in the pipelines it came from and went to, too
@@ -132,7 +132,15 @@ def history(
 
             typer.echo(PARTIAL_NOTE)
         return
-    typer.echo(history_text(events, deal_id is not None, hist.partial, changes))
+    typer.echo(history_text(events, deal_id is not None, hist.partial, changes, _width()))
+
+
+def _width() -> int:
+    """History's lines: in full into a pipe (or as wide as $COLUMNS asks), else clipped at
+    160 columns or the terminal's width, whichever is more (a line may wrap)."""
+    from pipectl.cli.common import screen_width
+
+    return max(160, screen_width())
 
 
 @app.command()

@@ -107,10 +107,12 @@ def history_text(
     one_deal: bool,
     partial: bool,
     changes: Sequence[Sequence[FieldChange]] | None = None,
+    width: int = 160,
 ) -> str:
     """The audit trail as a table: date, author, (deal,) what happened, commit; with
-    `changes` (one per event), each field's old → new value."""
-    return history_table(history_rows(events, one_deal, changes), one_deal, partial)
+    `changes` (one per event), each field's old → new value; its longest cells clipped to
+    keep within `width`."""
+    return history_table(history_rows(events, one_deal, changes), one_deal, partial, width)
 
 
 def history_rows(
@@ -132,10 +134,12 @@ def history_rows(
     ]
 
 
-def history_table(rows: Sequence[Sequence[str]], one_deal: bool, partial: bool) -> str:
+def history_table(
+    rows: Sequence[Sequence[str]], one_deal: bool, partial: bool, width: int = 160
+) -> str:
     """`history_text` of the rows `history_rows` made."""
     headers = ["DATE", "AUTHOR", *([] if one_deal else ["DEAL"]), "WHAT", "COMMIT"]
-    out = table(headers, rows, max_width=160)
+    out = table(headers, rows, max_width=width)
     return out + ("\n" + PARTIAL_NOTE if partial else "")
 
 
