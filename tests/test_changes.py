@@ -711,3 +711,20 @@ def test_history_into_a_pipe_is_never_clipped(tmp_path: Path, monkeypatch: pytes
     assert max(map(len, out.splitlines())) > 200
     monkeypatch.setenv("COLUMNS", "100")
     assert "…" in Cli(root)("history", "acme").output
+
+
+def test_history_by_an_old_id_follows_the_renames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = make_repo(tmp_path / "repo")
+    t = Timeline(root, monkeypatch)
+    t.at("2026-11-02").run("init")
+    t.at("2026-11-03").add("Beta Ltd", 100, None)
+    t.at("2026-11-04").run("rename", "beta-ltd", "beta-corp")
+    t.at("2026-11-05").run("rename", "beta-corp", "beta-group")
+    now = Cli(root)("history", "beta-group")
+    for old in ("beta-ltd", "beta-corp"):
+        got = Cli(root)("history", old)
+        assert got.exit_code == 0, got.output
+        said, _, rest = got.output.partition("\n")
+        assert said == f"pipectl: warning: {old} was renamed to beta-group: its history follows"
+        assert rest == now.output
+    assert Cli(root)("history", "beta-never").exit_code == 2

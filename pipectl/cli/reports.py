@@ -93,9 +93,11 @@ def history(
         try:
             deal_id = pipeline.resolve(deal).id
         except UsageError:
-            if deal not in hist.by_deal:  # a deleted deal still has its history
+            deal_id = deal if deal in hist.by_deal else _renamed(hist, deal)
+            if deal_id is None:  # a deleted deal still has its history; a renamed one, its new
                 raise
-            deal_id = deal
+            if deal_id != deal:
+                warn(f"{deal} was renamed to {deal_id}: its history follows")
     if deal_id is None and not as_json:  # every deal's rows: those of unchanged segments kept
         from pipectl.render.report import history_rows, history_table, rows_made_by
 
@@ -133,6 +135,16 @@ def history(
             typer.echo(PARTIAL_NOTE)
         return
     typer.echo(history_text(events, deal_id is not None, hist.partial, changes, _width()))
+
+
+def _renamed(hist: Any, old: str) -> str | None:
+    """The id a deal known as `old` has now, following its renames (None: never renamed)."""
+    renames = {e.old_deal: e.deal for e in hist.events if e.old_deal and e.old_deal != e.deal}
+    seen, now = {old}, renames.get(old)
+    while now is not None and now not in seen and now in renames:
+        seen.add(now)
+        now = renames[now]
+    return None if now in seen else now
 
 
 def _width() -> int:
