@@ -150,7 +150,7 @@ def compute(w: Window, parts: Parts, partial: bool = False) -> Changes:
     """The changes, touchpoints, stale deals and waterfall of a window's parts (`read`)."""
     before = [r for r in parts["start"] or () if type(r) is tuple]
     after = [r for r in parts["end"][2] if type(r) is tuple]
-    renames = _renames(parts["renames"])
+    renames = renamed_to(parts["renames"])
     logged = tuple(_logged(g) for g in parts["logged"])
     ends = ((w.base, parts["start"]), (w.tip, parts["end"][2]))
     # a deal whose file does not parse at an end is in neither end's waterfall: not removed
@@ -315,8 +315,8 @@ def _value(plain: Any) -> Any:
 _day = dates.from_ordinal
 
 
-def _renames(pairs: Sequence[Sequence[str]]) -> dict[str, str]:
-    """Each id the window renamed, to the id it ended as."""
+def renamed_to(pairs: Sequence[Sequence[str]]) -> dict[str, str]:
+    """Each id the (old, new) renames in order renamed, to the id it ended as."""
     to: dict[str, str] = {}
     for old, new in pairs:
         to[old] = new

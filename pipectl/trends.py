@@ -44,8 +44,9 @@ class StageCount:
 
 @dataclass(frozen=True)
 class Week:
-    """One week: `start` is its Monday; `open` the open deals per stage at its end (today
-    for the week that holds today), each at its value today; `new`, created in it."""
+    """One week (or month: `Trends.months`): `start` is its Monday; `open` the open deals per
+    stage at its end (today for the week that holds today), each at its value today; `new`,
+    created in it."""
 
     start: dt.date
     open_count: int
@@ -79,25 +80,13 @@ class RepWeek:
 
 
 @dataclass(frozen=True)
-class Month:
-    """One calendar month of the trend window (the first from the window's first Monday):
-    the open deals at its end (today for today's month), and the new deals, slips and
-    touchpoints dated in it."""
-
-    month: str
-    open_count: int
-    open_value: Money
-    new_count: int
-    slipped: int
-    touchpoints: int
-
-
-@dataclass(frozen=True)
 class Trends:
     weeks: tuple[Week, ...]
     stage_time: tuple[QuarterStage, ...]
     activity: tuple[RepWeek, ...]
-    months: tuple[Month, ...] = ()  # the same figures by calendar month, for a view by month
+    # the same figures by calendar month, for a view by month: each month's `start` its first
+    # day (the first month's: the first week's Monday), its end today for today's month
+    months: tuple[Week, ...] = ()
 
 
 def monday(day: dt.date) -> dt.date:
@@ -123,18 +112,14 @@ def trends(
     while (nxt := _next_month(month_starts[-1])) <= today:
         month_starts.append(nxt)
     month_ends = [_next_month(m) - dt.timedelta(days=1) for m in month_starts]
-    by_month = tuple(
-        Month(f"{w.start.year:04d}-{w.start.month:02d}", w.open_count, w.open_value,
-              w.new_count, w.slipped, w.touchpoints)
-        for w in _periods(lives, config, month_starts, month_ends, activity, today)
-    )  # fmt: skip
+    by_month = tuple(_periods(lives, config, month_starts, month_ends, activity, today))
     return Trends(
-        out, _stage_time(lives, open_names_of(config), first), _activity(activity, first),
+        out, _stage_time(lives, _open_names(config), first), _activity(activity, first),
         by_month,
     )  # fmt: skip
 
 
-def open_names_of(config: Config) -> list[str]:
+def _open_names(config: Config) -> list[str]:
     return [s.name for s in config.open_stages]
 
 
@@ -154,7 +139,7 @@ def _periods(
     """Each period from its start to its last day: the open deals at its end (today, for
     the period holding today), the deals created to then, the close dates slipped and the
     touchpoints dated in it."""
-    open_names = open_names_of(config)
+    open_names = _open_names(config)
     slips = sorted(activity.slipped)
     touched = sorted(tp.date for _rep, tp in activity.logged if tp.date is not None)
     out = []

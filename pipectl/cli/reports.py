@@ -139,12 +139,11 @@ def history(
 
 def _renamed(hist: Any, old: str) -> str | None:
     """The id a deal known as `old` has now, following its renames (None: never renamed)."""
-    renames = {e.old_deal: e.deal for e in hist.events if e.old_deal and e.old_deal != e.deal}
-    seen, now = {old}, renames.get(old)
-    while now is not None and now not in seen and now in renames:
-        seen.add(now)
-        now = renames[now]
-    return None if now in seen else now
+    from pipectl.changes import renamed_to
+
+    pairs = [(e.old_deal, e.deal) for e in hist.events if e.old_deal and e.old_deal != e.deal]
+    now = renamed_to(pairs).get(old)
+    return None if now == old else now
 
 
 def _width() -> int:

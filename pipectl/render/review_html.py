@@ -28,7 +28,7 @@ def trend_card(t: Trends | None) -> str:
         for w in t.weeks
     ]
     monthly = [
-        (m.month, m.open_count, m.open_value, m.new_count, m.slipped, m.touchpoints)
+        (f"{m.start:%Y-%m}", m.open_count, m.open_value, m.new_count, m.slipped, m.touchpoints)
         for m in t.months
     ]
     toggle = (
