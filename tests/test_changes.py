@@ -236,6 +236,12 @@ def test_since_counts_back_from_the_windows_last_day(story: Path, since: str, fi
     assert (data["window"]["since"], data["window"]["until"]) == (first, "2026-11-29")
 
 
+def test_since_too_far_back_is_said_as_typed(story: Path):
+    result = Cli(story)("changes", "--since", "9999y", "--today", "2026-11-30")
+    assert result.exit_code == 2
+    assert result.output == "pipectl: error: --since 9999y: that goes back before year 1\n"
+
+
 def test_a_revision_range_compares_its_two_commits(story: Path):
     base = git(story, "rev-list", "-1", "--before=2026-11-22T23:59:59+00:00", "HEAD").strip()
     tip = git(story, "rev-list", "-1", "--before=2026-11-29T23:59:59+00:00", "HEAD").strip()

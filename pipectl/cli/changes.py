@@ -123,6 +123,7 @@ def _since(text: str, end: dt.date, now: dt.date) -> dt.date:
     to `end` (everywhere else `mon` is the next Monday: a window cannot start after it
     ends); anything else as any date (relative to `now`)."""
     from pipectl import dates
+    from pipectl.errors import UsageError
 
     weekday = dates.weekday(text)
     if weekday is not None:
@@ -132,7 +133,10 @@ def _since(text: str, end: dt.date, now: dt.date) -> dt.date:
         return dates.parse_date(text, "--since", now)
     count, unit = max(int(last.group(1)), 1), last.group(2).lower()
     if unit in "my":
-        return dates.parse_date(f"-{count}{unit}", "--since", end) + dt.timedelta(days=1)
+        try:
+            return dates.parse_date(f"-{count}{unit}", "--since", end) + dt.timedelta(days=1)
+        except UsageError:  # before year 1: said as typed, not as the offset asked for
+            raise UsageError(f"--since {text.strip()}: that goes back before year 1") from None
     return end - dt.timedelta(days=count * (7 if unit == "w" else 1) - 1)
 
 
