@@ -133,3 +133,58 @@ def _documents(draw: Any) -> str:
 @given(_documents())
 def test_generated_mappings_give_the_same_data_or_error(text: str) -> None:
     _same(text)
+
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _PyYAMLTags(_Base):
+    """PyYAML's own resolver, nothing of yamlio's: the tags `_Loader.resolve` must give."""
+
+
+def _tags(node: Any) -> Any:
+    """Every node's tag, in document order: what the resolver decided."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.tag
+    if isinstance(node, yaml.MappingNode):
+        return (node.tag, [(_tags(k), _tags(v)) for k, v in node.value])
+    return (node.tag, [_tags(v) for v in node.value])
+
+
+def _same_tags(text: str) -> None:
+    for _ in range(2):  # the first time asks PyYAML, the second is answered from the memory
+        try:
+            ours = _tags(yamlio.compose(text))
+        except yaml.YAMLError as exc:
+            ours = str(exc)
+        try:
+            theirs = _tags(yaml.compose(text, Loader=_PyYAMLTags))
+        except yaml.YAMLError as exc:
+            theirs = str(exc)
+        assert ours == theirs, text
+
+
+_SCALARS = [
+    "1", "-1", "+1", "0x1f", "0o17", "0b101", "1_000", "1:30", "1.5", "-.5", ".inf", "-.Inf",
+    ".nan", "1e3", "1.0e+3", "true", "True", "TRUE", "yes", "No", "off", "On", "y", "n",
+    "null", "Null", "~", "", "2026-01-05", "2026-1-5", "2026-01-05 10:20:00",
+    "2026-01-05T10:20:00Z", "2026-01-05t10:20:00.5+01:00", "2026-02-30", "<<", "=",
+    "plain words", "'1'", '"true"', "!!str 1", "!!int '7'", "? a", "-", "Acme 1.5",
+]  # fmt: skip
+
+
+def test_the_remembered_tags_are_pyyamls() -> None:
+    """`yamlio._Loader.resolve` remembers each plain text's tag: every kind of implicit
+    scalar, quoted and tagged ones, keys and values, get PyYAML's own tag, first and again."""
+    for value in _SCALARS:
+        _same_tags(f"k: {value}\n{value or 'e'}: v\nl: [{value}]\n- x\n")  # a parse error too
+        _same_tags(f"k: {value}\n{value or 'e'}: v\nl:\n  - {value}\n")
+    long = "2026-01-05 " + "x" * 60  # longer than what is remembered
+    _same_tags(f"a: {long}\nb: {long}\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(codec="utf-8"), max_size=12))
+def test_any_scalar_text_gets_pyyamls_tag(value: str) -> None:
+    _same_tags(f"k: {yaml.safe_dump(value).removesuffix(chr(10) + '...' + chr(10))}\n")
+    _same_tags(f"k: {value}\n")
