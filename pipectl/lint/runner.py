@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,7 +19,7 @@ from pipectl.deal import Deal, parse_deal
 from pipectl.errors import DealError
 from pipectl.gitrepo import find_git_root
 from pipectl.history import Arrivals, read_arrivals
-from pipectl.lint import settings, suppress, validation
+from pipectl.lint import forked, settings, suppress, validation
 from pipectl.lint.context import CONFIG_PATH, Context
 from pipectl.lint.model import INTERNAL_ERROR, SEVERITY_RANK, Finding, Rule
 from pipectl.lint.registry import get_rule, select_rules
@@ -89,7 +90,10 @@ def run(
     gc.disable()
     checked = 0
     try:
-        if arrivals is None and not focus and any(r.code in _ARRIVAL_RULES for r in chosen):
+        # a run that can share its rules with a forked child leaves the arrivals to it
+        shared = not focus and not unsaved and forked.possible(_files(pipeline, stages))
+        wanted = any(r.code in _ARRIVAL_RULES for r in chosen)
+        if arrivals is None and wanted and not shared and not focus:
             arrivals = _arrivals_first(pipeline)
         if focus and unsaved:
             loaded = _namesakes(pipeline, unsaved, stages) if chosen else None
@@ -111,7 +115,7 @@ def run(
             unsaved=dict(unsaved or {}),
             focus=bool(focus and unsaved),
         )
-        findings = _check(ctx, chosen)
+        findings = _check(ctx, chosen, shared and forked.possible(len(deals)))
         checked = len(deals) + len(errors)
         del deals, errors, ctx  # the findings are all that is kept: let the deals go first
         findings.sort(key=Finding.sort_key)
@@ -197,14 +201,40 @@ def _with_unsaved(
     return kept_deals, kept_errors
 
 
-def _check(ctx: Context, chosen: tuple[Rule, ...]) -> list[Finding]:
-    findings: list[Finding] = []
-    for r in chosen:
-        try:
-            findings.extend(f for f in r.check(ctx, r) if f.severity != "off")
-        except Exception as exc:  # a bug in one rule must not hide the others' findings
-            findings.append(_internal_error(r, exc))
+def _check(ctx: Context, chosen: tuple[Rule, ...], shared: bool) -> list[Finding]:
+    """Every rule's findings, suppressions applied; `shared`: some rules are checked by a
+    forked child meanwhile (lint/forked.py), the findings the same."""
+    if shared:
+        unread = ctx.arrivals_read is None
+        findings = forked.check(ctx, chosen, _findings, unread)
+    else:
+        findings = [f for r in chosen for f in _findings(ctx, r)]
     return _apply_suppressions(ctx, chosen, findings)
+
+
+def _findings(ctx: Context, r: Rule) -> list[Finding]:
+    found: list[Finding] = []
+    try:
+        found.extend(f for f in r.check(ctx, r) if f.severity != "off")
+    except Exception as exc:  # a bug in one rule must not hide the others' findings
+        found.append(_internal_error(r, exc))
+    return found
+
+
+def _files(pipeline: Pipeline, stages: Iterable[str]) -> int:
+    """About how many deal files the stages hold, before they are read: their folders'
+    entries, counted up to `forked.FORK_CAP`."""
+    count = 0
+    for stage in stages:
+        try:
+            with os.scandir(pipeline.stage_dir(stage)) as entries:
+                for _ in entries:
+                    count += 1
+                    if count >= forked.FORK_CAP:
+                        return count
+        except OSError:
+            continue
+    return count
 
 
 def _internal_error(r: Rule, exc: Exception) -> Finding:
