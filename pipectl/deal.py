@@ -350,10 +350,15 @@ class Deal:
 
 def parse_deal(data: bytes, path: Path, stage: str) -> Deal:
     """A Deal from a file's bytes; raises DealError with the file line on bad input."""
-    text = split(decode(data, path), path)
-    fields = parse_yaml(text, path)
-    lines = key_lines(text.yaml, text.yaml_first_line)
+    fields, lines = parse_fields(data, path)
     return Deal(id=path.stem, stage=stage, path=path, fields=fields, lines=lines)
+
+
+def parse_fields(data: bytes, path: Path | str) -> tuple[dict[str, Any], dict[str, int]]:
+    """`parse_deal`'s fields and key lines, without the Deal (a parse pool's worker sends
+    only these on, and names the file in errors by its text)."""
+    text = split(decode(data, path), path)
+    return parse_yaml(text, path), key_lines(text.yaml, text.yaml_first_line)
 
 
 def slugify(title: str) -> str:

@@ -33,9 +33,9 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     seen: list[int] = []
     real = runner._check
 
-    def counting(ctx, chosen):  # type: ignore[no-untyped-def]
+    def counting(ctx, chosen, shared):  # type: ignore[no-untyped-def]
         seen.append(1)
-        return real(ctx, chosen)
+        return real(ctx, chosen, shared)
 
     monkeypatch.setattr(runner, "_check", counting)
     return seen
