@@ -31,6 +31,7 @@ from pipectl import dates
 from pipectl.caches import framed
 from pipectl.caches.blobs import BlobCache
 from pipectl.caches.briefs import BriefCache, brief, light
+from pipectl.caches.deals import Seen
 from pipectl.commitdays import commit_on
 from pipectl.config import CONFIG_FILE, Config, config_from_bytes
 from pipectl.deal import Deal, is_valid_id
@@ -134,8 +135,8 @@ class PipelineAt(Pipeline):
         wanted = list(stages) if stages is not None else list(self.config.stage_names)
         return refs_of(self.root, deal_names(self.tree, wanted))
 
-    def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
-        return self._read_deals(stages, relative, None)
+    def _load(self, stages: Sequence[str], relative: bool, seen: Seen | None = None) -> LoadResult:
+        return self._read_deals(stages, relative, None)  # blobs: nothing on disk was seen
 
     def load_briefs(self, briefs: BriefCache) -> LoadResult:
         """Every deal as `changes` reads an end: light deals from their briefs

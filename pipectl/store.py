@@ -24,6 +24,7 @@ from pipectl.errors import DealError, GitError, UsageError
 from pipectl.gitrepo import GitRepo, find_git_root
 
 if TYPE_CHECKING:
+    from pipectl.caches.deals import Seen
     from pipectl.writes import Change
 
 # A stage folder that is a link out of the pipeline: its files are neither listed nor read.
@@ -158,17 +159,20 @@ class Pipeline:
                     refs.append(DealRef.listed(stage, text, name))
         return refs
 
-    def load(self, stages: Sequence[str] | None = None, relative: bool = False) -> LoadResult:
+    def load(
+        self, stages: Sequence[str] | None = None, relative: bool = False, seen: Seen | None = None
+    ) -> LoadResult:
         """Every deal of the given (default: all) stages, through the parsed-deal cache.
 
         The one loader of deals for every reading command: the cache answers what it holds,
         the careful reader (`_read_bytes`) everything else, and a file or a stage folder that
         cannot be read becomes a DealError in the result, never an exception. Deal paths are
-        as `display` shows them, or relative to the root when `relative`.
+        as `display` shows them, or relative to the root when `relative`; `seen`: the stat
+        keys a walk of the folders just took (`caches.deals.DealCache.read`).
         """
         names = list(stages) if stages is not None else list(self.config.stage_names)
         try:
-            return self._load(names, relative)
+            return self._load(names, relative, seen)
         except (OSError, DealError):
             pass
         # a stage folder that cannot be listed, or is refused, must not hide the others: go
@@ -188,7 +192,7 @@ class Pipeline:
             result.errors.extend(one.errors)
         return result
 
-    def _load(self, stages: Sequence[str], relative: bool) -> LoadResult:
+    def _load(self, stages: Sequence[str], relative: bool, seen: Seen | None = None) -> LoadResult:
         from pipectl.caches.deals import DealCache
         from pipectl.caches.framed import default_dir
 
@@ -204,7 +208,7 @@ class Pipeline:
                     raise
                 raise DealError(exc.message, show(ref.path), exc.line or 1) from None
 
-        return LoadResult.of(cache.read(self.deal_refs(stages), show, careful))
+        return LoadResult.of(cache.read(self.deal_refs(stages), show, careful, seen))
 
     def read_deal(self, ref: DealRef) -> Deal:
         return parse_deal(self._read_bytes(ref.path), self.display(ref.path), ref.stage)

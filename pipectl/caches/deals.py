@@ -20,7 +20,7 @@ import stat
 import sys
 import time
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,6 +45,8 @@ KIND = framed.Kind(MAGIC, 2)  # a new version for each new payload layout
 
 
 R = TypeVar("R", bound=Ref)
+# a folder's stat keys of its plain files by name, from a walk just made (or None)
+Seen = Callable[[str], "Mapping[str, StatKey] | None"]
 
 
 def _careful(fallback: Callable[[R], Deal], ref: R, folder: Path) -> Deal | DealError:
@@ -78,19 +80,22 @@ class DealCache:
         refs: Sequence[R],
         display: Callable[[Path], Path],
         fallback: Callable[[R], Deal],
+        seen: Seen | None = None,
     ) -> list[Deal | DealError]:
         """Each ref parsed (from the cache where valid), in order; bad files as DealError.
 
         `display` turns a stage folder into the path users read (a deal's is that / name).
         Anything but a plain regular file (links, folders, FIFOs, devices, files too large
         or unreadable) goes to `fallback`, the store's careful reader, and is never stored.
+        `seen`: a folder's stat keys of its plain files by name, taken just before by the
+        caller (the result cache's walk), else None: those files are not `lstat` again.
         """
         # hundreds of thousands of new containers, none in a cycle: the cyclic collector would
         # walk them again and again while they are made (about a fifth of this process's time)
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._read(refs, display, fallback)
+            return self._read(refs, display, fallback, seen)
         finally:
             if collecting:
                 gc.enable()
@@ -100,6 +105,7 @@ class DealCache:
         refs: Sequence[R],
         display: Callable[[Path], Path],
         fallback: Callable[[R], Deal],
+        seen: Seen | None,
     ) -> list[Deal | DealError]:
         start_ns = time.time_ns()
         out: list[Deal | DealError | None] = [None] * len(refs)
@@ -117,12 +123,14 @@ class DealCache:
         # each stage folder opened once, its files' stat read by name within it: no path
         # joined and walked again for each of 20,000 files (a third of the stat calls' time)
         where = _Folders()
+        known: dict[str, Mapping[str, StatKey] | None] = {}
         try:
             for i, ref in enumerate(refs):
                 if ref.stage not in stages:
                     stages[ref.stage] = (self._load(ref.stage), {}, display(Path(ref.folder)))
-                old, new, folder = stages[ref.stage]
-                key = self._look(i, ref, old, new, folder, out, slow, where.stat)
+                    known[ref.stage] = None if seen is None else seen(ref.folder)
+                state = stages[ref.stage]
+                key = self._look(i, ref, state, out, slow, where.stat, known[ref.stage])
                 if key is not None:
                     todo.append(i)
                     keys.extend(key[:2])
@@ -202,25 +210,31 @@ class DealCache:
         self,
         i: int,
         ref: Ref,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        folder: Path,
+        stage: tuple[dict[str, Any], dict[str, Any], Path],
         out: list[Any],
         slow: list[int],
         lstat: Callable[[str, str], os.stat_result],
+        seen: Mapping[str, StatKey] | None,
     ) -> StatKey | None:
         """None when ref `i` is answered here (from its stage file's entry into `out`, or
-        sent to the careful reader by `slow`); else the stat key of the file to parse."""
+        sent to the careful reader by `slow`); else the stat key of the file to parse.
+        `stage`: its stage file's old and new entries, and its folder as shown."""
+        old, new, folder = stage
         name = ref.name
-        try:
-            st = lstat(ref.folder, name)
-        except OSError:
+        key = None if seen is None else seen.get(name)  # a plain file, seen just now
+        if key is None:
+            try:
+                st = lstat(ref.folder, name)
+            except OSError:
+                slow.append(i)
+                return None
+            if not stat.S_ISREG(st.st_mode):
+                slow.append(i)
+                return None
+            key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        if key[2] > MAX_BYTES:
             slow.append(i)
             return None
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
-            slow.append(i)
-            return None
-        key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         entry = old.get(name)
         if entry is not None and entry[0] == key:
             item = _decode_at(entry[1], ref, folder)

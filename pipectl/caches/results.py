@@ -21,6 +21,7 @@ from typing import Any
 from pipectl.caches import framed
 
 KIND = framed.Kind(b"PIPECTL-RESULTS\x00", 2)  # a new version for each new payload layout
+StatKey = tuple[int, int, int, int]
 
 
 class ResultCache:
@@ -32,6 +33,7 @@ class ResultCache:
         self.git_dir = git_dir
         self._key: bytes | None = None
         self._racy = False
+        self._listings: dict[str, list[Any]] = {}
 
     def key(self, extra: Any) -> bytes:
         """The digest of every input; computed once, before the run reads anything."""
@@ -44,7 +46,21 @@ class ResultCache:
             entries.append(extra)
             self._racy = newest >= start - framed.RACY_WINDOW_NS
             self._key = framed.digest_of(entries)
+            self._listings = {e[0]: e[1] for e in entries[:-3] if type(e[1]) is list}
         return self._key
+
+    def seen(self, folder: str) -> dict[str, StatKey] | None:
+        """What the key's walk saw of each plain file of `folder` (by name: mtime_ns,
+        ctime_ns, size, inode), taken once: the loader that runs next need not `lstat` every
+        deal file again (a twentieth of a cold lint). None for a folder it did not list."""
+        listing = self._listings.pop(folder, None)
+        if listing is None:
+            return None
+        return {
+            e[0]: (e[2], e[3], e[4], e[5])
+            for e in listing
+            if len(e) == 6 and type(e[1]) is int and stat.S_ISREG(e[1])
+        }
 
     def get(self, extra: Any) -> Any | None:
         """The stored result for exactly these inputs, or None."""

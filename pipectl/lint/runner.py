@@ -98,7 +98,9 @@ def run(
         if focus and unsaved:
             loaded = _namesakes(pipeline, unsaved, stages) if chosen else None
         else:
-            loaded = pipeline.load(stages, relative=True) if chosen else None
+            # the result cache's key walked every file just now: its stats serve the load
+            seen = memo.seen if memo.path is not None else None
+            loaded = pipeline.load(stages, relative=True, seen=seen) if chosen else None
         deals, errors = (loaded.deals, loaded.errors) if loaded else ([], [])
         del loaded
         if unsaved and chosen:
