@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipectl import yamlio
+from pipectl.capped import read_capped
 from pipectl.configspec import (
     CONFIG_SPEC,
     DEFAULT_STAGES,
@@ -166,9 +167,10 @@ def _read_capped(path: Path, shown: Path) -> bytes:
         raise ConfigError("is a symbolic link to outside the pipeline; not read", shown)
     try:
         with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
                 raise ConfigError("is not a regular file; not read", shown)
-            data = f.read(MAX_CONFIG_BYTES + 1)
+            data = read_capped(f, info.st_size, MAX_CONFIG_BYTES)
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", shown) from None
     if len(data) > MAX_CONFIG_BYTES:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipectl import locking
+from pipectl.capped import read_capped
 from pipectl.config import CONFIG_FILE, Config, load_config
 from pipectl.deal import Deal, DealText, decode, is_valid_id, parse_deal, split
 from pipectl.errors import DealError, GitError, UsageError
@@ -349,7 +350,7 @@ def read_regular(
                 raise DealError(f"is a directory, not a {kind}", shown)
             if not stat.S_ISREG(info.st_mode):
                 raise DealError("is not a regular file; not read", shown)
-            data = f.read(limit + 1)
+            data = read_capped(f, info.st_size, limit)
     except IsADirectoryError:
         raise DealError(f"is a directory, not a {kind}", shown) from None
     except OSError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol, overload
 
+from pipectl.capped import read_capped
 from pipectl.deal import Deal, parse_deal, parse_fields
 from pipectl.errors import DealError
 
@@ -220,9 +221,10 @@ def _parse_one(job: Job, store: bool, keep: bool) -> tuple[int, Any, Deal | Deal
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         with open(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
                 return 3, None, None
-            data = f.read(MAX_BYTES + 1)
+            data = read_capped(f, info.st_size, MAX_BYTES)
     except OSError:
         return 3, None, None
     if len(data) > MAX_BYTES:
@@ -313,6 +315,7 @@ def _parse_parallel(jobs: Sequence[Job], workers: int, store: bool) -> Iterator[
         return None
     size = max(1, min(500, -(-len(jobs) // (workers * 4))))
     chunks = (jobs[i : i + size] for i in range(0, len(jobs), size))  # made as sent
+    keep_heap()  # before the fork: the workers have it too
     try:
         pool = multiprocessing.get_context("fork").Pool(workers)
     except (OSError, ImportError):
@@ -334,3 +337,23 @@ def _stream(pool: Any, chunks: Iterable[Sequence[Job]], store: bool, ahead: int)
                 yield from waiting.popleft().get()
         while waiting:
             yield from waiting.popleft().get()
+
+
+_TRIM_AT, _TOP_PAD = 64 << 20, 16 << 20  # bytes; glibc's defaults are 128 KB and none
+
+
+def keep_heap() -> None:
+    """Tell glibc's malloc to keep freed memory at the top of its heap (up to 64 MB) instead
+    of giving it back to the system whenever 128 KB are free: a large load makes and frees
+    a file's objects thousands of times a second, and each give-back was taken again at once,
+    page by page (at 100,000 deals, 2 s of a 22 s cold lint, mostly system time). Where
+    malloc is not glibc's (no `mallopt`), nothing is done. A process that loaded a large
+    pipeline keeps the setting."""
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, ImportError):
+        return
+    mallopt(-1, _TRIM_AT)  # M_TRIM_THRESHOLD
+    mallopt(-2, _TOP_PAD)  # M_TOP_PAD
