@@ -140,6 +140,7 @@ class DealCache:
                     stages[ref.stage] = self._settle(
                         ref.stage, stages[ref.stage], ref.stage in parsing
                     )
+                    known[ref.stage] = None  # its stats are in `keys`: not held on
         finally:
             where.close()
         self._take(refs, todo, (keys, places), stages, out, slow, start_ns - framed.RACY_WINDOW_NS)

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from pipectl import tasks
 from pipectl.caches import results as resultcache
@@ -90,11 +91,16 @@ def run(
     gc.disable()
     checked = 0
     try:
-        # a run that can share its rules with a forked child leaves the arrivals to it
-        shared = not focus and not unsaved and forked.possible(_files(pipeline, stages))
+        # a run that can share its rules with a forked child leaves the arrivals to it; a
+        # larger one reads them in a child of their own first (its memory given back)
+        files = _files(pipeline, stages) if not focus and not unsaved else 0
+        shared = forked.possible(files)
         wanted = any(r.code in _ARRIVAL_RULES for r in chosen)
         if arrivals is None and wanted and not shared and not focus:
-            arrivals = _arrivals_first(pipeline)
+            if files >= forked.FORK_CAP:  # a child that failed: the rule reads them (PL000)
+                arrivals = _arrivals_of(forked.apart(lambda: _plain(_arrivals_first(pipeline))))
+            else:
+                arrivals = _arrivals_first(pipeline)
         if focus and unsaved:
             loaded = _namesakes(pipeline, unsaved, stages) if chosen else None
         else:
@@ -149,6 +155,28 @@ def _arrivals_first(pipeline: Pipeline) -> Arrivals | None:
     try:
         return read_arrivals(pipeline.git, pipeline.root, pipeline.at)
     except Exception:
+        return None
+
+
+def _plain(found: Arrivals | None) -> Any:
+    """Arrivals as marshal data (dates as ordinals); None stays None."""
+    if found is None:
+        return None
+    dates = {path: day.toordinal() for path, day in found.dates.items()}
+    return (dates, found.unavailable, sorted(found.moved_by_hand))
+
+
+def _arrivals_of(data: Any) -> Arrivals | None:
+    """`_plain` read back; None for anything else."""
+    try:
+        dates, unavailable, by_hand = data
+        days: dict[int, dt.date] = {}  # one date object per day, as the index gives them
+        on = {
+            p: days.get(n) or days.setdefault(n, dt.date.fromordinal(n)) for p, n in dates.items()
+        }
+        why = unavailable if isinstance(unavailable, str) else None
+        return Arrivals(on, why, frozenset(by_hand))
+    except (TypeError, ValueError, AttributeError, OverflowError):
         return None
 
 

@@ -160,3 +160,41 @@ def test_a_small_run_forks_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(forked.os, "fork", no_fork)
     assert runner.run(p, TODAY, select=["PL3"]).findings  # 62 files: below FORK_MIN
+
+
+def test_a_large_run_reads_the_arrivals_in_a_child_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past FORK_CAP no child checks rules, but the arrivals are read in one forked first
+    (its memory is given back when it ends): the same findings, read by another process; a
+    child that fails leaves them to the rule, which reads them itself."""
+    monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 1)
+    p = _lab(tmp_path)
+    alone = _alone(p, monkeypatch)
+    monkeypatch.setattr(forked, "FORK_CAP", 10)  # the lab's 62 files are "large"
+    log = tmp_path / "arrivals.log"
+    read = runner.read_arrivals
+
+    def reading(*args: object) -> object:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+        return read(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "read_arrivals", reading)
+    monkeypatch.setattr("pipectl.lint.context.read_arrivals", reading)
+    assert runner.run(p, TODAY).findings == alone
+    readers = log.read_text(encoding="utf-8").split()
+    assert len(readers) == 1 and readers[0] != str(os.getpid())
+    log.unlink()
+    parent = os.getpid()
+
+    def failing(*args: object) -> object:
+        if os.getpid() != parent:
+            os._exit(3)
+        return reading(*args)
+
+    monkeypatch.setattr(runner, "read_arrivals", failing)
+    monkeypatch.setattr("pipectl.lint.context.read_arrivals", failing)
+    assert runner.run(p, TODAY).findings == alone
+    assert log.read_text(encoding="utf-8").split() == [str(parent)]  # the rule read them
