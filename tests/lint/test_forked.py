@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -91,12 +92,8 @@ def test_the_findings_are_one_processs_and_the_child_checked_its_share(
     assert child and mine and not child & mine  # each rule checked once
 
 
-def test_the_arrivals_are_read_in_the_child_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: None
-) -> None:
-    p = _lab(tmp_path)
-    alone = _alone(p, monkeypatch)
-    log = tmp_path / "arrivals.log"
+def _reading_logged(monkeypatch: pytest.MonkeyPatch, log: Path) -> Callable[..., object]:
+    """The arrivals read as before, each read's process appended to `log`."""
     read = runner.read_arrivals
 
     def reading(*args: object) -> object:
@@ -106,6 +103,16 @@ def test_the_arrivals_are_read_in_the_child_only(
 
     monkeypatch.setattr(runner, "read_arrivals", reading)
     monkeypatch.setattr("pipectl.lint.context.read_arrivals", reading)
+    return reading
+
+
+def test_the_arrivals_are_read_in_the_child_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: None
+) -> None:
+    p = _lab(tmp_path)
+    alone = _alone(p, monkeypatch)
+    log = tmp_path / "arrivals.log"
+    _reading_logged(monkeypatch, log)
     assert runner.run(p, TODAY).findings == alone
     readers = log.read_text(encoding="utf-8").split()
     assert len(readers) == 1 and readers[0] != str(os.getpid())
@@ -174,15 +181,7 @@ def test_a_large_run_reads_the_arrivals_in_a_child_of_their_own(
     alone = _alone(p, monkeypatch)
     monkeypatch.setattr(forked, "FORK_CAP", 10)  # the lab's 62 files are "large"
     log = tmp_path / "arrivals.log"
-    read = runner.read_arrivals
-
-    def reading(*args: object) -> object:
-        with open(log, "a", encoding="utf-8") as f:
-            f.write(f"{os.getpid()}\n")
-        return read(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(runner, "read_arrivals", reading)
-    monkeypatch.setattr("pipectl.lint.context.read_arrivals", reading)
+    reading = _reading_logged(monkeypatch, log)
     assert runner.run(p, TODAY).findings == alone
     readers = log.read_text(encoding="utf-8").split()
     assert len(readers) == 1 and readers[0] != str(os.getpid())
