@@ -97,9 +97,9 @@ def run(
         shared = forked.possible(files)
         wanted = any(r.code in _ARRIVAL_RULES for r in chosen)
         if arrivals is None and wanted and not shared and not focus:
-            if files >= forked.FORK_CAP:  # a child that failed: the rule reads them (PL000)
+            if files >= forked.FORK_CAP:  # no child forked, or a failed one: read here
                 arrivals = _arrivals_of(forked.apart(lambda: _plain(_arrivals_first(pipeline))))
-            else:
+            if arrivals is None:
                 arrivals = _arrivals_first(pipeline)
         if focus and unsaved:
             loaded = _namesakes(pipeline, unsaved, stages) if chosen else None

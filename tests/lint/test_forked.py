@@ -174,7 +174,7 @@ def test_a_large_run_reads_the_arrivals_in_a_child_of_their_own(
 ) -> None:
     """Past FORK_CAP no child checks rules, but the arrivals are read in one forked first
     (its memory is given back when it ends): the same findings, read by another process; a
-    child that fails leaves them to the rule, which reads them itself."""
+    child that fails leaves them to this process, which reads them itself."""
     monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
     monkeypatch.setattr(forked.threading, "active_count", lambda: 1)
     p = _lab(tmp_path)
@@ -196,4 +196,4 @@ def test_a_large_run_reads_the_arrivals_in_a_child_of_their_own(
     monkeypatch.setattr(runner, "read_arrivals", failing)
     monkeypatch.setattr("pipectl.lint.context.read_arrivals", failing)
     assert runner.run(p, TODAY).findings == alone
-    assert log.read_text(encoding="utf-8").split() == [str(parent)]  # the rule read them
+    assert log.read_text(encoding="utf-8").split() == [str(parent)]  # read here, once
