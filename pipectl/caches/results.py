@@ -16,12 +16,14 @@ import os
 import stat
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipectl.caches import framed
 
+if TYPE_CHECKING:
+    from pipectl.caches.dealparse import StatKey
+
 KIND = framed.Kind(b"PIPECTL-RESULTS\x00", 2)  # a new version for each new payload layout
-StatKey = tuple[int, int, int, int]
 
 
 class ResultCache:

@@ -35,17 +35,12 @@ def id_in_two_pipelines(ctx: Context, r: Rule) -> Iterator[Finding]:
     `pipectl lint --all` (a run over one pipeline sees only its own deals; two files of one
     id there are PL104). Keep one, or give the other a new id with `pipectl -C PIPELINE
     rename DEAL NEW-ID`."""
-    # the ids of two files or more, with their deals (a list for every id of a 100,000-deal
-    # run was 14 MB at its peak); an id of one file needs no path taken apart
-    first: dict[str, Deal] = {}
     by_id: dict[str, list[Deal]] = {}
     for deal in ctx.deals:
-        seen = first.setdefault(deal.id, deal)
-        if seen is not deal:
-            by_id.setdefault(deal.id, [seen]).append(deal)
-    del first
+        by_id.setdefault(deal.id, []).append(deal)
     for deal_id, deals in by_id.items():
-        if len({pipeline_of(d.path.as_posix()) for d in deals}) < 2:
+        # an id of one file needs no path taken apart (every id, in a run over one pipeline)
+        if len(deals) < 2 or len({pipeline_of(d.path.as_posix()) for d in deals}) < 2:
             continue
         for deal in deals:
             here = pipeline_of(deal.path.as_posix())
