@@ -12,8 +12,8 @@ history is HEAD's index cut at the commit (`histindex.snapshot_at`, its fold kep
   `resolve`, `read_bytes` answer from the blobs; `change` is refused; `at` names the commit
   (the history readers take it: `history.read(git, root, at=pipeline.at)`); `load_briefs`
   gives the light deals `changes` reads at an end (caches/briefs.py).
-- `as_of(pipeline, day)`: both, for the commands (one-line errors for a day before the first
-  commit or in the future).
+- `commit_as_of(pipeline, day)`: `commit_on` for the commands, with one-line errors for a
+  day before the first commit, in the future or outside git.
 
 Starts git only through `gitrepo.GitRepo`. Never prints.
 """
@@ -45,9 +45,10 @@ _STRAY_DEPTH = 4
 _READ_ONLY = "--as-of shows the pipeline of another day: nothing can be changed in it"
 
 
-def as_of(pipeline: Pipeline, day: dt.date) -> PipelineAt:
-    """`pipeline` as it stood at the end of `day`; a UsageError (exit 2) for a day in the
-    future, outside git, or before the first commit."""
+def commit_as_of(pipeline: Pipeline, day: dt.date) -> str:
+    """The commit that ends `day` (`commit_on`); a UsageError (exit 2) for a day in the
+    future, outside git, or before the first commit. Its tree is not read: a kept answer
+    about that commit (pipectl/pastmemo.py) needs no more, `pipeline_at` reads it."""
     now = dates.today()
     if day > now:
         raise UsageError(f"--as-of {day.isoformat()} is in the future (today is {now})")
@@ -56,7 +57,7 @@ def as_of(pipeline: Pipeline, day: dt.date) -> PipelineAt:
     commit = commit_on(pipeline.git, day)
     if commit is None:
         raise UsageError(f"--as-of {day.isoformat()} is before the first commit")
-    return pipeline_at(pipeline.root, pipeline.git, commit)
+    return commit
 
 
 def pipeline_at(

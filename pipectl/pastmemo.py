@@ -34,19 +34,22 @@ _FORMAT = 1
 
 def past(
     pipeline: Pipeline,
+    commit: str,
     what: tuple[Any, ...],
     make: Callable[[], dict[str, Any]],
     valid: Callable[[dict[str, Any]], bool],
 ) -> dict[str, Any]:
-    """`make()` (plain data: marshal's types) for `pipeline`, a commit's, and `what`; from
-    the last run that made it when it was kept and `valid` takes it."""
+    """`make()` (plain data: marshal's types) for `commit`'s pipeline at `pipeline`'s root
+    (the worktree's or the commit's own: only its place and its git are read) and `what`;
+    from the last run that made it when it was kept and `valid` takes it. The commit's tree
+    is not read here: `make` reads it when the answer was not kept."""
     git = pipeline.git
-    if pipeline.at is None or git is None:
+    if git is None:
         return make()
     try:
         boundary = sorted(git.shallow_boundary())
         where = (git.rel(pipeline.root), str(pipeline.display(pipeline.root / CONFIG_FILE)))
-        key = (_FORMAT, pipeline.at, boundary, grafts_of(git), where, code_state(), what)
+        key = (_FORMAT, commit, boundary, grafts_of(git), where, code_state(), what)
     except (GitError, OSError):
         return make()
     memo = Memo(git_dir_of(git), "past-", KEEP, key)

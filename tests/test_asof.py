@@ -517,6 +517,7 @@ def test_a_past_days_report_is_kept(story: Path, monkeypatch: pytest.MonkeyPatch
 
     with monkeypatch.context() as m:
         m.setattr(reports, "figures_of", never)
+        m.setattr(asof, "pipeline_at", never)  # a kept answer reads not even the day's tree
         assert [_run(story, monkeypatch, *args) for args in asked] == first
     made: list[object] = []
     real = reports.figures_of

@@ -196,21 +196,24 @@ def run(argv: list[str]) -> int:
 
 
 def _only_needed(argv: list[str]) -> typer.Typer:
-    """The app with only the command `argv` runs: typer builds the parser of every registered
-    command on each run (about 1 ms each, 30 ms in all), and a run needs one. Help, unknown
-    names and anything unusual get the full app, so what users see does not change."""
+    """The app with only the command or group `argv` runs: typer builds the parser of every
+    registered command on each run (about 1 ms each, 30 ms in all), and a run needs one.
+    Help, unknown names and anything unusual get the full app, so what users see does not
+    change."""
     name = _command_name(argv)
     if name is None:
         return app
-    found = [
+    commands = [
         c
         for c in app.registered_commands
         if (c.name or typer.main.get_command_name(getattr(c.callback, "__name__", ""))) == name
     ]
-    if len(found) != 1 or app.registered_groups:
+    groups = [g for g in app.registered_groups if g.name == name]
+    if len(commands) + len(groups) != 1:
         return app
     slim = copy.copy(app)
-    slim.registered_commands = found
+    slim.registered_commands = commands
+    slim.registered_groups = groups
     return slim
 
 

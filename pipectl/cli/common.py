@@ -86,8 +86,17 @@ def as_of(pipeline: Pipeline, day: str | None, today: str | None) -> tuple[Pipel
         return pipeline, dates.today(today)
     from pipectl import asof
 
+    commit, now = past_commit(pipeline, day, today)
+    assert pipeline.git is not None  # past_commit refuses a pipeline outside git
+    return asof.pipeline_at(pipeline.root, pipeline.git, commit), now
+
+
+def past_commit(pipeline: Pipeline, day: str, today: str | None) -> tuple[str, dt.date]:
+    """`as_of` without reading the commit's tree: the commit of `day` and "today"."""
+    from pipectl import asof, dates
+
     when = dates.parse_date(day, "--as-of")
-    return asof.as_of(pipeline, when), dates.today(today) if today else when
+    return asof.commit_as_of(pipeline, when), dates.today(today) if today else when
 
 
 def warn(message: str) -> None:

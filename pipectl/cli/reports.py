@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from pipectl.cli.app import app
-from pipectl.cli.common import AllOpt, AsOfOpt, TodayOpt, as_of, open_pipeline, warn, window
+from pipectl.cli.common import (
+    AllOpt,
+    AsOfOpt,
+    TodayOpt,
+    as_of,
+    open_pipeline,
+    past_commit,
+    warn,
+    window,
+)
 
 if TYPE_CHECKING:
     from pipectl import report as report_mod
@@ -211,9 +220,6 @@ def report(
     (docs/workspace.md).
     """
     _acyclic(ctx)
-    from pipectl import report as report_mod
-    from pipectl.jsonout import dumps
-
     if all_pipelines:
         from pipectl.cli.workspace import report_all
 
@@ -223,16 +229,18 @@ def report(
             raise UsageError("--html draws one pipeline's dashboard: pass -C PIPELINE, not --all")
         report_all(ctx, figures_of, (since, until, owner, today, as_of_day, currency), as_json)
         return
-    pipeline, now = as_of(open_pipeline(ctx), as_of_day, today)
+    here = open_pipeline(ctx)
+    if html is None and as_of_day is not None and not (today and weeks):
+        # a commit's report is the same every time: kept (pipectl/pastmemo.py), unless
+        # --today judges trends of a later day, from commits after it
+        commit, now = past_commit(here, as_of_day, today)
+        _past_report(here, commit, now, (since, until, owner, currency, weeks or 0), as_json)
+        return
+    pipeline, now = as_of(here, as_of_day, today)
     if weeks is None and html is not None:
         from pipectl.trends import DEFAULT_WEEKS
 
         weeks = DEFAULT_WEEKS
-    if html is None and pipeline.at is not None and not (today and weeks):
-        # a commit's report is the same every time: kept (pipectl/pastmemo.py), unless
-        # --today judges trends of a later day, from commits after it
-        _past_report(pipeline, now, (since, until, owner, currency, weeks or 0), as_json)
-        return
     figures = figures_of(pipeline, now, since, until, owner, currency, weeks or 0)
     if html is not None:
         from pipectl.errors import UsageError
@@ -246,6 +254,9 @@ def report(
         typer.echo(f"wrote {html}")
         return
     if as_json:
+        from pipectl import report as report_mod
+        from pipectl.jsonout import dumps
+
         typer.echo(dumps(report_mod.report_json(figures)))
         return
     from pipectl.render.report import report_text
@@ -253,11 +264,18 @@ def report(
     typer.echo(report_text(figures))
 
 
-def _past_report(pipeline: Pipeline, now: dt.date, options: tuple[Any, ...], as_json: bool) -> None:
-    """`report` of a commit's pipeline (--as-of), printed as made or as kept."""
+def _past_report(
+    here: Pipeline, commit: str, now: dt.date, options: tuple[Any, ...], as_json: bool
+) -> None:
+    """`report` of `commit`'s pipeline (--as-of), printed as made or as kept: its tree is
+    read only to make it."""
     from pipectl import pastmemo
 
     def make() -> dict[str, Any]:
+        from pipectl.asof import pipeline_at
+
+        assert here.git is not None  # past_commit refuses a pipeline outside git
+        pipeline = pipeline_at(here.root, here.git, commit)
         said: list[str] = []
         since, until, owner, currency, weeks = options
         figures = figures_of(pipeline, now, since, until, owner, currency, weeks, said.append)
@@ -271,7 +289,7 @@ def _past_report(pipeline: Pipeline, now: dt.date, options: tuple[Any, ...], as_
         return {"out": report_text(figures), "said": said}
 
     what = ("report", as_json, now.toordinal(), options)
-    done = pastmemo.past(pipeline, what, make, _printable)
+    done = pastmemo.past(here, commit, what, make, _printable)
     for message in done["said"]:
         warn(message)
     typer.echo(done["out"])

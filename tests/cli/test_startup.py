@@ -96,3 +96,35 @@ def test_the_command_ends_at_once_yet_a_profiler_still_writes(tmp_path: Path) ->
         [sys.executable, "-m", "pipectl", "nosuch"], capture_output=True, text=True, cwd=tmp_path
     )
     assert plain.returncode == 2 and "no such command 'nosuch'" in plain.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["lint", "--format", "json"], ({"lint"}, set())),
+        (["-C", "somewhere", "task", "list"], (set(), {"task"})),
+        (["--directory=x", "accounts", "list"], (set(), {"accounts"})),
+    ],
+)
+def test_a_run_builds_only_the_command_it_runs(
+    argv: list[str], names: tuple[set[str], set[str]]
+) -> None:
+    """typer builds a parser for every command it is given: a run is given only its own
+    command, or its own group (with its subcommands), so 40 unused parsers cost nothing."""
+    from typer.main import get_command_name
+
+    from pipectl.cli import app
+    from pipectl.cli.app import _only_needed
+
+    slim = _only_needed(argv)
+    commands = {c.name or get_command_name(c.callback.__name__) for c in slim.registered_commands}
+    assert (commands, {g.name for g in slim.registered_groups}) == names
+    assert slim.registered_callback is app.registered_callback  # -C, --version: still there
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["nosuchcommand"], [], ["--version"]])
+def test_help_and_unknown_names_see_the_whole_app(argv: list[str]) -> None:
+    from pipectl.cli import app
+    from pipectl.cli.app import _only_needed
+
+    assert _only_needed(argv) is app
