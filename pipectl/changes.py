@@ -18,6 +18,7 @@ from typing import Any
 
 from pipectl import changeends, dates
 from pipectl.changeends import CONVERTED, ID, IDLE, NO_RATE, STAGE, STALE, STATE, VALUE
+from pipectl.changewindow import Window
 from pipectl.config import Config
 from pipectl.deal import Touchpoint
 from pipectl.eventfacts import Facts, Side
@@ -43,19 +44,6 @@ KINDS = (
     ADDED, ADVANCED, MOVED_BACK, MOVED_TO, WON, LOST, REOPENED, VALUE_UP, VALUE_DOWN, SLIPPED,
     PULLED_IN, CLOSE_SET, CLOSE_CLEARED, OWNER, RENAMED_TO, REMOVED,
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Window:
-    """The two ends compared: `base` (None: before the first commit) and `tip`, the days
-    they stand for, and the close date the waterfall's pipeline is due by (None: any)."""
-
-    since: dt.date | None  # the first day after `base`
-    until: dt.date  # the day of `tip`
-    base: str | None
-    tip: str
-    rev_range: str | None = None  # as typed, when the ends came from a revision range
-    close_by: dt.date | None = None
 
 
 @dataclass(frozen=True)

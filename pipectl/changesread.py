@@ -1,5 +1,5 @@
-"""Reading a window of `pipectl changes` from git (pipectl/changes.py holds what it becomes):
-the window's two ends (`window`), then `read`: the events of its commits from the history
+"""Reading a window of `pipectl changes` from git (pipectl/changes.py holds what it becomes;
+pipectl/changewindow.py finds its two ends): `read`: the events of its commits from the history
 index (pipectl/history.py: one `git log` over the commits new since the last run), what each
 did from pipectl/eventfacts.py (kept across runs by its two blob ids; the rest from ONE
 `git cat-file --batch` over the blobs they touched), the two ends' rows from the commits'
@@ -18,7 +18,8 @@ from pipectl import asof, changeends, history
 from pipectl.caches import framed
 from pipectl.caches.briefs import BriefCache
 from pipectl.caches.windows import WindowMemo
-from pipectl.changes import FORMAT, Changes, Parts, Window, compute, of_events
+from pipectl.changes import FORMAT, Changes, Parts, compute, of_events
+from pipectl.changewindow import Window
 from pipectl.commitdays import git_dir_of
 from pipectl.errors import GitError, UsageError
 from pipectl.eventfacts import facts_of
@@ -26,83 +27,6 @@ from pipectl.gitrepo import GitRepo
 from pipectl.store import Pipeline
 
 StaleFrom = changeends.StaleFrom
-
-
-# --- the two ends -------------------------------------------------------------------------
-
-
-def window(
-    git: GitRepo,
-    since: dt.date | None,
-    until: dt.date,
-    rev_range: str | None = None,
-    close_by: dt.date | None = None,
-    at: str | None = None,
-) -> Window:
-    """The ends of a date window (the last commit of the day before `since`, the last of
-    `until`) or of a revision range `A..B` / `A...B` (from their merge base) / `A` (A..HEAD).
-    `at` (`--as-of`: a commit on HEAD's first-parent line): no end later than it, as in a
-    checkout of it, whatever day `until` is (`--today` after the as-of day)."""
-    if rev_range is not None:
-        base, tip = _range(git, rev_range)
-        days = _commit_days(git, [c for c in (base, tip) if c])
-        # the days after base's, or its own when both ends are of one day (a quick PR)
-        start = min(days[base] + dt.timedelta(days=1), days[tip]) if base else None
-        return Window(start, days[tip], base, tip, rev_range, close_by)
-    last = _commit_days(git, [at])[at] if at is not None else None
-
-    def on(day: dt.date) -> str | None:
-        return (
-            at if at is not None and last is not None and day >= last else asof.commit_on(git, day)
-        )
-
-    tip_ = on(until)
-    if tip_ is None:
-        raise UsageError(f"--until {until.isoformat()} is before the first commit")
-    base_ = on(since - dt.timedelta(days=1)) if since else None
-    return Window(since, until, base_, tip_, None, close_by)
-
-
-def _range(git: GitRepo, text: str) -> tuple[str | None, str]:
-    left, dots, right = text.partition("...")
-    if not dots:
-        left, dots, right = text.partition("..")
-    if not dots:
-        left, right = text, "HEAD"
-    base, tip = _commit(git, left or "HEAD"), _commit(git, right or "HEAD")
-    if dots == "...":
-        proc = git.run(["merge-base", base, tip], check=False)
-        base = proc.stdout.strip()
-        if proc.returncode != 0 or not base:
-            raise UsageError(f"{text}: its two sides have no commit in common")
-    on_head = git.run(["merge-base", "--is-ancestor", tip, "HEAD"], check=False)
-    if on_head.returncode != 0:
-        raise UsageError(
-            f"{text}: {right or 'HEAD'} is not in HEAD's history (check it out, then run again)"
-        )
-    return base, tip
-
-
-def _commit(git: GitRepo, rev: str) -> str:
-    if rev.startswith("-"):
-        raise UsageError(f"{rev!r} is not a revision")
-    proc = git.run(
-        ["rev-parse", "--verify", "-q", "--end-of-options", rev + "^{commit}"], check=False
-    )
-    if proc.returncode != 0:
-        raise UsageError(f"{rev!r} names no commit here")
-    return proc.stdout.strip()
-
-
-def _commit_days(git: GitRepo, shas: Sequence[str]) -> dict[str, dt.date]:
-    """Each commit's committer day, in its own zone (as `asof.commit_on` reads days)."""
-    out = git.run(["show", "-s", "--no-show-signature", "--format=%H %cI", *shas]).stdout
-    found = {}
-    for line in out.splitlines():
-        sha, _, when = line.partition(" ")
-        if sha in shas and when:
-            found[sha] = dt.date.fromisoformat(when[:10])
-    return found
 
 
 def _commits_between(git: GitRepo, w: Window) -> tuple[set[str], dt.date | None, dt.date | None]:
@@ -129,9 +53,13 @@ def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
     git = pipeline.git
     if git is None:
         raise UsageError("not inside a git repository: there is no history to compare")
-    hist = history.read(git, pipeline.root)
     memo = WindowMemo(git_dir_of(git), _memo_key(pipeline, git, w))
     kept = memo.read()
+    if isinstance(kept, dict) and kept.get("tip") == w.tip:
+        # the same two ends: the same answer, and no new commit of the history to index (a
+        # shallow clone is partial; the key holds its boundary)
+        return compute(w, kept, bool(git.shallow_boundary()))
+    hist = history.read(git, pipeline.root)
     parts = None
     if kept is not None:
         try:

@@ -352,9 +352,15 @@ def test_a_warm_index_walks_only_the_new_commits(story: Path, monkeypatch: pytes
     monkeypatch.setattr(gitlog, "log", spy)
     old_head = git(story, "rev-parse", "HEAD").strip()
     Timeline(story, monkeypatch).at("2026-11-30", hour=12).run("set", "beta", "value=7500")
+    cache = story / ".git" / "pipectl" / "cache"
+    for kept in [*cache.glob("past-*"), *cache.glob("window-*")]:
+        kept.unlink()  # the window's answer and parts forgotten: it is read from the index
     seen.clear()
     assert _rows(_json(story, *WINDOW)) == EXPECTED
     assert seen and all(f"^{old_head}" in revs or any(old_head in r for r in revs) for revs in seen)
+    seen.clear()
+    assert _rows(_json(story, *WINDOW)) == EXPECTED  # the same two ends: the answer kept
+    assert seen == []
 
 
 def test_kinds_are_the_ones_documented():

@@ -5,6 +5,7 @@ the one a run with no cache at all gives, byte for byte; and it really does keep
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,56 @@ def test_a_file_that_does_not_parse_is_named_as_seen_from_where_pipectl_runs(
     monkeypatch.chdir(story / "prospecting")
     below = _both(story, monkeypatch)
     assert "prospecting/kappa.md" in here and "prospecting/kappa.md" not in below
+
+
+def test_a_window_whose_ends_held_is_answered_as_kept(story: Path, monkeypatch: pytest.MonkeyPatch):
+    """Two ends that have not moved give the same answer (pipectl/pastmemo.py): after a
+    commit past the window, each format prints what it printed, warnings too, and nothing of
+    the history is read; other options, or no cache, work it out again, alike."""
+    t = Timeline(story, monkeypatch)
+    t.at("2026-11-29").hand("prospecting/kappa.md", "value: 9000", "value: [9", "broken")
+    window = ["--since", "2026-11-24", "--until", "2026-11-29", "--today", "2026-12-02"]
+    formats = (["--json"], ["--format", "markdown"], [])
+    first = [Cli(story)("changes", *window, *f) for f in formats]
+    assert all(r.exit_code == 0 and "skipped" in r.stderr for r in first), first[0].output
+    t.at("2026-12-01").run("log", "beta", "call", "Follow", "--date", "2026-12-01")
+
+    def never(*_a: object, **_kw: object) -> None:
+        raise AssertionError("read again")
+
+    from pipectl import history
+
+    with monkeypatch.context() as m:
+        m.setattr(changesread, "read", never)
+        m.setattr(history, "read", never)
+        again = [Cli(story)("changes", *window, *f) for f in formats]
+    assert [(r.stdout, r.stderr) for r in again] == [(r.stdout, r.stderr) for r in first]
+    runs = Onward(monkeypatch)
+    other = Cli(story)("changes", *window, "--close-by", "all", "--json")
+    assert other.exit_code == 0 and runs.kept + runs.whole == 1
+    monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
+    cold = [Cli(story)("changes", *window, *f) for f in formats]
+    assert [(r.stdout, r.stderr) for r in cold] == [(r.stdout, r.stderr) for r in first]
+    assert runs.kept + runs.whole == 4
+
+
+def test_kept_parts_of_the_same_two_ends_read_no_history(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`changesread.read` (the dashboard's week, the mail digest) over a window read before,
+    whose tip has not moved: the kept parts as they are, without indexing the new commits."""
+    from pipectl import history
+    from pipectl.cli.changes import StaleRule, window_of
+    from pipectl.store import Pipeline
+
+    day = dt.date(2026, 11, 29)
+    pipeline = Pipeline.open(story)
+    w = window_of(pipeline, day - dt.timedelta(days=6), day, None, None, day)
+    first = changesread.read(pipeline, w, StaleRule())
+    Timeline(story, monkeypatch).at("2026-12-01").run("log", "beta", "call", "Follow")
+
+    def never(*_a: object, **_kw: object) -> None:
+        raise AssertionError("read the history")
+
+    monkeypatch.setattr(history, "read", never)
+    assert changesread.read(Pipeline.open(story), w, StaleRule()) == first

@@ -14,10 +14,8 @@ The parsing itself, and the payloads' encoding, are `caches/dealparse.py`'s.
 from __future__ import annotations
 
 import gc
-import marshal
 import os
 import stat
-import sys
 import time
 from array import array
 from collections.abc import Callable, Mapping, Sequence
@@ -62,10 +60,7 @@ def _careful(fallback: Callable[[R], Deal], ref: R, folder: Path) -> Deal | Deal
 def _key(stage: str) -> bytes:
     """What a stage file must have been written for: this stage, by the same Python, parser
     and pipectl."""
-    import yaml
-
-    env = (sys.version, marshal.version, yaml.__version__, hasattr(yaml, "CSafeLoader"))
-    return framed.digest_of((env, __version__, stage))
+    return framed.digest_of((framed.written_by(), __version__, stage))
 
 
 class DealCache:

@@ -16,6 +16,7 @@ import hashlib
 import marshal
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,14 @@ class Kind:
     @property
     def header(self) -> bytes:
         return self.magic + self.version.to_bytes(2, "big")
+
+
+def written_by() -> tuple[Any, ...]:
+    """What a payload of parsed deals was made by besides pipectl: Python, marshal and the
+    YAML parser (its version, and whether its C loader is there)."""
+    import yaml  # imported by any run that reads a pipeline.yaml: no cost of its own here
+
+    return (sys.version, marshal.version, yaml.__version__, hasattr(yaml, "CSafeLoader"))
 
 
 def digest(data: bytes) -> bytes:

@@ -7,7 +7,8 @@ the git dir's cache folder, each kind's most recently written kept):
   commit, days and period) reads this, adds what the new commits did and re-reads only the
   deal files whose blobs changed at the end.
 - `Memo(git_dir, "days-", 1, key)` and the others: any other such part (pipectl/commitdays.py
-  keeps the commit that ends each day asked, pipectl/pastreport.py a past day's report).
+  keeps the commit that ends each day asked, pipectl/pastmemo.py a past day's report and a
+  window's answer, as printed).
 
 The key is every input the parts depend on that the parts do not name themselves (for a
 window: the window, the pipeline's place, the clone's shallow boundary, pipectl and Python);
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pipectl.caches import framed
-from pipectl.caches.deals import _key
+from pipectl.version import __version__
 
 KIND = framed.Kind(b"PIPECTL-WINDOW\x00", 2)  # 2: a skipped file's row names its id
 KEEP = 4  # windows: this week's, last week's, the dashboard's, a pull request's
@@ -38,7 +39,7 @@ class Memo:
     def __init__(self, git_dir: Path | None, prefix: str, keep: int, key: Any):
         off = git_dir is None or os.environ.get(framed.DISABLE_ENV)
         self.prefix, self.keep = prefix, keep
-        self.key = framed.digest_of((_key("\0" + prefix), key))
+        self.key = framed.digest_of((framed.written_by(), __version__, "\0" + prefix, key))
         name = f"{prefix}{self.key[:12].hex()}.bin"
         self.path = None if off or git_dir is None else git_dir / "pipectl" / "cache" / name
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -14,6 +14,7 @@ from pipectl.cli.common import TodayOpt, list_format, open_pipeline, warn
 
 if TYPE_CHECKING:
     from pipectl.changes import Changes
+    from pipectl.changewindow import Window
     from pipectl.config import Config
     from pipectl.deal import Deal
     from pipectl.store import Pipeline
@@ -66,9 +67,8 @@ def changes(
     goes from the open pipeline at the start to the one at the end: + new, pulled in,
     reopened, increased; - decreased, won, lost, slipped out, removed. See docs/review.md.
     """
-    from pipectl import dates
+    from pipectl import dates, pastmemo
     from pipectl.errors import UsageError
-    from pipectl.render import changes as render
 
     chosen = list_format(fmt, as_json, FORMATS)
     pipeline = open_pipeline(ctx)
@@ -83,17 +83,53 @@ def changes(
     start = _since(since or "7d", end, now)
     if start > end:
         raise UsageError(f"--until {end} is before --since {start}")
-    found = read_window(pipeline, start, end, rev_range, close_by, now)
-    for why in found.skipped:
-        warn(f"skipped {why}")
+    w = window_of(pipeline, start, end, rev_range, close_by, now)
+
+    def make() -> dict[str, Any]:
+        from pipectl import changesread
+
+        found = changesread.read(pipeline, w, StaleRule())
+        return {"out": _shown(found, chosen), "said": [f"skipped {why}" for why in found.skipped]}
+
+    # two commits' window is the same every time: its answer is kept (pipectl/pastmemo.py)
+    days = [None if d is None else d.toordinal() for d in (w.since, w.until, w.close_by)]
+    what = ("changes", chosen, w.base, w.rev_range, *days)
+    done = pastmemo.past(pipeline, w.tip, what, make, pastmemo.printable)
+    for message in done["said"]:
+        warn(message)
+    typer.echo(done["out"], nl=False)
+
+
+def _shown(found: Changes, chosen: str) -> str:
+    """The changes as printed in the format `chosen`, its last line ended."""
+    from pipectl.render import changes as render
+
     if chosen == "json":
         from pipectl.jsonout import dumps
 
-        typer.echo(dumps(render.changes_json(found)))
-    elif chosen == "markdown":
-        typer.echo(render.changes_markdown(found), nl=False)
-    else:
-        typer.echo(render.changes_text(found))
+        return dumps(render.changes_json(found)) + "\n"
+    if chosen == "markdown":
+        return render.changes_markdown(found)
+    return render.changes_text(found) + "\n"
+
+
+def window_of(
+    pipeline: Pipeline,
+    start: dt.date | None,
+    end: dt.date,
+    rev_range: str | None,
+    close_by: str | None,
+    now: dt.date,
+) -> Window:
+    """The window `pipectl changes` reads: its two ends (the last commit before `start`
+    and the last of `end`, or a revision range's) and the waterfall's period (`--close-by`,
+    by default the quarter's end)."""
+    from pipectl import changewindow
+
+    assert pipeline.git is not None  # the callers have said why not, without git
+    w = changewindow.window(pipeline.git, start, end, rev_range, at=pipeline.at)
+    period = _close_by(close_by, w.until, now)
+    return changewindow.Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
 
 
 def read_window(
@@ -105,15 +141,10 @@ def read_window(
     now: dt.date,
 ) -> Changes:
     """What `pipectl changes` reads for a window (the dashboard's seven days too): its two
-    ends, the waterfall's period (`--close-by`, by default the quarter's end), the deals that
-    went stale by lint's PL301."""
+    ends and period (`window_of`), the deals that went stale by lint's PL301."""
     from pipectl import changesread
-    from pipectl.changes import Window
 
-    assert pipeline.git is not None  # the callers have said why not, without git
-    w = changesread.window(pipeline.git, start, end, rev_range, at=pipeline.at)
-    period = _close_by(close_by, w.until, now)
-    w = Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
+    w = window_of(pipeline, start, end, rev_range, close_by, now)
     return changesread.read(pipeline, w, StaleRule())
 
 

@@ -135,7 +135,7 @@ def digest(
     """
     import datetime as dt
 
-    from pipectl import changesread, dates
+    from pipectl import changesread, changewindow, dates
     from pipectl.cli.changes import StaleRule
     from pipectl.daily import agenda as daily_agenda
     from pipectl.owners import member, owner_filter
@@ -155,7 +155,7 @@ def digest(
     changed = None
     if pipeline.git is not None and pipeline.git.head_commit() is not None:
         since = now - dt.timedelta(days={0: 3, 6: 2}.get(now.weekday(), 1))
-        w = changesread.window(pipeline.git, since, now)
+        w = changewindow.window(pipeline.git, since, now)
         changed = changesread.read(pipeline, w, StaleRule())
         for why in changed.skipped:
             warn(f"skipped {why}")

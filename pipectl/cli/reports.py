@@ -289,20 +289,10 @@ def _past_report(
         return {"out": report_text(figures), "said": said}
 
     what = ("report", as_json, now.toordinal(), options)
-    done = pastmemo.past(here, commit, what, make, _printable)
+    done = pastmemo.past(here, commit, what, make, pastmemo.printable)
     for message in done["said"]:
         warn(message)
     typer.echo(done["out"])
-
-
-def _printable(kept: dict[str, Any]) -> bool:
-    said = kept.get("said")
-    return (
-        kept.keys() == {"out", "said"}
-        and isinstance(kept["out"], str)
-        and isinstance(said, list)
-        and all(isinstance(m, str) for m in said)
-    )
 
 
 def figures_of(
@@ -377,7 +367,7 @@ def _this_week(pipeline: Pipeline, now: dt.date) -> Any:
 def _activity(pipeline: Pipeline, now: dt.date, weeks: int) -> Any:
     """The slipped close dates and the logged touchpoints of the trend window, as
     `pipectl changes` reads them from the same commits; none without git."""
-    from pipectl import changes, changesread
+    from pipectl import changes, changesread, changewindow
     from pipectl.errors import UsageError
     from pipectl.trends import Activity, window
 
@@ -385,7 +375,7 @@ def _activity(pipeline: Pipeline, now: dt.date, weeks: int) -> Any:
         return Activity()
     first, last = window(now, weeks)
     try:
-        span = changesread.window(pipeline.git, first, last, at=pipeline.at)
+        span = changewindow.window(pipeline.git, first, last, at=pipeline.at)
     except UsageError:  # the weeks end before the first commit: git has nothing to tell
         return Activity()
     found = changesread.read(pipeline, span, lambda d, c: None)

@@ -249,7 +249,7 @@ def test_corrupt_or_foreign_cache_is_ignored_and_rebuilt(
         elif damage == "group-writable":
             f.chmod(0o664)
     if damage == "foreign-python":
-        monkeypatch.setattr(cache.sys, "version", "2.7.18 (some other python)")
+        monkeypatch.setattr(framed.sys, "version", "2.7.18 (some other python)")
     parses.clear()
     assert findings(pipeline) == expected
     assert len(parses) == 7  # nothing was taken from the damaged cache
