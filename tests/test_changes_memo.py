@@ -251,3 +251,23 @@ def test_kept_parts_of_the_same_two_ends_read_no_history(
 
     monkeypatch.setattr(history, "read", never)
     assert changesread.read(Pipeline.open(story), w, StaleRule()) == first
+
+
+def test_a_large_answer_is_not_kept(story: Path, monkeypatch: pytest.MonkeyPatch):
+    """An answer longer than pastmemo.MAX_KEPT (a busy month's JSON) is made again each time
+    from the window's parts, and says the same."""
+    from pipectl import pastmemo
+
+    window = ["--since", "2026-11-24", "--until", "2026-11-29", "--json"]
+    first = Cli(story)("changes", *window)
+    kept = sorted((story / ".git" / "pipectl" / "cache").glob("past-*"))
+    assert first.exit_code == 0 and len(kept) == 1
+    kept[0].unlink()
+    monkeypatch.setattr(pastmemo, "MAX_KEPT", len(first.stdout) - 1)
+    made: list[object] = []
+    read = changesread.read
+    monkeypatch.setattr(changesread, "read", lambda *a: made.append(a) or read(*a))
+    runs = Onward(monkeypatch)
+    again = [Cli(story)("changes", *window).stdout for _ in range(2)]
+    assert again == [first.stdout] * 2 and len(made) == 2 and runs.whole == 0
+    assert not list((story / ".git" / "pipectl" / "cache").glob("past-*"))
