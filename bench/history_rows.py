@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -48,10 +49,12 @@ def drop_index(repo: Path) -> Callable[[], None]:
 
 class NewCommit:
     """Before each run: one new commit, `pipectl log` on the next open deal (of prospecting,
-    or of connecting where prospecting has none: the CRM's first rows)."""
+    or of connecting where prospecting has none: the CRM's first rows). Dated now, after any
+    window of the past (whose answer may then be kept), or with `dated` (YYYY-MM-DD) late on
+    that day, a minute apart: inside a window that ends then, which must then be read anew."""
 
-    def __init__(self, repo: Path):
-        self.repo = repo
+    def __init__(self, repo: Path, dated: str | None = None):
+        self.repo, self.dated = repo, dated
         for stage in ("prospecting", "connecting"):
             self.deals = sorted(p.stem for p in (repo / stage).glob("*.md"))[:50]
             if self.deals:
@@ -63,7 +66,11 @@ class NewCommit:
         deal = self.deals[self.n % len(self.deals)]
         self.n += 1
         argv = [*PIPECTL, "log", deal, "note", f"Bench note {self.n}", "--date", TODAY]
-        subprocess.run(argv, cwd=self.repo, check=True, capture_output=True)
+        env = None
+        if self.dated is not None:
+            stamp = f"{self.dated}T22:{self.n % 60:02d}:00+00:00"
+            env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+        subprocess.run(argv, cwd=self.repo, check=True, capture_output=True, env=env)
 
     def undo(self) -> None:
         """The generated history back as it was (the index follows it at the next run)."""
@@ -164,27 +171,33 @@ def rows_p10(ctx: Bench) -> list[Row]:
     return [row]
 
 
-def _changes_row(ctx: Bench) -> Row:
-    """`changes --since 7d` over the generated history's last week, after one new commit:
-    one git log over the new commit (the index), the week's blobs, the two ends' trees."""
+def _changes_rows(ctx: Bench) -> list[Row]:
+    """`changes` over the generated history's last week (and month), after one new commit:
+    dated after the window (its two ends held: the answer kept), or in the window (one git
+    log over the new commit for the index, its blobs, the end's tree again)."""
     repo = _repo(ctx, LONG)
     ctx.work.settle(repo)
     last = _git(repo, "log", "-1", "--format=%cs", "HEAD")
     base = sh(f"{GIT_LOG} > /dev/null", repo)
     run_once(base)  # the page cache warm for both sides
-    argv = [*PIPECTL, "changes", "--since", "7d", "--until", last, "--json"]
-    new = NewCommit(repo)
-    try:
-        run_once(Cmd(argv, repo))  # the index made, both ends' blobs parsed
-        a, b, r = compare(Cmd(argv, repo, new, env={"PIPECTL_TODAY": TODAY}), base, ctx.runs)
-    finally:
-        new.undo()
-    what = f"pipectl changes --since 7d, {_scale(repo)}, after one new commit"
-    return Row("P9", what, GIT_LOG, 0.05).fill(a, b, r)
+    out = []
+    for since, dated in (("7d", None), ("7d", last), ("30d", last)):
+        argv = [*PIPECTL, "changes", "--since", since, "--until", last, "--json"]
+        new = NewCommit(repo, dated)
+        try:
+            run_once(Cmd(argv, repo))  # the index made, both ends' blobs parsed
+            ours = Cmd(argv, repo, new, env={"PIPECTL_TODAY": TODAY})
+            a, b, r = compare(ours, base, ctx.runs)
+        finally:
+            new.undo()
+        when = "in the window" if dated else "dated after the window"
+        what = f"pipectl changes --since {since}, {_scale(repo)}, after one new commit {when}"
+        out.append(Row("P9", what, GIT_LOG, 0.05).fill(a, b, r))
+    return out
 
 
 def _p9(ctx: Bench) -> list[Row]:
-    return [*([_changes_row(ctx)] if has_command("changes") else []), *rows_p9(ctx)]
+    return [*(_changes_rows(ctx) if has_command("changes") else []), *rows_p9(ctx)]
 
 
 def crm_repo(ctx: Bench) -> Path:
@@ -221,21 +234,21 @@ def rows_p9_crm(ctx: Bench) -> list[Row]:
     base = sh(f"{GIT_LOG} > /dev/null", repo)
     run_once(base)  # the page cache warm for both sides
     out = []
-    for argv, what in (
-        (
-            ["changes", "--since", "30d", "--until", last.isoformat(), "--json"],
-            "changes --since 30d",
-        ),
-        (["report", "--as-of", month_back, "--json"], "report --as-of (a month back)"),
+    window = ["changes", "--since", "30d", "--until", last.isoformat(), "--json"]
+    for argv, what, dated in (
+        (window, "changes --since 30d", None),
+        (window, "changes --since 30d", last.isoformat()),
+        (["report", "--as-of", month_back, "--json"], "report --as-of (a month back)", None),
     ):
         cmd = [*PIPECTL, *argv]
-        new = NewCommit(repo)
+        new = NewCommit(repo, dated)
         try:
             run_once(Cmd(cmd, repo))  # the index made, the ends' blobs parsed
             a, b, r = compare(Cmd(cmd, repo, new, env={"PIPECTL_TODAY": TODAY}), base, ctx.runs)
         finally:
             new.undo()
-        row = Row("P9", f"pipectl {what}, {scale}, after one new commit", GIT_LOG, 0.05)
+        when = " in the window" if dated else (" dated after the window" if argv is window else "")
+        row = Row("P9", f"pipectl {what}, {scale}, after one new commit{when}", GIT_LOG, 0.05)
         out.append(row.fill(a, b, r))
     return out
 
