@@ -132,22 +132,6 @@ def window_of(
     return changewindow.Window(w.since, w.until, w.base, w.tip, w.rev_range, period)
 
 
-def read_window(
-    pipeline: Pipeline,
-    start: dt.date | None,
-    end: dt.date,
-    rev_range: str | None,
-    close_by: str | None,
-    now: dt.date,
-) -> Changes:
-    """What `pipectl changes` reads for a window (the dashboard's seven days too): its two
-    ends and period (`window_of`), the deals that went stale by lint's PL301."""
-    from pipectl import changesread
-
-    w = window_of(pipeline, start, end, rev_range, close_by, now)
-    return changesread.read(pipeline, w, StaleRule())
-
-
 def _since(text: str, end: dt.date, now: dt.date) -> dt.date:
     """`7d`, `2w`, `1m`: that many days (weeks, months), the window's last day (`end`) the
     last of them, so weekly runs neither overlap nor miss a day; a weekday, the last one up

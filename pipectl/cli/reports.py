@@ -353,14 +353,16 @@ def _long_first_walk(pipeline: Pipeline) -> bool:
 def _this_week(pipeline: Pipeline, now: dt.date) -> Any:
     """What `pipectl changes` says of the last seven days (its waterfall over the quarter's
     deals, as it draws it), for the dashboard; None without git or before the first commit."""
-    from pipectl.cli.changes import read_window
+    from pipectl import changesread
+    from pipectl.cli.changes import StaleRule, window_of
     from pipectl.errors import UsageError
 
     if pipeline.git is None:
         return None
     try:
-        return read_window(pipeline, now - dt.timedelta(days=6), now, None, None, now)
-    except UsageError:
+        w = window_of(pipeline, now - dt.timedelta(days=6), now, None, None, now)
+        return changesread.read(pipeline, w, StaleRule())
+    except UsageError:  # the week ends before the first commit
         return None
 
 
