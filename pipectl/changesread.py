@@ -20,7 +20,7 @@ from pipectl.caches.briefs import BriefCache
 from pipectl.caches.windows import WindowMemo
 from pipectl.changes import FORMAT, Changes, Parts, compute, of_events
 from pipectl.changewindow import Window
-from pipectl.commitdays import git_dir_of
+from pipectl.commitdays import git_dir_of, grafts_of
 from pipectl.errors import GitError, UsageError
 from pipectl.eventfacts import facts_of
 from pipectl.gitrepo import GitRepo
@@ -46,14 +46,17 @@ def _commits_between(git: GitRepo, w: Window) -> tuple[set[str], dt.date | None,
 # --- reading ------------------------------------------------------------------------------
 
 
-def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom) -> Changes:
+def read(pipeline: Pipeline, w: Window, stale_from: StaleFrom | None) -> Changes:
     """Everything `compute` needs, read from git: the history index's events of the commits
     in the window, the blobs they touched (one cat-file), the two ends' trees; from what the
-    last run over the same window kept (caches/windows.py) when the tip has only moved on."""
+    last run over the same window kept (caches/windows.py) when the tip has only moved on.
+    `stale_from` None: no deal is looked at for going stale (the trends read only the
+    changes and touchpoints), and what is kept says so."""
     git = pipeline.git
     if git is None:
         raise UsageError("not inside a git repository: there is no history to compare")
-    memo = WindowMemo(git_dir_of(git), _memo_key(pipeline, git, w))
+    memo = WindowMemo(git_dir_of(git), _memo_key(pipeline, git, w, stale_from is not None))
+    stale_from = stale_from or _never_stale
     kept = memo.read()
     if isinstance(kept, dict) and kept.get("tip") == w.tip:
         # the same two ends: the same answer, and no new commit of the history to index (a
@@ -187,18 +190,23 @@ def _env(tree: Mapping[str, str], deal_names: Sequence[str]) -> bytes:
     return framed.digest_of(sorted((p, o) for p, o in tree.items() if p not in deals))
 
 
-def _memo_key(pipeline: Pipeline, git: GitRepo, w: Window) -> tuple[Any, ...]:
+def _never_stale(_deal: Any, _config: Any) -> None:
+    return None
+
+
+def _memo_key(pipeline: Pipeline, git: GitRepo, w: Window, stale: bool) -> tuple[Any, ...]:
     """What the kept parts of a window depend on besides what they name: the window, where
     the pipeline is in the repository and how its paths are shown from here (a file that
-    does not parse is named so), the shallow boundary (a deepened clone's oldest commit has
-    other changes)."""
+    does not parse is named so), whether the ends' rows say which deals went stale, the
+    shallow boundary (a deepened clone's oldest commit has other changes) and the grafts and
+    replace refs (other parents), as git reads them in any worktree."""
     ordinal = [None if d is None else d.toordinal() for d in (w.since, w.until, w.close_by)]
     try:
-        shallow = (git.git_dir() / "shallow").read_bytes()
+        shallow = (sorted(git.shallow_boundary()), grafts_of(git))
     except (OSError, GitError):
-        shallow = b""
+        shallow = ([], ())
     shown = str(pipeline.display(pipeline.root / "pipeline.yaml"))
-    return (FORMAT, git.rel(pipeline.root), shown, w.base, w.rev_range, *ordinal, shallow)
+    return (FORMAT, git.rel(pipeline.root), shown, w.base, w.rev_range, *ordinal, stale, shallow)
 
 
 def _briefs(git: GitRepo) -> BriefCache:

@@ -142,8 +142,9 @@ def _boundary(git: GitRepo) -> list[str]:
 
 def grafts_of(git: GitRepo) -> tuple[Any, ...]:
     """What may give commits other parents than they were made with: git's grafts file and
-    replace refs (loose ones; packed ones are not seen, a documented limit)."""
-    git_dir = git.git_dir()
+    replace refs (loose ones; packed ones are not seen, a documented limit), in the git dir
+    every worktree shares (a linked worktree's own has neither)."""
+    git_dir = git.common_dir()
     out: list[Any] = []
     for path in (git_dir / "info" / "grafts", git_dir / "refs" / "replace"):
         try:

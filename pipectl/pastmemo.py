@@ -1,7 +1,7 @@
 """Answers about a past commit, kept: `report --as-of DAY` reads that day's commit whole (every
 deal blob, its history cut and folded), 2-3 s on 20,000 deals, and `changes` over a window
 reads its two ends and every commit between; each gets the same answer every time, because a
-commit never changes. So the answer is kept (caches/windows.py's `Memo`, the KEEP asked last)
+commit never changes. So the answer is kept (caches/windows.py's `Memo`, the KEEP written last)
 under everything it is a function of:
 
 - the commit, and how git reaches its past: the clone's shallow boundary and its grafts or
@@ -33,9 +33,9 @@ from pipectl.errors import GitError
 from pipectl.store import Pipeline
 
 KEEP = 16  # answers: a review's few days and windows, each as text, JSON or Markdown
-# An answer whose printed `out` is longer is not kept: a month of a 120,000-commit history is
-# 17 MB of JSON (sixteen would be a quarter of a GB in .git), and writing it was a tenth of
-# the 1.2 s run that made it; a week of it is 6 MB, the CRM's month 0.4 MB.
+# An answer whose printed `out` has more characters is not kept: a month of a 120,000-commit
+# history is 17 MB of JSON (sixteen would be a quarter of a GB in .git), and writing it was a
+# tenth of the 1.2 s run that made it; a week of it is 6 MB, the CRM's month 0.4 MB.
 MAX_KEPT = 8_000_000
 _FORMAT = 1
 

@@ -6,6 +6,7 @@ the one a run with no cache at all gives, byte for byte; and it really does keep
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,33 @@ def test_a_large_answer_is_not_kept(story: Path, monkeypatch: pytest.MonkeyPatch
     again = [Cli(story)("changes", *window).stdout for _ in range(2)]
     assert again == [first.stdout] * 2 and len(made) == 2 and runs.whole == 0
     assert not list((story / ".git" / "pipectl" / "cache").glob("past-*"))
+
+
+def test_the_trends_window_keeps_no_parts_for_changes_to_take(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`report --weeks` reads the weeks' window without the stale rule; `changes` over the
+    same days and period must not take those parts (it would say no deal went stale)."""
+    args = ["--since", "2026-11-23", "--until", "2026-11-29", "--close-by", "all", "--json"]
+    monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
+    cold = Cli(story)("changes", *args, "--today", "2026-11-29")
+    monkeypatch.delenv("PIPECTL_NO_CACHE")
+    assert [s["deal"] for s in json.loads(cold.stdout)["stale"]] == ["omega"]
+    trends = Cli(story)("report", "--weeks", "1", "--today", "2026-11-29", "--json")
+    assert trends.exit_code == 0, trends.output
+    assert _memos(story)  # the weeks' window kept
+    warm = Cli(story)("changes", *args, "--today", "2026-11-29")
+    assert warm.stdout == cold.stdout
+
+
+def test_grafts_are_seen_from_a_linked_worktree(story: Path, tmp_path: Path):
+    """Grafts and replace refs live in the git dir every worktree shares: a run in a linked
+    worktree keys its kept answers and parts on them too."""
+    from pipectl.commitdays import grafts_of
+
+    linked = tmp_path / "linked"
+    git(story, "worktree", "add", "-q", str(linked))
+    before = grafts_of(GitRepo(linked))
+    (story / ".git" / "info").mkdir(exist_ok=True)
+    (story / ".git" / "info" / "grafts").write_text(git(story, "rev-parse", "HEAD"))
+    assert grafts_of(GitRepo(linked)) != before

@@ -380,7 +380,7 @@ def _activity(pipeline: Pipeline, now: dt.date, weeks: int) -> Any:
         span = changewindow.window(pipeline.git, first, last, at=pipeline.at)
     except UsageError:  # the weeks end before the first commit: git has nothing to tell
         return Activity()
-    found = changesread.read(pipeline, span, lambda d, c: None)
+    found = changesread.read(pipeline, span, None)  # no stale rows: the trends read none
     return Activity(
         tuple(c.date.date() for c in found.changes if c.kind == changes.SLIPPED),
         tuple((entry.rep, entry.touchpoint) for entry in found.logged),

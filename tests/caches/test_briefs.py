@@ -15,7 +15,7 @@ import pytest
 from conftest import git
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_changes import WINDOW, Timeline, _json, build_story
+from test_changes import WINDOW, Timeline, _json, build_story, forget_answers
 
 from pipectl.caches import blobs, framed
 from pipectl.caches.briefs import _WHAT, KIND, brief, light
@@ -110,13 +110,6 @@ def _cache_dir(root: Path) -> Path:
     return Path(git(root, "rev-parse", "--absolute-git-dir").strip()) / "pipectl" / "cache"
 
 
-def _forget_answers(root: Path) -> None:
-    """The answers `changes` keeps whole (pipectl/pastmemo.py) gone: the next run over the
-    window reads it again, through the briefs."""
-    for kept in _cache_dir(root).glob("past-*"):
-        kept.unlink()
-
-
 def _parse_spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The blobs each run decoded as whole deals."""
     seen: list[str] = []
@@ -133,7 +126,7 @@ def _parse_spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_warm_run_reads_no_deal_whole(history: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cold = _json(history, *WINDOW)
     assert (_cache_dir(history) / "briefs.bin").is_file()
-    _forget_answers(history)
+    forget_answers(history)
     seen = _parse_spy(monkeypatch)
     assert _json(history, *WINDOW) == cold
     assert seen == []
@@ -161,12 +154,12 @@ def test_a_damaged_briefs_file_is_never_trusted(
         entries = {k: marshal.dumps(bad[i % len(bad)]) for i, k in enumerate(found)}
         entries |= {k: b"\xff" for k in list(found)[:2]}
         framed.write(path, KIND, _key(_WHAT), entries)
-    _forget_answers(history)
+    forget_answers(history)
     seen = _parse_spy(monkeypatch)
     assert _json(history, *WINDOW) == cold
     assert seen  # read whole again
     seen.clear()
-    _forget_answers(history)
+    forget_answers(history)
     assert _json(history, *WINDOW) == cold
     assert seen == []  # and kept right this time
 
