@@ -32,7 +32,7 @@ from pipectl.caches import framed
 from pipectl.caches.blobs import BlobCache
 from pipectl.caches.briefs import BriefCache, brief, light
 from pipectl.caches.deals import Seen
-from pipectl.commitdays import commit_on
+from pipectl.commitdays import before_first, commit_on
 from pipectl.config import CONFIG_FILE, Config, config_from_bytes
 from pipectl.deal import Deal, is_valid_id
 from pipectl.errors import ConfigError, DealError, GitError, UsageError
@@ -56,7 +56,7 @@ def commit_as_of(pipeline: Pipeline, day: dt.date) -> str:
         raise UsageError("--as-of reads git's history: this pipeline is not in a git repository")
     commit = commit_on(pipeline.git, day)
     if commit is None:
-        raise UsageError(f"--as-of {day.isoformat()} is before the first commit")
+        raise UsageError(before_first(pipeline.git, f"--as-of {day.isoformat()}"))
     return commit
 
 

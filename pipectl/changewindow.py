@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipectl.commitdays import commit_on
+from pipectl.commitdays import before_first, commit_on
 from pipectl.errors import UsageError
 from pipectl.gitrepo import GitRepo
 
@@ -55,7 +55,7 @@ def window(
 
     tip_ = on(until)
     if tip_ is None:
-        raise UsageError(f"--until {until.isoformat()} is before the first commit")
+        raise UsageError(before_first(git, f"--until {until.isoformat()}"))
     base_ = on(since - dt.timedelta(days=1)) if since else None
     return Window(since, until, base_, tip_, None, close_by)
 
@@ -72,6 +72,15 @@ def _range(git: GitRepo, text: str) -> tuple[str | None, str]:
         base = proc.stdout.strip()
         if proc.returncode != 0 or not base:
             raise UsageError(f"{text}: its two sides have no commit in common")
+    elif git.run(["merge-base", "--is-ancestor", base, tip], check=False).returncode != 0:
+        # A..B compares A's tree with B's: backwards (B older) or across a fork, the waterfall
+        # would move by what the changes never did
+        shown = f"{left or 'HEAD'}...{right or 'HEAD'}"
+        raise UsageError(
+            f"{text}: {left or 'HEAD'} is not an ancestor of {right or 'HEAD'} (the older "
+            f"revision goes first; for a branch that forked, {shown} compares from their "
+            "merge base)"
+        )
     on_head = git.run(["merge-base", "--is-ancestor", tip, "HEAD"], check=False)
     if on_head.returncode != 0:
         raise UsageError(

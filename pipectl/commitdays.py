@@ -153,3 +153,16 @@ def grafts_of(git: GitRepo) -> tuple[Any, ...]:
         except OSError:
             out.append(None)
     return tuple(out)
+
+
+def before_first(git: GitRepo, what: str) -> str:
+    """Why no commit ends the day `what` names (`commit_on` gave None): there is no commit
+    yet, the day is before the first, or before the first that a shallow clone holds."""
+    if head_of(git) is None:
+        return "no commits yet: there is no history to read"
+    if _boundary(git):
+        return (
+            f"{what} is before the first commit of this shallow clone (`git fetch --deepen N`"
+            " or `--unshallow` brings the older ones)"
+        )
+    return f"{what} is before the first commit"

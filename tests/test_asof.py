@@ -532,3 +532,27 @@ def test_a_past_days_report_is_kept(story: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("PIPECTL_NO_CACHE", "1")
     assert [_run(story, monkeypatch, *args) for args in asked] == first
     assert len(made) == 3
+
+
+def test_a_day_before_a_shallow_clones_first_commit_says_so(story: Path, tmp_path: Path):
+    """The clone lacks the older commits, not the history: the message says how to get them."""
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{story}", str(clone))
+    result = Cli(clone)("report", "--as-of", "2026-01-06")
+    assert result.exit_code == 2
+    assert "is before the first commit of this shallow clone" in result.output
+    assert "--deepen" in result.output and "Traceback" not in result.output
+
+
+def test_history_as_of_a_day_before_the_deal_says_it_came_later(story: Path):
+    result = Cli(story)("history", "delta", "--as-of", "2026-01-20")
+    assert result.exit_code == 2
+    assert "no deal 'delta' as of 2026-01-20: delta came later" in result.output
+    nowhere = Cli(story)("history", "nosuch", "--as-of", "2026-01-05")
+    assert nowhere.exit_code == 2 and "no deal 'nosuch' in this pipeline" in nowhere.output
+
+
+def test_history_help_names_no_today_it_does_not_take(story: Path):
+    shown = Cli(story)("history", "--help")
+    assert shown.exit_code == 0 and "--as-of" in shown.output and "--today" not in shown.output
+    assert Cli(story)("history", "--today", "2026-01-20").exit_code == 2

@@ -335,6 +335,8 @@ def test_a_markdown_cell_keeps_its_pipes_inside(story: Path, monkeypatch: pytest
         (["--until", "2026-11-01"], "before the first commit"),
         (["--until", "2026-12-01", "--today", "2026-11-30"], "is in the future"),
         (["--close-by", "someday"], "--close-by: 'someday' is not a date"),
+        (["--since", "2026-12-20", "--today", "2026-11-30"], "--since 2026-12-20 is after today"),
+        (["HEAD..HEAD~3"], "HEAD is not an ancestor of HEAD~3 (the older revision goes first"),
     ],
 )
 def test_mistakes_are_one_line(story: Path, args: list[str], message: str):
@@ -519,7 +521,21 @@ def test_outside_git_or_before_any_commit_there_is_nothing_to_compare(tmp_path: 
     empty = make_repo(tmp_path / "empty")
     assert Cli(empty)("init", "--no-commit").exit_code == 0
     result = Cli(empty)("changes", "--today", "2026-11-30")
-    assert result.exit_code == 2 and "before the first commit" in result.output
+    assert result.exit_code == 2 and "no commits yet" in result.output
+
+
+def test_a_range_across_a_fork_is_refused_with_the_form_that_compares_it(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`changes side` (side..HEAD) where side forked off: the two trees are not one line's
+    ends, so the waterfall would move by what no listed change did; `side...HEAD` reads it."""
+    git(story, "checkout", "-q", "-b", "side", "HEAD~2")
+    Timeline(story, monkeypatch).at("2026-11-29").run("set", "beta", "value=6100")
+    git(story, "checkout", "-q", "-")
+    refused = Cli(story)("changes", "side")
+    assert refused.exit_code == 2
+    assert "side is not an ancestor of HEAD" in refused.output and "side...HEAD" in refused.output
+    assert Cli(story)("changes", "side...HEAD").exit_code == 0
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,10 @@ def changes(
     if end > now:  # nothing has happened there yet: a window ends today at the latest
         raise UsageError(f"--until {end} is in the future (today is {now})")
     start = _since(since or "7d", end, now)
+    if start > end and until is None:
+        raise UsageError(
+            f"--since {start} is after today ({now}): a window ends today at the latest"
+        )
     if start > end:
         raise UsageError(f"--until {end} is before --since {start}")
     w = window_of(pipeline, start, end, rev_range, close_by, now)

@@ -53,7 +53,13 @@ def history(
     deal: str = typer.Argument(None, help="Deal id or unique prefix (default: every deal)."),
     since: str = SinceOpt,
     until: str = UntilOpt,
-    as_of_day: str = AsOfOpt,
+    as_of_day: str = typer.Option(
+        None,
+        "--as-of",
+        metavar="DATE",
+        help="The history as it stood at the end of that day, from git: the commits up to "
+        "that day's last one (a deal deleted since is found by its id).",
+    ),
     as_json: bool = JsonOpt,
     all_pipelines: bool = AllOpt,
 ) -> None:
@@ -87,6 +93,7 @@ def history(
     if pipeline.git is None:
         raise UsageError("not inside a git repository: there is no history to show")
     start, end = window(since, until)
+    here = pipeline
     if as_of_day is not None:
         pipeline, day = as_of(pipeline, as_of_day, None)
         end = day if end is None else min(end, day)
@@ -103,6 +110,8 @@ def history(
             deal_id = pipeline.resolve(deal).id
         except UsageError:
             deal_id = deal if deal in hist.by_deal else _renamed(hist, deal)
+            if deal_id is None and here is not pipeline:
+                _later(here, deal, as_of_day)
             if deal_id is None:  # a deleted deal still has its history; a renamed one, its new
                 raise
             if deal_id != deal:
@@ -179,7 +188,8 @@ def report(
         "--html",
         metavar="FILE",
         dir_okay=False,
-        help="Write a self-contained HTML dashboard (charts, lint findings) to FILE.",
+        help="Write a self-contained HTML dashboard (charts, lint findings) to FILE (a "
+        "relative FILE is from where pipectl runs, not from -C).",
     ),
     currency: str = typer.Option(
         None,
@@ -293,6 +303,17 @@ def _past_report(
     for message in done["said"]:
         warn(message)
     typer.echo(done["out"])
+
+
+def _later(here: Pipeline, deal: str, day: str | None) -> None:
+    """`history DEAL --as-of DAY` of a deal the pipeline holds now but did not then: say so."""
+    from pipectl.errors import UsageError
+
+    try:
+        found = here.resolve(deal).id
+    except UsageError:
+        return
+    raise UsageError(f"no deal {deal!r} as of {day}: {found} came later (drop --as-of to see it)")
 
 
 def figures_of(
