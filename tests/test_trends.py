@@ -142,3 +142,18 @@ def test_the_month_view_counts_each_calendar_month_on_its_own(
         "2026-11": (1, 1000, 1, 0),
         "2026-12": (2, 1500, 1, 1),
     }
+
+
+def test_outside_git_the_trends_say_their_activity_comes_from_git(tmp_path: Path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "pipeline.yaml").write_text("currency: EUR\n")
+    (plain / "prospecting").mkdir()
+    (plain / "prospecting" / "acme.md").write_text(
+        "---\ntitle: Acme\nvalue: 100\ncreated: 2026-11-20\ntouchpoints:\n"
+        "- {date: 2026-11-24, kind: call, summary: Intro}\n---\n"
+    )
+    result = Cli(plain)("report", "--weeks", "2", "--today", "2026-11-27")
+    assert result.exit_code == 0, result.output
+    assert "not in a git repository: the trends' touchpoints per rep" in result.stderr
+    assert "git" not in Cli(plain)("report", "--today", "2026-11-27").stderr

@@ -353,6 +353,11 @@ def figures_of(
 
         raise UsageError(f"--currency {currency}: {rates.path} has no rate for it on {now}")
     activity = _activity(pipeline, now, weeks) if weeks else None
+    if weeks and pipeline.git is None:
+        said(
+            "not in a git repository: the trends' touchpoints per rep and slipped close dates "
+            "are read from git's history, so they show none"
+        )
     return report_mod.report(
         loaded.deals, pipeline.config, hist, now, start, end, owner, rates, currency, weeks,
         activity,
