@@ -361,6 +361,9 @@ def test_a_deleted_deal_keeps_its_history(cli: Cli, pipeline: Path) -> None:
         ("deleted", True),
     ]
     assert "deleted from prospecting by hand" in cli("history", "zeta-corp").stdout
+    by_prefix = cli("history", "zeta", "--json")  # a unique prefix, as for a deal in a stage
+    assert by_prefix.exit_code == 0 and json.loads(by_prefix.stdout) == data
+    assert "renamed" not in by_prefix.stderr
 
 
 # --- arrivals: lint's time in stage, read by the same log reader ---------------------------

@@ -110,12 +110,13 @@ def history(
             deal_id = pipeline.resolve(deal).id
         except UsageError:
             deal_id = deal if deal in hist.by_deal else _renamed(hist, deal)
+            if deal_id is not None and deal_id != deal:
+                warn(f"{deal} was renamed to {deal_id}: its history follows")
+            deal_id = deal_id or _gone(hist, deal)
             if deal_id is None and here is not pipeline:
                 _later(here, deal, as_of_day)
             if deal_id is None:  # a deleted deal still has its history; a renamed one, its new
                 raise
-            if deal_id != deal:
-                warn(f"{deal} was renamed to {deal_id}: its history follows")
     if deal_id is None and not as_json:  # every deal's rows: those of unchanged segments kept
         from pipectl.render.report import history_rows, history_table, rows_made_by
 
@@ -162,6 +163,13 @@ def _renamed(hist: Any, old: str) -> str | None:
     pairs = [(e.old_deal, e.deal) for e in hist.events if e.old_deal and e.old_deal != e.deal]
     now = renamed_to(pairs).get(old)
     return None if now == old else now
+
+
+def _gone(hist: Any, prefix: str) -> str | None:
+    """The one deal no longer in a stage (deleted, moved out of the stages) whose id starts
+    with `prefix`, as a deal in a stage is found by a unique prefix; None if not just one."""
+    found = [d for d in hist.by_deal if d.startswith(prefix)]
+    return found[0] if len(found) == 1 else None
 
 
 def _width() -> int:
