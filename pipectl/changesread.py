@@ -200,13 +200,12 @@ def _memo_key(pipeline: Pipeline, git: GitRepo, w: Window, stale: bool) -> tuple
     does not parse is named so), whether the ends' rows say which deals went stale, the
     shallow boundary (a deepened clone's oldest commit has other changes) and the grafts and
     replace refs (other parents), as git reads them in any worktree."""
-    ordinal = [None if d is None else d.toordinal() for d in (w.since, w.until, w.close_by)]
     try:
         shallow = (sorted(git.shallow_boundary()), grafts_of(git))
     except (OSError, GitError):
         shallow = ([], ())
     shown = str(pipeline.display(pipeline.root / "pipeline.yaml"))
-    return (FORMAT, git.rel(pipeline.root), shown, w.base, w.rev_range, *ordinal, stale, shallow)
+    return (FORMAT, git.rel(pipeline.root), shown, *w.key(), stale, shallow)
 
 
 def _briefs(git: GitRepo) -> BriefCache:

@@ -29,6 +29,14 @@ class Window:
     rev_range: str | None = None  # as typed, when the ends came from a revision range
     close_by: dt.date | None = None
 
+    def key(self) -> tuple[str | int | None, ...]:
+        """The window but its tip, as plain data: what an answer kept for its tip is also
+        a function of (pipectl/pastmemo.py, caches/windows.py)."""
+        days = [
+            None if d is None else d.toordinal() for d in (self.since, self.until, self.close_by)
+        ]
+        return (self.base, self.rev_range, *days)
+
 
 def window(
     git: GitRepo,

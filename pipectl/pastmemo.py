@@ -45,13 +45,12 @@ def past(
     commit: str,
     what: tuple[Any, ...],
     make: Callable[[], dict[str, Any]],
-    valid: Callable[[dict[str, Any]], bool],
 ) -> dict[str, Any]:
-    """`make()` (plain data: marshal's types) for `commit`'s pipeline at `pipeline`'s root
-    (the worktree's or the commit's own: only its place and its git are read) and `what`;
-    from the last run that made it when it was kept and `valid` takes it (kept unless its
-    `out` is longer than MAX_KEPT). The commit's tree is not read here: `make` reads it when
-    the answer was not kept."""
+    """`make()`, an answer as printed (`out`, the output; `said`, its warnings), for
+    `commit`'s pipeline at `pipeline`'s root (the worktree's or the commit's own: only its
+    place and its git are read) and `what`; from the last run that made it when it was kept
+    and is of that shape (kept unless `out` is longer than MAX_KEPT). The commit's tree is
+    not read here: `make` reads it when the answer was not kept."""
     git = pipeline.git
     if git is None:
         return make()
@@ -63,17 +62,16 @@ def past(
         return make()
     memo = Memo(git_dir_of(git), "past-", KEEP, key)
     found = memo.read()
-    if found is not None and valid(found):
+    if found is not None and _printable(found):
         return found
     made = make()
-    out = made.get("out")
-    if not (isinstance(out, str) and len(out) > MAX_KEPT):
+    if len(made["out"]) <= MAX_KEPT:
         memo.write(made)
     return made
 
 
-def printable(kept: dict[str, Any]) -> bool:
-    """`valid` for an answer kept as printed: `out` (the output) and `said` (its warnings)."""
+def _printable(kept: dict[str, Any]) -> bool:
+    """Whether a kept file holds an answer as printed: `out` and `said`, text."""
     said = kept.get("said")
     return (
         kept.keys() == {"out", "said"}

@@ -96,9 +96,7 @@ def changes(
         return {"out": _shown(found, chosen), "said": [f"skipped {why}" for why in found.skipped]}
 
     # two commits' window is the same every time: its answer is kept (pipectl/pastmemo.py)
-    days = [None if d is None else d.toordinal() for d in (w.since, w.until, w.close_by)]
-    what = ("changes", chosen, w.base, w.rev_range, *days)
-    done = pastmemo.past(pipeline, w.tip, what, make, pastmemo.printable)
+    done = pastmemo.past(pipeline, w.tip, ("changes", chosen, *w.key()), make)
     for message in done["said"]:
         warn(message)
     typer.echo(done["out"], nl=False)

@@ -307,7 +307,7 @@ def _past_report(
         return {"out": report_text(figures), "said": said}
 
     what = ("report", as_json, now.toordinal(), options)
-    done = pastmemo.past(here, commit, what, make, pastmemo.printable)
+    done = pastmemo.past(here, commit, what, make)
     for message in done["said"]:
         warn(message)
     typer.echo(done["out"])
