@@ -83,12 +83,14 @@ def _range(git: GitRepo, text: str) -> tuple[str | None, str]:
     elif git.run(["merge-base", "--is-ancestor", base, tip], check=False).returncode != 0:
         # A..B compares A's tree with B's: backwards (B older) or across a fork, the waterfall
         # would move by what the changes never did
-        shown = f"{left or 'HEAD'}...{right or 'HEAD'}"
-        raise UsageError(
-            f"{text}: {left or 'HEAD'} is not an ancestor of {right or 'HEAD'} (the older "
-            f"revision goes first; for a branch that forked, {shown} compares from their "
-            "merge base)"
+        a, b = left or "HEAD", right or "HEAD"
+        backwards = git.run(["merge-base", "--is-ancestor", tip, base], check=False)
+        hint = (
+            f"the older revision goes first: {b}..{a}"
+            if backwards.returncode == 0
+            else f"they forked: {a}...{b} compares from their merge base"
         )
+        raise UsageError(f"{text}: {a} is not an ancestor of {b} ({hint})")
     on_head = git.run(["merge-base", "--is-ancestor", tip, "HEAD"], check=False)
     if on_head.returncode != 0:
         raise UsageError(

@@ -337,6 +337,7 @@ def test_a_markdown_cell_keeps_its_pipes_inside(story: Path, monkeypatch: pytest
         (["--close-by", "someday"], "--close-by: 'someday' is not a date"),
         (["--since", "2026-12-20", "--today", "2026-11-30"], "--since 2026-12-20 is after today"),
         (["HEAD..HEAD~3"], "HEAD is not an ancestor of HEAD~3 (the older revision goes first"),
+        (["HEAD..HEAD~3"], "first: HEAD~3..HEAD)"),
     ],
 )
 def test_mistakes_are_one_line(story: Path, args: list[str], message: str):
